@@ -1,0 +1,219 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ManagedProcess } from './managed-process';
+import { cacheRoot, ensureArtifact, type Progress, runWithProgress } from './provision';
+import { waitUntilReady } from './readiness';
+import { requireTool } from './tools';
+
+/** The Kafka release the local stack runs; the pom's default is kept in step with it. */
+export const KAFKA_VERSION = '3.9.2';
+
+const POM = resolve(__dirname, 'kafka', 'pom.xml');
+
+export interface LocalKafkaOptions {
+  /** Holds this broker's configuration, data, logs and pid file. */
+  stateDir: string;
+  port: number;
+  controllerPort: number;
+  /** Broker heap, capped at 1024 MiB by the stack config. */
+  heapMb: number;
+  progress: Progress;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * One Apache Kafka node in KRaft mode (broker and controller in one JVM) on 127.0.0.1,
+ * run from jars that Maven resolves from Maven Central into the shared cache.
+ */
+export class LocalKafka {
+  readonly name = 'kafka';
+  readonly endpoint: string;
+  private readonly process: ManagedProcess;
+  private readonly env: NodeJS.ProcessEnv;
+
+  constructor(private readonly options: LocalKafkaOptions) {
+    this.endpoint = `127.0.0.1:${options.port}`;
+    this.env = options.env ?? process.env;
+    this.process = new ManagedProcess('kafka', join(options.stateDir, 'kafka.pid'), options.stateDir);
+  }
+
+  /** The jars, resolved once per Kafka version and machine. */
+  async provision(): Promise<string> {
+    requireTool('java', this.env);
+    const libs = join(cacheRoot(this.env), `kafka-${KAFKA_VERSION}`);
+    if (existsSync(libs)) return libs;
+    requireTool('mvn', this.env);
+    const { progress } = this.options;
+    progress(`kafka: resolving Apache Kafka ${KAFKA_VERSION} jars from Maven Central (first run only)`);
+    let downloaded = 0;
+    await ensureArtifact(libs, (scratch) =>
+      runWithProgress(
+        'mvn',
+        [
+          '-B',
+          '-f',
+          POM,
+          'dependency:copy-dependencies',
+          `-Dkafka.version=${KAFKA_VERSION}`,
+          '-DincludeScope=runtime',
+          `-DoutputDirectory=${scratch}`,
+        ],
+        {
+          env: this.env,
+          label: 'kafka: maven',
+          progress,
+          onLine: (line) => {
+            if (!/Downloaded from/.test(line)) return undefined;
+            downloaded += 1;
+            return downloaded % 10 === 0 ? `kafka: ${downloaded} artifacts downloaded` : undefined;
+          },
+        },
+      ),
+    );
+    progress(`kafka: jars cached in ${libs}`);
+    return libs;
+  }
+
+  pid(): number | undefined {
+    return this.process.pid();
+  }
+
+  /** Starts the broker unless it runs already, formatting its storage on first start. */
+  async start(): Promise<'started' | 'already running'> {
+    if (this.pid() !== undefined) return 'already running';
+    const libs = await this.provision();
+    const { stateDir } = this.options;
+    const dataDir = join(stateDir, 'data');
+    const logDir = join(stateDir, 'logs');
+    mkdirSync(logDir, { recursive: true });
+    const serverProperties = join(stateDir, 'server.properties');
+    const log4jProperties = join(stateDir, 'log4j.properties');
+    writeFileSync(serverProperties, this.serverProperties(dataDir));
+    writeFileSync(log4jProperties, log4jConfig(logDir));
+    const classpath = ['-cp', join(libs, '*'), `-Dlog4j.configuration=file:${log4jProperties}`];
+
+    // KRaft refuses to start on unformatted storage; meta.properties marks a formatted one.
+    if (!existsSync(join(dataDir, 'meta.properties'))) {
+      this.options.progress(`kafka: formatting storage in ${dataDir}`);
+      await runWithProgress(
+        'java',
+        [
+          ...classpath,
+          'kafka.tools.StorageTool',
+          'format',
+          '--cluster-id',
+          kraftClusterId(),
+          '--config',
+          serverProperties,
+          '--ignore-formatted',
+        ],
+        { env: this.env, label: 'kafka: format', progress: this.options.progress },
+      );
+    }
+
+    const heap = this.options.heapMb;
+    this.process.start(
+      'java',
+      [
+        `-Xmx${heap}m`,
+        `-Xms${Math.min(heap, 256)}m`,
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-Djava.awt.headless=true',
+        ...classpath,
+        'kafka.Kafka',
+        serverProperties,
+      ],
+      join(logDir, 'stdout.log'),
+      this.env,
+    );
+    return 'started';
+  }
+
+  /** Ready when a metadata request answers through the broker listener. */
+  async waitReady(timeoutMs = 90_000): Promise<void> {
+    const kafka = new Kafka({
+      clientId: 'lienthong-stack',
+      brokers: [this.endpoint],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1_000,
+      retry: { retries: 0 },
+    });
+    await waitUntilReady(
+      `Kafka at ${this.endpoint}`,
+      async () => {
+        const admin = kafka.admin();
+        try {
+          await admin.connect();
+          await admin.describeCluster();
+        } finally {
+          await admin.disconnect();
+        }
+      },
+      { timeoutMs, isAlive: () => this.pid() !== undefined },
+    );
+  }
+
+  stop(): Promise<boolean> {
+    // A controlled shutdown moves leadership and flushes logs; 30 s covers it on a busy machine.
+    return this.process.stop(30_000);
+  }
+
+  /** SIGKILL, as a crash or an OOM kill would. */
+  kill(): Promise<void> {
+    return this.process.kill();
+  }
+
+  private serverProperties(dataDir: string): string {
+    const { port, controllerPort } = this.options;
+    return [
+      '# Written by deploy/local at every start; edit local-kafka.ts instead.',
+      'process.roles=broker,controller',
+      'node.id=1',
+      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+      'controller.listener.names=CONTROLLER',
+      'inter.broker.listener.name=PLAINTEXT',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      `log.dirs=${dataDir}`,
+      // Topics are part of the contract and are created on purpose, never by a typo.
+      'auto.create.topics.enable=false',
+      'num.partitions=3',
+      // One node: internal topics cannot have more than one replica.
+      'offsets.topic.replication.factor=1',
+      'transaction.state.log.replication.factor=1',
+      'transaction.state.log.min.isr=1',
+      // Fewer internal partitions make the first consumer group start in seconds on two cores.
+      'offsets.topic.num.partitions=10',
+      'transaction.state.log.num.partitions=5',
+      'group.initial.rebalance.delay.ms=0',
+      '',
+    ].join('\n');
+  }
+}
+
+/** A KRaft cluster id: 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes. */
+function kraftClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+function log4jConfig(logDir: string): string {
+  return [
+    'log4j.rootLogger=INFO, server',
+    'log4j.appender.server=org.apache.log4j.RollingFileAppender',
+    `log4j.appender.server.File=${join(logDir, 'server.log')}`,
+    'log4j.appender.server.MaxFileSize=10MB',
+    'log4j.appender.server.MaxBackupIndex=3',
+    'log4j.appender.server.layout=org.apache.log4j.PatternLayout',
+    'log4j.appender.server.layout.ConversionPattern=[%d] %p %m (%c)%n',
+    // Per-request and log-cleaner chatter would bury what matters.
+    'log4j.logger.kafka.request.logger=WARN',
+    'log4j.logger.kafka.log.LogCleaner=WARN',
+    'log4j.logger.state.change.logger=WARN',
+    '',
+  ].join('\n');
+}

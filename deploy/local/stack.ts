@@ -1,0 +1,142 @@
+import { join, resolve } from 'node:path';
+import { type Static, Type } from '@sinclair/typebox';
+import { KafkaEnv, loadConfig, MongoEnv } from '../../services/platform/config';
+import { LocalFerretDb } from './local-ferretdb';
+import { LocalKafka } from './local-kafka';
+import { type Progress } from './provision';
+
+const Port = (fallback: number, hint: string) =>
+  Type.Integer({ minimum: 1, maximum: 65_535, default: fallback, hint });
+
+/**
+ * The local stack's settings. An endpoint given from outside (`KAFKA_BROKERS`, `MONGODB_URI`)
+ * replaces the matching local component, which is then neither provisioned nor started.
+ */
+export const StackEnv = Type.Object({
+  KAFKA_BROKERS: Type.Optional(KafkaEnv.properties.KAFKA_BROKERS),
+  MONGODB_URI: Type.Optional(MongoEnv.properties.MONGODB_URI),
+  LOCAL_KAFKA_PORT: Port(9092, 'LOCAL_KAFKA_PORT must be a TCP port'),
+  LOCAL_KAFKA_CONTROLLER_PORT: Port(9093, 'LOCAL_KAFKA_CONTROLLER_PORT must be a TCP port'),
+  LOCAL_STORE_PORT: Port(27017, 'LOCAL_STORE_PORT must be a TCP port'),
+  LOCAL_KAFKA_HEAP_MB: Type.Integer({
+    minimum: 256,
+    maximum: 1024,
+    default: 768,
+    hint: 'LOCAL_KAFKA_HEAP_MB must be a whole number of MiB from 256 to 1024',
+  }),
+  LIENTHONG_STATE_DIR: Type.String({ minLength: 1, default: resolve(__dirname, '..', '..', '.state') }),
+});
+export type StackConfig = Static<typeof StackEnv>;
+
+/** Reads and validates the stack settings, naming every bad variable at once. */
+export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
+  return loadConfig(StackEnv, env);
+}
+
+export type ComponentState = 'started' | 'already running' | 'running' | 'stopped' | 'not running' | 'external';
+
+export interface ComponentReport {
+  name: string;
+  endpoint: string;
+  state: ComponentState;
+  pid?: number;
+}
+
+interface LocalComponent {
+  readonly name: string;
+  pid(): number | undefined;
+  start(): Promise<'started' | 'already running'>;
+  waitReady(): Promise<void>;
+  stop(): Promise<boolean>;
+}
+
+/** The endpoints a service or a test connects to. */
+export interface StackEndpoints {
+  KAFKA_BROKERS: string;
+  MONGODB_URI: string;
+}
+
+/**
+ * The real infrastructure on one machine, without containers: Kafka in KRaft mode and a
+ * MongoDB-wire store, each run as a detached process whose pid file lives in the state directory.
+ */
+export class LocalStack {
+  readonly kafka?: LocalKafka;
+  readonly store?: LocalFerretDb;
+  readonly endpoints: StackEndpoints;
+
+  constructor(
+    readonly config: StackConfig,
+    progress: Progress,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    const state = config.LIENTHONG_STATE_DIR;
+    if (!config.KAFKA_BROKERS) {
+      this.kafka = new LocalKafka({
+        stateDir: join(state, 'kafka'),
+        port: config.LOCAL_KAFKA_PORT,
+        controllerPort: config.LOCAL_KAFKA_CONTROLLER_PORT,
+        heapMb: config.LOCAL_KAFKA_HEAP_MB,
+        progress,
+        env,
+      });
+    }
+    if (!config.MONGODB_URI) {
+      this.store = new LocalFerretDb({ stateDir: join(state, 'ferretdb'), port: config.LOCAL_STORE_PORT, progress, env });
+    }
+    this.endpoints = {
+      KAFKA_BROKERS: config.KAFKA_BROKERS ?? this.kafka?.endpoint ?? '',
+      MONGODB_URI: config.MONGODB_URI ?? this.store?.uri ?? '',
+    };
+  }
+
+  /**
+   * Starts what is not running yet and waits until every component answers.
+   * Provisioning runs side by side, since Maven and Go mostly wait on the network.
+   */
+  async up(): Promise<ComponentReport[]> {
+    const local = this.local();
+    const starts = await Promise.allSettled(local.map(async (component) => component.start()));
+    const started = starts.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+    try {
+      const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+      if (failed) throw failed.reason;
+      await Promise.all(local.map((component) => component.waitReady()));
+    } catch (error) {
+      // Leave nothing half up that this call started.
+      await Promise.all(local.map((c, i) => (started[i] === 'started' ? c.stop() : false)));
+      throw error;
+    }
+    return this.reports((_component, i) => started[i] ?? 'running');
+  }
+
+  /** Stops only the processes this stack started, in reverse order of dependence. */
+  async down(): Promise<ComponentReport[]> {
+    const stopped: ComponentState[] = [];
+    for (const component of this.local().reverse()) {
+      stopped.unshift((await component.stop()) ? 'stopped' : 'not running');
+    }
+    return this.reports((_component, i) => stopped[i] ?? 'not running');
+  }
+
+  status(): ComponentReport[] {
+    return this.reports((component) => (component.pid() === undefined ? 'not running' : 'running'));
+  }
+
+  private local(): LocalComponent[] {
+    return [this.kafka, this.store].filter((c): c is LocalKafka | LocalFerretDb => c !== undefined);
+  }
+
+  private reports(stateOf: (component: LocalComponent, index: number) => ComponentState): ComponentReport[] {
+    const local = this.local();
+    const report = (name: string, endpoint: string, component?: LocalComponent): ComponentReport => {
+      if (!component) return { name, endpoint, state: 'external' };
+      const pid = component.pid();
+      return { name, endpoint, state: stateOf(component, local.indexOf(component)), ...(pid ? { pid } : {}) };
+    };
+    return [
+      report('kafka', this.endpoints.KAFKA_BROKERS, this.kafka),
+      report('store', this.endpoints.MONGODB_URI, this.store),
+    ];
+  }
+}

@@ -1,0 +1,26 @@
+import js from '@eslint/js';
+import prettier from 'eslint-config-prettier';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'node_modules/', 'coverage/', 'bench-results/', '.state/'] },
+  js.configs.recommended,
+  ...tseslint.configs.strict,
+  {
+    rules: {
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'TSEnumDeclaration', message: 'Use an `as const` object instead of an enum' },
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports' },
+      ],
+    },
+  },
+  {
+    // Tool configuration files are loaded by their tools through a default export.
+    files: ['*.config.js', '*.config.mjs'],
+    rules: { 'no-restricted-syntax': 'off' },
+  },
+  prettier,
+);

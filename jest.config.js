@@ -1,0 +1,31 @@
+// @ts-check
+// A plain JavaScript config: jest would need ts-node to read a TypeScript one.
+
+/** swc only strips types; `npm run typecheck` is the type check. */
+const transform = {
+  '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }],
+};
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts'],
+    },
+    {
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts', '<rootDir>/test/e2e/**/*.test.ts'],
+      // The real stack is brought up once for every integration and e2e file.
+      globalSetup: '<rootDir>/test/support/global-setup.ts',
+      globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+      testTimeout: 120_000,
+      // One file at a time: the files share one broker and one store on two cores.
+      maxWorkers: 1,
+    },
+  ],
+};

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { freePort, scratchDir } from '../support/fixtures';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+
+/** Runs `npm run stack:<command>`'s script with only the environment given here. */
+function stackCli(command: string, env: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(process.execPath, [TSX, join(ROOT, 'deploy', 'local', 'cli.ts'), command], {
+    cwd: ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 180_000,
+  });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The environment a developer's shell would give, less any endpoint the suite was handed. */
+function baseEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of ['KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL']) delete env[name];
+  return env;
+}
+
+describe('the stack manager CLI', () => {
+  const scratch = scratchDir('stack-cli');
+  let env: NodeJS.ProcessEnv;
+
+  beforeAll(async () => {
+    env = {
+      ...baseEnv(),
+      LIENTHONG_STATE_DIR: join(scratch.path, 'state'),
+      LOCAL_KAFKA_PORT: String(await freePort()),
+      LOCAL_KAFKA_CONTROLLER_PORT: String(await freePort()),
+      LOCAL_STORE_PORT: String(await freePort()),
+      LOCAL_KAFKA_HEAP_MB: '512',
+    };
+  });
+
+  afterAll(() => {
+    stackCli('down', env);
+    scratch.remove();
+  });
+
+  it('brings the stack up once, says so the second time, and leaves nothing after down', () => {
+    const first = stackCli('up', env);
+    expect(first.stderr).not.toMatch(/\n\s+at /);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`kafka\\s+127\\.0\\.0\\.1:${env.LOCAL_KAFKA_PORT}\\s+started \\(pid \\d+\\)`));
+    expect(first.stdout).toMatch(/store\s+mongodb:\/\/127\.0\.0\.1:\d+\/\s+started \(pid \d+\)/);
+    expect(first.stdout).toContain(`export KAFKA_BROKERS=127.0.0.1:${env.LOCAL_KAFKA_PORT}`);
+
+    const second = stackCli('up', env);
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/kafka\s+\S+\s+already running \(pid \d+\)/);
+    expect(second.stdout).toMatch(/store\s+\S+\s+already running \(pid \d+\)/);
+
+    const status = stackCli('status', env);
+    expect(status.code).toBe(0);
+    const pids = [...status.stdout.matchAll(/running \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+    expect(pids).toHaveLength(2);
+    expect(pids.every(isAlive)).toBe(true);
+
+    const down = stackCli('down', env);
+    expect(down.code).toBe(0);
+    expect(down.stdout).toMatch(/kafka\s+\S+\s+stopped/);
+    expect(down.stdout).toMatch(/store\s+\S+\s+stopped/);
+    expect(pids.some(isAlive)).toBe(false);
+    // No process of this stack remains: none names its state directory.
+    const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+    expect(ps.stdout).not.toContain(env.LIENTHONG_STATE_DIR);
+
+    const after = stackCli('status', env);
+    expect(after.code).toBe(3);
+    expect(after.stdout).toMatch(/kafka\s+\S+\s+not running/);
+  });
+
+  it('names a missing tool and the way around it, without a stack trace', () => {
+    // A PATH that has node and nothing else.
+    const bin = join(scratch.path, 'bin');
+    mkdirSync(bin, { recursive: true });
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const noJava = stackCli('up', { ...env, PATH: bin, LIENTHONG_CACHE_DIR: join(scratch.path, 'empty-cache') });
+    expect(noJava.code).toBe(1);
+    expect(noJava.stderr).toContain("'java' was not found on PATH");
+    expect(noJava.stderr).toContain('KAFKA_BROKERS=host:port');
+    expect(noJava.stderr).not.toMatch(/\n\s+at /);
+
+    const noGo = stackCli('up', {
+      ...env,
+      PATH: bin,
+      KAFKA_BROKERS: '127.0.0.1:1',
+      LIENTHONG_CACHE_DIR: join(scratch.path, 'empty-cache'),
+    });
+    expect(noGo.code).toBe(1);
+    expect(noGo.stderr).toContain("'go' was not found on PATH");
+    expect(noGo.stderr).toContain('MONGODB_URI=mongodb://host:port');
+  });
+
+  it('refuses bad configuration with one message that names each bad variable', () => {
+    const bad = stackCli('status', { ...env, KAFKA_BROKERS: 'nonsense', LOCAL_STORE_PORT: 'abc' });
+    expect(bad.code).toBe(1);
+    const lines = bad.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('KAFKA_BROKERS');
+    expect(lines[0]).toContain('LOCAL_STORE_PORT');
+  });
+});

@@ -1,0 +1,95 @@
+import { type Collection, type Db, type MongoClient, MongoServerError } from 'mongodb';
+import { createLogger, createMongoClient } from '../../services/platform';
+import { endpoint, uniqueName } from '../support/fixtures';
+
+interface Citizen {
+  _id: string;
+  name: string;
+  district: string;
+  version: number;
+}
+
+describe('the MongoDB-wire store', () => {
+  let client: MongoClient;
+  let db: Db;
+  let citizens: Collection<Citizen>;
+
+  beforeAll(async () => {
+    client = createMongoClient({
+      uri: endpoint('MONGODB_URI'),
+      appName: 'it-store',
+      logger: createLogger({ name: 'it-store', level: 'silent' }),
+    });
+    await client.connect();
+    db = client.db(uniqueName('it_store').replace('-', '_'));
+    citizens = db.collection<Citizen>('citizens');
+  });
+
+  afterAll(async () => {
+    await db?.dropDatabase();
+    await client?.close();
+  });
+
+  it('answers ping', async () => {
+    await expect(db.command({ ping: 1 })).resolves.toMatchObject({ ok: 1 });
+  });
+
+  it('inserts and finds by equality', async () => {
+    await citizens.insertOne({ _id: 'c1', name: 'Nguyễn Văn An', district: 'Long Biên', version: 1 });
+    await expect(citizens.findOne({ _id: 'c1' })).resolves.toEqual({
+      _id: 'c1',
+      name: 'Nguyễn Văn An',
+      district: 'Long Biên',
+      version: 1,
+    });
+    await expect(citizens.find({ district: 'Tây Hồ' }).toArray()).resolves.toEqual([]);
+  });
+
+  it('upserts: inserts a missing document, then updates it in place', async () => {
+    const first = await citizens.updateOne(
+      { _id: 'c2' },
+      { $set: { name: 'Trần Thị Bình', district: 'Tây Hồ', version: 1 } },
+      { upsert: true },
+    );
+    expect(first.upsertedCount).toBe(1);
+    const second = await citizens.updateOne({ _id: 'c2' }, { $set: { district: 'Từ Liêm', version: 2 } }, { upsert: true });
+    expect(second).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0 });
+    await expect(citizens.findOne({ _id: 'c2' })).resolves.toMatchObject({ district: 'Từ Liêm', version: 2 });
+  });
+
+  it('runs an unordered bulkWrite past a failing operation', async () => {
+    await citizens.insertOne({ _id: 'c3', name: 'Lê Văn Cường', district: 'Thạch Thất', version: 1 });
+    const error = await citizens
+      .bulkWrite(
+        [
+          { insertOne: { document: { _id: 'c3', name: 'duplicate', district: 'Chương Mỹ', version: 1 } } },
+          { insertOne: { document: { _id: 'c4', name: 'Phạm Thị Dung', district: 'Chương Mỹ', version: 1 } } },
+          {
+            updateOne: {
+              filter: { _id: 'c5' },
+              update: { $set: { name: 'Hoàng Văn Em', district: 'Long Biên', version: 1 } },
+              upsert: true,
+            },
+          },
+        ],
+        { ordered: false },
+      )
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    // The duplicate fails with E11000, and the operations after it still ran.
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect((error as MongoServerError).code).toBe(11000);
+    await expect(citizens.countDocuments({ _id: { $in: ['c3', 'c4', 'c5'] } })).resolves.toBe(3);
+    await expect(citizens.findOne({ _id: 'c3' })).resolves.toMatchObject({ name: 'Lê Văn Cường' });
+  });
+
+  it('refuses a duplicate under a unique index', async () => {
+    const plates = db.collection<{ plate: string; owner: string }>('vehicles');
+    await plates.createIndex({ plate: 1 }, { unique: true });
+    await plates.insertOne({ plate: '29A-123.45', owner: 'c1' });
+    await expect(plates.insertOne({ plate: '29A-123.45', owner: 'c2' })).rejects.toMatchObject({ code: 11000 });
+    await expect(plates.countDocuments({ plate: '29A-123.45' })).resolves.toBe(1);
+  });
+});

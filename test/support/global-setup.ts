@@ -1,0 +1,21 @@
+import { provideTestStack, type TestStack } from './test-stack';
+
+/** Shared with global-teardown.ts: jest runs both in the same process. */
+declare global {
+  var lienthongTestStack: TestStack | undefined;
+}
+
+/** Brings the real stack up once per run, and hands its endpoints to the test workers. */
+export default async function globalSetup(): Promise<void> {
+  const progress = (line: string): void => {
+    process.stderr.write(`[test stack] ${line}\n`);
+  };
+  const stack = await provideTestStack(process.env, progress);
+  globalThis.lienthongTestStack = stack;
+  // Workers are forked after global setup, so they inherit these.
+  Object.assign(process.env, stack.endpoints);
+  progress(
+    `kafka ${stack.endpoints.KAFKA_BROKERS} (${stack.source.KAFKA_BROKERS}), ` +
+      `store ${stack.endpoints.MONGODB_URI} (${stack.source.MONGODB_URI})`,
+  );
+}
