@@ -9,7 +9,10 @@ export default tseslint.config(
   {
     rules: {
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true },
+      ],
       'no-restricted-syntax': [
         'error',
         { selector: 'TSEnumDeclaration', message: 'Use an `as const` object instead of an enum' },
@@ -18,9 +21,13 @@ export default tseslint.config(
     },
   },
   {
-    // Tool configuration files are loaded by their tools through a default export.
-    files: ['*.config.js', '*.config.mjs'],
+    // Tools load their configuration and jest its global setup through a default export.
+    files: ['*.config.js', '*.config.mjs', 'test/support/global-*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    files: ['*.config.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   prettier,
 );

@@ -23,9 +23,7 @@ module.exports = {
       // The real stack is brought up once for every integration and e2e file.
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
-      testTimeout: 120_000,
-      // One file at a time: the files share one broker and one store on two cores.
-      maxWorkers: 1,
+      setupFilesAfterEnv: ['<rootDir>/test/support/integration-setup.ts'],
     },
   ],
 };

@@ -52,7 +52,8 @@ function printEndpoints(stack: LocalStack): void {
 /** One line per failure, with its causes; a stack trace helps nobody who lacks a tool. */
 function describe(error: unknown): string {
   const lines: string[] = [];
-  for (let e: unknown = error; e instanceof Error; e = e.cause) lines.push(lines.length ? `  caused by: ${e.message}` : e.message);
+  for (let e: unknown = error; e instanceof Error; e = e.cause)
+    lines.push(lines.length ? `  caused by: ${e.message}` : e.message);
   return lines.length ? lines.join('\n') : String(error);
 }
 

@@ -89,7 +89,10 @@ export class LocalFerretDb {
     await waitUntilReady(
       `FerretDB at ${this.uri}`,
       async () => {
-        const client = new MongoClient(this.uri, { serverSelectionTimeoutMS: 1_000, connectTimeoutMS: 1_000 });
+        const client = new MongoClient(this.uri, {
+          serverSelectionTimeoutMS: 1_000,
+          connectTimeoutMS: 1_000,
+        });
         try {
           await client.db('admin').command({ ping: 1 });
         } finally {

@@ -77,7 +77,8 @@ export class ManagedProcess {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether `pid` runs; a zombie, exited but not yet reaped by its parent, does not. */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
   } catch {

@@ -63,7 +63,11 @@ export interface RunOptions {
  * every 15 s so that a long silent step (a Go link, a Maven resolve) never looks hung.
  * On failure the error holds the last output lines, which is what one needs to see.
  */
-export function runWithProgress(command: string, args: readonly string[], options: RunOptions): Promise<void> {
+export function runWithProgress(
+  command: string,
+  args: readonly string[],
+  options: RunOptions,
+): Promise<void> {
   const started = Date.now();
   const tail: string[] = [];
   return new Promise((resolve, reject) => {

@@ -33,7 +33,8 @@ export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
   return loadConfig(StackEnv, env);
 }
 
-export type ComponentState = 'started' | 'already running' | 'running' | 'stopped' | 'not running' | 'external';
+export type ComponentState =
+  'started' | 'already running' | 'running' | 'stopped' | 'not running' | 'external';
 
 export interface ComponentReport {
   name: string;
@@ -82,7 +83,12 @@ export class LocalStack {
       });
     }
     if (!config.MONGODB_URI) {
-      this.store = new LocalFerretDb({ stateDir: join(state, 'ferretdb'), port: config.LOCAL_STORE_PORT, progress, env });
+      this.store = new LocalFerretDb({
+        stateDir: join(state, 'ferretdb'),
+        port: config.LOCAL_STORE_PORT,
+        progress,
+        env,
+      });
     }
     this.endpoints = {
       KAFKA_BROKERS: config.KAFKA_BROKERS ?? this.kafka?.endpoint ?? '',

@@ -1,13 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isAlive } from '../../deploy/local/managed-process';
 import { freePort, scratchDir } from '../support/fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 
 /** Runs `npm run stack:<command>`'s script with only the environment given here. */
-function stackCli(command: string, env: NodeJS.ProcessEnv): { code: number | null; stdout: string; stderr: string } {
+function stackCli(
+  command: string,
+  env: NodeJS.ProcessEnv,
+): { code: number | null; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [TSX, join(ROOT, 'deploy', 'local', 'cli.ts'), command], {
     cwd: ROOT,
     env,
@@ -17,19 +21,9 @@ function stackCli(command: string, env: NodeJS.ProcessEnv): { code: number | nul
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The environment a developer's shell would give, less any endpoint the suite was handed. */
 function baseEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  for (const name of ['KAFKA_BROKERS', 'MONGODB_URI', 'SCHEMA_REGISTRY_URL']) delete env[name];
+  const { KAFKA_BROKERS: _kafka, MONGODB_URI: _store, SCHEMA_REGISTRY_URL: _registry, ...env } = process.env;
   return env;
 }
 
@@ -57,7 +51,9 @@ describe('the stack manager CLI', () => {
     const first = stackCli('up', env);
     expect(first.stderr).not.toMatch(/\n\s+at /);
     expect(first.code).toBe(0);
-    expect(first.stdout).toMatch(new RegExp(`kafka\\s+127\\.0\\.0\\.1:${env.LOCAL_KAFKA_PORT}\\s+started \\(pid \\d+\\)`));
+    expect(first.stdout).toMatch(
+      new RegExp(`kafka\\s+127\\.0\\.0\\.1:${env.LOCAL_KAFKA_PORT}\\s+started \\(pid \\d+\\)`),
+    );
     expect(first.stdout).toMatch(/store\s+mongodb:\/\/127\.0\.0\.1:\d+\/\s+started \(pid \d+\)/);
     expect(first.stdout).toContain(`export KAFKA_BROKERS=127.0.0.1:${env.LOCAL_KAFKA_PORT}`);
 
@@ -91,7 +87,11 @@ describe('the stack manager CLI', () => {
     const bin = join(scratch.path, 'bin');
     mkdirSync(bin, { recursive: true });
     symlinkSync(process.execPath, join(bin, 'node'));
-    const noJava = stackCli('up', { ...env, PATH: bin, LIENTHONG_CACHE_DIR: join(scratch.path, 'empty-cache') });
+    const noJava = stackCli('up', {
+      ...env,
+      PATH: bin,
+      LIENTHONG_CACHE_DIR: join(scratch.path, 'empty-cache'),
+    });
     expect(noJava.code).toBe(1);
     expect(noJava.stderr).toContain("'java' was not found on PATH");
     expect(noJava.stderr).toContain('KAFKA_BROKERS=host:port');

@@ -10,7 +10,11 @@ describe('a store restart', () => {
   let store: LocalFerretDb;
 
   beforeAll(async () => {
-    store = new LocalFerretDb({ stateDir: join(scratch.path, 'ferretdb'), port: await freePort(), progress: () => undefined });
+    store = new LocalFerretDb({
+      stateDir: join(scratch.path, 'ferretdb'),
+      port: await freePort(),
+      progress: () => undefined,
+    });
     await store.start();
     await store.waitReady();
   });

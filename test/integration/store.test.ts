@@ -52,7 +52,11 @@ describe('the MongoDB-wire store', () => {
       { upsert: true },
     );
     expect(first.upsertedCount).toBe(1);
-    const second = await citizens.updateOne({ _id: 'c2' }, { $set: { district: 'Từ Liêm', version: 2 } }, { upsert: true });
+    const second = await citizens.updateOne(
+      { _id: 'c2' },
+      { $set: { district: 'Từ Liêm', version: 2 } },
+      { upsert: true },
+    );
     expect(second).toMatchObject({ matchedCount: 1, modifiedCount: 1, upsertedCount: 0 });
     await expect(citizens.findOne({ _id: 'c2' })).resolves.toMatchObject({ district: 'Từ Liêm', version: 2 });
   });
@@ -63,7 +67,9 @@ describe('the MongoDB-wire store', () => {
       .bulkWrite(
         [
           { insertOne: { document: { _id: 'c3', name: 'duplicate', district: 'Chương Mỹ', version: 1 } } },
-          { insertOne: { document: { _id: 'c4', name: 'Phạm Thị Dung', district: 'Chương Mỹ', version: 1 } } },
+          {
+            insertOne: { document: { _id: 'c4', name: 'Phạm Thị Dung', district: 'Chương Mỹ', version: 1 } },
+          },
           {
             updateOne: {
               filter: { _id: 'c5' },
@@ -89,7 +95,9 @@ describe('the MongoDB-wire store', () => {
     const plates = db.collection<{ plate: string; owner: string }>('vehicles');
     await plates.createIndex({ plate: 1 }, { unique: true });
     await plates.insertOne({ plate: '29A-123.45', owner: 'c1' });
-    await expect(plates.insertOne({ plate: '29A-123.45', owner: 'c2' })).rejects.toMatchObject({ code: 11000 });
+    await expect(plates.insertOne({ plate: '29A-123.45', owner: 'c2' })).rejects.toMatchObject({
+      code: 11000,
+    });
     await expect(plates.countDocuments({ plate: '29A-123.45' })).resolves.toBe(1);
   });
 });

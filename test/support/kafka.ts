@@ -34,7 +34,8 @@ export async function consumeUntil(
         eachMessage: async ({ partition, message }) => {
           if (received.length >= count) return;
           const headers: Record<string, string | undefined> = {};
-          for (const [name, value] of Object.entries(message.headers ?? {})) headers[name] = value?.toString();
+          for (const [name, value] of Object.entries(message.headers ?? {}))
+            headers[name] = value?.toString();
           received.push({
             key: message.key?.toString(),
             value: message.value?.toString(),

@@ -28,7 +28,10 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
   const startedHere = new Set(reports.filter((r) => r.state === 'started').map((r) => r.name));
   return {
     endpoints: stack.endpoints,
-    source: { KAFKA_BROKERS: stack.kafka ? 'local' : 'external', MONGODB_URI: stack.store ? 'local' : 'external' },
+    source: {
+      KAFKA_BROKERS: stack.kafka ? 'local' : 'external',
+      MONGODB_URI: stack.store ? 'local' : 'external',
+    },
     async teardown() {
       // LIENTHONG_KEEP_STACK leaves a stack this run started up, to make the next run quicker.
       if (env.LIENTHONG_KEEP_STACK === 'true') return;
@@ -44,7 +47,9 @@ async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Prom
   try {
     await getContainerRuntimeClient();
   } catch (error) {
-    progress(`testcontainers: no container engine answered (${(error as Error).message}); using the local stack`);
+    progress(
+      `testcontainers: no container engine answered (${(error as Error).message}); using the local stack`,
+    );
     return undefined;
   }
   const stops: (() => Promise<unknown>)[] = [];

@@ -1,0 +1,137 @@
+import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
+import Ajv, { type ErrorObject } from 'ajv';
+import { ConfigError, type ConfigIssue } from './errors';
+
+/**
+ * Schema keyword holding the human sentence shown when a variable is wrong, such as
+ * `KAFKA_BROKERS must be a comma-separated list of host:port`. It is an annotation for
+ * {@link loadConfig}; ajv only has to know it exists.
+ */
+export const HINT_KEYWORD = 'hint';
+
+// One or more host:port, the host a name, an IPv4 address or a bracketed IPv6 address.
+const BROKER = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}`;
+const BROKER_LIST = String.raw`^\s*${BROKER}(?:\s*,\s*${BROKER})*\s*$`;
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const KafkaEnv = Type.Object({
+  KAFKA_BROKERS: Type.String({
+    pattern: BROKER_LIST,
+    hint: 'KAFKA_BROKERS must be a comma-separated list of host:port',
+  }),
+  KAFKA_CLIENT_ID: Type.Optional(
+    Type.String({ minLength: 1, hint: 'KAFKA_CLIENT_ID must be a non-empty string' }),
+  ),
+});
+
+export const MongoEnv = Type.Object({
+  MONGODB_URI: Type.String({
+    pattern: String.raw`^mongodb(\+srv)?://\S+$`,
+    hint: 'MONGODB_URI must start with mongodb:// or mongodb+srv://',
+  }),
+  MONGODB_DB: Type.String({
+    // MongoDB forbids these characters in database names.
+    pattern: String.raw`^[^/\\. "$*<>:|?]{1,63}$`,
+    default: 'lienthong',
+    hint: 'MONGODB_DB must be a database name without spaces, dots or slashes',
+  }),
+});
+
+export const SchemaRegistryEnv = Type.Object({
+  SCHEMA_REGISTRY_URL: Type.String({
+    pattern: String.raw`^https?://[^\s/?#]+\S*$`,
+    hint: 'SCHEMA_REGISTRY_URL must be an http:// or https:// URL',
+  }),
+});
+
+export const HttpEnv = Type.Object({
+  HOST: Type.String({ minLength: 1, default: '127.0.0.1', hint: 'HOST must be a host name or an address' }),
+  PORT: Type.Integer({ minimum: 0, maximum: 65_535, hint: 'PORT must be an integer from 0 to 65535' }),
+});
+
+export const LogEnv = Type.Object({
+  LOG_LEVEL: Type.Union(
+    LOG_LEVELS.map((level) => Type.Literal(level)),
+    { default: 'info', hint: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` },
+  ),
+});
+
+/** Splits a validated `KAFKA_BROKERS` value into the list kafkajs expects. */
+export function parseBrokers(s: string): string[] {
+  return s
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter((broker) => broker.length > 0);
+}
+
+/**
+ * Reads the variables `schema` declares from `env`, validates them all, and returns a deep-frozen
+ * typed object. Variables the schema does not declare are ignored: a process environment holds
+ * many. An empty variable counts as unset, so `PORT=` gets the same message as no `PORT`.
+ *
+ * Values are coerced (`PORT=8080` becomes a number) and defaults are applied. Every bad or
+ * missing variable is reported at once, in one {@link ConfigError}, by name, using the schema's
+ * `hint` when it has one and ajv's message otherwise.
+ *
+ * @see fastify's `lib/initial-config-validation.js`, which validates its options the same way
+ * @throws ConfigError when any variable is missing or invalid
+ */
+export function loadConfig<S extends TObject>(
+  schema: S,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<Static<S>> {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(schema.properties)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+
+  // A fresh ajv per call: config is loaded once per process, and a shared instance would be a
+  // module-level singleton caching every schema it has seen.
+  const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
+  ajv.addKeyword({ keyword: HINT_KEYWORD, schemaType: 'string' });
+  const validate = ajv.compile(schema);
+  if (!validate(input)) {
+    throw new ConfigError(toIssues(schema, validate.errors ?? []));
+  }
+  return deepFreeze(input) as Readonly<Static<S>>;
+}
+
+/** One issue per variable, in schema order, however many ajv errors a variable produced. */
+function toIssues(schema: TObject, errors: ErrorObject[]): ConfigIssue[] {
+  const byVariable = new Map<string, ConfigIssue>();
+  for (const error of errors) {
+    const missing =
+      error.keyword === 'required'
+        ? (error.params as { missingProperty?: string }).missingProperty
+        : undefined;
+    const variable = missing ?? error.instancePath.split('/')[1] ?? '';
+    if (byVariable.has(variable)) continue;
+    const hint = hintOf(schema.properties[variable]);
+    let message: string;
+    if (missing !== undefined) {
+      message = `${variable} is required`;
+    } else if (hint !== undefined) {
+      message = hint;
+    } else {
+      message = `${variable || 'configuration'} ${error.message ?? 'is invalid'}`;
+    }
+    byVariable.set(variable, { variable, message });
+  }
+  const order = Object.keys(schema.properties);
+  return [...byVariable.values()].sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable));
+}
+
+function hintOf(schema: TSchema | undefined): string | undefined {
+  const hint: unknown = schema?.[HINT_KEYWORD];
+  return typeof hint === 'string' ? hint : undefined;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}

@@ -1,0 +1,111 @@
+import {
+  type Admin,
+  type ICustomPartitioner,
+  type IResourceConfigEntry,
+  Kafka,
+  Partitioners,
+  type Producer,
+  type RetryOptions,
+} from 'kafkajs';
+import { type Logger } from 'pino';
+import { kafkaLogCreator, toKafkaLogLevel } from './logger';
+
+/**
+ * `acks` for `producer.send()`: -1 means "all in-sync replicas", kafkajs's spelling of the Java
+ * client's `acks=all`. kafkajs sets acks per send, not per producer; its idempotent producer
+ * already refuses any other value, and passing it explicitly documents the guarantee at the call.
+ *
+ * @see https://kafka.js.org/docs/producing#options
+ */
+export const ACKS_ALL = -1;
+
+export interface CreateKafkaOptions {
+  brokers: string[];
+  clientId: string;
+  /** kafkajs logs through a child of this logger, at the level it has. */
+  logger: Logger;
+  /** Milliseconds to wait for a TCP connection to a broker; kafkajs's default is 1000. */
+  connectionTimeout?: number;
+  /** The client-wide retry policy; producers and consumers inherit it. */
+  retry?: RetryOptions;
+}
+
+/** A kafkajs client logging through pino. It opens no connection until a client connects. */
+export function createKafka(options: CreateKafkaOptions): Kafka {
+  return new Kafka({
+    brokers: options.brokers,
+    clientId: options.clientId,
+    logLevel: toKafkaLogLevel(options.logger.level),
+    logCreator: kafkaLogCreator(options.logger),
+    ...(options.connectionTimeout === undefined ? {} : { connectionTimeout: options.connectionTimeout }),
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  });
+}
+
+export interface CreateProducerOptions {
+  /**
+   * Overrides the client's retry policy for sends. kafkajs refuses an idempotent producer with
+   * `retries < 1`, and warns when retries are limited; a bounded retry is still what a connector
+   * wants, so that a send fails (and the agency gets 503) rather than waiting forever.
+   */
+  retry?: RetryOptions;
+  /** kafkajs's Java-compatible murmur2 partitioner by default, so keys land where Java puts them. */
+  createPartitioner?: ICustomPartitioner;
+  /** Off by default: topics are governed and created by {@link ensureTopics}, not by a typo. */
+  allowAutoTopicCreation?: boolean;
+}
+
+/**
+ * An idempotent producer: the broker drops a batch it has already written, so kafkajs's retries
+ * cannot duplicate or reorder records of a partition. kafkajs's rules for it, followed here:
+ * - `idempotent: true` needs `acks: -1` on every send ({@link ACKS_ALL}; other values throw);
+ * - retries must be at least 1 (kafkajs throws otherwise);
+ * - one request in flight per broker connection (`maxInFlightRequests: 1`), as KIP-98 required
+ *   when kafkajs implemented idempotence: its sequence numbers are tracked per partition on the
+ *   client, and a second request in flight behind a failed one would be out of sequence.
+ *
+ * Call `connect()` before sending and `disconnect()` in the service's stop.
+ *
+ * @see https://cwiki.apache.org/confluence/display/KAFKA/KIP-98+-+Exactly+Once+Delivery+and+Transactional+Messaging
+ */
+export function createProducer(kafka: Kafka, options: CreateProducerOptions = {}): Producer {
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: options.createPartitioner ?? Partitioners.DefaultPartitioner,
+    allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
+    ...(options.retry === undefined ? {} : { retry: options.retry }),
+  });
+}
+
+export interface TopicSpec {
+  topic: string;
+  numPartitions: number;
+  /** The broker's `default.replication.factor` when not given. */
+  replicationFactor?: number;
+  configEntries?: IResourceConfigEntry[];
+}
+
+/**
+ * Creates the topics that do not exist yet and leaves the others alone, so it can run at every
+ * start. Two processes racing to create the same topic both succeed: kafkajs answers `false`
+ * instead of throwing when every requested topic already exists. Existing topics are not
+ * altered, even if their partition count differs from the spec.
+ *
+ * @returns the names of the topics this call created
+ */
+export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((spec) => !existing.has(spec.topic));
+  if (missing.length === 0) return [];
+  const created = await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((spec) => ({
+      topic: spec.topic,
+      numPartitions: spec.numPartitions,
+      ...(spec.replicationFactor === undefined ? {} : { replicationFactor: spec.replicationFactor }),
+      ...(spec.configEntries === undefined ? {} : { configEntries: spec.configEntries }),
+    })),
+  });
+  return created ? missing.map((spec) => spec.topic) : [];
+}

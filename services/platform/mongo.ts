@@ -1,0 +1,61 @@
+import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { type Logger } from 'pino';
+
+/**
+ * The driver features lienthong's code relies on, and nothing more: each works on MongoDB 6+
+ * and on FerretDB 1.24. Transactions, change streams and aggregation beyond these are not
+ * assumed. Code that needs another feature adds it here and to the integration tests first.
+ */
+export const STORE_FEATURES: readonly string[] = Object.freeze([
+  'insertOne and insertMany',
+  'find and findOne with equality filters',
+  'updateOne with upsert',
+  'unordered bulkWrite (insertOne, updateOne with upsert, replaceOne)',
+  'createIndex, including unique indexes',
+  'countDocuments',
+  'ping',
+  'write concern majority with journal',
+]);
+
+export interface CreateMongoClientOptions {
+  uri: string;
+  /** Shown in the server's logs and `currentOp`, so operators know which service is connected. */
+  appName: string;
+  logger: Logger;
+  /** How long an operation waits for a usable server before failing; 10 s by default. */
+  serverSelectionTimeoutMS?: number;
+}
+
+/**
+ * A `MongoClient` for the views and the audit trail, **not connected yet**: the service's
+ * `start()` calls `connect()` and its `stop()` calls `close()`, so the client's life follows the
+ * service's lifecycle and a builder stays free of I/O.
+ *
+ * Options chosen to behave the same on MongoDB 6+ and FerretDB 1.24:
+ * - majority, journaled writes: offsets are committed after view writes, so an acknowledged
+ *   write must survive a failover; on a standalone server or FerretDB this equals `w: 1`;
+ * - primary reads only: lookups must see the writes the consumer just made;
+ * - retryable writes stay at the driver default; the driver uses them only on replica sets, and
+ *   FerretDB presents itself as a standalone server.
+ */
+export function createMongoClient(options: CreateMongoClientOptions): MongoClient {
+  const clientOptions: MongoClientOptions = {
+    appName: options.appName,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS ?? 10_000,
+    writeConcern: { w: 'majority', journal: true },
+    readPreference: 'primary',
+  };
+  const client = new MongoClient(options.uri, clientOptions);
+  const log = options.logger.child({ component: 'mongodb' });
+  // Topology changes are rare and explain most store incidents; commands are not logged.
+  client.on('serverHeartbeatFailed', (event) =>
+    log.warn({ server: event.connectionId, err: event.failure }, 'MongoDB server heartbeat failed'),
+  );
+  client.on('topologyDescriptionChanged', (event) =>
+    log.debug(
+      { from: event.previousDescription.type, to: event.newDescription.type },
+      'MongoDB topology changed',
+    ),
+  );
+  return client;
+}
