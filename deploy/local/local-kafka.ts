@@ -103,8 +103,8 @@ export class LocalKafka {
           ...classpath,
           'kafka.tools.StorageTool',
           'format',
-          '--cluster-id',
-          kraftClusterId(),
+          // One argument: an id may begin with '-', which would read as an option.
+          `--cluster-id=${kraftClusterId()}`,
           '--config',
           serverProperties,
           '--ignore-formatted',
