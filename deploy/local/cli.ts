@@ -2,6 +2,7 @@
  * The local stack manager: `up`, `down`, `status`, and `start` (what `npm start` runs).
  * Progress goes to stderr and the endpoints to stdout, so that `up` can feed a script.
  */
+import { runContractTool } from '../../schemas/contract-tool';
 import { type ComponentReport, LocalStack, stackConfig } from './stack';
 
 const USAGE = 'usage: cli.ts up | down | status | start';
@@ -18,8 +19,16 @@ async function main(command: string | undefined): Promise<number> {
   switch (command) {
     case 'up':
     case 'start': {
-      if (stack.kafka || stack.store) progress('lienthong: bringing the local stack up');
+      if (stack.kafka || stack.store || stack.registry) progress('lienthong: bringing the local stack up');
       print(await stack.up());
+      if (command === 'start' && stack.registry) {
+        process.stdout.write("\nRegistering the agencies' schemas:\n");
+        const code = await runContractTool('register', {
+          url: stack.registry.url,
+          keys: stack.registry.keys(),
+        });
+        if (code !== 0) return code;
+      }
       printEndpoints(stack);
       return 0;
     }

@@ -1,8 +1,9 @@
 import { join, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import { KafkaEnv, loadConfig, MongoEnv } from '../../services/platform/config';
+import { KafkaEnv, loadConfig, MongoEnv, SchemaRegistryEnv } from '../../services/platform/config';
 import { LocalFerretDb } from './local-ferretdb';
 import { LocalKafka } from './local-kafka';
+import { LocalRegistry } from './local-registry';
 import { type Progress } from './provision';
 
 const Port = (fallback: number, hint: string) =>
@@ -15,9 +16,11 @@ const Port = (fallback: number, hint: string) =>
 export const StackEnv = Type.Object({
   KAFKA_BROKERS: Type.Optional(KafkaEnv.properties.KAFKA_BROKERS),
   MONGODB_URI: Type.Optional(MongoEnv.properties.MONGODB_URI),
+  SCHEMA_REGISTRY_URL: Type.Optional(SchemaRegistryEnv.properties.SCHEMA_REGISTRY_URL),
   LOCAL_KAFKA_PORT: Port(9092, 'LOCAL_KAFKA_PORT must be a TCP port'),
   LOCAL_KAFKA_CONTROLLER_PORT: Port(9093, 'LOCAL_KAFKA_CONTROLLER_PORT must be a TCP port'),
   LOCAL_STORE_PORT: Port(27017, 'LOCAL_STORE_PORT must be a TCP port'),
+  LOCAL_REGISTRY_PORT: Port(8081, 'LOCAL_REGISTRY_PORT must be a TCP port'),
   LOCAL_KAFKA_HEAP_MB: Type.Integer({
     minimum: 256,
     maximum: 1024,
@@ -55,15 +58,18 @@ interface LocalComponent {
 export interface StackEndpoints {
   KAFKA_BROKERS: string;
   MONGODB_URI: string;
+  SCHEMA_REGISTRY_URL: string;
 }
 
 /**
- * The real infrastructure on one machine, without containers: Kafka in KRaft mode and a
- * MongoDB-wire store, each run as a detached process whose pid file lives in the state directory.
+ * The real infrastructure on one machine, without containers: Kafka in KRaft mode, a
+ * MongoDB-wire store and the schema registry, each run as a detached process whose pid file
+ * lives in the state directory.
  */
 export class LocalStack {
   readonly kafka?: LocalKafka;
   readonly store?: LocalFerretDb;
+  readonly registry?: LocalRegistry;
   readonly endpoints: StackEndpoints;
 
   constructor(
@@ -90,59 +96,79 @@ export class LocalStack {
         env,
       });
     }
+    const kafkaBrokers = config.KAFKA_BROKERS ?? this.kafka?.endpoint ?? '';
+    if (!config.SCHEMA_REGISTRY_URL) {
+      this.registry = new LocalRegistry({
+        stateDir: join(state, 'registry'),
+        port: config.LOCAL_REGISTRY_PORT,
+        kafkaBrokers,
+        progress,
+        env,
+      });
+    }
     this.endpoints = {
-      KAFKA_BROKERS: config.KAFKA_BROKERS ?? this.kafka?.endpoint ?? '',
+      KAFKA_BROKERS: kafkaBrokers,
       MONGODB_URI: config.MONGODB_URI ?? this.store?.uri ?? '',
+      SCHEMA_REGISTRY_URL: config.SCHEMA_REGISTRY_URL ?? this.registry?.url ?? '',
     };
   }
 
   /**
-   * Starts what is not running yet and waits until every component answers.
-   * Provisioning runs side by side, since Maven and Go mostly wait on the network.
+   * Starts what is not running yet and waits until every component answers, tier by tier:
+   * Kafka and the store side by side (Maven and Go mostly wait on the network), then the
+   * registry, which keeps its state in Kafka.
    */
   async up(): Promise<ComponentReport[]> {
-    const local = this.local();
-    const starts = await Promise.allSettled(local.map(async (component) => component.start()));
-    const started = starts.map((s) => (s.status === 'fulfilled' ? s.value : undefined));
+    const states = new Map<LocalComponent, 'started' | 'already running'>();
     try {
-      const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      await Promise.all(local.map((component) => component.waitReady()));
+      for (const tier of this.tiers()) {
+        const starts = await Promise.allSettled(tier.map(async (component) => component.start()));
+        starts.forEach((s, i) => {
+          const component = tier[i];
+          if (component && s.status === 'fulfilled') states.set(component, s.value);
+        });
+        const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+        if (failed) throw failed.reason;
+        await Promise.all(tier.map((component) => component.waitReady()));
+      }
     } catch (error) {
       // Leave nothing half up that this call started.
-      await Promise.all(local.map((c, i) => (started[i] === 'started' ? c.stop() : false)));
+      for (const [component, state] of [...states].reverse()) if (state === 'started') await component.stop();
       throw error;
     }
-    return this.reports((_component, i) => started[i] ?? 'running');
+    return this.reports((component) => states.get(component) ?? 'running');
   }
 
   /** Stops only the processes this stack started, in reverse order of dependence. */
   async down(): Promise<ComponentReport[]> {
-    const stopped: ComponentState[] = [];
-    for (const component of this.local().reverse()) {
-      stopped.unshift((await component.stop()) ? 'stopped' : 'not running');
+    const stopped = new Map<LocalComponent, ComponentState>();
+    for (const component of this.tiers().flat().reverse()) {
+      stopped.set(component, (await component.stop()) ? 'stopped' : 'not running');
     }
-    return this.reports((_component, i) => stopped[i] ?? 'not running');
+    return this.reports((component) => stopped.get(component) ?? 'not running');
   }
 
   status(): ComponentReport[] {
     return this.reports((component) => (component.pid() === undefined ? 'not running' : 'running'));
   }
 
-  private local(): LocalComponent[] {
-    return [this.kafka, this.store].filter((c): c is LocalKafka | LocalFerretDb => c !== undefined);
+  /** The local components in start order, those of one tier started side by side. */
+  private tiers(): LocalComponent[][] {
+    const present = (components: (LocalComponent | undefined)[]) =>
+      components.filter((c): c is LocalComponent => c !== undefined);
+    return [present([this.kafka, this.store]), present([this.registry])].filter((tier) => tier.length > 0);
   }
 
-  private reports(stateOf: (component: LocalComponent, index: number) => ComponentState): ComponentReport[] {
-    const local = this.local();
+  private reports(stateOf: (component: LocalComponent) => ComponentState): ComponentReport[] {
     const report = (name: string, endpoint: string, component?: LocalComponent): ComponentReport => {
       if (!component) return { name, endpoint, state: 'external' };
       const pid = component.pid();
-      return { name, endpoint, state: stateOf(component, local.indexOf(component)), ...(pid ? { pid } : {}) };
+      return { name, endpoint, state: stateOf(component), ...(pid ? { pid } : {}) };
     };
     return [
       report('kafka', this.endpoints.KAFKA_BROKERS, this.kafka),
       report('store', this.endpoints.MONGODB_URI, this.store),
+      report('registry', this.endpoints.SCHEMA_REGISTRY_URL, this.registry),
     ];
   }
 }

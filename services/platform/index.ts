@@ -1,3 +1,4 @@
+export * from './avro';
 export * from './config';
 export * from './errors';
 export * from './kafka';

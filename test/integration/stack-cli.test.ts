@@ -38,6 +38,7 @@ describe('the stack manager CLI', () => {
       LOCAL_KAFKA_PORT: String(await freePort()),
       LOCAL_KAFKA_CONTROLLER_PORT: String(await freePort()),
       LOCAL_STORE_PORT: String(await freePort()),
+      LOCAL_REGISTRY_PORT: String(await freePort()),
       LOCAL_KAFKA_HEAP_MB: '512',
     };
   });
@@ -55,23 +56,28 @@ describe('the stack manager CLI', () => {
       new RegExp(`kafka\\s+127\\.0\\.0\\.1:${env.LOCAL_KAFKA_PORT}\\s+started \\(pid \\d+\\)`),
     );
     expect(first.stdout).toMatch(/store\s+mongodb:\/\/127\.0\.0\.1:\d+\/\s+started \(pid \d+\)/);
+    expect(first.stdout).toMatch(
+      new RegExp(`registry\\s+http://127\\.0\\.0\\.1:${env.LOCAL_REGISTRY_PORT}\\s+started`),
+    );
     expect(first.stdout).toContain(`export KAFKA_BROKERS=127.0.0.1:${env.LOCAL_KAFKA_PORT}`);
 
     const second = stackCli('up', env);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/kafka\s+\S+\s+already running \(pid \d+\)/);
     expect(second.stdout).toMatch(/store\s+\S+\s+already running \(pid \d+\)/);
+    expect(second.stdout).toMatch(/registry\s+\S+\s+already running \(pid \d+\)/);
 
     const status = stackCli('status', env);
     expect(status.code).toBe(0);
     const pids = [...status.stdout.matchAll(/running \(pid (\d+)\)/g)].map((m) => Number(m[1]));
-    expect(pids).toHaveLength(2);
+    expect(pids).toHaveLength(3);
     expect(pids.every(isAlive)).toBe(true);
 
     const down = stackCli('down', env);
     expect(down.code).toBe(0);
     expect(down.stdout).toMatch(/kafka\s+\S+\s+stopped/);
     expect(down.stdout).toMatch(/store\s+\S+\s+stopped/);
+    expect(down.stdout).toMatch(/registry\s+\S+\s+stopped/);
     expect(pids.some(isAlive)).toBe(false);
     // No process of this stack remains: none names its state directory.
     const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });

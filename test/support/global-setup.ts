@@ -14,8 +14,10 @@ export default async function globalSetup(): Promise<void> {
   globalThis.lienthongTestStack = stack;
   // Workers are forked after global setup, so they inherit these.
   Object.assign(process.env, stack.endpoints);
+  if (stack.registryKeysFile) process.env.SCHEMA_REGISTRY_KEYS_FILE = stack.registryKeysFile;
   progress(
     `kafka ${stack.endpoints.KAFKA_BROKERS} (${stack.source.KAFKA_BROKERS}), ` +
-      `store ${stack.endpoints.MONGODB_URI} (${stack.source.MONGODB_URI})`,
+      `store ${stack.endpoints.MONGODB_URI} (${stack.source.MONGODB_URI}), ` +
+      `registry ${stack.endpoints.SCHEMA_REGISTRY_URL} (${stack.source.SCHEMA_REGISTRY_URL})`,
   );
 }

@@ -1,9 +1,14 @@
+import { join } from 'node:path';
+import { LocalRegistry } from '../../deploy/local/local-registry';
 import { type Progress } from '../../deploy/local/provision';
 import { LocalStack, stackConfig, type StackEndpoints } from '../../deploy/local/stack';
+import { freePort, scratchDir } from './fixtures';
 
 /** The stack the integration and e2e suites run against, and how to leave it as it was. */
 export interface TestStack {
   endpoints: StackEndpoints;
+  /** The development keys of a registry this provider runs; unset for an external registry. */
+  registryKeysFile?: string;
   /** Where each endpoint came from, for the run's log. */
   source: Record<keyof StackEndpoints, 'external' | 'testcontainers' | 'local'>;
   /** Stops only what this provider started. */
@@ -17,6 +22,7 @@ const CONTAINER_IMAGES = { kafka: 'confluentinc/cp-kafka:7.9.0', mongodb: 'mongo
  * 1. endpoints given in the environment (`KAFKA_BROKERS`, `MONGODB_URI`);
  * 2. testcontainers, when `LIENTHONG_TESTCONTAINERS=true` and a container engine answers;
  * 3. the local stack of `deploy/local`, the same manager as `npm run stack:up`.
+ * The schema registry is lienthong's own unless `SCHEMA_REGISTRY_URL` names another.
  */
 export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progress): Promise<TestStack> {
   if (env.LIENTHONG_TESTCONTAINERS === 'true') {
@@ -28,13 +34,16 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
   const startedHere = new Set(reports.filter((r) => r.state === 'started').map((r) => r.name));
   return {
     endpoints: stack.endpoints,
+    ...(stack.registry ? { registryKeysFile: stack.registry.keysFile } : {}),
     source: {
       KAFKA_BROKERS: stack.kafka ? 'local' : 'external',
       MONGODB_URI: stack.store ? 'local' : 'external',
+      SCHEMA_REGISTRY_URL: stack.registry ? 'local' : 'external',
     },
     async teardown() {
       // LIENTHONG_KEEP_STACK leaves a stack this run started up, to make the next run quicker.
       if (env.LIENTHONG_KEEP_STACK === 'true') return;
+      if (startedHere.has('registry')) await stack.registry?.stop();
       if (startedHere.has('store')) await stack.store?.stop();
       if (startedHere.has('kafka')) await stack.kafka?.stop();
     },
@@ -53,7 +62,11 @@ async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Prom
     return undefined;
   }
   const stops: (() => Promise<unknown>)[] = [];
-  const endpoints = { KAFKA_BROKERS: env.KAFKA_BROKERS ?? '', MONGODB_URI: env.MONGODB_URI ?? '' };
+  const endpoints = {
+    KAFKA_BROKERS: env.KAFKA_BROKERS ?? '',
+    MONGODB_URI: env.MONGODB_URI ?? '',
+    SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL ?? '',
+  };
   if (!env.KAFKA_BROKERS) {
     progress(`testcontainers: starting ${CONTAINER_IMAGES.kafka}`);
     const { KafkaContainer } = await import('@testcontainers/kafka');
@@ -68,14 +81,33 @@ async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Prom
     stops.push(() => mongo.stop());
     endpoints.MONGODB_URI = `${mongo.getConnectionString()}?directConnection=true`;
   }
+  let registry: LocalRegistry | undefined;
+  if (!env.SCHEMA_REGISTRY_URL) {
+    // No container for the registry: lienthong's own runs here, on the container's Kafka.
+    registry = new LocalRegistry({
+      stateDir: join(scratchDir('registry').path, 'registry'),
+      port: await freePort(),
+      kafkaBrokers: endpoints.KAFKA_BROKERS,
+      progress,
+      env,
+    });
+    await registry.start();
+    await registry.waitReady();
+    const started = registry;
+    stops.unshift(() => started.stop());
+    endpoints.SCHEMA_REGISTRY_URL = registry.url;
+  }
   return {
     endpoints,
+    ...(registry ? { registryKeysFile: registry.keysFile } : {}),
     source: {
       KAFKA_BROKERS: env.KAFKA_BROKERS ? 'external' : 'testcontainers',
       MONGODB_URI: env.MONGODB_URI ? 'external' : 'testcontainers',
+      SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL ? 'external' : 'local',
     },
     async teardown() {
-      await Promise.all(stops.map((stop) => stop()));
+      // The registry first: it reads from the Kafka container.
+      for (const stop of stops) await stop();
     },
   };
 }

@@ -1,0 +1,152 @@
+import { randomUUID } from 'node:crypto';
+import { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { type Logger } from 'pino';
+import { ACKS_ALL, createProducer, ensureTopics } from '../platform/kafka';
+import { UnavailableError } from '../platform/errors';
+import { type ApplyOutcome, type LogKey, type LogValue } from './registry-state';
+
+export interface SchemaLogOptions {
+  kafka: Kafka;
+  topic: string;
+  logger: Logger;
+  /** Applies one record to the state, in log order; returns whether it took effect. */
+  apply: (key: LogKey, value: LogValue) => ApplyOutcome;
+  /** How long a write or a catch-up may wait for the log; then the request answers 503. */
+  timeoutMs?: number;
+}
+
+interface Waiter {
+  offset: bigint;
+  resolve: () => void;
+}
+
+/**
+ * The registry's durable state: one compacted, single-partition Kafka topic, as Confluent's
+ * `_schemas`. Every instance reads it from the beginning into memory and keeps following it;
+ * a write is answered only once this instance has read it back, so a client that registered a
+ * schema can read it at once, from this instance.
+ */
+export class SchemaLog {
+  private readonly producer: Producer;
+  private readonly consumer: Consumer;
+  private readonly admin: Admin;
+  private readonly outcomes = new Map<bigint, ApplyOutcome>();
+  private waiters: Waiter[] = [];
+  /** The offset of the last record applied; -1 before the first. */
+  private appliedOffset = -1n;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: SchemaLogOptions) {
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.producer = createProducer(options.kafka);
+    this.admin = options.kafka.admin();
+    // A group of its own that never commits: every start reads the whole log again.
+    this.consumer = options.kafka.consumer({
+      groupId: `lienthong-registry-${randomUUID()}`,
+      maxWaitTimeInMs: 100,
+    });
+  }
+
+  /** Creates the topic if needed, then reads the log to its end. */
+  async start(): Promise<void> {
+    const { topic } = this.options;
+    await this.admin.connect();
+    await ensureTopics(this.admin, [
+      {
+        topic,
+        numPartitions: 1,
+        // Compaction keeps the newest record per key forever: the state is never lost to retention.
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'min.compaction.lag.ms', value: '0' },
+        ],
+      },
+    ]);
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ message }) => this.onRecord(message.offset, message.key, message.value),
+    });
+    await this.catchUp(60_000);
+  }
+
+  /** Stops following the log: consumer first, so that nothing applies after the producer is gone. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+    await this.admin.disconnect();
+    for (const waiter of this.waiters) waiter.resolve();
+    this.waiters = [];
+  }
+
+  /** Waits until every record written before this call has been applied here. */
+  async catchUp(timeoutMs = this.timeoutMs): Promise<void> {
+    const [partition] = await this.admin.fetchTopicOffsets(this.options.topic);
+    const end = BigInt(partition?.high ?? '0');
+    await this.waitFor(end - 1n, timeoutMs);
+  }
+
+  /** Appends a record and waits until it is read back; tells whether it took effect. */
+  async append(key: LogKey, value: LogValue): Promise<ApplyOutcome> {
+    const [metadata] = await this.producer.send({
+      topic: this.options.topic,
+      acks: ACKS_ALL,
+      messages: [{ key: JSON.stringify(key), value: value === null ? null : JSON.stringify(value) }],
+    });
+    if (!metadata?.baseOffset) throw new UnavailableError('KAFKA_UNAVAILABLE', 'Kafka returned no offset');
+    const offset = BigInt(metadata.baseOffset);
+    await this.waitFor(offset, this.timeoutMs);
+    const outcome = this.outcomes.get(offset) ?? 'ignored';
+    this.outcomes.delete(offset);
+    return outcome;
+  }
+
+  private onRecord(offset: string, key: Buffer | null, value: Buffer | null): void {
+    const at = BigInt(offset);
+    let outcome: ApplyOutcome = 'ignored';
+    try {
+      if (key)
+        outcome = this.options.apply(
+          JSON.parse(key.toString()) as LogKey,
+          value && JSON.parse(value.toString()),
+        );
+    } catch (error) {
+      // A record this code cannot read is skipped, never fatal: the log is shared with other versions.
+      this.options.logger.warn({ err: error, offset }, 'Skipped an unreadable schema log record');
+    }
+    // Outcomes are kept only while someone may wait for them: our own writes, read back soon after.
+    if (this.outcomes.size >= 1_000) this.outcomes.delete(this.outcomes.keys().next().value as bigint);
+    this.outcomes.set(at, outcome);
+    this.appliedOffset = at;
+    this.waiters = this.waiters.filter((waiter) => {
+      if (waiter.offset > at) return true;
+      waiter.resolve();
+      return false;
+    });
+  }
+
+  private waitFor(offset: bigint, timeoutMs: number): Promise<void> {
+    if (offset <= this.appliedOffset) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(
+          new UnavailableError(
+            'KAFKA_UNAVAILABLE',
+            `The schema log was not read up to offset ${offset} in time`,
+          ),
+        );
+      }, timeoutMs);
+      const waiter: Waiter = {
+        offset,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      this.waiters.push(waiter);
+    });
+  }
+}
