@@ -74,6 +74,11 @@ export class LocalRegistry {
     return this.process.stop(15_000);
   }
 
+  /** SIGKILL, as a crash would. */
+  kill(): Promise<void> {
+    return this.process.kill();
+  }
+
   keys(): RegistryKeys {
     return JSON.parse(readFileSync(this.keysFile, 'utf8')) as RegistryKeys;
   }

@@ -1,3 +1,5 @@
+// First: telemetry must be running before the modules it instruments are loaded.
+import '../platform/telemetry-preload';
 import { TOPICS } from '../../schemas/topics';
 import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
