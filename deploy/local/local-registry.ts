@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { TOPICS } from '../../schemas/topics';
-import { generateCredentials } from '../../services/registry/credentials';
+import { generateCredentials } from '../../services/platform/credentials';
 import { ManagedProcess } from './managed-process';
 import { type Progress } from './provision';
 import { waitUntilReady } from './readiness';

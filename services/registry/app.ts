@@ -9,13 +9,13 @@ import { type Logger } from 'pino';
 import { isRetriable } from '../platform/errors';
 import { registerOperations, requestProblem, sendProblem } from '../platform/http';
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from './compatibility';
-import { type Principal } from './credentials';
+import { type PresentedCredential, type Principal } from '../platform/credentials';
 import { REGISTRY_ERRORS, RegistryError, type RegistryErrorName } from './registry-errors';
 import { type RegistryService, type VersionRef } from './registry-service';
 
 export interface RegistryAppOptions {
   service: RegistryService;
-  authenticate: (authorization: string | undefined) => Principal | undefined;
+  authenticate: (presented: PresentedCredential) => Principal | undefined;
   logger: Logger;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   bodyLimit: number;
@@ -133,7 +133,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
-    const principal = options.authenticate(request.headers.authorization);
+    const principal = options.authenticate({ authorization: request.headers.authorization });
     if (!principal) {
       reply.header('www-authenticate', 'Basic realm="lienthong-registry"');
       throw new RegistryError('UNAUTHORIZED', 'A valid client id and key are required (HTTP Basic)');

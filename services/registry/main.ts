@@ -6,7 +6,7 @@ import { createKafka } from '../platform/kafka';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { registryConfig } from './config';
-import { loadCredentialsFile } from './credentials';
+import { loadCredentialsFile } from '../platform/credentials';
 import { createRegistry } from './registry';
 
 // The level is set from the validated config once it is read.
@@ -25,7 +25,10 @@ void runMain({
       }),
       logger,
       topic: config.SCHEMA_REGISTRY_TOPIC,
-      credentials: loadCredentialsFile(config.SCHEMA_REGISTRY_CREDENTIALS_FILE),
+      credentials: loadCredentialsFile(
+        config.SCHEMA_REGISTRY_CREDENTIALS_FILE,
+        'SCHEMA_REGISTRY_CREDENTIALS_FILE',
+      ),
       // The contract fixes who owns each domain's subject.
       declaredOwners: new Map(Object.values(TOPICS).map((t) => [t.valueSubject, t.owner])),
       defaultLevel: config.SCHEMA_REGISTRY_DEFAULT_COMPATIBILITY,

@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { type CompatibilityLevel, checkCompatibility } from './compatibility';
-import { type Principal } from './credentials';
+import { type Principal } from '../platform/credentials';
 import { type FieldIssue, RegistryError } from './registry-errors';
 import { type LogKey, type LogValue, type RegistryState, type SchemaVersion } from './registry-state';
 

@@ -4,7 +4,7 @@ import { type Logger } from 'pino';
 import { createLifecycle, type Service } from '../platform/lifecycle';
 import { buildRegistryApp } from './app';
 import { type CompatibilityLevel } from './compatibility';
-import { createAuthenticator, type CredentialEntry } from './credentials';
+import { createAuthenticator, type CredentialEntry } from '../platform/credentials';
 import { RegistryService } from './registry-service';
 import { RegistryState } from './registry-state';
 import { SchemaLog } from './schema-log';

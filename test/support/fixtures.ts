@@ -10,7 +10,7 @@ export function uniqueName(prefix: string): string {
 }
 
 /** The endpoint global setup exported; a clear failure when the suite was started without it. */
-export function endpoint(name: 'KAFKA_BROKERS' | 'MONGODB_URI'): string {
+export function endpoint(name: 'KAFKA_BROKERS' | 'MONGODB_URI' | 'SCHEMA_REGISTRY_URL'): string {
   const value = process.env[name];
   if (!value) throw new Error(`${name} is not set: run integration tests through jest's global setup`);
   return value;

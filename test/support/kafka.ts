@@ -3,6 +3,8 @@ import { type Consumer } from 'kafkajs';
 export interface ReceivedMessage {
   key: string | undefined;
   value: string | undefined;
+  /** The value's bytes, for binary (Avro) payloads. */
+  rawValue: Buffer | null;
   partition: number;
   offset: string;
   headers: Record<string, string | undefined>;
@@ -39,6 +41,7 @@ export async function consumeUntil(
           received.push({
             key: message.key?.toString(),
             value: message.value?.toString(),
+            rawValue: message.value,
             partition,
             offset: message.offset,
             headers,

@@ -1,7 +1,7 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createKafka } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
-import { generateCredentials, type Role } from '../../services/registry/credentials';
+import { generateCredentials, type Role } from '../../services/platform/credentials';
 import { createRegistry, type Registry } from '../../services/registry/registry';
 import { endpoint, uniqueName } from './fixtures';
 

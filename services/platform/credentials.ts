@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
-import { ConfigError } from '../platform/errors';
+import { ConfigError } from './errors';
 
 /**
  * Who may do what:
@@ -15,7 +15,7 @@ export type Role = (typeof ROLES)[number];
 
 export const CredentialEntry = Type.Object(
   {
-    id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._-]+$' }),
+    id: Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9_-]+$' }),
     role: Type.Union(ROLES.map((role) => Type.Literal(role))),
     agency: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     /** Hex SHA-256 of the key. Keys are 256-bit random tokens, so a fast hash suffices. */
@@ -40,25 +40,25 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** Reads and checks a credentials file: `{ "clients": [{ id, role, agency?, keySha256 }] }`. */
-export function loadCredentialsFile(path: string): CredentialEntry[] {
+/**
+ * Reads and checks a credentials file: `{ "clients": [{ id, role, agency?, keySha256 }] }`.
+ * `variable` is the environment variable that named it, for the error message.
+ */
+export function loadCredentialsFile(path: string, variable: string): CredentialEntry[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(path, 'utf8'));
   } catch (error) {
-    throw new ConfigError(
-      [{ variable: 'SCHEMA_REGISTRY_CREDENTIALS_FILE', message: `cannot read ${path}` }],
-      {
-        cause: error,
-      },
-    );
+    throw new ConfigError([{ variable, message: `cannot read ${path}` }], {
+      cause: error,
+    });
   }
   const validate = new Ajv({ allErrors: true }).compile(CredentialsFile);
   if (!validate(parsed)) {
     const where = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join(', ');
     throw new ConfigError([
       {
-        variable: 'SCHEMA_REGISTRY_CREDENTIALS_FILE',
+        variable,
         message: `${path} is not a valid credentials file: ${where}`,
       },
     ]);
@@ -68,7 +68,7 @@ export function loadCredentialsFile(path: string): CredentialEntry[] {
   if (agencyless.length > 0) {
     throw new ConfigError([
       {
-        variable: 'SCHEMA_REGISTRY_CREDENTIALS_FILE',
+        variable,
         message: `agency clients need an agency: ${agencyless.join(', ')}`,
       },
     ]);
@@ -76,25 +76,39 @@ export function loadCredentialsFile(path: string): CredentialEntry[] {
   return clients;
 }
 
+/** The two ways a client presents its id and key. */
+export interface PresentedCredential {
+  /** HTTP Basic: user = client id, password = key; what Confluent's clients send. */
+  authorization?: string | undefined;
+  /** `X-API-Key: <client id>.<key>`: what agency systems send to a connector. */
+  apiKey?: string | undefined;
+}
+
 /**
- * Checks an HTTP Basic `Authorization` header (user = client id, password = key), the scheme
- * Confluent's clients send. Returns the principal, or undefined for anything else.
+ * Checks a presented credential against the hashed keys. Returns the principal, or undefined
+ * for a missing, malformed or wrong one: callers answer all three alike, so as not to tell
+ * which ids exist.
  */
 export function createAuthenticator(
   entries: readonly CredentialEntry[],
-): (header: string | undefined) => Principal | undefined {
+): (presented: PresentedCredential) => Principal | undefined {
   const byId = new Map(entries.map((entry) => [entry.id, entry]));
-  return (header) => {
-    const match = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(header ?? '');
-    if (!match?.[1]) return undefined;
-    const decoded = Buffer.from(match[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    if (colon < 1) return undefined;
-    const entry = byId.get(decoded.slice(0, colon));
+  const check = (id: string, key: string): Principal | undefined => {
+    const entry = byId.get(id);
     if (!entry) return undefined;
-    const given = Buffer.from(hashKey(decoded.slice(colon + 1)), 'hex');
+    const given = Buffer.from(hashKey(key), 'hex');
     if (!timingSafeEqual(given, Buffer.from(entry.keySha256, 'hex'))) return undefined;
     return { clientId: entry.id, role: entry.role, ...(entry.agency ? { agency: entry.agency } : {}) };
+  };
+  return ({ authorization, apiKey }) => {
+    // Client ids never hold a dot, so the first dot ends the id.
+    const apiKeyMatch = /^([A-Za-z0-9_-]{1,100})\.([A-Za-z0-9_-]{1,200})$/.exec(apiKey ?? '');
+    if (apiKeyMatch?.[1] && apiKeyMatch[2]) return check(apiKeyMatch[1], apiKeyMatch[2]);
+    const basic = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(authorization ?? '');
+    if (!basic?.[1]) return undefined;
+    const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon < 1 ? undefined : check(decoded.slice(0, colon), decoded.slice(colon + 1));
   };
 }
 

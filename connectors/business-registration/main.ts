@@ -1,0 +1,6 @@
+// First: telemetry must be running before the modules it instruments are loaded.
+import '../../services/platform/telemetry-preload';
+import { runConnector } from '../runtime/run-connector';
+import { businessRegistrationConnector } from './index';
+
+runConnector(businessRegistrationConnector);

@@ -1,0 +1,329 @@
+import { type Readable } from 'node:stream';
+import swagger from '@fastify/swagger';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
+import { type Logger } from 'pino';
+import { type PresentedCredential, type Principal } from '../../services/platform/credentials';
+import { isRetriable } from '../../services/platform/errors';
+import { registerOperations, requestProblem, sendProblem } from '../../services/platform/http';
+import { inSpan } from '../../services/platform/trace-context';
+import { type AgencyDefinition } from './agency';
+import { IMPORT_FORMATS, ImportRefused, type Imports } from './imports';
+import { type Ingest, type RecordOutcome } from './ingest';
+
+export interface ConnectorLimits {
+  /** Largest `POST /v1/records` body, in bytes. */
+  bodyLimit: number;
+  /** Most records in one `POST /v1/records`. */
+  maxRecords: number;
+  /** Largest import file, in bytes. */
+  importLimit: number;
+}
+
+export interface ConnectorAppOptions {
+  definition: AgencyDefinition;
+  ingest: Ingest;
+  imports: Imports;
+  authenticate: (presented: PresentedCredential) => Principal | undefined;
+  logger: Logger;
+  limits: ConnectorLimits;
+  ready: () => boolean;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    agencyPrincipal: Principal | null;
+  }
+}
+
+const OUTCOME = {
+  type: 'object',
+  properties: {
+    index: { type: 'integer' },
+    status: { type: 'string', enum: ['accepted', 'rejected'] },
+    eventId: { type: 'string' },
+    topic: { type: 'string' },
+    partition: { type: 'integer' },
+    offset: { type: 'string' },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { path: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+const BATCH_ANSWER = {
+  type: 'object',
+  properties: {
+    accepted: { type: 'integer' },
+    rejected: { type: 'integer' },
+    records: { type: 'array', items: OUTCOME },
+  },
+} as const;
+const IMPORT_STATUS = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    format: { type: 'string' },
+    state: { type: 'string' },
+    receivedBytes: { type: 'integer' },
+    rows: { type: 'integer' },
+    rowsDone: { type: 'integer' },
+    accepted: { type: 'integer' },
+    rejected: { type: 'integer' },
+    rejections: {
+      type: 'array',
+      items: { type: 'object', properties: { row: { type: 'integer' }, errors: OUTCOME.properties.errors } },
+    },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    failure: { type: 'string' },
+  },
+} as const;
+
+/**
+ * One agency's connector over HTTP: `POST /v1/records` answers every record, accepted (with where
+ * Kafka put it) or rejected (with JSON paths); `POST /v1/imports` takes a CSV or NDJSON file;
+ * `GET /v1/imports/{id}` reports its progress. A 2xx means Kafka acknowledged every accepted
+ * record; when Kafka is unavailable the answer is 503 with `Retry-After`, and nothing is claimed.
+ */
+export async function buildConnectorApp(options: ConnectorAppOptions): Promise<FastifyInstance> {
+  const { definition, ingest, imports, limits } = options;
+  const app = Fastify({
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: limits.bodyLimit,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  });
+  // Records are JSON only; a text body is refused with 415 rather than parsed as a string.
+  app.removeContentTypeParser('text/plain');
+  // Files are streamed to disk by the import route, never buffered by a parser.
+  app.addContentTypeParser(
+    Object.keys(IMPORT_FORMATS),
+    { bodyLimit: limits.importLimit },
+    (_request, payload, done) => done(null, payload),
+  );
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: `lienthong ${definition.name} connector`,
+        version: '1',
+        description: `Publishes ${definition.agency}'s records to the ${definition.topic} topic`,
+      },
+      components: {
+        securitySchemes: {
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          basic: { type: 'http', scheme: 'basic' },
+        },
+      },
+      security: [{ apiKey: [] }, { basic: [] }],
+    },
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  registerOperations(app, { service: `connector-${definition.name}`, ready: options.ready });
+
+  app.decorateRequest('agencyPrincipal', null);
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.config.public) return;
+    const apiKey = request.headers['x-api-key'];
+    const principal = options.authenticate({
+      authorization: request.headers.authorization,
+      apiKey: Array.isArray(apiKey) ? undefined : apiKey,
+    });
+    if (!principal) {
+      reply.header('www-authenticate', 'Basic realm="lienthong-connector"');
+      return sendProblem(reply, {
+        status: 401,
+        title: 'Unauthorized',
+        code: 'UNAUTHORIZED',
+        detail: 'A valid X-API-Key is required',
+      });
+    }
+    if (
+      principal.role !== 'operator' &&
+      !(principal.role === 'agency' && principal.agency === definition.agency)
+    ) {
+      return sendProblem(reply, {
+        status: 403,
+        title: 'Forbidden',
+        code: 'FORBIDDEN',
+        detail: `Only ${definition.agency} may publish to ${definition.topic}`,
+      });
+    }
+    request.agencyPrincipal = principal;
+    return undefined;
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    answerError(error, reply, request.log, limits),
+  );
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      status: 404,
+      title: 'Not found',
+      code: 'ROUTE_NOT_FOUND',
+      detail: `No route ${request.method} ${request.url.split('?')[0]}`,
+    }),
+  );
+
+  app.post<{ Body: unknown[] }>(
+    '/v1/records',
+    {
+      schema: {
+        // Each record is checked on its own below, so that every one gets its own answer.
+        body: { type: 'array', minItems: 1, maxItems: limits.maxRecords, items: {} },
+        response: { 200: BATCH_ANSWER, 207: BATCH_ANSWER },
+      },
+    },
+    async (request, reply) => {
+      const outcomes = await inSpan(
+        `${definition.name} POST /v1/records`,
+        header(request.headers.traceparent),
+        (traceparent) => ingest.ingest(request.body, { source: 'http', traceparent, receivedAt: Date.now() }),
+      );
+      const accepted = outcomes.filter((o) => o.status === 'accepted').length;
+      const rejected = outcomes.length - accepted;
+      if (accepted === 0) {
+        return sendProblem(reply, {
+          status: 422,
+          title: 'Every record was rejected',
+          code: 'RECORDS_REJECTED',
+          detail: `${rejected} of ${outcomes.length} records were rejected and quarantined`,
+          errors: rejectedIssues(outcomes),
+          accepted,
+          rejected,
+          records: outcomes,
+        });
+      }
+      return reply.code(rejected === 0 ? 200 : 207).send({ accepted, rejected, records: outcomes });
+    },
+  );
+
+  app.post(
+    '/v1/imports',
+    { bodyLimit: limits.importLimit, schema: { response: { 202: IMPORT_STATUS } } },
+    async (request, reply) => {
+      const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+      const format = IMPORT_FORMATS[type as keyof typeof IMPORT_FORMATS];
+      if (!format) {
+        return sendProblem(reply, {
+          status: 415,
+          title: 'Unsupported media type',
+          code: 'UNSUPPORTED_MEDIA_TYPE',
+          detail: `Send text/csv or application/x-ndjson`,
+        });
+      }
+      const status = await inSpan(
+        `${definition.name} POST /v1/imports`,
+        header(request.headers.traceparent),
+        (traceparent) => imports.accept(request.body as Readable, format, traceparent),
+      );
+      return reply.code(202).header('location', `/v1/imports/${status.id}`).send(status);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/v1/imports/:id',
+    {
+      schema: {
+        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } } },
+        response: { 200: IMPORT_STATUS },
+      },
+    },
+    async (request, reply) => {
+      const status = imports.status(request.params.id);
+      if (!status) {
+        return sendProblem(reply, {
+          status: 404,
+          title: 'Import not found',
+          code: 'IMPORT_NOT_FOUND',
+          detail: `No import ${request.params.id}`,
+        });
+      }
+      return status;
+    },
+  );
+
+  return app;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Every rejected record's issues, with paths from the batch's root: `$[3].mst`. */
+function rejectedIssues(
+  outcomes: readonly RecordOutcome[],
+): { path: string; code: string; message: string }[] {
+  return outcomes.flatMap((o) =>
+    o.status === 'rejected' ? o.errors.map((e) => ({ ...e, path: `$[${o.index}]${e.path.slice(1)}` })) : [],
+  );
+}
+
+function answerError(
+  error: FastifyError,
+  reply: FastifyReply,
+  log: FastifyBaseLogger,
+  limits: ConnectorLimits,
+): FastifyReply {
+  if (error instanceof ImportRefused) {
+    return sendProblem(reply, {
+      status: 422,
+      title: 'Import refused',
+      code: 'IMPORT_REFUSED',
+      detail: error.message,
+      errors: error.issues,
+    });
+  }
+  if (error.validation) {
+    const tooMany = error.validation.some((v) => v.keyword === 'maxItems');
+    if (tooMany) {
+      return sendProblem(reply, {
+        status: 413,
+        title: 'Too many records',
+        code: 'TOO_MANY_RECORDS',
+        detail: `Send at most ${limits.maxRecords} records per request`,
+        errors: [{ path: '$', message: `more than ${limits.maxRecords} records` }],
+      });
+    }
+    return sendProblem(reply, {
+      status: 400,
+      title: 'Malformed request',
+      code: 'MALFORMED_REQUEST',
+      detail: error.message,
+      errors: error.validation.map((v) => ({
+        path: `$${v.instancePath.replaceAll('/', '.')}`,
+        message: v.message ?? 'is invalid',
+      })),
+    });
+  }
+  const problem = requestProblem(error);
+  if (problem) return sendProblem(reply, problem);
+  if (isRetriable(error)) {
+    log.warn({ err: error }, 'Kafka is unavailable; answering 503');
+    reply.header('retry-after', '5');
+    return sendProblem(reply, {
+      status: 503,
+      title: 'Kafka is unavailable',
+      code: 'KAFKA_UNAVAILABLE',
+      detail:
+        'Not every record of this request was acknowledged; send it again later (a resend has no second effect)',
+    });
+  }
+  log.error({ err: error }, 'Unexpected connector error');
+  return sendProblem(reply, {
+    status: 500,
+    title: 'Internal error',
+    code: 'INTERNAL',
+    detail: 'Unexpected error in the connector',
+  });
+}

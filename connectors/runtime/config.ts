@@ -1,0 +1,62 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { HttpEnv, KafkaEnv, loadConfig, LogEnv, SchemaRegistryEnv } from '../../services/platform/config';
+
+/** Each connector's default port, so that the four can run side by side on one machine. */
+export const CONNECTOR_PORTS = {
+  dossier: 8091,
+  tax: 8092,
+  'business-registration': 8093,
+  vehicle: 8094,
+} as const;
+
+export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
+  return Type.Object({
+    ...KafkaEnv.properties,
+    ...SchemaRegistryEnv.properties,
+    ...LogEnv.properties,
+    HOST: HttpEnv.properties.HOST,
+    PORT: Type.Integer({
+      minimum: 0,
+      maximum: 65_535,
+      default: defaultPort,
+      hint: 'PORT must be an integer from 0 to 65535',
+    }),
+    SCHEMA_REGISTRY_CLIENT_ID: Type.String({
+      minLength: 1,
+      hint: 'SCHEMA_REGISTRY_CLIENT_ID must name a registry client',
+    }),
+    SCHEMA_REGISTRY_KEY: Type.String({ minLength: 1, hint: 'SCHEMA_REGISTRY_KEY must be that client key' }),
+    CONNECTOR_API_KEYS_FILE: Type.String({
+      minLength: 1,
+      hint: 'CONNECTOR_API_KEYS_FILE must name the JSON file of agency client ids and key hashes',
+    }),
+    CONNECTOR_SPOOL_DIR: Type.String({ minLength: 1, default: defaultSpoolDir }),
+    CONNECTOR_BODY_LIMIT: Type.Integer({
+      minimum: 1_024,
+      maximum: 64 * 1_048_576,
+      default: 4 * 1_048_576,
+      hint: 'CONNECTOR_BODY_LIMIT must be a byte count',
+    }),
+    CONNECTOR_MAX_RECORDS: Type.Integer({
+      minimum: 1,
+      maximum: 10_000,
+      default: 1_000,
+      hint: 'CONNECTOR_MAX_RECORDS must be from 1 to 10000',
+    }),
+    CONNECTOR_IMPORT_LIMIT: Type.Integer({
+      minimum: 1_024,
+      default: 4 * 1_073_741_824,
+      hint: 'CONNECTOR_IMPORT_LIMIT must be a byte count',
+    }),
+  });
+}
+
+export type ConnectorConfig = Static<ReturnType<typeof connectorEnv>>;
+
+export function connectorConfig(
+  defaultPort: number,
+  defaultSpoolDir: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Readonly<ConnectorConfig> {
+  return loadConfig(connectorEnv(defaultPort, defaultSpoolDir), env);
+}

@@ -1,0 +1,117 @@
+import { type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type FastifyInstance } from 'fastify';
+import { type Kafka } from 'kafkajs';
+import { type Logger } from 'pino';
+import { TOPICS } from '../../schemas/topics';
+import { createAuthenticator, type CredentialEntry } from '../../services/platform/credentials';
+import { createProducer, ensureTopics } from '../../services/platform/kafka';
+import { createLifecycle, type Service } from '../../services/platform/lifecycle';
+import { type AgencyDefinition } from './agency';
+import { buildConnectorApp, type ConnectorLimits } from './app';
+import { createAvroEncoder } from './avro-encoder';
+import { createImports } from './imports';
+import { createIngest } from './ingest';
+import { createPublisher, fetchPartitionCounts, publisherRetryOptions } from './publisher';
+import { createQuarantine, quarantineTopicFor, quarantineTopicSpec } from './quarantine';
+
+/** Partitions of a domain topic: room for the sharing service to consume in parallel. */
+export const DOMAIN_TOPIC_PARTITIONS = 6;
+/** How long a POST may wait for Kafka before it answers 503. */
+export const SEND_TIMEOUT_MS = 5_000;
+
+export interface ConnectorDeps {
+  definition: AgencyDefinition;
+  kafka: Kafka;
+  registry: SchemaRegistry;
+  logger: Logger;
+  credentials: readonly CredentialEntry[];
+  spoolDir: string;
+  limits: ConnectorLimits;
+  host: string;
+  port: number;
+  /** Publishes to this topic instead of the contract's: tests give each file its own. */
+  topicOverride?: string;
+}
+
+export interface Connector extends Service {
+  app: FastifyInstance;
+  url(): string;
+}
+
+/**
+ * One agency's connector: HTTP in, Kafka out. Nothing happens until `start()`.
+ *
+ * Start: make sure the topic and its quarantine exist, learn their partition counts, fetch the
+ * schema once, resume unfinished imports, then listen. Stop, in this order: stop intake (HTTP
+ * answers 503 while closing and lets requests in flight finish), let the import in flight reach
+ * its checkpoint, flush the publisher, then disconnect from Kafka.
+ */
+export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
+  const { definition, kafka, logger } = deps;
+  const topic = deps.topicOverride ?? TOPICS[definition.topic].topic;
+  const quarantineTopic = quarantineTopicFor(topic);
+  const admin = kafka.admin();
+  // Bounded retries: an outage must end in a 503, not a send that holds the only slot for ever.
+  const producer = createProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS) });
+  const partitionCounts = new Map<string, number>();
+  const publisher = createPublisher({
+    producer,
+    logger,
+    sendTimeoutMs: SEND_TIMEOUT_MS,
+    partitions: (name) => partitionCounts.get(name),
+  });
+  const encoder = createAvroEncoder({
+    registry: deps.registry,
+    subject: TOPICS[definition.topic].valueSubject,
+  });
+  const quarantine = createQuarantine({ publisher, topic });
+  const ingest = createIngest({
+    definition,
+    topic,
+    logger,
+    ports: {
+      encode: (event) => encoder.encode(event),
+      publish: (records) => publisher.publish(records),
+      quarantine: (entry) => quarantine.quarantine(entry),
+    },
+  });
+  const imports = createImports({ definition, ingest, spoolDir: deps.spoolDir, logger });
+  let ready = false;
+  const app = await buildConnectorApp({
+    definition,
+    ingest,
+    imports,
+    authenticate: createAuthenticator(deps.credentials),
+    logger,
+    limits: deps.limits,
+    ready: () => ready,
+  });
+  let url = '';
+
+  const lifecycle = createLifecycle(`connector-${definition.name}`, {
+    async start() {
+      await admin.connect();
+      await ensureTopics(admin, [
+        { topic, numPartitions: DOMAIN_TOPIC_PARTITIONS },
+        quarantineTopicSpec(topic),
+      ]);
+      for (const [name, count] of await fetchPartitionCounts(admin, [topic, quarantineTopic])) {
+        partitionCounts.set(name, count);
+      }
+      await producer.connect();
+      await encoder.start();
+      imports.resume();
+      url = await app.listen({ host: deps.host, port: deps.port });
+      ready = true;
+    },
+    async stop() {
+      ready = false;
+      await app.close();
+      await imports.stop();
+      await publisher.close();
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  });
+  return { ...lifecycle, app, url: () => url };
+}

@@ -1,0 +1,58 @@
+import { join, resolve } from 'node:path';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { parseBrokers } from '../../services/platform/config';
+import { loadCredentialsFile } from '../../services/platform/credentials';
+import { createKafka } from '../../services/platform/kafka';
+import { runMain } from '../../services/platform/lifecycle';
+import { createLogger } from '../../services/platform/logger';
+import { type AgencyDefinition } from './agency';
+import { CONNECTOR_PORTS, connectorConfig } from './config';
+import { createConnector, SEND_TIMEOUT_MS } from './connector';
+import { publisherRetryOptions } from './publisher';
+
+/** The body of each `connectors/<agency>/main.ts`: config, wiring, and the shared lifecycle. */
+export function runConnector(definition: AgencyDefinition): void {
+  // The level is set from the validated config once it is read.
+  const logger = createLogger({
+    name: `connector-${definition.name}`,
+    bindings: { agency: definition.agency },
+  });
+  void runMain({
+    logger,
+    build: async () => {
+      const defaultPort = CONNECTOR_PORTS[definition.name as keyof typeof CONNECTOR_PORTS] ?? 0;
+      const defaultSpool = join(
+        resolve(__dirname, '..', '..'),
+        '.state',
+        'connectors',
+        definition.name,
+        'imports',
+      );
+      const config = connectorConfig(defaultPort, defaultSpool);
+      logger.level = config.LOG_LEVEL;
+      return createConnector({
+        definition,
+        kafka: createKafka({
+          brokers: parseBrokers(config.KAFKA_BROKERS),
+          clientId: config.KAFKA_CLIENT_ID ?? `lienthong-connector-${definition.name}`,
+          logger,
+          retry: publisherRetryOptions(SEND_TIMEOUT_MS),
+        }),
+        registry: new SchemaRegistry({
+          host: config.SCHEMA_REGISTRY_URL,
+          auth: { username: config.SCHEMA_REGISTRY_CLIENT_ID, password: config.SCHEMA_REGISTRY_KEY },
+        }),
+        logger,
+        credentials: loadCredentialsFile(config.CONNECTOR_API_KEYS_FILE, 'CONNECTOR_API_KEYS_FILE'),
+        spoolDir: config.CONNECTOR_SPOOL_DIR,
+        limits: {
+          bodyLimit: config.CONNECTOR_BODY_LIMIT,
+          maxRecords: config.CONNECTOR_MAX_RECORDS,
+          importLimit: config.CONNECTOR_IMPORT_LIMIT,
+        },
+        host: config.HOST,
+        port: config.PORT,
+      });
+    },
+  });
+}

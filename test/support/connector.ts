@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type AgencyDefinition } from '../../connectors/runtime/agency';
+import { createConnector, type Connector, SEND_TIMEOUT_MS } from '../../connectors/runtime/connector';
+import { publisherRetryOptions } from '../../connectors/runtime/publisher';
+import { generateCredentials } from '../../services/platform/credentials';
+import { createKafka } from '../../services/platform/kafka';
+import { createLogger } from '../../services/platform/logger';
+import { endpoint, scratchDir, uniqueName } from './fixtures';
+
+/** The shared test registry's reader credential, written by global setup. */
+export function registryClient(): SchemaRegistry {
+  const keysFile = process.env.SCHEMA_REGISTRY_KEYS_FILE;
+  if (!keysFile) throw new Error('SCHEMA_REGISTRY_KEYS_FILE is not set: run through jest global setup');
+  const keys = JSON.parse(readFileSync(keysFile, 'utf8')) as Record<string, string>;
+  return new SchemaRegistry({
+    host: endpoint('SCHEMA_REGISTRY_URL'),
+    auth: { username: 'lienthong-reader', password: keys['lienthong-reader'] ?? '' },
+  });
+}
+
+/**
+ * A connector of a test file's own: its own topic, spool directory and API keys, on the shared
+ * (or a given) broker and the shared registry. `restart()` builds a new one on the same spool.
+ */
+export function connectorHarness(definition: AgencyDefinition, options: { brokers?: () => string } = {}) {
+  const topic = uniqueName(`it-${definition.name}`);
+  const spool = scratchDir(`spool-${definition.name}`);
+  const { entries, keys } = generateCredentials([
+    { id: definition.agency, role: 'agency', agency: definition.agency },
+    { id: 'OTHER-AGENCY', role: 'agency', agency: 'OTHER-AGENCY' },
+  ]);
+  let current: Connector | undefined;
+
+  const build = async (): Promise<Connector> => {
+    const logger = createLogger({ name: `it-connector-${definition.name}`, level: 'silent' });
+    const brokers = (options.brokers?.() ?? endpoint('KAFKA_BROKERS')).split(',');
+    return createConnector({
+      definition,
+      kafka: createKafka({
+        brokers,
+        clientId: 'it-connector',
+        logger,
+        connectionTimeout: 1_000,
+        retry: publisherRetryOptions(SEND_TIMEOUT_MS),
+      }),
+      registry: registryClient(),
+      logger,
+      credentials: entries,
+      spoolDir: join(spool.path, 'imports'),
+      limits: { bodyLimit: 256 * 1024, maxRecords: 100, importLimit: 64 * 1_048_576 },
+      host: '127.0.0.1',
+      port: 0,
+      topicOverride: topic,
+    });
+  };
+
+  return {
+    topic,
+    quarantineTopic: `${topic}.quarantine`,
+    apiKey: `${definition.agency}.${keys[definition.agency]}`,
+    otherAgencyKey: `OTHER-AGENCY.${keys['OTHER-AGENCY']}`,
+
+    async start(): Promise<Connector> {
+      current = await build();
+      await current.start();
+      return current;
+    },
+    url(): string {
+      if (!current) throw new Error('The connector is not started');
+      return current.url();
+    },
+    async stop(): Promise<void> {
+      await current?.stop();
+      current = undefined;
+    },
+    async dispose(): Promise<void> {
+      await current?.stop();
+      spool.remove();
+    },
+  };
+}
+
+/** A request to a connector, with the answer's body parsed. */
+export async function send(
+  url: string,
+  path: string,
+  options: {
+    method?: string;
+    apiKey?: string;
+    body?: string | Buffer;
+    contentType?: string;
+    headers?: Record<string, string>;
+  },
+): Promise<{ status: number; contentType: string; body: Record<string, unknown> }> {
+  const response = await fetch(`${url}${path}`, {
+    method: options.method ?? 'POST',
+    headers: {
+      ...(options.contentType ? { 'content-type': options.contentType } : {}),
+      ...(options.apiKey ? { 'x-api-key': options.apiKey } : {}),
+      ...options.headers,
+    },
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
+  const text = await response.text();
+  let body: Record<string, unknown>;
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { raw: text };
+  }
+  return { status: response.status, contentType: response.headers.get('content-type') ?? '', body };
+}
