@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { type Kafka, type Producer } from 'kafkajs';
-import { LocalKafka } from '../../deploy/local/local-kafka';
+import { type LocalKafka } from '../../deploy/local/local-kafka';
 import { ACKS_ALL, createKafka, createLogger, createProducer, ensureTopics } from '../../services/platform';
-import { freePort, scratchDir, uniqueName } from '../support/fixtures';
+import { scratchDir, startPrivateBroker, uniqueName } from '../support/fixtures';
 import { consumeUntil } from '../support/kafka';
 
 /**
@@ -24,15 +24,7 @@ describe('a Kafka broker restart', () => {
   };
 
   beforeAll(async () => {
-    broker = new LocalKafka({
-      stateDir: join(scratch.path, 'kafka'),
-      port: await freePort(),
-      controllerPort: await freePort(),
-      heapMb: 512,
-      progress: () => undefined,
-    });
-    await broker.start();
-    await broker.waitReady();
+    broker = await startPrivateBroker(join(scratch.path, 'kafka'));
     kafka = createKafka({
       brokers: [broker.endpoint],
       clientId: 'it-restart',

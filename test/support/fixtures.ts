@@ -1,3 +1,4 @@
+import { LocalKafka } from '../../deploy/local/local-kafka';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -35,4 +36,21 @@ export function freePort(): Promise<number> {
 export function scratchDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `lienthong-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
+}
+
+/**
+ * A Kafka broker of a test file's own, from the same stack manager as the shared one, started
+ * and ready: stopping or killing it leaves the broker the other files share alone.
+ */
+export async function startPrivateBroker(stateDir: string): Promise<LocalKafka> {
+  const broker = new LocalKafka({
+    stateDir,
+    port: await freePort(),
+    controllerPort: await freePort(),
+    heapMb: 512,
+    progress: () => undefined,
+  });
+  await broker.start();
+  await broker.waitReady();
+  return broker;
 }

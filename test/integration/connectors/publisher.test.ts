@@ -12,7 +12,7 @@ import {
   publisherRetryOptions,
 } from '../../../connectors/runtime/publisher';
 import { createQuarantine, quarantineTopicSpec } from '../../../connectors/runtime/quarantine';
-import { LocalKafka } from '../../../deploy/local/local-kafka';
+import { type LocalKafka } from '../../../deploy/local/local-kafka';
 import {
   AVRO_LOGICAL_TYPES,
   createKafka,
@@ -22,7 +22,7 @@ import {
   UnavailableError,
 } from '../../../services/platform';
 import { type Registry } from '../../../services/registry/registry';
-import { endpoint, freePort, scratchDir, uniqueName } from '../../support/fixtures';
+import { endpoint, scratchDir, startPrivateBroker, uniqueName } from '../../support/fixtures';
 import { consumeUntil, type ReceivedMessage } from '../../support/kafka';
 import { registryHarness } from '../../support/registry';
 
@@ -165,15 +165,7 @@ describe('the publisher, when its broker stops', () => {
   let publisher: Publisher;
 
   beforeAll(async () => {
-    broker = new LocalKafka({
-      stateDir: join(scratch.path, 'kafka'),
-      port: await freePort(),
-      controllerPort: await freePort(),
-      heapMb: 512,
-      progress: () => undefined,
-    });
-    await broker.start();
-    await broker.waitReady();
+    broker = await startPrivateBroker(join(scratch.path, 'kafka'));
     // Both retry policies bounded: reconnections inside a send follow the client's.
     kafka = createKafka({
       brokers: [broker.endpoint],

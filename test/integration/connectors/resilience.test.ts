@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { type Kafka } from 'kafkajs';
 import { generateRecords } from '../../../connectors/demo/generator';
 import { taxConnector } from '../../../connectors/tax/index';
-import { LocalKafka } from '../../../deploy/local/local-kafka';
+import { type LocalKafka } from '../../../deploy/local/local-kafka';
 import { createKafka } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryClient, send } from '../../support/connector';
-import { endpoint, freePort, scratchDir, uniqueName } from '../../support/fixtures';
+import { endpoint, scratchDir, startPrivateBroker, uniqueName } from '../../support/fixtures';
 import { consumeUntil } from '../../support/kafka';
 
 const json = 'application/json';
@@ -38,15 +38,7 @@ describe('a connector whose broker goes down', () => {
   let kafka: Kafka;
 
   beforeAll(async () => {
-    broker = new LocalKafka({
-      stateDir: join(scratch.path, 'kafka'),
-      port: await freePort(),
-      controllerPort: await freePort(),
-      heapMb: 512,
-      progress: () => undefined,
-    });
-    await broker.start();
-    await broker.waitReady();
+    broker = await startPrivateBroker(join(scratch.path, 'kafka'));
     harness = connectorHarness(taxConnector, { brokers: () => broker.endpoint });
     await harness.start();
     kafka = createKafka({ brokers: [broker.endpoint], clientId: 'it-read', logger: quiet() });
