@@ -1,4 +1,5 @@
 import { type Readable } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
 import Fastify, {
   type FastifyBaseLogger,
@@ -24,6 +25,13 @@ export interface ConnectorLimits {
   importLimit: number;
 }
 
+/** PEM contents for HTTPS; with `ca`, clients may present a certificate signed by it. */
+export interface ConnectorTls {
+  key: string;
+  cert: string;
+  ca?: string;
+}
+
 export interface ConnectorAppOptions {
   definition: AgencyDefinition;
   ingest: Ingest;
@@ -32,6 +40,7 @@ export interface ConnectorAppOptions {
   logger: Logger;
   limits: ConnectorLimits;
   ready: () => boolean;
+  tls?: ConnectorTls;
 }
 
 declare module 'fastify' {
@@ -95,7 +104,10 @@ const IMPORT_STATUS = {
  */
 export async function buildConnectorApp(options: ConnectorAppOptions): Promise<FastifyInstance> {
   const { definition, ingest, imports, limits } = options;
+  const { tls } = options;
   const app = Fastify({
+    // A certificate is asked for but not required: API-key clients connect without one.
+    ...(tls ? { https: { key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}) } } : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: limits.bodyLimit,
     onProtoPoisoning: 'error',
@@ -138,6 +150,7 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     const principal = options.authenticate({
       authorization: request.headers.authorization,
       apiKey: Array.isArray(apiKey) ? undefined : apiKey,
+      certificateClientId: verifiedCertificateClient(request.raw.socket),
     });
     if (!principal) {
       reply.header('www-authenticate', 'Basic realm="lienthong-connector"');
@@ -254,6 +267,13 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
   );
 
   return app;
+}
+
+/** The CN of a client certificate that TLS verified against the CA, or undefined. */
+function verifiedCertificateClient(socket: unknown): string | undefined {
+  if (!(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN;
+  return typeof cn === 'string' ? cn : undefined;
 }
 
 function header(value: string | string[] | undefined): string | undefined {

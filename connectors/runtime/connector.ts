@@ -7,7 +7,7 @@ import { createAuthenticator, type CredentialEntry } from '../../services/platfo
 import { createProducer, ensureTopics } from '../../services/platform/kafka';
 import { createLifecycle, type Service } from '../../services/platform/lifecycle';
 import { type AgencyDefinition } from './agency';
-import { buildConnectorApp, type ConnectorLimits } from './app';
+import { buildConnectorApp, type ConnectorLimits, type ConnectorTls } from './app';
 import { createAvroEncoder } from './avro-encoder';
 import { createImports } from './imports';
 import { createIngest } from './ingest';
@@ -29,6 +29,8 @@ export interface ConnectorDeps {
   limits: ConnectorLimits;
   host: string;
   port: number;
+  /** HTTPS, and client certificates when it has a CA. */
+  tls?: ConnectorTls;
   /** Publishes to this topic instead of the contract's: tests give each file its own. */
   topicOverride?: string;
 }
@@ -85,6 +87,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
     logger,
     limits: deps.limits,
     ready: () => ready,
+    ...(deps.tls ? { tls: deps.tls } : {}),
   });
   let url = '';
 

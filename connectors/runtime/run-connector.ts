@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { ConfigError } from '../../services/platform/errors';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { parseBrokers } from '../../services/platform/config';
 import { loadCredentialsFile } from '../../services/platform/credentials';
@@ -6,7 +8,7 @@ import { createKafka } from '../../services/platform/kafka';
 import { runMain } from '../../services/platform/lifecycle';
 import { createLogger } from '../../services/platform/logger';
 import { type AgencyDefinition } from './agency';
-import { CONNECTOR_PORTS, connectorConfig } from './config';
+import { CONNECTOR_PORTS, type ConnectorConfig, connectorConfig } from './config';
 import { createConnector, SEND_TIMEOUT_MS } from './connector';
 import { publisherRetryOptions } from './publisher';
 
@@ -52,7 +54,26 @@ export function runConnector(definition: AgencyDefinition): void {
         },
         host: config.HOST,
         port: config.PORT,
+        ...tlsFrom(config),
       });
     },
   });
+}
+
+/** HTTPS needs a certificate and its key together; the CA alone adds client certificates. */
+function tlsFrom(config: Readonly<ConnectorConfig>) {
+  const { CONNECTOR_TLS_CERT_FILE: cert, CONNECTOR_TLS_KEY_FILE: key, CONNECTOR_TLS_CA_FILE: ca } = config;
+  if (!cert && !key && !ca) return {};
+  if (!cert || !key) {
+    throw new ConfigError([
+      { variable: cert ? 'CONNECTOR_TLS_KEY_FILE' : 'CONNECTOR_TLS_CERT_FILE', message: 'HTTPS needs both CONNECTOR_TLS_CERT_FILE and CONNECTOR_TLS_KEY_FILE' },
+    ]);
+  }
+  return {
+    tls: {
+      cert: readFileSync(cert, 'utf8'),
+      key: readFileSync(key, 'utf8'),
+      ...(ca ? { ca: readFileSync(ca, 'utf8') } : {}),
+    },
+  };
 }

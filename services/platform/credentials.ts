@@ -82,6 +82,11 @@ export interface PresentedCredential {
   authorization?: string | undefined;
   /** `X-API-Key: <client id>.<key>`: what agency systems send to a connector. */
   apiKey?: string | undefined;
+  /**
+   * The subject common name of a client certificate that the TLS layer already verified
+   * against the configured CA: the certificate itself is the proof, and its CN the client id.
+   */
+  certificateClientId?: string | undefined;
 }
 
 /**
@@ -100,7 +105,11 @@ export function createAuthenticator(
     if (!timingSafeEqual(given, Buffer.from(entry.keySha256, 'hex'))) return undefined;
     return { clientId: entry.id, role: entry.role, ...(entry.agency ? { agency: entry.agency } : {}) };
   };
-  return ({ authorization, apiKey }) => {
+  return ({ authorization, apiKey, certificateClientId }) => {
+    if (certificateClientId) {
+      const entry = byId.get(certificateClientId);
+      return entry && { clientId: entry.id, role: entry.role, ...(entry.agency ? { agency: entry.agency } : {}) };
+    }
     // Client ids never hold a dot, so the first dot ends the id.
     const apiKeyMatch = /^([A-Za-z0-9_-]{1,100})\.([A-Za-z0-9_-]{1,200})$/.exec(apiKey ?? '');
     if (apiKeyMatch?.[1] && apiKeyMatch[2]) return check(apiKeyMatch[1], apiKeyMatch[2]);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type AgencyDefinition } from '../../connectors/runtime/agency';
+import { type ConnectorTls } from '../../connectors/runtime/app';
 import { createConnector, type Connector, SEND_TIMEOUT_MS } from '../../connectors/runtime/connector';
 import { publisherRetryOptions } from '../../connectors/runtime/publisher';
 import { generateCredentials } from '../../services/platform/credentials';
@@ -24,12 +25,16 @@ export function registryClient(): SchemaRegistry {
  * A connector of a test file's own: its own topic, spool directory and API keys, on the shared
  * (or a given) broker and the shared registry. `restart()` builds a new one on the same spool.
  */
-export function connectorHarness(definition: AgencyDefinition, options: { brokers?: () => string } = {}) {
+export function connectorHarness(
+  definition: AgencyDefinition,
+  options: { brokers?: () => string; tls?: ConnectorTls } = {},
+) {
   const topic = uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
   const { entries, keys } = generateCredentials([
     { id: definition.agency, role: 'agency', agency: definition.agency },
     { id: 'OTHER-AGENCY', role: 'agency', agency: 'OTHER-AGENCY' },
+    { id: 'HN-DKKD', role: 'agency', agency: 'HN-DKKD' },
   ]);
   let current: Connector | undefined;
 
@@ -53,6 +58,7 @@ export function connectorHarness(definition: AgencyDefinition, options: { broker
       host: '127.0.0.1',
       port: 0,
       topicOverride: topic,
+      ...(options.tls ? { tls: options.tls } : {}),
     });
   };
 
