@@ -107,7 +107,15 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
   const { tls } = options;
   const app = Fastify({
     // A certificate is asked for but not required: API-key clients connect without one.
-    ...(tls ? { https: { key: tls.key, cert: tls.cert, ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}) } } : {}),
+    ...(tls
+      ? {
+          https: {
+            key: tls.key,
+            cert: tls.cert,
+            ...(tls.ca ? { ca: tls.ca, requestCert: true, rejectUnauthorized: false } : {}),
+          },
+        }
+      : {}),
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: limits.bodyLimit,
     onProtoPoisoning: 'error',

@@ -43,10 +43,17 @@ export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
       default: 1_000,
       hint: 'CONNECTOR_MAX_RECORDS must be from 1 to 10000',
     }),
-    CONNECTOR_TLS_CERT_FILE: Type.Optional(Type.String({ minLength: 1, hint: 'CONNECTOR_TLS_CERT_FILE must name a PEM certificate' })),
-    CONNECTOR_TLS_KEY_FILE: Type.Optional(Type.String({ minLength: 1, hint: 'CONNECTOR_TLS_KEY_FILE must name a PEM key' })),
+    CONNECTOR_TLS_CERT_FILE: Type.Optional(
+      Type.String({ minLength: 1, hint: 'CONNECTOR_TLS_CERT_FILE must name a PEM certificate' }),
+    ),
+    CONNECTOR_TLS_KEY_FILE: Type.Optional(
+      Type.String({ minLength: 1, hint: 'CONNECTOR_TLS_KEY_FILE must name a PEM key' }),
+    ),
     CONNECTOR_TLS_CA_FILE: Type.Optional(
-      Type.String({ minLength: 1, hint: 'CONNECTOR_TLS_CA_FILE must name the PEM CA that signs agency client certificates' }),
+      Type.String({
+        minLength: 1,
+        hint: 'CONNECTOR_TLS_CA_FILE must name the PEM CA that signs agency client certificates',
+      }),
     ),
     CONNECTOR_IMPORT_LIMIT: Type.Integer({
       minimum: 1_024,

@@ -66,7 +66,10 @@ function tlsFrom(config: Readonly<ConnectorConfig>) {
   if (!cert && !key && !ca) return {};
   if (!cert || !key) {
     throw new ConfigError([
-      { variable: cert ? 'CONNECTOR_TLS_KEY_FILE' : 'CONNECTOR_TLS_CERT_FILE', message: 'HTTPS needs both CONNECTOR_TLS_CERT_FILE and CONNECTOR_TLS_KEY_FILE' },
+      {
+        variable: cert ? 'CONNECTOR_TLS_KEY_FILE' : 'CONNECTOR_TLS_CERT_FILE',
+        message: 'HTTPS needs both CONNECTOR_TLS_CERT_FILE and CONNECTOR_TLS_KEY_FILE',
+      },
     ]);
   }
   return {

@@ -108,7 +108,9 @@ export function createAuthenticator(
   return ({ authorization, apiKey, certificateClientId }) => {
     if (certificateClientId) {
       const entry = byId.get(certificateClientId);
-      return entry && { clientId: entry.id, role: entry.role, ...(entry.agency ? { agency: entry.agency } : {}) };
+      return (
+        entry && { clientId: entry.id, role: entry.role, ...(entry.agency ? { agency: entry.agency } : {}) }
+      );
     }
     // Client ids never hold a dot, so the first dot ends the id.
     const apiKeyMatch = /^([A-Za-z0-9_-]{1,100})\.([A-Za-z0-9_-]{1,200})$/.exec(apiKey ?? '');

@@ -11,19 +11,67 @@ import { scratchDir } from '../../support/fixtures';
 function pki(dir: string) {
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
   const ca = (name: string) => {
-    openssl('req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', `/CN=${name}`, '-keyout', `${name}.key`, '-out', `${name}.crt`);
+    openssl(
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '2',
+      '-subj',
+      `/CN=${name}`,
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.crt`,
+    );
   };
   const issue = (caName: string, cn: string, server: boolean) => {
-    openssl('req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', `${cn}.key`, '-out', `${cn}.csr`);
+    openssl(
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-subj',
+      `/CN=${cn}`,
+      '-keyout',
+      `${cn}.key`,
+      '-out',
+      `${cn}.csr`,
+    );
     const ext = join(dir, `${cn}.ext`);
-    execFileSync('sh', ['-c', `printf '%s' '${server ? 'subjectAltName=IP:127.0.0.1' : 'extendedKeyUsage=clientAuth'}' > '${ext}'`]);
-    openssl('x509', '-req', '-in', `${cn}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-days', '2', '-extfile', ext, '-out', `${cn}.crt`);
+    execFileSync('sh', [
+      '-c',
+      `printf '%s' '${server ? 'subjectAltName=IP:127.0.0.1' : 'extendedKeyUsage=clientAuth'}' > '${ext}'`,
+    ]);
+    openssl(
+      'x509',
+      '-req',
+      '-in',
+      `${cn}.csr`,
+      '-CA',
+      `${caName}.crt`,
+      '-CAkey',
+      `${caName}.key`,
+      '-CAcreateserial',
+      '-days',
+      '2',
+      '-extfile',
+      ext,
+      '-out',
+      `${cn}.crt`,
+    );
   };
   const read = (file: string) => readFileSync(join(dir, file), 'utf8');
   return { ca, issue, read };
 }
 
-function post(url: string, body: string, tls: { ca: string; cert?: string; key?: string }): Promise<{ status: number; body: string }> {
+function post(
+  url: string,
+  body: string,
+  tls: { ca: string; cert?: string; key?: string },
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       `${url}/v1/records`,
@@ -63,11 +111,23 @@ describe('a connector over HTTPS with agency client certificates', () => {
   it("accepts the owning agency's certificate, refuses another agency's, and one from another CA", async () => {
     const url = harness.url();
     expect(url).toMatch(/^https:/);
-    const own = await post(url, body, { ca: serverCa, cert: read('HN-CUCTHUE.crt'), key: read('HN-CUCTHUE.key') });
+    const own = await post(url, body, {
+      ca: serverCa,
+      cert: read('HN-CUCTHUE.crt'),
+      key: read('HN-CUCTHUE.key'),
+    });
     expect(own.status).toBe(200);
-    const other = await post(url, body, { ca: serverCa, cert: read('HN-DKKD.crt'), key: read('HN-DKKD.key') });
+    const other = await post(url, body, {
+      ca: serverCa,
+      cert: read('HN-DKKD.crt'),
+      key: read('HN-DKKD.key'),
+    });
     expect(other.status).toBe(403);
-    const forged = await post(url, body, { ca: serverCa, cert: read('HN-CUCTHUE-forged.crt'), key: read('HN-CUCTHUE-forged.key') });
+    const forged = await post(url, body, {
+      ca: serverCa,
+      cert: read('HN-CUCTHUE-forged.crt'),
+      key: read('HN-CUCTHUE-forged.key'),
+    });
     expect(forged.status).toBe(401);
     const none = await post(url, body, { ca: serverCa });
     expect(none.status).toBe(401);
