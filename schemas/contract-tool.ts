@@ -11,6 +11,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { LocalStack, stackConfig } from '../deploy/local/stack';
 import { checkCompatibility } from '../services/registry/compatibility';
 import { parseSchema } from '../services/registry/registry-service';
 import { resolveSchemaPath, TOPIC_NAMES, TOPICS, type TopicName } from './topics';
@@ -72,20 +73,21 @@ export async function runContractTool(
 
 /** The registry named by SCHEMA_REGISTRY_URL, or the local stack's, if it answers. */
 async function reachableRegistry(): Promise<Registry | undefined> {
-  const url =
-    process.env.SCHEMA_REGISTRY_URL ?? `http://127.0.0.1:${process.env.LOCAL_REGISTRY_PORT ?? 8081}`;
+  // The stack manager knows where the local registry listens and keeps its keys.
+  const local = new LocalStack(stackConfig(), () => undefined).registry;
+  const url = process.env.SCHEMA_REGISTRY_URL ?? local?.url;
+  if (!url) return undefined;
   try {
     const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(2_000) });
     if (!response.ok) return undefined;
   } catch {
     return undefined;
   }
-  const keysFile =
-    process.env.SCHEMA_REGISTRY_KEYS_FILE ??
-    join(process.env.LIENTHONG_STATE_DIR ?? join(ROOT, '.state'), 'registry', 'keys.json');
-  const keys = existsSync(keysFile)
-    ? (JSON.parse(readFileSync(keysFile, 'utf8')) as Record<string, string>)
-    : {};
+  const keysFile = process.env.SCHEMA_REGISTRY_KEYS_FILE ?? local?.keysFile;
+  const keys =
+    keysFile && existsSync(keysFile)
+      ? (JSON.parse(readFileSync(keysFile, 'utf8')) as Record<string, string>)
+      : {};
   return { url, keys };
 }
 

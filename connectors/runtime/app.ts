@@ -1,16 +1,16 @@
 import { type Readable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import swagger from '@fastify/swagger';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-} from 'fastify';
+import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Logger } from 'pino';
 import { type PresentedCredential, type Principal } from '../../services/platform/credentials';
 import { isRetriable } from '../../services/platform/errors';
-import { registerOperations, requestProblem, sendProblem } from '../../services/platform/http';
+import {
+  createHttpServer,
+  registerOperations,
+  requestProblem,
+  sendProblem,
+} from '../../services/platform/http';
 import { inSpan } from '../../services/platform/trace-context';
 import { type AgencyDefinition } from './agency';
 import { IMPORT_FORMATS, ImportRefused, type Imports } from './imports';
@@ -105,7 +105,9 @@ const IMPORT_STATUS = {
 export async function buildConnectorApp(options: ConnectorAppOptions): Promise<FastifyInstance> {
   const { definition, ingest, imports, limits } = options;
   const { tls } = options;
-  const app = Fastify({
+  const app = createHttpServer({
+    logger: options.logger,
+    bodyLimit: limits.bodyLimit,
     // A certificate is asked for but not required: API-key clients connect without one.
     ...(tls
       ? {
@@ -116,12 +118,6 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
           },
         }
       : {}),
-    loggerInstance: options.logger as FastifyBaseLogger,
-    bodyLimit: limits.bodyLimit,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
-    return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
   });
   // Records are JSON only; a text body is refused with 415 rather than parsed as a string.
   app.removeContentTypeParser('text/plain');

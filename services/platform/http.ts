@@ -1,4 +1,11 @@
-import { type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyHttpsOptions,
+  type FastifyInstance,
+  type FastifyReply,
+} from 'fastify';
+import { type Server } from 'node:https';
+import { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** RFC 9457 problem details, with lienthong's stable `code` and the field paths at fault. */
@@ -15,6 +22,27 @@ export interface Problem {
 export type ProblemInput = Omit<Problem, 'type'> & { type?: string } & Record<string, unknown>;
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/**
+ * A fastify instance with the input rules every lienthong service shares: a `__proto__` or
+ * `constructor.prototype` key refuses the whole body; request schemas neither coerce types nor
+ * drop unknown fields, and report every violation at once; and while closing, new requests get 503.
+ */
+export function createHttpServer(options: {
+  logger: Logger;
+  bodyLimit: number;
+  https?: FastifyHttpsOptions<Server>['https'];
+}): FastifyInstance {
+  return Fastify({
+    ...(options.https ? { https: options.https } : {}),
+    loggerInstance: options.logger as FastifyBaseLogger,
+    bodyLimit: options.bodyLimit,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+  }) as unknown as FastifyInstance;
+}
 
 /**
  * Sends a problem. The `type` is a URN built from the code, so it is stable and needs no

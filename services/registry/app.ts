@@ -1,13 +1,8 @@
 import swagger from '@fastify/swagger';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyInstance,
-  type FastifyReply,
-} from 'fastify';
+import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Logger } from 'pino';
 import { isRetriable } from '../platform/errors';
-import { registerOperations, requestProblem, sendProblem } from '../platform/http';
+import { createHttpServer, registerOperations, requestProblem, sendProblem } from '../platform/http';
 import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from './compatibility';
 import { type PresentedCredential, type Principal } from '../platform/credentials';
 import { REGISTRY_ERRORS, RegistryError, type RegistryErrorName } from './registry-errors';
@@ -100,14 +95,7 @@ declare module 'fastify' {
  */
 export async function buildRegistryApp(options: RegistryAppOptions): Promise<FastifyInstance> {
   const { service } = options;
-  const app = Fastify({
-    loggerInstance: options.logger as FastifyBaseLogger,
-    bodyLimit: options.bodyLimit,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
-    return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
-  });
+  const app = createHttpServer({ logger: options.logger, bodyLimit: options.bodyLimit });
   // Clients send a content type on GET and DELETE too, with no body: that is no body, not bad JSON.
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
