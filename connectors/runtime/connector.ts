@@ -4,7 +4,7 @@ import { type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
 import { TOPICS } from '../../schemas/topics';
 import { createAuthenticator, type CredentialEntry } from '../../services/platform/credentials';
-import { createProducer, ensureTopics } from '../../services/platform/kafka';
+import { createRenewingProducer, ensureTopics } from '../../services/platform/kafka';
 import { createLifecycle, type Service } from '../../services/platform/lifecycle';
 import { type AgencyDefinition } from './agency';
 import { buildConnectorApp, type ConnectorLimits, type ConnectorTls } from './app';
@@ -54,7 +54,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const quarantineTopic = quarantineTopicFor(topic);
   const admin = kafka.admin();
   // Bounded retries: an outage must end in a 503, not a send that holds the only slot for ever.
-  const producer = createProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS) });
+  const producer = createRenewingProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS), logger });
   const partitionCounts = new Map<string, number>();
   const publisher = createPublisher({
     producer,

@@ -313,8 +313,10 @@ export function createPublisher(options: CreatePublisherOptions): Publisher {
  * up, since its callers have been answered by then. Backoffs are capped at one second, so a send
  * still retrying when Kafka comes back succeeds soon and frees the publisher's one in-flight slot.
  *
- * Pass it to both `createKafka({ retry })` (reconnections inside a send use the client's policy)
- * and `createProducer(kafka, { retry })`. kafkajs warns that limiting an idempotent producer's
+ * Pass it to `createProducer(kafka, { retry })`, and give the Kafka client
+ * {@link connectionRetryOptions}: every producer retry reconnects under the client's policy, so
+ * the two multiply, and this one on both would let an abandoned send hold the slot for a minute
+ * after Kafka is back. kafkajs warns that limiting an idempotent producer's
  * retries "may invalidate EoS guarantees": it means a record may be written although its send
  * failed, which the publisher reports as a failure and `eventId` makes harmless when resent.
  *
@@ -330,6 +332,14 @@ export function publisherRetryOptions(sendTimeoutMs: number): RetryOptions {
     delay = Math.min(delay * 2, maxRetryTime);
   }
   return { initialRetryTime, maxRetryTime, multiplier: 2, factor: 0.2, retries: Math.max(retries, 1) };
+}
+
+/**
+ * kafkajs retry options for the Kafka client of a publisher: a few quick reconnection attempts
+ * inside each of the producer's retries ({@link publisherRetryOptions}), which set the pace.
+ */
+export function connectionRetryOptions(): RetryOptions {
+  return { initialRetryTime: 100, maxRetryTime: 500, multiplier: 2, factor: 0.2, retries: 2 };
 }
 
 /**

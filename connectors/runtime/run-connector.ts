@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { ConfigError } from '../../services/platform/errors';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { parseBrokers } from '../../services/platform/config';
@@ -9,8 +9,8 @@ import { runMain } from '../../services/platform/lifecycle';
 import { createLogger } from '../../services/platform/logger';
 import { type AgencyDefinition } from './agency';
 import { CONNECTOR_PORTS, type ConnectorConfig, connectorConfig } from './config';
-import { createConnector, SEND_TIMEOUT_MS } from './connector';
-import { publisherRetryOptions } from './publisher';
+import { createConnector } from './connector';
+import { connectionRetryOptions } from './publisher';
 
 /** The body of each `connectors/<agency>/main.ts`: config, wiring, and the shared lifecycle. */
 export function runConnector(definition: AgencyDefinition): void {
@@ -23,13 +23,7 @@ export function runConnector(definition: AgencyDefinition): void {
     logger,
     build: async () => {
       const defaultPort = CONNECTOR_PORTS[definition.name as keyof typeof CONNECTOR_PORTS] ?? 0;
-      const defaultSpool = join(
-        resolve(__dirname, '..', '..'),
-        '.state',
-        'connectors',
-        definition.name,
-        'imports',
-      );
+      const defaultSpool = resolve(__dirname, '..', '..', '.state', 'connectors', definition.name, 'imports');
       const config = connectorConfig(defaultPort, defaultSpool);
       logger.level = config.LOG_LEVEL;
       return createConnector({
@@ -38,7 +32,7 @@ export function runConnector(definition: AgencyDefinition): void {
           brokers: parseBrokers(config.KAFKA_BROKERS),
           clientId: config.KAFKA_CLIENT_ID ?? `lienthong-connector-${definition.name}`,
           logger,
-          retry: publisherRetryOptions(SEND_TIMEOUT_MS),
+          retry: connectionRetryOptions(),
         }),
         registry: new SchemaRegistry({
           host: config.SCHEMA_REGISTRY_URL,

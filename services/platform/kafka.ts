@@ -8,6 +8,7 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import { type Logger } from 'pino';
+import { UnavailableError } from './errors';
 import { kafkaLogCreator, toKafkaLogLevel } from './logger';
 
 /**
@@ -76,6 +77,73 @@ export function createProducer(kafka: Kafka, options: CreateProducerOptions = {}
     allowAutoTopicCreation: options.allowAutoTopicCreation ?? false,
     ...(options.retry === undefined ? {} : { retry: options.retry }),
   });
+}
+
+/**
+ * Broker answers that mean the idempotent producer's identity or sequence numbers no longer match
+ * the broker's: typically a batch that was written just before a broker stopped but whose answer
+ * never arrived. kafkajs treats them as final and keeps its numbering, so every later send to that
+ * partition fails the same way; only a producer with a new producer id gets through.
+ */
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'UNKNOWN_PRODUCER_ID',
+  'INVALID_PRODUCER_EPOCH',
+  'INVALID_PRODUCER_ID_MAPPING',
+]);
+
+function isProducerStateError(error: unknown): boolean {
+  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
+    if (PRODUCER_STATE_ERRORS.has(String((e as { type?: unknown }).type))) return true;
+  }
+  return false;
+}
+
+/** An idempotent producer that replaces itself when the broker no longer accepts its identity. */
+export interface RenewingProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  sendBatch: Producer['sendBatch'];
+}
+
+/**
+ * {@link createProducer}, renewed after a producer-state error: the failed send rejects with a
+ * retriable `KAFKA_UNAVAILABLE` (the caller answers 503 and the sender resends, which the eventId
+ * makes harmless), and the next send goes through a new producer with a new producer id.
+ */
+export function createRenewingProducer(
+  kafka: Kafka,
+  options: CreateProducerOptions & { logger: Logger },
+): RenewingProducer {
+  let current = createProducer(kafka, options);
+  let connected = false;
+  return {
+    async connect() {
+      await current.connect();
+      connected = true;
+    },
+    async disconnect() {
+      connected = false;
+      await current.disconnect();
+    },
+    async sendBatch(batch) {
+      const producer = current;
+      try {
+        return await producer.sendBatch(batch);
+      } catch (error) {
+        if (!isProducerStateError(error) || !connected) throw error;
+        if (current === producer) {
+          options.logger.warn({ err: error }, 'Kafka refused the producer identity; starting a new producer');
+          current = createProducer(kafka, options);
+          await current.connect();
+          void producer.disconnect().catch(() => undefined);
+        }
+        throw new UnavailableError('KAFKA_UNAVAILABLE', 'Kafka refused the producer identity; send again', {
+          cause: error,
+        });
+      }
+    },
+  };
 }
 
 export interface TopicSpec {

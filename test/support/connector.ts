@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type AgencyDefinition } from '../../connectors/runtime/agency';
 import { type ConnectorTls } from '../../connectors/runtime/app';
-import { createConnector, type Connector, SEND_TIMEOUT_MS } from '../../connectors/runtime/connector';
-import { publisherRetryOptions } from '../../connectors/runtime/publisher';
+import { createConnector, type Connector } from '../../connectors/runtime/connector';
+import { connectionRetryOptions } from '../../connectors/runtime/publisher';
 import { generateCredentials } from '../../services/platform/credentials';
 import { createKafka } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
@@ -48,7 +48,7 @@ export function connectorHarness(
         clientId: 'it-connector',
         logger,
         connectionTimeout: 1_000,
-        retry: publisherRetryOptions(SEND_TIMEOUT_MS),
+        retry: connectionRetryOptions(),
       }),
       registry: registryClient(),
       logger,

@@ -9,6 +9,7 @@ import {
   type OutgoingRecord,
   type PublishedRecord,
   type Publisher,
+  connectionRetryOptions,
   publisherRetryOptions,
 } from '../../../connectors/runtime/publisher';
 import { createQuarantine, quarantineTopicSpec } from '../../../connectors/runtime/quarantine';
@@ -18,6 +19,8 @@ import {
   createKafka,
   createLogger,
   createProducer,
+  createRenewingProducer,
+  type RenewingProducer,
   ensureTopics,
   UnavailableError,
 } from '../../../services/platform';
@@ -78,7 +81,7 @@ describe('the publisher, on the shared broker', () => {
       brokers: endpoint('KAFKA_BROKERS').split(','),
       clientId: 'it-publisher',
       logger,
-      retry: publisherRetryOptions(5000),
+      retry: connectionRetryOptions(),
     });
     admin = kafka.admin();
     await admin.connect();
@@ -161,24 +164,24 @@ describe('the publisher, when its broker stops', () => {
   const topic = uniqueName('it-publisher-outage');
   let broker: LocalKafka;
   let kafka: Kafka;
-  let producer: Producer;
+  let producer: RenewingProducer;
   let publisher: Publisher;
 
   beforeAll(async () => {
     broker = await startPrivateBroker(join(scratch.path, 'kafka'));
-    // Both retry policies bounded: reconnections inside a send follow the client's.
+    // Both retry policies bounded: reconnections inside each producer retry follow the client's.
     kafka = createKafka({
       brokers: [broker.endpoint],
       clientId: 'it-publisher-outage',
       logger,
-      retry: publisherRetryOptions(SEND_TIMEOUT_MS),
+      retry: connectionRetryOptions(),
     });
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
     const counts = await fetchPartitionCounts(admin, [topic]);
     await admin.disconnect();
-    producer = createProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS) });
+    producer = createRenewingProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS), logger });
     await producer.connect();
     publisher = createPublisher({
       producer,

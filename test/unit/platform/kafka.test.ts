@@ -1,5 +1,12 @@
 import { type Admin, type Kafka, type ProducerConfig } from 'kafkajs';
-import { ACKS_ALL, createProducer, ensureTopics } from '../../../services/platform';
+import pino from 'pino';
+import {
+  ACKS_ALL,
+  createProducer,
+  createRenewingProducer,
+  ensureTopics,
+  UnavailableError,
+} from '../../../services/platform';
 
 describe('ACKS_ALL', () => {
   it('is kafkajs spelling of acks=all', () => {
@@ -18,6 +25,55 @@ describe('createProducer', () => {
       allowAutoTopicCreation: false,
     });
     expect(received?.createPartitioner).toBeInstanceOf(Function);
+  });
+});
+
+describe('createRenewingProducer', () => {
+  /** A kafka whose producers answer sendBatch from `answers`, one producer per answer list. */
+  function fakeKafka(answers: ((() => Promise<unknown>) | undefined)[]) {
+    const made: { connected: boolean; disconnected: boolean; sends: number }[] = [];
+    const kafka = {
+      producer: () => {
+        const state = { connected: false, disconnected: false, sends: 0 };
+        made.push(state);
+        const answer = answers[made.length - 1];
+        return {
+          connect: async () => void (state.connected = true),
+          disconnect: async () => void (state.disconnected = true),
+          sendBatch: async () => {
+            state.sends += 1;
+            return answer ? answer() : [];
+          },
+        };
+      },
+    } as unknown as Kafka;
+    return { kafka, made };
+  }
+  const protocolError = (type: string) =>
+    Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+  const logger = pino({ level: 'silent' });
+
+  it('answers a refused producer identity as retriable and sends the next batch through a new producer', async () => {
+    const { kafka, made } = fakeKafka([
+      () => Promise.reject(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER')),
+      undefined,
+    ]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    await expect(producer.sendBatch({ topicMessages: [] })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(producer.sendBatch({ topicMessages: [] })).resolves.toEqual([]);
+    expect(made).toHaveLength(2);
+    expect(made[0]).toMatchObject({ sends: 1, disconnected: true });
+    expect(made[1]).toMatchObject({ sends: 1, connected: true });
+  });
+
+  it('passes any other failure through and keeps its producer', async () => {
+    const failure = new Error('Connection error');
+    const { kafka, made } = fakeKafka([() => Promise.reject(failure)]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    await expect(producer.sendBatch({ topicMessages: [] })).rejects.toBe(failure);
+    expect(made).toHaveLength(1);
   });
 });
 
