@@ -15,6 +15,12 @@ export const ERROR_CODES = {
   RATE_LIMITED: 'RATE_LIMITED',
   INTERNAL: 'INTERNAL',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  // Why a consumed message was dead-lettered; they travel in the dead-letter headers.
+  EVENT_UNDECODABLE: 'EVENT_UNDECODABLE',
+  SCHEMA_UNKNOWN: 'SCHEMA_UNKNOWN',
+  SCHEMA_INCOMPATIBLE: 'SCHEMA_INCOMPATIBLE',
+  EVENT_INVALID: 'EVENT_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

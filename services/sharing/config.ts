@@ -1,0 +1,52 @@
+import { type Static, Type } from '@sinclair/typebox';
+import { HttpEnv, KafkaEnv, loadConfig, LogEnv, MongoEnv, SchemaRegistryEnv } from '../platform/config';
+
+/** The sharing service's default port, next to the connectors' 8091-8094. */
+export const SHARING_PORT = 8095;
+
+export const SharingEnv = Type.Object({
+  ...KafkaEnv.properties,
+  ...MongoEnv.properties,
+  ...SchemaRegistryEnv.properties,
+  ...LogEnv.properties,
+  HOST: HttpEnv.properties.HOST,
+  PORT: Type.Integer({
+    minimum: 0,
+    maximum: 65_535,
+    default: SHARING_PORT,
+    hint: 'PORT must be an integer from 0 to 65535',
+  }),
+  SCHEMA_REGISTRY_CLIENT_ID: Type.String({
+    minLength: 1,
+    hint: 'SCHEMA_REGISTRY_CLIENT_ID must name a registry client',
+  }),
+  SCHEMA_REGISTRY_KEY: Type.String({ minLength: 1, hint: 'SCHEMA_REGISTRY_KEY must be that client key' }),
+  SHARING_GROUP_ID: Type.String({
+    minLength: 1,
+    default: 'lienthong-sharing',
+    hint: 'SHARING_GROUP_ID must be a consumer group id',
+  }),
+  SHARING_DEAD_LETTER_TOPIC: Type.String({
+    pattern: '^[A-Za-z0-9._-]{1,249}$',
+    default: 'sharing.dead-letter',
+    hint: 'SHARING_DEAD_LETTER_TOPIC must be a Kafka topic name',
+  }),
+  SHARING_BATCH_SIZE: Type.Integer({
+    minimum: 1,
+    maximum: 10_000,
+    default: 500,
+    hint: 'SHARING_BATCH_SIZE must be from 1 to 10000 events',
+  }),
+  SHARING_CONCURRENCY: Type.Integer({
+    minimum: 1,
+    maximum: 64,
+    default: 2,
+    hint: 'SHARING_CONCURRENCY must be from 1 to 64 partitions',
+  }),
+});
+
+export type SharingConfig = Static<typeof SharingEnv>;
+
+export function sharingConfig(env: NodeJS.ProcessEnv = process.env): Readonly<SharingConfig> {
+  return loadConfig(SharingEnv, env);
+}

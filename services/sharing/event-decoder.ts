@@ -1,0 +1,134 @@
+import { readFileSync } from 'node:fs';
+import { type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type Type } from 'avsc';
+import { type LienthongEvent } from '../../schemas/generated/events';
+import { envelopeErrors } from '../../schemas/envelope';
+import { resolveSchemaPath, TOPICS, type TopicName } from '../../schemas/topics';
+import { type AvroResolver, createAvroResolver, fromConfluentWire, parseAvroSchema } from '../platform/avro';
+import { ERROR_CODES, type ErrorCode, LienthongError, UnavailableError } from '../platform/errors';
+import { fetchSchemaText } from '../platform/registry-client';
+
+/** A message that will never decode into a valid event: it goes to the dead-letter topic. */
+export class PoisonMessageError extends LienthongError {
+  override name = 'PoisonMessageError';
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(code, message, { cause: options.cause, retriable: false });
+  }
+}
+
+export interface EventDecoder {
+  /**
+   * Decodes a message of `topic` read from Kafka into the event its contract describes.
+   *
+   * @throws {PoisonMessageError} for bytes that are not Confluent-framed Avro
+   *   (`EVENT_UNDECODABLE`), a schema id the registry does not know (`SCHEMA_UNKNOWN`), a writer
+   *   schema the topic's contract cannot read (`SCHEMA_INCOMPATIBLE`), or an event that breaks the
+   *   contract's rules (`EVENT_INVALID`)
+   * @throws {UnavailableError} when the registry cannot be asked: retriable
+   */
+  decode(topic: TopicName, value: Buffer | null): Promise<LienthongEvent>;
+}
+
+/**
+ * Decodes by schema id. Each id is fetched from the registry once, then its resolver against the
+ * topic's own contract (the reader schema this code was generated from) is cached, so a message
+ * costs one map lookup and one Avro read. Unknown ids are cached too, briefly, so a burst of
+ * garbage does not become a burst of registry calls.
+ */
+export function createEventDecoder(options: { registry: SchemaRegistry; rootDir?: string }): EventDecoder {
+  const readers = new Map<TopicName, Type>();
+  const resolvers = new Map<string, Promise<AvroResolver>>();
+
+  const readerOf = (topic: TopicName): Type => {
+    let type = readers.get(topic);
+    if (!type) {
+      type = parseAvroSchema(readFileSync(resolveSchemaPath(topic, options.rootDir), 'utf8'));
+      readers.set(topic, type);
+    }
+    return type;
+  };
+
+  const resolve = async (topic: TopicName, schemaId: number): Promise<AvroResolver> => {
+    let text: string;
+    try {
+      text = await fetchSchemaText(options.registry, schemaId);
+    } catch (err) {
+      if ((err as { status?: unknown }).status === 404) {
+        throw new PoisonMessageError(ERROR_CODES.SCHEMA_UNKNOWN, `The registry has no schema ${schemaId}`, {
+          cause: err,
+        });
+      }
+      throw new UnavailableError(
+        ERROR_CODES.REGISTRY_UNAVAILABLE,
+        `Cannot fetch schema ${schemaId}: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+    try {
+      return createAvroResolver(readerOf(topic), parseAvroSchema(text));
+    } catch (err) {
+      throw new PoisonMessageError(
+        ERROR_CODES.SCHEMA_INCOMPATIBLE,
+        `Schema ${schemaId} cannot be read as the ${topic} contract: ${(err as Error).message}`,
+        { cause: err },
+      );
+    }
+  };
+
+  const resolverFor = (topic: TopicName, schemaId: number): Promise<AvroResolver> => {
+    const key = `${topic}/${schemaId}`;
+    let pending = resolvers.get(key);
+    if (!pending) {
+      pending = resolve(topic, schemaId);
+      resolvers.set(key, pending);
+      // Only a poison verdict is worth keeping; an outage must be asked again.
+      pending.catch((err: unknown) => {
+        if (err instanceof PoisonMessageError) setTimeout(() => resolvers.delete(key), 60_000).unref();
+        else resolvers.delete(key);
+      });
+    }
+    return pending;
+  };
+
+  return {
+    async decode(topic, value) {
+      if (value === null)
+        throw new PoisonMessageError(ERROR_CODES.EVENT_UNDECODABLE, 'The message has no value');
+      let framed;
+      try {
+        framed = fromConfluentWire(value);
+      } catch (err) {
+        throw new PoisonMessageError(ERROR_CODES.EVENT_UNDECODABLE, (err as Error).message, { cause: err });
+      }
+      const resolver = await resolverFor(topic, framed.schemaId);
+      const reader = readerOf(topic);
+      let event: unknown;
+      try {
+        event = reader.fromBuffer(framed.payload, resolver);
+      } catch (err) {
+        throw new PoisonMessageError(
+          ERROR_CODES.EVENT_UNDECODABLE,
+          `Cannot decode the Avro payload with schema ${framed.schemaId}: ${(err as Error).message}`,
+          { cause: err },
+        );
+      }
+      const issues = envelopeErrors(reader, event);
+      const { sourceAgency } = event as { sourceAgency: string };
+      if (sourceAgency !== TOPICS[topic].owner) {
+        issues.push({
+          path: 'sourceAgency',
+          message: `${topic} events come from ${TOPICS[topic].owner} only`,
+        });
+      }
+      if (issues.length > 0) {
+        const detail = issues.map((i) => `${i.path || '$'}: ${i.message}`).join('; ');
+        throw new PoisonMessageError(
+          ERROR_CODES.EVENT_INVALID,
+          `The event breaks the ${topic} contract: ${detail}`,
+        );
+      }
+      return event as LienthongEvent;
+    },
+  };
+}

@@ -1,0 +1,41 @@
+// First: telemetry must be running before the modules it instruments are loaded.
+import '../platform/telemetry-preload';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { parseBrokers } from '../platform/config';
+import { createKafka } from '../platform/kafka';
+import { runMain } from '../platform/lifecycle';
+import { createLogger } from '../platform/logger';
+import { createMongoClient } from '../platform/mongo';
+import { sharingConfig } from './config';
+import { createSharingService } from './sharing-service';
+
+// The level is set from the validated config once it is read.
+const logger = createLogger({ name: 'sharing' });
+
+void runMain({
+  logger,
+  build: async () => {
+    const config = sharingConfig();
+    logger.level = config.LOG_LEVEL;
+    return createSharingService({
+      kafka: createKafka({
+        brokers: parseBrokers(config.KAFKA_BROKERS),
+        clientId: config.KAFKA_CLIENT_ID ?? 'lienthong-sharing',
+        logger,
+      }),
+      mongo: createMongoClient({ uri: config.MONGODB_URI, appName: 'lienthong-sharing', logger }),
+      dbName: config.MONGODB_DB,
+      registry: new SchemaRegistry({
+        host: config.SCHEMA_REGISTRY_URL,
+        auth: { username: config.SCHEMA_REGISTRY_CLIENT_ID, password: config.SCHEMA_REGISTRY_KEY },
+      }),
+      logger,
+      groupId: config.SHARING_GROUP_ID,
+      deadLetterTopic: config.SHARING_DEAD_LETTER_TOPIC,
+      batchSize: config.SHARING_BATCH_SIZE,
+      concurrency: config.SHARING_CONCURRENCY,
+      host: config.HOST,
+      port: config.PORT,
+    });
+  },
+});

@@ -1,0 +1,220 @@
+import { type LienthongEvent } from '../../schemas/generated/events';
+
+/** The four materialized views, each a MongoDB collection of the same name. */
+export const VIEW_NAMES = ['citizens', 'enterprises', 'vehicles', 'dossiers'] as const;
+export type ViewName = (typeof VIEW_NAMES)[number];
+
+/**
+ * Where a section's content came from: enough for an auditor to fetch the source event from Kafka
+ * (topic, partition, offset), to follow its trace, and to tell versions of one record apart.
+ */
+export interface Provenance {
+  agency: string;
+  topic: string;
+  partition: number;
+  /** Kafka offsets are int64; kept as the decimal string kafkajs gives. */
+  offset: string;
+  eventId: string;
+  eventType: string;
+  sourceRecordId: string;
+  sourceVersion: number;
+  occurredAt: Date;
+  /** When the sharing service applied the event: the only field a replay does not reproduce. */
+  ingestedAt: Date;
+  /** The W3C trace id from the event's `traceparent` header; null when it had none. */
+  traceId: string | null;
+}
+
+/**
+ * A part of a view document that one source record owns, stamped with the event that last set it.
+ * An object holding `source` is a section; any other plain object in a document is a container.
+ */
+export interface Section {
+  source: Provenance;
+  [field: string]: unknown;
+}
+
+/** A view document: an `_id` and its sections, containers and plain derived values. */
+export interface ViewDoc {
+  _id: string;
+  [key: string]: unknown;
+}
+
+/** A decoded event with where it was read from. */
+export interface SourcedEvent {
+  event: LienthongEvent;
+  source: Provenance;
+}
+
+/**
+ * Read access to the current documents of every view while a batch is applied: documents as
+ * they are before the event at hand, including the batch's earlier events. `null` means the
+ * document does not exist.
+ */
+export interface ViewReader {
+  get(view: ViewName, id: string): ViewDoc | null;
+}
+
+/**
+ * A view's projection: which documents an event changes, and how. Both functions are pure.
+ *
+ * `ids` may read other views, but only documents named by the event's subjects, which are loaded
+ * before it runs. `evolve` returns `current` itself when the event changes nothing, which is how
+ * duplicates and late events are counted as no-ops.
+ */
+export interface Projection {
+  view: ViewName;
+  handles: ReadonlySet<LienthongEvent['eventType']>;
+  ids(sourced: SourcedEvent, read: ViewReader): string[];
+  evolve(current: ViewDoc | null, sourced: SourcedEvent, id: string, read: ViewReader): ViewDoc | null;
+}
+
+/**
+ * Whether `incoming` may replace a section stamped `existing`: only a newer version of the same
+ * source record does. A different record (an entity re-registered under a new record id, say)
+ * wins when its event is later, with the event id as the tie-break so that every replica and
+ * every replay choose the same.
+ */
+export function supersedes(existing: Provenance | undefined, incoming: Provenance): boolean {
+  if (existing === undefined) return true;
+  if (existing.sourceRecordId === incoming.sourceRecordId && existing.agency === incoming.agency) {
+    return incoming.sourceVersion > existing.sourceVersion;
+  }
+  const a = existing.occurredAt.getTime();
+  const b = incoming.occurredAt.getTime();
+  return b > a || (b === a && incoming.eventId > existing.eventId);
+}
+
+/**
+ * A map key for an identifier. MongoDB field names cannot hold `.` nor start with `$`, and plates
+ * and dossier ids hold dots, so `%`, `.` and `$` are percent-encoded; the raw id stays inside the
+ * section.
+ */
+export function sectionKey(id: string): string {
+  return id.replace(/[%.$]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
+/** The key of a history or timeline entry: the source version, zero-padded so keys sort. */
+export function versionKey(version: number): string {
+  return `v${String(version).padStart(12, '0')}`;
+}
+
+function sectionAt(doc: ViewDoc | null, path: readonly string[]): Section | undefined {
+  let node: unknown = doc;
+  for (const key of path) {
+    if (typeof node !== 'object' || node === null || !Object.hasOwn(node, key)) return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node as Section | undefined;
+}
+
+function withValueAt(
+  node: Record<string, unknown>,
+  path: readonly string[],
+  value: unknown,
+): Record<string, unknown> {
+  const [head, ...rest] = path as [string, ...string[]];
+  if (rest.length === 0) return { ...node, [head]: value };
+  const child = node[head];
+  const container = typeof child === 'object' && child !== null ? (child as Record<string, unknown>) : {};
+  return { ...node, [head]: withValueAt(container, rest, value) };
+}
+
+/**
+ * Merges `fields` into the section at `path` and stamps it with the event, if the event supersedes
+ * the section's current stamp; otherwise returns `doc` unchanged. Fields the event does not carry
+ * keep their values, so an event that changes a status keeps the name a registration set.
+ */
+export function mergeSection(
+  doc: ViewDoc,
+  path: readonly string[],
+  fields: Record<string, unknown>,
+  sourced: SourcedEvent,
+): ViewDoc {
+  const existing = sectionAt(doc, path);
+  if (!supersedes(existing?.source, sourced.source)) return doc;
+  const { source: _previous, ...kept } = existing ?? { source: undefined };
+  return withValueAt(doc, path, { ...kept, ...fields, source: sourced.source }) as ViewDoc;
+}
+
+/** The section at `path`, or undefined. */
+export function readSection(doc: ViewDoc | null, path: readonly string[]): Section | undefined {
+  return sectionAt(doc, path);
+}
+
+/** Sets a plain (unstamped) value, such as a summary derived from sections; no-op when equal. */
+export function withDerived(doc: ViewDoc, key: string, value: Record<string, unknown>): ViewDoc {
+  const current = doc[key];
+  if (
+    typeof current === 'object' &&
+    current !== null &&
+    shallowEqual(current as Record<string, unknown>, value)
+  ) {
+    return doc;
+  }
+  return { ...doc, [key]: value };
+}
+
+function shallowEqual(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((k) => {
+    const x = a[k];
+    const y = b[k];
+    return x instanceof Date && y instanceof Date ? x.getTime() === y.getTime() : x === y;
+  });
+}
+
+/** An empty document to evolve from. */
+export function blankDoc(id: string): ViewDoc {
+  return { _id: id };
+}
+
+/** The party union of the contracts, unwrapped: which view it lives in and its id. */
+export function partyOf(
+  party:
+    | { 'vn.hanoi.lienthong.common.CitizenParty': { citizenId: string } }
+    | {
+        'vn.hanoi.lienthong.common.EnterpriseParty': { enterpriseCode: string };
+      },
+): { view: 'citizens'; id: string } | { view: 'enterprises'; id: string } {
+  if ('vn.hanoi.lienthong.common.CitizenParty' in party) {
+    return { view: 'citizens', id: party['vn.hanoi.lienthong.common.CitizenParty'].citizenId };
+  }
+  return { view: 'enterprises', id: party['vn.hanoi.lienthong.common.EnterpriseParty'].enterpriseCode };
+}
+
+/**
+ * The MongoDB `$set` that turns `before` into `after`, section by section: a section or a plain
+ * value that changed is set whole at its dotted path; containers are walked, so two consumers
+ * changing different sections of one document never overwrite each other. Projections only add
+ * or replace sections, never remove them, so no `$unset` is needed.
+ */
+export function changedPaths(before: ViewDoc | null, after: ViewDoc): Record<string, unknown> {
+  const set: Record<string, unknown> = {};
+  const walk = (a: unknown, b: Record<string, unknown>, prefix: string): void => {
+    for (const [key, value] of Object.entries(b)) {
+      if (prefix === '' && key === '_id') continue;
+      const old = typeof a === 'object' && a !== null ? (a as Record<string, unknown>)[key] : undefined;
+      if (old === value) continue;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      // Containers are walked even when new: setting `vehicles` whole would erase a sibling
+      // section another consumer added since this one read the document.
+      if (isContainer(value)) walk(isContainer(old) ? old : undefined, value, path);
+      else if (!(old instanceof Date && value instanceof Date && old.getTime() === value.getTime()))
+        set[path] = value;
+    }
+  };
+  walk(before, after, '');
+  return set;
+}
+
+function isContainer(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Date) &&
+    !Object.hasOwn(value, 'source')
+  );
+}

@@ -1,0 +1,277 @@
+import { type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { context, propagation, type Span, trace } from '@opentelemetry/api';
+import { type FastifyInstance } from 'fastify';
+import { type Batch, type Consumer, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
+import { type MongoClient } from 'mongodb';
+import { type Logger } from 'pino';
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { TOPICS, type TopicName } from '../../schemas/topics';
+import { isRetriable } from '../platform/errors';
+import { createHttpServer, registerOperations } from '../platform/http';
+import { createRenewingProducer, ensureTopics } from '../platform/kafka';
+import { createLifecycle, type Service } from '../platform/lifecycle';
+import { traceIdOf } from '../platform/trace-context';
+import { type DeadLetter, DEAD_LETTER_TOPIC, deadLetterTopicSpec, sendDeadLetters } from './dead-letters';
+import { createEventDecoder, PoisonMessageError } from './event-decoder';
+import { type BatchOutcome, materialize } from './materializer';
+import { type SourcedEvent } from './projection';
+import { createViewStore, LIVE_COLLECTIONS } from './view-store';
+
+export interface SharingDeps {
+  kafka: Kafka;
+  /** Not connected yet: the service connects it in `start()` and closes it in `stop()`. */
+  mongo: MongoClient;
+  dbName: string;
+  registry: SchemaRegistry;
+  logger: Logger;
+  groupId: string;
+  /** The Kafka topic of each contract; the contract's own names by default. Tests give their own. */
+  topics?: Partial<Record<TopicName, string>>;
+  deadLetterTopic?: string;
+  /** Events applied per store round; offsets are committed after each. */
+  batchSize: number;
+  /** Partitions processed at once. */
+  concurrency: number;
+  host: string;
+  port: number;
+  now?: () => Date;
+}
+
+export interface SharingStats {
+  applied: number;
+  noop: number;
+  deadLettered: number;
+}
+
+export interface SharingService extends Service {
+  app: FastifyInstance;
+  url(): string;
+  stats(): SharingStats;
+}
+
+/** Time between tries while the store or the registry is away; doubled up to the last. */
+const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
+
+/**
+ * The sharing service: a consumer group over the four domain topics that keeps the views.
+ *
+ * For each partition's fetch, in chunks of `batchSize`:
+ * 1. decode each message by its schema id; one that can never be read is set aside as a dead letter;
+ * 2. write the dead letters to Kafka (acks=all);
+ * 3. apply the events to the views ({@link materialize});
+ * 4. commit the offset after the chunk.
+ * A transient failure in 1 to 3 (registry or store away) is retried in place until it passes or the
+ * service stops, so a message is neither skipped nor dead-lettered for an outage. A crash between
+ * 3 and 4 replays the chunk, which the views' version guards make harmless.
+ *
+ * Stop, in order: stop fetching and let the chunk in hand finish and commit (`consumer.stop()`),
+ * disconnect the consumer and the producer, then close MongoDB.
+ */
+export function createSharingService(deps: SharingDeps): SharingService {
+  const { kafka, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const topicOf = new Map<string, TopicName>();
+  for (const name of Object.keys(TOPICS) as TopicName[])
+    topicOf.set(deps.topics?.[name] ?? TOPICS[name].topic, name);
+  const deadLetterTopic = deps.deadLetterTopic ?? DEAD_LETTER_TOPIC;
+  const decoder = createEventDecoder({ registry: deps.registry });
+  const store = createViewStore(deps.mongo.db(deps.dbName), LIVE_COLLECTIONS);
+  const admin = kafka.admin();
+  const producer = createRenewingProducer(kafka, { logger });
+  const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false });
+  const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0 };
+  let ready = false;
+  let stopping = false;
+
+  const app = createHttpServer({ logger, bodyLimit: 1_024 });
+  const metrics = registerOperations(app, { service: 'sharing', ready: () => ready });
+  const events = new Counter({
+    name: 'sharing_events_total',
+    help: 'Events consumed, by topic and outcome (applied, noop, dead_lettered)',
+    labelNames: ['topic', 'outcome'] as const,
+    registers: [metrics],
+  });
+  const lag = new Gauge({
+    name: 'sharing_consumer_lag',
+    help: 'Messages between the last committed offset and the high watermark, per partition',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [metrics],
+  });
+  const writeSeconds = new Histogram({
+    name: 'sharing_store_write_seconds',
+    help: 'Time to load, apply and write one chunk of events to the views',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [metrics],
+  });
+
+  /** Runs `work` until it succeeds, waiting between tries, for as long as the service runs. */
+  const untilDone = async <T>(
+    what: string,
+    work: () => Promise<T>,
+    heartbeat: () => Promise<void>,
+  ): Promise<T> => {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await work();
+      } catch (err) {
+        if (stopping) throw err;
+        const level = isRetriable(err) ? 'warn' : 'error';
+        logger[level]({ err, attempt }, `${what} failed; trying again`);
+        await new Promise((r) =>
+          setTimeout(r, RETRY_DELAYS_MS[Math.min(attempt, RETRY_DELAYS_MS.length - 1)]),
+        );
+        await heartbeat();
+      }
+    }
+  };
+
+  /** Decodes a message, retrying while the registry is away; a poison message is returned, not thrown. */
+  const decode = (topic: TopicName, message: KafkaMessage, heartbeat: () => Promise<void>) =>
+    untilDone(
+      'Decoding',
+      () =>
+        decoder.decode(topic, message.value).catch((err: unknown) => {
+          if (err instanceof PoisonMessageError) return err;
+          throw err;
+        }),
+      heartbeat,
+    );
+
+  /** Applies one chunk of a partition's messages and commits after it; resolves with its last offset. */
+  const processChunk = async (
+    batch: Batch,
+    messages: readonly KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<string | undefined> => {
+    const topic = topicOf.get(batch.topic);
+    const last = messages.at(-1);
+    if (topic === undefined || last === undefined) return undefined;
+    const ingestedAt = now();
+    const good: SourcedEvent[] = [];
+    const spans: Span[] = [];
+    const dead: DeadLetter[] = [];
+    for (const message of messages) {
+      const decoded = await decode(topic, message, heartbeat);
+      if (decoded instanceof PoisonMessageError) {
+        dead.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          headers: message.headers ?? {},
+          timestamp: message.timestamp,
+          code: decoded.code,
+          reason: decoded.message,
+        });
+        continue;
+      }
+      const traceparent = headerText(message.headers, 'traceparent');
+      good.push({
+        event: decoded,
+        source: {
+          agency: decoded.sourceAgency,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          eventId: decoded.eventId,
+          eventType: decoded.eventType,
+          sourceRecordId: decoded.sourceRecordId,
+          sourceVersion: decoded.sourceVersion,
+          occurredAt: new Date(decoded.occurredAt),
+          ingestedAt,
+          traceId: traceIdOf(traceparent) ?? null,
+        },
+      });
+      // The connector's trace goes on here: one span per event, child of the span that published it.
+      const parent = propagation.extract(context.active(), traceparent ? { traceparent } : {});
+      spans.push(trace.getTracer('lienthong').startSpan(`sharing apply ${decoded.eventType}`, {}, parent));
+    }
+    await untilDone(
+      'Writing dead letters',
+      () => sendDeadLetters(producer, dead, now, deadLetterTopic),
+      heartbeat,
+    );
+    const timer = writeSeconds.startTimer();
+    const outcome: BatchOutcome = await untilDone(
+      'Writing the views',
+      () => materialize(good, store),
+      heartbeat,
+    );
+    timer();
+    for (const span of spans) span.end();
+    await consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+    ]);
+    totals.applied += outcome.applied;
+    totals.noop += outcome.noop;
+    totals.deadLettered += dead.length;
+    events.inc({ topic: batch.topic, outcome: 'applied' }, outcome.applied);
+    events.inc({ topic: batch.topic, outcome: 'noop' }, outcome.noop);
+    events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);
+    lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+    );
+    if (dead.length > 0) {
+      logger.warn(
+        {
+          topic: batch.topic,
+          partition: batch.partition,
+          count: dead.length,
+          codes: [...new Set(dead.map((d) => d.code))],
+        },
+        'Messages dead-lettered',
+      );
+    }
+    return last.offset;
+  };
+
+  let url = '';
+  const lifecycle = createLifecycle('sharing', {
+    async start() {
+      stopping = false;
+      await deps.mongo.connect();
+      await admin.connect();
+      await ensureTopics(admin, [deadLetterTopicSpec(deadLetterTopic)]);
+      await producer.connect();
+      await consumer.connect();
+      await consumer.subscribe({ topics: [...topicOf.keys()], fromBeginning: true });
+      consumer.on(consumer.events.GROUP_JOIN, () => {
+        ready = true;
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: deps.concurrency,
+        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
+          for (let i = 0; i < batch.messages.length; i += deps.batchSize) {
+            if (!isRunning() || isStale()) return;
+            const chunk = batch.messages.slice(i, i + deps.batchSize);
+            const lastOffset = await processChunk(batch, chunk, heartbeat);
+            if (lastOffset !== undefined) resolveOffset(lastOffset);
+            await heartbeat();
+          }
+        },
+      });
+      url = await app.listen({ host: deps.host, port: deps.port });
+    },
+    async stop() {
+      ready = false;
+      stopping = true;
+      await app.close();
+      await consumer.stop();
+      await consumer.disconnect();
+      await producer.disconnect();
+      await admin.disconnect();
+      await deps.mongo.close();
+    },
+  });
+  return { ...lifecycle, app, url: () => url, stats: () => ({ ...totals }) };
+}
+
+function headerText(headers: IHeaders | undefined, name: string): string | undefined {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? undefined : first.toString();
+}

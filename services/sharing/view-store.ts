@@ -1,0 +1,76 @@
+import { type AnyBulkWriteOperation, type Db } from 'mongodb';
+import { changedPaths, type ViewDoc, type ViewName } from './projection';
+
+/**
+ * At most this many updates go in one `update` command. FerretDB 1.24 keeps every statement's
+ * SQLite cursor open until the whole command ends, and its pool holds 100 connections, so a
+ * command of 100 updates or more waits for itself for ever.
+ */
+export const STORE_WRITE_CHUNK = 50;
+
+/** How many single-document reads are in flight at once. */
+const READ_CONCURRENCY = 16;
+
+/** The collection that says which collection serves each view; see {@link ViewStore.collectionOf}. */
+export const VIEW_CATALOG = 'view_catalog';
+
+/** A document before and after a batch; `before` is null when it did not exist. */
+export interface DocChange {
+  before: ViewDoc | null;
+  after: ViewDoc;
+}
+
+export interface ViewStore {
+  /** The documents with these ids that exist, by id. */
+  load(view: ViewName, ids: readonly string[]): Promise<Map<string, ViewDoc>>;
+  /** Writes what changed, section by section. Resolves once every write is acknowledged. */
+  write(view: ViewName, changes: readonly DocChange[]): Promise<number>;
+}
+
+/**
+ * The views in MongoDB. Every read and write filters on `_id` alone: FerretDB 1.24 pushes only
+ * that filter down to SQLite and scans the whole table for any other. The version guard therefore
+ * lives in the projections, which see the current document, and a write sets only the sections
+ * that changed, so consumers of different partitions never undo each other's sections.
+ *
+ * `collections` maps a view to its collection: the live names by default, shadow ones in a rebuild.
+ */
+export function createViewStore(db: Db, collections: Readonly<Record<ViewName, string>>): ViewStore {
+  return {
+    async load(view, ids) {
+      const collection = db.collection<ViewDoc>(collections[view]);
+      const found = new Map<string, ViewDoc>();
+      const queue = [...new Set(ids)];
+      const worker = async (): Promise<void> => {
+        for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
+          const doc = await collection.findOne({ _id: id });
+          if (doc) found.set(id, doc);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, queue.length) }, worker));
+      return found;
+    },
+
+    async write(view, changes) {
+      const collection = db.collection<ViewDoc>(collections[view]);
+      const ops: AnyBulkWriteOperation<ViewDoc>[] = [];
+      for (const { before, after } of changes) {
+        const set = changedPaths(before, after);
+        if (Object.keys(set).length === 0) continue;
+        ops.push({ updateOne: { filter: { _id: after._id }, update: { $set: set }, upsert: true } });
+      }
+      for (let i = 0; i < ops.length; i += STORE_WRITE_CHUNK) {
+        await collection.bulkWrite(ops.slice(i, i + STORE_WRITE_CHUNK), { ordered: false });
+      }
+      return ops.length;
+    },
+  };
+}
+
+/** The live collection names: each view's own name. */
+export const LIVE_COLLECTIONS: Readonly<Record<ViewName, string>> = Object.freeze({
+  citizens: 'citizens',
+  enterprises: 'enterprises',
+  vehicles: 'vehicles',
+  dossiers: 'dossiers',
+});

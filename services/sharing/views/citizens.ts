@@ -1,0 +1,104 @@
+import { checkCccd } from '../../../connectors/runtime/identifiers';
+import { payloadOf } from '../../../schemas/envelope';
+import { blankDoc, mergeSection, type Projection, readSection, sectionKey, withDerived } from '../projection';
+import { businessRepresentatives, dossierEntry, taxEntry, vehicleEntryFor } from './shared-sections';
+
+/**
+ * `citizens`, one document per citizen identity number:
+ * - `identity`: what the number itself says (province of birth registration, sex, birth year);
+ * - `tax.<taxCode>`: each tax code the citizen holds (personal, household business), with status and debt;
+ * - `enterprises.<code>`: the enterprises the citizen represents, or represented, at law;
+ * - `vehicles.<plate>`: the vehicles the citizen owns or owned;
+ * - `dossiers.<id>`: the dossiers the citizen filed, with their status and due date.
+ */
+export const citizensProjection: Projection = {
+  view: 'citizens',
+  handles: new Set([
+    'DossierReceived',
+    'DossierStatusChanged',
+    'TaxpayerRegistered',
+    'TaxpayerStatusChanged',
+    'TaxDebtUpdated',
+    'EnterpriseRegistered',
+    'EnterpriseAmended',
+    'EnterpriseStatusChanged',
+    'VehicleRegistered',
+    'OwnershipTransferred',
+    'VehicleDeregistered',
+  ]),
+
+  ids({ event }, read) {
+    switch (event.eventType) {
+      case 'EnterpriseRegistered':
+      case 'EnterpriseAmended':
+      case 'EnterpriseStatusChanged':
+        return businessRepresentatives(event, read).all;
+      default:
+        // Connectors list every citizen an event concerns: applicants, taxpayers, both owners.
+        return event.subjects.citizenIds;
+    }
+  },
+
+  evolve(current, sourced, id, read) {
+    const doc = withDerived(current ?? blankDoc(id), 'identity', identityOf(id));
+    const { event } = sourced;
+    switch (event.eventType) {
+      case 'DossierReceived':
+      case 'DossierStatusChanged':
+        return mergeSection(
+          doc,
+          ['dossiers', sectionKey(payloadOf(event).dossierId)],
+          dossierEntry(event),
+          sourced,
+        );
+      case 'TaxpayerRegistered':
+      case 'TaxpayerStatusChanged':
+      case 'TaxDebtUpdated':
+        return mergeSection(doc, ['tax', sectionKey(payloadOf(event).taxCode)], taxEntry(event), sourced);
+      case 'EnterpriseRegistered':
+      case 'EnterpriseAmended':
+      case 'EnterpriseStatusChanged': {
+        const payload = payloadOf(event);
+        const code = payload.enterpriseCode;
+        const role =
+          businessRepresentatives(event, read).current === id
+            ? 'LEGAL_REPRESENTATIVE'
+            : 'FORMER_LEGAL_REPRESENTATIVE';
+        const fields: Record<string, unknown> = { enterpriseCode: code, role };
+        const name =
+          'name' in payload && payload.name !== null
+            ? payload.name
+            : readSection(read.get('enterprises', code), ['registration'])?.name;
+        if (name !== undefined) fields.name = name;
+        if ('status' in payload) fields.status = payload.status;
+        else if (event.eventType === 'EnterpriseRegistered') fields.status = 'OPERATING';
+        return mergeSection(doc, ['enterprises', sectionKey(code)], fields, sourced);
+      }
+      case 'VehicleRegistered':
+      case 'OwnershipTransferred':
+      case 'VehicleDeregistered':
+        return mergeSection(
+          doc,
+          ['vehicles', sectionKey(payloadOf(event).plate)],
+          vehicleEntryFor(event, { view: 'citizens', id }, read),
+          sourced,
+        );
+    }
+  },
+};
+
+/**
+ * What a citizen identity number says about its holder. Derived from the id alone, so it carries
+ * no provenance and is the same whichever event created the document.
+ */
+export function identityOf(citizenId: string): Record<string, unknown> {
+  // The number passed a connector's check on its way in; only that check's birth-year bound needs a clock.
+  const parts = checkCccd(citizenId, Number.MAX_SAFE_INTEGER);
+  if (!parts.ok) return { citizenId };
+  return {
+    citizenId,
+    birthProvinceCode: parts.value.province,
+    sex: parts.value.sex,
+    birthYear: parts.value.birthYear,
+  };
+}

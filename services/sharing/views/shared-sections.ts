@@ -1,0 +1,151 @@
+import {
+  type BusinessRegistrationEvent,
+  type DossierEvent,
+  type TaxEvent,
+  type VehicleEvent,
+} from '../../../schemas/generated/events';
+import { payloadOf } from '../../../schemas/envelope';
+import { partyOf, readSection, type ViewName, type ViewReader } from '../projection';
+
+/** Statuses after which a dossier is no longer being handled. */
+export const CLOSED_DOSSIER_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'REJECTED', 'RETURNED']);
+
+/** Avro's timestamp-millis as a BSON date. */
+export function at(epochMs: number): Date {
+  return new Date(epochMs);
+}
+
+/** A dossier as the applicant's citizen or enterprise document lists it. */
+export function dossierEntry(event: DossierEvent): Record<string, unknown> {
+  if (event.eventType === 'DossierReceived') {
+    const p = payloadOf(event);
+    return {
+      dossierId: p.dossierId,
+      procedureCode: p.procedureCode,
+      procedureName: p.procedureName,
+      receivingAgency: p.receivingAgency,
+      receivedAt: at(p.receivedAt),
+      dueAt: at(p.dueAt),
+      status: 'RECEIVED',
+      open: true,
+    };
+  }
+  const p = payloadOf(event);
+  return {
+    dossierId: p.dossierId,
+    status: p.status,
+    handlingAgency: p.handlingAgency,
+    statusChangedAt: at(p.changedAt),
+    open: !CLOSED_DOSSIER_STATUSES.has(p.status),
+  };
+}
+
+/** A tax code's registration, status and debt, as a citizen or an enterprise document holds it. */
+export function taxEntry(event: TaxEvent): Record<string, unknown> {
+  switch (event.eventType) {
+    case 'TaxpayerRegistered': {
+      const p = payloadOf(event);
+      return {
+        taxCode: p.taxCode,
+        kind: p.kind,
+        name: p.name,
+        managingTaxOffice: p.managingTaxOffice,
+        registeredAt: at(p.registeredAt),
+        status: 'ACTIVE',
+      };
+    }
+    case 'TaxpayerStatusChanged': {
+      const p = payloadOf(event);
+      return {
+        taxCode: p.taxCode,
+        status: p.status,
+        statusEffectiveAt: at(p.effectiveAt),
+        statusReason: p.reason,
+      };
+    }
+    case 'TaxDebtUpdated': {
+      const p = payloadOf(event);
+      // A decimal string of VND: FerretDB has no Decimal128, and a double would round large debts.
+      return { taxCode: p.taxCode, debt: p.amount, debtAsOf: at(p.asOf) };
+    }
+  }
+}
+
+export interface Representatives {
+  /** The legal representative once the event is applied. */
+  current: string | undefined;
+  /** The one the event replaced, when it changed the representative. */
+  previous: string | undefined;
+  all: string[];
+}
+
+/**
+ * Who represents the enterprise at law after a business-registration event, and whom it replaced.
+ * Status changes name nobody, and an amendment names a representative only when it changes one,
+ * so the rest comes from the `enterprises` view. When the view already holds this very event (a
+ * replay after a crash), the view's own record of the change is used, so that a replay tells
+ * the same citizens as the first run.
+ */
+export function businessRepresentatives(event: BusinessRegistrationEvent, read: ViewReader): Representatives {
+  const payload = payloadOf(event);
+  const registration = readSection(read.get('enterprises', payload.enterpriseCode), ['registration']);
+  const inView = registration?.legalRepresentativeCitizenId as string | undefined;
+  let current: string | undefined;
+  let previous: string | undefined;
+  if (registration?.source.eventId === event.eventId) {
+    current = inView;
+    previous = registration.previousLegalRepresentativeCitizenId as string | undefined;
+  } else {
+    const named =
+      'legalRepresentativeCitizenId' in payload
+        ? (payload.legalRepresentativeCitizenId ?? undefined)
+        : undefined;
+    current = named ?? inView;
+    previous = named !== undefined && inView !== undefined && inView !== named ? inView : undefined;
+  }
+  const all = [current, previous].filter((id): id is string => id !== undefined);
+  return { current, previous, all: [...new Set(all)] };
+}
+
+/**
+ * A vehicle as its owner's document lists it: the vehicle's details, whether `owner` owns it now
+ * or did, and whether it is still registered. A transfer carries no details, so they come from
+ * the `vehicles` view.
+ */
+export function vehicleEntryFor(
+  event: VehicleEvent,
+  owner: { view: ViewName; id: string },
+  read: ViewReader,
+): Record<string, unknown> {
+  switch (event.eventType) {
+    case 'VehicleRegistered': {
+      const p = payloadOf(event);
+      return {
+        plate: p.plate,
+        kind: p.kind,
+        brand: p.brand,
+        model: p.model,
+        ownership: 'CURRENT',
+        status: 'REGISTERED',
+        since: at(p.registeredAt),
+      };
+    }
+    case 'OwnershipTransferred': {
+      const p = payloadOf(event);
+      const vehicle = readSection(read.get('vehicles', p.plate), ['registration']);
+      const next = partyOf(p.newOwner);
+      const isNew = next.view === owner.view && next.id === owner.id;
+      return {
+        plate: p.plate,
+        ...(vehicle ? { kind: vehicle.kind, brand: vehicle.brand, model: vehicle.model } : {}),
+        ownership: isNew ? 'CURRENT' : 'FORMER',
+        status: 'REGISTERED',
+        ...(isNew ? { since: at(p.transferredAt) } : { until: at(p.transferredAt) }),
+      };
+    }
+    case 'VehicleDeregistered': {
+      const p = payloadOf(event);
+      return { plate: p.plate, status: 'DEREGISTERED', deregisteredAt: at(p.deregisteredAt) };
+    }
+  }
+}

@@ -1,0 +1,177 @@
+import { type Kafka, type Producer } from 'kafkajs';
+import { type Db, MongoClient } from 'mongodb';
+import { createAvroEncoder, type AvroEncoder } from '../../connectors/runtime/avro-encoder';
+import { type LienthongEvent } from '../../schemas/generated/events';
+import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
+import { createKafka, createProducer, ensureTopics } from '../../services/platform/kafka';
+import { createLogger } from '../../services/platform/logger';
+import { createMongoClient } from '../../services/platform/mongo';
+import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
+import { createSharingService, type SharingService } from '../../services/sharing/sharing-service';
+import { registryClient } from './connector';
+import { endpoint, uniqueName } from './fixtures';
+
+/**
+ * A sharing service of a test file's own: its own four domain topics, dead-letter topic,
+ * consumer group and database, on the shared broker, store and registry.
+ */
+export function sharingHarness(options: { partitions?: number; batchSize?: number } = {}) {
+  const suffix = uniqueName('it-sharing');
+  const topics = Object.fromEntries(TOPIC_NAMES.map((t) => [t, `${suffix}-${t}`])) as Record<
+    TopicName,
+    string
+  >;
+  const deadLetterTopic = `${suffix}-dead-letter`;
+  const dbName = suffix.replace(/-/g, '_');
+  const groupId = `${suffix}-group`;
+  const logger = createLogger({ name: 'it-sharing', level: 'silent' });
+  const kafka: Kafka = createKafka({
+    brokers: endpoint('KAFKA_BROKERS').split(','),
+    clientId: 'it-sharing',
+    logger,
+  });
+  const producer: Producer = createProducer(kafka);
+  const encoders = new Map<TopicName, AvroEncoder>();
+  const reader = new MongoClient(endpoint('MONGODB_URI'));
+  let service: SharingService | undefined;
+
+  const build = (): SharingService =>
+    createSharingService({
+      kafka,
+      mongo: createMongoClient({ uri: endpoint('MONGODB_URI'), appName: 'it-sharing', logger }),
+      dbName,
+      registry: registryClient(),
+      logger,
+      groupId,
+      topics,
+      deadLetterTopic,
+      batchSize: options.batchSize ?? 200,
+      concurrency: 2,
+      host: '127.0.0.1',
+      port: 0,
+    });
+
+  const encoderOf = (topic: TopicName): AvroEncoder => {
+    const encoder = encoders.get(topic);
+    if (!encoder) throw new Error('Call setUp() before publishing');
+    return encoder;
+  };
+
+  const harness = {
+    topics,
+    deadLetterTopic,
+    dbName,
+    kafka,
+    db: (): Db => reader.db(dbName),
+
+    async setUp(): Promise<void> {
+      const admin = kafka.admin();
+      await admin.connect();
+      await ensureTopics(
+        admin,
+        TOPIC_NAMES.map((t) => ({ topic: topics[t], numPartitions: options.partitions ?? 3 })),
+      );
+      await admin.disconnect();
+      await producer.connect();
+      await reader.connect();
+      for (const t of TOPIC_NAMES) {
+        const encoder = createAvroEncoder({ registry: registryClient(), subject: TOPICS[t].valueSubject });
+        await encoder.start();
+        encoders.set(t, encoder);
+      }
+    },
+
+    async start(): Promise<SharingService> {
+      service = build();
+      await service.start();
+      return service;
+    },
+
+    service(): SharingService {
+      if (!service) throw new Error('The sharing service is not started');
+      return service;
+    },
+
+    async stop(): Promise<void> {
+      await service?.stop();
+      service = undefined;
+    },
+
+    async tearDown(): Promise<void> {
+      await harness.stop();
+      await producer.disconnect();
+      await reader
+        .db(dbName)
+        .dropDatabase()
+        .catch(() => undefined);
+      await reader.close();
+    },
+
+    /** Encodes with the registry's latest schema and publishes, keyed, with a traceparent. */
+    async publish(items: readonly { topic: TopicName; key: string; event: LienthongEvent }[]): Promise<void> {
+      for (const { topic, key, event } of items) {
+        await producer.send({
+          topic: topics[topic],
+          acks: -1,
+          messages: [
+            {
+              key,
+              value: encoderOf(topic).encode(event),
+              headers: { traceparent: traceparentFor(event.eventId) },
+            },
+          ],
+        });
+      }
+    },
+
+    /** Publishes raw bytes, as a broken producer would. */
+    async publishRaw(topic: TopicName, key: string, value: Buffer): Promise<void> {
+      await producer.send({ topic: topics[topic], acks: -1, messages: [{ key, value }] });
+    },
+
+    encode(topic: TopicName, event: unknown): Buffer {
+      return encoderOf(topic).encode(event);
+    },
+
+    async view(view: ViewName, id: string): Promise<ViewDoc | null> {
+      return reader.db(dbName).collection<ViewDoc>(view).findOne({ _id: id });
+    },
+
+    /** Every document of every view, sorted, without the one field a replay changes. */
+    async snapshot(): Promise<Record<ViewName, unknown[]>> {
+      const out = {} as Record<ViewName, unknown[]>;
+      for (const view of VIEW_NAMES) {
+        const docs = await reader.db(dbName).collection<ViewDoc>(view).find({}).toArray();
+        out[view] = docs.sort((a, b) => (a._id < b._id ? -1 : 1)).map((d) => withoutIngestedAt(d));
+      }
+      return out;
+    },
+
+    /** Waits until the service has taken `count` events in total (applied, no-op or dead). */
+    async waitForEvents(count: number, timeoutMs = 60_000): Promise<void> {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const s = harness.service().stats();
+        const seen = s.applied + s.noop + s.deadLettered;
+        if (seen >= count) return;
+        if (Date.now() > deadline) throw new Error(`the service took ${seen} of ${count} events`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    },
+  };
+  return harness;
+}
+
+/** A deterministic traceparent per event, so a test can check the trace id in provenance. */
+export function traceparentFor(eventId: string): string {
+  const hex = eventId.replace(/-/g, '');
+  return `00-${hex}-${hex.slice(0, 16)}-01`;
+}
+
+function withoutIngestedAt(value: unknown): unknown {
+  if (value instanceof Date || typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(withoutIngestedAt);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (k !== 'ingestedAt') out[k] = withoutIngestedAt(v);
+  return out;
+}
