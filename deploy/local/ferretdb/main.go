@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -50,6 +51,8 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+
+	go keepIDIndexes(ctx, *dataDir, time.Second, logger)
 
 	logger.Warn("listening", "addr", *listen, "data", *dataDir)
 	if err := f.Run(ctx); err != nil {
