@@ -26,6 +26,11 @@ export const SharingEnv = Type.Object({
     default: 'lienthong-sharing',
     hint: 'SHARING_GROUP_ID must be a consumer group id',
   }),
+  SHARING_TOPIC_PREFIX: Type.String({
+    pattern: '^[A-Za-z0-9._-]{0,100}$',
+    default: '',
+    hint: 'SHARING_TOPIC_PREFIX must be empty or a Kafka topic name prefix',
+  }),
   SHARING_DEAD_LETTER_TOPIC: Type.String({
     pattern: '^[A-Za-z0-9._-]{1,249}$',
     default: 'sharing.dead-letter',
@@ -40,7 +45,8 @@ export const SharingEnv = Type.Object({
   SHARING_CONCURRENCY: Type.Integer({
     minimum: 1,
     maximum: 64,
-    default: 2,
+    // 1 on FerretDB: see STORE_FEATURES in services/platform/mongo.ts.
+    default: 1,
     hint: 'SHARING_CONCURRENCY must be from 1 to 64 partitions',
   }),
 });

@@ -1,6 +1,7 @@
 // First: telemetry must be running before the modules it instruments are loaded.
 import '../platform/telemetry-preload';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
 import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
 import { runMain } from '../platform/lifecycle';
@@ -31,6 +32,9 @@ void runMain({
       }),
       logger,
       groupId: config.SHARING_GROUP_ID,
+      topics: Object.fromEntries(
+        TOPIC_NAMES.map((t) => [t, `${config.SHARING_TOPIC_PREFIX}${TOPICS[t].topic}`]),
+      ),
       deadLetterTopic: config.SHARING_DEAD_LETTER_TOPIC,
       batchSize: config.SHARING_BATCH_SIZE,
       concurrency: config.SHARING_CONCURRENCY,

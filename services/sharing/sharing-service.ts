@@ -14,8 +14,8 @@ import { traceIdOf } from '../platform/trace-context';
 import { type DeadLetter, DEAD_LETTER_TOPIC, deadLetterTopicSpec, sendDeadLetters } from './dead-letters';
 import { createEventDecoder, PoisonMessageError } from './event-decoder';
 import { type BatchOutcome, materialize } from './materializer';
-import { type SourcedEvent } from './projection';
-import { createViewStore, LIVE_COLLECTIONS } from './view-store';
+import { type SourcedEvent, type ViewName } from './projection';
+import { createViewStore, readCatalog } from './view-store';
 
 export interface SharingDeps {
   kafka: Kafka;
@@ -27,7 +27,18 @@ export interface SharingDeps {
   groupId: string;
   /** The Kafka topic of each contract; the contract's own names by default. Tests give their own. */
   topics?: Partial<Record<TopicName, string>>;
-  deadLetterTopic?: string;
+  /**
+   * Where dead letters go; `null` counts them without writing, for a rebuild replaying messages
+   * the live service has already dead-lettered.
+   */
+  deadLetterTopic?: string | null;
+  /**
+   * The collections to write, fixed; by default the view catalog says, read at every chunk, so
+   * that a rebuild's swap takes effect without a restart.
+   */
+  collections?: Readonly<Record<ViewName, string>>;
+  /** Whether `start()` connects and `stop()` closes `mongo`; true unless the caller shares it. */
+  ownsMongo?: boolean;
   /** Events applied per store round; offsets are committed after each. */
   batchSize: number;
   /** Partitions processed at once. */
@@ -75,7 +86,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
     topicOf.set(deps.topics?.[name] ?? TOPICS[name].topic, name);
   const deadLetterTopic = deps.deadLetterTopic ?? DEAD_LETTER_TOPIC;
   const decoder = createEventDecoder({ registry: deps.registry });
-  const store = createViewStore(deps.mongo.db(deps.dbName), LIVE_COLLECTIONS);
+  const db = deps.mongo.db(deps.dbName);
+  const storeNow = async () => createViewStore(db, deps.collections ?? (await readCatalog(db)));
   const admin = kafka.admin();
   const producer = createRenewingProducer(kafka, { logger });
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false });
@@ -189,13 +201,15 @@ export function createSharingService(deps: SharingDeps): SharingService {
     }
     await untilDone(
       'Writing dead letters',
-      () => sendDeadLetters(producer, dead, now, deadLetterTopic),
+      async () => {
+        if (deadLetterTopic !== null) await sendDeadLetters(producer, dead, now, deadLetterTopic);
+      },
       heartbeat,
     );
     const timer = writeSeconds.startTimer();
     const outcome: BatchOutcome = await untilDone(
       'Writing the views',
-      () => materialize(good, store),
+      async () => materialize(good, await storeNow()),
       heartbeat,
     );
     timer();
@@ -231,9 +245,9 @@ export function createSharingService(deps: SharingDeps): SharingService {
   const lifecycle = createLifecycle('sharing', {
     async start() {
       stopping = false;
-      await deps.mongo.connect();
+      if (deps.ownsMongo !== false) await deps.mongo.connect();
       await admin.connect();
-      await ensureTopics(admin, [deadLetterTopicSpec(deadLetterTopic)]);
+      if (deadLetterTopic !== null) await ensureTopics(admin, [deadLetterTopicSpec(deadLetterTopic)]);
       await producer.connect();
       await consumer.connect();
       await consumer.subscribe({ topics: [...topicOf.keys()], fromBeginning: true });
@@ -264,7 +278,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       await consumer.disconnect();
       await producer.disconnect();
       await admin.disconnect();
-      await deps.mongo.close();
+      if (deps.ownsMongo !== false) await deps.mongo.close();
     },
   });
   return { ...lifecycle, app, url: () => url, stats: () => ({ ...totals }) };

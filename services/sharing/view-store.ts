@@ -67,7 +67,27 @@ export function createViewStore(db: Db, collections: Readonly<Record<ViewName, s
   };
 }
 
-/** The live collection names: each view's own name. */
+/** One row of the view catalog: the collection that serves a view, since when. */
+export interface CatalogEntry {
+  _id: ViewName;
+  collection: string;
+  since: Date;
+}
+
+/**
+ * The collection serving each view now. The catalog holds a row only for views that a rebuild
+ * swapped; the others are served from the collection of their own name. Read at every batch by
+ * the consumer and at every lookup: it is four rows.
+ */
+export async function readCatalog(db: Db): Promise<Record<ViewName, string>> {
+  const current: Record<ViewName, string> = { ...LIVE_COLLECTIONS };
+  for (const row of await db.collection<CatalogEntry>(VIEW_CATALOG).find({}).toArray()) {
+    if (Object.hasOwn(current, row._id)) current[row._id] = row.collection;
+  }
+  return current;
+}
+
+/** The default collection names: each view's own name. */
 export const LIVE_COLLECTIONS: Readonly<Record<ViewName, string>> = Object.freeze({
   citizens: 'citizens',
   enterprises: 'enterprises',

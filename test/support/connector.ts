@@ -10,14 +10,19 @@ import { createKafka } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
 import { endpoint, scratchDir, uniqueName } from './fixtures';
 
-/** The shared test registry's reader credential, written by global setup. */
-export function registryClient(): SchemaRegistry {
+/** The key of a client of the shared test registry, from the file global setup wrote. */
+export function registryKey(clientId: string): string {
   const keysFile = process.env.SCHEMA_REGISTRY_KEYS_FILE;
   if (!keysFile) throw new Error('SCHEMA_REGISTRY_KEYS_FILE is not set: run through jest global setup');
   const keys = JSON.parse(readFileSync(keysFile, 'utf8')) as Record<string, string>;
+  return keys[clientId] ?? '';
+}
+
+/** The shared test registry's reader credential, written by global setup. */
+export function registryClient(): SchemaRegistry {
   return new SchemaRegistry({
     host: endpoint('SCHEMA_REGISTRY_URL'),
-    auth: { username: 'lienthong-reader', password: keys['lienthong-reader'] ?? '' },
+    auth: { username: 'lienthong-reader', password: registryKey('lienthong-reader') },
   });
 }
 

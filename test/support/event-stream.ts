@@ -30,7 +30,8 @@ export function generateEventStream(count: number, seed = 7): StreamEvent[] {
   const lanes = TOPIC_NAMES.map((topic) =>
     generateRecords(topic, perAgency, seed).map((record): StreamEvent => {
       const mapped = DEFINITIONS[topic].map(record, { now: Date.UTC(2030, 0, 1) });
-      if (!mapped.ok) throw new Error(`The generator made an invalid ${topic} record: ${JSON.stringify(mapped.issues)}`);
+      if (!mapped.ok)
+        throw new Error(`The generator made an invalid ${topic} record: ${JSON.stringify(mapped.issues)}`);
       return { topic, key: mapped.value.key, event: mapped.value.event };
     }),
   );

@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { createAvroEncoder, type AvroEncoder } from '../../connectors/runtime/avro-encoder';
@@ -8,7 +10,7 @@ import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
 import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
 import { createSharingService, type SharingService } from '../../services/sharing/sharing-service';
-import { registryClient } from './connector';
+import { registryClient, registryKey } from './connector';
 import { endpoint, uniqueName } from './fixtures';
 
 /**
@@ -17,10 +19,10 @@ import { endpoint, uniqueName } from './fixtures';
  */
 export function sharingHarness(options: { partitions?: number; batchSize?: number } = {}) {
   const suffix = uniqueName('it-sharing');
-  const topics = Object.fromEntries(TOPIC_NAMES.map((t) => [t, `${suffix}-${t}`])) as Record<
-    TopicName,
-    string
-  >;
+  const topicPrefix = `${suffix}-`;
+  const topics = Object.fromEntries(
+    TOPIC_NAMES.map((t) => [t, `${topicPrefix}${TOPICS[t].topic}`]),
+  ) as Record<TopicName, string>;
   const deadLetterTopic = `${suffix}-dead-letter`;
   const dbName = suffix.replace(/-/g, '_');
   const groupId = `${suffix}-group`;
@@ -34,19 +36,20 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
   const encoders = new Map<TopicName, AvroEncoder>();
   const reader = new MongoClient(endpoint('MONGODB_URI'));
   let service: SharingService | undefined;
+  const children = new Set<ChildProcess>();
 
-  const build = (): SharingService =>
+  const build = (into: { dbName: string; groupId: string }): SharingService =>
     createSharingService({
       kafka,
       mongo: createMongoClient({ uri: endpoint('MONGODB_URI'), appName: 'it-sharing', logger }),
-      dbName,
+      dbName: into.dbName,
       registry: registryClient(),
       logger,
-      groupId,
+      groupId: into.groupId,
       topics,
       deadLetterTopic,
       batchSize: options.batchSize ?? 200,
-      concurrency: 2,
+      concurrency: 1,
       host: '127.0.0.1',
       port: 0,
     });
@@ -59,10 +62,13 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
 
   const harness = {
     topics,
+    topicPrefix,
+    groupId,
     deadLetterTopic,
     dbName,
     kafka,
     db: (): Db => reader.db(dbName),
+    client: (): MongoClient => reader,
 
     async setUp(): Promise<void> {
       const admin = kafka.admin();
@@ -81,8 +87,9 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
       }
     },
 
-    async start(): Promise<SharingService> {
-      service = build();
+    /** Starts the service in this process; a replay into another database takes its own group. */
+    async start(into = { dbName, groupId }): Promise<SharingService> {
+      service = build(into);
       await service.start();
       return service;
     },
@@ -97,7 +104,61 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
       service = undefined;
     },
 
+    /**
+     * Runs `services/sharing/main.ts` as a process of its own on this harness's topics, so that a
+     * test can kill it. It logs at `LOG_LEVEL` (warn by default) to the test's output.
+     */
+    spawnProcess(into = { dbName, groupId }): ChildProcess {
+      const child = spawn(
+        process.execPath,
+        // tsx as a loader in the same process: its CLI would run the service in a child that a kill misses.
+        ['--import', 'tsx', join(ROOT, 'services', 'sharing', 'main.ts')],
+        {
+          env: {
+            ...process.env,
+            MONGODB_DB: into.dbName,
+            SHARING_GROUP_ID: into.groupId,
+            SHARING_TOPIC_PREFIX: topicPrefix,
+            SHARING_DEAD_LETTER_TOPIC: deadLetterTopic,
+            SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
+            SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+            SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
+            PORT: '0',
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+          },
+          cwd: ROOT,
+          stdio: ['ignore', 'inherit', 'inherit'],
+        },
+      );
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      return child;
+    },
+
+    /** How many messages of the four topics `group` has committed, and how many there are. */
+    async progress(group = groupId): Promise<{ committed: number; total: number }> {
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        let committed = 0;
+        let total = 0;
+        for (const topic of Object.values(topics)) {
+          for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+        }
+        for (const { partitions } of await admin.fetchOffsets({
+          groupId: group,
+          topics: Object.values(topics),
+        })) {
+          for (const p of partitions) committed += Math.max(0, Number(p.offset));
+        }
+        return { committed, total };
+      } finally {
+        await admin.disconnect();
+      }
+    },
+
     async tearDown(): Promise<void> {
+      for (const child of children) child.kill('SIGKILL');
       await harness.stop();
       await producer.disconnect();
       await reader
@@ -170,6 +231,8 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
   };
   return harness;
 }
+
+const ROOT = resolve(__dirname, '..', '..');
 
 /** A deterministic traceparent per event, so a test can check the trace id in provenance. */
 export function traceparentFor(eventId: string): string {

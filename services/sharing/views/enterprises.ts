@@ -80,6 +80,7 @@ export const enterprisesProjection: Projection = {
           fields.legalRepresentativeCitizenId = representatives.current;
         if (representatives.previous !== undefined) {
           fields.previousLegalRepresentativeCitizenId = representatives.previous;
+          fields.legalRepresentativeChangedBy = event.eventId;
         }
         return mergeSection(doc, ['registration'], fields, sourced);
       }

@@ -94,7 +94,11 @@ export function businessRepresentatives(event: BusinessRegistrationEvent, read: 
   let previous: string | undefined;
   if (registration?.source.eventId === event.eventId) {
     current = inView;
-    previous = registration.previousLegalRepresentativeCitizenId as string | undefined;
+    // Only the event that changed the representative may name the one before.
+    previous =
+      registration.legalRepresentativeChangedBy === event.eventId
+        ? (registration.previousLegalRepresentativeCitizenId as string | undefined)
+        : undefined;
   } else {
     const named =
       'legalRepresentativeCitizenId' in payload
