@@ -52,6 +52,8 @@ export interface SharingStats {
   applied: number;
   noop: number;
   deadLettered: number;
+  /** View documents written, all views together. */
+  documentsWritten: number;
 }
 
 export interface SharingService extends Service {
@@ -91,7 +93,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
   const admin = kafka.admin();
   const producer = createRenewingProducer(kafka, { logger });
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false });
-  const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0 };
+  const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0, documentsWritten: 0 };
   let ready = false;
   let stopping = false;
 
@@ -220,6 +222,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     totals.applied += outcome.applied;
     totals.noop += outcome.noop;
     totals.deadLettered += dead.length;
+    totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
     events.inc({ topic: batch.topic, outcome: 'applied' }, outcome.applied);
     events.inc({ topic: batch.topic, outcome: 'noop' }, outcome.noop);
     events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);

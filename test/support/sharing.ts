@@ -218,11 +218,16 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
     },
 
     /** Waits until the service has taken `count` events in total (applied, no-op or dead). */
-    async waitForEvents(count: number, timeoutMs = 60_000): Promise<void> {
+    async waitForEvents(
+      count: number,
+      timeoutMs = 60_000,
+      onProgress?: (seen: number) => void,
+    ): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const s = harness.service().stats();
         const seen = s.applied + s.noop + s.deadLettered;
+        onProgress?.(seen);
         if (seen >= count) return;
         if (Date.now() > deadline) throw new Error(`the service took ${seen} of ${count} events`);
         await new Promise((r) => setTimeout(r, 100));

@@ -122,6 +122,19 @@ describe('the cross-agency story, through Kafka and the registry into the views'
   });
 });
 
+describe('operations', () => {
+  it('answers /healthz and /readyz, and counts events, lag and write time in /metrics', async () => {
+    const base = harness.service().url();
+    expect((await fetch(`${base}/healthz`)).status).toBe(200);
+    expect((await fetch(`${base}/readyz`)).status).toBe(200);
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const applied = new RegExp(`sharing_events_total\\{[^}]*topic="${harness.topics.tax}"[^}]*outcome="applied"[^}]*\\} (\\d+)`);
+    expect(Number(applied.exec(text)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(text).toMatch(new RegExp(`sharing_consumer_lag\\{[^}]*topic="${harness.topics.dossier}"[^}]*\\} 0`));
+    expect(text).toMatch(/sharing_store_write_seconds_count\{[^}]*\} [1-9]/);
+  });
+});
+
 describe('messages that can never be applied', () => {
   it('dead-letters garbage, unknown schema ids and invalid events with their bytes, and moves on', async () => {
     const good = storyEvents().find((e) => e.topic === 'tax');

@@ -1,0 +1,235 @@
+/**
+ * Materialization benchmark. It prints figures and asserts nothing.
+ *
+ * 1. The store's own ceiling: unordered bulk upserts by `_id` of view-sized documents, in commands
+ *    of STORE_WRITE_CHUNK, as fast as the store takes them.
+ * 2. The sharing service applying a filled topic: events/s and view documents written/s, from
+ *    start to the last commit; rounds on fresh topics and databases, median reported.
+ * 3. Freshness at half that rate: events published at a steady rate; for one in ten, the time from
+ *    Kafka's acknowledgement (the moment a connector answers 200) to the event being visible in
+ *    its view document.
+ *
+ * Run with `npm run bench:materialize` (`-- --quick` for a short run); it brings the local stack
+ * up if needed and runs the sharing service in this process.
+ */
+import { cpus } from 'node:os';
+import { MongoClient } from 'mongodb';
+import { LocalStack, stackConfig } from '../../deploy/local/stack';
+import { runContractTool } from '../../schemas/contract-tool';
+import { type ViewDoc, type ViewName } from '../../services/sharing/projection';
+import { STORE_WRITE_CHUNK } from '../../services/sharing/view-store';
+import { generateEventStream, type StreamEvent } from '../support/event-stream';
+import { sharingHarness } from '../support/sharing';
+import { median } from './connector-process';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 1 : 3;
+const EVENTS = quick ? 4_000 : 12_000;
+const CEILING_DOCS = quick ? 4_000 : 10_000;
+const FRESHNESS_SECONDS = quick ? 10 : 30;
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench:materialize] ${line}\n`);
+};
+
+/** Raw upserts per second, on documents about the size of a citizen's view document. */
+async function storeCeiling(uri: string): Promise<number> {
+  const client = new MongoClient(uri);
+  await client.connect();
+  const db = client.db(`bench_ceiling_${Date.now()}`);
+  const collection = db.collection<{ _id: string }>('docs');
+  // Every pass writes new values: an update that changes nothing costs the store far less.
+  const section = (i: number, pass: number) => ({
+    name: `Công ty TNHH ${i}`,
+    status: 'OPERATING',
+    source: {
+      agency: 'HN-DKKD',
+      topic: 'business-registration',
+      partition: i % 6,
+      offset: String(i),
+      eventId: `e-${i}-${pass}`,
+    },
+  });
+  const rates: number[] = [];
+  try {
+    // The collection first, then a pause: the local store's _id index (deploy/local/ferretdb/id-index.go)
+    // is added within a second of a collection's creation, and must not land mid-measurement.
+    await collection.insertOne({ _id: 'first' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    for (const [n, pass] of ['insert', 'update', 'update'].entries()) {
+      const started = performance.now();
+      for (let i = 0; i < CEILING_DOCS; i += STORE_WRITE_CHUNK) {
+        const ops = [];
+        for (let k = i; k < Math.min(CEILING_DOCS, i + STORE_WRITE_CHUNK); k += 1) {
+          ops.push({
+            updateOne: {
+              filter: { _id: `d${k}` },
+              update: { $set: { 'sections.company': section(k, n), identity: { id: k } } },
+              upsert: true,
+            },
+          });
+        }
+        await collection.bulkWrite(ops, { ordered: false });
+      }
+      const rate = CEILING_DOCS / ((performance.now() - started) / 1000);
+      log(`  ceiling, ${pass} pass: ${Math.round(rate)} upserts/s`);
+      rates.push(rate);
+    }
+  } finally {
+    await db.dropDatabase();
+    await client.close();
+  }
+  return median(rates);
+}
+
+/** The document an event is visible in, for the freshness probe. */
+function probeOf({ topic, event }: StreamEvent): { view: ViewName; id: string } | undefined {
+  const s = event.subjects;
+  if (topic === 'dossier') return s.dossierIds[0] ? { view: 'dossiers', id: s.dossierIds[0] } : undefined;
+  if (topic === 'vehicle') return s.plates[0] ? { view: 'vehicles', id: s.plates[0] } : undefined;
+  if (s.enterpriseCodes[0]) return { view: 'enterprises', id: s.enterpriseCodes[0] };
+  return s.citizenIds[0] ? { view: 'citizens', id: s.citizenIds[0] } : undefined;
+}
+
+/**
+ * Whether a view document shows an event: a section stamped by the event's source record at its
+ * version or a later one (a later event of the record may have replaced the section already).
+ */
+function shows(node: unknown, record: string, version: number): boolean {
+  if (typeof node !== 'object' || node === null || node instanceof Date) return false;
+  const source = (node as { source?: { sourceRecordId?: unknown; sourceVersion?: unknown } }).source;
+  if (source?.sourceRecordId === record && Number(source.sourceVersion) >= version) return true;
+  return Object.values(node).some((child) => shows(child, record, version));
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
+}
+
+async function main(): Promise<void> {
+  const stack = new LocalStack(stackConfig(), log);
+  log('bringing the local stack up');
+  await stack.up();
+  if (!stack.registry) throw new Error('the benchmarks run against the local registry');
+  await runContractTool('register', { url: stack.registry.url, keys: stack.registry.keys() });
+  Object.assign(process.env, stack.endpoints, { SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile });
+
+  log(`store ceiling: ${CEILING_DOCS} upserts, three passes`);
+  const ceiling = await storeCeiling(stack.endpoints.MONGODB_URI);
+
+  log(`generating ${EVENTS} events`);
+  const events = generateEventStream(EVENTS, 5);
+  const eventRates: number[] = [];
+  const docRates: number[] = [];
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    const harness = sharingHarness({ partitions: 6, batchSize: 500 });
+    await harness.setUp();
+    try {
+      await harness.publish(events);
+      log(`round ${round}/${ROUNDS}: applying ${EVENTS} events from a filled topic`);
+      const started = performance.now();
+      await harness.start();
+      let last = 0;
+      await harness.waitForEvents(EVENTS, 1_800_000, (seen) => {
+        if (performance.now() - last > 5_000) {
+          last = performance.now();
+          log(`  ${seen}/${EVENTS}`);
+        }
+      });
+      const seconds = (performance.now() - started) / 1000;
+      const { documentsWritten } = harness.service().stats();
+      eventRates.push(EVENTS / seconds);
+      docRates.push(documentsWritten / seconds);
+      log(
+        `  ${Math.round(EVENTS / seconds)} events/s, ${Math.round(documentsWritten / seconds)} documents/s`,
+      );
+    } finally {
+      await harness.tearDown();
+    }
+  }
+  const eventRate = median(eventRates);
+  const docRate = median(docRates);
+
+  const halfRate = eventRate / 2;
+  log(`freshness: ${Math.round(halfRate)} events/s for ${FRESHNESS_SECONDS} s, one in ten probed`);
+  const harness = sharingHarness({ partitions: 6, batchSize: 500 });
+  await harness.setUp();
+  const latencies: number[] = [];
+  let rss = 0;
+  let unseen = 0;
+  try {
+    await harness.start();
+    const stream = generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9);
+    const pending = new Map<
+      string,
+      { view: ViewName; id: string; record: string; version: number; ackedAt: number }
+    >();
+    let publishing = true;
+    let giveUpAt = Infinity;
+    const prober = (async () => {
+      while ((publishing || pending.size > 0) && performance.now() < giveUpAt) {
+        for (const [eventId, probe] of pending) {
+          const doc = await harness.db().collection<ViewDoc>(probe.view).findOne({ _id: probe.id });
+          if (doc && shows(doc, probe.record, probe.version)) {
+            latencies.push(performance.now() - probe.ackedAt);
+            pending.delete(eventId);
+          }
+        }
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    })();
+    const tick = 100;
+    const perTick = Math.max(1, Math.round((halfRate * tick) / 1000));
+    const started = performance.now();
+    for (let i = 0; i < stream.length; i += perTick) {
+      const slice = stream.slice(i, i + perTick);
+      await harness.publish(slice);
+      const ackedAt = performance.now();
+      slice.forEach((item, k) => {
+        const probe = (i + k) % 10 === 0 ? probeOf(item) : undefined;
+        if (probe) {
+          pending.set(item.event.eventId, {
+            ...probe,
+            record: item.event.sourceRecordId,
+            version: item.event.sourceVersion,
+            ackedAt,
+          });
+        }
+      });
+      const due = started + ((i + perTick) / perTick) * tick;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    }
+    publishing = false;
+    giveUpAt = performance.now() + 60_000;
+    await prober;
+    unseen = pending.size;
+    rss = Math.round(process.memoryUsage().rss / 1_048_576);
+  } finally {
+    await harness.tearDown();
+  }
+  latencies.sort((a, b) => a - b);
+
+  const lines = [
+    '',
+    `materialize benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, store ${stack.endpoints.MONGODB_URI}`,
+    `| figure | measured | target |`,
+    `| --- | --- | --- |`,
+    `| store ceiling, unordered bulk upserts by _id | ${Math.round(ceiling)} documents/s | |`,
+    `| materialize from a filled topic | ${Math.round(eventRate)} events/s, ${Math.round(docRate)} documents/s (median of ${ROUNDS}) | |`,
+    `| documents/s against the ceiling | ${Math.round((100 * docRate) / ceiling)}% | ≥ 70% |`,
+    `| events/s against the ceiling | ${Math.round((100 * eventRate) / ceiling)}% | |`,
+    `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
+    `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
+    `| bench process RSS (service, prober and producer) | ${rss} MiB | ≤ 256 MiB |`,
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:materialize failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);
