@@ -17,8 +17,8 @@ export const STORE_FEATURES: readonly string[] = Object.freeze([
   'unordered bulkWrite (insertOne, updateOne with upsert, replaceOne), at most 50 updates a command',
   // Single-document atomicity of update operators is NOT relied on across writers: FerretDB 1.24
   // reads a document, applies $set in Go and writes it back without a transaction, so two
-  // concurrent writers to one document can lose a field. One sharing consumer (one instance,
-  // SHARING_CONCURRENCY=1) writes the views; on MongoDB more are safe.
+  // concurrent writers to one document can lose a field. One writer per sharing instance
+  // (services/sharing/apply-queue.ts), and one instance, write the views; on MongoDB more are safe.
   'createIndex, including unique indexes',
   'countDocuments',
   'ping',

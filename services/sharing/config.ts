@@ -45,8 +45,7 @@ export const SharingEnv = Type.Object({
   SHARING_CONCURRENCY: Type.Integer({
     minimum: 1,
     maximum: 64,
-    // 1 on FerretDB: see STORE_FEATURES in services/platform/mongo.ts.
-    default: 1,
+    default: 6,
     hint: 'SHARING_CONCURRENCY must be from 1 to 64 partitions',
   }),
 });

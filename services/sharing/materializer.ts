@@ -31,6 +31,8 @@ export interface BatchOutcome {
   applied: number;
   /** Duplicates and superseded events: they changed nothing. */
   noop: number;
+  /** For each event of the batch, in order, whether it changed a view. */
+  changed: boolean[];
   /** Documents written, per view. */
   written: Record<ViewName, number>;
 }
@@ -95,7 +97,7 @@ export async function materialize(
     },
   };
 
-  let applied = 0;
+  const changedFlags: boolean[] = [];
   for (const sourced of batch) {
     const targets: { projection: Projection; id: string }[] = [];
     for (const projection of projections) {
@@ -119,7 +121,7 @@ export async function materialize(
       current[view].set(id, evolved);
       changed = true;
     }
-    if (changed) applied += 1;
+    changedFlags.push(changed);
   }
 
   const written = { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 };
@@ -131,5 +133,6 @@ export async function materialize(
     }
     written[view] = await store.write(view, changes);
   }
-  return { applied, noop: batch.length - applied, written };
+  const applied = changedFlags.filter(Boolean).length;
+  return { applied, noop: batch.length - applied, changed: changedFlags, written };
 }

@@ -123,7 +123,8 @@ function withValueAt(
 /**
  * Merges `fields` into the section at `path` and stamps it with the event, if the event supersedes
  * the section's current stamp; otherwise returns `doc` unchanged. Fields the event does not carry
- * keep their values, so an event that changes a status keeps the name a registration set.
+ * keep their values if the section came from the same source record, so an event that changes a
+ * status keeps the name a registration set; a section from another record is replaced whole.
  */
 export function mergeSection(
   doc: ViewDoc,
@@ -133,7 +134,12 @@ export function mergeSection(
 ): ViewDoc {
   const existing = sectionAt(doc, path);
   if (!supersedes(existing?.source, sourced.source)) return doc;
-  const { source: _previous, ...kept } = existing ?? { source: undefined };
+  // Fields are kept only from the same source record: a plate re-registered to another vehicle
+  // must not inherit the old vehicle's deregistration.
+  const sameRecord =
+    existing?.source.sourceRecordId === sourced.source.sourceRecordId &&
+    existing.source.agency === sourced.source.agency;
+  const { source: _previous, ...kept } = sameRecord ? existing : { source: undefined };
   return withValueAt(doc, path, { ...kept, ...fields, source: sourced.source }) as ViewDoc;
 }
 

@@ -94,7 +94,7 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
     deadLetterTopic: null,
     collections: shadow,
     batchSize: 500,
-    concurrency: 1,
+    concurrency: 6,
     host: '127.0.0.1',
     port: 0,
     // The caller owns the MongoDB client: closing it is not the replayer's business.

@@ -13,7 +13,8 @@ import { createLifecycle, type Service } from '../platform/lifecycle';
 import { traceIdOf } from '../platform/trace-context';
 import { type DeadLetter, DEAD_LETTER_TOPIC, deadLetterTopicSpec, sendDeadLetters } from './dead-letters';
 import { createEventDecoder, PoisonMessageError } from './event-decoder';
-import { type BatchOutcome, materialize } from './materializer';
+import { createApplyQueue } from './apply-queue';
+import { materialize } from './materializer';
 import { type SourcedEvent, type ViewName } from './projection';
 import { createViewStore, readCatalog } from './view-store';
 
@@ -41,7 +42,7 @@ export interface SharingDeps {
   ownsMongo?: boolean;
   /** Events applied per store round; offsets are committed after each. */
   batchSize: number;
-  /** Partitions processed at once. */
+  /** Partitions processed at once; their events are applied together, by one writer. */
   concurrency: number;
   host: string;
   port: number;
@@ -113,9 +114,18 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
   const writeSeconds = new Histogram({
     name: 'sharing_store_write_seconds',
-    help: 'Time to load, apply and write one chunk of events to the views',
+    help: 'Time to load, apply and write one round of events to the views',
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [metrics],
+  });
+
+  // One writer for every partition in flight: see apply-queue.ts.
+  const writer = createApplyQueue<SourcedEvent>(async (batch) => {
+    const timer = writeSeconds.startTimer();
+    const outcome = await materialize(batch, await storeNow());
+    timer();
+    totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
+    return outcome.changed;
   });
 
   /** Runs `work` until it succeeds, waiting between tries, for as long as the service runs. */
@@ -208,23 +218,17 @@ export function createSharingService(deps: SharingDeps): SharingService {
       },
       heartbeat,
     );
-    const timer = writeSeconds.startTimer();
-    const outcome: BatchOutcome = await untilDone(
-      'Writing the views',
-      async () => materialize(good, await storeNow()),
-      heartbeat,
-    );
-    timer();
+    const changed = await untilDone('Writing the views', () => writer.submit(good), heartbeat);
     for (const span of spans) span.end();
+    const applied = changed.filter(Boolean).length;
     await consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
     ]);
-    totals.applied += outcome.applied;
-    totals.noop += outcome.noop;
+    totals.applied += applied;
+    totals.noop += good.length - applied;
     totals.deadLettered += dead.length;
-    totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
-    events.inc({ topic: batch.topic, outcome: 'applied' }, outcome.applied);
-    events.inc({ topic: batch.topic, outcome: 'noop' }, outcome.noop);
+    events.inc({ topic: batch.topic, outcome: 'applied' }, applied);
+    events.inc({ topic: batch.topic, outcome: 'noop' }, good.length - applied);
     events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);
     lag.set(
       { topic: batch.topic, partition: String(batch.partition) },

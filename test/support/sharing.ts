@@ -49,7 +49,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
       topics,
       deadLetterTopic,
       batchSize: options.batchSize ?? 200,
-      concurrency: 1,
+      concurrency: 6,
       host: '127.0.0.1',
       port: 0,
     });
@@ -108,7 +108,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
      * Runs `services/sharing/main.ts` as a process of its own on this harness's topics, so that a
      * test can kill it. It logs at `LOG_LEVEL` (warn by default) to the test's output.
      */
-    spawnProcess(into = { dbName, groupId }): ChildProcess {
+    spawnProcess(into = { dbName, groupId }, port = 0): ChildProcess {
       const child = spawn(
         process.execPath,
         // tsx as a loader in the same process: its CLI would run the service in a child that a kill misses.
@@ -123,7 +123,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
             SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
             SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
             SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
-            PORT: '0',
+            PORT: String(port),
             LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
           },
           cwd: ROOT,

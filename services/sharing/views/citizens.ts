@@ -65,13 +65,12 @@ export const citizensProjection: Projection = {
             ? 'LEGAL_REPRESENTATIVE'
             : 'FORMER_LEGAL_REPRESENTATIVE';
         const fields: Record<string, unknown> = { enterpriseCode: code, role };
-        const name =
-          'name' in payload && payload.name !== null
-            ? payload.name
-            : readSection(read.get('enterprises', code), ['registration'])?.name;
+        const enterprise = readSection(read.get('enterprises', code), ['registration']);
+        const name = 'name' in payload && payload.name !== null ? payload.name : enterprise?.name;
         if (name !== undefined) fields.name = name;
         if ('status' in payload) fields.status = payload.status;
         else if (event.eventType === 'EnterpriseRegistered') fields.status = 'OPERATING';
+        else if (enterprise?.status !== undefined) fields.status = enterprise.status;
         return mergeSection(doc, ['enterprises', sectionKey(code)], fields, sourced);
       }
       case 'VehicleRegistered':

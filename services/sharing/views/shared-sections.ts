@@ -144,7 +144,8 @@ export function vehicleEntryFor(
         ...(vehicle ? { kind: vehicle.kind, brand: vehicle.brand, model: vehicle.model } : {}),
         ownership: isNew ? 'CURRENT' : 'FORMER',
         status: 'REGISTERED',
-        ...(isNew ? { since: at(p.transferredAt) } : { until: at(p.transferredAt) }),
+        // A buyer who owned the vehicle before must not keep the end of that earlier ownership.
+        ...(isNew ? { since: at(p.transferredAt), until: null } : { until: at(p.transferredAt) }),
       };
     }
     case 'VehicleDeregistered': {

@@ -3,6 +3,7 @@ import { randomInt } from 'node:crypto';
 import { VIEW_NAMES } from '../../../services/sharing/projection';
 import { collectionHashes, compareHashes } from '../../../services/sharing/view-hash';
 import { generateEventStream } from '../../support/event-stream';
+import { freePort } from '../../support/fixtures';
 import { sharingHarness } from '../../support/sharing';
 
 /** 20,000 in `npm test`; `npm run test:soak` sets 100,000, the issue's figure. */
@@ -41,7 +42,8 @@ it(
     const points = Array.from({ length: KILLS }, (_, i) =>
       Math.floor(EVENTS * (0.1 + (0.8 * (i + randomInt(1000) / 1000)) / KILLS)),
     );
-    let child = harness.spawnProcess();
+    let port = await freePort();
+    let child = harness.spawnProcess(undefined, port);
     for (const point of points) {
       await until(
         `${point} committed events`,
@@ -50,7 +52,8 @@ it(
       );
       child.kill('SIGKILL');
       await exited(child);
-      child = harness.spawnProcess();
+      port = await freePort();
+      child = harness.spawnProcess(undefined, port);
     }
     await until(
       'every event committed',
@@ -58,6 +61,12 @@ it(
         const { committed, total } = await harness.progress();
         return total === EVENTS && committed === total;
       },
+      timeout,
+    );
+    // A graceful stop is only a test of a process that got going: wait until it is ready.
+    await until(
+      'the last process to be ready',
+      async () => (await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined))?.status === 200,
       timeout,
     );
     child.kill('SIGTERM');

@@ -128,9 +128,13 @@ describe('operations', () => {
     expect((await fetch(`${base}/healthz`)).status).toBe(200);
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const text = await (await fetch(`${base}/metrics`)).text();
-    const applied = new RegExp(`sharing_events_total\\{[^}]*topic="${harness.topics.tax}"[^}]*outcome="applied"[^}]*\\} (\\d+)`);
+    const applied = new RegExp(
+      `sharing_events_total\\{[^}]*topic="${harness.topics.tax}"[^}]*outcome="applied"[^}]*\\} (\\d+)`,
+    );
     expect(Number(applied.exec(text)?.[1])).toBeGreaterThanOrEqual(2);
-    expect(text).toMatch(new RegExp(`sharing_consumer_lag\\{[^}]*topic="${harness.topics.dossier}"[^}]*\\} 0`));
+    expect(text).toMatch(
+      new RegExp(`sharing_consumer_lag\\{[^}]*topic="${harness.topics.dossier}"[^}]*\\} 0`),
+    );
     expect(text).toMatch(/sharing_store_write_seconds_count\{[^}]*\} [1-9]/);
   });
 });

@@ -1,0 +1,55 @@
+/**
+ * One writer for many partitions: partition batches submit their events, and a single loop
+ * applies everything submitted since its last round in one go, then answers each submitter.
+ *
+ * Why one writer: FerretDB 1.24 does not apply update operators atomically, so two rounds writing
+ * the same document at once can lose a section. Why many partitions per round: a round costs a
+ * few store round trips whatever its size, so gathering the partitions that arrived together
+ * makes freshness a matter of one round, not one round per partition.
+ */
+export interface ApplyQueue<E> {
+  /** Resolves with whether each of `events` changed a view, once its round is written. */
+  submit(events: readonly E[]): Promise<boolean[]>;
+}
+
+export function createApplyQueue<E>(apply: (events: readonly E[]) => Promise<boolean[]>): ApplyQueue<E> {
+  type Waiting = {
+    events: readonly E[];
+    resolve: (changed: boolean[]) => void;
+    reject: (err: unknown) => void;
+  };
+  let waiting: Waiting[] = [];
+  let running = false;
+
+  const drain = async (): Promise<void> => {
+    running = true;
+    try {
+      while (waiting.length > 0) {
+        const round = waiting;
+        waiting = [];
+        try {
+          const changed = await apply(round.flatMap((w) => w.events));
+          let at = 0;
+          for (const w of round) {
+            w.resolve(changed.slice(at, at + w.events.length));
+            at += w.events.length;
+          }
+        } catch (err) {
+          // Each submitter decides whether to try again; a retry joins a later round.
+          for (const w of round) w.reject(err);
+        }
+      }
+    } finally {
+      running = false;
+    }
+  };
+
+  return {
+    submit(events) {
+      return new Promise<boolean[]>((resolve, reject) => {
+        waiting.push({ events, resolve, reject });
+        if (!running) void drain();
+      });
+    },
+  };
+}

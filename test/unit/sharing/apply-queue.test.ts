@@ -1,0 +1,50 @@
+import { createApplyQueue } from '../../../services/sharing/apply-queue';
+
+describe('createApplyQueue', () => {
+  it('applies what was submitted while a round ran in one later round, and answers each submitter its share', async () => {
+    const rounds: number[][] = [];
+    let release: () => void = () => undefined;
+    const queue = createApplyQueue<number>(async (events) => {
+      rounds.push([...events]);
+      if (rounds.length === 1) await new Promise<void>((r) => (release = r));
+      return events.map((e) => e % 2 === 0);
+    });
+    const first = queue.submit([1, 2]);
+    const second = queue.submit([3, 4]);
+    const third = queue.submit([5, 6, 8]);
+    release();
+    expect(await first).toEqual([false, true]);
+    expect(await second).toEqual([false, true]);
+    expect(await third).toEqual([false, true, true]);
+    expect(rounds).toEqual([
+      [1, 2],
+      [3, 4, 5, 6, 8],
+    ]);
+  });
+
+  it('never runs two rounds at once', async () => {
+    let running = 0;
+    let most = 0;
+    const queue = createApplyQueue<number>(async (events) => {
+      running += 1;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 5));
+      running -= 1;
+      return events.map(() => true);
+    });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => queue.submit([i])));
+    expect(most).toBe(1);
+  });
+
+  it('fails every submitter of a failed round, and carries on with the next', async () => {
+    let calls = 0;
+    const queue = createApplyQueue<string>(async (events) => {
+      calls += 1;
+      if (calls === 1) throw new Error('store away');
+      return events.map(() => true);
+    });
+    const failed = [queue.submit(['a']), queue.submit(['b'])];
+    await expect(failed[0]).rejects.toThrow('store away');
+    expect(await queue.submit(['c'])).toEqual([true]);
+  });
+});

@@ -1,0 +1,536 @@
+import { type LienthongEvent } from '../../../schemas/generated/events';
+import { type BatchOutcome, materialize } from '../../../services/sharing/materializer';
+import { type SourcedEvent } from '../../../services/sharing/projection';
+import { deliver, eventOf, redelivered, topicOf } from './events';
+import {
+  createMemoryViewStore,
+  type MemoryViewStore,
+  type Snapshot,
+  withoutIngestedAt,
+} from './memory-view-store';
+import { AT, KEYS, RECORDS, STORY, storyEvents } from './story';
+
+const s = STORY;
+const events = storyEvents();
+
+/** Applies the events batch by batch to the store, and answers the outcomes. */
+async function applyInBatches(store: MemoryViewStore, batches: readonly (readonly SourcedEvent[])[]) {
+  const outcomes = [];
+  for (const batch of batches) outcomes.push(await materialize(batch, store));
+  return outcomes;
+}
+
+/** The store after applying these events in one batch to an empty store. */
+async function viewsAfter(batch: readonly SourcedEvent[]): Promise<Snapshot> {
+  const store = createMemoryViewStore();
+  await materialize(batch, store);
+  return store.snapshot();
+}
+
+/** The source of the delivered event with this event's id. */
+function sourceOf(delivered: readonly SourcedEvent[], event: LienthongEvent) {
+  const found = delivered.find((d) => d.event.eventId === event.eventId);
+  if (!found) throw new Error(`${event.eventType} was not delivered`);
+  return found.source;
+}
+
+/**
+ * An interleaving of the topics' streams that keeps each topic's order: repeatedly takes the next
+ * event of the topic `pick` chooses among those with events left.
+ */
+function interleave(
+  stream: readonly LienthongEvent[],
+  pick: (topics: string[], step: number) => string,
+): LienthongEvent[] {
+  const queues = new Map<string, LienthongEvent[]>();
+  for (const event of stream) {
+    const topic = topicOf(event.eventType);
+    queues.set(topic, [...(queues.get(topic) ?? []), event]);
+  }
+  const out: LienthongEvent[] = [];
+  for (let step = 0; out.length < stream.length; step += 1) {
+    const topics = [...queues].filter(([, q]) => q.length > 0).map(([t]) => t);
+    out.push((queues.get(pick(topics, step)) as LienthongEvent[]).shift() as LienthongEvent);
+  }
+  return out;
+}
+
+/** Splits a list into batches of `size`. */
+function batches<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+describe('materialize', () => {
+  describe('given the cross-agency story in one batch', () => {
+    const delivered = deliver(events.story);
+    const src = (event: LienthongEvent) => sourceOf(delivered, event);
+    let store: MemoryViewStore;
+    let outcome: BatchOutcome;
+
+    beforeAll(async () => {
+      store = createMemoryViewStore();
+      outcome = await materialize(delivered, store);
+    });
+
+    it('applies every event and writes each document once', () => {
+      expect(outcome).toMatchObject({
+        applied: events.story.length,
+        noop: 0,
+        written: { citizens: 2, enterprises: 1, vehicles: 1, dossiers: 1 },
+      });
+      expect(store.writes.map((w) => `${w.view}/${w.id}`)).toEqual([
+        `citizens/${s.founder}`,
+        `citizens/${s.buyer}`,
+        `vehicles/${s.plate}`,
+        `dossiers/${s.dossier}`,
+        `enterprises/${s.enterprise}`,
+      ]);
+    });
+
+    it('lists the enterprise under its founder, as its legal representative', () => {
+      expect(store.snapshot().citizens[s.founder]).toEqual({
+        _id: s.founder,
+        identity: { citizenId: s.founder, birthProvinceCode: '001', sex: 'male', birthYear: 1989 },
+        enterprises: {
+          [s.enterprise]: {
+            enterpriseCode: s.enterprise,
+            role: 'LEGAL_REPRESENTATIVE',
+            name: s.enterpriseName,
+            status: 'OPERATING',
+            source: src(events.registered),
+          },
+        },
+      });
+    });
+
+    it('gives the buyer the car, owned now, and the dossier she filed, completed', () => {
+      expect(store.snapshot().citizens[s.buyer]).toEqual({
+        _id: s.buyer,
+        identity: { citizenId: s.buyer, birthProvinceCode: '001', sex: 'female', birthYear: 1995 },
+        vehicles: {
+          [KEYS.plate]: {
+            plate: s.plate,
+            kind: 'CAR',
+            brand: 'VinFast',
+            model: 'VF 8',
+            ownership: 'CURRENT',
+            status: 'REGISTERED',
+            since: new Date(AT.transferred),
+            until: null,
+            source: src(events.transferred),
+          },
+        },
+        dossiers: {
+          [KEYS.dossier]: {
+            dossierId: s.dossier,
+            procedureCode: '1.004227',
+            procedureName: 'Cấp đổi giấy chứng nhận đăng ký xe',
+            receivingAgency: 'HN-TTHCC',
+            receivedAt: new Date(AT.received),
+            dueAt: new Date(AT.due),
+            status: 'COMPLETED',
+            handlingAgency: 'HN-PC08',
+            statusChangedAt: new Date(AT.completed),
+            open: false,
+            source: src(events.completed),
+          },
+        },
+      });
+    });
+
+    it('gives the enterprise its registration, its tax debt, and the car as owned formerly', () => {
+      expect(store.snapshot().enterprises[s.enterprise]).toEqual({
+        _id: s.enterprise,
+        registration: {
+          enterpriseCode: s.enterprise,
+          name: s.enterpriseName,
+          legalForm: 'MULTI_MEMBER_LLC',
+          address:
+            events.registered.payload['vn.hanoi.lienthong.business_registration.EnterpriseRegistered']
+              .address,
+          legalRepresentativeCitizenId: s.founder,
+          charterCapital: '5000000000',
+          registeredAt: new Date(AT.registered),
+          amendmentNumber: 0,
+          status: 'OPERATING',
+          source: src(events.registered),
+        },
+        tax: {
+          [s.enterprise]: {
+            taxCode: s.enterprise,
+            kind: 'ENTERPRISE',
+            name: s.enterpriseName,
+            managingTaxOffice: 'Chi cục Thuế khu vực Long Biên',
+            registeredAt: new Date(AT.taxpayerRegistered),
+            status: 'ACTIVE',
+            debt: '125000000',
+            debtAsOf: new Date(AT.debtAsOf),
+            source: src(events.debt),
+          },
+        },
+        vehicles: {
+          [KEYS.plate]: {
+            plate: s.plate,
+            kind: 'CAR',
+            brand: 'VinFast',
+            model: 'VF 8',
+            ownership: 'FORMER',
+            status: 'REGISTERED',
+            since: new Date(AT.vehicleRegistered),
+            until: new Date(AT.transferred),
+            source: src(events.transferred),
+          },
+        },
+      });
+    });
+
+    it('gives the vehicle its owner now and a history entry per version', () => {
+      expect(store.snapshot().vehicles[s.plate]).toEqual({
+        _id: s.plate,
+        registration: {
+          plate: s.plate,
+          frameNumber: 'RLLV8ACA5RV012345',
+          engineNumber: 'VFEM24A012345',
+          kind: 'CAR',
+          brand: 'VinFast',
+          model: 'VF 8',
+          owner: { citizenId: s.buyer },
+          registeredAt: new Date(AT.vehicleRegistered),
+          status: 'REGISTERED',
+          source: src(events.transferred),
+        },
+        history: {
+          v000000000001: {
+            event: 'VehicleRegistered',
+            at: new Date(AT.vehicleRegistered),
+            owner: { enterpriseCode: s.enterprise },
+            source: src(events.vehicleRegistered),
+          },
+          v000000000002: {
+            event: 'OwnershipTransferred',
+            at: new Date(AT.transferred),
+            owner: { citizenId: s.buyer },
+            previousOwner: { enterpriseCode: s.enterprise },
+            source: src(events.transferred),
+          },
+        },
+      });
+    });
+
+    it('gives the dossier its timeline, and says it closed on time', () => {
+      expect(store.snapshot().dossiers[s.dossier]).toEqual({
+        _id: s.dossier,
+        dossier: {
+          dossierId: s.dossier,
+          procedureCode: '1.004227',
+          procedureName: 'Cấp đổi giấy chứng nhận đăng ký xe',
+          applicant: { citizenId: s.buyer },
+          receivingAgency: 'HN-TTHCC',
+          handlingAgency: 'HN-PC08',
+          channel: 'ONLINE_LEVEL_4',
+          receivedAt: new Date(AT.received),
+          dueAt: new Date(AT.due),
+          status: 'COMPLETED',
+          open: false,
+          closedAt: new Date(AT.completed),
+          onTime: true,
+          source: src(events.completed),
+        },
+        timeline: {
+          v000000000001: {
+            status: 'RECEIVED',
+            at: new Date(AT.received),
+            agency: 'HN-TTHCC',
+            note: null,
+            source: src(events.received),
+          },
+          v000000000002: {
+            status: 'COMPLETED',
+            at: new Date(AT.completed),
+            agency: 'HN-PC08',
+            note: null,
+            source: src(events.completed),
+          },
+        },
+      });
+    });
+
+    it('writes sections at their dotted paths, never a whole map', () => {
+      const paths = store.writes.flatMap((w) => Object.keys(w.set));
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          `vehicles.${KEYS.plate}`,
+          `dossiers.${KEYS.dossier}`,
+          `tax.${s.enterprise}`,
+          'history.v000000000002',
+          'timeline.v000000000001',
+        ]),
+      );
+      for (const container of ['vehicles', 'dossiers', 'tax', 'history', 'timeline', 'enterprises']) {
+        expect(paths).not.toContain(container);
+      }
+    });
+
+    it('gives the same documents when each event is its own batch', async () => {
+      const oneByOne = createMemoryViewStore();
+      const outcomes = await applyInBatches(
+        oneByOne,
+        delivered.map((d) => [d]),
+      );
+      expect(outcomes.map((o) => o.applied)).toEqual(delivered.map(() => 1));
+      expect(oneByOne.snapshot()).toEqual(store.snapshot());
+    });
+  });
+
+  describe('given duplicates', () => {
+    const delivered = deliver(events.story);
+    let once: Snapshot;
+
+    beforeAll(async () => {
+      once = await viewsAfter(delivered);
+    });
+
+    it('counts every event delivered twice in one batch as one no-op, and writes the same documents', async () => {
+      const store = createMemoryViewStore();
+      const outcome = await materialize([...delivered, ...delivered], store);
+      expect(outcome.applied).toBe(delivered.length);
+      expect(outcome.noop).toBe(delivered.length);
+      expect(store.snapshot()).toEqual(once);
+    });
+
+    it('counts each event right after itself as a no-op', async () => {
+      const store = createMemoryViewStore();
+      const outcome = await materialize(
+        delivered.flatMap((d) => [d, d]),
+        store,
+      );
+      expect(outcome).toMatchObject({ applied: delivered.length, noop: delivered.length });
+      expect(store.snapshot()).toEqual(once);
+    });
+
+    it('writes nothing when a whole batch is read again, after a rebalance', async () => {
+      const store = createMemoryViewStore();
+      await materialize(delivered, store);
+      const replay = delivered.map((d) => redelivered(d, { ingestedAt: new Date(Date.UTC(2024, 5, 2)) }));
+      const outcome = await materialize(replay, store);
+      expect(outcome).toMatchObject({
+        applied: 0,
+        noop: delivered.length,
+        written: { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 },
+      });
+      expect(store.snapshot()).toEqual(once);
+    });
+
+    it('keeps the first provenance when a connector publishes the same record version again', async () => {
+      const store = createMemoryViewStore();
+      const republished = delivered.map((d) =>
+        redelivered(d, { offset: String(Number(d.source.offset) + 100) }),
+      );
+      const outcome = await materialize([...delivered, ...republished], store);
+      expect(outcome.noop).toBe(republished.length);
+      expect(store.snapshot()).toEqual(once);
+    });
+  });
+
+  describe('given the topics interleaved differently, each in its own order', () => {
+    const inStoryOrder = deliver(events.story);
+    const orders: [string, LienthongEvent[]][] = [
+      ['story order', events.story],
+      ['topic after topic, last topic first', interleave(events.story, (topics) => topics.at(-1) as string)],
+      ['round robin', interleave(events.story, (topics, step) => topics[step % topics.length] as string)],
+      [
+        'round robin from the back',
+        interleave(
+          events.story,
+          (topics, step) => topics[topics.length - 1 - (step % topics.length)] as string,
+        ),
+      ],
+    ];
+    let reference: Snapshot;
+
+    beforeAll(async () => {
+      reference = withoutIngestedAt(await viewsAfter(inStoryOrder));
+    });
+
+    it('covers orders that really differ', () => {
+      const signatures = new Set(orders.map(([, order]) => order.map((e) => e.eventId).join()));
+      expect(signatures.size).toBe(orders.length);
+    });
+
+    it.each(orders)('gives the same documents in %s, duplicated, in batches of 3', async (_name, order) => {
+      const doubled = interleave(
+        [...order, ...order],
+        (topics, step) => topics[step % topics.length] as string,
+      );
+      const delivered = deliver(doubled, new Date(Date.UTC(2024, 6, 1)));
+      const store = createMemoryViewStore();
+      const outcomes = await applyInBatches(store, batches(delivered, 3));
+      expect(withoutIngestedAt(store.snapshot())).toEqual(reference);
+      expect(outcomes.reduce((n, o) => n + o.noop, 0)).toBe(order.length);
+      expect(outcomes.reduce((n, o) => n + o.applied, 0)).toBe(order.length);
+    });
+  });
+
+  describe('given the enterprise changes its legal representative', () => {
+    const before = deliver(events.story);
+    const [amended] = deliver([events.amended], new Date(Date.UTC(2024, 3, 2)));
+    let storyViews: Snapshot;
+    let clean: Snapshot;
+
+    beforeAll(async () => {
+      storyViews = await viewsAfter(before);
+      const store = createMemoryViewStore(storyViews);
+      await materialize([amended], store);
+      clean = store.snapshot();
+    });
+
+    it("makes the founder's section a former representation, keeping its name and status", () => {
+      expect(clean.citizens[s.founder]?.enterprises).toEqual({
+        [s.enterprise]: {
+          enterpriseCode: s.enterprise,
+          role: 'FORMER_LEGAL_REPRESENTATIVE',
+          name: s.enterpriseName,
+          status: 'OPERATING',
+          source: amended.source,
+        },
+      });
+    });
+
+    it('gives the new representative a section named after the enterprise', () => {
+      expect(clean.citizens[s.newRepresentative]).toMatchObject({
+        _id: s.newRepresentative,
+        identity: { citizenId: s.newRepresentative, sex: 'female', birthYear: 1990 },
+        enterprises: {
+          [s.enterprise]: {
+            enterpriseCode: s.enterprise,
+            role: 'LEGAL_REPRESENTATIVE',
+            name: s.enterpriseName,
+            source: amended.source,
+          },
+        },
+      });
+    });
+
+    it('keeps the previous representative and the amendment that replaced them in the registration', () => {
+      expect(clean.enterprises[s.enterprise]?.registration).toEqual({
+        ...(storyViews.enterprises[s.enterprise]?.registration as object),
+        legalRepresentativeCitizenId: s.newRepresentative,
+        previousLegalRepresentativeCitizenId: s.founder,
+        legalRepresentativeChangedBy: events.amended.eventId,
+        amendmentNumber: 1,
+        amendedAt: new Date(AT.amended),
+        source: amended.source,
+      });
+    });
+
+    it('changes nothing else', () => {
+      expect(clean.vehicles).toEqual(storyViews.vehicles);
+      expect(clean.dossiers).toEqual(storyViews.dossiers);
+      expect(clean.citizens[s.buyer]).toEqual(storyViews.citizens[s.buyer]);
+      expect(clean.enterprises[s.enterprise]?.tax).toEqual(storyViews.enterprises[s.enterprise]?.tax);
+    });
+
+    it('keeps the previous representative through a later amendment that changes only the name', async () => {
+      const rename = eventOf(
+        'EnterpriseAmended',
+        {
+          record: RECORDS.enterprise,
+          version: 3,
+          occurredAt: AT.amended + 86_400_000,
+          subjects: { enterpriseCodes: [s.enterprise] },
+        },
+        {
+          enterpriseCode: s.enterprise,
+          amendmentNumber: 2,
+          amendedAt: AT.amended + 86_400_000,
+          name: 'Công ty TNHH Liên Thông Xanh Hà Nội',
+          legalForm: null,
+          address: null,
+          legalRepresentativeCitizenId: null,
+          charterCapital: null,
+        },
+      );
+      const store = createMemoryViewStore(clean);
+      const outcome = await materialize(deliver([rename]), store);
+      const views = store.snapshot();
+      expect(views.enterprises[s.enterprise]?.registration).toMatchObject({
+        name: 'Công ty TNHH Liên Thông Xanh Hà Nội',
+        amendmentNumber: 2,
+        legalRepresentativeCitizenId: s.newRepresentative,
+        previousLegalRepresentativeCitizenId: s.founder,
+        legalRepresentativeChangedBy: events.amended.eventId,
+      });
+      // Only the representative now is told of the new name; the founder's section stays as it was.
+      expect(outcome.written).toEqual({ citizens: 1, enterprises: 1, vehicles: 0, dossiers: 0 });
+      expect(views.citizens[s.newRepresentative]?.enterprises).toMatchObject({
+        [s.enterprise]: { role: 'LEGAL_REPRESENTATIVE', name: 'Công ty TNHH Liên Thông Xanh Hà Nội' },
+      });
+      expect(views.citizens[s.founder]).toEqual(clean.citizens[s.founder]);
+    });
+
+    it.each([
+      ['the enterprise was written but not the citizens', 'enterprises'],
+      ['the citizens were written but not the enterprise', 'citizens'],
+    ] as const)('gives the same views when replayed after a crash where %s', async (_case, written) => {
+      const crashed = createMemoryViewStore({ ...storyViews, [written]: clean[written] });
+      const outcome = await materialize([amended], crashed);
+      expect(crashed.snapshot()).toEqual(clean);
+      // The half that was written already takes nothing from the replay.
+      expect(outcome.written[written]).toBe(0);
+    });
+
+    it('makes the amendment, read again, a no-op', async () => {
+      const store = createMemoryViewStore(clean);
+      const outcome = await materialize([amended], store);
+      expect(outcome).toMatchObject({ applied: 0, noop: 1 });
+      expect(store.snapshot()).toEqual(clean);
+    });
+  });
+
+  describe('given a late event, older than what the views hold', () => {
+    const cleared = eventOf(
+      'TaxDebtUpdated',
+      {
+        record: RECORDS.taxpayer,
+        version: 3,
+        occurredAt: AT.debtAsOf + 86_400_000,
+        subjects: { enterpriseCodes: [s.enterprise] },
+      },
+      { taxCode: s.enterprise, amount: '0', asOf: AT.debtAsOf + 86_400_000 },
+    );
+
+    it('applies nothing, writes nothing, and counts a no-op', async () => {
+      // Versions 1 and 3 arrive; version 2 (the debt of 125,000,000) comes after 3.
+      const [registered, taxpayer, v3] = deliver([events.registered, events.taxpayerRegistered, cleared]);
+      const store = createMemoryViewStore();
+      await materialize([registered, taxpayer, v3], store);
+      const views = store.snapshot();
+      const [late] = deliver([events.debt]);
+      const outcome = await materialize([late], store);
+      expect(outcome).toMatchObject({
+        applied: 0,
+        noop: 1,
+        written: { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 },
+      });
+      expect(store.snapshot()).toEqual(views);
+      expect(views.enterprises[s.enterprise]?.tax).toMatchObject({
+        [s.enterprise]: { debt: '0', debtAsOf: new Date(AT.debtAsOf + 86_400_000) },
+      });
+    });
+
+    it('is a no-op in the same batch as the newer one too', async () => {
+      const delivered = deliver([events.vehicleRegistered, events.transferred]);
+      const store = createMemoryViewStore();
+      const outcome = await materialize(
+        [...delivered, ...deliver([events.vehicleRegistered]).map((d) => redelivered(d, { offset: '9' }))],
+        store,
+      );
+      expect(outcome).toMatchObject({ applied: 2, noop: 1 });
+      expect(store.snapshot().vehicles[s.plate]?.registration).toMatchObject({
+        owner: { citizenId: s.buyer },
+      });
+    });
+  });
+});
