@@ -1,4 +1,5 @@
-import { type Consumer } from 'kafkajs';
+import { type Consumer, type Kafka } from 'kafkajs';
+import { uniqueName } from './fixtures';
 
 export interface ReceivedMessage {
   key: string | undefined;
@@ -58,4 +59,22 @@ export async function consumeUntil(
   });
   await consumer.stop();
   return received;
+}
+
+/**
+ * {@link consumeUntil} with a consumer of its own, in a group of its own, disconnected afterwards:
+ * a consumer left connected keeps jest from exiting while the broker runs.
+ */
+export async function readMessages(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  options: { fromBeginning?: boolean; timeoutMs?: number } = {},
+): Promise<ReceivedMessage[]> {
+  const consumer = kafka.consumer({ groupId: uniqueName('it-read') });
+  try {
+    return await consumeUntil(consumer, topic, count, options);
+  } finally {
+    await consumer.disconnect();
+  }
 }

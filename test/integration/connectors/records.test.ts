@@ -6,14 +6,14 @@ import { vehicleConnector } from '../../../connectors/vehicle/index';
 import { createKafka } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryClient, send } from '../../support/connector';
-import { endpoint, uniqueName } from '../../support/fixtures';
-import { consumeUntil } from '../../support/kafka';
+import { endpoint } from '../../support/fixtures';
+import { readMessages } from '../../support/kafka';
 
 const json = 'application/json';
 
 /** Reads every message of `topic` and decodes its value with the official registry client. */
 async function readEvents(kafka: Kafka, topic: string, count: number) {
-  const messages = await consumeUntil(kafka.consumer({ groupId: uniqueName('it-read') }), topic, count);
+  const messages = await readMessages(kafka, topic, count);
   const registry = registryClient();
   return Promise.all(
     messages.map(async (m) => ({
@@ -82,11 +82,7 @@ describe('the tax connector over HTTP, on the real stack', () => {
     }
 
     // The refused ones wait in quarantine with the original record and the reasons.
-    const quarantined = await consumeUntil(
-      kafka.consumer({ groupId: uniqueName('it-q') }),
-      harness.quarantineTopic,
-      4,
-    );
+    const quarantined = await readMessages(kafka, harness.quarantineTopic, 4);
     const values = quarantined.map(
       (m) => JSON.parse(m.value ?? '{}') as { record: unknown; issues: { code: string }[] },
     );

@@ -6,14 +6,14 @@ import { type LocalKafka } from '../../../deploy/local/local-kafka';
 import { createKafka } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryClient, send } from '../../support/connector';
-import { endpoint, scratchDir, startPrivateBroker, uniqueName } from '../../support/fixtures';
-import { consumeUntil } from '../../support/kafka';
+import { endpoint, scratchDir, startPrivateBroker } from '../../support/fixtures';
+import { readMessages } from '../../support/kafka';
 
 const json = 'application/json';
 const quiet = () => createLogger({ name: 'it', level: 'silent' });
 
 async function eventIdsIn(kafka: Kafka, topic: string, count: number): Promise<string[]> {
-  const messages = await consumeUntil(kafka.consumer({ groupId: uniqueName('it-read') }), topic, count);
+  const messages = await readMessages(kafka, topic, count);
   const registry = registryClient();
   return Promise.all(
     messages.map(async (m) => ((await registry.decode(m.rawValue as Buffer)) as { eventId: string }).eventId),

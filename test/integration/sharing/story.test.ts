@@ -1,13 +1,11 @@
-import { type Consumer } from 'kafkajs';
 import { sectionKey } from '../../../services/sharing/projection';
 import { DEAD_LETTER_HEADERS } from '../../../services/sharing/dead-letters';
 import { toConfluentWire } from '../../../services/platform/avro';
-import { consumeUntil } from '../../support/kafka';
+import { readMessages } from '../../support/kafka';
 import { sharingHarness, traceparentFor } from '../../support/sharing';
 import { STORY, storyEvents } from '../../support/story';
 
 const harness = sharingHarness();
-const consumers: Consumer[] = [];
 
 beforeAll(async () => {
   await harness.setUp();
@@ -15,7 +13,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const consumer of consumers) await consumer.disconnect();
   await harness.tearDown();
 });
 
@@ -158,9 +155,7 @@ describe('messages that can never be applied', () => {
     await harness.publish([later]);
     await harness.waitForEvents(seen.applied + seen.noop + seen.deadLettered + poison.length + 1);
 
-    const consumer = harness.kafka.consumer({ groupId: `${harness.deadLetterTopic}-reader` });
-    consumers.push(consumer);
-    const letters = await consumeUntil(consumer, harness.deadLetterTopic, poison.length);
+    const letters = await readMessages(harness.kafka, harness.deadLetterTopic, poison.length);
     expect(letters.map((l) => l.headers[DEAD_LETTER_HEADERS.errorCode])).toEqual(poison.map((p) => p.code));
     letters.forEach((letter, i) => {
       expect(letter.rawValue?.equals(poison[i]?.value ?? Buffer.alloc(0))).toBe(true);
