@@ -1,5 +1,12 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { HttpEnv, KafkaEnv, loadConfig, LogEnv, SchemaRegistryEnv } from '../../services/platform/config';
+import {
+  HttpEnv,
+  KafkaEnv,
+  loadConfig,
+  LogEnv,
+  SchemaRegistryClientEnv,
+  SchemaRegistryEnv,
+} from '../../services/platform/config';
 
 /** Each connector's default port, so that the four can run side by side on one machine. */
 export const CONNECTOR_PORTS = {
@@ -21,11 +28,7 @@ export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
       default: defaultPort,
       hint: 'PORT must be an integer from 0 to 65535',
     }),
-    SCHEMA_REGISTRY_CLIENT_ID: Type.String({
-      minLength: 1,
-      hint: 'SCHEMA_REGISTRY_CLIENT_ID must name a registry client',
-    }),
-    SCHEMA_REGISTRY_KEY: Type.String({ minLength: 1, hint: 'SCHEMA_REGISTRY_KEY must be that client key' }),
+    ...SchemaRegistryClientEnv.properties,
     CONNECTOR_API_KEYS_FILE: Type.String({
       minLength: 1,
       hint: 'CONNECTOR_API_KEYS_FILE must name the JSON file of agency client ids and key hashes',

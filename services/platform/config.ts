@@ -45,6 +45,15 @@ export const SchemaRegistryEnv = Type.Object({
   }),
 });
 
+/** The credential a service calls the schema registry with (HTTP Basic). */
+export const SchemaRegistryClientEnv = Type.Object({
+  SCHEMA_REGISTRY_CLIENT_ID: Type.String({
+    minLength: 1,
+    hint: 'SCHEMA_REGISTRY_CLIENT_ID must name a registry client',
+  }),
+  SCHEMA_REGISTRY_KEY: Type.String({ minLength: 1, hint: 'SCHEMA_REGISTRY_KEY must be that client key' }),
+});
+
 export const HttpEnv = Type.Object({
   HOST: Type.String({ minLength: 1, default: '127.0.0.1', hint: 'HOST must be a host name or an address' }),
   PORT: Type.Integer({ minimum: 0, maximum: 65_535, hint: 'PORT must be an integer from 0 to 65535' }),

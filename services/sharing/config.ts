@@ -1,5 +1,13 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { HttpEnv, KafkaEnv, loadConfig, LogEnv, MongoEnv, SchemaRegistryEnv } from '../platform/config';
+import {
+  HttpEnv,
+  KafkaEnv,
+  loadConfig,
+  LogEnv,
+  MongoEnv,
+  SchemaRegistryClientEnv,
+  SchemaRegistryEnv,
+} from '../platform/config';
 
 /** The sharing service's default port, next to the connectors' 8091-8094. */
 export const SHARING_PORT = 8095;
@@ -16,11 +24,7 @@ export const SharingEnv = Type.Object({
     default: SHARING_PORT,
     hint: 'PORT must be an integer from 0 to 65535',
   }),
-  SCHEMA_REGISTRY_CLIENT_ID: Type.String({
-    minLength: 1,
-    hint: 'SCHEMA_REGISTRY_CLIENT_ID must name a registry client',
-  }),
-  SCHEMA_REGISTRY_KEY: Type.String({ minLength: 1, hint: 'SCHEMA_REGISTRY_KEY must be that client key' }),
+  ...SchemaRegistryClientEnv.properties,
   SHARING_GROUP_ID: Type.String({
     minLength: 1,
     default: 'lienthong-sharing',

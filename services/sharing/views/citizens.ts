@@ -1,7 +1,13 @@
 import { checkCccd } from '../../../connectors/runtime/identifiers';
 import { payloadOf } from '../../../schemas/envelope';
 import { blankDoc, mergeSection, type Projection, readSection, sectionKey, withDerived } from '../projection';
-import { businessRepresentatives, dossierEntry, taxEntry, vehicleEntryFor } from './shared-sections';
+import {
+  ALL_EVENT_TYPES,
+  businessRepresentatives,
+  dossierEntry,
+  taxEntry,
+  vehicleEntryFor,
+} from './shared-sections';
 
 /**
  * `citizens`, one document per citizen identity number:
@@ -13,19 +19,7 @@ import { businessRepresentatives, dossierEntry, taxEntry, vehicleEntryFor } from
  */
 export const citizensProjection: Projection = {
   view: 'citizens',
-  handles: new Set([
-    'DossierReceived',
-    'DossierStatusChanged',
-    'TaxpayerRegistered',
-    'TaxpayerStatusChanged',
-    'TaxDebtUpdated',
-    'EnterpriseRegistered',
-    'EnterpriseAmended',
-    'EnterpriseStatusChanged',
-    'VehicleRegistered',
-    'OwnershipTransferred',
-    'VehicleDeregistered',
-  ]),
+  handles: ALL_EVENT_TYPES,
 
   ids({ event }, read) {
     switch (event.eventType) {

@@ -1,6 +1,13 @@
 import { payloadOf } from '../../../schemas/envelope';
 import { blankDoc, mergeSection, type Projection, sectionKey } from '../projection';
-import { at, businessRepresentatives, dossierEntry, taxEntry, vehicleEntryFor } from './shared-sections';
+import {
+  ALL_EVENT_TYPES,
+  at,
+  businessRepresentatives,
+  dossierEntry,
+  taxEntry,
+  vehicleEntryFor,
+} from './shared-sections';
 
 /**
  * `enterprises`, one document per enterprise code:
@@ -12,19 +19,7 @@ import { at, businessRepresentatives, dossierEntry, taxEntry, vehicleEntryFor } 
  */
 export const enterprisesProjection: Projection = {
   view: 'enterprises',
-  handles: new Set([
-    'DossierReceived',
-    'DossierStatusChanged',
-    'TaxpayerRegistered',
-    'TaxpayerStatusChanged',
-    'TaxDebtUpdated',
-    'EnterpriseRegistered',
-    'EnterpriseAmended',
-    'EnterpriseStatusChanged',
-    'VehicleRegistered',
-    'OwnershipTransferred',
-    'VehicleDeregistered',
-  ]),
+  handles: ALL_EVENT_TYPES,
 
   ids: ({ event }) => event.subjects.enterpriseCodes,
 

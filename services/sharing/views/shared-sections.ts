@@ -1,11 +1,20 @@
 import {
   type BusinessRegistrationEvent,
   type DossierEvent,
+  EVENT_PAYLOAD_BRANCHES,
+  type LienthongEvent,
   type TaxEvent,
   type VehicleEvent,
 } from '../../../schemas/generated/events';
 import { payloadOf } from '../../../schemas/envelope';
 import { partyOf, readSection, type ViewName, type ViewReader } from '../projection';
+
+/** Every event type of every contract: each concerns a citizen or an enterprise. */
+export const ALL_EVENT_TYPES: ReadonlySet<LienthongEvent['eventType']> = new Set(
+  Object.values(EVENT_PAYLOAD_BRANCHES).flatMap(
+    (branches) => Object.keys(branches) as LienthongEvent['eventType'][],
+  ),
+);
 
 /** Statuses after which a dossier is no longer being handled. */
 export const CLOSED_DOSSIER_STATUSES: ReadonlySet<string> = new Set(['COMPLETED', 'REJECTED', 'RETURNED']);
