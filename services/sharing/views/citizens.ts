@@ -1,13 +1,7 @@
 import { checkCccd } from '../../../connectors/runtime/identifiers';
 import { payloadOf } from '../../../schemas/envelope';
 import { blankDoc, mergeSection, type Projection, readSection, sectionKey, withDerived } from '../projection';
-import {
-  ALL_EVENT_TYPES,
-  businessRepresentatives,
-  dossierEntry,
-  taxEntry,
-  vehicleEntryFor,
-} from './shared-sections';
+import { ALL_EVENT_TYPES, businessRepresentatives, withPartySection } from './shared-sections';
 
 /**
  * `citizens`, one document per citizen identity number:
@@ -35,20 +29,10 @@ export const citizensProjection: Projection = {
 
   evolve(current, sourced, id, read) {
     const doc = withDerived(current ?? blankDoc(id), 'identity', identityOf(id));
+    const shared = withPartySection(doc, sourced, { view: 'citizens', id }, read);
+    if (shared) return shared;
     const { event } = sourced;
     switch (event.eventType) {
-      case 'DossierReceived':
-      case 'DossierStatusChanged':
-        return mergeSection(
-          doc,
-          ['dossiers', sectionKey(payloadOf(event).dossierId)],
-          dossierEntry(event),
-          sourced,
-        );
-      case 'TaxpayerRegistered':
-      case 'TaxpayerStatusChanged':
-      case 'TaxDebtUpdated':
-        return mergeSection(doc, ['tax', sectionKey(payloadOf(event).taxCode)], taxEntry(event), sourced);
       case 'EnterpriseRegistered':
       case 'EnterpriseAmended':
       case 'EnterpriseStatusChanged': {
@@ -67,15 +51,8 @@ export const citizensProjection: Projection = {
         else if (enterprise?.status !== undefined) fields.status = enterprise.status;
         return mergeSection(doc, ['enterprises', sectionKey(code)], fields, sourced);
       }
-      case 'VehicleRegistered':
-      case 'OwnershipTransferred':
-      case 'VehicleDeregistered':
-        return mergeSection(
-          doc,
-          ['vehicles', sectionKey(payloadOf(event).plate)],
-          vehicleEntryFor(event, { view: 'citizens', id }, read),
-          sourced,
-        );
+      default:
+        return doc;
     }
   },
 };

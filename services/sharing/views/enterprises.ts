@@ -1,13 +1,6 @@
 import { payloadOf } from '../../../schemas/envelope';
-import { blankDoc, mergeSection, type Projection, sectionKey } from '../projection';
-import {
-  ALL_EVENT_TYPES,
-  at,
-  businessRepresentatives,
-  dossierEntry,
-  taxEntry,
-  vehicleEntryFor,
-} from './shared-sections';
+import { blankDoc, mergeSection, type Projection } from '../projection';
+import { ALL_EVENT_TYPES, at, businessRepresentatives, withPartySection } from './shared-sections';
 
 /**
  * `enterprises`, one document per enterprise code:
@@ -25,20 +18,10 @@ export const enterprisesProjection: Projection = {
 
   evolve(current, sourced, id, read) {
     const doc = current ?? blankDoc(id);
+    const shared = withPartySection(doc, sourced, { view: 'enterprises', id }, read);
+    if (shared) return shared;
     const { event } = sourced;
     switch (event.eventType) {
-      case 'DossierReceived':
-      case 'DossierStatusChanged':
-        return mergeSection(
-          doc,
-          ['dossiers', sectionKey(payloadOf(event).dossierId)],
-          dossierEntry(event),
-          sourced,
-        );
-      case 'TaxpayerRegistered':
-      case 'TaxpayerStatusChanged':
-      case 'TaxDebtUpdated':
-        return mergeSection(doc, ['tax', sectionKey(payloadOf(event).taxCode)], taxEntry(event), sourced);
       case 'EnterpriseRegistered': {
         const p = payloadOf(event);
         return mergeSection(
@@ -93,15 +76,8 @@ export const enterprisesProjection: Projection = {
           sourced,
         );
       }
-      case 'VehicleRegistered':
-      case 'OwnershipTransferred':
-      case 'VehicleDeregistered':
-        return mergeSection(
-          doc,
-          ['vehicles', sectionKey(payloadOf(event).plate)],
-          vehicleEntryFor(event, { view: 'enterprises', id }, read),
-          sourced,
-        );
+      default:
+        return doc;
     }
   },
 };

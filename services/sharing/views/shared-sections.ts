@@ -7,7 +7,16 @@ import {
   type VehicleEvent,
 } from '../../../schemas/generated/events';
 import { payloadOf } from '../../../schemas/envelope';
-import { partyOf, readSection, type ViewName, type ViewReader } from '../projection';
+import {
+  mergeSection,
+  partyOf,
+  readSection,
+  sectionKey,
+  type SourcedEvent,
+  type ViewDoc,
+  type ViewName,
+  type ViewReader,
+} from '../projection';
 
 /** Every event type of every contract: each concerns a citizen or an enterprise. */
 export const ALL_EVENT_TYPES: ReadonlySet<LienthongEvent['eventType']> = new Set(
@@ -161,5 +170,44 @@ export function vehicleEntryFor(
       const p = payloadOf(event);
       return { plate: p.plate, status: 'DEREGISTERED', deregisteredAt: at(p.deregisteredAt) };
     }
+  }
+}
+
+/**
+ * The sections a citizen's and an enterprise's documents share: the dossiers the party filed, its
+ * tax codes and its vehicles. Undefined for a business-registration event, which each projection
+ * applies its own way.
+ */
+export function withPartySection(
+  doc: ViewDoc,
+  sourced: SourcedEvent,
+  owner: { view: ViewName; id: string },
+  read: ViewReader,
+): ViewDoc | undefined {
+  const { event } = sourced;
+  switch (event.eventType) {
+    case 'DossierReceived':
+    case 'DossierStatusChanged':
+      return mergeSection(
+        doc,
+        ['dossiers', sectionKey(payloadOf(event).dossierId)],
+        dossierEntry(event),
+        sourced,
+      );
+    case 'TaxpayerRegistered':
+    case 'TaxpayerStatusChanged':
+    case 'TaxDebtUpdated':
+      return mergeSection(doc, ['tax', sectionKey(payloadOf(event).taxCode)], taxEntry(event), sourced);
+    case 'VehicleRegistered':
+    case 'OwnershipTransferred':
+    case 'VehicleDeregistered':
+      return mergeSection(
+        doc,
+        ['vehicles', sectionKey(payloadOf(event).plate)],
+        vehicleEntryFor(event, owner, read),
+        sourced,
+      );
+    default:
+      return undefined;
   }
 }
