@@ -1,4 +1,5 @@
 import Fastify, {
+  LogController,
   type FastifyBaseLogger,
   type FastifyHttpsOptions,
   type FastifyInstance,
@@ -32,9 +33,20 @@ export function createHttpServer(options: {
   logger: Logger;
   bodyLimit: number;
   https?: FastifyHttpsOptions<Server>['https'];
+  /**
+   * Whether fastify logs each request with its URL; off where URLs hold personal identifiers,
+   * and the service logs the route pattern instead.
+   */
+  requestLogging?: boolean;
+  /** Longest path parameter routed; longer ones get 404. fastify's default is 100. */
+  maxParamLength?: number;
 }): FastifyInstance {
   return Fastify({
     ...(options.https ? { https: options.https } : {}),
+    logController: new LogController({ disableRequestLogging: options.requestLogging === false }),
+    ...(options.maxParamLength === undefined
+      ? {}
+      : { routerOptions: { maxParamLength: options.maxParamLength } }),
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit,
     onProtoPoisoning: 'error',

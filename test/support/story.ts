@@ -12,12 +12,12 @@ export const STORY = {
   dossier: '000.20.31.H26-261120-0042',
 } as const;
 
-const DAY = 86_400_000;
-const T0 = Date.UTC(2026, 9, 1, 2, 0, 0);
+export const DAY = 86_400_000;
+export const T0 = Date.UTC(2026, 9, 1, 2, 0, 0);
 
 type Envelope<T extends TopicName> = Omit<TopicEvents[T], 'eventType' | 'payload'>;
 
-function envelope<T extends TopicName>(
+export function envelope<T extends TopicName>(
   topic: T,
   record: string,
   version: number,
@@ -35,8 +35,8 @@ function envelope<T extends TopicName>(
   } as Envelope<T>;
 }
 
-const citizen = (citizenId: string) => ({ 'vn.hanoi.lienthong.common.CitizenParty': { citizenId } });
-const enterprise = (enterpriseCode: string) => ({
+export const citizen = (citizenId: string) => ({ 'vn.hanoi.lienthong.common.CitizenParty': { citizenId } });
+export const enterprise = (enterpriseCode: string) => ({
   'vn.hanoi.lienthong.common.EnterpriseParty': { enterpriseCode },
 });
 

@@ -1,0 +1,313 @@
+import swagger from '@fastify/swagger';
+import rateLimit from '@fastify/rate-limit';
+import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type Kafka } from 'kafkajs';
+import { type Db } from 'mongodb';
+import { type Logger } from 'pino';
+import { isRetriable } from '../platform/errors';
+import {
+  createHttpServer,
+  PROBLEM_CONTENT_TYPE,
+  registerOperations,
+  requestProblem,
+  sendProblem,
+} from '../platform/http';
+import { outgoingTraceparent, traceIdOf } from '../platform/trace-context';
+import { type EventDecoder } from '../sharing/event-decoder';
+import { type AuditEntry, type AuditResult } from './audit-chain';
+import { type AuditTrail } from './audit-trail';
+import { DENIALS } from './dossier-binding';
+import { type FieldPolicies } from './field-policy';
+import { auditRoutes } from './routes/audit';
+import { citizenRoutes } from './routes/citizen';
+import { lookupRoutes } from './routes/lookups';
+import { type LookupPrincipal, type LookupRole, type TokenCheck } from './tokens';
+import { createViewReader } from './view-reader';
+
+export interface LookupLimits {
+  /** Requests per minute of one officer, auditor or citizen. */
+  perPrincipalPerMinute: number;
+  /** Requests per minute of all the officers of one agency together. */
+  perAgencyPerMinute: number;
+  /** Most records in one page of the audit history or the access log. */
+  pageMax: number;
+}
+
+export interface LookupAppOptions {
+  logger: Logger;
+  db: Db;
+  trail: AuditTrail;
+  policies: FieldPolicies;
+  verifyToken: (authorization: string | undefined) => TokenCheck;
+  /** For lineage: reads source events back from Kafka. */
+  kafka: Kafka;
+  decoder: EventDecoder;
+  limits: LookupLimits;
+  ready: () => boolean;
+  /** How long the view catalog is cached; a rebuild's swap is seen within this. */
+  catalogTtlMs?: number;
+  /** How long lineage waits for Kafka to give back the source events. */
+  lineageTimeoutMs?: number;
+}
+
+/** What a route learned that the audit record must hold; the rest comes from the request. */
+export type AuditDraft = Partial<
+  Pick<AuditEntry, 'subject' | 'dossierId' | 'procedureCode' | 'fields' | 'sources' | 'result' | 'reason'>
+>;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: LookupPrincipal | null;
+    audit: AuditDraft;
+    traceId: string | null;
+  }
+  interface FastifyContextConfig {
+    /** The roles that may call the route; the caller's token decides. */
+    roles?: readonly LookupRole[];
+  }
+}
+
+/**
+ * The lookup API: officers read views under a dossier they handle, auditors read the audit trail
+ * and the lineage of views, citizens read who accessed their data.
+ *
+ * Every request to a credentialed route, whatever its outcome, is written to the audit trail in
+ * `onSend`, after the answer is built and before any byte of it leaves. If the write fails, the
+ * answer is replaced by a 503 that holds no data. `X-Audit-Record` names the record.
+ */
+export async function buildLookupApp(options: LookupAppOptions): Promise<FastifyInstance> {
+  const { trail, logger, limits } = options;
+  const app = createHttpServer({
+    logger,
+    bodyLimit: 1_024,
+    // URLs hold citizen ids: requests are logged below by route pattern instead.
+    requestLogging: false,
+    // Long enough that an oversized identifier reaches validation and gets a 400, not a 404.
+    maxParamLength: 2_048,
+  });
+  // No route takes a body: a text or JSON body on a GET is refused, never parsed.
+  app.removeAllContentTypeParsers();
+
+  await app.register(swagger, {
+    openapi: {
+      info: {
+        title: 'lienthong lookup API',
+        version: '1',
+        description:
+          "Cross-agency views for officers handling a dossier, under the procedure's field policy; the audit trail, lineage and data flows for auditors; the access log for citizens. Every request is audited before it is answered.",
+      },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } },
+      },
+      security: [{ bearer: [] }],
+    },
+  });
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  registerOperations(app, { service: 'lookup', ready: options.ready });
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) => ({
+      statusCode: context.statusCode,
+      code: 'RATE_LIMITED',
+      message: `More than ${context.max} requests in ${context.after}`,
+    }),
+  });
+
+  app.decorateRequest('caller', null);
+  app.decorateRequest('audit', null as unknown as AuditDraft);
+  app.decorateRequest('traceId', null);
+
+  app.addHook('onRequest', async (request, reply) => {
+    request.audit = {};
+    request.traceId = traceIdOf(outgoingTraceparent(header(request.headers.traceparent))) ?? null;
+    if (isPublic(request)) return undefined;
+    const check = options.verifyToken(header(request.headers.authorization));
+    if (!check.ok) {
+      reply.header('www-authenticate', 'Bearer realm="lienthong-lookup"');
+      return sendProblem(reply, {
+        status: 401,
+        title: 'Unauthorized',
+        code: check.refusal,
+        detail: 'A valid bearer token is required',
+      });
+    }
+    request.caller = check.principal;
+    const roles = request.routeOptions.config.roles;
+    if (roles && !roles.includes(check.principal.role)) {
+      return sendProblem(reply, {
+        status: 403,
+        title: 'Forbidden',
+        code: DENIALS.ROLE_NOT_ALLOWED,
+        detail: `This route is for ${roles.join(' or ')}s`,
+      });
+    }
+    return undefined;
+  });
+
+  // Audit before answer: see the doc comment above.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (isPublic(request)) return payload;
+    const entry = auditEntry(request, reply, payload);
+    try {
+      const record = await trail.append(entry);
+      reply.header('x-audit-record', String(record.seq));
+      logAnswer(request, reply, entry, record.seq);
+      return payload;
+    } catch (err) {
+      logAnswer(request, reply, entry, null);
+      request.log.error({ err }, 'The request could not be audited; answering 503 without data');
+      reply.code(503).type(PROBLEM_CONTENT_TYPE).header('retry-after', '5');
+      reply.removeHeader('x-audit-record');
+      return JSON.stringify({
+        type: 'urn:lienthong:problem:audit_unavailable',
+        title: 'Audit unavailable',
+        status: 503,
+        code: 'AUDIT_UNAVAILABLE',
+        detail: 'The request could not be recorded in the audit trail, so nothing is returned',
+      });
+    }
+  });
+
+  app.setErrorHandler((error: FastifyError, request, reply) => answerError(error, request, reply));
+  app.setNotFoundHandler((request, reply) =>
+    sendProblem(reply, {
+      status: 404,
+      title: 'Not found',
+      code: 'ROUTE_NOT_FOUND',
+      detail: `No route ${request.method} ${request.routeOptions.url ?? 'here'}`,
+    }),
+  );
+
+  const views = createViewReader(options.db, options.catalogTtlMs ?? 1_000);
+  const perPrincipal = app.rateLimit({
+    max: limits.perPrincipalPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `principal:${request.caller?.role}:${request.caller?.id ?? request.ip}`,
+  });
+  const perAgency = app.rateLimit({
+    max: limits.perAgencyPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `agency:${request.caller?.agency ?? request.caller?.id ?? request.ip}`,
+  });
+  const routeOptions = { views, limits, rateLimits: [perPrincipal, perAgency] };
+  await app.register(lookupRoutes, { ...routeOptions, policies: options.policies });
+  await app.register(auditRoutes, {
+    ...routeOptions,
+    trail,
+    kafka: options.kafka,
+    decoder: options.decoder,
+    lineageTimeoutMs: options.lineageTimeoutMs ?? 10_000,
+  });
+  await app.register(citizenRoutes, { ...routeOptions, trail });
+  return app;
+}
+
+function isPublic(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.public === true;
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The result a status means, when the route did not say. */
+function resultOf(status: number): AuditResult {
+  if (status < 300) return 'allowed';
+  if (status === 401) return 'unauthenticated';
+  if (status === 400 || status === 413 || status === 415 || status === 431) return 'invalid';
+  if (status >= 500) return 'failed';
+  return 'denied';
+}
+
+function auditEntry(request: FastifyRequest, reply: FastifyReply, payload: unknown): AuditEntry {
+  const status = reply.statusCode;
+  const draft = request.audit ?? {};
+  const principal = request.caller;
+  let reason = draft.reason ?? null;
+  if (reason === null && status >= 300 && typeof payload === 'string') {
+    try {
+      const code = (JSON.parse(payload) as { code?: unknown }).code;
+      if (typeof code === 'string') reason = code;
+    } catch {
+      // Not a problem body: the status alone says what happened.
+    }
+  }
+  return {
+    action: `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
+    actor: principal ? { id: principal.id, agency: principal.agency, role: principal.role } : null,
+    subject: draft.subject ?? null,
+    dossierId: draft.dossierId ?? null,
+    procedureCode: draft.procedureCode ?? null,
+    fields: status < 300 ? (draft.fields ?? []) : [],
+    sources: status < 300 ? (draft.sources ?? []) : [],
+    result: status < 300 ? (draft.result ?? 'allowed') : resultOf(status),
+    reason,
+    status,
+    traceId: request.traceId,
+  };
+}
+
+/** One line per answer, by route pattern: never the URL, the subject or the dossier. */
+function logAnswer(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  entry: AuditEntry,
+  seq: number | null,
+): void {
+  request.log.info(
+    {
+      route: entry.action,
+      status: reply.statusCode,
+      result: entry.result,
+      reason: entry.reason,
+      actor: entry.actor?.id,
+      auditRecord: seq,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    },
+    'answered',
+  );
+}
+
+function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error.statusCode === 429) {
+    return sendProblem(reply, {
+      status: 429,
+      title: 'Too many requests',
+      code: 'RATE_LIMITED',
+      detail: error.message,
+    });
+  }
+  if (error.validation) {
+    const where = error.validationContext ?? 'request';
+    return sendProblem(reply, {
+      status: 400,
+      title: 'Invalid request',
+      code: 'INVALID_REQUEST',
+      detail: `The ${where} do not match the API description`,
+      errors: error.validation.map((v) => {
+        const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+        const field = [v.instancePath.replaceAll('/', '.'), extra === undefined ? '' : `.${extra}`].join('');
+        return { path: `${where}${field}`, message: v.message ?? 'is invalid' };
+      }),
+    });
+  }
+  const problem = requestProblem(error);
+  if (problem) return sendProblem(reply, problem);
+  if (isRetriable(error)) {
+    request.log.warn({ err: error }, 'The store is unavailable; answering 503');
+    reply.header('retry-after', '5');
+    return sendProblem(reply, {
+      status: 503,
+      title: 'Store unavailable',
+      code: 'STORE_UNAVAILABLE',
+      detail: 'The views cannot be read right now; try again later',
+    });
+  }
+  request.log.error({ err: error }, 'Unexpected lookup error');
+  return sendProblem(reply, {
+    status: 500,
+    title: 'Internal error',
+    code: 'INTERNAL',
+    detail: 'Unexpected error',
+  });
+}

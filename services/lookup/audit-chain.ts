@@ -1,0 +1,244 @@
+import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+
+/** What happened to a request, as the audit keeps it. */
+export const AUDIT_RESULTS = ['allowed', 'denied', 'invalid', 'unauthenticated', 'failed'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
+/** Who asked: the verified token's subject, agency and role; null when no token was verified. */
+export interface AuditActor {
+  id: string;
+  agency: string | null;
+  role: string;
+}
+
+/** One request as the audit records it, before it is chained. */
+export interface AuditEntry {
+  /** The route pattern asked, such as `GET /v1/citizens/:id`; never the URL, which holds ids. */
+  action: string;
+  actor: AuditActor | null;
+  subject: { view: string; id: string } | null;
+  dossierId: string | null;
+  procedureCode: string | null;
+  /** The fields returned, as `view.section.field`; empty when nothing was returned. */
+  fields: string[];
+  /** The agencies whose data was returned. */
+  sources: string[];
+  result: AuditResult;
+  /** The problem code of a refusal or failure, null when allowed. */
+  reason: string | null;
+  /** The HTTP status answered. */
+  status: number;
+  traceId: string | null;
+}
+
+/** An audit entry in the chain. `_id` is `seq` zero-padded, so records sort by it as strings. */
+export interface AuditRecord extends AuditEntry {
+  _id: string;
+  seq: number;
+  at: Date;
+  prevHash: string;
+  hash: string;
+}
+
+/** A signed statement that the chain held `seq` records ending in `hash` at `at`. */
+export interface AuditSeal {
+  _id: string;
+  seq: number;
+  hash: string;
+  at: Date;
+  keyId: string;
+  /** Ed25519 over the canonical `{ seq, hash, at }`, base64. */
+  signature: string;
+}
+
+/** The hash before the first record. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** The `_id` of record `seq`: 15 digits, so that string order is number order. */
+export function auditId(seq: number): string {
+  return String(seq).padStart(15, '0');
+}
+
+/**
+ * JSON with object keys sorted at every level and dates as ISO strings: the bytes that are
+ * hashed and signed, identical whichever order a store returns fields in.
+ */
+export function canonicalJson(value: unknown): string {
+  if (value instanceof Date) return JSON.stringify(value.toISOString());
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** The fields of a record that its hash covers: all but the hash itself and the store's `_id`. */
+function hashed(record: Omit<AuditRecord, 'hash' | '_id'> & { hash?: string; _id?: string }): unknown {
+  const { hash: _hash, _id, ...rest } = record;
+  return rest;
+}
+
+/** SHA-256, hex, of the record's canonical form, which includes the previous record's hash. */
+export function recordHash(
+  record: Omit<AuditRecord, 'hash' | '_id'> & { hash?: string; _id?: string },
+): string {
+  return createHash('sha256')
+    .update(canonicalJson(hashed(record)))
+    .digest('hex');
+}
+
+/** Chains `entry` after the record `seq - 1` whose hash is `prevHash`. */
+export function chain(entry: AuditEntry, seq: number, prevHash: string, at: Date): AuditRecord {
+  const record = { ...entry, seq, at, prevHash };
+  return { _id: auditId(seq), ...record, hash: recordHash(record) };
+}
+
+/** A short, stable name of a public key: the first 16 hex digits of the SHA-256 of its DER form. */
+export function keyIdOf(publicKey: KeyObject): string {
+  return createHash('sha256')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** Signs the head `{ seq, hash, at }` with an Ed25519 private key. */
+export function sealHead(
+  head: { seq: number; hash: string; at: Date },
+  privateKey: KeyObject,
+  publicKey: KeyObject,
+): AuditSeal {
+  const signature = sign(null, Buffer.from(canonicalJson(head)), privateKey).toString('base64');
+  return { _id: auditId(head.seq), ...head, keyId: keyIdOf(publicKey), signature };
+}
+
+/** Whether a seal's signature is good for one of `publicKeys`, by key id. */
+export function sealValid(seal: AuditSeal, publicKeys: ReadonlyMap<string, KeyObject>): boolean {
+  const key = publicKeys.get(seal.keyId);
+  if (!key) return false;
+  const head = { seq: seal.seq, hash: seal.hash, at: seal.at };
+  try {
+    return verify(null, Buffer.from(canonicalJson(head)), key, Buffer.from(seal.signature, 'base64'));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What verification found wrong at a position:
+ * - `edited`: the record's content no longer matches its hash;
+ * - `missing`: no record holds this sequence number (deleted);
+ * - `reordered`: the record stored at this position is another position's record, or its link to
+ *   the previous record is broken while its own content is intact;
+ * - `truncated`: records up to a sealed or known head are gone from the end;
+ * - `seal-invalid`: a seal's signature is bad, or it disagrees with the record it seals.
+ */
+export type Breach = {
+  seq: number;
+  kind: 'edited' | 'missing' | 'reordered' | 'truncated' | 'seal-invalid';
+  detail: string;
+};
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Records read. */
+  checked: number;
+  /** The last sequence number found. */
+  lastSeq: number;
+  /** The highest sequence number a valid seal vouches for. */
+  sealedSeq: number;
+  breaches: Breach[];
+}
+
+/** How many breaches a report lists before it stops counting. */
+const MAX_BREACHES = 100;
+
+/**
+ * Walks the chain in `_id` order and reports every breach with its position. Each record is
+ * checked on its own (its hash) and against the one before (its position and `prevHash`), so one
+ * edit is named once, a deletion is named at the gap, and a swap is named at both places.
+ * Truncation is found against the highest valid seal and against `knownHead`, the head the
+ * running service holds in memory.
+ */
+export async function verifyChain(
+  records: AsyncIterable<AuditRecord>,
+  seals: readonly AuditSeal[],
+  publicKeys: ReadonlyMap<string, KeyObject>,
+  knownHead?: { seq: number; hash: string },
+): Promise<VerifyReport> {
+  const breaches: Breach[] = [];
+  const report = (breach: Breach): void => {
+    if (breaches.length < MAX_BREACHES) breaches.push(breach);
+  };
+  const hashAt = new Map<number, string>();
+  const wanted = new Set(seals.map((s) => s.seq));
+  if (knownHead) wanted.add(knownHead.seq);
+  let expected = 1;
+  let prevHash = GENESIS_HASH;
+  let checked = 0;
+  let lastSeq = 0;
+  for await (const record of records) {
+    checked += 1;
+    const position = Number(record._id);
+    const afterGap = position > expected;
+    for (; expected < position; expected += 1) {
+      report({ seq: expected, kind: 'missing', detail: `No record ${expected}` });
+    }
+    const intact = recordHash(record) === record.hash;
+    if (!intact) {
+      report({ seq: position, kind: 'edited', detail: `Record ${position} does not match its hash` });
+    } else if (record.seq !== position) {
+      report({
+        seq: position,
+        kind: 'reordered',
+        detail: `Position ${position} holds record ${record.seq}`,
+      });
+    } else if (record.prevHash !== prevHash && !afterGap) {
+      // Both records are intact on their own: one of them was rewritten with a fresh hash, or moved.
+      report({
+        seq: position,
+        kind: 'reordered',
+        detail: `Record ${position} does not follow the record stored before it`,
+      });
+    }
+    if (wanted.has(position)) hashAt.set(position, record.hash);
+    prevHash = record.hash;
+    expected = position + 1;
+    lastSeq = position;
+  }
+  let sealedSeq = 0;
+  for (const seal of seals) {
+    if (!sealValid(seal, publicKeys)) {
+      report({ seq: seal.seq, kind: 'seal-invalid', detail: `The seal at ${seal.seq} has a bad signature` });
+      continue;
+    }
+    sealedSeq = Math.max(sealedSeq, seal.seq);
+    const found = hashAt.get(seal.seq);
+    if (seal.seq > lastSeq) continue;
+    if (found !== undefined && found !== seal.hash) {
+      report({
+        seq: seal.seq,
+        kind: 'seal-invalid',
+        detail: `Record ${seal.seq} differs from the record sealed at that position`,
+      });
+    }
+  }
+  const head = Math.max(sealedSeq, knownHead?.seq ?? 0);
+  if (head > lastSeq) {
+    report({
+      seq: lastSeq + 1,
+      kind: 'truncated',
+      detail: `Records ${lastSeq + 1} to ${head} are gone from the end`,
+    });
+  } else if (knownHead && hashAt.has(knownHead.seq) && hashAt.get(knownHead.seq) !== knownHead.hash) {
+    report({
+      seq: knownHead.seq,
+      kind: 'edited',
+      detail: `Record ${knownHead.seq} differs from the head this service wrote`,
+    });
+  }
+  breaches.sort((a, b) => a.seq - b.seq);
+  return { ok: breaches.length === 0, checked, lastSeq, sealedSeq, breaches };
+}

@@ -1,0 +1,336 @@
+import { type KeyObject } from 'node:crypto';
+import { type Collection, type Db, type Filter, MongoServerError } from 'mongodb';
+import { type Logger } from 'pino';
+import { ERROR_CODES, UnavailableError } from '../platform/errors';
+import {
+  type AuditEntry,
+  type AuditRecord,
+  type AuditSeal,
+  chain,
+  GENESIS_HASH,
+  keyIdOf,
+  sealHead,
+  verifyChain,
+  type VerifyReport,
+} from './audit-chain';
+
+export const AUDIT_RECORDS = 'audit_records';
+export const AUDIT_SEALS = 'audit_seals';
+
+/** Most records in one insert command; a larger queue is written in several, in order. */
+const INSERT_CHUNK = 100;
+/** Tries of one batch when another instance took the same sequence numbers first. */
+const MAX_CONFLICTS = 5;
+const DUPLICATE_KEY = 11000;
+
+export interface AuditTrailDeps {
+  db: Db;
+  logger: Logger;
+  now?: () => Date;
+  /** Ed25519 key pair that signs the chain's head. */
+  sealKey: { privateKey: KeyObject; publicKey: KeyObject };
+  /** Earlier seal keys still trusted for verification, besides the current one. */
+  trustedKeys?: readonly KeyObject[];
+  /** How often the head is sealed when it moved. */
+  sealEveryMs: number;
+  /** How long a write may take before the requests waiting on it are answered 503. */
+  writeTimeoutMs: number;
+}
+
+/** Filters of the auditors' history; every value has been validated by the route. */
+export interface AuditQuery {
+  subject?: { view: string; id: string };
+  actorId?: string;
+  agency?: string;
+  dossierId?: string;
+  /** Roles of the actor to include; all when absent. */
+  roles?: readonly string[];
+  from?: Date;
+  to?: Date;
+  /** Only records before this sequence number: the cursor of the next page. */
+  before?: number;
+  limit: number;
+}
+
+/** One cell of the data-flow summary: how often `readerAgency` read `sourceAgency`'s data. */
+export interface FlowRow {
+  period: string;
+  readerAgency: string;
+  sourceAgency: string;
+  lookups: number;
+}
+
+export type FlowPeriod = 'hour' | 'day' | 'month';
+
+export interface AuditTrail {
+  /** Loads the head and creates the indexes; call before the first append. */
+  open(): Promise<void>;
+  /**
+   * Chains and stores `entry`. Resolves once the record is acknowledged by the store; rejects
+   * with `STORE_UNAVAILABLE` when it is not within the write timeout, and the caller must then
+   * answer 503 without data.
+   */
+  append(entry: AuditEntry): Promise<AuditRecord>;
+  /** The last record this instance knows of. */
+  head(): { seq: number; hash: string };
+  /** Signs the head if it moved since the last seal. */
+  seal(): Promise<AuditSeal | undefined>;
+  verify(): Promise<VerifyReport>;
+  query(query: AuditQuery): Promise<{ records: AuditRecord[]; next: number | null }>;
+  flows(from: Date, to: Date, period: FlowPeriod): Promise<FlowRow[]>;
+  /** Records by sequence number, for the Kafka relay's catch-up. */
+  range(fromSeq: number, toSeq: number): Promise<AuditRecord[]>;
+  /** Called with each stored batch, in chain order. */
+  onStored(listener: (records: readonly AuditRecord[]) => void): void;
+  /** Stops the seal timer and seals the head one last time. */
+  close(): Promise<void>;
+}
+
+interface Waiting {
+  entry: AuditEntry;
+  resolve: (record: AuditRecord) => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The hash-chained audit trail in MongoDB, written with group commit: requests that arrive while
+ * a write is in flight wait for it and go together in the next one, in arrival order. Record `n`
+ * has `_id` n, so a second instance that chained from the same head fails on the unique `_id`,
+ * reloads the head and chains again: the chain stays one line whatever the number of writers.
+ *
+ * After a failed or timed-out write the head is reloaded from the store before the next write,
+ * because the write may have landed after all.
+ */
+export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
+  const now = deps.now ?? (() => new Date());
+  const records: Collection<AuditRecord> = deps.db.collection<AuditRecord>(AUDIT_RECORDS);
+  const seals: Collection<AuditSeal> = deps.db.collection<AuditSeal>(AUDIT_SEALS);
+  const publicKeys = new Map<string, KeyObject>(
+    [deps.sealKey.publicKey, ...(deps.trustedKeys ?? [])].map((k) => [keyIdOf(k), k]),
+  );
+  const listeners: ((records: readonly AuditRecord[]) => void)[] = [];
+  let head = { seq: 0, hash: GENESIS_HASH };
+  let headKnown = false;
+  let sealed = 0;
+  let pending: Waiting[] = [];
+  let flushing: Promise<void> | null = null;
+  let timer: NodeJS.Timeout | undefined;
+
+  const timed = <T>(work: Promise<T>, what: string): Promise<T> => {
+    let timeout: NodeJS.Timeout | undefined;
+    const expiry = new Promise<never>((_resolve, reject) => {
+      timeout = setTimeout(
+        () =>
+          reject(
+            new UnavailableError(
+              ERROR_CODES.STORE_UNAVAILABLE,
+              `${what} took longer than ${deps.writeTimeoutMs} ms`,
+            ),
+          ),
+        deps.writeTimeoutMs,
+      );
+    });
+    return Promise.race([work, expiry]).finally(() => clearTimeout(timeout));
+  };
+
+  const loadHead = async (): Promise<void> => {
+    const last = await timed(records.findOne({}, { sort: { _id: -1 } }), 'Reading the audit head');
+    head = last ? { seq: last.seq, hash: last.hash } : { seq: 0, hash: GENESIS_HASH };
+    headKnown = true;
+  };
+
+  const writeBatch = async (batch: Waiting[]): Promise<void> => {
+    for (let attempt = 1; ; attempt += 1) {
+      if (!headKnown) await loadHead();
+      const at = now();
+      let { seq, hash } = head;
+      const chained = batch.map((w) => {
+        const record = chain(w.entry, (seq += 1), hash, at);
+        hash = record.hash;
+        return record;
+      });
+      let written = 0;
+      try {
+        for (let i = 0; i < chained.length; i += INSERT_CHUNK) {
+          const chunk = chained.slice(i, i + INSERT_CHUNK);
+          await timed(records.insertMany(chunk, { ordered: true }), 'Writing the audit trail');
+          const last = chunk.at(-1) as AuditRecord;
+          head = { seq: last.seq, hash: last.hash };
+          chunk.forEach((record, k) => batch[i + k]?.resolve(record));
+          written = i + chunk.length;
+          for (const listener of listeners) listener(chunk);
+        }
+        return;
+      } catch (err) {
+        headKnown = false;
+        batch = batch.slice(written);
+        const conflict = err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+        if (conflict && attempt < MAX_CONFLICTS) continue;
+        const failure =
+          err instanceof UnavailableError
+            ? err
+            : new UnavailableError(ERROR_CODES.STORE_UNAVAILABLE, 'The audit trail cannot be written', {
+                cause: err,
+              });
+        deps.logger.error({ err, records: batch.length }, 'Audit write failed; answering 503');
+        for (const w of batch) w.reject(failure);
+        return;
+      }
+    }
+  };
+
+  const schedule = (): void => {
+    if (flushing || pending.length === 0) return;
+    const batch = pending;
+    pending = [];
+    flushing = writeBatch(batch).finally(() => {
+      flushing = null;
+      schedule();
+    });
+  };
+
+  const seal = async (): Promise<AuditSeal | undefined> => {
+    if (!headKnown || head.seq <= sealed) return undefined;
+    const signed = sealHead(
+      { seq: head.seq, hash: head.hash, at: now() },
+      deps.sealKey.privateKey,
+      deps.sealKey.publicKey,
+    );
+    try {
+      await seals.insertOne(signed);
+    } catch (err) {
+      // Another instance sealed the same head: its seal says the same.
+      if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
+    }
+    sealed = signed.seq;
+    return signed;
+  };
+
+  return {
+    async open() {
+      await records.createIndexes([
+        { key: { 'subject.id': 1, seq: -1 } },
+        { key: { 'actor.id': 1, seq: -1 } },
+        { key: { 'actor.agency': 1, seq: -1 } },
+        { key: { dossierId: 1, seq: -1 } },
+        { key: { at: 1 } },
+      ]);
+      await loadHead();
+      const lastSeal = await seals.findOne({}, { sort: { _id: -1 } });
+      sealed = lastSeal?.seq ?? 0;
+      timer = setInterval(() => {
+        seal().catch((err: unknown) => deps.logger.warn({ err }, 'Sealing the audit head failed'));
+      }, deps.sealEveryMs);
+      timer.unref();
+    },
+
+    append(entry) {
+      return new Promise<AuditRecord>((resolve, reject) => {
+        pending.push({ entry, resolve, reject });
+        schedule();
+      });
+    },
+
+    head: () => ({ ...head }),
+    seal,
+
+    async verify() {
+      const allSeals = await seals.find({}).sort({ _id: 1 }).toArray();
+      const cursor = records.find({}).sort({ _id: 1 }).batchSize(1_000);
+      try {
+        return await verifyChain(cursor, allSeals, publicKeys, headKnown ? head : undefined);
+      } finally {
+        await cursor.close();
+      }
+    },
+
+    async query(q) {
+      // Every value below was validated by the route as a plain string, date or integer; the
+      // operators are this code's own.
+      const filter: Filter<AuditRecord> = {};
+      if (q.subject) {
+        filter['subject.view'] = q.subject.view;
+        filter['subject.id'] = q.subject.id;
+      }
+      if (q.actorId !== undefined) filter['actor.id'] = q.actorId;
+      if (q.agency !== undefined) filter['actor.agency'] = q.agency;
+      if (q.dossierId !== undefined) filter.dossierId = q.dossierId;
+      if (q.roles) filter['actor.role'] = { $in: [...q.roles] };
+      if (q.from || q.to) filter.at = { ...(q.from ? { $gte: q.from } : {}), ...(q.to ? { $lt: q.to } : {}) };
+      if (q.before !== undefined) filter.seq = { $lt: q.before };
+      const found = await records
+        .find(filter)
+        .sort({ seq: -1 })
+        .limit(q.limit + 1)
+        .toArray();
+      const page = found.slice(0, q.limit);
+      return { records: page, next: found.length > q.limit ? (page.at(-1)?.seq ?? null) : null };
+    },
+
+    async flows(from, to, period) {
+      const counts = new Map<string, FlowRow>();
+      const cursor = records
+        .find(
+          { at: { $gte: from, $lt: to }, result: 'allowed', 'actor.role': 'officer' },
+          { projection: { at: 1, 'actor.agency': 1, sources: 1 } },
+        )
+        .batchSize(1_000);
+      for await (const record of cursor) {
+        const bucket = periodOf(record.at, period);
+        const reader = record.actor?.agency ?? 'unknown';
+        for (const source of record.sources) {
+          const key = `${bucket}|${reader}|${source}`;
+          const row = counts.get(key) ?? {
+            period: bucket,
+            readerAgency: reader,
+            sourceAgency: source,
+            lookups: 0,
+          };
+          row.lookups += 1;
+          counts.set(key, row);
+        }
+      }
+      return [...counts.values()].sort(
+        (a, b) =>
+          a.period.localeCompare(b.period) ||
+          a.readerAgency.localeCompare(b.readerAgency) ||
+          a.sourceAgency.localeCompare(b.sourceAgency),
+      );
+    },
+
+    async range(fromSeq, toSeq) {
+      const found: AuditRecord[] = [];
+      for (let seq = fromSeq; seq <= toSeq; seq += 1) {
+        const record = await records.findOne({ _id: String(seq).padStart(15, '0') });
+        if (record) found.push(record);
+      }
+      return found;
+    },
+
+    onStored(listener) {
+      listeners.push(listener);
+    },
+
+    async close() {
+      clearInterval(timer);
+      await flushing;
+      await seal().catch((err: unknown) => deps.logger.warn({ err }, 'Sealing the audit head failed'));
+    },
+  };
+}
+
+/** Hà Nội's clock: UTC+7 all year, with no daylight saving. */
+const HANOI_OFFSET_MS = 7 * 3_600_000;
+
+/** The period `at` falls in, on Hà Nội's calendar: `2026-11-30T14`, `2026-11-30` or `2026-11`. */
+export function periodOf(at: Date, period: FlowPeriod): string {
+  const local = new Date(at.getTime() + HANOI_OFFSET_MS).toISOString();
+  switch (period) {
+    case 'hour':
+      return local.slice(0, 13);
+    case 'day':
+      return local.slice(0, 10);
+    case 'month':
+      return local.slice(0, 7);
+  }
+}

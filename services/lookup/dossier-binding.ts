@@ -1,0 +1,142 @@
+import { type ViewDoc, type ViewName } from '../sharing/projection';
+
+/**
+ * Why a lookup was refused. Each is a stable code: it is answered in the problem body and kept in
+ * the audit record, and auditors count denials by it.
+ */
+export const DENIALS = {
+  DOSSIER_NOT_FOUND: 'DOSSIER_NOT_FOUND',
+  DOSSIER_CLOSED: 'DOSSIER_CLOSED',
+  DOSSIER_OTHER_AGENCY: 'DOSSIER_OTHER_AGENCY',
+  DOSSIER_OTHER_SUBJECT: 'DOSSIER_OTHER_SUBJECT',
+  NO_POLICY: 'NO_POLICY',
+  VIEW_NOT_IN_POLICY: 'VIEW_NOT_IN_POLICY',
+  ROLE_NOT_ALLOWED: 'ROLE_NOT_ALLOWED',
+  NOT_OWN_RECORD: 'NOT_OWN_RECORD',
+} as const;
+export type Denial = (typeof DENIALS)[keyof typeof DENIALS];
+
+/** The dossier an officer handles, as the `dossiers` view holds it. */
+export interface BoundDossier {
+  dossierId: string;
+  procedureCode: string;
+  applicant: { citizenId: string } | { enterpriseCode: string };
+  handlingAgency: string;
+}
+
+export type Binding = { ok: true; dossier: BoundDossier } | { ok: false; denial: Denial; detail: string };
+
+/**
+ * Whether an officer of `agency` may work under the dossier `doc`: it exists, it is open, and it is
+ * handled by the officer's agency now. A dossier passed on to another agency binds that agency's
+ * officers, not the receiving desk's.
+ */
+export function bindDossier(doc: ViewDoc | null, agency: string): Binding {
+  const dossier = doc?.dossier as Record<string, unknown> | undefined;
+  if (!doc || !dossier || typeof dossier.procedureCode !== 'string') {
+    // A dossier known only by a status change, without its reception, has no procedure: not usable.
+    return { ok: false, denial: DENIALS.DOSSIER_NOT_FOUND, detail: 'The dossier is not known to the bus' };
+  }
+  if (dossier.open !== true) {
+    return { ok: false, denial: DENIALS.DOSSIER_CLOSED, detail: 'The dossier is closed' };
+  }
+  if (dossier.handlingAgency !== agency) {
+    return {
+      ok: false,
+      denial: DENIALS.DOSSIER_OTHER_AGENCY,
+      detail: "The dossier is handled by another agency than the officer's",
+    };
+  }
+  return {
+    ok: true,
+    dossier: {
+      dossierId: doc._id,
+      procedureCode: dossier.procedureCode,
+      applicant: dossier.applicant as BoundDossier['applicant'],
+      handlingAgency: agency,
+    },
+  };
+}
+
+/** Reads one view document by id; the only store access the subject check needs. */
+export type DocLoader = (view: ViewName, id: string) => Promise<ViewDoc | null>;
+
+/**
+ * Whether the dossier concerns the subject looked up, given the subject's own document (null when
+ * the bus does not hold it):
+ * - a citizen: the applicant, or the legal representative of the applicant enterprise;
+ * - an enterprise: the applicant, or one the applicant citizen represents now;
+ * - a vehicle: owned now or before by the applicant, or by an enterprise the applicant represents;
+ * - a dossier: this one, or another of the same applicant.
+ *
+ * A subject that the bus does not hold concerns the dossier only when the dossier names it itself
+ * (the applicant, or the dossier), so a refusal never tells whether another subject exists.
+ */
+export async function concernsSubject(
+  dossier: BoundDossier,
+  view: ViewName,
+  id: string,
+  subject: ViewDoc | null,
+  load: DocLoader,
+): Promise<boolean> {
+  const applicant = dossier.applicant;
+  const applicantCitizen = 'citizenId' in applicant ? applicant.citizenId : undefined;
+  const applicantEnterprise = 'enterpriseCode' in applicant ? applicant.enterpriseCode : undefined;
+  switch (view) {
+    case 'citizens':
+      if (id === applicantCitizen) return true;
+      if (applicantEnterprise === undefined) return false;
+      return representativeOf(await load('enterprises', applicantEnterprise)) === id;
+    case 'enterprises':
+      if (id === applicantEnterprise) return true;
+      return applicantCitizen !== undefined && representativeOf(subject) === applicantCitizen;
+    case 'vehicles': {
+      for (const owner of ownersOf(subject)) {
+        if ('citizenId' in owner && owner.citizenId === applicantCitizen) return true;
+        if ('enterpriseCode' in owner) {
+          if (owner.enterpriseCode === applicantEnterprise) return true;
+          if (
+            applicantCitizen !== undefined &&
+            representativeOf(await load('enterprises', owner.enterpriseCode)) === applicantCitizen
+          )
+            return true;
+        }
+      }
+      return false;
+    }
+    case 'dossiers': {
+      if (id === dossier.dossierId) return true;
+      const other = (subject?.dossier as Record<string, unknown> | undefined)?.applicant;
+      return sameParty(other, applicant);
+    }
+  }
+}
+
+type Party = { citizenId: string } | { enterpriseCode: string };
+
+function representativeOf(enterprise: ViewDoc | null): string | undefined {
+  const registration = enterprise?.registration as Record<string, unknown> | undefined;
+  const id = registration?.legalRepresentativeCitizenId;
+  return typeof id === 'string' ? id : undefined;
+}
+
+/** Everyone the vehicle's registration and history name as an owner, now or before. */
+function ownersOf(vehicle: ViewDoc | null): Party[] {
+  if (!vehicle) return [];
+  const owners: unknown[] = [(vehicle.registration as Record<string, unknown> | undefined)?.owner];
+  const history = vehicle.history as Record<string, Record<string, unknown>> | undefined;
+  for (const entry of Object.values(history ?? {})) owners.push(entry.owner, entry.previousOwner);
+  return owners.filter(
+    (o): o is Party =>
+      typeof o === 'object' &&
+      o !== null &&
+      (typeof (o as Record<string, unknown>).citizenId === 'string' ||
+        typeof (o as Record<string, unknown>).enterpriseCode === 'string'),
+  );
+}
+
+function sameParty(a: unknown, b: Party): boolean {
+  if (typeof a !== 'object' || a === null) return false;
+  const x = a as Record<string, unknown>;
+  return 'citizenId' in b ? x.citizenId === b.citizenId : x.enterpriseCode === b.enterpriseCode;
+}

@@ -1,0 +1,96 @@
+import { randomUUID } from 'node:crypto';
+import { type Kafka, type KafkaMessage } from 'kafkajs';
+
+/** Where an event sits in Kafka. */
+export interface EventCoordinates {
+  topic: string;
+  partition: number;
+  /** int64 offset, as the decimal string kafkajs uses. */
+  offset: string;
+}
+
+export const coordinatesKey = (c: EventCoordinates): string => `${c.topic}/${c.partition}/${c.offset}`;
+
+/**
+ * Reads the messages at the given coordinates, for lineage. kafkajs has no "fetch one offset"
+ * call, so a short-lived consumer in a group of its own seeks each partition to the first offset
+ * wanted, takes what it finds, and seeks on to the next one; partitions with nothing more to find
+ * are paused. The group is deleted afterwards so audits leave no consumer groups behind.
+ *
+ * An offset that no longer exists (retention, compaction) comes back missing, as does everything
+ * not found within `timeoutMs`.
+ */
+export async function fetchMessages(
+  kafka: Kafka,
+  wanted: readonly EventCoordinates[],
+  timeoutMs: number,
+): Promise<Map<string, KafkaMessage>> {
+  const found = new Map<string, KafkaMessage>();
+  // Offsets still wanted, per topic and partition, in ascending order.
+  const queue = new Map<string, bigint[]>();
+  for (const c of wanted) {
+    const key = `${c.topic}/${c.partition}`;
+    const offsets = queue.get(key) ?? [];
+    offsets.push(BigInt(c.offset));
+    queue.set(key, offsets);
+  }
+  for (const offsets of queue.values()) offsets.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  if (queue.size === 0) return found;
+
+  const groupId = `lienthong-lineage-${randomUUID()}`;
+  const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
+  const admin = kafka.admin();
+  let finish: () => void = () => undefined;
+  const done = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  const timer = setTimeout(() => finish(), timeoutMs);
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...new Set(wanted.map((c) => c.topic))], fromBeginning: false });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: async ({ batch }) => {
+        const key = `${batch.topic}/${batch.partition}`;
+        const offsets = queue.get(key);
+        if (!offsets) return;
+        for (const message of batch.messages) {
+          const offset = BigInt(message.offset);
+          // Offsets passed without a message were compacted or expired: give up on them.
+          while (offsets.length > 0 && (offsets[0] as bigint) < offset) offsets.shift();
+          if (offsets[0] === offset) {
+            found.set(`${key}/${message.offset}`, message);
+            offsets.shift();
+          }
+        }
+        const next = offsets[0];
+        if (next === undefined) {
+          queue.delete(key);
+          consumer.pause([{ topic: batch.topic, partitions: [batch.partition] }]);
+        } else if (next > BigInt(batch.lastOffset()) + 1n) {
+          consumer.seek({ topic: batch.topic, partition: batch.partition, offset: next.toString() });
+        }
+        if (queue.size === 0) finish();
+      },
+    });
+    for (const [key, offsets] of queue) {
+      const [topic, partition] = splitKey(key);
+      consumer.seek({ topic, partition, offset: (offsets[0] as bigint).toString() });
+    }
+    await done;
+  } finally {
+    clearTimeout(timer);
+    await consumer.disconnect().catch(() => undefined);
+    await admin
+      .connect()
+      .then(() => admin.deleteGroups([groupId]))
+      .catch(() => undefined)
+      .finally(() => admin.disconnect());
+  }
+  return found;
+}
+
+function splitKey(key: string): [string, number] {
+  const slash = key.lastIndexOf('/');
+  return [key.slice(0, slash), Number(key.slice(slash + 1))];
+}

@@ -1,0 +1,193 @@
+import { readFileSync } from 'node:fs';
+import { type Static, Type } from '@sinclair/typebox';
+import Ajv from 'ajv';
+import { ConfigError, type ConfigIssue } from '../platform/errors';
+import { type Provenance, VIEW_NAMES, type ViewDoc, type ViewName } from '../sharing/projection';
+import { VIEW_SECTIONS } from './view-sections';
+
+/**
+ * How a value is shown:
+ * - `clear`: as it is;
+ * - `last4`: every character but the last four replaced by `*` (`********2345`), in every string
+ *   the value holds, so an owner `{ citizenId }` is masked too;
+ * - `year`: a date reduced to its year.
+ */
+export const MASKS = ['clear', 'last4', 'year'] as const;
+export type Mask = (typeof MASKS)[number];
+
+// An agency code, or a prefix ending in `*` for every agency under it (each district's committee).
+const AGENCY = '^HN-[A-Z0-9]+(-[A-Z0-9]+)*(-\\*)?$';
+const PROCEDURE = '^\\d\\.\\d{6}$';
+
+const ViewRules = Type.Record(
+  Type.String(),
+  Type.Record(Type.String(), Type.Union(MASKS.map((m) => Type.Literal(m)))),
+);
+
+export const FieldPolicyFile = Type.Object(
+  {
+    $comment: Type.Optional(Type.String()),
+    policies: Type.Array(
+      Type.Object(
+        {
+          procedureCode: Type.String({ pattern: PROCEDURE }),
+          agency: Type.String({ pattern: AGENCY }),
+          /** Why this procedure needs these fields: the text a reviewer checks the grant against. */
+          purpose: Type.String({ minLength: 10 }),
+          views: Type.Partial(Type.Object(Object.fromEntries(VIEW_NAMES.map((v) => [v, ViewRules])))),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type FieldPolicyFile = Static<typeof FieldPolicyFile>;
+
+/** One procedure's grant to one agency: per view, per section, the visible fields and their masks. */
+export interface FieldPolicy {
+  procedureCode: string;
+  agency: string;
+  purpose: string;
+  views: Partial<Record<ViewName, Readonly<Record<string, Readonly<Record<string, Mask>>>>>>;
+}
+
+/** The policies by procedure and agency. */
+export interface FieldPolicies {
+  find(procedureCode: string, agency: string): FieldPolicy | undefined;
+  all(): readonly FieldPolicy[];
+}
+
+/**
+ * Reads and checks the policy file. Besides its JSON schema, every section and field it names
+ * must exist in {@link VIEW_SECTIONS}, and a procedure and agency pair is granted once. Every
+ * problem is reported at once, so a reviewer fixes the file in one pass.
+ *
+ * @throws ConfigError naming the file and each bad entry
+ */
+export function loadFieldPolicies(path: string): FieldPolicies {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([{ variable: 'LOOKUP_POLICY_FILE', message: `${path} cannot be read as JSON` }], {
+      cause: err,
+    });
+  }
+  return fieldPolicies(parsed, path);
+}
+
+/** Checks parsed policy-file content; see {@link loadFieldPolicies}. */
+export function fieldPolicies(content: unknown, source = 'the field policy file'): FieldPolicies {
+  const issue = (message: string): ConfigIssue => ({
+    variable: 'LOOKUP_POLICY_FILE',
+    message: `${source}: ${message}`,
+  });
+  const validate = new Ajv({ allErrors: true, strict: false }).compile(FieldPolicyFile);
+  if (!validate(content)) {
+    throw new ConfigError(
+      (validate.errors ?? []).map((e) => issue(`${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)),
+    );
+  }
+  const issues: ConfigIssue[] = [];
+  const byKey = new Map<string, FieldPolicy>();
+  content.policies.forEach((policy: FieldPolicyFile['policies'][number], index: number) => {
+    const key = `${policy.procedureCode} ${policy.agency}`;
+    if (byKey.has(key)) issues.push(issue(`/policies/${index} grants ${key} a second time`));
+    for (const [view, sections] of Object.entries(policy.views) as [ViewName, Record<string, unknown>][]) {
+      for (const [section, fields] of Object.entries(sections)) {
+        const shape = VIEW_SECTIONS[view][section];
+        if (!shape) {
+          issues.push(issue(`/policies/${index}/views/${view} has no section ${section}`));
+          continue;
+        }
+        for (const field of Object.keys(fields as object)) {
+          if (!shape.fields.includes(field))
+            issues.push(issue(`/policies/${index}/views/${view}/${section} has no field ${field}`));
+        }
+      }
+    }
+    byKey.set(key, policy as FieldPolicy);
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  const all = Object.freeze([...byKey.values()]);
+  const wildcards = all.filter((p) => p.agency.endsWith('*'));
+  return {
+    // An exact grant wins over a prefix one.
+    find: (procedureCode, agency) =>
+      byKey.get(`${procedureCode} ${agency}`) ??
+      wildcards.find((p) => p.procedureCode === procedureCode && agency.startsWith(p.agency.slice(0, -1))),
+    all: () => all,
+  };
+}
+
+/** What a lookup returns of a document, with what the audit records of it. */
+export interface Projected {
+  data: Record<string, unknown>;
+  /** The fields returned, as `section.field` or `section[].field`, sorted. */
+  fields: string[];
+  /** The agencies whose events produced the returned sections, sorted. */
+  sources: string[];
+}
+
+/**
+ * The part of `doc` that `rules` lets an officer see, masked. Map sections come back as arrays in
+ * key order, so that no identifier leaks through a key that the policy would mask as a value.
+ * Provenance is never returned to officers: lineage is for auditors.
+ */
+export function projectDocument(
+  doc: ViewDoc,
+  view: ViewName,
+  rules: Readonly<Record<string, Readonly<Record<string, Mask>>>>,
+): Projected {
+  const data: Record<string, unknown> = {};
+  const fields = new Set<string>();
+  const sources = new Set<string>();
+  for (const [section, allowed] of Object.entries(rules)) {
+    const shape = VIEW_SECTIONS[view][section];
+    const value = doc[section];
+    if (!shape || !isObject(value)) continue;
+    const pick = (entry: Record<string, unknown>, path: string): Record<string, unknown> => {
+      const out: Record<string, unknown> = {};
+      for (const [field, mask] of Object.entries(allowed)) {
+        if (!Object.hasOwn(entry, field)) continue;
+        out[field] = masked(entry[field], mask);
+        fields.add(`${path}.${field}`);
+      }
+      const source = entry.source as Provenance | undefined;
+      if (source && Object.keys(out).length > 0) sources.add(source.agency);
+      return out;
+    };
+    if (shape.kind === 'single') {
+      data[section] = pick(value, section);
+    } else {
+      data[section] = Object.keys(value)
+        .sort()
+        .map((key) => value[key])
+        .filter(isObject)
+        .map((entry) => pick(entry, `${section}[]`));
+    }
+  }
+  return { data, fields: [...fields].sort(), sources: [...sources].sort() };
+}
+
+/** `value` shown through `mask`. */
+export function masked(value: unknown, mask: Mask): unknown {
+  switch (mask) {
+    case 'clear':
+      return value;
+    case 'year':
+      return value instanceof Date ? value.getUTCFullYear() : value;
+    case 'last4':
+      if (typeof value === 'string') return '*'.repeat(Math.max(0, value.length - 4)) + value.slice(-4);
+      if (isObject(value)) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, mask)]));
+      }
+      return value;
+  }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}

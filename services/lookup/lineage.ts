@@ -1,0 +1,109 @@
+import { type IHeaders } from 'kafkajs';
+import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
+import { type EventDecoder } from '../sharing/event-decoder';
+import { type Provenance, type ViewDoc } from '../sharing/projection';
+import { coordinatesKey, type EventCoordinates } from './event-fetcher';
+import { type KafkaMessage } from 'kafkajs';
+
+/** One section of a view document with where it came from and, when fetched, the event itself. */
+export interface SectionLineage {
+  /** The section's path in the document, such as `vehicles.30K-456%2E78`. */
+  path: string;
+  /** The section's values as the view holds them. */
+  values: Record<string, unknown>;
+  source: Provenance;
+  event?:
+    | {
+        found: true;
+        key: string | null;
+        timestamp: string;
+        /** The W3C `traceparent` the connector wrote; its trace id is `source.traceId`. */
+        traceparent: string | null;
+        /** Confluent wire format: the registry id of the writer schema. */
+        schemaId: number | null;
+        decoded: unknown;
+      }
+    | { found: false; reason: string };
+}
+
+/** Every section of a document (an object holding `source`), depth first, in key order. */
+export function sectionsOf(doc: ViewDoc): { path: string; section: Record<string, unknown> }[] {
+  const out: { path: string; section: Record<string, unknown> }[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const key of Object.keys(node).sort()) {
+      if (prefix === '' && key === '_id') continue;
+      const value = node[key];
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date)
+        continue;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      const child = value as Record<string, unknown>;
+      if (Object.hasOwn(child, 'source')) out.push({ path, section: child });
+      else walk(child, path);
+    }
+  };
+  walk(doc, '');
+  return out;
+}
+
+/** The contract of an agency's events: each topic has one owning agency. */
+function contractOf(agency: string): TopicName | undefined {
+  return TOPIC_NAMES.find((t) => TOPICS[t].owner === agency);
+}
+
+/**
+ * The lineage of a document: each section with its provenance and, if `messages` is given, the
+ * source event read back from Kafka at its coordinates and decoded with its writer schema.
+ */
+export async function lineageOf(
+  doc: ViewDoc,
+  messages: ReadonlyMap<string, KafkaMessage> | undefined,
+  decoder: EventDecoder,
+): Promise<SectionLineage[]> {
+  const out: SectionLineage[] = [];
+  for (const { path, section } of sectionsOf(doc)) {
+    const { source, ...values } = section as { source: Provenance } & Record<string, unknown>;
+    const entry: SectionLineage = { path, values, source };
+    if (messages) entry.event = await eventAt(source, messages, decoder);
+    out.push(entry);
+  }
+  return out;
+}
+
+/** The coordinates of every section's source event. */
+export function sourceCoordinates(doc: ViewDoc): EventCoordinates[] {
+  return sectionsOf(doc).map(({ section }) => {
+    const { topic, partition, offset } = section.source as Provenance;
+    return { topic, partition, offset };
+  });
+}
+
+async function eventAt(
+  source: Provenance,
+  messages: ReadonlyMap<string, KafkaMessage>,
+  decoder: EventDecoder,
+): Promise<SectionLineage['event']> {
+  const message = messages.get(coordinatesKey(source));
+  if (!message)
+    return { found: false, reason: 'No message at these coordinates (expired, compacted or unreachable)' };
+  const contract = contractOf(source.agency);
+  if (!contract) return { found: false, reason: `No contract is owned by ${source.agency}` };
+  try {
+    const decoded = await decoder.decode(contract, message.value);
+    return {
+      found: true,
+      key: message.key?.toString() ?? null,
+      timestamp: new Date(Number(message.timestamp)).toISOString(),
+      traceparent: header(message.headers, 'traceparent'),
+      schemaId: message.value && message.value.length >= 5 ? message.value.readInt32BE(1) : null,
+      decoded,
+    };
+  } catch (err) {
+    return { found: false, reason: `The message cannot be decoded: ${(err as Error).message}` };
+  }
+}
+
+function header(headers: IHeaders | undefined, name: string): string | null {
+  const value = headers?.[name];
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? null : first.toString();
+}

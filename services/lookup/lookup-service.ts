@@ -1,0 +1,113 @@
+import { type KeyObject } from 'node:crypto';
+import { type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type FastifyInstance } from 'fastify';
+import { type Kafka } from 'kafkajs';
+import { type MongoClient } from 'mongodb';
+import { type Logger } from 'pino';
+import { createRenewingProducer, ensureTopics } from '../platform/kafka';
+import { createLifecycle, type Service } from '../platform/lifecycle';
+import { createEventDecoder } from '../sharing/event-decoder';
+import { buildLookupApp, type LookupLimits } from './app';
+import { auditTopicSpec, createAuditRelay } from './audit-relay';
+import { type AuditTrail, createAuditTrail } from './audit-trail';
+import { type FieldPolicies } from './field-policy';
+import { type TokenCheck } from './tokens';
+
+export interface LookupDeps {
+  kafka: Kafka;
+  /** Not connected yet: `start()` connects it and `stop()` closes it. */
+  mongo: MongoClient;
+  dbName: string;
+  registry: SchemaRegistry;
+  logger: Logger;
+  policies: FieldPolicies;
+  verifyToken: (authorization: string | undefined) => TokenCheck;
+  sealKey: { privateKey: KeyObject; publicKey: KeyObject };
+  sealEveryMs: number;
+  auditWriteTimeoutMs: number;
+  /** Where the audit trail is copied; null leaves it in the store only. */
+  auditTopic: string | null;
+  limits: LookupLimits;
+  host: string;
+  port: number;
+  now?: () => Date;
+}
+
+export interface LookupService extends Service {
+  app: FastifyInstance;
+  trail: AuditTrail;
+  url(): string;
+}
+
+/**
+ * The lookup service: the HTTP API over the views and the audit trail, and the relay that copies
+ * the trail to Kafka.
+ *
+ * Stop, in order: stop taking requests and finish those in flight (`app.close()`, which answers
+ * 503 to new ones meanwhile); write the last audit batch and seal the head; stop the relay;
+ * disconnect Kafka; close MongoDB.
+ */
+export function createLookupService(deps: LookupDeps): LookupService {
+  const db = deps.mongo.db(deps.dbName);
+  const trail = createAuditTrail({
+    db,
+    logger: deps.logger.child({ component: 'audit' }),
+    sealKey: deps.sealKey,
+    sealEveryMs: deps.sealEveryMs,
+    writeTimeoutMs: deps.auditWriteTimeoutMs,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const admin = deps.kafka.admin();
+  const producer = createRenewingProducer(deps.kafka, { logger: deps.logger });
+  const relay =
+    deps.auditTopic === null
+      ? undefined
+      : createAuditRelay({ trail, db, producer, topic: deps.auditTopic, logger: deps.logger });
+  let ready = false;
+  let url = '';
+  let app: FastifyInstance | undefined;
+  const building = buildLookupApp({
+    logger: deps.logger,
+    db,
+    trail,
+    policies: deps.policies,
+    verifyToken: deps.verifyToken,
+    kafka: deps.kafka,
+    decoder: createEventDecoder({ registry: deps.registry }),
+    limits: deps.limits,
+    ready: () => ready,
+  }).then((built) => (app = built));
+
+  const lifecycle = createLifecycle('lookup', {
+    async start() {
+      await building;
+      await deps.mongo.connect();
+      await trail.open();
+      if (relay && deps.auditTopic !== null) {
+        await admin.connect();
+        await ensureTopics(admin, [auditTopicSpec(deps.auditTopic)]);
+        await producer.connect();
+        await relay.start();
+      }
+      url = await (app as FastifyInstance).listen({ host: deps.host, port: deps.port });
+      ready = true;
+    },
+    async stop() {
+      ready = false;
+      await app?.close();
+      await trail.close();
+      await relay?.stop();
+      await producer.disconnect();
+      await admin.disconnect();
+      await deps.mongo.close();
+    },
+  });
+  return {
+    ...lifecycle,
+    get app() {
+      return app as FastifyInstance;
+    },
+    trail,
+    url: () => url,
+  };
+}

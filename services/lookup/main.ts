@@ -1,0 +1,62 @@
+// First: telemetry must be running before the modules it instruments are loaded.
+import '../platform/telemetry-preload';
+import { createPublicKey } from 'node:crypto';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { parseBrokers } from '../platform/config';
+import { createKafka } from '../platform/kafka';
+import { runMain } from '../platform/lifecycle';
+import { createLogger } from '../platform/logger';
+import { createMongoClient } from '../platform/mongo';
+import { lookupConfig } from './config';
+import { readPrivateKey } from './dev-keys';
+import { loadFieldPolicies } from './field-policy';
+import { createLookupService } from './lookup-service';
+import { createTokenVerifier, loadTokenKeys } from './tokens';
+
+const logger = createLogger({ name: 'lookup' });
+
+void runMain({
+  logger,
+  build: async () => {
+    const config = lookupConfig();
+    logger.level = config.LOG_LEVEL;
+    const privateKey = readPrivateKey(config.LOOKUP_AUDIT_SEAL_KEY_FILE);
+    return createLookupService({
+      kafka: createKafka({
+        brokers: parseBrokers(config.KAFKA_BROKERS),
+        clientId: config.KAFKA_CLIENT_ID ?? 'lienthong-lookup',
+        logger,
+      }),
+      // A lookup fails fast while the store is away: it answers 503 rather than hang.
+      mongo: createMongoClient({
+        uri: config.MONGODB_URI,
+        appName: 'lienthong-lookup',
+        logger,
+        serverSelectionTimeoutMS: 2_000,
+      }),
+      dbName: config.MONGODB_DB,
+      registry: new SchemaRegistry({
+        host: config.SCHEMA_REGISTRY_URL,
+        auth: { username: config.SCHEMA_REGISTRY_CLIENT_ID, password: config.SCHEMA_REGISTRY_KEY },
+      }),
+      logger,
+      policies: loadFieldPolicies(config.LOOKUP_POLICY_FILE),
+      verifyToken: createTokenVerifier({
+        keys: loadTokenKeys(config.LOOKUP_JWT_KEYS_FILE, 'LOOKUP_JWT_KEYS_FILE'),
+        issuer: config.LOOKUP_JWT_ISSUER,
+        audience: config.LOOKUP_JWT_AUDIENCE,
+      }),
+      sealKey: { privateKey, publicKey: createPublicKey(privateKey) },
+      sealEveryMs: config.LOOKUP_AUDIT_SEAL_EVERY_MS,
+      auditWriteTimeoutMs: config.LOOKUP_AUDIT_WRITE_TIMEOUT_MS,
+      auditTopic: config.LOOKUP_AUDIT_TOPIC,
+      limits: {
+        perPrincipalPerMinute: config.LOOKUP_RATE_OFFICER_PER_MINUTE,
+        perAgencyPerMinute: config.LOOKUP_RATE_AGENCY_PER_MINUTE,
+        pageMax: config.LOOKUP_PAGE_MAX,
+      },
+      host: config.HOST,
+      port: config.PORT,
+    });
+  },
+});

@@ -1,0 +1,268 @@
+import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
+import { type Kafka } from 'kafkajs';
+import { sendProblem } from '../../platform/http';
+import { type EventDecoder } from '../../sharing/event-decoder';
+import { VIEW_NAMES, type ViewName } from '../../sharing/projection';
+import { type AuditTrail, type FlowPeriod } from '../audit-trail';
+import { fetchMessages } from '../event-fetcher';
+import { lineageOf, sourceCoordinates } from '../lineage';
+import {
+  ACTOR_PATTERN,
+  AGENCY_PATTERN,
+  isSubjectId,
+  SUBJECT_MAX_LENGTH,
+  SUBJECT_PATTERNS,
+} from '../subjects';
+import { type ViewReader } from '../view-reader';
+import { type LookupLimits } from '../app';
+
+export interface AuditRouteOptions {
+  trail: AuditTrail;
+  views: ViewReader;
+  kafka: Kafka;
+  decoder: EventDecoder;
+  limits: LookupLimits;
+  rateLimits: onRequestHookHandler[];
+  lineageTimeoutMs: number;
+}
+
+const DAY_MS = 86_400_000;
+/** Longest time range of one data-flow summary. */
+const MAX_FLOW_RANGE_MS = 366 * DAY_MS;
+
+/** An audit record as auditors and citizens receive it. */
+export const AUDIT_RECORD = {
+  type: 'object',
+  properties: {
+    seq: { type: 'integer' },
+    at: { type: 'string', format: 'date-time' },
+    action: { type: 'string' },
+    actor: {
+      type: ['object', 'null'],
+      properties: { id: { type: 'string' }, agency: { type: ['string', 'null'] }, role: { type: 'string' } },
+    },
+    subject: {
+      type: ['object', 'null'],
+      properties: { view: { type: 'string' }, id: { type: 'string' } },
+    },
+    dossierId: { type: ['string', 'null'] },
+    procedureCode: { type: ['string', 'null'] },
+    fields: { type: 'array', items: { type: 'string' } },
+    sources: { type: 'array', items: { type: 'string' } },
+    result: { type: 'string' },
+    reason: { type: ['string', 'null'] },
+    status: { type: 'integer' },
+    traceId: { type: ['string', 'null'] },
+    prevHash: { type: 'string' },
+    hash: { type: 'string' },
+  },
+} as const;
+
+/** A page of records, newest first, and the cursor of the next page. */
+export const RECORD_PAGE = {
+  type: 'object',
+  properties: {
+    records: { type: 'array', items: AUDIT_RECORD },
+    next: { type: ['integer', 'null'], description: 'Pass as `before` for the next page; null at the end' },
+  },
+} as const;
+
+export function pageQuery(pageMax: number) {
+  return {
+    before: { type: 'integer', minimum: 1, description: 'Only records before this sequence number' },
+    limit: { type: 'integer', minimum: 1, maximum: pageMax, default: Math.min(50, pageMax) },
+  } as const;
+}
+
+interface HistoryQuery {
+  subjectView?: ViewName;
+  subjectId?: string;
+  officerId?: string;
+  agency?: string;
+  dossierId?: string;
+  from?: string;
+  to?: string;
+  before?: number;
+  limit: number;
+}
+
+/**
+ * The auditors' routes (role `auditor`): the access history with filters, the chain's
+ * verification, the lineage of a view document and the data-flow summary.
+ */
+export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptions): Promise<void> {
+  const { trail, views } = options;
+  const auditor = { config: { roles: ['auditor'] as const }, onRequest: options.rateLimits };
+
+  app.get<{ Querystring: HistoryQuery }>(
+    '/v1/audit/records',
+    {
+      ...auditor,
+      schema: {
+        summary: 'Access history: who looked at what, when, for which dossier',
+        tags: ['audit'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          dependencies: { subjectView: ['subjectId'], subjectId: ['subjectView'] },
+          properties: {
+            subjectView: { type: 'string', enum: [...VIEW_NAMES] },
+            subjectId: { type: 'string', maxLength: SUBJECT_MAX_LENGTH, pattern: '^[0-9A-ZĐa-z.-]+$' },
+            officerId: { type: 'string', pattern: ACTOR_PATTERN },
+            agency: { type: 'string', maxLength: 40, pattern: AGENCY_PATTERN },
+            dossierId: { type: 'string', maxLength: SUBJECT_MAX_LENGTH, pattern: SUBJECT_PATTERNS.dossiers },
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+            ...pageQuery(options.limits.pageMax),
+          },
+        },
+        response: { 200: RECORD_PAGE },
+      },
+    },
+    async (request, reply) => {
+      const q = request.query;
+      if (q.subjectView && q.subjectId && !isSubjectId(q.subjectView, q.subjectId)) {
+        return invalid(reply, 'querystring.subjectId', `is not an identifier of ${q.subjectView}`);
+      }
+      if (q.subjectView && q.subjectId) request.audit.subject = { view: q.subjectView, id: q.subjectId };
+      if (q.dossierId) request.audit.dossierId = q.dossierId;
+      const page = await trail.query({
+        ...(q.subjectView && q.subjectId ? { subject: { view: q.subjectView, id: q.subjectId } } : {}),
+        ...(q.officerId ? { actorId: q.officerId } : {}),
+        ...(q.agency ? { agency: q.agency } : {}),
+        ...(q.dossierId ? { dossierId: q.dossierId } : {}),
+        ...(q.from ? { from: new Date(q.from) } : {}),
+        ...(q.to ? { to: new Date(q.to) } : {}),
+        ...(q.before === undefined ? {} : { before: q.before }),
+        limit: q.limit,
+      });
+      return page;
+    },
+  );
+
+  app.get(
+    '/v1/audit/verify',
+    {
+      ...auditor,
+      schema: {
+        summary: 'Check the whole audit chain and name every edited, missing, reordered or truncated record',
+        tags: ['audit'],
+        querystring: { type: 'object', additionalProperties: false, properties: {} },
+      },
+    },
+    async () => trail.verify(),
+  );
+
+  app.get<{ Params: { view: ViewName; id: string }; Querystring: { events: boolean } }>(
+    '/v1/audit/lineage/:view/:id',
+    {
+      ...auditor,
+      schema: {
+        summary: "Each section of a view document with its source event's coordinates and the event itself",
+        tags: ['audit'],
+        params: {
+          type: 'object',
+          required: ['view', 'id'],
+          properties: {
+            view: { type: 'string', enum: [...VIEW_NAMES] },
+            id: { type: 'string', maxLength: SUBJECT_MAX_LENGTH },
+          },
+        },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            events: {
+              type: 'boolean',
+              default: true,
+              description: 'Whether to read each source event back from Kafka and decode it',
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const { view, id } = request.params;
+      if (!isSubjectId(view, id)) return invalid(reply, 'params.id', `is not an identifier of ${view}`);
+      request.audit.subject = { view, id };
+      const doc = await views.get(view, id);
+      if (!doc) {
+        return sendProblem(reply, {
+          status: 404,
+          title: 'Not found',
+          code: 'SUBJECT_NOT_FOUND',
+          detail: `The bus holds no ${view.slice(0, -1)} with this identifier`,
+        });
+      }
+      const messages = request.query.events
+        ? await fetchMessages(options.kafka, sourceCoordinates(doc), options.lineageTimeoutMs)
+        : undefined;
+      const sections = await lineageOf(doc, messages, options.decoder);
+      request.audit.sources = [...new Set(sections.map((s) => s.source.agency))].sort();
+      request.audit.fields = sections.map((s) => `${view}.${s.path}`);
+      return { view, id, sections };
+    },
+  );
+
+  app.get<{ Querystring: { from?: string; to?: string; period: FlowPeriod } }>(
+    '/v1/audit/flows',
+    {
+      ...auditor,
+      schema: {
+        summary: "Which agency's data was read by which agency, with counts per period",
+        tags: ['audit'],
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', format: 'date-time', description: 'Default: 30 days before `to`' },
+            to: { type: 'string', format: 'date-time', description: 'Default: now' },
+            period: { type: 'string', enum: ['hour', 'day', 'month'], default: 'day' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              from: { type: 'string', format: 'date-time' },
+              to: { type: 'string', format: 'date-time' },
+              period: { type: 'string' },
+              flows: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    period: { type: 'string' },
+                    readerAgency: { type: 'string' },
+                    sourceAgency: { type: 'string' },
+                    lookups: { type: 'integer' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    async (request, reply) => {
+      const to = request.query.to ? new Date(request.query.to) : new Date();
+      const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 30 * DAY_MS);
+      if (to.getTime() - from.getTime() > MAX_FLOW_RANGE_MS || to < from) {
+        return invalid(reply, 'querystring.from', 'must be before `to`, by 366 days at most');
+      }
+      const flows = await trail.flows(from, to, request.query.period);
+      return { from, to, period: request.query.period, flows };
+    },
+  );
+}
+
+/** A 400 for a value the schema let through but the route refuses, with its path. */
+export function invalid(reply: FastifyReply, path: string, message: string) {
+  return sendProblem(reply, {
+    status: 400,
+    title: 'Invalid request',
+    code: 'INVALID_REQUEST',
+    detail: `${path} ${message}`,
+    errors: [{ path, message }],
+  });
+}

@@ -1,0 +1,142 @@
+import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
+import { sendProblem } from '../../platform/http';
+import { type ViewName } from '../../sharing/projection';
+import { bindDossier, concernsSubject, type Denial, DENIALS } from '../dossier-binding';
+import { type FieldPolicies, projectDocument } from '../field-policy';
+import { SUBJECT_MAX_LENGTH, SUBJECT_PATTERNS, SUBJECT_ROUTES } from '../subjects';
+import { type ViewReader } from '../view-reader';
+
+export interface LookupRouteOptions {
+  views: ViewReader;
+  policies: FieldPolicies;
+  rateLimits: onRequestHookHandler[];
+}
+
+const DOSSIER_HEADER = 'x-dossier-id';
+
+const LOOKUP_ANSWER = {
+  type: 'object',
+  required: ['subject', 'dossierId', 'procedureCode', 'policy', 'data'],
+  properties: {
+    subject: {
+      type: 'object',
+      properties: { view: { type: 'string' }, id: { type: 'string' } },
+    },
+    dossierId: { type: 'string', description: 'The dossier the lookup was made for' },
+    procedureCode: { type: 'string' },
+    policy: {
+      type: 'object',
+      description: 'The grant applied: the procedure and the agency (or agency prefix) it names',
+      properties: { procedureCode: { type: 'string' }, agency: { type: 'string' } },
+    },
+    data: {
+      type: 'object',
+      description:
+        'The sections the policy allows, each with only its allowed fields, masked as the policy says; a section keyed by identifier comes as an array',
+      additionalProperties: true,
+    },
+  },
+} as const;
+
+/**
+ * `GET /v1/citizens/{id}`, `/v1/enterprises/{code}`, `/v1/vehicles/{plate}`, `/v1/dossiers/{id}`.
+ *
+ * In order: the officer's dossier must be known, open and handled by the officer's agency; a
+ * policy must grant the procedure to that agency and cover the view; the dossier must concern the
+ * subject. Each refusal is a 403 with its reason code and no data. Then the subject's document is
+ * returned through the policy.
+ */
+export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOptions): Promise<void> {
+  const { views, policies } = options;
+  const deny = (reply: FastifyReply, denial: Denial, detail: string) =>
+    sendProblem(reply, {
+      status: 403,
+      title: 'Forbidden',
+      code: denial,
+      detail,
+    });
+
+  for (const { view, param } of SUBJECT_ROUTES) {
+    app.get<{ Params: Record<string, string>; Headers: Record<string, string> }>(
+      `/v1/${view}/:${param}`,
+      {
+        config: { roles: ['officer'] },
+        onRequest: options.rateLimits,
+        schema: {
+          summary: `Look up a ${view.slice(0, -1)} for the dossier being handled`,
+          tags: ['lookups'],
+          params: {
+            type: 'object',
+            required: [param],
+            properties: {
+              [param]: { type: 'string', maxLength: SUBJECT_MAX_LENGTH, pattern: SUBJECT_PATTERNS[view] },
+            },
+          },
+          headers: {
+            type: 'object',
+            required: [DOSSIER_HEADER],
+            properties: {
+              [DOSSIER_HEADER]: {
+                type: 'string',
+                maxLength: SUBJECT_MAX_LENGTH,
+                pattern: SUBJECT_PATTERNS.dossiers,
+                description: 'The dossier the officer is handling',
+              },
+            },
+          },
+          querystring: { type: 'object', additionalProperties: false, properties: {} },
+          response: { 200: LOOKUP_ANSWER },
+        },
+      },
+      async (request, reply) => {
+        const principal = request.caller;
+        const id = request.params[param] as string;
+        const dossierId = request.headers[DOSSIER_HEADER] as string;
+        request.audit.subject = { view, id };
+        request.audit.dossierId = dossierId;
+        // Read both at once; nothing is returned until every check below has passed.
+        const [dossierDoc, subject] = await Promise.all([
+          views.get('dossiers', dossierId),
+          views.get(view, id),
+        ]);
+        const binding = bindDossier(dossierDoc, principal?.agency ?? '');
+        if (!binding.ok) return deny(reply, binding.denial, binding.detail);
+        const { dossier } = binding;
+        request.audit.procedureCode = dossier.procedureCode;
+        const policy = policies.find(dossier.procedureCode, dossier.handlingAgency);
+        if (!policy) {
+          return deny(
+            reply,
+            DENIALS.NO_POLICY,
+            `No field policy grants procedure ${dossier.procedureCode} to this agency`,
+          );
+        }
+        const rules = policy.views[view as ViewName];
+        if (!rules) {
+          return deny(reply, DENIALS.VIEW_NOT_IN_POLICY, `The procedure's policy does not cover ${view}`);
+        }
+        if (!(await concernsSubject(dossier, view, id, subject, (v, i) => views.get(v, i)))) {
+          return deny(reply, DENIALS.DOSSIER_OTHER_SUBJECT, 'The dossier does not concern this subject');
+        }
+        if (!subject) {
+          return sendProblem(reply, {
+            status: 404,
+            title: 'Not found',
+            code: 'SUBJECT_NOT_FOUND',
+            detail: `The bus holds no ${view.slice(0, -1)} with this identifier`,
+          });
+        }
+        const projected = projectDocument(subject, view, rules);
+        request.audit.fields = projected.fields.map((f) => `${view}.${f}`);
+        request.audit.sources = projected.sources;
+        return {
+          subject: { view, id },
+          dossierId,
+          procedureCode: dossier.procedureCode,
+          policy: { procedureCode: policy.procedureCode, agency: policy.agency },
+          data: projected.data,
+        };
+      },
+    );
+  }
+}

@@ -1,0 +1,163 @@
+import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { type MongoClient } from 'mongodb';
+import { createLogger } from '../../services/platform/logger';
+import { createMongoClient } from '../../services/platform/mongo';
+import { keyIdOf } from '../../services/lookup/audit-chain';
+import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
+import { loadFieldPolicies } from '../../services/lookup/field-policy';
+import { createLookupService, type LookupService } from '../../services/lookup/lookup-service';
+import { createTokenVerifier, type LookupRole, mintToken } from '../../services/lookup/tokens';
+import { registryClient } from './connector';
+import { endpoint } from './fixtures';
+import { sharingHarness } from './sharing';
+
+/** An answer of the lookup API, read whole. */
+export interface Answer {
+  statusCode: number;
+  headers: Record<string, string>;
+  body: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read answers loosely
+  json(): Record<string, any>;
+}
+
+export const TOKEN_ISSUER = 'lienthong-test';
+export const TOKEN_AUDIENCE = 'lienthong-lookup';
+
+/** A test's own Ed25519 key pair. */
+export function testKeys(): { privateKey: KeyObject; publicKey: KeyObject } {
+  const { privateKey } = generateKeyPairSync('ed25519');
+  return { privateKey, publicKey: createPublicKey(privateKey) };
+}
+
+export interface LookupHarnessOptions {
+  /** The store client the lookup service uses, for command monitoring or a store of its own. */
+  mongo?: () => MongoClient;
+  limits?: Partial<{ perPrincipalPerMinute: number; perAgencyPerMinute: number; pageMax: number }>;
+  auditWriteTimeoutMs?: number;
+  /** Copy the audit trail to a Kafka topic of this test's own. */
+  auditTopic?: boolean;
+}
+
+/**
+ * The sharing service and the lookup service of one test file, on their own topics and database:
+ * publish events, wait until they are in the views, then ask the lookup API through `app.inject`.
+ */
+export function lookupHarness(options: LookupHarnessOptions = {}) {
+  const sharing = sharingHarness({ partitions: 2 });
+  const tokenKeys = testKeys();
+  const sealKey = testKeys();
+  const logger = createLogger({ name: 'it-lookup', level: process.env.LOG_LEVEL ?? 'silent' });
+  let lookup: LookupService | undefined;
+
+  const harness = {
+    sharing,
+    sealKey,
+    auditTopic: `${sharing.topicPrefix}lookup.audit`,
+
+    async setUp(): Promise<void> {
+      await sharing.setUp();
+      await sharing.start();
+      await harness.startLookup();
+    },
+
+    async startLookup(mongo?: MongoClient): Promise<LookupService> {
+      lookup = createLookupService({
+        kafka: sharing.kafka,
+        mongo:
+          mongo ??
+          options.mongo?.() ??
+          createMongoClient({
+            uri: endpoint('MONGODB_URI'),
+            appName: 'it-lookup',
+            logger,
+            serverSelectionTimeoutMS: 2_000,
+          }),
+        dbName: sharing.dbName,
+        registry: registryClient(),
+        logger,
+        policies: loadFieldPolicies(DEFAULT_POLICY_FILE),
+        verifyToken: createTokenVerifier({
+          keys: new Map([[keyIdOf(tokenKeys.publicKey), tokenKeys.publicKey]]),
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+        }),
+        sealKey,
+        sealEveryMs: 60_000,
+        auditWriteTimeoutMs: options.auditWriteTimeoutMs ?? 2_000,
+        auditTopic: options.auditTopic ? harness.auditTopic : null,
+        limits: {
+          perPrincipalPerMinute: options.limits?.perPrincipalPerMinute ?? 100_000,
+          perAgencyPerMinute: options.limits?.perAgencyPerMinute ?? 1_000_000,
+          pageMax: options.limits?.pageMax ?? 200,
+        },
+        host: '127.0.0.1',
+        port: 0,
+      });
+      await lookup.start();
+      return lookup;
+    },
+
+    async stopLookup(): Promise<void> {
+      await lookup?.stop();
+      lookup = undefined;
+    },
+
+    lookup(): LookupService {
+      if (!lookup) throw new Error('The lookup service is not started');
+      return lookup;
+    },
+
+    async tearDown(): Promise<void> {
+      await harness.stopLookup();
+      await sharing.tearDown();
+    },
+
+    /** A token of the test's issuer; `ttlSeconds` may be negative for an expired one. */
+    token(role: LookupRole, sub: string, agency?: string, ttlSeconds = 600): string {
+      const now = ttlSeconds > 0 ? undefined : Date.now() + (ttlSeconds - 60) * 1_000;
+      return mintToken(
+        tokenKeys.privateKey,
+        { sub, role, ...(agency ? { agency } : {}) },
+        {
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          ttlSeconds: Math.max(1, ttlSeconds),
+          ...(now === undefined ? {} : { now }),
+        },
+      );
+    },
+
+    /** A token signed by a key the service does not trust. */
+    forgedToken(role: LookupRole, sub: string, agency?: string): string {
+      return mintToken(
+        testKeys().privateKey,
+        { sub, role, ...(agency ? { agency } : {}) },
+        { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, ttlSeconds: 600 },
+      );
+    },
+
+    /** An officer's token for a dossier's handling agency. */
+    officer(agency: string, id = `CB-${agency.replace(/^HN-/, '')}-01`): string {
+      return harness.token('officer', id, agency);
+    },
+
+    /** A GET over a real socket, as an officer's desk application would send it. */
+    async get(
+      url: string,
+      request: { token?: string; dossier?: string; headers?: Record<string, string> } = {},
+    ): Promise<Answer> {
+      const headers: Record<string, string> = { ...request.headers };
+      if (request.token) headers.authorization = `Bearer ${request.token}`;
+      if (request.dossier) headers['x-dossier-id'] = request.dossier;
+      const response = await fetch(`${harness.lookup().url()}${url}`, { headers });
+      const text = await response.text();
+      return {
+        statusCode: response.status,
+        headers: Object.fromEntries(response.headers),
+        body: text,
+        json: () => JSON.parse(text) as ReturnType<Answer['json']>,
+      };
+    },
+  };
+  return harness;
+}
