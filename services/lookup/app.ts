@@ -84,6 +84,8 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     requestLogging: false,
     // Long enough that an oversized identifier reaches validation and gets a 400, not a 404.
     maxParamLength: 2_048,
+    // No route takes a body (all are GETs), so query parameters may be converted to numbers.
+    coerceParameters: true,
   });
   // No route takes a body: a text or JSON body on a GET is refused, never parsed.
   app.removeAllContentTypeParsers();
@@ -279,16 +281,18 @@ function answerError(error: FastifyError, request: FastifyRequest, reply: Fastif
   }
   if (error.validation) {
     const where = error.validationContext ?? 'request';
+    const errors = error.validation.map((v) => {
+      const extra = (v.params as { additionalProperty?: string }).additionalProperty;
+      const field = [v.instancePath.replaceAll('/', '.'), extra === undefined ? '' : `.${extra}`].join('');
+      // A hostile parameter name can be long: the path names it, cut short.
+      return { path: `${where}${field}`.slice(0, 120), message: v.message ?? 'is invalid' };
+    });
     return sendProblem(reply, {
       status: 400,
       title: 'Invalid request',
       code: 'INVALID_REQUEST',
-      detail: `The ${where} do not match the API description`,
-      errors: error.validation.map((v) => {
-        const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-        const field = [v.instancePath.replaceAll('/', '.'), extra === undefined ? '' : `.${extra}`].join('');
-        return { path: `${where}${field}`, message: v.message ?? 'is invalid' };
-      }),
+      detail: `The request does not match the API description at ${errors.map((e) => e.path).join(', ')}`,
+      errors,
     });
   }
   const problem = requestProblem(error);

@@ -179,6 +179,9 @@ export async function verifyChain(
   let prevHash = GENESIS_HASH;
   let checked = 0;
   let lastSeq = 0;
+  // Whether the record before sat in its own place, intact: only then is the link to it checked,
+  // so that one swap or one edit is not reported again at its neighbour.
+  let previousInPlace = true;
   for await (const record of records) {
     checked += 1;
     const position = Number(record._id);
@@ -195,7 +198,7 @@ export async function verifyChain(
         kind: 'reordered',
         detail: `Position ${position} holds record ${record.seq}`,
       });
-    } else if (record.prevHash !== prevHash && !afterGap) {
+    } else if (record.prevHash !== prevHash && !afterGap && previousInPlace) {
       // Both records are intact on their own: one of them was rewritten with a fresh hash, or moved.
       report({
         seq: position,
@@ -203,6 +206,7 @@ export async function verifyChain(
         detail: `Record ${position} does not follow the record stored before it`,
       });
     }
+    previousInPlace = intact && record.seq === position;
     if (wanted.has(position)) hashAt.set(position, record.hash);
     prevHash = record.hash;
     expected = position + 1;

@@ -130,6 +130,9 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
         deps.writeTimeoutMs,
       );
     });
+    // The loser of the race may still reject later (the driver gives up after its own timeout):
+    // that rejection is expected and already answered, so it is swallowed here.
+    work.catch(() => undefined);
     return Promise.race([work, expiry]).finally(() => clearTimeout(timeout));
   };
 
@@ -141,16 +144,16 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
 
   const writeBatch = async (batch: Waiting[]): Promise<void> => {
     for (let attempt = 1; ; attempt += 1) {
-      if (!headKnown) await loadHead();
-      const at = now();
-      let { seq, hash } = head;
-      const chained = batch.map((w) => {
-        const record = chain(w.entry, (seq += 1), hash, at);
-        hash = record.hash;
-        return record;
-      });
       let written = 0;
       try {
+        if (!headKnown) await loadHead();
+        const at = now();
+        let { seq, hash } = head;
+        const chained = batch.map((w) => {
+          const record = chain(w.entry, (seq += 1), hash, at);
+          hash = record.hash;
+          return record;
+        });
         for (let i = 0; i < chained.length; i += INSERT_CHUNK) {
           const chunk = chained.slice(i, i + INSERT_CHUNK);
           await timed(records.insertMany(chunk, { ordered: true }), 'Writing the audit trail');

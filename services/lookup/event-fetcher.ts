@@ -28,7 +28,7 @@ export async function fetchMessages(
   const found = new Map<string, KafkaMessage>();
   // Offsets still wanted, per topic and partition, in ascending order.
   const queue = new Map<string, bigint[]>();
-  for (const c of wanted) {
+  for (const c of new Map(wanted.map((w) => [coordinatesKey(w), w])).values()) {
     const key = `${c.topic}/${c.partition}`;
     const offsets = queue.get(key) ?? [];
     offsets.push(BigInt(c.offset));

@@ -34,7 +34,9 @@ export const FieldPolicyFile = Type.Object(
           agency: Type.String({ pattern: AGENCY }),
           /** Why this procedure needs these fields: the text a reviewer checks the grant against. */
           purpose: Type.String({ minLength: 10 }),
-          views: Type.Partial(Type.Object(Object.fromEntries(VIEW_NAMES.map((v) => [v, ViewRules])))),
+          views: Type.Partial(Type.Object(Object.fromEntries(VIEW_NAMES.map((v) => [v, ViewRules]))), {
+            additionalProperties: false,
+          }),
         },
         { additionalProperties: false },
       ),
@@ -85,30 +87,48 @@ export function fieldPolicies(content: unknown, source = 'the field policy file'
     message: `${source}: ${message}`,
   });
   const validate = new Ajv({ allErrors: true, strict: false }).compile(FieldPolicyFile);
-  if (!validate(content)) {
-    throw new ConfigError(
-      (validate.errors ?? []).map((e) => issue(`${e.instancePath || '/'} ${e.message ?? 'is invalid'}`)),
-    );
-  }
   const issues: ConfigIssue[] = [];
+  if (!validate(content)) {
+    for (const e of validate.errors ?? []) {
+      const extra = (e.params as { additionalProperty?: string }).additionalProperty;
+      const allowed = (e.params as { allowedValue?: unknown }).allowedValue;
+      // A union of literals fails once per literal: one issue for the mask names them all.
+      if (e.keyword === 'const' && allowed !== undefined) continue;
+      const message =
+        extra !== undefined
+          ? `has an unknown property ${extra}`
+          : e.keyword === 'anyOf' && e.instancePath.split('/').length === 7
+            ? `must be one of ${MASKS.join(', ')}`
+            : (e.message ?? 'is invalid');
+      issues.push(issue(`${e.instancePath || '/'} ${message}`));
+    }
+  }
+  // Sections, fields and duplicates are checked too, as far as the structure allows, so that every
+  // problem is reported in one pass.
+  const entries = (content as { policies?: unknown }).policies;
   const byKey = new Map<string, FieldPolicy>();
-  content.policies.forEach((policy: FieldPolicyFile['policies'][number], index: number) => {
+  (Array.isArray(entries) ? entries : []).forEach((entry: unknown, index: number) => {
+    if (typeof entry !== 'object' || entry === null) return;
+    const policy = entry as FieldPolicy;
     const key = `${policy.procedureCode} ${policy.agency}`;
     if (byKey.has(key)) issues.push(issue(`/policies/${index} grants ${key} a second time`));
-    for (const [view, sections] of Object.entries(policy.views) as [ViewName, Record<string, unknown>][]) {
+    const views = typeof policy.views === 'object' && policy.views !== null ? policy.views : {};
+    for (const [view, sections] of Object.entries(views)) {
+      const shapes = Object.hasOwn(VIEW_SECTIONS, view) ? VIEW_SECTIONS[view as ViewName] : undefined;
+      if (!shapes || typeof sections !== 'object' || sections === null) continue;
       for (const [section, fields] of Object.entries(sections)) {
-        const shape = VIEW_SECTIONS[view][section];
+        const shape = Object.hasOwn(shapes, section) ? shapes[section] : undefined;
         if (!shape) {
           issues.push(issue(`/policies/${index}/views/${view} has no section ${section}`));
           continue;
         }
-        for (const field of Object.keys(fields as object)) {
+        for (const field of Object.keys(typeof fields === 'object' && fields !== null ? fields : {})) {
           if (!shape.fields.includes(field))
             issues.push(issue(`/policies/${index}/views/${view}/${section} has no field ${field}`));
         }
       }
     }
-    byKey.set(key, policy as FieldPolicy);
+    byKey.set(key, policy);
   });
   if (issues.length > 0) throw new ConfigError(issues);
   const all = Object.freeze([...byKey.values()]);
@@ -181,6 +201,7 @@ export function masked(value: unknown, mask: Mask): unknown {
       return value instanceof Date ? value.getUTCFullYear() : value;
     case 'last4':
       if (typeof value === 'string') return '*'.repeat(Math.max(0, value.length - 4)) + value.slice(-4);
+      if (Array.isArray(value)) return value.map((v) => masked(v, mask));
       if (isObject(value)) {
         return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, masked(v, mask)]));
       }

@@ -40,6 +40,11 @@ export function createHttpServer(options: {
   requestLogging?: boolean;
   /** Longest path parameter routed; longer ones get 404. fastify's default is 100. */
   maxParamLength?: number;
+  /**
+   * Converts query and path parameters to their schema's types (`?limit=5` to 5). Ajv applies it
+   * to bodies as well, so only a service that takes no body turns it on.
+   */
+  coerceParameters?: boolean;
 }): FastifyInstance {
   return Fastify({
     ...(options.https ? { https: options.https } : {}),
@@ -52,7 +57,13 @@ export function createHttpServer(options: {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: true } },
+    ajv: {
+      customOptions: {
+        removeAdditional: false,
+        coerceTypes: options.coerceParameters === true,
+        allErrors: true,
+      },
+    },
   }) as unknown as FastifyInstance;
 }
 

@@ -1,0 +1,888 @@
+/**
+ * Lookup benchmark. It prints figures and asserts nothing.
+ *
+ * 1. With ingest: officers of the traffic police (HN-PC08) look up the applicants of their open
+ *    transfer dossiers, `GET /v1/citizens/{id}` with `X-Dossier-Id`, on a fixed schedule (open
+ *    loop, `--rate`, default 2,000/s) for `--seconds`, while a steady stream of other events
+ *    (`--ingest-rate`, default 400/s) is published to Kafka and materialized by the sharing
+ *    service. Latency counts from each request's scheduled send, so a stall is not hidden by the
+ *    requests it held back; every 200 is checked to be the subject and dossier asked for.
+ * 2. The ceiling with no ingest: the same lookups in a closed loop, as fast as they are answered,
+ *    once the sharing service has caught up.
+ *
+ * Before them, the load generator is checked against a server that answers at once, to show what
+ * it adds itself on this machine; CPU by process is reported, since the machine may be shared.
+ * Per-second progress goes to stderr, the figures to stdout.
+ *
+ * Run with `npm run bench:lookup` (`-- --quick` for 8 s phases and fewer citizens; `--rate N`,
+ * `--seconds N`, `--citizens N`, `--ingest-rate N`, `--connections N`). It brings the local stack
+ * up if needed and runs the sharing and lookup services as processes of their own, on topics and
+ * a database of the run's own, which it removes at the end.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { type Histogram } from 'hdr-histogram-js';
+import { generateDemoCitizens } from '../../connectors/demo/generator';
+import { taxCodeCheckDigit } from '../../connectors/runtime/identifiers';
+import { LocalStack, stackConfig } from '../../deploy/local/stack';
+import { runContractTool } from '../../schemas/contract-tool';
+import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
+import { mintToken } from '../../services/lookup/tokens';
+import { registryKey } from '../support/connector';
+import { generateEventStream, type StreamEvent } from '../support/event-stream';
+import { freePort, scratchDir } from '../support/fixtures';
+import { sharingHarness } from '../support/sharing';
+import { citizen, DAY, envelope, T0 } from '../support/story';
+import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled } from './lookup-load';
+
+const ROOT = resolve(__dirname, '..', '..');
+const TARGET_RATE = 2_000;
+const TARGET_P99_MS = 10;
+const PROCEDURE = '1.010700';
+const AGENCY = 'HN-PC08';
+const OFFICERS = 40;
+const TOKEN_ISSUER = 'lienthong-bench';
+const TOKEN_AUDIENCE = 'lienthong-lookup';
+/** Events published before the measured load starts, so that it meets a busy consumer. */
+const INGEST_LEAD_SECONDS = 2;
+
+const args = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rate: { type: 'string' },
+    seconds: { type: 'string' },
+    citizens: { type: 'string' },
+    'ingest-rate': { type: 'string' },
+    connections: { type: 'string' },
+  },
+}).values;
+const quick = args.quick === true;
+const RATE = positive('rate', args.rate, TARGET_RATE);
+const SECONDS = positive('seconds', args.seconds, quick ? 8 : 20);
+const CITIZENS = Math.round(positive('citizens', args.citizens, quick ? 1_000 : 5_000));
+const INGEST_RATE = positive('ingest-rate', args['ingest-rate'], 400);
+/** Connections of the open-loop pool, and of the closed loop that finds the ceiling. */
+const CONNECTIONS = Math.round(positive('connections', args.connections, 128));
+const CEILING_CONNECTIONS = Math.min(CONNECTIONS, 64);
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} must be a positive number, not ${value}`);
+  return n;
+}
+
+const log = (line: string): void => {
+  process.stderr.write(`[bench:lookup] ${line}\n`);
+};
+const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
+const digits = (n: number, width: number): string => String(n).padStart(width, '0');
+
+/** A citizen with an open transfer dossier at HN-PC08, a vehicle and a personal tax code. */
+interface Applicant {
+  citizenId: string;
+  dossierId: string;
+  plate: string;
+  taxCode: string;
+}
+
+/**
+ * `count` applicants and their events: the dossier's reception, the citizen's tax registration
+ * and debt, and a vehicle registered in their name. Dossier ids are dated 31 Dec 2030 and plates
+ * are of series 40LD, which the background stream's generator never makes, so no background
+ * event touches them.
+ */
+function applicants(count: number): { applicants: Applicant[]; events: StreamEvent[] } {
+  const people = generateDemoCitizens(20_301_231, count);
+  const out: Applicant[] = [];
+  const events: StreamEvent[] = [];
+  let taxSeq = 0;
+  const nextTaxCode = (): string => {
+    for (;;) {
+      const first9 = `80${digits(taxSeq, 7)}`;
+      taxSeq += 1;
+      const check = taxCodeCheckDigit(first9);
+      if (check !== undefined) return `${first9}${check}`;
+    }
+  };
+  people.forEach((person, i) => {
+    const serial = digits(i, 5);
+    const a: Applicant = {
+      citizenId: person.cccd,
+      dossierId: `000.40.31.H26-301231-${digits(i + 1, 6)}`,
+      plate: `40LD-${serial.slice(0, 3)}.${serial.slice(3)}`,
+      taxCode: nextTaxCode(),
+    };
+    out.push(a);
+    const at = T0 + i * 1_000;
+    const ids = { citizenIds: [a.citizenId] };
+    events.push(
+      {
+        topic: 'tax',
+        key: a.taxCode,
+        event: {
+          ...envelope('tax', `MST-${a.taxCode}`, 1, at, ids),
+          eventType: 'TaxpayerRegistered',
+          payload: {
+            'vn.hanoi.lienthong.tax.TaxpayerRegistered': {
+              taxCode: a.taxCode,
+              kind: 'INDIVIDUAL',
+              name: person.fullName,
+              citizenId: a.citizenId,
+              enterpriseCode: null,
+              managingTaxOffice: `Chi cục Thuế khu vực ${person.district.name}`,
+              registeredAt: at,
+            },
+          },
+        },
+      },
+      {
+        topic: 'tax',
+        key: a.taxCode,
+        event: {
+          ...envelope('tax', `MST-${a.taxCode}`, 2, at + DAY, ids),
+          eventType: 'TaxDebtUpdated',
+          payload: {
+            'vn.hanoi.lienthong.tax.TaxDebtUpdated': {
+              taxCode: a.taxCode,
+              amount: String((i % 7) * 250_000),
+              asOf: at + DAY,
+            },
+          },
+        },
+      },
+      {
+        topic: 'vehicle',
+        key: a.plate,
+        event: {
+          ...envelope('vehicle', `DKX-BENCH-${serial}`, 1, at + 2 * DAY, { ...ids, plates: [a.plate] }),
+          eventType: 'VehicleRegistered',
+          payload: {
+            'vn.hanoi.lienthong.vehicle.VehicleRegistered': {
+              plate: a.plate,
+              frameNumber: `RLHBENCH${digits(i, 9)}`,
+              engineNumber: `BE${digits(i, 8)}`,
+              kind: 'MOTORCYCLE',
+              brand: 'Honda',
+              model: 'Vision',
+              owner: citizen(a.citizenId),
+              registeredAt: at + 2 * DAY,
+            },
+          },
+        },
+      },
+      {
+        topic: 'dossier',
+        key: a.dossierId,
+        event: {
+          ...envelope('dossier', `HS-BENCH-${serial}`, 1, at + 3 * DAY, {
+            ...ids,
+            dossierIds: [a.dossierId],
+          }),
+          eventType: 'DossierReceived',
+          payload: {
+            'vn.hanoi.lienthong.dossier.DossierReceived': {
+              dossierId: a.dossierId,
+              procedureCode: PROCEDURE,
+              procedureName: 'Đăng ký sang tên xe',
+              applicant: citizen(a.citizenId),
+              receivingAgency: AGENCY,
+              channel: 'DESK',
+              receivedAt: at + 3 * DAY,
+              dueAt: at + 13 * DAY,
+            },
+          },
+        },
+      },
+    );
+  });
+  return { applicants: out, events };
+}
+
+/** The lookup an officer makes for an applicant, and what its answer must say. */
+function lookupOf(a: Applicant, token: string): LoadTarget {
+  return {
+    path: `/v1/citizens/${a.citizenId}`,
+    headers: { authorization: `Bearer ${token}`, 'x-dossier-id': a.dossierId },
+    check(headers, body) {
+      if (headers['x-audit-record'] === undefined) return false;
+      try {
+        const answer = JSON.parse(body) as {
+          subject?: { id?: string };
+          dossierId?: string;
+          data?: { identity?: { citizenId?: string }; vehicles?: { plate?: string }[] };
+        };
+        return (
+          answer.subject?.id === a.citizenId &&
+          answer.dossierId === a.dossierId &&
+          answer.data?.identity?.citizenId === a.citizenId &&
+          (answer.data.vehicles ?? []).some((v) => v.plate === a.plate)
+        );
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+interface ServiceLogs {
+  warn: number;
+  error: number;
+  samples: string[];
+}
+
+/** A service run as a Node process of its own, as it is deployed. */
+interface ServiceProcess {
+  name: string;
+  url: string;
+  pid: number;
+  /** How it ended, when it ended without being asked to. */
+  crashed(): string | undefined;
+  /** Its log lines at warn and above, by level, and the first few of them. */
+  readonly logs: ServiceLogs;
+  /** Starts counting the log lines afresh, and returns the ones counted so far. */
+  newLogs(): ServiceLogs;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `script` with `--import tsx` in one process (the tsx CLI would run it in a child that a
+ * kill misses), waits for `/readyz`, and passes its warnings and errors to stderr.
+ */
+async function startService(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+): Promise<ServiceProcess> {
+  const port = await freePort();
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.add(child);
+  let ended: string | undefined;
+  let stopping = false;
+  const exited = new Promise<void>((done) =>
+    child.once('exit', (code, signal) => {
+      ended = signal ?? `exit code ${code}`;
+      children.delete(child);
+      done();
+    }),
+  );
+  // Replaced by a fresh bucket once the figures are printed, so that the stop is told apart.
+  let logs = { warn: 0, error: 0, samples: [] as string[] };
+  for (const stream of [child.stdout, child.stderr]) {
+    if (!stream) continue;
+    createInterface({ input: stream }).on('line', (line) => {
+      let level = 40;
+      let text = line;
+      try {
+        const entry = JSON.parse(line) as {
+          level?: number;
+          msg?: string;
+          err?: { message?: string };
+          error?: unknown;
+        };
+        level = entry.level ?? 40;
+        // kafkajs's lines, through the logger bridge, carry their reason in `error`.
+        const reason = entry.err?.message ?? (typeof entry.error === 'string' ? entry.error : undefined);
+        text = [entry.msg, reason].filter(Boolean).join(': ');
+      } catch {
+        // Not a pino line: a Node warning or a stack trace, worth showing as it is.
+      }
+      if (level >= 50) logs.error += 1;
+      else if (level >= 40) logs.warn += 1;
+      if (level >= 40 && logs.samples.length < 6 && !logs.samples.includes(text)) logs.samples.push(text);
+      const label = level >= 60 ? 'fatal' : level >= 50 ? 'error' : level >= 40 ? 'warn' : 'info';
+      process.stderr.write(`[${name}] ${label}: ${text}\n`);
+    });
+  }
+  const url = `http://127.0.0.1:${port}`;
+  const service: ServiceProcess = {
+    name,
+    url,
+    pid: child.pid ?? 0,
+    crashed: () => (stopping ? undefined : ended),
+    get logs() {
+      return logs;
+    },
+    newLogs() {
+      const last = logs;
+      logs = { warn: 0, error: 0, samples: [] };
+      return last;
+    },
+    async stop() {
+      stopping = true;
+      if (ended) return;
+      child.kill('SIGTERM');
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(kill);
+    },
+  };
+  for (const started = Date.now(); ; await sleep(200)) {
+    if (ended) throw new Error(`the ${name} service ended before it was ready (${ended})`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return service;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() - started > 90_000) {
+      await service.stop();
+      throw new Error(`the ${name} service was not ready within 90 s`);
+    }
+  }
+}
+
+/** Every service process this run started, killed on an interrupt. */
+const children = new Set<ChildProcess>();
+
+/** Peak and current resident memory of a process, MiB, from /proc. */
+function memoryOf(pid: number): { peak: number; now: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { peak: Math.round(kb('VmHWM') / 1_024), now: Math.round(kb('VmRSS') / 1_024) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A short name for a process: the script a Node process runs, `kafka`, or the command. */
+function processName(pid: number, stat: string): string {
+  const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+  let args: string[] = [];
+  try {
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    // ended meanwhile
+  }
+  if (comm === 'java' && args.some((a) => a.includes('kafka'))) return 'kafka';
+  const listen = args[args.indexOf('--listen-addr') + 1];
+  if (comm.startsWith('lienthong-ferre')) return `ferretdb ${listen ?? ''}`.trim();
+  if (comm !== 'node' && comm !== 'MainThread') return comm;
+  const script = args.slice(1).find((a) => !a.startsWith('-') && !a.includes('node_modules/tsx/'));
+  return script ? `node ${relative(ROOT, script)}` : 'node';
+}
+
+/** CPU time of every process so far, in ticks (USER_HZ, 100 a second), by pid. */
+function processTicks(): Map<number, { stat: string; ticks: number }> {
+  const out = new Map<number, { stat: string; ticks: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(entry), { stat, ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** The machine's busy and total CPU time so far, in ticks, from /proc/stat. */
+function machineTicks(): { busy: number; total: number } {
+  const [, ...values] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
+  const n = values.map(Number);
+  const total = n.reduce((a, b) => a + b, 0);
+  return { busy: total - (n[3] ?? 0) - (n[4] ?? 0), total };
+}
+
+/**
+ * Where the CPU went between the call and the returned function's: the busiest processes (ours
+ * by role, the others by name, since the machine is shared) in % of one core, and the machine.
+ */
+function cpuMeter(ours: Record<number, string>): () => CpuUse {
+  const from = { at: performance.now(), procs: processTicks(), machine: machineTicks() };
+  return () => {
+    const to = { at: performance.now(), procs: processTicks(), machine: machineTicks() };
+    const seconds = (to.at - from.at) / 1_000;
+    const byName = new Map<string, number>();
+    for (const [pid, { stat, ticks }] of to.procs) {
+      const used = ticks - (from.procs.get(pid)?.ticks ?? 0);
+      if (used <= 0) continue;
+      const name = ours[pid] ?? processName(pid, stat);
+      byName.set(name, (byName.get(name) ?? 0) + used / 100);
+    }
+    const busiest = [...byName]
+      .map(([name, cpu]) => ({ name, pct: Math.round((100 * cpu) / seconds) }))
+      .filter((p) => p.pct >= 2)
+      .sort((a, b) => b.pct - a.pct)
+      .slice(0, 7)
+      .map((p) => `${p.name} ${p.pct}%`);
+    const busy = to.machine.busy - from.machine.busy;
+    const total = Math.max(1, to.machine.total - from.machine.total);
+    return {
+      summary: `machine ${Math.round((100 * busy) / total)}% busy; ${busiest.join(', ')} (% of a core)`,
+      seconds: (name) => byName.get(name) ?? 0,
+    };
+  };
+}
+
+interface CpuUse {
+  summary: string;
+  /** CPU seconds the processes of this name used. */
+  seconds(name: string): number;
+}
+
+/** Events the sharing service has consumed so far (applied, no-ops and dead letters), from its metrics. */
+async function consumedBy(sharing: ServiceProcess): Promise<number> {
+  const text = await (await fetch(`${sharing.url}/metrics`)).text();
+  let total = 0;
+  for (const line of text.split('\n'))
+    if (line.startsWith('sharing_events_total{')) total += Number(line.split(' ').pop());
+  return total;
+}
+
+/** Publishes `events` at `rate` a second, a tenth of a second's worth at a time, until stopped. */
+function startIngest(
+  harness: ReturnType<typeof sharingHarness>,
+  events: readonly StreamEvent[],
+  rate: number,
+) {
+  const tickMs = 100;
+  const perTick = Math.max(1, Math.round((rate * tickMs) / 1_000));
+  const started = performance.now();
+  let published = 0;
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running && i < events.length; i += perTick) {
+      const slice = events.slice(i, i + perTick);
+      await harness.publish(slice);
+      published += slice.length;
+      await sleep(Math.max(0, started + (i / perTick + 1) * tickMs - performance.now()));
+    }
+  })();
+  return {
+    published: () => published,
+    async stop(): Promise<{ published: number; seconds: number }> {
+      running = false;
+      await loop;
+      return { published, seconds: (performance.now() - started) / 1_000 };
+    },
+  };
+}
+
+/** Waits until the sharing service has committed every message of its topics. */
+async function caughtUp(
+  harness: ReturnType<typeof sharingHarness>,
+  what: string,
+  timeoutMs: number,
+): Promise<number> {
+  const started = performance.now();
+  let last = 0;
+  for (;;) {
+    const { committed, total } = await harness.progress();
+    if (committed >= total) return (performance.now() - started) / 1_000;
+    if (performance.now() - started > timeoutMs)
+      throw new Error(
+        `the sharing service took ${committed} of ${total} events of ${what} in ${timeoutMs / 1_000} s`,
+      );
+    if (performance.now() - last > 3_000) {
+      last = performance.now();
+      log(`  ${what}: ${committed}/${total} events applied`);
+    }
+    await sleep(500);
+  }
+}
+
+/**
+ * The open loop at the full rate against a server that answers at once, in a Node process of its
+ * own: what the generator itself adds to latency and how well it keeps its schedule on this
+ * machine right now. A first second, not counted, warms it up.
+ */
+async function generatorSelfCheck(): Promise<OpenLoopResult> {
+  const server = spawn(
+    process.execPath,
+    [
+      '-e',
+      "require('node:http').createServer((q, s) => s.end('{}')).listen(0, '127.0.0.1', function () { console.log(this.address().port) })",
+    ],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  children.add(server);
+  try {
+    const port = await new Promise<string>((done, fail) => {
+      server.once('exit', () => fail(new Error('the no-op server ended before it listened')));
+      createInterface({ input: server.stdout as NodeJS.ReadableStream }).once('line', done);
+    });
+    const run = (seconds: number) =>
+      openLoop({
+        origin: `http://127.0.0.1:${port}`,
+        connections: CONNECTIONS,
+        rate: RATE,
+        seconds,
+        targets: [{ path: '/', headers: {}, check: () => true }],
+        maxOutstanding: 10_000,
+        drainMs: 5_000,
+      });
+    await run(1);
+    return await run(3);
+  } finally {
+    server.kill('SIGKILL');
+    children.delete(server);
+  }
+}
+
+/** The same lookups in a closed loop, as fast as the service answers them. */
+async function ceiling(url: string, targets: readonly LoadTarget[], connections: number, seconds: number) {
+  let next = 0;
+  let wrong = 0;
+  let answered = 0;
+  let second = 0;
+  let finish: (result: autocannon.Result) => void = () => undefined;
+  let fail: (err: unknown) => void = () => undefined;
+  const finished = new Promise<autocannon.Result>((done, reject) => {
+    finish = done;
+    fail = reject;
+  });
+  const instance = autocannon(
+    {
+      url,
+      connections,
+      duration: seconds,
+      requests: [
+        {
+          setupRequest: (request, context) => {
+            const target = targets[next++ % targets.length] as LoadTarget;
+            (context as { target?: LoadTarget }).target = target;
+            return { ...request, method: 'GET', path: target.path, headers: target.headers };
+          },
+          onResponse: (status, body, context, headers) => {
+            answered += 1;
+            const target = (context as { target?: LoadTarget }).target;
+            if (status === 200 && !target?.check(headers ?? {}, body)) wrong += 1;
+          },
+        },
+      ],
+    },
+    (err, result) => (err ? fail(err) : finish(result)),
+  );
+  let before = 0;
+  instance.on('tick', () => {
+    second += 1;
+    log(`  ceiling ${second}s: ${answered - before} answers/s`);
+    before = answered;
+  });
+  const result = await finished;
+  return { result, wrong };
+}
+
+// HDR reports a bucket's highest value, which can exceed the largest one recorded.
+const ms = (h: Histogram, p: number): string =>
+  fixed(Math.min(h.getValueAtPercentile(p), h.maxValue) / 1_000);
+const fixed = (v: number): string => (v >= 100 ? String(Math.round(v)) : v.toFixed(v >= 10 ? 1 : 2));
+const counts = (map: Map<string | number, number>): string =>
+  [...map].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
+
+/**
+ * Phase 1: the background stream published and materialized while the lookups run open loop at
+ * the full rate. The stream starts a little ahead, and runs on while the last answers drain.
+ */
+async function withIngest(run: {
+  harness: ReturnType<typeof sharingHarness>;
+  sharing: ServiceProcess;
+  lookup: ServiceProcess;
+  targets: readonly LoadTarget[];
+  ours: Record<number, string>;
+}) {
+  const { harness, sharing, lookup, targets } = run;
+  const background = generateEventStream(Math.ceil(INGEST_RATE * (SECONDS + INGEST_LEAD_SECONDS + 15)), 23);
+  log(`with ingest: ${INGEST_RATE} events/s in the background, ${INGEST_LEAD_SECONDS} s ahead`);
+  const ingest = startIngest(harness, background, INGEST_RATE);
+  await sleep(INGEST_LEAD_SECONDS * 1_000);
+  let consumed = await consumedBy(sharing);
+  let consumedBefore = consumed;
+  const consumedAtStart = consumed;
+  const publishedAtStart = ingest.published();
+  let publishedBefore = publishedAtStart;
+  const poller = setInterval(() => {
+    consumedBy(sharing).then(
+      (n) => (consumed = n),
+      () => undefined,
+    );
+  }, 1_000);
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  const cpu = cpuMeter(run.ours);
+  const started = performance.now();
+  log(`with ingest: ${RATE} lookups/s, open loop, for ${SECONDS} s, ${CONNECTIONS} connections`);
+  const result = await openLoop({
+    origin: lookup.url,
+    connections: CONNECTIONS,
+    rate: RATE,
+    seconds: SECONDS,
+    targets,
+    maxOutstanding: 10_000,
+    drainMs: 15_000,
+    onSecond: (s) => {
+      const published = ingest.published();
+      log(
+        `  ${String(s.second).padStart(3)}s: sent ${s.sent}, answered ${s.answered} (${s.ok} ok, ${s.notOk} not), ` +
+          `${s.errors} errors, ${s.dropped} dropped, ${s.outstanding} outstanding, p99 ${fixed(s.p99Ms)} ms, ` +
+          `lag max ${fixed(s.maxLagMs)} ms; ingest +${published - publishedBefore} published, +${consumed - consumedBefore} applied`,
+      );
+      publishedBefore = published;
+      consumedBefore = consumed;
+    },
+  });
+  const cpu1 = cpu();
+  delay.disable();
+  clearInterval(poller);
+  const loadSeconds = (performance.now() - started) / 1_000;
+  const consumedDuring = (await consumedBy(sharing)) - consumedAtStart;
+  const publishedDuring = ingest.published() - publishedAtStart;
+  const ingested = await ingest.stop();
+  log(
+    `  ${ingested.published} background events published in ${ingested.seconds.toFixed(1)} s; waiting for the sharing service`,
+  );
+  return {
+    withIngest: result,
+    loadSeconds,
+    ingest: { published: publishedDuring, consumed: consumedDuring },
+    eventLoop: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
+    cpu1,
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = new LocalStack(stackConfig(), log);
+  log('bringing the local stack up');
+  await stack.up();
+  if (stack.registry) {
+    await runContractTool('register', { url: stack.registry.url, keys: stack.registry.keys() });
+    Object.assign(process.env, stack.endpoints, { SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile });
+  } else {
+    // An external registry: its reader's key comes from SCHEMA_REGISTRY_KEYS_FILE, as in the tests.
+    Object.assign(process.env, stack.endpoints);
+  }
+
+  const scratch = scratchDir('bench-lookup');
+  const keys = ensureDevKeys(scratch.path);
+  const signingKey = readPrivateKey(keys.tokenSigningKey);
+  const harness = sharingHarness({ partitions: 6, batchSize: 500 });
+  const services: ServiceProcess[] = [];
+  let reported = false;
+  const interrupt = () => {
+    log('interrupted: stopping the services');
+    for (const child of children) child.kill('SIGTERM');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+  await harness.setUp();
+  log(`this run's database ${harness.dbName} and topics ${harness.topicPrefix}*, removed at the end`);
+  try {
+    const data = applicants(CITIZENS);
+    log(`publishing ${data.events.length} events: ${CITIZENS} citizens with an open dossier at ${AGENCY}`);
+    await harness.publish(data.events);
+
+    const registry = {
+      SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+      SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
+    };
+    const sharing = await startService('sharing', 'services/sharing/main.ts', {
+      ...registry,
+      MONGODB_DB: harness.dbName,
+      SHARING_GROUP_ID: harness.groupId,
+      SHARING_TOPIC_PREFIX: harness.topicPrefix,
+      SHARING_DEAD_LETTER_TOPIC: harness.deadLetterTopic,
+      SHARING_BATCH_SIZE: '500',
+    });
+    services.push(sharing);
+    const preloadSeconds = await caughtUp(harness, 'the citizens', 600_000);
+    log(`  applied in ${preloadSeconds.toFixed(1)} s`);
+
+    const lookup = await startService('lookup', 'services/lookup/main.ts', {
+      ...registry,
+      MONGODB_DB: harness.dbName,
+      LOOKUP_JWT_KEYS_FILE: keys.tokenPublicKeys,
+      LOOKUP_JWT_ISSUER: TOKEN_ISSUER,
+      LOOKUP_JWT_AUDIENCE: TOKEN_AUDIENCE,
+      LOOKUP_AUDIT_SEAL_KEY_FILE: keys.auditSealKey,
+      LOOKUP_AUDIT_TOPIC: `${harness.topicPrefix}lookup.audit`,
+      // The highest limits the config takes: the bench measures lookups, not the rate limiter.
+      LOOKUP_RATE_OFFICER_PER_MINUTE: '10000000',
+      LOOKUP_RATE_AGENCY_PER_MINUTE: '100000000',
+    });
+    services.push(lookup);
+
+    const tokens = Array.from({ length: OFFICERS }, (_, i) =>
+      mintToken(
+        signingKey,
+        { sub: `CB-PC08-${digits(i + 1, 3)}`, role: 'officer', agency: AGENCY },
+        { issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, ttlSeconds: 3_600 },
+      ),
+    );
+    // A fixed shuffle, so that consecutive lookups read documents far apart.
+    const order = data.applicants.map((a, i) => ({ a, k: (i * 2_654_435_761) % 4_294_967_296 }));
+    order.sort((x, y) => x.k - y.k);
+    const targets = order.map(({ a }, i) => lookupOf(a, tokens[i % OFFICERS] as string));
+
+    const first = targets[0] as LoadTarget;
+    const probe = await fetch(`${lookup.url}${first.path}`, { headers: first.headers });
+    const probeBody = await probe.text();
+    if (probe.status !== 200 || !first.check(Object.fromEntries(probe.headers), probeBody)) {
+      throw new Error(`a first lookup was answered ${probe.status}: ${probeBody.slice(0, 500)}`);
+    }
+
+    log(`load generator self-check: ${RATE} requests/s for 1 + 3 s against a no-op server`);
+    const selfCheck = await generatorSelfCheck();
+
+    // Well below the ceiling, so that no backlog is left for the measured phase.
+    const warmRate = Math.min(RATE, 100);
+    log(`warm-up: ${warmRate} lookups/s for 3 s`);
+    await openLoop({
+      origin: lookup.url,
+      connections: CONNECTIONS,
+      rate: warmRate,
+      seconds: 3,
+      targets,
+      maxOutstanding: 10_000,
+      drainMs: 10_000,
+    });
+
+    // Phase 1: the target's conditions.
+    const ours = { [lookup.pid]: 'lookup', [sharing.pid]: 'sharing', [process.pid]: 'bench' };
+    const phase1 = await withIngest({ harness, sharing, lookup, targets, ours });
+    const catchUp = await caughtUp(harness, 'the background stream', 300_000);
+    const memoryAfterIngest = memoryOf(lookup.pid);
+
+    // Phase 2: the ceiling, with no ingest.
+    log(`ceiling, no ingest: closed loop, ${CEILING_CONNECTIONS} connections, for ${SECONDS} s`);
+    const cpuCeiling = cpuMeter(ours);
+    const top = await ceiling(lookup.url, targets, CEILING_CONNECTIONS, SECONDS);
+    const cpu2 = cpuCeiling();
+
+    const lookupMemory = memoryOf(lookup.pid);
+    const sharingMemory = memoryOf(sharing.pid);
+    report({
+      ...phase1,
+      ingest: { ...phase1.ingest, catchUp },
+      ceiling: top,
+      cpu2,
+      memory: { lookup: lookupMemory, lookupAfterIngest: memoryAfterIngest, sharing: sharingMemory },
+      services,
+      preloadSeconds,
+      selfCheck,
+    });
+    for (const service of services) service.newLogs();
+    reported = true;
+  } finally {
+    for (const service of [...services].reverse()) {
+      await service.stop();
+      const { warn, error, samples } = service.newLogs();
+      // Printed with the figures: what the stop itself logged (SIGTERM, then SIGKILL after 15 s).
+      if (reported && warn + error > 0) {
+        process.stdout.write(
+          `while stopping, the ${service.name} service logged ${warn} warnings and ${error} errors, first: ${samples.join(' | ')}\n`,
+        );
+      }
+    }
+    const admin = harness.kafka.admin();
+    try {
+      await admin.connect();
+      const ours = (await admin.listTopics()).filter((t) => t.startsWith(harness.topicPrefix));
+      await admin.deleteTopics({ topics: ours });
+      await admin.deleteGroups([harness.groupId]);
+    } catch (err) {
+      log(`could not remove the run's topics: ${(err as Error).message}`);
+    } finally {
+      await admin.disconnect();
+    }
+    await harness.tearDown();
+    scratch.remove();
+  }
+}
+
+interface Report {
+  withIngest: OpenLoopResult;
+  loadSeconds: number;
+  ingest: { published: number; consumed: number; catchUp: number };
+  eventLoop: { p99: number; max: number };
+  cpu1: CpuUse;
+  ceiling: { result: autocannon.Result; wrong: number };
+  cpu2: CpuUse;
+  selfCheck: OpenLoopResult;
+  memory: Record<string, { peak: number; now: number } | undefined>;
+  services: ServiceProcess[];
+  preloadSeconds: number;
+}
+
+function report(r: Report): void {
+  const w = r.withIngest;
+  const c = r.ceiling.result;
+  const g = r.selfCheck;
+  const perAnswer = (cpu: CpuUse, answers: number) =>
+    fixed((1_000 * cpu.seconds('lookup')) / Math.max(1, answers));
+  const mem = (m: { peak: number; now: number } | undefined) =>
+    m ? `${m.peak} MiB peak (VmHWM), ${m.now} MiB at the end` : 'not readable';
+  const ofAll = (p: number) => {
+    const v = percentileOfScheduled(w, p);
+    return v === undefined ? 'never answered' : `${fixed(v / 1_000)} ms`;
+  };
+  const failed = w.scheduled - w.answered;
+  const ceilingStatuses = Object.entries(c.statusCodeStats ?? {})
+    .map(([code, s]) => `${code}: ${s.count ?? 0}`)
+    .join(', ');
+  const achieved = Math.round(w.answered / w.elapsed);
+  const lines = [
+    '',
+    `lookup benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, store ${process.env.MONGODB_URI}`,
+    `${CITIZENS} citizens with an open ${PROCEDURE} dossier at ${AGENCY} (applied in ${r.preloadSeconds.toFixed(1)} s), ` +
+      `${OFFICERS} officers; GET /v1/citizens/{id} with X-Dossier-Id, each answer audited before it is sent`,
+    '',
+    `| figure | measured | target |`,
+    `| --- | --- | --- |`,
+    `| load generator self-check: ${RATE}/s for 3 s against a no-op server in a process of its own | latency p50 / p99 ${ms(g.latency, 50)} / ${ms(g.latency, 99)} ms, send lag p99 / max ${ms(g.lag, 99)} / ${fixed(g.lag.maxValue / 1_000)} ms, ${Math.round(g.answered / g.elapsed)} answers/s | |`,
+    `| **with ingest**: open loop, scheduled | ${RATE} lookups/s for ${SECONDS} s (${w.scheduled}), ${CONNECTIONS} connections | 2,000 requests/s |`,
+    `| latency p50 / p99 / p99.9 / max of the ${w.answered} answered, from the scheduled send | ${ms(w.latency, 50)} / ${ms(w.latency, 99)} / ${ms(w.latency, 99.9)} / ${fixed(w.latency.maxValue / 1_000)} ms | p99 ≤ ${TARGET_P99_MS} ms |`,
+    `| latency p50 / p99 / p99.9 of all ${w.scheduled} scheduled, the ${failed} never answered counted slowest | ${ofAll(50)} / ${ofAll(99)} / ${ofAll(99.9)} | p99 ≤ ${TARGET_P99_MS} ms |`,
+    `| achieved | ${achieved} answers/s (${w.answered} in ${w.elapsed.toFixed(1)} s); sent ${Math.round(w.sent / Math.max(w.sendElapsed, 1e-3))}/s | ${TARGET_RATE}/s |`,
+    `| answers by status | ${counts(w.statuses)} | all 200 |`,
+    `| wrong 200 answers (other subject or dossier, no audit record) | ${w.wrong} | 0 |`,
+    `| not answered: errors; dropped (10,000 outstanding); outstanding 15 s after the last send | ${counts(w.errors)}; ${w.dropped}; ${w.unanswered} | 0 |`,
+    `| service time p50 / p99 / p99.9, from the actual send (includes waiting for a free connection) | ${ms(w.serviceTime, 50)} / ${ms(w.serviceTime, 99)} / ${ms(w.serviceTime, 99.9)} ms | |`,
+    `| load generator: send lag behind schedule p99 / max; its event loop delay p99 / max | ${ms(w.lag, 99)} / ${fixed(w.lag.maxValue / 1_000)} ms; ${fixed(r.eventLoop.p99)} / ${fixed(r.eventLoop.max)} ms | |`,
+    `| ingest during the load | ${Math.round(r.ingest.published / r.loadSeconds)} events/s published, ${Math.round(r.ingest.consumed / r.loadSeconds)} events/s applied; caught up ${r.ingest.catchUp.toFixed(1)} s after the load | ${INGEST_RATE} events/s |`,
+    `| CPU during the load | ${r.cpu1.summary}; the lookup process used ${perAnswer(r.cpu1, w.answered)} ms of CPU per answer | |`,
+    `| **ceiling, no ingest**: closed loop, ${c.connections} connections, ${c.duration.toFixed(1)} s | ${Math.round(c['2xx'] / c.duration)} answers 200/s | |`,
+    `| ceiling latency p50 / p99 / p99.9 / max | ${c.latency.p50} / ${c.latency.p99} / ${c.latency.p99_9} / ${c.latency.max} ms | |`,
+    `| ceiling answers by status; wrong 200s; errors, timeouts | ${ceilingStatuses || 'none'}; ${r.ceiling.wrong}; ${c.errors}, ${c.timeouts} | |`,
+    `| CPU at the ceiling | ${r.cpu2.summary}; the lookup process used ${perAnswer(r.cpu2, c['2xx'] + c.non2xx)} ms of CPU per answer | |`,
+    `| lookup process RSS (node --import tsx: includes the TypeScript loader) | ${mem(r.memory.lookup)}; ${r.memory.lookupAfterIngest?.now ?? '?'} MiB after the ingest phase | ≤ 256 MiB |`,
+    `| sharing process RSS (same) | ${mem(r.memory.sharing)} | ≤ 256 MiB |`,
+    '',
+  ];
+  for (const s of r.services) {
+    const ended = s.crashed();
+    if (ended) lines.push(`the ${s.name} service ended during the run: ${ended}`);
+    if (s.logs.warn + s.logs.error > 0) {
+      lines.push(
+        `the ${s.name} service logged ${s.logs.warn} warnings and ${s.logs.error} errors, first: ${s.logs.samples.join(' | ')}`,
+      );
+    }
+  }
+  lines.push(
+    `target (DESIGN.md): lookup by id with ingest running, ${TARGET_RATE} requests/s open loop, p99 ≤ ${TARGET_P99_MS} ms`,
+    `measured: ${RATE} lookups/s scheduled, ${achieved} answered/s; p99 ${ms(w.latency, 99)} ms of the answered, ${ofAll(99)} of all scheduled`,
+    '',
+  );
+  process.stdout.write(lines.join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench:lookup failed: ${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,114 @@
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { LocalFerretDb } from '../../../deploy/local/local-ferretdb';
+import { type AuditRecord } from '../../../services/lookup/audit-chain';
+import { AUDIT_RECORDS } from '../../../services/lookup/audit-trail';
+import { VIEW_NAMES } from '../../../services/sharing/projection';
+import { freePort, scratchDir } from '../../support/fixtures';
+import { type Answer, lookupHarness } from '../../support/lookup';
+import { lookupStoryEvents, OPEN_DOSSIERS } from '../../support/lookup-story';
+import { STORY } from '../../support/story';
+
+/**
+ * The lookup service on a store of its own, holding a copy of the views, so that the store can be
+ * stopped under it without touching the store the other files share.
+ */
+const harness = lookupHarness({ auditWriteTimeoutMs: 1_000 });
+const scratch = scratchDir('lookup-fail-closed');
+let store: LocalFerretDb;
+let own: MongoClient;
+
+beforeAll(async () => {
+  await harness.setUp();
+  const events = lookupStoryEvents();
+  await harness.sharing.publish(events);
+  await harness.sharing.waitForEvents(events.length);
+  store = new LocalFerretDb({
+    stateDir: join(scratch.path, 'ferretdb'),
+    port: await freePort(),
+    progress: () => undefined,
+  });
+  await store.start();
+  await store.waitReady();
+  own = new MongoClient(store.uri);
+  await own.connect();
+  for (const view of VIEW_NAMES) {
+    const docs = await harness.sharing.db().collection(view).find({}).toArray();
+    if (docs.length > 0) await own.db(harness.sharing.dbName).collection(view).insertMany(docs);
+  }
+  await harness.stopLookup();
+  await harness.startLookup(new MongoClient(store.uri, { serverSelectionTimeoutMS: 1_000 }));
+}, 120_000);
+
+afterAll(async () => {
+  await harness.tearDown();
+  await own?.close();
+  await store?.stop();
+  scratch.remove();
+});
+
+describe('with the store stopped', () => {
+  it('answers 503 and never sends data that was not audited first', async () => {
+    const answers: { phase: string; answer: Answer }[] = [];
+    let phase = 'up';
+    let running = true;
+    const officer = harness.officer('HN-PC08');
+    const worker = async (): Promise<void> => {
+      while (running) {
+        const answer = await harness.get(`/v1/citizens/${STORY.buyer}`, {
+          token: officer,
+          dossier: OPEN_DOSSIERS.transfer.id,
+        });
+        answers.push({ phase, answer });
+      }
+    };
+    const workers = Array.from({ length: 4 }, worker);
+    await new Promise((r) => setTimeout(r, 1_000));
+    phase = 'down';
+    // Killed, as a crash or a lost host would take it.
+    await store.kill();
+    await new Promise((r) => setTimeout(r, 4_000));
+    phase = 'restarting';
+    await store.start();
+    await store.waitReady();
+    await new Promise((r) => setTimeout(r, 4_000));
+    phase = 'back';
+    await new Promise((r) => setTimeout(r, 2_000));
+    running = false;
+    await Promise.all(workers);
+
+    const statuses = (p: string) =>
+      new Set(answers.filter((a) => a.phase === p).map((a) => a.answer.statusCode));
+    expect([...statuses('up')]).toEqual([200]);
+    expect([...statuses('back')]).toEqual([200]);
+    // While the store is down every answer is a 503 problem with no data in it.
+    const down = answers.filter((a) => a.phase === 'down');
+    expect(down.length).toBeGreaterThan(0);
+    for (const { answer } of down.slice(1)) {
+      expect(answer.statusCode).toBe(503);
+      expect(answer.json().data).toBeUndefined();
+      expect(['AUDIT_UNAVAILABLE', 'STORE_UNAVAILABLE']).toContain(answer.json().code);
+    }
+    expect(answers.every((a) => [200, 503].includes(a.answer.statusCode))).toBe(true);
+
+    // Every answer that carried data names its audit record, and that record says what was sent.
+    const served = answers.filter((a) => a.answer.statusCode === 200);
+    const seqs = served.map((a) => Number(a.answer.headers['x-audit-record']));
+    expect(seqs.every((s) => s > 0)).toBe(true);
+    const stored = await own
+      .db(harness.sharing.dbName)
+      .collection<AuditRecord>(AUDIT_RECORDS)
+      .find({ seq: { $in: seqs } })
+      .toArray();
+    expect(stored).toHaveLength(new Set(seqs).size);
+    for (const record of stored) {
+      expect(record).toMatchObject({ status: 200, result: 'allowed', subject: { id: STORY.buyer } });
+    }
+
+    // And the chain is whole: the writes cut short by the outage left no gap and no fork.
+    const verify = await harness.get('/v1/audit/verify', {
+      token: harness.token('auditor', 'TT-01', 'HN-TTRA'),
+    });
+    expect(verify.json()).toMatchObject({ ok: true, breaches: [] });
+  }, 90_000);
+});

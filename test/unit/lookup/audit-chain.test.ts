@@ -1,0 +1,223 @@
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import {
+  type AuditEntry,
+  auditId,
+  type AuditRecord,
+  type AuditSeal,
+  type Breach,
+  canonicalJson,
+  chain,
+  GENESIS_HASH,
+  keyIdOf,
+  recordHash,
+  sealHead,
+  verifyChain,
+} from '../../../services/lookup/audit-chain';
+
+const sealKey = generateKeyPairSync('ed25519');
+const publicKeys: ReadonlyMap<string, KeyObject> = new Map([[keyIdOf(sealKey.publicKey), sealKey.publicKey]]);
+const START = Date.UTC(2026, 10, 30, 2);
+
+function entry(n: number): AuditEntry {
+  return {
+    action: 'GET /v1/citizens/:id',
+    actor: { id: `CB-${String(n).padStart(4, '0')}`, agency: 'HN-PC08', role: 'officer' },
+    subject: { view: 'citizens', id: '001089012345' },
+    dossierId: '000.20.31.H26-240312-0012',
+    procedureCode: '1.010700',
+    fields: ['citizens.identity.citizenId', 'citizens.tax[].taxCode'],
+    sources: ['HN-CUCTHUE'],
+    result: 'allowed',
+    reason: null,
+    status: 200,
+    traceId: null,
+  };
+}
+
+/** Records 1 to `count`, each chained to the one before, a second apart. */
+function chainOf(count: number): AuditRecord[] {
+  const records: AuditRecord[] = [];
+  let prevHash = GENESIS_HASH;
+  for (let seq = 1; seq <= count; seq += 1) {
+    const record = chain(entry(seq), seq, prevHash, new Date(START + seq * 1_000));
+    records.push(record);
+    prevHash = record.hash;
+  }
+  return records;
+}
+
+const sealOf = (record: AuditRecord): AuditSeal =>
+  sealHead(
+    { seq: record.seq, hash: record.hash, at: new Date(START + 60_000) },
+    sealKey.privateKey,
+    sealKey.publicKey,
+  );
+
+/** The records as the store's cursor gives them: sorted by `_id`. */
+async function* stored(records: readonly AuditRecord[]): AsyncIterable<AuditRecord> {
+  yield* [...records].sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0));
+}
+
+const at = (records: readonly AuditRecord[], seq: number): AuditRecord => {
+  const record = records.find((r) => r.seq === seq);
+  if (!record) throw new Error(`No record ${seq}`);
+  return record;
+};
+
+/** The breaches' positions and kinds; two at one position are compared in kind order. */
+const kinds = (breaches: readonly Breach[]) =>
+  breaches
+    .map(({ seq, kind }) => ({ seq, kind }))
+    .sort((a, b) => a.seq - b.seq || a.kind.localeCompare(b.kind));
+
+describe('verifyChain', () => {
+  const intact = chainOf(10);
+  const head = at(intact, 10);
+
+  it('finds an intact chain whole, up to its seal', async () => {
+    const report = await verifyChain(stored(intact), [sealOf(at(intact, 4)), sealOf(head)], publicKeys, {
+      seq: 10,
+      hash: head.hash,
+    });
+    expect(report).toEqual({ ok: true, checked: 10, lastSeq: 10, sealedSeq: 10, breaches: [] });
+  });
+
+  it('accepts a record whose fields the store returns in another order', async () => {
+    const shuffled = intact.map(
+      (r) => Object.fromEntries(Object.entries(r).reverse()) as unknown as AuditRecord,
+    );
+    expect((await verifyChain(stored(shuffled), [sealOf(head)], publicKeys)).breaches).toEqual([]);
+  });
+
+  it('names an edited record at its position, and nothing else', async () => {
+    const edited = intact.map((r) => (r.seq === 4 ? { ...r, result: 'denied' as const } : r));
+    const report = await verifyChain(stored(edited), [sealOf(head)], publicKeys);
+    expect(report.ok).toBe(false);
+    expect(kinds(report.breaches)).toEqual([{ seq: 4, kind: 'edited' }]);
+  });
+
+  it('names a deleted record as missing at its position', async () => {
+    const report = await verifyChain(stored(intact.filter((r) => r.seq !== 6)), [sealOf(head)], publicKeys);
+    expect(kinds(report.breaches)).toEqual([{ seq: 6, kind: 'missing' }]);
+    expect(report).toMatchObject({ checked: 9, lastSeq: 10 });
+  });
+
+  it('names two swapped records at both positions', async () => {
+    const [four, five] = [at(intact, 4), at(intact, 5)];
+    const swapped = intact.map((r) => {
+      if (r.seq === 4) return { ...five, _id: four._id };
+      if (r.seq === 5) return { ...four, _id: five._id };
+      return r;
+    });
+    const report = await verifyChain(stored(swapped), [sealOf(head)], publicKeys);
+    expect(kinds(report.breaches)).toEqual([
+      { seq: 4, kind: 'reordered' },
+      { seq: 5, kind: 'reordered' },
+    ]);
+  });
+
+  it('names records cut from the end, against a seal of the old head', async () => {
+    const report = await verifyChain(stored(intact.slice(0, 7)), [sealOf(head)], publicKeys);
+    expect(report).toMatchObject({ ok: false, checked: 7, lastSeq: 7, sealedSeq: 10 });
+    expect(kinds(report.breaches)).toEqual([{ seq: 8, kind: 'truncated' }]);
+    expect(report.breaches[0]?.detail).toBe('Records 8 to 10 are gone from the end');
+  });
+
+  it('names records cut from the end, against the head the service holds', async () => {
+    const report = await verifyChain(stored(intact), [sealOf(head)], publicKeys, {
+      seq: 12,
+      hash: 'f'.repeat(64),
+    });
+    expect(kinds(report.breaches)).toEqual([{ seq: 11, kind: 'truncated' }]);
+  });
+
+  it('names a seal whose signature was tampered with, and does not trust it', async () => {
+    const seal = sealOf(head);
+    const signature = Buffer.from(seal.signature, 'base64');
+    signature[0] = (signature[0] ?? 0) ^ 0xff;
+    const report = await verifyChain(
+      stored(intact),
+      [{ ...seal, signature: signature.toString('base64') }],
+      publicKeys,
+    );
+    expect(kinds(report.breaches)).toEqual([{ seq: 10, kind: 'seal-invalid' }]);
+    expect(report.sealedSeq).toBe(0);
+  });
+
+  it('names a seal signed by a key it does not trust', async () => {
+    const stranger = generateKeyPairSync('ed25519');
+    const forged = sealHead(
+      { seq: 10, hash: head.hash, at: new Date(START) },
+      stranger.privateKey,
+      stranger.publicKey,
+    );
+    expect(kinds((await verifyChain(stored(intact), [forged], publicKeys)).breaches)).toEqual([
+      { seq: 10, kind: 'seal-invalid' },
+    ]);
+  });
+
+  describe('given a record rewritten with a fresh hash, by someone without the seal key', () => {
+    const rewrite = (seq: number, records: readonly AuditRecord[]): AuditRecord => {
+      const original = at(records, seq);
+      const { _id, hash: _hash, seq: _seq, at: when, prevHash, ...rest } = original;
+      return chain({ ...rest, result: 'denied', reason: 'NO_POLICY', status: 403 }, seq, prevHash, when);
+    };
+
+    it('names the next record, which no longer follows it, and the seal at its position', async () => {
+      const forged = intact.map((r) => (r.seq === 4 ? rewrite(4, intact) : r));
+      const report = await verifyChain(stored(forged), [sealOf(at(intact, 4)), sealOf(head)], publicKeys);
+      expect(kinds(report.breaches)).toEqual([
+        { seq: 4, kind: 'seal-invalid' },
+        { seq: 5, kind: 'reordered' },
+      ]);
+    });
+
+    it('names the seal of the head when every later record was chained again', async () => {
+      const forged: AuditRecord[] = [...intact.slice(0, 3), rewrite(4, intact)];
+      for (let seq = 5; seq <= 10; seq += 1) {
+        const { _id, hash: _hash, seq: _seq, at: when, prevHash: _prev, ...rest } = at(intact, seq);
+        forged.push(chain(rest, seq, at(forged, seq - 1).hash, when));
+      }
+      const report = await verifyChain(stored(forged), [sealOf(head)], publicKeys, {
+        seq: 10,
+        hash: head.hash,
+      });
+      expect(kinds(report.breaches)).toEqual([
+        { seq: 10, kind: 'edited' },
+        { seq: 10, kind: 'seal-invalid' },
+      ]);
+    });
+  });
+});
+
+describe('canonicalJson', () => {
+  it('gives the same text whatever the order of the keys, at every level', () => {
+    const text = canonicalJson({ b: 1, a: { d: [2, { f: 1, e: 0 }], c: 'x' } });
+    expect(text).toBe('{"a":{"c":"x","d":[2,{"e":0,"f":1}]},"b":1}');
+    expect(canonicalJson({ a: { c: 'x', d: [2, { e: 0, f: 1 }] }, b: 1 })).toBe(text);
+  });
+
+  it('writes a date as its ISO string and leaves out undefined fields', () => {
+    expect(canonicalJson({ at: new Date(Date.UTC(2026, 0, 2, 3, 4, 5, 6)), gone: undefined })).toBe(
+      '{"at":"2026-01-02T03:04:05.006Z"}',
+    );
+  });
+});
+
+describe('recordHash', () => {
+  it('covers every field but the hash and the _id', () => {
+    const [record] = chainOf(1);
+    if (!record) throw new Error('No record');
+    expect(recordHash({ ...record, _id: 'elsewhere', hash: 'anything' })).toBe(record.hash);
+    expect(recordHash({ ...record, status: 500 })).not.toBe(record.hash);
+    expect(recordHash({ ...record, prevHash: 'f'.repeat(64) })).not.toBe(record.hash);
+  });
+});
+
+describe('auditId', () => {
+  it('pads the sequence number to 15 digits, so that string order is number order', () => {
+    expect(auditId(42)).toBe('000000000000042');
+    expect(auditId(999_999_999_999_999)).toBe('999999999999999');
+    expect(auditId(9) < auditId(10)).toBe(true);
+  });
+});

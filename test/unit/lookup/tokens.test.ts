@@ -1,0 +1,264 @@
+import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { keyIdOf } from '../../../services/lookup/audit-chain';
+import {
+  createTokenVerifier,
+  loadTokenKeys,
+  type LookupRole,
+  mintToken,
+} from '../../../services/lookup/tokens';
+import { ConfigError } from '../../../services/platform/errors';
+
+const ISSUER = 'lienthong-test';
+const AUDIENCE = 'lienthong-lookup';
+const CITIZEN = '001195004321';
+const trusted = generateKeyPairSync('ed25519');
+const stranger = generateKeyPairSync('ed25519');
+const kid = keyIdOf(trusted.publicKey);
+const publicPem = trusted.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+const verify = createTokenVerifier({
+  keys: new Map([[kid, trusted.publicKey]]),
+  issuer: ISSUER,
+  audience: AUDIENCE,
+});
+
+const options = { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 300 };
+
+function bearer(
+  claims: { sub: string; role: LookupRole; agency?: string },
+  overrides: Partial<typeof options> & { now?: number; key?: KeyObject } = {},
+): string {
+  const { key = trusted.privateKey, ...rest } = overrides;
+  return `Bearer ${mintToken(key, claims, { ...options, ...rest })}`;
+}
+
+const base64url = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+/** A token put together by hand, signed by `signer` over its first two parts. */
+function handMade(header: object, payload: object, signer: (input: Buffer) => Buffer): string {
+  const input = `${base64url(header)}.${base64url(payload)}`;
+  return `${input}.${signer(Buffer.from(input)).toString('base64url')}`;
+}
+
+/** Claims that pass every check but the one a test changes. */
+function claims(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1_000);
+  return {
+    sub: 'CB-000123',
+    role: 'officer',
+    agency: 'HN-PC08',
+    iss: ISSUER,
+    aud: AUDIENCE,
+    iat: now,
+    exp: now + 300,
+    ...overrides,
+  };
+}
+
+const signedByTrustedKey = (payload: object) =>
+  handMade({ alg: 'EdDSA', typ: 'JWT', kid }, payload, (input) => sign(null, input, trusted.privateKey));
+
+describe('createTokenVerifier', () => {
+  describe('given a valid token', () => {
+    it('knows an officer by staff id and agency', () => {
+      expect(verify(bearer({ sub: 'CB-000123', role: 'officer', agency: 'HN-PC08' }))).toEqual({
+        ok: true,
+        principal: { id: 'CB-000123', role: 'officer', agency: 'HN-PC08' },
+      });
+    });
+
+    it('knows an auditor by id and inspecting body', () => {
+      expect(verify(bearer({ sub: 'TT-0042', role: 'auditor', agency: 'HN-TTTP' }))).toEqual({
+        ok: true,
+        principal: { id: 'TT-0042', role: 'auditor', agency: 'HN-TTTP' },
+      });
+    });
+
+    it('knows a citizen by identity number, with no agency', () => {
+      expect(verify(bearer({ sub: CITIZEN, role: 'citizen' }))).toEqual({
+        ok: true,
+        principal: { id: CITIZEN, role: 'citizen', agency: null },
+      });
+    });
+
+    it('accepts a token put together by hand the same way, so the refusals below are about what they change', () => {
+      expect(verify(`Bearer ${signedByTrustedKey(claims())}`)).toMatchObject({ ok: true });
+    });
+  });
+
+  it.each([undefined, ''])('answers TOKEN_MISSING to the header %p', (header) => {
+    expect(verify(header)).toEqual({ ok: false, refusal: 'TOKEN_MISSING' });
+  });
+
+  it.each([
+    ['another scheme', (token: string) => token.replace('Bearer ', 'Basic ')],
+    ['the scheme in lower case', (token: string) => token.replace('Bearer ', 'bearer ')],
+    ['no scheme', (token: string) => token.replace('Bearer ', '')],
+    ['two parts', (token: string) => token.split('.').slice(0, 2).join('.')],
+    ['something after the token', (token: string) => `${token} x`],
+  ])('answers TOKEN_INVALID to a header with %s', (_name, change) => {
+    expect(verify(change(bearer({ sub: CITIZEN, role: 'citizen' })))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_INVALID',
+    });
+  });
+
+  it('answers TOKEN_EXPIRED to a token whose minute ran out nine minutes ago', () => {
+    const token = bearer(
+      { sub: CITIZEN, role: 'citizen' },
+      { now: Date.now() - 10 * 60_000, ttlSeconds: 60 },
+    );
+    expect(verify(token)).toEqual({ ok: false, refusal: 'TOKEN_EXPIRED' });
+  });
+
+  it.each([
+    ['another audience', { audience: 'lienthong-sharing' }],
+    ['another issuer', { issuer: 'somebody-else' }],
+  ])('answers TOKEN_INVALID to a token for %s', (_name, overrides) => {
+    expect(verify(bearer({ sub: CITIZEN, role: 'citizen' }, overrides))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_INVALID',
+    });
+  });
+
+  it('answers TOKEN_INVALID to a token signed by a key it does not know', () => {
+    expect(verify(bearer({ sub: CITIZEN, role: 'citizen' }, { key: stranger.privateKey }))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_INVALID',
+    });
+  });
+
+  it("answers TOKEN_INVALID to a token that names a trusted key's id but is signed by another key", () => {
+    const forged = handMade({ alg: 'EdDSA', typ: 'JWT', kid }, claims(), (input) =>
+      sign(null, input, stranger.privateKey),
+    );
+    expect(verify(`Bearer ${forged}`)).toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
+  });
+
+  it('answers TOKEN_INVALID to an HS256 token keyed with the public key (algorithm confusion)', () => {
+    const confused = handMade({ alg: 'HS256', typ: 'JWT', kid }, claims(), (input) =>
+      createHmac('sha256', publicPem).update(input).digest(),
+    );
+    expect(verify(`Bearer ${confused}`)).toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
+  });
+
+  it('answers TOKEN_INVALID to an unsigned token (alg none), with or without a signature part', () => {
+    const unsigned = handMade({ alg: 'none', typ: 'JWT', kid }, claims(), () => Buffer.alloc(0));
+    expect(verify(`Bearer ${unsigned}`)).toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
+    const padded = handMade({ alg: 'none', typ: 'JWT', kid }, claims(), () => Buffer.from('x'));
+    expect(verify(`Bearer ${padded}`)).toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
+  });
+
+  it('answers TOKEN_INVALID to a token without an expiry', () => {
+    expect(verify(`Bearer ${signedByTrustedKey(claims({ exp: undefined }))}`)).toEqual({
+      ok: false,
+      refusal: 'TOKEN_INVALID',
+    });
+  });
+
+  it.each([
+    ['an officer without an agency', { sub: 'CB-000123', role: 'officer', agency: undefined }],
+    ['an officer of an agency that is not a code', { sub: 'CB-000123', role: 'officer', agency: 'hn-pc08' }],
+    ['an officer of a wildcard agency', { sub: 'CB-000123', role: 'officer', agency: 'HN-UBND-*' }],
+    ['an auditor without an agency', { sub: 'TT-0042', role: 'auditor', agency: undefined }],
+    ['a citizen whose id is not 12 digits', { sub: '00119500432', role: 'citizen', agency: undefined }],
+    ['a citizen whose id is not digits', { sub: 'CB-000123456', role: 'citizen', agency: undefined }],
+    ['a citizen with an agency', { sub: CITIZEN, role: 'citizen', agency: 'HN-PC08' }],
+    ['a role the API does not know', { sub: 'CB-000123', role: 'admin', agency: 'HN-PC08' }],
+    ['a subject with characters outside the id alphabet', { sub: 'CB 000123', role: 'officer' }],
+  ])('answers TOKEN_INVALID to %s', (_name, overrides) => {
+    expect(verify(`Bearer ${signedByTrustedKey(claims(overrides))}`)).toEqual({
+      ok: false,
+      refusal: 'TOKEN_INVALID',
+    });
+  });
+});
+
+describe('mintToken', () => {
+  it("names the signing key by its fingerprint in the token's kid", () => {
+    const token = mintToken(trusted.privateKey, { sub: CITIZEN, role: 'citizen' }, options);
+    const header = JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString()) as object;
+    expect(header).toEqual({ alg: 'EdDSA', typ: 'JWT', kid });
+  });
+});
+
+describe('loadTokenKeys', () => {
+  const VARIABLE = 'LOOKUP_JWT_KEYS_FILE';
+  let dir: string;
+
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'lookup-token-keys-'));
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  function keysFile(name: string, content: unknown): string {
+    const file = path.join(dir, name);
+    writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content));
+    return file;
+  }
+
+  const pemOf = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
+
+  function configError(run: () => unknown): ConfigError {
+    try {
+      run();
+    } catch (error) {
+      if (error instanceof ConfigError) return error;
+      throw error;
+    }
+    throw new Error('Expected a ConfigError');
+  }
+
+  it('reads each key under its fingerprint', () => {
+    const file = keysFile('good.json', {
+      keys: [
+        { kid, publicKey: publicPem },
+        { kid: keyIdOf(stranger.publicKey), publicKey: pemOf(stranger.publicKey) },
+      ],
+    });
+    const keys = loadTokenKeys(file, VARIABLE);
+    expect([...keys.keys()]).toEqual([kid, keyIdOf(stranger.publicKey)]);
+    expect(keys.get(kid)?.equals(trusted.publicKey)).toBe(true);
+  });
+
+  it("refuses a key filed under another key's id", () => {
+    const alias = keyIdOf(stranger.publicKey);
+    const file = keysFile('alias.json', { keys: [{ kid: alias, publicKey: publicPem }] });
+    expect(configError(() => loadTokenKeys(file, VARIABLE)).issues).toEqual([
+      { variable: VARIABLE, message: `${VARIABLE}: ${file}: kid ${alias} is not its key's fingerprint` },
+    ]);
+  });
+
+  it.each([
+    ['Ed448', () => generateKeyPairSync('ed448').publicKey],
+    ['ECDSA P-256', () => generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey],
+  ])('refuses an %s key, even filed under its own fingerprint', (name, keyOf) => {
+    const key = keyOf();
+    const file = keysFile(`${name}.json`, { keys: [{ kid: keyIdOf(key), publicKey: pemOf(key) }] });
+    expect(configError(() => loadTokenKeys(file, VARIABLE)).issues).toEqual([
+      { variable: VARIABLE, message: `${VARIABLE}: ${file} holds a key that is not Ed25519` },
+    ]);
+  });
+
+  it.each([
+    ['that is not JSON', 'not-json', '{ keys', 'cannot be read as JSON'],
+    ['that lists no keys', 'empty', { keys: [] }, 'lists no keys'],
+    [
+      'holding a key that is not PEM',
+      'not-pem',
+      { keys: [{ kid, publicKey: 'MCowBQYDK2VwAyEA' }] },
+      'holds a key that is not a PEM public key',
+    ],
+  ])('refuses a file %s', (_name, name, content, message) => {
+    const file = keysFile(`${name}.json`, content);
+    expect(configError(() => loadTokenKeys(file, VARIABLE)).issues).toEqual([
+      { variable: VARIABLE, message: `${VARIABLE}: ${file} ${message}` },
+    ]);
+  });
+});
