@@ -61,6 +61,10 @@ declare module 'fastify' {
     audit: AuditDraft;
     traceId: string | null;
   }
+  interface FastifyInstance {
+    /** Resolves when no request is between its start and its audit record, or after `timeoutMs`. */
+    drained(timeoutMs: number): Promise<void>;
+  }
   interface FastifyContextConfig {
     /** The roles that may call the route; the caller's token decides. */
     roles?: readonly LookupRole[];
@@ -119,8 +123,25 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   app.decorateRequest('audit', null as unknown as AuditDraft);
   app.decorateRequest('traceId', null);
 
+  // Requests between their start and their audit record. The store is closed only once there are
+  // none, so that a request whose client has gone still gets its record.
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  app.decorate('drained', async (timeoutMs: number) => {
+    if (inFlight === 0) return;
+    await new Promise<void>((resolve) => {
+      onIdle = resolve;
+      setTimeout(resolve, timeoutMs).unref();
+    });
+  });
+  const settle = (): void => {
+    inFlight -= 1;
+    if (inFlight === 0) onIdle?.();
+  };
+
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
+    if (!isPublic(request)) inFlight += 1;
     request.traceId = traceIdOf(outgoingTraceparent(header(request.headers.traceparent))) ?? null;
     if (isPublic(request)) return undefined;
     const check = options.verifyToken(header(request.headers.authorization));
@@ -167,6 +188,8 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
         code: 'AUDIT_UNAVAILABLE',
         detail: 'The request could not be recorded in the audit trail, so nothing is returned',
       });
+    } finally {
+      settle();
     }
   });
 

@@ -44,8 +44,8 @@ export interface LookupService extends Service {
  * the trail to Kafka.
  *
  * Stop, in order: stop taking requests and finish those in flight (`app.close()`, which answers
- * 503 to new ones meanwhile); write the last audit batch and seal the head; stop the relay;
- * disconnect Kafka; close MongoDB.
+ * 503 to new ones meanwhile, then waits for requests whose client left to be audited); write the
+ * last audit batch and seal the head; stop the relay; disconnect Kafka; close MongoDB.
  */
 export function createLookupService(deps: LookupDeps): LookupService {
   const db = deps.mongo.db(deps.dbName);
@@ -95,6 +95,8 @@ export function createLookupService(deps: LookupDeps): LookupService {
     async stop() {
       ready = false;
       await app?.close();
+      // A request whose client left before its answer is still being read and audited.
+      await app?.drained(5_000);
       await trail.close();
       await relay?.stop();
       await producer.disconnect();
