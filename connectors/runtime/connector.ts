@@ -5,6 +5,7 @@ import { type Logger } from 'pino';
 import { TOPICS } from '../../schemas/topics';
 import { createAuthenticator, type CredentialEntry } from '../../services/platform/credentials';
 import { createRenewingProducer, ensureTopics } from '../../services/platform/kafka';
+import { isRetriable } from '../../services/platform/errors';
 import { createLifecycle, type Service } from '../../services/platform/lifecycle';
 import { type AgencyDefinition } from './agency';
 import { buildConnectorApp, type ConnectorLimits, type ConnectorTls } from './app';
@@ -16,6 +17,9 @@ import { createQuarantine, quarantineTopicFor, quarantineTopicSpec } from './qua
 
 /** Partitions of a domain topic: room for the sharing service to consume in parallel. */
 export const DOMAIN_TOPIC_PARTITIONS = 6;
+
+/** Tries of the topic setup at start: about 20 s in all on a broker that has just started. */
+const TOPIC_SETUP_ATTEMPTS = 8;
 /** How long a POST may wait for Kafka before it answers 503. */
 export const SEND_TIMEOUT_MS = 5_000;
 
@@ -94,12 +98,23 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const lifecycle = createLifecycle(`connector-${definition.name}`, {
     async start() {
       await admin.connect();
-      await ensureTopics(admin, [
-        { topic, numPartitions: DOMAIN_TOPIC_PARTITIONS },
-        quarantineTopicSpec(topic),
-      ]);
-      for (const [name, count] of await fetchPartitionCounts(admin, [topic, quarantineTopic])) {
-        partitionCounts.set(name, count);
+      // Topics created a moment ago, by this connector or another, may be missing from a fresh
+      // broker's metadata for a second or two ("does not host this topic-partition"): worth waiting.
+      for (let attempt = 1; ; attempt += 1) {
+        try {
+          await ensureTopics(admin, [
+            { topic, numPartitions: DOMAIN_TOPIC_PARTITIONS },
+            quarantineTopicSpec(topic),
+          ]);
+          for (const [name, count] of await fetchPartitionCounts(admin, [topic, quarantineTopic])) {
+            partitionCounts.set(name, count);
+          }
+          break;
+        } catch (err) {
+          if (!isRetriable(err) || attempt >= TOPIC_SETUP_ATTEMPTS) throw err;
+          logger.warn({ err, attempt }, 'The topics are not ready yet; trying again');
+          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+        }
       }
       await producer.connect();
       await encoder.start();

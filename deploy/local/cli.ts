@@ -1,9 +1,10 @@
 /**
- * The local stack manager: `up`, `down`, `status`, and `start` (what `npm start` runs).
+ * The local stack manager: `up`, `down`, `status`, and `start` (what `npm start` runs: the stack
+ * and the whole bus with demo data, until Ctrl-C).
  * Progress goes to stderr and the endpoints to stdout, so that `up` can feed a script.
  */
-import { runContractTool } from '../../schemas/contract-tool';
 import { type ComponentReport, LocalStack, stackConfig } from './stack';
+import { startBus } from './start';
 
 const USAGE = 'usage: cli.ts up | down | status | start';
 
@@ -15,20 +16,26 @@ async function main(command: string | undefined): Promise<number> {
     progress(USAGE);
     return 2;
   }
-  const stack = new LocalStack(stackConfig(), progress);
+  const config = stackConfig();
+  const stack = new LocalStack(config, progress);
   switch (command) {
-    case 'up':
     case 'start': {
+      const signalled = untilSignal();
+      const bus = startBus(stack, config, {
+        progress,
+        print: (line) => process.stdout.write(`${line}\n`),
+        log: (line) => process.stdout.write(`${line}\n`),
+      });
+      // A Ctrl-C while the bus is starting stops what has started so far.
+      const signal = await Promise.race([signalled, bus.ready.then(() => signalled)]);
+      progress(`lienthong: ${signal} received`);
+      await bus.stop();
+      progress('lienthong: stopped; the views stay in the store for the next start');
+      return 0;
+    }
+    case 'up': {
       if (stack.kafka || stack.store || stack.registry) progress('lienthong: bringing the local stack up');
       print(await stack.up());
-      if (command === 'start' && stack.registry) {
-        process.stdout.write("\nRegistering the agencies' schemas:\n");
-        const code = await runContractTool('register', {
-          url: stack.registry.url,
-          keys: stack.registry.keys(),
-        });
-        if (code !== 0) return code;
-      }
       printEndpoints(stack);
       return 0;
     }
@@ -42,6 +49,19 @@ async function main(command: string | undefined): Promise<number> {
       return reports.some((r) => r.state === 'not running') ? 3 : 0;
     }
   }
+}
+
+/**
+ * Resolves with the first Ctrl-C, SIGTERM or SIGHUP. A Ctrl-C reaches every process of the
+ * terminal's foreground group, and npm and tsx forward it again, so one keypress arrives as two or
+ * three signals: the later ones are ignored rather than cutting the shutdown short (as
+ * close-with-grace would on a second signal). Each service is killed after its own grace period,
+ * so the stop cannot hang.
+ */
+function untilSignal(): Promise<string> {
+  return new Promise<string>((resolve) => {
+    for (const name of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(name, () => resolve(name));
+  });
 }
 
 function print(reports: readonly ComponentReport[]): void {

@@ -139,10 +139,19 @@ export class LocalStack {
     return this.reports((component) => states.get(component) ?? 'running');
   }
 
-  /** Stops only the processes this stack started, in reverse order of dependence. */
-  async down(): Promise<ComponentReport[]> {
+  /**
+   * Stops only the processes this stack started, in reverse order of dependence; with `names`
+   * (`kafka`, `store`, `registry`), only those.
+   */
+  async down(names?: readonly string[]): Promise<ComponentReport[]> {
     const stopped = new Map<LocalComponent, ComponentState>();
+    const named = new Map<LocalComponent | undefined, string>([
+      [this.kafka, 'kafka'],
+      [this.store, 'store'],
+      [this.registry, 'registry'],
+    ]);
     for (const component of this.tiers().flat().reverse()) {
+      if (names && !names.includes(named.get(component) ?? '')) continue;
       stopped.set(component, (await component.stop()) ? 'stopped' : 'not running');
     }
     return this.reports((component) => stopped.get(component) ?? 'not running');

@@ -17,6 +17,15 @@ import {
 export const AUDIT_RECORDS = 'audit_records';
 export const AUDIT_SEALS = 'audit_seals';
 
+/** The auditors' filters, newest first, and the time range of the flows. */
+const AUDIT_INDEXES = [
+  { 'subject.id': 1, seq: -1 },
+  { 'actor.id': 1, seq: -1 },
+  { 'actor.agency': 1, seq: -1 },
+  { dossierId: 1, seq: -1 },
+  { at: 1 },
+] as const;
+
 /** Most records in one insert command; a larger queue is written in several, in order. */
 const INSERT_CHUNK = 100;
 /** Tries of one batch when another instance took the same sequence numbers first. */
@@ -211,13 +220,9 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
 
   return {
     async open() {
-      await records.createIndexes([
-        { key: { 'subject.id': 1, seq: -1 } },
-        { key: { 'actor.id': 1, seq: -1 } },
-        { key: { 'actor.agency': 1, seq: -1 } },
-        { key: { dossierId: 1, seq: -1 } },
-        { key: { at: 1 } },
-      ]);
+      // One index per command: FerretDB 1.24 panics on a createIndexes of several when one of them
+      // exists already, which is every start but the first.
+      for (const key of AUDIT_INDEXES) await records.createIndex(key);
       await loadHead();
       const lastSeal = await seals.findOne({}, { sort: { _id: -1 } });
       sealed = lastSeal?.seq ?? 0;

@@ -19,7 +19,9 @@ export const STORE_FEATURES: readonly string[] = Object.freeze([
   // reads a document, applies $set in Go and writes it back without a transaction, so two
   // concurrent writers to one document can lose a field. One writer per sharing instance
   // (services/sharing/apply-queue.ts), and one instance, write the views; on MongoDB more are safe.
-  'createIndex, including unique indexes',
+  // FerretDB 1.24 panics (and drops the connection) on a createIndexes of several indexes when any
+  // of them exists already: indexes are created one per command.
+  'createIndex, one index per command, including unique indexes',
   'countDocuments',
   'ping',
   'write concern majority with journal',

@@ -1,11 +1,13 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runContractTool } from '../../schemas/contract-tool';
 import { generateCredentials } from '../../services/platform/credentials';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { freePort } from '../support/fixtures';
+import { memoryOf, processTree, usageOf } from './process-usage';
+import { type ProcessFigure } from './report-format';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -14,6 +16,8 @@ export interface BenchConnector {
   headers: Record<string, string>;
   /** The largest RSS, in MiB, of the connector process and its children (tsx runs it in one). */
   rssMiB(): number;
+  /** CPU and memory of the connector so far, its process and its children together. */
+  usage(): ProcessFigure;
   stop(): Promise<void>;
 }
 
@@ -66,31 +70,19 @@ export async function startBenchConnector(log: (line: string) => void): Promise<
   return {
     url,
     headers: { 'x-api-key': `HN-CUCTHUE.${apiKeys['HN-CUCTHUE']}` },
-    rssMiB: () => rssOf(child.pid),
+    rssMiB: () =>
+      child.pid === undefined ? 0 : Math.max(0, ...processTree(child.pid).map((p) => memoryOf(p)?.now ?? 0)),
+    usage: () =>
+      usageOf('tax connector (connectors/tax/main.ts)', child.pid ?? 0, {
+        tree: true,
+        note: 'the tsx CLI and its children (the connector, esbuild): CPU summed, RSS of the largest',
+      }),
     async stop() {
       child.kill('SIGTERM');
       await new Promise((done) => child.once('exit', done));
       rmSync(work, { recursive: true, force: true });
     },
   };
-}
-
-function rssOf(pid: number | undefined): number {
-  if (pid === undefined) return 0;
-  const rss = (p: string): number => {
-    try {
-      return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
-    } catch {
-      return 0;
-    }
-  };
-  let children: string[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  } catch {
-    // no children listed
-  }
-  return Math.round(Math.max(rss(String(pid)), ...children.map(rss)) / 1024);
 }
 
 export function median(values: number[]): number {

@@ -2,12 +2,15 @@
  * Ingest benchmark: records per second through a connector into Kafka (100 records per POST,
  * acks=all), then the acknowledgement latency at half that rate. It prints figures and asserts
  * nothing. Run with `npm run bench:ingest` (`-- --quick` for a short run); it brings the local
- * stack up if needed and runs the tax connector as a process of its own.
+ * stack up if needed and runs the tax connector as a process of its own. With LIENTHONG_BENCH_JSON
+ * set, it also writes its figures there as JSON, for `npm run bench` (report-format.ts).
  */
 import { cpus } from 'node:os';
 import autocannon from 'autocannon';
 import { generateRecords } from '../../connectors/demo/generator';
 import { median, startBenchConnector } from './connector-process';
+import { ownUsage } from './process-usage';
+import { atLeast, atMost, figure, writeBenchResult } from './report-format';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
@@ -52,6 +55,7 @@ async function main(): Promise<void> {
       overallRate: Math.max(1, Math.round(halfRate / RECORDS_PER_POST)),
     });
     const rss = connector.rssMiB();
+    const connectorUsage = connector.usage();
 
     const lines = [
       '',
@@ -66,6 +70,31 @@ async function main(): Promise<void> {
       '',
     ];
     process.stdout.write(lines.join('\n'));
+    const halfRateText = `${Math.round(halfRate)} records/s, half the measured rate`;
+    writeBenchResult({
+      bench: 'ingest',
+      mode: quick ? 'quick' : 'full',
+      parameters: {
+        rounds: ROUNDS,
+        seconds: SECONDS,
+        recordsPerPost: RECORDS_PER_POST,
+        connections: CONNECTIONS,
+      },
+      figures: [
+        figure(
+          `ingest throughput, acks=all (median of ${ROUNDS})`,
+          maxRate,
+          'records/s',
+          atLeast(20_000, '≥ 20,000 records/s'),
+        ),
+        figure(`ack latency p50 at ${halfRateText}`, paced.p50, 'ms'),
+        figure(`ack latency p99 at ${halfRateText}`, paced.p99, 'ms', atMost(20, '≤ 20 ms at half the rate')),
+        figure('connector RSS after the run (steady state)', rss, 'MiB', atMost(256, '≤ 256 MiB')),
+        figure('POSTs not answered 200, paced run', paced.errors, 'POSTs'),
+      ],
+      processes: [connectorUsage, ownUsage('bench:ingest (autocannon load)')],
+      notes: [`rounds: ${rates.map((r) => Math.round(r)).join(', ')} records/s`],
+    });
   } finally {
     await connector.stop();
   }

@@ -17,12 +17,12 @@
  * Run with `npm run bench:lookup` (`-- --quick` for 8 s phases and fewer citizens; `--rate N`,
  * `--seconds N`, `--citizens N`, `--ingest-rate N`, `--connections N`). It brings the local stack
  * up if needed and runs the sharing and lookup services as processes of their own, on topics and
- * a database of the run's own, which it removes at the end.
+ * a database of the run's own, which it removes at the end. With LIENTHONG_BENCH_JSON set, it also
+ * writes its figures there as JSON, for `npm run bench` (report-format.ts).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,16 @@ import { freePort, scratchDir } from '../support/fixtures';
 import { sharingHarness } from '../support/sharing';
 import { citizen, DAY, envelope, T0 } from '../support/story';
 import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled } from './lookup-load';
+import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
+import {
+  atLeast,
+  atMost,
+  type BenchFigure,
+  type BenchResult,
+  figure,
+  type ProcessFigure,
+  writeBenchResult,
+} from './report-format';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TARGET_RATE = 2_000;
@@ -344,95 +354,6 @@ async function startService(
 /** Every service process this run started, killed on an interrupt. */
 const children = new Set<ChildProcess>();
 
-/** Peak and current resident memory of a process, MiB, from /proc. */
-function memoryOf(pid: number): { peak: number; now: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-    return { peak: Math.round(kb('VmHWM') / 1_024), now: Math.round(kb('VmRSS') / 1_024) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A short name for a process: the script a Node process runs, `kafka`, or the command. */
-function processName(pid: number, stat: string): string {
-  const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-  let args: string[] = [];
-  try {
-    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-  } catch {
-    // ended meanwhile
-  }
-  if (comm === 'java' && args.some((a) => a.includes('kafka'))) return 'kafka';
-  const listen = args[args.indexOf('--listen-addr') + 1];
-  if (comm.startsWith('lienthong-ferre')) return `ferretdb ${listen ?? ''}`.trim();
-  if (comm !== 'node' && comm !== 'MainThread') return comm;
-  const script = args.slice(1).find((a) => !a.startsWith('-') && !a.includes('node_modules/tsx/'));
-  return script ? `node ${relative(ROOT, script)}` : 'node';
-}
-
-/** CPU time of every process so far, in ticks (USER_HZ, 100 a second), by pid. */
-function processTicks(): Map<number, { stat: string; ticks: number }> {
-  const out = new Map<number, { stat: string; ticks: number }>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      out.set(Number(entry), { stat, ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // ended meanwhile
-    }
-  }
-  return out;
-}
-
-/** The machine's busy and total CPU time so far, in ticks, from /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
-  const [, ...values] = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/);
-  const n = values.map(Number);
-  const total = n.reduce((a, b) => a + b, 0);
-  return { busy: total - (n[3] ?? 0) - (n[4] ?? 0), total };
-}
-
-/**
- * Where the CPU went between the call and the returned function's: the busiest processes (ours
- * by role, the others by name, since the machine is shared) in % of one core, and the machine.
- */
-function cpuMeter(ours: Record<number, string>): () => CpuUse {
-  const from = { at: performance.now(), procs: processTicks(), machine: machineTicks() };
-  return () => {
-    const to = { at: performance.now(), procs: processTicks(), machine: machineTicks() };
-    const seconds = (to.at - from.at) / 1_000;
-    const byName = new Map<string, number>();
-    for (const [pid, { stat, ticks }] of to.procs) {
-      const used = ticks - (from.procs.get(pid)?.ticks ?? 0);
-      if (used <= 0) continue;
-      const name = ours[pid] ?? processName(pid, stat);
-      byName.set(name, (byName.get(name) ?? 0) + used / 100);
-    }
-    const busiest = [...byName]
-      .map(([name, cpu]) => ({ name, pct: Math.round((100 * cpu) / seconds) }))
-      .filter((p) => p.pct >= 2)
-      .sort((a, b) => b.pct - a.pct)
-      .slice(0, 7)
-      .map((p) => `${p.name} ${p.pct}%`);
-    const busy = to.machine.busy - from.machine.busy;
-    const total = Math.max(1, to.machine.total - from.machine.total);
-    return {
-      summary: `machine ${Math.round((100 * busy) / total)}% busy; ${busiest.join(', ')} (% of a core)`,
-      seconds: (name) => byName.get(name) ?? 0,
-    };
-  };
-}
-
-interface CpuUse {
-  summary: string;
-  /** CPU seconds the processes of this name used. */
-  seconds(name: string): number;
-}
-
 /** Events the sharing service has consumed so far (applied, no-ops and dead letters), from its metrics. */
 async function consumedBy(sharing: ServiceProcess): Promise<number> {
   const text = await (await fetch(`${sharing.url}/metrics`)).text();
@@ -671,6 +592,7 @@ async function main(): Promise<void> {
   const harness = sharingHarness({ partitions: 6, batchSize: 500 });
   const services: ServiceProcess[] = [];
   let reported = false;
+  let result: BenchResult | undefined;
   const interrupt = () => {
     log('interrupted: stopping the services');
     for (const child of children) child.kill('SIGTERM');
@@ -764,7 +686,7 @@ async function main(): Promise<void> {
 
     const lookupMemory = memoryOf(lookup.pid);
     const sharingMemory = memoryOf(sharing.pid);
-    report({
+    const figures: Report = {
       ...phase1,
       ingest: { ...phase1.ingest, catchUp },
       ceiling: top,
@@ -773,7 +695,14 @@ async function main(): Promise<void> {
       services,
       preloadSeconds,
       selfCheck,
-    });
+    };
+    report(figures);
+    const note = 'node --import tsx: includes the TypeScript loader';
+    result = resultOf(figures, [
+      usageOf('lookup service (services/lookup/main.ts)', lookup.pid, { note }),
+      usageOf('sharing service (services/sharing/main.ts)', sharing.pid, { note }),
+      ownUsage('bench:lookup (load generator and producer)'),
+    ]);
     for (const service of services) service.newLogs();
     reported = true;
   } finally {
@@ -782,9 +711,9 @@ async function main(): Promise<void> {
       const { warn, error, samples } = service.newLogs();
       // Printed with the figures: what the stop itself logged (SIGTERM, then SIGKILL after 15 s).
       if (reported && warn + error > 0) {
-        process.stdout.write(
-          `while stopping, the ${service.name} service logged ${warn} warnings and ${error} errors, first: ${samples.join(' | ')}\n`,
-        );
+        const line = `while stopping, the ${service.name} service logged ${warn} warnings and ${error} errors, first: ${samples.join(' | ')}`;
+        process.stdout.write(`${line}\n`);
+        result?.notes.push(line);
       }
     }
     const admin = harness.kafka.admin();
@@ -801,6 +730,7 @@ async function main(): Promise<void> {
     await harness.tearDown();
     scratch.remove();
   }
+  if (result) writeBenchResult(result);
 }
 
 interface Report {
@@ -877,6 +807,102 @@ function report(r: Report): void {
     '',
   );
   process.stdout.write(lines.join('\n'));
+}
+
+/** The figures of {@link report}, for the combined report (report-format.ts). */
+function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
+  const w = r.withIngest;
+  const c = r.ceiling.result;
+  const at = (h: Histogram, p: number) => Math.min(h.getValueAtPercentile(p), h.maxValue) / 1_000;
+  const ofAll = percentileOfScheduled(w, 99);
+  const underTarget = RATE >= TARGET_RATE ? '' : ` (at ${RATE}/s, not the target's ${TARGET_RATE}/s)`;
+  const p99 = atMost(
+    TARGET_P99_MS,
+    `≤ ${TARGET_P99_MS} ms at ${TARGET_RATE.toLocaleString('en-US')} requests/s`,
+  );
+  const rss = atMost(256, '≤ 256 MiB');
+  const notOk = [...w.statuses].reduce((n, [status, count]) => (status === 200 ? n : n + count), 0);
+  const cpuShare = (name: string) => Math.round((100 * r.cpu1.seconds(name)) / r.cpu1.wallSeconds);
+  const figures: BenchFigure[] = [
+    figure(
+      'with ingest: lookups scheduled, open loop',
+      RATE,
+      'requests/s',
+      atLeast(TARGET_RATE, `${TARGET_RATE.toLocaleString('en-US')} requests/s (the condition of the target)`),
+    ),
+    figure('with ingest: latency p50 of the answered, from the scheduled send', at(w.latency, 50), 'ms'),
+    figure(
+      `with ingest: latency p99 of the answered, from the scheduled send${underTarget}`,
+      at(w.latency, 99),
+      'ms',
+      p99,
+    ),
+    // A request never answered is slower than any answer: the target fails when p99 falls among them.
+    ofAll === undefined
+      ? {
+          ...figure(`with ingest: latency p99 of all scheduled${underTarget}`, null, 'ms', p99),
+          met: false,
+          detail: 'falls among the requests never answered',
+        }
+      : figure(`with ingest: latency p99 of all scheduled${underTarget}`, ofAll / 1_000, 'ms', p99),
+    figure('with ingest: answered', w.answered / w.elapsed, 'answers/s'),
+    figure(
+      'with ingest: not answered (errors, dropped, outstanding 15 s after the last send)',
+      w.scheduled - w.answered,
+      'requests',
+      atMost(0, '0'),
+    ),
+    figure('with ingest: answers other than 200', notOk, 'answers', atMost(0, 'all 200')),
+    figure(
+      'with ingest: wrong 200 answers (other subject or dossier, no audit record)',
+      w.wrong,
+      'answers',
+      atMost(0, '0'),
+    ),
+    figure('with ingest: events published during the load', r.ingest.published / r.loadSeconds, 'events/s'),
+    figure('with ingest: events applied during the load', r.ingest.consumed / r.loadSeconds, 'events/s'),
+    figure('with ingest: sharing service caught up after the load', r.ingest.catchUp, 's'),
+    figure('with ingest: CPU of the lookup process', cpuShare('lookup'), '% of a core'),
+    figure('with ingest: CPU of the sharing process', cpuShare('sharing'), '% of a core'),
+    figure('with ingest: CPU of the bench process', cpuShare('bench'), '% of a core'),
+    figure('with ingest: machine busy', r.cpu1.machineBusyPercent, '% of all cores'),
+    figure(
+      'load generator self-check: latency p99 against a no-op server',
+      at(r.selfCheck.latency, 99),
+      'ms',
+    ),
+    figure('ceiling, no ingest, closed loop', c['2xx'] / c.duration, 'answers 200/s'),
+    figure('ceiling latency p99', c.latency.p99, 'ms'),
+    figure('lookup service RSS at the end (steady state)', r.memory.lookup?.now ?? null, 'MiB', rss),
+    figure('sharing service RSS at the end (steady state)', r.memory.sharing?.now ?? null, 'MiB', rss),
+  ];
+  const notes: string[] = [];
+  for (const s of r.services) {
+    const ended = s.crashed();
+    if (ended) notes.push(`the ${s.name} service ended during the run: ${ended}`);
+    if (s.logs.warn + s.logs.error > 0) {
+      notes.push(
+        `the ${s.name} service logged ${s.logs.warn} warnings and ${s.logs.error} errors, first: ${s.logs.samples.join(' | ')}`,
+      );
+    }
+  }
+  return {
+    bench: 'lookup',
+    mode: quick ? 'quick' : 'full',
+    parameters: {
+      rate: RATE,
+      seconds: SECONDS,
+      citizens: CITIZENS,
+      ingestRate: INGEST_RATE,
+      connections: CONNECTIONS,
+      ceilingConnections: CEILING_CONNECTIONS,
+      officers: OFFICERS,
+      preloadSeconds: Math.round(r.preloadSeconds * 10) / 10,
+    },
+    figures,
+    processes,
+    notes,
+  };
 }
 
 main().then(

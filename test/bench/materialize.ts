@@ -10,7 +10,8 @@
  *    its view document.
  *
  * Run with `npm run bench:materialize` (`-- --quick` for a short run); it brings the local stack
- * up if needed and runs the sharing service in this process.
+ * up if needed and runs the sharing service in this process. With LIENTHONG_BENCH_JSON set, it
+ * also writes its figures there as JSON, for `npm run bench` (report-format.ts).
  */
 import { cpus } from 'node:os';
 import { MongoClient } from 'mongodb';
@@ -21,6 +22,8 @@ import { STORE_WRITE_CHUNK } from '../../services/sharing/view-store';
 import { generateEventStream, type StreamEvent } from '../support/event-stream';
 import { sharingHarness } from '../support/sharing';
 import { median } from './connector-process';
+import { ownUsage } from './process-usage';
+import { atLeast, atMost, figure, writeBenchResult } from './report-format';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
@@ -224,6 +227,57 @@ async function main(): Promise<void> {
     '',
   ];
   process.stdout.write(lines.join('\n'));
+
+  // Counting a probe never seen as slower than any seen one, p99 fails once more than 1% are.
+  const probes = latencies.length + unseen;
+  const p99 = latencies.length > 0 ? percentile(latencies, 99) : null;
+  writeBenchResult({
+    bench: 'materialize',
+    mode: quick ? 'quick' : 'full',
+    parameters: {
+      rounds: ROUNDS,
+      events: EVENTS,
+      ceilingDocuments: CEILING_DOCS,
+      storeWriteChunk: STORE_WRITE_CHUNK,
+      freshnessSeconds: FRESHNESS_SECONDS,
+    },
+    figures: [
+      figure('store ceiling, unordered bulk upserts by _id', ceiling, 'documents/s'),
+      figure(`materialize from a filled topic, events applied (median of ${ROUNDS})`, eventRate, 'events/s'),
+      figure(
+        `materialize from a filled topic, view documents written (median of ${ROUNDS})`,
+        docRate,
+        'documents/s',
+      ),
+      figure(
+        'documents/s against the store ceiling',
+        (100 * docRate) / ceiling,
+        '%',
+        atLeast(70, '≥ 70% of the ceiling'),
+      ),
+      figure('events/s against the store ceiling', (100 * eventRate) / ceiling, '%'),
+      figure(`freshness p50 at ${Math.round(halfRate)} events/s`, percentile(latencies, 50), 'ms'),
+      {
+        ...figure(
+          `freshness p99 at ${Math.round(halfRate)} events/s`,
+          p99,
+          'ms',
+          atMost(250, '≤ 250 ms'),
+          unseen > 0 ? `${unseen} of ${probes} probes never seen in 60 s` : undefined,
+        ),
+        ...(probes > 0 && unseen > probes / 100 ? { met: false } : {}),
+      },
+      figure('freshness probes never seen in 60 s', unseen, 'probes'),
+      figure(
+        'bench process RSS at the end (sharing service, prober and producer)',
+        rss,
+        'MiB',
+        atMost(256, '≤ 256 MiB'),
+      ),
+    ],
+    processes: [ownUsage('bench:materialize (sharing service in process, producer, prober)')],
+    notes: [`${latencies.length} freshness probes seen`],
+  });
 }
 
 main().then(

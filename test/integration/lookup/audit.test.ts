@@ -200,6 +200,26 @@ describe('the audit trail', () => {
   });
 });
 
+describe('a restart', () => {
+  it('continues the chain where it was, and the copy in Kafka with it', async () => {
+    const before = harness.lookup().trail.head();
+    await harness.stopLookup();
+    await harness.startLookup();
+    expect(harness.lookup().trail.head()).toEqual(before);
+    const response = await harness.get(`/v1/citizens/${STORY.buyer}`, {
+      token: harness.officer('HN-PC08'),
+      dossier: transfer.id,
+    });
+    expect(Number(response.headers['x-audit-record'])).toBe(before.seq + 1);
+    const verify = await harness.get('/v1/audit/verify', { token: auditor() });
+    expect(verify.json()).toMatchObject({ ok: true, breaches: [] });
+    const messages = await readMessages(harness.sharing.kafka, harness.auditTopic, before.seq + 2);
+    expect(messages.map((m) => Number(m.key?.toString()))).toEqual(
+      Array.from({ length: before.seq + 2 }, (_, i) => i + 1),
+    );
+  });
+});
+
 describe('rate limits', () => {
   it('answers 429 past an officer’s limit and audits it', async () => {
     const limited = lookupHarness({ limits: { perPrincipalPerMinute: 3 } });

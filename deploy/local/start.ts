@@ -1,0 +1,389 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
+import { runContractTool } from '../../schemas/contract-tool';
+import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
+import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
+import { LOOKUP_PORT } from '../../services/lookup/config';
+import { mintToken } from '../../services/lookup/tokens';
+import { generateCredentials } from '../../services/platform/credentials';
+import { parseBrokers } from '../../services/platform/config';
+import { createKafka } from '../../services/platform/kafka';
+import { createLogger } from '../../services/platform/logger';
+import { SHARING_PORT } from '../../services/sharing/config';
+import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
+import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
+import { type LocalStack, type StackConfig } from './stack';
+
+/** The demo population: the same seed gives the same people, records and event ids. */
+const DEMO_SEED = 2026;
+const DEMO_CITIZENS = 150;
+const DB = 'lienthong';
+const SHARING_GROUP = 'lienthong-sharing';
+const TOKEN_ISSUER = 'lienthong-dev';
+const TOKEN_AUDIENCE = 'lienthong-lookup';
+const TOKEN_TTL_SECONDS = 8 * 3_600;
+
+export interface RunningBus {
+  /** Resolves once the printed lookups answer; rejects (after stopping) if the start fails. */
+  ready: Promise<void>;
+  /**
+   * Stops the bus's processes, then the parts of the stack this run started. Safe at any moment
+   * of the start, and more than once.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * What `npm start` does: the stack, the schemas, the registry's clients, the four connectors, the
+ * sharing and lookup services as processes of their own with prefixed logs, the demo data through
+ * the connectors, today's desk dossiers, and ready-to-paste lookups. Returns once the printed
+ * lookups answer; `stop()` undoes it all.
+ */
+export function startBus(
+  stack: LocalStack,
+  config: StackConfig,
+  out: { progress: (line: string) => void; print: (line: string) => void; log: (line: string) => void },
+): RunningBus {
+  const processes: BusProcess[] = [];
+  let started: string[] | undefined;
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      out.progress('lienthong: stopping the services');
+      await stopBusProcesses(processes, 15_000);
+      // What this run started, or, if it was stopped while the stack came up, whatever is up now.
+      const names =
+        started ??
+        stack
+          .status()
+          .filter((r) => r.state === 'running')
+          .map((r) => r.name);
+      if (names.length > 0) {
+        out.progress(`lienthong: stopping what this run started: ${names.join(', ')}`);
+        await stack.down(names);
+      }
+    })());
+  const ready = run(
+    stack,
+    config,
+    out,
+    processes,
+    (names) => (started = names),
+    () => stopping !== undefined,
+  ).catch(async (error: unknown) => {
+    await stop();
+    throw error;
+  });
+  return { ready, stop };
+}
+
+async function run(
+  stack: LocalStack,
+  config: StackConfig,
+  out: { progress: (line: string) => void; print: (line: string) => void; log: (line: string) => void },
+  processes: BusProcess[],
+  onStackUp: (started: string[]) => void,
+  stopped: () => boolean,
+): Promise<void> {
+  const { progress, print } = out;
+  const began = Date.now();
+  progress('lienthong: bringing the local stack up');
+  const reports = await stack.up();
+  onStackUp(reports.filter((r) => r.state === 'started').map((r) => r.name));
+  const check = (): void => {
+    if (stopped()) throw new Error('stopped while starting');
+  };
+  const registryKeys = stack.registry?.keys() ?? readRegistryKeys();
+  progress("lienthong: registering the agencies' schemas");
+  const registered = await runContractTool('register', {
+    url: stack.endpoints.SCHEMA_REGISTRY_URL,
+    keys: registryKeys,
+  });
+  if (registered !== 0) throw new Error('the schemas could not be registered');
+
+  const state = join(config.LIENTHONG_STATE_DIR, 'bus');
+  mkdirSync(state, { recursive: true, mode: 0o700 });
+  const apiKeys = connectorKeys(join(state, 'connector-keys.json'));
+  const lookupKeys = ensureDevKeys(join(config.LIENTHONG_STATE_DIR, 'lookup'));
+  const common = {
+    KAFKA_BROKERS: stack.endpoints.KAFKA_BROKERS,
+    MONGODB_URI: stack.endpoints.MONGODB_URI,
+    MONGODB_DB: DB,
+    SHARING_GROUP_ID: SHARING_GROUP,
+    SCHEMA_REGISTRY_URL: stack.endpoints.SCHEMA_REGISTRY_URL,
+    SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+    SCHEMA_REGISTRY_KEY: registryKeys['lienthong-reader'] ?? '',
+    // Quiet by default, but for the lookups themselves: one line per answer, by route pattern.
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+  };
+
+  check();
+  progress('lienthong: starting the connectors, the sharing service and the lookup service');
+  for (const topic of TOPIC_NAMES) {
+    processes.push(
+      startBusProcess(
+        {
+          name: `connector ${topic}`,
+          main: `connectors/${topic}/main.ts`,
+          port: CONNECTOR_PORTS[topic],
+          env: {
+            ...common,
+            CONNECTOR_API_KEYS_FILE: join(state, 'connector-keys.json'),
+            CONNECTOR_SPOOL_DIR: join(state, 'spool', topic),
+          },
+        },
+        out.log,
+      ),
+    );
+  }
+  // The connectors create their topics as they start; the sharing service subscribes to them.
+  await Promise.all(processes.map((p) => waitReady(p, 90_000)));
+  check();
+  processes.push(
+    startBusProcess(
+      { name: 'sharing', main: 'services/sharing/main.ts', port: SHARING_PORT, env: common },
+      out.log,
+    ),
+  );
+  processes.push(
+    startBusProcess(
+      {
+        name: 'lookup',
+        main: 'services/lookup/main.ts',
+        port: LOOKUP_PORT,
+        env: {
+          ...common,
+          LOOKUP_JWT_KEYS_FILE: lookupKeys.tokenPublicKeys,
+          LOOKUP_AUDIT_SEAL_KEY_FILE: lookupKeys.auditSealKey,
+          LOOKUP_JWT_ISSUER: TOKEN_ISSUER,
+          LOOKUP_JWT_AUDIENCE: TOKEN_AUDIENCE,
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+        },
+      },
+      out.log,
+    ),
+  );
+  await Promise.all(processes.map((p) => waitReady(p, 90_000)));
+  const lookup = processes.at(-1) as BusProcess;
+  const connectors = Object.fromEntries(
+    TOPIC_NAMES.map((topic, i) => [
+      topic,
+      {
+        url: (processes[i] as BusProcess).url,
+        apiKey: `${TOPICS[topic].owner}.${apiKeys[TOPICS[topic].owner]}`,
+      },
+    ]),
+  ) as Record<TopicName, ConnectorEndpoint>;
+
+  progress(`lienthong: loading the demo data (${DEMO_CITIZENS} citizens) through the connectors`);
+  const loaded = await loadDemoData(connectors, { seed: DEMO_SEED, citizens: DEMO_CITIZENS, progress });
+  await waitCaughtUp(stack.endpoints.KAFKA_BROKERS, progress);
+
+  const subjects = await pickSubjects(stack.endpoints.MONGODB_URI);
+  const now = Date.now();
+  const desks = deskDossiers(now, subjects);
+  const response = await fetch(`${connectors.dossier.url}/v1/records`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-api-key': connectors.dossier.apiKey },
+    body: JSON.stringify(desks.map((d) => receptionRecord(d, now))),
+  });
+  if (response.status !== 200) throw new Error(`the desk dossiers were refused: ${await response.text()}`);
+
+  const signing = readPrivateKey(lookupKeys.tokenSigningKey);
+  const token = (sub: string, role: 'officer' | 'auditor' | 'citizen', agency?: string) =>
+    mintToken(
+      signing,
+      { sub, role, ...(agency ? { agency } : {}) },
+      {
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        ttlSeconds: TOKEN_TTL_SECONDS,
+      },
+    );
+  const [transfer, amendment] = desks as [(typeof desks)[0], (typeof desks)[0]];
+  const tokens = {
+    police: token('CB-PC08-0001', 'officer', 'HN-PC08'),
+    registration: token('CB-SKHDT-0001', 'officer', 'HN-SKHDT'),
+    auditor: token('TT-0001', 'auditor', 'HN-TTRA'),
+    citizen: token(subjects.buyer, 'citizen'),
+  };
+  const lookups = [
+    {
+      what: `the buyer in a vehicle transfer at ${transfer.agency}`,
+      path: `/v1/citizens/${subjects.buyer}`,
+      token: 'POLICE',
+      dossier: transfer.dossierId,
+    },
+    {
+      what: `the enterprise amending its registration at ${amendment.agency}`,
+      path: `/v1/enterprises/${subjects.enterprise}`,
+      token: 'REGISTRATION',
+      dossier: amendment.dossierId,
+    },
+    {
+      what: 'its legal representative, for the same dossier',
+      path: `/v1/citizens/${subjects.representative}`,
+      token: 'REGISTRATION',
+      dossier: amendment.dossierId,
+    },
+  ];
+  const bearer = { POLICE: tokens.police, REGISTRATION: tokens.registration };
+  for (const l of lookups)
+    await waitAnswer(`${lookup.url}${l.path}`, bearer[l.token as keyof typeof bearer], l.dossier);
+
+  print('');
+  print(
+    `lienthong is running (ready in ${Math.round((Date.now() - began) / 1000)} s). Ctrl-C stops everything it started.`,
+  );
+  print('');
+  for (const r of reports) print(`  ${r.name.padEnd(22)} ${r.endpoint}`);
+  for (const p of processes) print(`  ${p.name.padEnd(22)} ${p.url}`);
+  print(`  ${'API description'.padEnd(22)} ${lookup.url}/openapi.json`);
+  print('');
+  print(
+    `Demo data: ${loaded.accepted} records accepted through the connectors; today's desk dossiers ${desks.map((d) => d.dossierId).join(', ')}.`,
+  );
+  print('Tokens, valid for 8 hours (`npm run lookup:token` mints more):');
+  print(`  export POLICE=${tokens.police}`);
+  print(`  export REGISTRATION=${tokens.registration}`);
+  print(`  export AUDITOR=${tokens.auditor}`);
+  print(`  export CITIZEN=${tokens.citizen}`);
+  print('');
+  print('Officers, each bound to the dossier they handle:');
+  for (const l of lookups) {
+    print(`  # ${l.what}`);
+    print(
+      `  curl -s -H "Authorization: Bearer $${l.token}" -H 'X-Dossier-Id: ${l.dossier}' ${lookup.url}${l.path}`,
+    );
+  }
+  print('An auditor, and the citizen:');
+  print(
+    `  curl -s -H "Authorization: Bearer $AUDITOR" '${lookup.url}/v1/audit/records?subjectView=citizens&subjectId=${subjects.buyer}'`,
+  );
+  print(
+    `  curl -s -H "Authorization: Bearer $AUDITOR" ${lookup.url}/v1/audit/lineage/citizens/${subjects.buyer}`,
+  );
+  print(
+    `  curl -s -H "Authorization: Bearer $CITIZEN" ${lookup.url}/v1/citizens/${subjects.buyer}/access-log`,
+  );
+  print('');
+}
+
+/** The connectors' API keys: made once and kept, so that agencies' clients keep working. */
+function connectorKeys(file: string): Record<string, string> {
+  const secrets = `${file}.keys`;
+  if (existsSync(file) && existsSync(secrets))
+    return JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>;
+  const owners = TOPIC_NAMES.map((t) => TOPICS[t].owner);
+  const { entries, keys } = generateCredentials(
+    owners.map((id) => ({ id, role: 'agency' as const, agency: id })),
+  );
+  writeFileSync(file, JSON.stringify({ clients: entries }, null, 2), { mode: 0o600 });
+  writeFileSync(secrets, JSON.stringify(keys, null, 2), { mode: 0o600 });
+  return keys;
+}
+
+function readRegistryKeys(): Record<string, string> {
+  const file = process.env.SCHEMA_REGISTRY_KEYS_FILE;
+  if (!file)
+    throw new Error('SCHEMA_REGISTRY_URL is external: set SCHEMA_REGISTRY_KEYS_FILE to its client keys');
+  return JSON.parse(readFileSync(file, 'utf8')) as Record<string, string>;
+}
+
+/**
+ * Waits until the sharing service's consumer group has committed every message of the four
+ * topics: then every record the connectors accepted is in the views.
+ */
+async function waitCaughtUp(brokers: string, progress: (line: string) => void): Promise<void> {
+  const kafka = createKafka({
+    brokers: parseBrokers(brokers),
+    clientId: 'lienthong-start',
+    logger: createLogger({ name: 'start', level: 'silent' }),
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topics = TOPIC_NAMES.map((t) => TOPICS[t].topic);
+  const deadline = Date.now() + 600_000;
+  let shown = 0;
+  try {
+    for (;;) {
+      let behind = 0;
+      let total = 0;
+      const committed = new Map<string, number>();
+      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: SHARING_GROUP, topics })) {
+        for (const p of partitions) committed.set(`${topic}/${p.partition}`, Math.max(0, Number(p.offset)));
+      }
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          total += Number(p.high);
+          behind += Math.max(0, Number(p.high) - (committed.get(`${topic}/${p.partition}`) ?? 0));
+        }
+      }
+      if (behind === 0) return;
+      if (Date.now() - shown > 2_000) {
+        progress(`  the sharing service has ${behind} of ${total} messages still to apply`);
+        shown = Date.now();
+      }
+      if (Date.now() > deadline) throw new Error(`the sharing service is still ${behind} messages behind`);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Demo subjects with data from several agencies: a citizen who owns a vehicle and holds a tax
+ * code, and an enterprise with a tax record whose legal representative holds one too.
+ */
+async function pickSubjects(
+  uri: string,
+): Promise<{ buyer: string; enterprise: string; representative: string }> {
+  const client = new MongoClient(uri);
+  await client.connect();
+  try {
+    const db = client.db(DB);
+    const citizens = await db
+      .collection<{ _id: string; vehicles?: object; tax?: object }>('citizens')
+      .find({})
+      .toArray();
+    const withTax = new Set(citizens.filter((c) => c.tax && Object.keys(c.tax).length > 0).map((c) => c._id));
+    const buyer = citizens.find(
+      (c) => withTax.has(c._id) && c.vehicles && Object.keys(c.vehicles).length > 0,
+    );
+    const enterprises = await db
+      .collection<{ _id: string; tax?: object; registration?: { legalRepresentativeCitizenId?: string } }>(
+        'enterprises',
+      )
+      .find({})
+      .toArray();
+    const candidates = enterprises.filter((e) => e.tax && e.registration?.legalRepresentativeCitizenId);
+    const enterprise =
+      candidates.find((e) => withTax.has(e.registration?.legalRepresentativeCitizenId ?? '')) ??
+      candidates[0];
+    if (!buyer || !enterprise) throw new Error('the demo data holds no citizen or enterprise to show');
+    return {
+      buyer: buyer._id,
+      enterprise: enterprise._id,
+      representative: enterprise.registration?.legalRepresentativeCitizenId ?? '',
+    };
+  } finally {
+    await client.close();
+  }
+}
+
+/** Waits until a lookup answers 200: the desk dossier has reached the views. */
+async function waitAnswer(url: string, token: string, dossier: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const response = await fetch(url, {
+      headers: { authorization: `Bearer ${token}`, 'x-dossier-id': dossier },
+    });
+    if (response.status === 200) return;
+    if (Date.now() > deadline)
+      throw new Error(`${url} answered ${response.status}: ${await response.text()}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
