@@ -14,6 +14,7 @@ import {
   SUBJECT_PATTERNS,
 } from '../subjects';
 import { type ViewReader } from '../view-reader';
+import { subjectNotFound } from './lookups';
 import { type LookupLimits } from '../app';
 
 export interface AuditRouteOptions {
@@ -186,14 +187,7 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
       if (!isSubjectId(view, id)) return invalid(reply, 'params.id', `is not an identifier of ${view}`);
       request.audit.subject = { view, id };
       const doc = await views.get(view, id);
-      if (!doc) {
-        return sendProblem(reply, {
-          status: 404,
-          title: 'Not found',
-          code: 'SUBJECT_NOT_FOUND',
-          detail: `The bus holds no ${view.slice(0, -1)} with this identifier`,
-        });
-      }
+      if (!doc) return subjectNotFound(reply, view);
       const messages = request.query.events
         ? await fetchMessages(options.kafka, sourceCoordinates(doc), options.lineageTimeoutMs)
         : undefined;

@@ -38,6 +38,16 @@ const LOOKUP_ANSWER = {
   },
 } as const;
 
+/** 404 for a subject the views do not hold. */
+export function subjectNotFound(reply: FastifyReply, view: ViewName): FastifyReply {
+  return sendProblem(reply, {
+    status: 404,
+    title: 'Not found',
+    code: 'SUBJECT_NOT_FOUND',
+    detail: `The bus holds no ${view.slice(0, -1)} with this identifier`,
+  });
+}
+
 /**
  * `GET /v1/citizens/{id}`, `/v1/enterprises/{code}`, `/v1/vehicles/{plate}`, `/v1/dossiers/{id}`.
  *
@@ -118,14 +128,7 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         if (!(await concernsSubject(dossier, view, id, subject, (v, i) => views.get(v, i)))) {
           return deny(reply, DENIALS.DOSSIER_OTHER_SUBJECT, 'The dossier does not concern this subject');
         }
-        if (!subject) {
-          return sendProblem(reply, {
-            status: 404,
-            title: 'Not found',
-            code: 'SUBJECT_NOT_FOUND',
-            detail: `The bus holds no ${view.slice(0, -1)} with this identifier`,
-          });
-        }
+        if (!subject) return subjectNotFound(reply, view);
         const projected = projectDocument(subject, view, rules);
         request.audit.fields = projected.fields.map((f) => `${view}.${f}`);
         request.audit.sources = projected.sources;
