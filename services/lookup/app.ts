@@ -141,9 +141,9 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
 
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
-    if (!isPublic(request)) inFlight += 1;
     request.traceId = traceIdOf(outgoingTraceparent(header(request.headers.traceparent))) ?? null;
     if (isPublic(request)) return undefined;
+    inFlight += 1;
     const check = options.verifyToken(header(request.headers.authorization));
     if (!check.ok) {
       reply.header('www-authenticate', 'Bearer realm="lienthong-lookup"');

@@ -6,6 +6,7 @@ import {
   type AuditEntry,
   type AuditRecord,
   type AuditSeal,
+  auditId,
   chain,
   GENESIS_HASH,
   keyIdOf,
@@ -309,7 +310,7 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     async range(fromSeq, toSeq) {
       const found: AuditRecord[] = [];
       for (let seq = fromSeq; seq <= toSeq; seq += 1) {
-        const record = await records.findOne({ _id: String(seq).padStart(15, '0') });
+        const record = await records.findOne({ _id: auditId(seq) });
         if (record) found.push(record);
       }
       return found;
