@@ -144,6 +144,18 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     request.traceId = traceIdOf(outgoingTraceparent(header(request.headers.traceparent))) ?? null;
     if (isPublic(request)) return undefined;
     inFlight += 1;
+    // fastify ignores a GET's body; this API refuses one outright, unread, so that nothing a caller
+    // sends goes unanswered.
+    const length = Number(request.headers['content-length'] ?? 0);
+    if (length > 0 || request.headers['transfer-encoding'] !== undefined) {
+      return sendProblem(reply, {
+        status: 400,
+        title: 'Invalid request',
+        code: 'BODY_NOT_ALLOWED',
+        detail: 'No route of this API takes a request body',
+        errors: [{ path: 'body', message: 'must be absent' }],
+      });
+    }
     const check = options.verifyToken(header(request.headers.authorization));
     if (!check.ok) {
       reply.header('www-authenticate', 'Bearer realm="lienthong-lookup"');

@@ -1,4 +1,5 @@
 import { type CommandStartedEvent, MongoClient } from 'mongodb';
+import { request } from 'undici';
 import { type Answer, lookupHarness } from '../../support/lookup';
 import { lookupStoryEvents, OPEN_DOSSIERS } from '../../support/lookup-story';
 import { endpoint } from '../../support/fixtures';
@@ -204,6 +205,44 @@ describe('hostile input', () => {
       expect.arrayContaining([{ _id: transfer.id }, { _id: STORY.buyer }]),
     );
     for (const c of finds) expect(Object.keys(c.command.filter as object)).toEqual(['_id']);
+  });
+});
+
+describe('bodies and the API description', () => {
+  it('refuses a body on a lookup with 400, audited, without reading it', async () => {
+    const response = await request(`${harness.lookup().url()}/v1/citizens/${STORY.buyer}`, {
+      method: 'GET',
+      headers: {
+        authorization: `Bearer ${harness.officer('HN-PC08')}`,
+        'x-dossier-id': transfer.id,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({ $where: 'sleep(1000)', pad: LONG }),
+    });
+    const answer = (await response.body.json()) as { code: string };
+    expect([response.statusCode, answer.code]).toEqual([400, 'BODY_NOT_ALLOWED']);
+    expect(Number(response.headers['x-audit-record'])).toBeGreaterThan(0);
+  });
+
+  it('describes every route in OpenAPI, without a token', async () => {
+    const response = await harness.get('/openapi.json');
+    expect(response.statusCode).toBe(200);
+    const paths = Object.keys(response.json().paths as object).sort();
+    expect(paths).toEqual([
+      '/v1/audit/flows',
+      '/v1/audit/lineage/{view}/{id}',
+      '/v1/audit/records',
+      '/v1/audit/verify',
+      '/v1/citizens/{id}',
+      '/v1/citizens/{id}/access-log',
+      '/v1/dossiers/{id}',
+      '/v1/enterprises/{code}',
+      '/v1/vehicles/{plate}',
+    ]);
+    expect(response.json().components.securitySchemes.bearer).toMatchObject({
+      type: 'http',
+      scheme: 'bearer',
+    });
   });
 });
 
