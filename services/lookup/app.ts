@@ -52,7 +52,7 @@ export interface LookupAppOptions {
 
 /** What a route learned that the audit record must hold; the rest comes from the request. */
 export type AuditDraft = Partial<
-  Pick<AuditEntry, 'subject' | 'dossierId' | 'procedureCode' | 'fields' | 'sources' | 'result' | 'reason'>
+  Pick<AuditEntry, 'subject' | 'dossierId' | 'procedureCode' | 'fields' | 'sources' | 'reason'>
 >;
 
 declare module 'fastify' {
@@ -247,7 +247,7 @@ function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The result a status means, when the route did not say. */
+/** What an answer's status means for the audit. */
 function resultOf(status: number): AuditResult {
   if (status < 300) return 'allowed';
   if (status === 401) return 'unauthenticated';
@@ -277,7 +277,7 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, payload: unkno
     procedureCode: draft.procedureCode ?? null,
     fields: status < 300 ? (draft.fields ?? []) : [],
     sources: status < 300 ? (draft.sources ?? []) : [],
-    result: status < 300 ? (draft.result ?? 'allowed') : resultOf(status),
+    result: resultOf(status),
     reason,
     status,
     traceId: request.traceId,

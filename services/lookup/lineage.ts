@@ -1,9 +1,8 @@
-import { type IHeaders } from 'kafkajs';
+import { type IHeaders, type KafkaMessage } from 'kafkajs';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { type EventDecoder } from '../sharing/event-decoder';
 import { type Provenance, type ViewDoc } from '../sharing/projection';
 import { coordinatesKey, type EventCoordinates } from './event-fetcher';
-import { type KafkaMessage } from 'kafkajs';
 
 /** One section of a view document with where it came from and, when fetched, the event itself. */
 export interface SectionLineage {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError, ERROR_CODES } from '../../../services/platform/errors';
+import { type ConfigError, ERROR_CODES } from '../../../services/platform/errors';
 import { DEFAULT_POLICY_FILE } from '../../../services/lookup/config';
 import {
   fieldPolicies,
@@ -9,6 +9,7 @@ import {
   projectDocument,
 } from '../../../services/lookup/field-policy';
 import { type Provenance, type ViewDoc } from '../../../services/sharing/projection';
+import { configError } from '../../support/config-error';
 
 const FOUNDER = '001089012345';
 const ENTERPRISE = '0101234567';
@@ -22,16 +23,6 @@ function policy(overrides: Record<string, unknown> = {}): Record<string, unknown
     views: { citizens: { identity: { citizenId: 'clear', birthYear: 'clear' } } },
     ...overrides,
   };
-}
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('Expected a ConfigError');
 }
 
 const messagesOf = (error: ConfigError): string[] => error.issues.map((issue) => issue.message);

@@ -9,7 +9,7 @@ import {
   type LookupRole,
   mintToken,
 } from '../../../services/lookup/tokens';
-import { ConfigError } from '../../../services/platform/errors';
+import { configError } from '../../support/config-error';
 
 const ISSUER = 'lienthong-test';
 const AUDIENCE = 'lienthong-lookup';
@@ -204,16 +204,6 @@ describe('loadTokenKeys', () => {
   }
 
   const pemOf = (key: KeyObject) => key.export({ type: 'spki', format: 'pem' }).toString();
-
-  function configError(run: () => unknown): ConfigError {
-    try {
-      run();
-    } catch (error) {
-      if (error instanceof ConfigError) return error;
-      throw error;
-    }
-    throw new Error('Expected a ConfigError');
-  }
 
   it('reads each key under its fingerprint', () => {
     const file = keysFile('good.json', {

@@ -1,6 +1,5 @@
 import { Type } from '@sinclair/typebox';
 import {
-  ConfigError,
   ERROR_CODES,
   HttpEnv,
   KafkaEnv,
@@ -10,6 +9,7 @@ import {
   parseBrokers,
   SchemaRegistryEnv,
 } from '../../../services/platform';
+import { configError } from '../../support/config-error';
 
 const ServiceEnv = Type.Composite([KafkaEnv, MongoEnv, SchemaRegistryEnv, HttpEnv, LogEnv]);
 
@@ -19,16 +19,6 @@ const valid = {
   SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081',
   PORT: '8080',
 };
-
-function configError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw error;
-  }
-  throw new Error('Expected a ConfigError');
-}
 
 describe('loadConfig', () => {
   it('names every bad or missing variable in one error', () => {
