@@ -1,6 +1,5 @@
 import { type Readable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
-import swagger from '@fastify/swagger';
 import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Logger } from 'pino';
 import { type PresentedCredential, type Principal } from '../../services/platform/credentials';
@@ -11,6 +10,8 @@ import {
   requestProblem,
   sendProblem,
 } from '../../services/platform/http';
+import { registerOpenApi } from '../../services/platform/openapi';
+import { problemResponses } from '../../services/platform/problem';
 import { inSpan } from '../../services/platform/trace-context';
 import { type AgencyDefinition } from './agency';
 import { IMPORT_FORMATS, ImportRefused, type Imports } from './imports';
@@ -128,23 +129,18 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     (_request, payload, done) => done(null, payload),
   );
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: `lienthong ${definition.name} connector`,
-        version: '1',
-        description: `Publishes ${definition.agency}'s records to the ${definition.topic} topic`,
-      },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-          basic: { type: 'http', scheme: 'basic' },
-        },
-      },
-      security: [{ apiKey: [] }, { basic: [] }],
+  await registerOpenApi(app, {
+    info: {
+      title: `lienthong ${definition.name} connector`,
+      version: '1',
+      description: `Publishes ${definition.agency}'s records to the ${definition.topic} topic`,
     },
+    securitySchemes: {
+      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      basic: { type: 'http', scheme: 'basic' },
+    },
+    errors: [400, 401, 403, 414, 500, 503],
   });
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   registerOperations(app, { service: `connector-${definition.name}`, ready: options.ready });
 
   app.decorateRequest('agencyPrincipal', null);
@@ -198,7 +194,14 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
       schema: {
         // Each record is checked on its own below, so that every one gets its own answer.
         body: { type: 'array', minItems: 1, maxItems: limits.maxRecords, items: {} },
-        response: { 200: BATCH_ANSWER, 207: BATCH_ANSWER },
+        response: {
+          200: { ...BATCH_ANSWER, description: 'Every record was accepted' },
+          207: { ...BATCH_ANSWER, description: 'Some records were accepted, the others rejected' },
+          ...problemResponses([413, 415, 422], {
+            413: 'The body or the number of records is over the limit',
+            422: 'Every record was rejected; `records` says why, one by one',
+          }),
+        },
       },
     },
     async (request, reply) => {
@@ -227,7 +230,15 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
 
   app.post(
     '/v1/imports',
-    { bodyLimit: limits.importLimit, schema: { response: { 202: IMPORT_STATUS } } },
+    {
+      bodyLimit: limits.importLimit,
+      schema: {
+        response: {
+          202: { ...IMPORT_STATUS, description: 'The file is stored; its rows are being published' },
+          ...problemResponses([413, 415, 422]),
+        },
+      },
+    },
     async (request, reply) => {
       const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
       const format = IMPORT_FORMATS[type as keyof typeof IMPORT_FORMATS];
@@ -253,7 +264,7 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     {
       schema: {
         params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } } },
-        response: { 200: IMPORT_STATUS },
+        response: { 200: IMPORT_STATUS, ...problemResponses([404], { 404: 'No import with this id' }) },
       },
     },
     async (request, reply) => {

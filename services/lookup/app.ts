@@ -1,4 +1,3 @@
-import swagger from '@fastify/swagger';
 import rateLimit from '@fastify/rate-limit';
 import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type Kafka } from 'kafkajs';
@@ -12,6 +11,7 @@ import {
   requestProblem,
   sendProblem,
 } from '../platform/http';
+import { registerOpenApi } from '../platform/openapi';
 import { outgoingTraceparent, traceIdOf } from '../platform/trace-context';
 import { type EventDecoder } from '../sharing/event-decoder';
 import { type AuditEntry, type AuditResult } from './audit-chain';
@@ -94,21 +94,16 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   // No route takes a body: a text or JSON body on a GET is refused, never parsed.
   app.removeAllContentTypeParsers();
 
-  await app.register(swagger, {
-    openapi: {
-      info: {
-        title: 'lienthong lookup API',
-        version: '1',
-        description:
-          "Cross-agency views for officers handling a dossier, under the procedure's field policy; the audit trail, lineage and data flows for auditors; the access log for citizens. Every request is audited before it is answered.",
-      },
-      components: {
-        securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } },
-      },
-      security: [{ bearer: [] }],
+  await registerOpenApi(app, {
+    info: {
+      title: 'lienthong lookup API',
+      version: '1',
+      description:
+        "Cross-agency views for officers handling a dossier, under the procedure's field policy; the audit trail, lineage and data flows for auditors; the access log for citizens. Every request is audited before it is answered.",
     },
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } },
+    errors: [400, 401, 403, 414, 429, 500, 503],
   });
-  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   registerOperations(app, { service: 'lookup', ready: options.ready });
   await app.register(rateLimit, {
     global: false,
@@ -251,7 +246,7 @@ function header(value: string | string[] | undefined): string | undefined {
 function resultOf(status: number): AuditResult {
   if (status < 300) return 'allowed';
   if (status === 401) return 'unauthenticated';
-  if (status === 400 || status === 413 || status === 415 || status === 431) return 'invalid';
+  if ([400, 405, 413, 414, 415, 431].includes(status)) return 'invalid';
   if (status >= 500) return 'failed';
   return 'denied';
 }

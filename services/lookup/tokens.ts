@@ -1,6 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createDecoder, createSigner, createVerifier, type TokenError } from 'fast-jwt';
+import { authorizationCredentials } from '../platform/authorization';
 import { ConfigError } from '../platform/errors';
 import { keyIdOf } from './audit-chain';
 
@@ -60,7 +61,8 @@ export function createTokenVerifier(
   const decodeHeader = createDecoder({ complete: true }) as (token: string) => { header: { kid?: unknown } };
 
   return (authorization) => {
-    const match = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(authorization ?? '');
+    const token = authorizationCredentials(authorization, 'Bearer') ?? '';
+    const match = /^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(token);
     if (!match?.[1]) return { ok: false, refusal: authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING' };
     let claims: Record<string, unknown>;
     try {

@@ -2,6 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
+import { authorizationCredentials } from './authorization';
 import { ConfigError } from './errors';
 
 /**
@@ -115,7 +116,7 @@ export function createAuthenticator(
     // Client ids never hold a dot, so the first dot ends the id.
     const apiKeyMatch = /^([A-Za-z0-9_-]{1,100})\.([A-Za-z0-9_-]{1,200})$/.exec(apiKey ?? '');
     if (apiKeyMatch?.[1] && apiKeyMatch[2]) return check(apiKeyMatch[1], apiKeyMatch[2]);
-    const basic = /^Basic ([A-Za-z0-9+/=]{1,1024})$/.exec(authorization ?? '');
+    const basic = /^([A-Za-z0-9+/=]{1,1024})$/.exec(authorizationCredentials(authorization, 'Basic') ?? '');
     if (!basic?.[1]) return undefined;
     const decoded = Buffer.from(basic[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');

@@ -1,6 +1,7 @@
 import Fastify, {
   LogController,
   type FastifyBaseLogger,
+  type FastifyError,
   type FastifyHttpsOptions,
   type FastifyInstance,
   type FastifyReply,
@@ -8,26 +9,37 @@ import Fastify, {
 import { type Server } from 'node:https';
 import { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import {
+  ensureProblemSchema,
+  PROBLEM_CONTENT_TYPE,
+  problemResponses,
+  type Problem,
+  type ProblemInput,
+} from './problem';
+import { createRouteTable } from './route-table';
 
-/** RFC 9457 problem details, with lienthong's stable `code` and the field paths at fault. */
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  code: string;
-  errors?: readonly { path: string; message: string }[];
-}
+export { PROBLEM_CONTENT_TYPE, type Problem, type ProblemInput } from './problem';
 
-/** What a caller gives: the `type` is derived from the code, and extension members may follow. */
-export type ProblemInput = Omit<Problem, 'type'> & { type?: string } & Record<string, unknown>;
+/** Longest path parameter routed unless a service says otherwise: above any identifier's own limit. */
+const DEFAULT_MAX_PARAM_LENGTH = 1_024;
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+/** Where a request that fastify refused before routing is routed again, to reach the 404 route. */
+const UNROUTED_PATH = '/.lienthong/unrouted';
 
 /**
  * A fastify instance with the input rules every lienthong service shares: a `__proto__` or
  * `constructor.prototype` key refuses the whole body; request schemas neither coerce types nor
  * drop unknown fields, and report every violation at once; and while closing, new requests get 503.
+ *
+ * Refusals that fastify makes itself reach the service's own hooks and error handler, like every
+ * other error, so that each service answers them in its own problem format (and the lookup
+ * service audits them):
+ * - a method the path is not routed for gets 405 with `Allow`, rather than 404;
+ * - a malformed percent-encoding (`FST_ERR_BAD_URL`) or an over-long path parameter
+ *   (`FST_ERR_MAX_PARAM_LENGTH`), which fastify answers before any hook, is routed again to the
+ *   not-found route, whose hooks run, and raised there.
+ * Both are raised in `preParsing`, after the service's `onRequest` hooks (authentication) and
+ * before any body is parsed; `requestProblem` translates them.
  */
 export function createHttpServer(options: {
   logger: Logger;
@@ -38,7 +50,7 @@ export function createHttpServer(options: {
    * and the service logs the route pattern instead.
    */
   requestLogging?: boolean;
-  /** Longest path parameter routed; longer ones get 404. fastify's default is 100. */
+  /** Longest path parameter routed; longer ones get 414. Defaults to 1,024 characters. */
   maxParamLength?: number;
   /**
    * Converts query and path parameters to their schema's types (`?limit=5` to 5). Ajv applies it
@@ -46,12 +58,14 @@ export function createHttpServer(options: {
    */
   coerceParameters?: boolean;
 }): FastifyInstance {
-  return Fastify({
+  const maxParamLength = options.maxParamLength ?? DEFAULT_MAX_PARAM_LENGTH;
+  const routes = createRouteTable({ maxParamLength });
+  // Refusals fastify made before routing, by the raw request they were made for.
+  const refusedEarly = new WeakMap<object, FastifyError>();
+  const app = Fastify({
     ...(options.https ? { https: options.https } : {}),
     logController: new LogController({ disableRequestLogging: options.requestLogging === false }),
-    ...(options.maxParamLength === undefined
-      ? {}
-      : { routerOptions: { maxParamLength: options.maxParamLength } }),
+    routerOptions: { maxParamLength },
     loggerInstance: options.logger as FastifyBaseLogger,
     bodyLimit: options.bodyLimit,
     onProtoPoisoning: 'error',
@@ -64,7 +78,43 @@ export function createHttpServer(options: {
         allErrors: true,
       },
     },
+    // fastify answers these from a context with no hooks and its default error handler: route the
+    // request again, to the not-found route, so that the service's hooks and handler see it.
+    frameworkErrors: (error, request, reply) => {
+      refusedEarly.set(request.raw, error);
+      request.raw.url = UNROUTED_PATH;
+      app.routing(request.raw, reply.raw);
+    },
   }) as unknown as FastifyInstance;
+
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.add(method, route.url);
+  });
+  app.addHook('preParsing', async (request, reply, payload) => {
+    if (!request.is404) return payload;
+    const early = refusedEarly.get(request.raw);
+    if (early) throw early;
+    const allowed = routes.allowed(request.url.split('?')[0] ?? '/');
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      throw new MethodNotAllowed(request.method, allowed);
+    }
+    return payload;
+  });
+  return app;
+}
+
+/** A request in a method that its path is not routed for; `Allow` lists those it is. */
+export class MethodNotAllowed extends Error {
+  override name = 'MethodNotAllowed';
+  readonly code = 'FST_ERR_METHOD_NOT_ALLOWED';
+  readonly statusCode = 405;
+  constructor(
+    method: string,
+    readonly allowed: readonly string[],
+  ) {
+    super(`${method} is not allowed here; use ${allowed.join(', ')}`);
+  }
 }
 
 /**
@@ -77,38 +127,60 @@ export function sendProblem(reply: FastifyReply, problem: ProblemInput): Fastify
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
-/** Translates fastify's own request errors (body parsing, limits, poisoning) into problems. */
+/**
+ * The stable codes of the refusals fastify makes before a route's handler runs, with the status
+ * each answers with. Keys are fastify's own codes, which are not part of lienthong's contract.
+ */
+export const FRAMEWORK_PROBLEMS = {
+  FST_ERR_METHOD_NOT_ALLOWED: { status: 405, code: 'METHOD_NOT_ALLOWED', title: 'Method not allowed' },
+  // The two routing refusals do not echo the path: it may hold a personal identifier.
+  FST_ERR_BAD_URL: {
+    status: 400,
+    code: 'MALFORMED_URL',
+    title: 'Malformed URL',
+    detail: 'The path holds a malformed percent-encoding',
+  },
+  // RFC 9110 §15.5.15: the target is longer than the server is willing to interpret.
+  FST_ERR_MAX_PARAM_LENGTH: {
+    status: 414,
+    code: 'URI_TOO_LONG',
+    title: 'URI too long',
+    detail: 'A path segment is longer than this service routes',
+  },
+  FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Request body too large' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+    title: 'Unsupported media type',
+  },
+  FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
+  FST_ERR_CTP_EMPTY_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    status: 400,
+    code: 'INVALID_CONTENT_LENGTH',
+    title: 'Body length does not match Content-Length',
+  },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
+  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
+} as const;
+
+/**
+ * Translates fastify's own request errors (routing, body parsing, limits, poisoning) into
+ * problems, or undefined for an error that is not one of them.
+ */
 export function requestProblem(error: {
   code?: string;
   statusCode?: number;
   message: string;
 }): Omit<Problem, 'type'> | undefined {
-  switch (error.code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return {
-        status: 413,
-        title: 'Request body too large',
-        code: 'PAYLOAD_TOO_LARGE',
-        detail: error.message,
-      };
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return {
-        status: 415,
-        title: 'Unsupported media type',
-        code: 'UNSUPPORTED_MEDIA_TYPE',
-        detail: error.message,
-      };
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-    case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return {
-        status: 400,
-        title: 'Malformed JSON',
-        code: 'MALFORMED_JSON',
-        detail: error.message,
-        errors: [{ path: 'body', message: error.message }],
-      };
-    default:
-      break;
+  const known = FRAMEWORK_PROBLEMS[error.code as keyof typeof FRAMEWORK_PROBLEMS];
+  if (known) {
+    return {
+      detail: error.message,
+      ...known,
+      // Body errors name the body; routing errors have no field at fault.
+      ...(known.code === 'MALFORMED_JSON' ? { errors: [{ path: 'body', message: error.message }] } : {}),
+    };
   }
   // JSON.parse errors and prototype poisoning reach here as plain 400s from the body parser.
   if (error.statusCode === 400) {
@@ -157,21 +229,61 @@ export function registerOperations(app: FastifyInstance, options: OperationsOpti
     latency.observe({ method: request.method, route }, reply.elapsedTime / 1000);
   });
 
-  const open = { config: { public: true }, schema: { hide: true } };
-  app.get('/healthz', open, async () => ({ status: 'ok' }));
-  app.get('/readyz', open, async (_request, reply) => {
-    if (options.ready()) return { status: 'ready' };
-    return sendProblem(reply, {
-      status: 503,
-      title: 'Not ready',
-      code: 'NOT_READY',
-      detail: `${options.service} is not ready`,
-    });
-  });
-  app.get('/metrics', open, async (_request, reply) => {
-    return reply.type(registry.contentType).send(await registry.metrics());
-  });
+  ensureProblemSchema(app);
+  // In a plugin of their own, so that they load after a description registered before them.
+  void app.register(async (scope) => declareOperations(scope, options, registry));
   return registry;
+}
+
+function declareOperations(app: FastifyInstance, options: OperationsOptions, registry: Registry): void {
+  const status = { type: 'object', required: ['status'], properties: { status: { type: 'string' } } };
+  const open = { public: true };
+  app.get(
+    '/healthz',
+    {
+      config: open,
+      schema: { summary: 'The process answers', tags: ['operations'], response: { 200: status } },
+    },
+    async () => ({ status: 'ok' }),
+  );
+  app.get(
+    '/readyz',
+    {
+      config: open,
+      schema: {
+        summary: 'The service can serve',
+        tags: ['operations'],
+        response: { 200: status, ...problemResponses([503], { 503: 'Not ready yet, or stopping' }) },
+      },
+    },
+    async (_request, reply) => {
+      if (options.ready()) return { status: 'ready' };
+      return sendProblem(reply, {
+        status: 503,
+        title: 'Not ready',
+        code: 'NOT_READY',
+        detail: `${options.service} is not ready`,
+      });
+    },
+  );
+  app.get(
+    '/metrics',
+    {
+      config: open,
+      schema: {
+        summary: 'Prometheus metrics',
+        tags: ['operations'],
+        produces: ['text/plain'],
+        response: {
+          200: {
+            description: 'Prometheus text format',
+            content: { 'text/plain': { schema: { type: 'string' } } },
+          },
+        },
+      },
+    },
+    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+  );
 }
 
 declare module 'fastify' {

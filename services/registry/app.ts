@@ -458,12 +458,7 @@ function answerError(error: FastifyError, reply: FastifyReply, log: FastifyBaseL
   if (error.validation) return answer(reply, validationError(error));
   const problem = requestProblem(error);
   if (problem) {
-    const name: RegistryErrorName =
-      problem.status === 413
-        ? 'PAYLOAD_TOO_LARGE'
-        : problem.status === 415
-          ? 'UNSUPPORTED_MEDIA_TYPE'
-          : 'MALFORMED_REQUEST';
+    const name = (problem.code in REGISTRY_ERRORS ? problem.code : 'MALFORMED_REQUEST') as RegistryErrorName;
     return answer(reply, new RegistryError(name, problem.detail, { issues: problem.errors ?? [] }));
   }
   if (isRetriable(error)) {

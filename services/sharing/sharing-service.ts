@@ -8,6 +8,7 @@ import { Counter, Gauge, Histogram } from 'prom-client';
 import { TOPICS, type TopicName } from '../../schemas/topics';
 import { isRetriable } from '../platform/errors';
 import { createHttpServer, registerOperations } from '../platform/http';
+import { registerOpenApi } from '../platform/openapi';
 import { createRenewingProducer, ensureTopics } from '../platform/kafka';
 import { createLifecycle, type Service } from '../platform/lifecycle';
 import { traceIdOf } from '../platform/trace-context';
@@ -99,6 +100,16 @@ export function createSharingService(deps: SharingDeps): SharingService {
   let stopping = false;
 
   const app = createHttpServer({ logger, bodyLimit: 1_024 });
+  // Only operations endpoints, which declare their own answers; they load after the description.
+  void registerOpenApi(app, {
+    info: {
+      title: 'lienthong sharing service',
+      version: '1',
+      description:
+        "Keeps the cross-agency views from the domain topics; this server answers operators' probes",
+    },
+    errors: [],
+  });
   const metrics = registerOperations(app, { service: 'sharing', ready: () => ready });
   const events = new Counter({
     name: 'sharing_events_total',

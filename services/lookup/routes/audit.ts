@@ -1,6 +1,7 @@
 import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import { type Kafka } from 'kafkajs';
 import { sendProblem } from '../../platform/http';
+import { problemResponses } from '../../platform/problem';
 import { type EventDecoder } from '../../sharing/event-decoder';
 import { VIEW_NAMES, type ViewName } from '../../sharing/projection';
 import { type AuditTrail, type FlowPeriod } from '../audit-trail';
@@ -149,6 +150,36 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
         summary: 'Check the whole audit chain and name every edited, missing, reordered or truncated record',
         tags: ['audit'],
         querystring: { type: 'object', additionalProperties: false, properties: {} },
+        response: {
+          200: {
+            type: 'object',
+            required: ['ok', 'checked', 'lastSeq', 'sealedSeq', 'breaches'],
+            properties: {
+              ok: { type: 'boolean' },
+              checked: { type: 'integer', description: 'Records read' },
+              lastSeq: { type: 'integer' },
+              sealedSeq: {
+                type: 'integer',
+                description: 'The highest sequence number a valid seal vouches for',
+              },
+              breaches: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: {
+                    seq: { type: 'integer' },
+                    kind: {
+                      type: 'string',
+                      enum: ['edited', 'missing', 'reordered', 'truncated', 'seal-invalid'],
+                    },
+                    detail: { type: 'string' },
+                  },
+                  additionalProperties: true,
+                },
+              },
+            },
+          },
+        },
       },
     },
     async () => trail.verify(),
@@ -179,6 +210,22 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
               description: 'Whether to read each source event back from Kafka and decode it',
             },
           },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['view', 'id', 'sections'],
+            properties: {
+              view: { type: 'string' },
+              id: { type: 'string' },
+              sections: {
+                type: 'array',
+                description: "Each section's path, its source coordinates and, when asked, the decoded event",
+                items: { type: 'object', additionalProperties: true },
+              },
+            },
+          },
+          ...problemResponses([404], { 404: 'The views hold no such subject' }),
         },
       },
     },

@@ -1,5 +1,6 @@
 import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import { sendProblem } from '../../platform/http';
+import { problemResponses } from '../../platform/problem';
 import { type ViewName } from '../../sharing/projection';
 import { bindDossier, concernsSubject, type Denial, DENIALS } from '../dossier-binding';
 import { type FieldPolicies, projectDocument } from '../field-policy';
@@ -95,7 +96,12 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
             },
           },
           querystring: { type: 'object', additionalProperties: false, properties: {} },
-          response: { 200: LOOKUP_ANSWER },
+          response: {
+            200: LOOKUP_ANSWER,
+            ...problemResponses([404], {
+              404: 'The views hold no such subject (said only once every check passed)',
+            }),
+          },
         },
       },
       async (request, reply) => {

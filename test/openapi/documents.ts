@@ -1,0 +1,102 @@
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type FastifyInstance } from 'fastify';
+import { MongoClient } from 'mongodb';
+import { businessRegistrationConnector } from '../../connectors/business-registration';
+import { dossierConnector } from '../../connectors/dossier';
+import { type AgencyDefinition } from '../../connectors/runtime/agency';
+import { buildConnectorApp, type ConnectorAppOptions } from '../../connectors/runtime/app';
+import { taxConnector } from '../../connectors/tax';
+import { vehicleConnector } from '../../connectors/vehicle';
+import { buildLookupApp, type LookupAppOptions } from '../../services/lookup/app';
+import { createKafka } from '../../services/platform/kafka';
+import { createLogger } from '../../services/platform/logger';
+import { buildRegistryApp, type RegistryAppOptions } from '../../services/registry/app';
+import { createEventDecoder } from '../../services/sharing/event-decoder';
+import { createSharingService } from '../../services/sharing/sharing-service';
+
+/** Every HTTP service's OpenAPI document, by service name. */
+export type ServiceDocuments = Record<string, Record<string, unknown>>;
+
+/**
+ * Builds every HTTP service in process and asks each for `GET /openapi.json`. Nothing connects:
+ * the clients given are never used to describe a service, and nothing listens.
+ */
+export async function serviceDocuments(): Promise<ServiceDocuments> {
+  const logger = createLogger({ name: 'openapi-documents', level: 'silent' });
+  // Clients that would connect on first use, which describing a service never makes.
+  const kafka = createKafka({ brokers: ['127.0.0.1:9'], clientId: 'openapi-documents', logger });
+  const mongo = new MongoClient('mongodb://127.0.0.1:9/');
+  const registry = new SchemaRegistry({ host: 'http://127.0.0.1:9' });
+  const unused = <T>(what: string): T =>
+    new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error(`${what} is not used to describe a service`);
+        },
+      },
+    ) as T;
+
+  const apps: Record<string, FastifyInstance> = {
+    registry: await buildRegistryApp({
+      service: unused<RegistryAppOptions['service']>('the registry service'),
+      authenticate: () => undefined,
+      logger,
+      bodyLimit: 1_024,
+      ready: () => true,
+    }),
+    lookup: await buildLookupApp({
+      logger,
+      db: mongo.db('openapi-documents'),
+      trail: unused<LookupAppOptions['trail']>('the audit trail'),
+      policies: unused<LookupAppOptions['policies']>('the field policies'),
+      verifyToken: () => ({ ok: false, refusal: 'TOKEN_MISSING' }),
+      kafka,
+      decoder: createEventDecoder({ registry }),
+      limits: { perPrincipalPerMinute: 60, perAgencyPerMinute: 600, pageMax: 100 },
+      ready: () => true,
+    }),
+    sharing: createSharingService({
+      kafka,
+      mongo,
+      dbName: 'openapi-documents',
+      registry,
+      logger,
+      groupId: 'openapi-documents',
+      batchSize: 1,
+      concurrency: 1,
+      host: '127.0.0.1',
+      port: 0,
+    }).app,
+  };
+  const connectors: AgencyDefinition[] = [
+    dossierConnector,
+    taxConnector,
+    businessRegistrationConnector,
+    vehicleConnector,
+  ] as AgencyDefinition[];
+  for (const definition of connectors) {
+    apps[`connector-${definition.name}`] = await buildConnectorApp({
+      definition,
+      ingest: unused<ConnectorAppOptions['ingest']>('ingest'),
+      imports: unused<ConnectorAppOptions['imports']>('imports'),
+      authenticate: () => undefined,
+      logger,
+      limits: { bodyLimit: 1_024, maxRecords: 100, importLimit: 1_024 },
+      ready: () => true,
+    });
+  }
+
+  const documents: ServiceDocuments = {};
+  try {
+    for (const [name, app] of Object.entries(apps)) {
+      const answer = await app.inject({ method: 'GET', url: '/openapi.json' });
+      if (answer.statusCode !== 200)
+        throw new Error(`${name}: GET /openapi.json answered ${answer.statusCode}`);
+      documents[name] = answer.json();
+    }
+  } finally {
+    await Promise.all(Object.values(apps).map((app) => app.close()));
+  }
+  return documents;
+}
