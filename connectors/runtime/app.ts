@@ -192,6 +192,8 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     '/v1/records',
     {
       schema: {
+        summary: 'Publish a batch of records, each answered as accepted or rejected',
+        tags: ['records'],
         // Each record is checked on its own below, so that every one gets its own answer.
         body: { type: 'array', minItems: 1, maxItems: limits.maxRecords, items: {} },
         response: {
@@ -233,6 +235,10 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     {
       bodyLimit: limits.importLimit,
       schema: {
+        summary: 'Import a CSV or NDJSON file of records',
+        description:
+          'Send the file as `text/csv` or `application/x-ndjson`; its rows are published in the background',
+        tags: ['imports'],
         response: {
           202: { ...IMPORT_STATUS, description: 'The file is stored; its rows are being published' },
           ...problemResponses([413, 415, 422]),
@@ -263,6 +269,8 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     '/v1/imports/:id',
     {
       schema: {
+        summary: "An import's progress and its rejected rows",
+        tags: ['imports'],
         params: { type: 'object', properties: { id: { type: 'string', pattern: '^[0-9a-f-]{36}$' } } },
         response: { 200: IMPORT_STATUS, ...problemResponses([404], { 404: 'No import with this id' }) },
       },

@@ -5,6 +5,7 @@ import Fastify, {
   type FastifyHttpsOptions,
   type FastifyInstance,
   type FastifyReply,
+  type FastifyRequest,
 } from 'fastify';
 import { type Server } from 'node:https';
 import { type Logger } from 'pino';
@@ -193,6 +194,36 @@ export function requestProblem(error: {
     };
   }
   return undefined;
+}
+
+/** The 404 problem for a path no route serves; the path only, never its query. */
+export function routeNotFound(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return sendProblem(reply, {
+    status: 404,
+    title: 'Not found',
+    code: 'ROUTE_NOT_FOUND',
+    detail: `No route ${request.method} ${request.url.split('?')[0]}`,
+  });
+}
+
+/**
+ * The error handler of a server with no errors of its own (the sharing service's operations
+ * server): fastify's refusals as problems, anything else as a 500 that says nothing more.
+ */
+export function answerRequestError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): FastifyReply {
+  const problem = requestProblem(error);
+  if (problem) return sendProblem(reply, problem);
+  request.log.error({ err: error }, 'Unexpected error');
+  return sendProblem(reply, {
+    status: 500,
+    title: 'Internal error',
+    code: 'INTERNAL',
+    detail: 'Unexpected error',
+  });
 }
 
 export interface OperationsOptions {

@@ -34,6 +34,8 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
     openapi: {
       openapi: '3.0.3',
       info: options.info,
+      // Relative: the document is served by the service it describes, wherever that listens.
+      servers: [{ url: '/' }],
       components: { securitySchemes: schemes },
       security: Object.keys(schemes).map((name) => ({ [name]: [] })),
     },

@@ -7,7 +7,7 @@ import { type Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { TOPICS, type TopicName } from '../../schemas/topics';
 import { isRetriable } from '../platform/errors';
-import { createHttpServer, registerOperations } from '../platform/http';
+import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
 import { createRenewingProducer, ensureTopics } from '../platform/kafka';
 import { createLifecycle, type Service } from '../platform/lifecycle';
@@ -111,6 +111,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
     errors: [],
   });
   const metrics = registerOperations(app, { service: 'sharing', ready: () => ready });
+  app.setErrorHandler(answerRequestError);
+  app.setNotFoundHandler(routeNotFound);
   const events = new Counter({
     name: 'sharing_events_total',
     help: 'Events consumed, by topic and outcome (applied, noop, dead_lettered)',

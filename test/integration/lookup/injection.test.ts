@@ -229,6 +229,9 @@ describe('bodies and the API description', () => {
     expect(response.statusCode).toBe(200);
     const paths = Object.keys(response.json().paths as object).sort();
     expect(paths).toEqual([
+      '/healthz',
+      '/metrics',
+      '/readyz',
       '/v1/audit/flows',
       '/v1/audit/lineage/{view}/{id}',
       '/v1/audit/records',
