@@ -1,0 +1,102 @@
+import { spawn } from 'node:child_process';
+import { taxConnector } from '../../connectors/tax/index';
+import { ensureSchemathesis } from '../fuzz/schemathesis';
+import { connectorHarness } from '../support/connector';
+import { lookupHarness } from '../support/lookup';
+import { registryHarness } from '../support/registry';
+
+/** What every answer must satisfy, in schemathesis's names. */
+const CHECKS = [
+  'not_a_server_error',
+  'status_code_conformance',
+  'content_type_conformance',
+  'response_schema_conformance',
+].join(',');
+
+/** Seconds of fuzzing per run; the whole file stays well under three minutes on two cores. */
+const SECONDS_PER_RUN = 12;
+
+/** Runs schemathesis against a service's own document; its exit status and its report. */
+function fuzz(
+  python: string,
+  url: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; output: string }> {
+  const args = [
+    '-m',
+    'schemathesis.cli',
+    'run',
+    `${url}/openapi.json`,
+    '--url',
+    url,
+    '--checks',
+    CHECKS,
+    '--max-time',
+    String(SECONDS_PER_RUN),
+    '--workers',
+    '1',
+    '--suppress-health-check',
+    'all',
+    '--no-color',
+    ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
+  ];
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ status: code ?? 1, output }));
+  });
+}
+
+const basic = (user: string, password: string): string =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
+describe('every HTTP service, fuzzed from its own OpenAPI document', () => {
+  const registries = registryHarness();
+  const connector = connectorHarness(taxConnector);
+  const lookup = lookupHarness();
+  let python: string;
+  const urls: Record<string, string> = {};
+
+  beforeAll(async () => {
+    // Builds the pinned environment on the first run only: a few minutes of PyPI downloads.
+    python = await ensureSchemathesis();
+    urls.registry = (await registries.start()).url();
+    urls.connector = (await connector.start()).url();
+    await lookup.setUp();
+    urls.lookup = lookup.lookup().url();
+    urls.sharing = lookup.sharing.service().url();
+  }, 600_000);
+
+  afterAll(async () => {
+    await lookup.tearDown();
+    await connector.dispose();
+    await registries.stopAll();
+  });
+
+  const runs: [string, string, () => Record<string, string>][] = [
+    ['registry', 'with an operator', () => ({ authorization: basic('operator', registries.keys.operator) })],
+    ['registry', 'without a credential', () => ({})],
+    ['connector', 'with the agency key', () => ({ 'x-api-key': connector.apiKey })],
+    ['connector', 'without a credential', () => ({})],
+    [
+      'lookup',
+      'with an auditor token',
+      () => ({ authorization: `Bearer ${lookup.token('auditor', 'TT-01', 'HN-TTRA')}` }),
+    ],
+    ['lookup', 'without a credential', () => ({})],
+    ['sharing', 'as a probe', () => ({})],
+  ];
+
+  it.each(runs)(
+    '%s %s: no 5xx, every answer as documented',
+    async (service, _who, headers) => {
+      const { status, output } = await fuzz(python, urls[service] as string, headers());
+      // The report names each failing check with a reproducing curl command.
+      expect({ status, report: status === 0 ? '' : output.slice(-6_000) }).toEqual({ status: 0, report: '' });
+    },
+    120_000,
+  );
+});
