@@ -234,6 +234,20 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     '/v1/imports',
     {
       bodyLimit: limits.importLimit,
+      // The file is streamed, never parsed into a body to validate: it is described, not declared.
+      config: {
+        swaggerTransform: ({ schema, url }) => ({
+          url,
+          schema: {
+            ...schema,
+            body: {
+              content: Object.fromEntries(
+                Object.keys(IMPORT_FORMATS).map((type) => [type, { schema: { type: 'string' } }]),
+              ),
+            },
+          },
+        }),
+      },
       schema: {
         summary: 'Import a CSV or NDJSON file of records',
         description:

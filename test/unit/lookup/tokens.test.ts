@@ -89,13 +89,17 @@ describe('createTokenVerifier', () => {
     });
   });
 
+  it.each(['bearer', 'BEARER', 'bEaReR'])('takes the scheme in any case: %s (RFC 9110 §11.1)', (scheme) => {
+    const header = bearer({ sub: CITIZEN, role: 'citizen' }).replace('Bearer', scheme);
+    expect(verify(header)).toMatchObject({ ok: true, principal: { id: CITIZEN } });
+  });
+
   it.each([undefined, ''])('answers TOKEN_MISSING to the header %p', (header) => {
     expect(verify(header)).toEqual({ ok: false, refusal: 'TOKEN_MISSING' });
   });
 
   it.each([
     ['another scheme', (token: string) => token.replace('Bearer ', 'Basic ')],
-    ['the scheme in lower case', (token: string) => token.replace('Bearer ', 'bearer ')],
     ['no scheme', (token: string) => token.replace('Bearer ', '')],
     ['two parts', (token: string) => token.split('.').slice(0, 2).join('.')],
     ['something after the token', (token: string) => `${token} x`],

@@ -1,4 +1,5 @@
 import { authorizationCredentials } from '../../../services/platform/authorization';
+import { createAuthenticator, generateCredentials } from '../../../services/platform/credentials';
 import { requestProblem } from '../../../services/platform/http';
 import { createRouteTable } from '../../../services/platform/route-table';
 
@@ -14,6 +15,24 @@ describe('authorizationCredentials', () => {
     expect(authorizationCredentials('Bearerabc', 'Bearer')).toBeUndefined();
     expect(authorizationCredentials('Bearer', 'Bearer')).toBeUndefined();
     expect(authorizationCredentials(undefined, 'Basic')).toBeUndefined();
+  });
+});
+
+describe('createAuthenticator with HTTP Basic', () => {
+  const { entries, keys } = generateCredentials([{ id: 'reader', role: 'reader' }]);
+  const authenticate = createAuthenticator(entries);
+  const encoded = Buffer.from(`reader:${keys.reader}`).toString('base64');
+
+  it.each(['Basic', 'basic', 'BASIC'])('takes the scheme %s', (scheme) => {
+    expect(authenticate({ authorization: `${scheme} ${encoded}` })).toEqual({
+      clientId: 'reader',
+      role: 'reader',
+    });
+  });
+
+  it('refuses a wrong key whatever the scheme case', () => {
+    const wrong = Buffer.from('reader:nope').toString('base64');
+    expect(authenticate({ authorization: `basic ${wrong}` })).toBeUndefined();
   });
 });
 
