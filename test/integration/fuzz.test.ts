@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { taxConnector } from '../../connectors/tax/index';
 import { ensureSchemathesis } from '../fuzz/schemathesis';
 import { connectorHarness } from '../support/connector';
+import { scratchDir } from '../support/fixtures';
 import { lookupHarness } from '../support/lookup';
 import { lookupStoryEvents, OPEN_DOSSIERS } from '../support/lookup-story';
 import { registryHarness } from '../support/registry';
@@ -22,6 +23,7 @@ const SECONDS_PER_RUN = 10;
 
 /** Runs schemathesis against a service's own document; its exit status and its report. */
 function fuzz(
+  scratch: string,
   python: string,
   url: string,
   headers: Record<string, string>,
@@ -45,7 +47,8 @@ function fuzz(
     ...Object.entries(headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
   ];
   return new Promise((resolve, reject) => {
-    const child = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // schemathesis keeps a cache of crashes in its working directory: a scratch one, not the checkout.
+    const child = spawn(python, args, { cwd: scratch, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -61,6 +64,7 @@ describe('every HTTP service, fuzzed from its own OpenAPI document', () => {
   const registries = registryHarness();
   const connector = connectorHarness(taxConnector);
   const lookup = lookupHarness();
+  const scratch = scratchDir('fuzz');
   let python: string;
   const urls: Record<string, string> = {};
 
@@ -82,6 +86,7 @@ describe('every HTTP service, fuzzed from its own OpenAPI document', () => {
     await lookup.tearDown();
     await connector.dispose();
     await registries.stopAll();
+    scratch.remove();
   });
 
   const runs: [string, string, () => Record<string, string>][] = [
@@ -109,7 +114,7 @@ describe('every HTTP service, fuzzed from its own OpenAPI document', () => {
   it.each(runs)(
     '%s %s: no 5xx, every answer as documented',
     async (service, _who, headers) => {
-      const { status, output } = await fuzz(python, urls[service] as string, headers());
+      const { status, output } = await fuzz(scratch.path, python, urls[service] as string, headers());
       // The report names each failing check with a reproducing curl command.
       expect({ status, report: status === 0 ? '' : output.slice(-6_000) }).toEqual({ status: 0, report: '' });
     },
