@@ -128,9 +128,17 @@ export function sendProblem(reply: FastifyReply, problem: ProblemInput): Fastify
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(body);
 }
 
+const UNSUPPORTED_MEDIA_TYPE = {
+  status: 415,
+  code: 'UNSUPPORTED_MEDIA_TYPE',
+  title: 'Unsupported media type',
+};
+const MALFORMED_JSON = { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' };
+
 /**
  * The stable codes of the refusals fastify makes before a route's handler runs, with the status
- * each answers with. Keys are fastify's own codes, which are not part of lienthong's contract.
+ * each answers with. Keys are fastify's error codes (and the one {@link MethodNotAllowed} carries),
+ * which are not part of lienthong's contract: the `code` members are.
  */
 export const FRAMEWORK_PROBLEMS = {
   FST_ERR_METHOD_NOT_ALLOWED: { status: 405, code: 'METHOD_NOT_ALLOWED', title: 'Method not allowed' },
@@ -149,20 +157,16 @@ export const FRAMEWORK_PROBLEMS = {
     detail: 'A path segment is longer than this service routes',
   },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Request body too large' },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
-    status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-    title: 'Unsupported media type',
-  },
-  FST_ERR_CTP_INVALID_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
-  FST_ERR_CTP_EMPTY_TYPE: { status: 415, code: 'UNSUPPORTED_MEDIA_TYPE', title: 'Unsupported media type' },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_TYPE: UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_EMPTY_TYPE: UNSUPPORTED_MEDIA_TYPE,
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
     status: 400,
     code: 'INVALID_CONTENT_LENGTH',
     title: 'Body length does not match Content-Length',
   },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
-  FST_ERR_CTP_INVALID_JSON_BODY: { status: 400, code: 'MALFORMED_JSON', title: 'Malformed JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: MALFORMED_JSON,
+  FST_ERR_CTP_INVALID_JSON_BODY: MALFORMED_JSON,
 } as const;
 
 /**
