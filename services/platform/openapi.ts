@@ -26,7 +26,11 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
     // Operations endpoints declare their own few answers: no credential, no parameters.
     if (route.schema?.hide || route.config?.public) return;
     const response = (route.schema?.response ?? {}) as Record<string, unknown>;
-    route.schema = { ...route.schema, response: { ...common, ...response } };
+    // Declaring any answer hides swagger's default 200: a route that declares no success keeps one.
+    const success = Object.keys(response).some((status) => status.startsWith('2'))
+      ? {}
+      : { '2xx': { description: 'Success' } };
+    route.schema = { ...route.schema, response: { ...success, ...common, ...response } };
   });
   const schemes = options.securitySchemes ?? {};
   // Queued before anything else is, so that swagger sees every route declared after this call.
