@@ -21,8 +21,11 @@ interface Printed {
 
 /** An instant given as Hà Nội wall-clock time. */
 const hanoi = (local: string): number => Date.parse(`${local}+07:00`);
-/** Today in Hà Nội, `2026-12-02`. */
-const TODAY = new Date(Date.now() + 7 * 3_600_000).toISOString().slice(0, 10);
+/**
+ * Yesterday in Hà Nội, `2026-12-01`: both pinned clocks lie in the past, so the store the tests
+ * share gets no audit record or section dated later than the machine's time.
+ */
+const DAY = new Date(Date.now() + 7 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
 
 /**
  * `npm start` (the same `cli.ts start`) on the stack the tests share, given as external
@@ -110,7 +113,7 @@ async function lastAuditedAt(printed: Printed): Promise<number> {
   return Date.parse(records[0]?.at ?? '');
 }
 
-/** The dates in the lookups' `X-Dossier-Id`, the desk dossiers' Hà Nội day: `261202`. */
+/** The dates in the lookups' `X-Dossier-Id`, the desk dossiers' Hà Nội day: `261201`. */
 const dossierDates = (printed: Printed): string[] =>
   printed.lookups.map((l) => /H26-(\d{6})-/.exec(l.dossier)?.[1] ?? l.dossier);
 
@@ -126,18 +129,18 @@ describe('npm start', () => {
   // 00:30 is in the night hours when a desk dossier received at 08:00 was in the future; 23:30 is
   // late on the same Hà Nội day, so the second start sends the same desk dossiers again.
   it('serves cross-agency lookups at 00:30 in Hà Nội, stops everything on Ctrl-C, and serves the same views at 23:30', async () => {
-    const first = start(scratch.path, hanoi(`${TODAY}T00:30:00`));
+    const first = start(scratch.path, hanoi(`${DAY}T00:30:00`));
     started.push(first.child);
     const printed = await first.printed;
     expect(printed.lookups).toHaveLength(3);
-    const day = TODAY.slice(2).replaceAll('-', '');
-    expect(dossierDates(printed)).toEqual([day, day, day]);
+    const yymmdd = DAY.slice(2).replaceAll('-', '');
+    expect(dossierDates(printed)).toEqual([yymmdd, yymmdd, yymmdd]);
     const answers = [];
     for (const lookup of printed.lookups) answers.push(await answer(lookup, printed.tokens));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
     // The lookup service audited them by the clock it was given, not the machine's.
     const audited = await lastAuditedAt(printed);
-    expect(audited).toBeGreaterThanOrEqual(hanoi(`${TODAY}T00:30:00`));
+    expect(audited).toBeGreaterThanOrEqual(hanoi(`${DAY}T00:30:00`));
     expect(audited).toBeLessThanOrEqual(Date.now() + first.offsetMs);
     const [citizen, enterprise, representative] = answers.map((a) => a.body.data) as Record<
       string,
@@ -154,7 +157,7 @@ describe('npm start', () => {
     expect(await Promise.all(PORTS.map(listening))).toEqual(PORTS.map(() => false));
 
     // Later the same Hà Nội day: the same desk dossiers, sent again, change nothing.
-    const second = start(scratch.path, hanoi(`${TODAY}T23:30:00`));
+    const second = start(scratch.path, hanoi(`${DAY}T23:30:00`));
     started.push(second.child);
     const again = await second.printed;
     try {
@@ -163,7 +166,7 @@ describe('npm start', () => {
       for (const lookup of again.lookups) repeated.push(await answer(lookup, again.tokens));
       expect(repeated.map((a) => a.status)).toEqual([200, 200, 200]);
       expect(repeated.map((a) => a.body.data)).toEqual(answers.map((a) => a.body.data));
-      expect(await lastAuditedAt(again)).toBeGreaterThanOrEqual(hanoi(`${TODAY}T23:30:00`));
+      expect(await lastAuditedAt(again)).toBeGreaterThanOrEqual(hanoi(`${DAY}T23:30:00`));
     } finally {
       expect(await stop(second.child)).toBe(0);
     }
