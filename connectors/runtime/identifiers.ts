@@ -307,10 +307,10 @@ export const HANOI_UTC_OFFSET_MS = 7 * 3_600_000;
 /**
  * The clock skew allowed between an agency system and the bus: how far ahead of the bus's clock a
  * date that records something that happened may be. Senders' clocks are not ours, and a record made
- * a moment ago must not be refused for a slightly fast clock. Five minutes, as Kerberos allows
- * between a client and its server; a sender further off needs its clock set (NTP).
+ * a moment ago must not be refused for a slightly fast clock. Five minutes, Kerberos's default
+ * maximum skew between a client and its server; a sender further off needs its clock set (NTP).
  *
- * @see https://www.rfc-editor.org/rfc/rfc4120#section-1.6 (Kerberos: clocks within about 5 minutes)
+ * @see https://web.mit.edu/kerberos/krb5-latest/doc/admin/conf_files/krb5_conf.html (`clockskew`, 300 s)
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
