@@ -22,7 +22,10 @@ export type MapResult<T extends TopicName = TopicName> =
   { ok: true; value: MappedEvent<T> } | { ok: false; issues: RecordIssue[] };
 
 export interface MapContext {
-  /** Now, in epoch milliseconds: dates later than this (plus a small skew) are refused. */
+  /**
+   * The bus clock's reading, in epoch milliseconds: dates of things that happened later than this
+   * plus `CLOCK_SKEW_MS` are refused.
+   */
   now: number;
 }
 

@@ -2,6 +2,7 @@ import { type Readable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Logger } from 'pino';
+import { type Clock } from '../../services/platform/clock';
 import { type PresentedCredential, type Principal } from '../../services/platform/credentials';
 import { isRetriable } from '../../services/platform/errors';
 import {
@@ -41,6 +42,8 @@ export interface ConnectorAppOptions {
   logger: Logger;
   limits: ConnectorLimits;
   ready: () => boolean;
+  /** When a POSTed batch was received. */
+  clock: Clock;
   tls?: ConnectorTls;
 }
 
@@ -210,7 +213,8 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
       const outcomes = await inSpan(
         `${definition.name} POST /v1/records`,
         header(request.headers.traceparent),
-        (traceparent) => ingest.ingest(request.body, { source: 'http', traceparent, receivedAt: Date.now() }),
+        (traceparent) =>
+          ingest.ingest(request.body, { source: 'http', traceparent, receivedAt: options.clock() }),
       );
       const accepted = outcomes.filter((o) => o.status === 'accepted').length;
       const rejected = outcomes.length - accepted;

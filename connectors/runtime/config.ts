@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  ClockEnv,
   HttpEnv,
   KafkaEnv,
   loadConfig,
@@ -21,6 +22,7 @@ export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
     ...KafkaEnv.properties,
     ...SchemaRegistryEnv.properties,
     ...LogEnv.properties,
+    ...ClockEnv.properties,
     HOST: HttpEnv.properties.HOST,
     PORT: Type.Integer({
       minimum: 0,

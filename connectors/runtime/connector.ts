@@ -3,6 +3,7 @@ import { type FastifyInstance } from 'fastify';
 import { type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
 import { TOPICS } from '../../schemas/topics';
+import { type Clock, systemClock } from '../../services/platform/clock';
 import { createAuthenticator, type CredentialEntry } from '../../services/platform/credentials';
 import { createRenewingProducer, ensureTopics } from '../../services/platform/kafka';
 import { isRetriable } from '../../services/platform/errors';
@@ -37,6 +38,8 @@ export interface ConnectorDeps {
   tls?: ConnectorTls;
   /** Publishes to this topic instead of the contract's: tests give each file its own. */
   topicOverride?: string;
+  /** Reception times and the future-date check; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface Connector extends Service {
@@ -54,6 +57,7 @@ export interface Connector extends Service {
  */
 export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const { definition, kafka, logger } = deps;
+  const clock = deps.clock ?? systemClock;
   const topic = deps.topicOverride ?? TOPICS[definition.topic].topic;
   const quarantineTopic = quarantineTopicFor(topic);
   const admin = kafka.admin();
@@ -75,13 +79,14 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
     definition,
     topic,
     logger,
+    clock,
     ports: {
       encode: (event) => encoder.encode(event),
       publish: (records) => publisher.publish(records),
       quarantine: (entry) => quarantine.quarantine(entry),
     },
   });
-  const imports = createImports({ definition, ingest, spoolDir: deps.spoolDir, logger });
+  const imports = createImports({ definition, ingest, spoolDir: deps.spoolDir, logger, clock });
   let ready = false;
   const app = await buildConnectorApp({
     definition,
@@ -91,6 +96,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
     logger,
     limits: deps.limits,
     ready: () => ready,
+    clock,
     ...(deps.tls ? { tls: deps.tls } : {}),
   });
   let url = '';

@@ -146,7 +146,8 @@ export interface CccdParts {
  * 1. digits 1-3: the province code of birth registration ({@link CCCD_PROVINCE_CODES});
  * 2. digit 4: century and sex, even for men and odd for women: 0/1 born 1900-1999, 2/3 2000-2099,
  *    4/5 2100-2199, 6/7 2200-2299, 8/9 2300-2399;
- * 3. digits 5-6: the last two digits of the birth year, which must not be after `now`'s year;
+ * 3. digits 5-6: the last two digits of the birth year, which must not be after the year of `now`
+ *    plus {@link CLOCK_SKEW_MS};
  * 4. digits 7-12: a random sequence, not checked.
  *
  * Numbers of births registered abroad, which start with a country code, are refused: no agency
@@ -163,7 +164,8 @@ export function checkCccd(value: string, now: number): Checked<CccdParts> {
   }
   const centuryAndSex = Number(value[3]);
   const birthYear = 1900 + Math.floor(centuryAndSex / 2) * 100 + Number(value.slice(4, 6));
-  if (birthYear > hanoiYear(now)) {
+  // A birth registered a moment after midnight on 1 January, by a clock a little fast, is no error.
+  if (birthYear > hanoiYear(now + CLOCK_SKEW_MS)) {
     return {
       ok: false,
       reason: `The CCCD number gives a birth year of ${birthYear}, which is in the future`,
@@ -303,10 +305,17 @@ export function normalizePlate(value: string): Checked<PlateParts> {
 export const HANOI_UTC_OFFSET_MS = 7 * 3_600_000;
 
 /**
- * How far in the future a date that records something that happened may be: senders' clocks are
- * not ours, and a record made a moment ago must not be refused for a slightly fast clock.
+ * The clock skew allowed between an agency system and the bus: how far ahead of the bus's clock a
+ * date that records something that happened may be. Senders' clocks are not ours, and a record made
+ * a moment ago must not be refused for a slightly fast clock. Five minutes, Kerberos's default
+ * maximum skew between a client and its server; a sender further off needs its clock set (NTP).
+ *
+ * @see https://web.mit.edu/kerberos/krb5-latest/doc/admin/conf_files/krb5_conf.html (`clockskew`, 300 s)
  */
 export const CLOCK_SKEW_MS = 5 * 60_000;
+
+/** The message of a `DATE_IN_FUTURE` issue, which says the skew it allowed. */
+export const DATE_IN_FUTURE_REASON = `The date is later than the bus's time plus the allowed clock skew of ${CLOCK_SKEW_MS / 60_000} minutes`;
 
 /** The ISO 8601 forms {@link parseInstant} reads; the native schemas use it as their pattern. */
 export const INSTANT_PATTERN =

@@ -16,6 +16,7 @@ import { type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { parse } from 'csv-parse';
 import { type Logger } from 'pino';
+import { type Clock, systemClock } from '../../services/platform/clock';
 import { isRetriable } from '../../services/platform/errors';
 import { type AgencyDefinition, type RecordIssue } from './agency';
 import { type Ingest } from './ingest';
@@ -72,10 +73,11 @@ export function createImports(options: {
   ingest: Ingest;
   spoolDir: string;
   logger: Logger;
-  clock?: () => number;
+  /** Reception and progress times; the system clock by default. */
+  clock?: Clock;
 }) {
   const { definition, ingest, spoolDir, logger } = options;
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   mkdirSync(spoolDir, { recursive: true });
   const dataFile = (id: string) => join(spoolDir, `${id}.data`);
   const statusFile = (id: string) => join(spoolDir, `${id}.json`);

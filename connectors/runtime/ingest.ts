@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { type Logger } from 'pino';
+import { type Clock, systemClock } from '../../services/platform/clock';
 import { ValidationError } from '../../services/platform/errors';
 import { type AgencyDefinition, type RecordIssue } from './agency';
 
@@ -44,10 +45,11 @@ export function createIngest(options: {
   topic: string;
   ports: IngestPorts;
   logger: Logger;
-  clock?: () => number;
+  /** The `now` of the mappings' date checks; the system clock by default. */
+  clock?: Clock;
 }) {
   const { definition, ports } = options;
-  const clock = options.clock ?? Date.now;
+  const clock = options.clock ?? systemClock;
   const validate: ValidateFunction = new Ajv({ allErrors: true, strict: false }).compile(
     definition.nativeSchema,
   );

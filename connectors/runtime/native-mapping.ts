@@ -11,6 +11,7 @@ import { eventIdFor } from './event-id';
 import {
   checkCccd,
   checkEnterpriseCode,
+  DATE_IN_FUTURE_REASON,
   INSTANT_PATTERN,
   isInFuture,
   parseInstant,
@@ -46,9 +47,9 @@ export function nativeText(description: string, maxLength: number): TString {
 }
 
 /**
- * Reads a native date into epoch milliseconds, or pushes an `INVALID_DATE` issue. Given `now`, the
- * date records something that happened, and a date later than `now` plus the clock skew is a
- * `DATE_IN_FUTURE` issue.
+ * Reads a native date into epoch milliseconds, or pushes an `INVALID_DATE` issue. Given `now` (the
+ * bus's clock), the date records something that happened, and a date later than `now` plus
+ * the allowed clock skew (`CLOCK_SKEW_MS`) is a `DATE_IN_FUTURE` issue.
  */
 export function readInstant(
   issues: RecordIssue[],
@@ -58,7 +59,7 @@ export function readInstant(
 ): number | undefined {
   const at = valueOrIssue(issues, path, RECORD_ISSUE_CODES.INVALID_DATE, parseInstant(text));
   if (at === undefined || now === undefined || !isInFuture(at, now)) return at;
-  issues.push({ path, code: RECORD_ISSUE_CODES.DATE_IN_FUTURE, message: 'The date is in the future' });
+  issues.push({ path, code: RECORD_ISSUE_CODES.DATE_IN_FUTURE, message: DATE_IN_FUTURE_REASON });
   return undefined;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { ConfigError } from '../../services/platform/errors';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { offsetClock } from '../../services/platform/clock';
 import { parseBrokers } from '../../services/platform/config';
 import { loadCredentialsFile } from '../../services/platform/credentials';
 import { createKafka } from '../../services/platform/kafka';
@@ -48,6 +49,7 @@ export function runConnector(definition: AgencyDefinition): void {
         },
         host: config.HOST,
         port: config.PORT,
+        clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),
         ...tlsFrom(config),
       });
     },

@@ -1,4 +1,5 @@
 import { type DemoData, generateDemoData, hanoiIso } from '../../connectors/demo/generator';
+import { HANOI_UTC_OFFSET_MS } from '../../connectors/runtime/identifiers';
 import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
 
 /** How to reach one agency's connector, with its own API key. */
@@ -94,9 +95,10 @@ export interface DeskDossier {
 }
 
 /**
- * Today's dossiers at two desks, received now through the dossier connector: the ids carry
- * today's date in Hà Nội, so a second start on the same day sends the same records again, which
- * changes nothing.
+ * Today's dossiers at two desks, received through the dossier connector: the ids carry the date
+ * in Hà Nội at `now`, so a second start on the same day sends the same records again, which
+ * changes nothing. Give {@link receptionRecord} the same `now`, so that ids and dates agree even
+ * when midnight passes between the two calls.
  */
 export function deskDossiers(now: number, applicants: { buyer: string; enterprise: string }): DeskDossier[] {
   const day = hanoiIso(now).slice(2, 10).replaceAll('-', '');
@@ -119,7 +121,10 @@ export function deskDossiers(now: number, applicants: { buyer: string; enterpris
   ];
 }
 
-/** The dossier connector's reception record of a desk dossier. */
+/**
+ * The dossier connector's reception record of a desk dossier, received at the start of the Hà Nội
+ * day of `now`: never in the future, whatever the hour, and the same for every start that day.
+ */
 export function receptionRecord(dossier: DeskDossier, now: number): Record<string, unknown> {
   const applicant =
     'citizenId' in dossier.applicant
@@ -135,13 +140,14 @@ export function receptionRecord(dossier: DeskDossier, now: number): Record<strin
     nguoiNop: applicant,
     coQuanTiepNhan: dossier.agency,
     hinhThucNop: 'TRUC_TIEP',
-    ngayTiepNhan: hanoiIso(dayStart(now)),
-    ngayHenTra: hanoiIso(dayStart(now) + 10 * 86_400_000),
+    ngayTiepNhan: hanoiIso(hanoiDayStart(now)),
+    ngayHenTra: hanoiIso(hanoiDayStart(now) + 10 * DAY_MS),
   };
 }
 
-/** 08:00 in Hà Nội on the day of `now`: the same for every start that day. */
-function dayStart(now: number): number {
-  const hanoi = new Date(now + 7 * 3_600_000);
-  return Date.UTC(hanoi.getUTCFullYear(), hanoi.getUTCMonth(), hanoi.getUTCDate(), 1, 0, 0);
+const DAY_MS = 86_400_000;
+
+/** 00:00 in Hà Nội on the day of `now`, which has no daylight saving: always a whole day long. */
+function hanoiDayStart(now: number): number {
+  return Math.floor((now + HANOI_UTC_OFFSET_MS) / DAY_MS) * DAY_MS - HANOI_UTC_OFFSET_MS;
 }

@@ -1,6 +1,6 @@
 import { join, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
-import { KafkaEnv, loadConfig, MongoEnv, SchemaRegistryEnv } from '../../services/platform/config';
+import { ClockEnv, KafkaEnv, loadConfig, MongoEnv, SchemaRegistryEnv } from '../../services/platform/config';
 import { LocalFerretDb } from './local-ferretdb';
 import { LocalKafka } from './local-kafka';
 import { LocalRegistry } from './local-registry';
@@ -28,6 +28,8 @@ export const StackEnv = Type.Object({
     hint: 'LOCAL_KAFKA_HEAP_MB must be a whole number of MiB from 256 to 1024',
   }),
   LIENTHONG_STATE_DIR: Type.String({ minLength: 1, default: resolve(__dirname, '..', '..', '.state') }),
+  // `npm start` hands it on to the bus's processes, and mints its tokens and desk dossiers by it.
+  ...ClockEnv.properties,
 });
 export type StackConfig = Static<typeof StackEnv>;
 

@@ -7,6 +7,7 @@ import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
 import { LOOKUP_PORT } from '../../services/lookup/config';
 import { mintToken } from '../../services/lookup/tokens';
+import { offsetClock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
 import { parseBrokers } from '../../services/platform/config';
 import { createKafka } from '../../services/platform/kafka';
@@ -89,6 +90,13 @@ async function run(
 ): Promise<void> {
   const { progress, print } = out;
   const began = Date.now();
+  // One offset for this process and every service it starts: they all read the same time.
+  const offsetMs = config.LIENTHONG_CLOCK_OFFSET_MS;
+  const clock = offsetClock(offsetMs);
+  if (offsetMs !== 0)
+    progress(
+      `lienthong: the clock reads ${new Date(clock()).toISOString()}, ${offsetMs} ms from the system time (LIENTHONG_CLOCK_OFFSET_MS)`,
+    );
   progress('lienthong: bringing the local stack up');
   const reports = await stack.up();
   onStackUp(reports.filter((r) => r.state === 'started').map((r) => r.name));
@@ -115,6 +123,7 @@ async function run(
     SCHEMA_REGISTRY_URL: stack.endpoints.SCHEMA_REGISTRY_URL,
     SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
     SCHEMA_REGISTRY_KEY: registryKeys['lienthong-reader'] ?? '',
+    LIENTHONG_CLOCK_OFFSET_MS: String(offsetMs),
     // Quiet by default, but for the lookups themselves: one line per answer, by route pattern.
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
   };
@@ -182,7 +191,8 @@ async function run(
   await waitCaughtUp(stack.endpoints.KAFKA_BROKERS, progress);
 
   const subjects = await pickSubjects(stack.endpoints.MONGODB_URI);
-  const now = Date.now();
+  // One instant for the ids and the dates, even if midnight passes meanwhile.
+  const now = clock();
   const desks = deskDossiers(now, subjects);
   const response = await fetch(`${connectors.dossier.url}/v1/records`, {
     method: 'POST',
@@ -200,6 +210,7 @@ async function run(
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
         ttlSeconds: TOKEN_TTL_SECONDS,
+        now: clock(),
       },
     );
   const [transfer, amendment] = desks as [(typeof desks)[0], (typeof desks)[0]];

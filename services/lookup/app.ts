@@ -3,6 +3,7 @@ import { type FastifyError, type FastifyInstance, type FastifyReply, type Fastif
 import { type Kafka } from 'kafkajs';
 import { type Db } from 'mongodb';
 import { type Logger } from 'pino';
+import { type Clock, systemClock } from '../platform/clock';
 import { isRetriable } from '../platform/errors';
 import {
   createHttpServer,
@@ -48,6 +49,8 @@ export interface LookupAppOptions {
   catalogTtlMs?: number;
   /** How long lineage waits for Kafka to give back the source events. */
   lineageTimeoutMs?: number;
+  /** The default end of a data-flow summary; the system clock by default. */
+  clock?: Clock;
 }
 
 /** What a route learned that the audit record must hold; the rest comes from the request. */
@@ -229,6 +232,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     kafka: options.kafka,
     decoder: options.decoder,
     lineageTimeoutMs: options.lineageTimeoutMs ?? 10_000,
+    clock: options.clock ?? systemClock,
   });
   await app.register(citizenRoutes, { ...routeOptions, trail });
   return app;

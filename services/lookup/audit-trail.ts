@@ -1,6 +1,7 @@
 import { type KeyObject } from 'node:crypto';
 import { type Collection, type Db, type Filter, MongoServerError } from 'mongodb';
 import { type Logger } from 'pino';
+import { type Clock, systemClock } from '../platform/clock';
 import { ERROR_CODES, UnavailableError } from '../platform/errors';
 import {
   type AuditEntry,
@@ -36,7 +37,8 @@ const DUPLICATE_KEY = 11000;
 export interface AuditTrailDeps {
   db: Db;
   logger: Logger;
-  now?: () => Date;
+  /** The records' and seals' `at`; the system clock by default. */
+  clock?: Clock;
   /** Ed25519 key pair that signs the chain's head. */
   sealKey: { privateKey: KeyObject; publicKey: KeyObject };
   /** Earlier seal keys still trusted for verification, besides the current one. */
@@ -112,7 +114,7 @@ interface Waiting {
  * because the write may have landed after all.
  */
 export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const records: Collection<AuditRecord> = deps.db.collection<AuditRecord>(AUDIT_RECORDS);
   const seals: Collection<AuditSeal> = deps.db.collection<AuditSeal>(AUDIT_SEALS);
   const publicKeys = new Map<string, KeyObject>(
@@ -157,7 +159,7 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       let written = 0;
       try {
         if (!headKnown) await loadHead();
-        const at = now();
+        const at = new Date(clock());
         let { seq, hash } = head;
         const chained = batch.map((w) => {
           const record = chain(w.entry, (seq += 1), hash, at);
@@ -205,7 +207,7 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   const seal = async (): Promise<AuditSeal | undefined> => {
     if (!headKnown || head.seq <= sealed) return undefined;
     const signed = sealHead(
-      { seq: head.seq, hash: head.hash, at: now() },
+      { seq: head.seq, hash: head.hash, at: new Date(clock()) },
       deps.sealKey.privateKey,
       deps.sealKey.publicKey,
     );

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  ClockEnv,
   HttpEnv,
   KafkaEnv,
   loadConfig,
@@ -30,6 +31,7 @@ export const LookupEnv = Type.Object({
   ...SchemaRegistryEnv.properties,
   ...SchemaRegistryClientEnv.properties,
   ...LogEnv.properties,
+  ...ClockEnv.properties,
   HOST: HttpEnv.properties.HOST,
   PORT: Type.Integer({
     minimum: 0,

@@ -4,6 +4,7 @@ import { type FastifyInstance } from 'fastify';
 import { type Kafka } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
+import { type Clock } from '../platform/clock';
 import { createRenewingProducer, ensureTopics } from '../platform/kafka';
 import { createLifecycle, type Service } from '../platform/lifecycle';
 import { createEventDecoder } from '../sharing/event-decoder';
@@ -30,7 +31,8 @@ export interface LookupDeps {
   limits: LookupLimits;
   host: string;
   port: number;
-  now?: () => Date;
+  /** The audit trail's times and the default end of a flow summary; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface LookupService extends Service {
@@ -55,7 +57,7 @@ export function createLookupService(deps: LookupDeps): LookupService {
     sealKey: deps.sealKey,
     sealEveryMs: deps.sealEveryMs,
     writeTimeoutMs: deps.auditWriteTimeoutMs,
-    ...(deps.now ? { now: deps.now } : {}),
+    ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const admin = deps.kafka.admin();
   const producer = createRenewingProducer(deps.kafka, { logger: deps.logger });
@@ -76,6 +78,7 @@ export function createLookupService(deps: LookupDeps): LookupService {
     decoder: createEventDecoder({ registry: deps.registry }),
     limits: deps.limits,
     ready: () => ready,
+    ...(deps.clock ? { clock: deps.clock } : {}),
   }).then((built) => (app = built));
 
   const lifecycle = createLifecycle('lookup', {

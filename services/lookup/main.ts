@@ -2,6 +2,7 @@
 import '../platform/telemetry-preload';
 import { createPublicKey } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { offsetClock } from '../platform/clock';
 import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
 import { runMain } from '../platform/lifecycle';
@@ -21,6 +22,7 @@ void runMain({
     const config = lookupConfig();
     logger.level = config.LOG_LEVEL;
     const privateKey = readPrivateKey(config.LOOKUP_AUDIT_SEAL_KEY_FILE);
+    const clock = offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger);
     return createLookupService({
       kafka: createKafka({
         brokers: parseBrokers(config.KAFKA_BROKERS),
@@ -45,6 +47,7 @@ void runMain({
         keys: loadTokenKeys(config.LOOKUP_JWT_KEYS_FILE, 'LOOKUP_JWT_KEYS_FILE'),
         issuer: config.LOOKUP_JWT_ISSUER,
         audience: config.LOOKUP_JWT_AUDIENCE,
+        clock,
       }),
       sealKey: { privateKey, publicKey: createPublicKey(privateKey) },
       sealEveryMs: config.LOOKUP_AUDIT_SEAL_EVERY_MS,
@@ -57,6 +60,7 @@ void runMain({
       },
       host: config.HOST,
       port: config.PORT,
+      clock,
     });
   },
 });

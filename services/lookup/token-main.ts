@@ -10,6 +10,8 @@
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { offsetClock } from '../platform/clock';
+import { ClockEnv, loadConfig } from '../platform/config';
 import { ensureDevKeys, readPrivateKey } from './dev-keys';
 import { LOOKUP_ROLES, type LookupRole, mintToken } from './tokens';
 
@@ -39,11 +41,13 @@ if (!role || !LOOKUP_ROLES.includes(role) || !values.sub || !Number.isInteger(tt
   );
   process.exit(2);
 }
+// Minted at the time the services read, so that a shifted bus accepts the token.
+const clock = offsetClock(loadConfig(ClockEnv).LIENTHONG_CLOCK_OFFSET_MS);
 const files = ensureDevKeys(values.state);
 process.stdout.write(
   `${mintToken(
     readPrivateKey(files.tokenSigningKey),
     { sub: values.sub, role, ...(values.agency ? { agency: values.agency } : {}) },
-    { issuer: values.issuer, audience: values.audience, ttlSeconds: ttl },
+    { issuer: values.issuer, audience: values.audience, ttlSeconds: ttl, now: clock() },
   )}\n`,
 );

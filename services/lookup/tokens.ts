@@ -1,7 +1,8 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createDecoder, createSigner, createVerifier, type TokenError } from 'fast-jwt';
+import { createDecoder, createSigner, createVerifier } from 'fast-jwt';
 import { authorizationCredentials } from '../platform/authorization';
+import { type Clock, systemClock } from '../platform/clock';
 import { ConfigError } from '../platform/errors';
 import { keyIdOf } from './audit-chain';
 
@@ -31,12 +32,18 @@ export interface TokenVerifierOptions {
   keys: ReadonlyMap<string, KeyObject>;
   issuer: string;
   audience: string;
+  /** What `exp` and `nbf` are checked against; the system clock by default. */
+  clock?: Clock;
 }
+
+/** How far a token's `exp` and `nbf` may be off the bus's clock: the issuer's clock is not ours. */
+const CLOCK_TOLERANCE_MS = 5_000;
 
 /**
  * Verifies officers', auditors' and citizens' bearer tokens: EdDSA (Ed25519) signatures only, by
- * `kid`, with issuer, audience and expiry enforced and 5 s of clock tolerance. Verified tokens are
- * cached until they expire, so a busy officer's token is checked once, not at every lookup.
+ * `kid`, with issuer, audience and expiry enforced and 5 s of clock tolerance. Signatures are
+ * cached, so a busy officer's token is verified once, not at every lookup; `exp` and `nbf` are
+ * checked at every lookup against `clock`, since fast-jwt reads only a fixed `clockTimestamp`.
  *
  * @see https://www.rfc-editor.org/rfc/rfc8725 (JWT best current practices: pin algorithms, check aud)
  */
@@ -53,11 +60,14 @@ export function createTokenVerifier(
         allowedIss: options.issuer,
         allowedAud: options.audience,
         requiredClaims: ['sub', 'role', 'exp', 'iss', 'aud'],
-        clockTolerance: 5_000,
+        // Checked below against the injected clock, which fast-jwt cannot call.
+        ignoreExpiration: true,
+        ignoreNotBefore: true,
         cache: 10_000,
       }) as (token: string) => Record<string, unknown>,
     ]),
   );
+  const clock = options.clock ?? systemClock;
   const decodeHeader = createDecoder({ complete: true }) as (token: string) => { header: { kid?: unknown } };
 
   return (authorization) => {
@@ -70,10 +80,15 @@ export function createTokenVerifier(
       const verify = typeof kid === 'string' ? verifiers.get(kid) : undefined;
       if (!verify) return { ok: false, refusal: 'TOKEN_INVALID' };
       claims = verify(match[1]);
-    } catch (err) {
-      const code = (err as TokenError).code;
-      return { ok: false, refusal: code === 'FAST_JWT_EXPIRED' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID' };
+    } catch {
+      return { ok: false, refusal: 'TOKEN_INVALID' };
     }
+    const now = clock();
+    const { exp, nbf } = claims;
+    if (typeof exp !== 'number' || now >= exp * 1_000 + CLOCK_TOLERANCE_MS)
+      return { ok: false, refusal: typeof exp === 'number' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID' };
+    if (nbf !== undefined && (typeof nbf !== 'number' || now < nbf * 1_000 - CLOCK_TOLERANCE_MS))
+      return { ok: false, refusal: 'TOKEN_INVALID' };
     const principal = principalOf(claims);
     return principal ? { ok: true, principal } : { ok: false, refusal: 'TOKEN_INVALID' };
   };

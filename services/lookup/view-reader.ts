@@ -16,6 +16,7 @@ export function createViewReader(db: Db, ttlMs: number): ViewReader {
   let catalog: Promise<Record<ViewName, string>> | undefined;
   let loadedAt = 0;
   const collections = (): Promise<Record<ViewName, string>> => {
+    // A cache age: elapsed time, which the bus clock (shifted or pinned) must not stretch.
     if (!catalog || Date.now() - loadedAt > ttlMs) {
       loadedAt = Date.now();
       catalog = readCatalog(db);

@@ -66,6 +66,19 @@ export const LogEnv = Type.Object({
   ),
 });
 
+/** A century either way: far enough for any test, short of the limits of a JavaScript `Date`. */
+const MAX_CLOCK_OFFSET_MS = 100 * 366 * 86_400_000;
+
+/** Signed milliseconds added to the system time (`offsetClock`): tests and demos at a chosen hour. */
+export const ClockEnv = Type.Object({
+  LIENTHONG_CLOCK_OFFSET_MS: Type.Integer({
+    minimum: -MAX_CLOCK_OFFSET_MS,
+    maximum: MAX_CLOCK_OFFSET_MS,
+    default: 0,
+    hint: 'LIENTHONG_CLOCK_OFFSET_MS must be a whole number of milliseconds, at most a century either way',
+  }),
+});
+
 /** Splits a validated `KAFKA_BROKERS` value into the list kafkajs expects. */
 export function parseBrokers(s: string): string[] {
   return s

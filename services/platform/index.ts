@@ -1,4 +1,5 @@
 export * from './avro';
+export * from './clock';
 export * from './config';
 export * from './errors';
 export * from './kafka';

@@ -1,5 +1,6 @@
 import { type Static, Type } from '@sinclair/typebox';
 import {
+  ClockEnv,
   HttpEnv,
   KafkaEnv,
   loadConfig,
@@ -17,6 +18,7 @@ export const SharingEnv = Type.Object({
   ...MongoEnv.properties,
   ...SchemaRegistryEnv.properties,
   ...LogEnv.properties,
+  ...ClockEnv.properties,
   HOST: HttpEnv.properties.HOST,
   PORT: Type.Integer({
     minimum: 0,

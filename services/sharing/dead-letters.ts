@@ -1,4 +1,5 @@
 import { type IHeaders } from 'kafkajs';
+import { type Clock } from '../platform/clock';
 import { ACKS_ALL, type RenewingProducer, type TopicSpec } from '../platform/kafka';
 
 /** Where the sharing service puts messages it can never apply. */
@@ -52,11 +53,11 @@ export interface DeadLetter {
 export async function sendDeadLetters(
   producer: RenewingProducer,
   letters: readonly DeadLetter[],
-  now: () => Date,
+  clock: Clock,
   topic: string = DEAD_LETTER_TOPIC,
 ): Promise<void> {
   if (letters.length === 0) return;
-  const failedAt = now().toISOString();
+  const failedAt = new Date(clock()).toISOString();
   await producer.sendBatch({
     acks: ACKS_ALL,
     topicMessages: [

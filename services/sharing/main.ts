@@ -2,6 +2,7 @@
 import '../platform/telemetry-preload';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
+import { offsetClock } from '../platform/clock';
 import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
 import { runMain } from '../platform/lifecycle';
@@ -40,6 +41,7 @@ void runMain({
       concurrency: config.SHARING_CONCURRENCY,
       host: config.HOST,
       port: config.PORT,
+      clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),
     });
   },
 });

@@ -2,6 +2,7 @@
 import '../platform/telemetry-preload';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
+import { offsetClock } from '../platform/clock';
 import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
 import { createLogger } from '../platform/logger';
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
         TOPIC_NAMES.map((t) => [t, `${config.SHARING_TOPIC_PREFIX}${TOPICS[t].topic}`]),
       ) as Record<TopicName, string>,
       dryRun,
+      clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),
       progress: (stage, done, total) => {
         if (Date.now() - last < 2_000 && done < total) return;
         last = Date.now();

@@ -3,6 +3,7 @@ import { type Kafka } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { type TopicName } from '../../schemas/topics';
+import { type Clock, systemClock } from '../platform/clock';
 import { VIEW_NAMES, type ViewName } from './projection';
 import { createSharingService } from './sharing-service';
 import { collectionHashes, compareHashes, type HashComparison } from './view-hash';
@@ -20,7 +21,8 @@ export interface RebuildOptions {
   dryRun: boolean;
   /** Called every second or so with how far the replay has come. */
   progress: (stage: string, done: number, total: number) => void;
-  now?: () => Date;
+  /** Names the generation and dates the swap; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface RebuildReport {
@@ -45,9 +47,9 @@ export interface RebuildReport {
  */
 export async function rebuildViews(options: RebuildOptions): Promise<RebuildReport> {
   const { kafka, mongo, logger } = options;
-  const now = options.now ?? (() => new Date());
+  const clock = options.clock ?? systemClock;
   const db = mongo.db(options.dbName);
-  const generation = `r${now().getTime()}`;
+  const generation = `r${clock()}`;
   const shadow = Object.fromEntries(VIEW_NAMES.map((v) => [v, `${v}__${generation}`])) as Record<
     ViewName,
     string
@@ -99,6 +101,7 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
     port: 0,
     // The caller owns the MongoDB client: closing it is not the replayer's business.
     ownsMongo: false,
+    clock,
   });
   let swapped = false;
   try {
@@ -120,7 +123,7 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
       for (const view of VIEW_NAMES) {
         await catalog.updateOne(
           { _id: view },
-          { $set: { collection: shadow[view], since: now() } },
+          { $set: { collection: shadow[view], since: new Date(clock()) } },
           { upsert: true },
         );
       }

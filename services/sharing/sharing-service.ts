@@ -6,6 +6,7 @@ import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { TOPICS, type TopicName } from '../../schemas/topics';
+import { type Clock, systemClock } from '../platform/clock';
 import { isRetriable } from '../platform/errors';
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
@@ -47,7 +48,8 @@ export interface SharingDeps {
   concurrency: number;
   host: string;
   port: number;
-  now?: () => Date;
+  /** The sections' `ingestedAt` and the dead letters' failure time; the system clock by default. */
+  clock?: Clock;
 }
 
 export interface SharingStats {
@@ -84,7 +86,7 @@ const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
  */
 export function createSharingService(deps: SharingDeps): SharingService {
   const { kafka, logger } = deps;
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const topicOf = new Map<string, TopicName>();
   for (const name of Object.keys(TOPICS) as TopicName[])
     topicOf.set(deps.topics?.[name] ?? TOPICS[name].topic, name);
@@ -183,7 +185,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     const topic = topicOf.get(batch.topic);
     const last = messages.at(-1);
     if (topic === undefined || last === undefined) return undefined;
-    const ingestedAt = now();
+    const ingestedAt = new Date(clock());
     const good: SourcedEvent[] = [];
     const spans: Span[] = [];
     const dead: DeadLetter[] = [];
@@ -227,7 +229,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     await untilDone(
       'Writing dead letters',
       async () => {
-        if (deadLetterTopic !== null) await sendDeadLetters(producer, dead, now, deadLetterTopic);
+        if (deadLetterTopic !== null) await sendDeadLetters(producer, dead, clock, deadLetterTopic);
       },
       heartbeat,
     );

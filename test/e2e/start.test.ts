@@ -14,21 +14,41 @@ const PORTS = [...Object.values(CONNECTOR_PORTS), SHARING_PORT, LOOKUP_PORT];
 interface Printed {
   tokens: Record<string, string>;
   lookups: { token: string; dossier: string; url: string }[];
+  /** The auditor's view of the audit trail of the first lookup's subject. */
+  auditUrl: string;
   output: string[];
 }
 
+/** An instant given as Hà Nội wall-clock time. */
+const hanoi = (local: string): number => Date.parse(`${local}+07:00`);
+/**
+ * Yesterday in Hà Nội, `2026-12-01`: both pinned clocks lie in the past, so the store the tests
+ * share gets no audit record or section dated later than the machine's time.
+ */
+const DAY = new Date(Date.now() + 7 * 3_600_000 - 86_400_000).toISOString().slice(0, 10);
+
 /**
  * `npm start` (the same `cli.ts start`) on the stack the tests share, given as external
- * endpoints: it starts the four connectors and both services, loads the demo data through the
- * connectors, and prints lookups; resolves once it says it is running.
+ * endpoints, with its clock set to read `clockAt` now: it starts the four connectors and both
+ * services, loads the demo data through the connectors, and prints lookups; resolves once it says
+ * it is running. `offsetMs` is what the processes' clock is ahead of this one.
  */
-function start(state: string): { child: ChildProcess; printed: Promise<Printed> } {
+function start(
+  state: string,
+  clockAt: number,
+): { child: ChildProcess; printed: Promise<Printed>; offsetMs: number } {
+  const offsetMs = clockAt - Date.now();
   const child = spawn(
     process.execPath,
     ['--import', 'tsx', join(ROOT, 'deploy', 'local', 'cli.ts'), 'start'],
     {
       cwd: ROOT,
-      env: { ...process.env, LIENTHONG_STATE_DIR: state, LOG_LEVEL: 'warn' },
+      env: {
+        ...process.env,
+        LIENTHONG_STATE_DIR: state,
+        LOG_LEVEL: 'warn',
+        LIENTHONG_CLOCK_OFFSET_MS: String(offsetMs),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -36,6 +56,7 @@ function start(state: string): { child: ChildProcess; printed: Promise<Printed> 
   const printed = new Promise<Printed>((done, fail) => {
     const tokens: Record<string, string> = {};
     const lookups: Printed['lookups'] = [];
+    let auditUrl = '';
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
         output.push(line);
@@ -45,14 +66,17 @@ function start(state: string): { child: ChildProcess; printed: Promise<Printed> 
           line,
         );
         if (curl?.[1] && curl[2] && curl[3]) lookups.push({ token: curl[1], dossier: curl[2], url: curl[3] });
-        if (line.startsWith('An auditor, and the citizen')) done({ tokens, lookups, output });
+        const audit = /\$AUDITOR" '(\S+\/v1\/audit\/records\?\S+)'$/.exec(line);
+        if (audit?.[1]) auditUrl = audit[1];
+        // The citizen's access log is the last lookup printed.
+        if (line.endsWith('/access-log')) done({ tokens, lookups, auditUrl, output });
       });
     }
     child.once('exit', (code) =>
       fail(new Error(`npm start exited (${code}):\n${output.slice(-30).join('\n')}`)),
     );
   });
-  return { child, printed };
+  return { child, printed, offsetMs };
 }
 
 async function stop(child: ChildProcess): Promise<number | null> {
@@ -79,17 +103,45 @@ async function answer(lookup: Printed['lookups'][number], tokens: Record<string,
   return { status: response.status, body: (await response.json()) as { data: Record<string, unknown> } };
 }
 
+/** When the audit trail recorded the latest lookup of the subject, by the services' clock. */
+async function lastAuditedAt(printed: Printed): Promise<number> {
+  const response = await fetch(printed.auditUrl, {
+    headers: { authorization: `Bearer ${printed.tokens.AUDITOR}` },
+  });
+  expect(response.status).toBe(200);
+  const { records } = (await response.json()) as { records: { at: string }[] };
+  return Date.parse(records[0]?.at ?? '');
+}
+
+/** The dates in the lookups' `X-Dossier-Id`, the desk dossiers' Hà Nội day: `261201`. */
+const dossierDates = (printed: Printed): string[] =>
+  printed.lookups.map((l) => /H26-(\d{6})-/.exec(l.dossier)?.[1] ?? l.dossier);
+
 describe('npm start', () => {
   const scratch = scratchDir('start');
-  afterAll(() => scratch.remove());
+  const started: ChildProcess[] = [];
+  afterAll(async () => {
+    // A start that a failed expectation left running, so that it frees the ports.
+    for (const child of started) if (child.exitCode === null && child.signalCode === null) await stop(child);
+    scratch.remove();
+  });
 
-  it('serves cross-agency lookups, stops everything on Ctrl-C, and serves the same views again', async () => {
-    const first = start(scratch.path);
+  // 00:30 is in the night hours when a desk dossier received at 08:00 was in the future; 23:30 is
+  // late on the same Hà Nội day, so the second start sends the same desk dossiers again.
+  it('serves cross-agency lookups at 00:30 in Hà Nội, stops everything on Ctrl-C, and serves the same views at 23:30', async () => {
+    const first = start(scratch.path, hanoi(`${DAY}T00:30:00`));
+    started.push(first.child);
     const printed = await first.printed;
     expect(printed.lookups).toHaveLength(3);
+    const yymmdd = DAY.slice(2).replaceAll('-', '');
+    expect(dossierDates(printed)).toEqual([yymmdd, yymmdd, yymmdd]);
     const answers = [];
     for (const lookup of printed.lookups) answers.push(await answer(lookup, printed.tokens));
     expect(answers.map((a) => a.status)).toEqual([200, 200, 200]);
+    // The lookup service audited them by the clock it was given, not the machine's.
+    const audited = await lastAuditedAt(printed);
+    expect(audited).toBeGreaterThanOrEqual(hanoi(`${DAY}T00:30:00`));
+    expect(audited).toBeLessThanOrEqual(Date.now() + first.offsetMs);
     const [citizen, enterprise, representative] = answers.map((a) => a.body.data) as Record<
       string,
       unknown[]
@@ -104,12 +156,17 @@ describe('npm start', () => {
     expect(await stop(first.child)).toBe(0);
     expect(await Promise.all(PORTS.map(listening))).toEqual(PORTS.map(() => false));
 
-    const second = start(scratch.path);
+    // Later the same Hà Nội day: the same desk dossiers, sent again, change nothing.
+    const second = start(scratch.path, hanoi(`${DAY}T23:30:00`));
+    started.push(second.child);
     const again = await second.printed;
     try {
-      const repeated = await answer(again.lookups[0] as Printed['lookups'][number], again.tokens);
-      expect(repeated.status).toBe(200);
-      expect(repeated.body.data).toEqual(answers[0]?.body.data);
+      expect(again.lookups.map((l) => l.dossier)).toEqual(printed.lookups.map((l) => l.dossier));
+      const repeated = [];
+      for (const lookup of again.lookups) repeated.push(await answer(lookup, again.tokens));
+      expect(repeated.map((a) => a.status)).toEqual([200, 200, 200]);
+      expect(repeated.map((a) => a.body.data)).toEqual(answers.map((a) => a.body.data));
+      expect(await lastAuditedAt(again)).toBeGreaterThanOrEqual(hanoi(`${DAY}T23:30:00`));
     } finally {
       expect(await stop(second.child)).toBe(0);
     }

@@ -8,6 +8,7 @@ import { buildConnectorApp, type ConnectorAppOptions } from '../../connectors/ru
 import { taxConnector } from '../../connectors/tax';
 import { vehicleConnector } from '../../connectors/vehicle';
 import { buildLookupApp, type LookupAppOptions } from '../../services/lookup/app';
+import { systemClock } from '../../services/platform/clock';
 import { createKafka } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
 import { buildRegistryApp, type RegistryAppOptions } from '../../services/registry/app';
@@ -83,6 +84,7 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
       authenticate: () => undefined,
       logger,
       limits: { bodyLimit: 1_024, maxRecords: 100, importLimit: 1_024 },
+      clock: systemClock,
       ready: () => true,
     });
   }

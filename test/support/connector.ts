@@ -5,6 +5,7 @@ import { type AgencyDefinition } from '../../connectors/runtime/agency';
 import { type ConnectorTls } from '../../connectors/runtime/app';
 import { createConnector, type Connector } from '../../connectors/runtime/connector';
 import { connectionRetryOptions } from '../../connectors/runtime/publisher';
+import { type Clock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
 import { createKafka } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
@@ -32,7 +33,7 @@ export function registryClient(): SchemaRegistry {
  */
 export function connectorHarness(
   definition: AgencyDefinition,
-  options: { brokers?: () => string; tls?: ConnectorTls } = {},
+  options: { brokers?: () => string; tls?: ConnectorTls; clock?: Clock } = {},
 ) {
   const topic = uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
@@ -64,6 +65,7 @@ export function connectorHarness(
       port: 0,
       topicOverride: topic,
       ...(options.tls ? { tls: options.tls } : {}),
+      ...(options.clock ? { clock: options.clock } : {}),
     });
   };
 

@@ -1,5 +1,6 @@
 import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import { type Kafka } from 'kafkajs';
+import { type Clock } from '../../platform/clock';
 import { sendProblem } from '../../platform/http';
 import { problemResponses } from '../../platform/problem';
 import { type EventDecoder } from '../../sharing/event-decoder';
@@ -26,6 +27,8 @@ export interface AuditRouteOptions {
   limits: LookupLimits;
   rateLimits: onRequestHookHandler[];
   lineageTimeoutMs: number;
+  /** `to` of a data-flow summary when the auditor gives none. */
+  clock: Clock;
 }
 
 const DAY_MS = 86_400_000;
@@ -286,7 +289,7 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
       },
     },
     async (request, reply) => {
-      const to = request.query.to ? new Date(request.query.to) : new Date();
+      const to = new Date(request.query.to ?? options.clock());
       const from = request.query.from ? new Date(request.query.from) : new Date(to.getTime() - 30 * DAY_MS);
       if (to.getTime() - from.getTime() > MAX_FLOW_RANGE_MS || to < from) {
         return invalid(reply, 'querystring.from', 'must be before `to`, by 366 days at most');

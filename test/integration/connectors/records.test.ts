@@ -1,5 +1,6 @@
 import { type Kafka } from 'kafkajs';
 import { generateRecords } from '../../../connectors/demo/generator';
+import { dossierConnector } from '../../../connectors/dossier/index';
 import { TAX_CSV_COLUMNS } from '../../../connectors/tax/csv';
 import { taxConnector } from '../../../connectors/tax/index';
 import { vehicleConnector } from '../../../connectors/vehicle/index';
@@ -307,6 +308,92 @@ describe('the vehicle connector refuses a bad plate', () => {
     expect(answer.body.errors).toContainEqual(
       expect.objectContaining({ path: '$[0].bienSo', code: 'INVALID_PLATE' }),
     );
+  });
+});
+
+describe('the dossier connector on a pinned clock', () => {
+  // 00:30 in Hà Nội, months before the machine's time: the bus's clock decides, not the machine's.
+  const now = Date.parse('2026-06-15T00:30:00+07:00');
+  const harness = connectorHarness(dossierConnector, { clock: () => now });
+  const reception = (id: string, receivedAt: string) => ({
+    loaiBanGhi: 'TIEP_NHAN',
+    maBanGhi: `HS-CLOCK-${id}`,
+    phienBan: 1,
+    maHoSo: `000.00.00.H26-260615-${id}`,
+    maThuTuc: '1.004227',
+    tenThuTuc: 'Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ',
+    nguoiNop: { loaiDoiTuong: 'CONG_DAN', soDinhDanh: '001085012345' },
+    coQuanTiepNhan: 'HN-UBND-BACTULIEM',
+    hinhThucNop: 'TRUC_TIEP',
+    ngayTiepNhan: receivedAt,
+    ngayHenTra: '2026-06-30T17:00:00+07:00',
+  });
+  beforeAll(() => harness.start());
+  afterAll(() => harness.dispose());
+
+  it('takes a date up to the allowed skew ahead of its clock, and says which skew it refused beyond', async () => {
+    const answer = await send(harness.url(), '/v1/records', {
+      apiKey: harness.apiKey,
+      contentType: json,
+      body: JSON.stringify([
+        reception('0001', '2026-06-15T00:34:59+07:00'),
+        reception('0002', '2026-06-15T08:00:00+07:00'),
+      ]),
+    });
+    expect(answer.status).toBe(207);
+    expect(answer.body.records).toEqual([
+      expect.objectContaining({ status: 'accepted' }),
+      expect.objectContaining({
+        status: 'rejected',
+        errors: [
+          {
+            path: '$.ngayTiepNhan',
+            code: 'DATE_IN_FUTURE',
+            message: "The date is later than the bus's time plus the allowed clock skew of 5 minutes",
+          },
+        ],
+      }),
+    ]);
+    // The quarantine says when the record was received, by the same clock.
+    const kafka = createKafka({
+      brokers: endpoint('KAFKA_BROKERS').split(','),
+      clientId: 'it-connector-clock',
+      logger: createLogger({ name: 'it', level: 'silent' }),
+    });
+    const [quarantined] = await readMessages(kafka, harness.quarantineTopic, 1);
+    expect(JSON.parse(quarantined?.value ?? '{}')).toMatchObject({ receivedAt: new Date(now).toISOString() });
+  });
+
+  it('dates an import by its clock, and checks its rows against it', async () => {
+    const file = [reception('0003', '2026-06-15'), reception('0004', '2026-06-15T09:00:00')]
+      .map((r) => JSON.stringify(r))
+      .join('\n');
+    const answer = await send(harness.url(), '/v1/imports', {
+      apiKey: harness.apiKey,
+      contentType: 'application/x-ndjson',
+      body: file,
+    });
+    expect(answer.status).toBe(202);
+    expect(answer.body.createdAt).toBe(new Date(now).toISOString());
+    let done: Record<string, unknown> = {};
+    for (let i = 0; i < 300 && done.state !== 'completed'; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      done = (
+        await send(harness.url(), `/v1/imports/${String(answer.body.id)}`, {
+          method: 'GET',
+          apiKey: harness.apiKey,
+        })
+      ).body;
+    }
+    expect(done).toMatchObject({
+      state: 'completed',
+      accepted: 1,
+      rejected: 1,
+      updatedAt: new Date(now).toISOString(),
+    });
+    expect(done.rejections).toEqual([
+      { row: 2, errors: [expect.objectContaining({ path: '$.ngayTiepNhan', code: 'DATE_IN_FUTURE' })] },
+    ]);
   });
 });
 

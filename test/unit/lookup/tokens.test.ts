@@ -256,3 +256,58 @@ describe('loadTokenKeys', () => {
     ]);
   });
 });
+
+describe('createTokenVerifier on the bus clock', () => {
+  /** An instant given as Hà Nội wall-clock time. */
+  const hanoi = (local: string): number => Date.parse(`${local}+07:00`);
+  const at = (now: number) =>
+    createTokenVerifier({
+      keys: new Map([[kid, trusted.publicKey]]),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock: () => now,
+    });
+  const eightHours = { ttlSeconds: 8 * 3_600 };
+
+  it.each([
+    ['00:30', '2026-12-02T00:30:00'],
+    ['23:30', '2026-12-02T23:30:00'],
+  ])('takes a token minted at %s Hà Nội time, at its own clock, until it expires', (_hour, local) => {
+    const minted = hanoi(local);
+    const token = bearer({ sub: CITIZEN, role: 'citizen' }, { ...eightHours, now: minted });
+    expect(at(minted)(token)).toMatchObject({ ok: true });
+    // Across midnight, and to the end of its eight hours with the 5 s tolerance.
+    expect(at(minted + 8 * 3_600_000 + 4_999)(token)).toMatchObject({ ok: true });
+    expect(at(minted + 8 * 3_600_000 + 5_000)(token)).toEqual({ ok: false, refusal: 'TOKEN_EXPIRED' });
+  });
+
+  it('reads the clock at every check, so that a token it verified once still expires', () => {
+    let now = hanoi('2026-12-02T23:30:00');
+    const verifyNow = createTokenVerifier({
+      keys: new Map([[kid, trusted.publicKey]]),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock: () => now,
+    });
+    const token = bearer({ sub: CITIZEN, role: 'citizen' }, { ttlSeconds: 60, now });
+    expect(verifyNow(token)).toMatchObject({ ok: true });
+    now += 65_000;
+    expect(verifyNow(token)).toEqual({ ok: false, refusal: 'TOKEN_EXPIRED' });
+  });
+
+  it('refuses a token before its nbf, beyond the 5 s tolerance', () => {
+    const now = hanoi('2026-12-02T00:30:00');
+    const seconds = Math.floor(now / 1_000);
+    const token = `Bearer ${signedByTrustedKey(claims({ iat: seconds, nbf: seconds + 60, exp: seconds + 600 }))}`;
+    expect(at(now)(token)).toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
+    expect(at(now + 55_000)(token)).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['an exp that is not a number', { exp: 'tomorrow' }],
+    ['an nbf that is not a number', { nbf: 'now' }],
+  ])('refuses a token with %s', (_name, overrides) => {
+    const token = `Bearer ${signedByTrustedKey(claims(overrides))}`;
+    expect(verify(token)).toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
+  });
+});

@@ -4,12 +4,15 @@ import {
   checkCccd,
   checkEnterpriseCode,
   checkTaxCode,
+  CLOCK_SKEW_MS,
   isInFuture,
   normalizePlate,
   parseInstant,
   parseInteger,
   taxCodeCheckDigit,
 } from '../../../../connectors/runtime/identifiers';
+import { readInstant } from '../../../../connectors/runtime/native-mapping';
+import { type RecordIssue } from '../../../../connectors/runtime/agency';
 import { goldenEvents } from '../../schemas/avro-fixtures';
 
 const NOW = Date.UTC(2026, 0, 15);
@@ -165,8 +168,54 @@ describe('parseInstant and isInFuture', () => {
   });
 
   it('allows a five-minute clock skew for dates that happened', () => {
+    expect(CLOCK_SKEW_MS).toBe(5 * 60_000);
     expect(isInFuture(NOW + 5 * 60_000, NOW)).toBe(false);
     expect(isInFuture(NOW + 5 * 60_000 + 1, NOW)).toBe(true);
+  });
+});
+
+describe('the future-date check of a date that happened', () => {
+  /** An instant given as Hà Nội wall-clock time. */
+  const hanoi = (local: string): number => Date.parse(`${local}+07:00`);
+  const read = (text: string, now: number) => {
+    const issues: RecordIssue[] = [];
+    return { at: readInstant(issues, '$.ngayTiepNhan', text, now), issues };
+  };
+
+  it.each([
+    ['00:30', '2026-12-02T00:30:00'],
+    ['23:30', '2026-12-02T23:30:00'],
+  ])('at %s Hà Nội time takes the day so far and the skew, and no more', (_hour, local) => {
+    const now = hanoi(local);
+    expect(read('2026-12-02', now)).toEqual({ at: hanoi('2026-12-02T00:00:00'), issues: [] });
+    expect(read(`${local.slice(0, 16)}+07:00`, now).issues).toEqual([]);
+    expect(read(new Date(now + CLOCK_SKEW_MS).toISOString(), now).issues).toEqual([]);
+    expect(read(new Date(now + CLOCK_SKEW_MS + 1).toISOString(), now)).toEqual({
+      at: undefined,
+      issues: [
+        {
+          path: '$.ngayTiepNhan',
+          code: 'DATE_IN_FUTURE',
+          message: "The date is later than the bus's time plus the allowed clock skew of 5 minutes",
+        },
+      ],
+    });
+  });
+
+  it('across midnight takes the next day from a sender a little ahead, within the skew', () => {
+    const now = hanoi('2026-12-02T23:59:59.500');
+    expect(read('2026-12-03T00:00:00.500+07:00', now).issues).toEqual([]);
+    // Midnight of the next day, written as a date alone, is half a second ahead.
+    expect(read('2026-12-03', now).issues).toEqual([]);
+    expect(read('2026-12-03T00:04:59.500+07:00', now).issues).toEqual([]);
+    expect(read('2026-12-03T00:04:59.501+07:00', now).issues.map((i) => i.code)).toEqual(['DATE_IN_FUTURE']);
+    expect(read('2026-12-04', now).issues.map((i) => i.code)).toEqual(['DATE_IN_FUTURE']);
+  });
+
+  it("takes a newborn's CCCD a moment before New Year in Hà Nội, within the skew", () => {
+    const bornIn2027 = '001227012345';
+    expect(checkCccd(bornIn2027, hanoi('2026-12-31T23:56:00')).ok).toBe(true);
+    expect(checkCccd(bornIn2027, hanoi('2026-12-31T23:54:59')).ok).toBe(false);
   });
 });
 
