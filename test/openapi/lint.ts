@@ -23,6 +23,8 @@ async function main(): Promise<number> {
     });
     const run = spawnSync('npx', ['--no-install', 'redocly', 'lint', '--config', 'redocly.yaml', ...files], {
       stdio: 'inherit',
+      // No usage report and no update check: the lint reads local files only.
+      env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
     });
     return missing.length > 0 ? 1 : (run.status ?? 1);
   } finally {
