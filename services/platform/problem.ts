@@ -56,7 +56,7 @@ export const PROBLEM_STATUSES = {
   415: 'The body is in a media type this operation does not take',
   422: 'The request is well formed but refused',
   429: 'Too many requests; try again later',
-  500: 'An unexpected error; nothing was changed by halves',
+  500: 'An unexpected error',
   503: 'A dependency is unavailable, or the service is starting or stopping; try again later',
 } as const;
 export type ProblemStatus = keyof typeof PROBLEM_STATUSES;
