@@ -47,8 +47,8 @@ describe('RegistryState, applying the schema log in order', () => {
     expect(state.nextClaim('copy-value', schema(1))).toEqual({ id: 1, version: 1 });
     expect(state.apply(key('copy-value', 1), version('copy-value', 1, 1, schema(1)))).toBe('applied');
     expect(state.usesOf(1)).toEqual([
-      { subject: 'tax-value', version: 1 },
       { subject: 'copy-value', version: 1 },
+      { subject: 'tax-value', version: 1 },
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('RegistryState, applying the schema log in order', () => {
     expect(state.apply(key('tax-value', 1), null)).toBe('ignored');
     expect(state.apply(key('tax-value', 1), version('tax-value', 1, 1, schema(1), true))).toBe('applied');
     expect(state.subjectNames()).toEqual([]);
-    expect(state.subjectNames(true)).toEqual(['tax-value']);
+    expect(state.subjectNames('all')).toEqual(['tax-value']);
     expect(state.apply(key('tax-value', 1), null)).toBe('applied');
     expect(state.hasSubject('tax-value')).toBe(false);
     expect(state.nextClaim('tax-value', schema(5)).version).toBe(2);
