@@ -278,7 +278,9 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   });
 
   registerOperations(app, { service: 'registry', ready: options.ready });
-  app.setErrorHandler((error: FastifyError, request, reply) => answerError(error, reply, request.log));
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    answerError(error, reply, request.log, request.body),
+  );
   app.setNotFoundHandler((_request, reply) =>
     answer(reply, new RegistryError('ROUTE_NOT_FOUND', 'HTTP 404 Not Found')),
   );
@@ -928,7 +930,12 @@ function answer(reply: FastifyReply, error: RegistryError): FastifyReply {
 }
 
 /** Which Confluent error a failed request validation maps to, by the field at fault. */
-function validationError(error: FastifyError): RegistryError {
+function validationError(error: FastifyError, body: unknown): RegistryError {
+  if (error.validationContext === 'body' && (body === undefined || body === null)) {
+    return new RegistryError('UNPROCESSABLE_REQUEST', 'The request body may not be null', {
+      issues: [{ path: 'body', message: 'is required' }],
+    });
+  }
   const issues = (error.validation ?? []).map((v) => {
     const missing = v.keyword === 'required' ? `/${String(v.params.missingProperty)}` : '';
     const path = `${error.validationContext ?? 'request'}${(v.instancePath + missing).replaceAll('/', '.')}`;
@@ -940,9 +947,14 @@ function validationError(error: FastifyError): RegistryError {
   return new RegistryError(name, issues.map((i) => `${i.path} ${i.message}`).join('; '), { issues });
 }
 
-function answerError(error: FastifyError, reply: FastifyReply, log: FastifyBaseLogger): FastifyReply {
+function answerError(
+  error: FastifyError,
+  reply: FastifyReply,
+  log: FastifyBaseLogger,
+  body: unknown,
+): FastifyReply {
   if (error instanceof RegistryError) return answer(reply, error);
-  if (error.validation) return answer(reply, validationError(error));
+  if (error.validation) return answer(reply, validationError(error, body));
   const problem = requestProblem(error);
   if (problem) {
     const name: RegistryErrorName =
