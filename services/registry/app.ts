@@ -247,6 +247,16 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
 
+  // Every answer is Confluent's media type, or a problem; bodies come in any of the client's types.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return;
+    route.schema = {
+      produces: [RESPONSE_CONTENT_TYPE, 'application/problem+json'],
+      ...(route.schema.body ? { consumes: ['application/json', ...REGISTRY_CONTENT_TYPES.slice(0, 2)] } : {}),
+      ...route.schema,
+    };
+  });
+
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
