@@ -56,6 +56,8 @@ export class RegistryState {
    * gave two spellings of one schema two ids is still read as it was written.
    */
   private readonly idsByText = new Map<string, number>();
+  /** How many versions, soft-deleted or not, use each id: an id none uses is gone. */
+  private readonly uses = new Map<number, number>();
   private readonly subjectLevels = new Map<string, CompatibilityLevel>();
   private highestId = 0;
   globalLevel: CompatibilityLevel | undefined;
@@ -99,6 +101,7 @@ export class RegistryState {
     if (!this.idsByCanonical.has(schema)) this.idsByCanonical.set(schema, id);
     if (!this.idsByText.has(record.schema)) this.idsByText.set(record.schema, id);
     this.highestId = Math.max(this.highestId, id);
+    this.uses.set(id, (this.uses.get(id) ?? 0) + 1);
     this.highestVersion.set(subject, version);
     const entry: SchemaVersion = { subject, version, id, schema, deleted: record.deleted };
     if (record.agency !== undefined) entry.agency = record.agency;
@@ -109,9 +112,11 @@ export class RegistryState {
 
   private applyTombstone(subject: string, version: number): ApplyOutcome {
     const versions = this.subjects.get(subject);
-    if (!versions?.get(version)?.deleted) return 'ignored';
+    const target = versions?.get(version);
+    if (!versions || !target?.deleted) return 'ignored';
     versions.delete(version);
     if (versions.size === 0) this.subjects.delete(subject);
+    this.uses.set(target.id, (this.uses.get(target.id) ?? 1) - 1);
     return 'applied';
   }
 
@@ -130,12 +135,11 @@ export class RegistryState {
   }
 
   /** A subject's versions, oldest first: live ones, with soft-deleted ones, or those only. */
-  versions(subject: string, filter: LookupFilter | boolean = 'live'): SchemaVersion[] {
+  versions(subject: string, filter: LookupFilter = 'live'): SchemaVersion[] {
     const versions = this.subjects.get(subject);
     if (!versions) return [];
-    const which = filter === true ? 'all' : filter === false ? 'live' : filter;
     return [...versions.values()]
-      .filter((v) => which === 'all' || (which === 'live') === !v.deleted)
+      .filter((v) => filter === 'all' || (filter === 'live') === !v.deleted)
       .sort((a, b) => a.version - b.version);
   }
 
@@ -150,7 +154,7 @@ export class RegistryState {
 
   /** Schema `id` in canonical form, while some version (soft-deleted or not) still uses it. */
   schemaById(id: number): string | undefined {
-    return this.usesOf(id, 'all').length > 0 ? this.schemasById.get(id) : undefined;
+    return (this.uses.get(id) ?? 0) > 0 ? this.schemasById.get(id) : undefined;
   }
 
   /** The highest id given so far. */

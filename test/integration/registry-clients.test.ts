@@ -331,7 +331,7 @@ describe("the registry answers Confluent's official clients as Confluent's serve
   it('soft and permanent deletes answer 40401 to 40407 where Confluent does', async () => {
     const subject = uniqueName('deleted-value');
     const schema = (extra: object[] = []) => ({ schema: JSON.stringify(taxpayer(extra)) });
-    await go('HN-CUCTHUE', 'POST', `/subjects/${subject}/versions`, schema());
+    const firstId = (await go('HN-CUCTHUE', 'POST', `/subjects/${subject}/versions`, schema())).json.id;
     await go(
       'HN-CUCTHUE',
       'POST',
@@ -402,10 +402,13 @@ describe("the registry answers Confluent's official clients as Confluent's serve
     });
     expect(await go('reader', 'GET', `/subjects?subjectPrefix=${subject}`)).toMatchObject({ body: [] });
 
-    // Registering again revives the subject with a new version; the same schema keeps its id.
+    // Registering again revives the subject with a new version; the same schema keeps its id, and
+    // the soft-deleted version 1 that had it goes for good, as Confluent's server tombstones it.
     const revived = await go('HN-CUCTHUE', 'POST', `/subjects/${subject}/versions`, schema());
-    const firstId = (await go('reader', 'POST', `/subjects/${subject}?deleted=true`, schema())).json.id;
     expect(revived).toMatchObject({ status: 200, json: { version: 3, id: firstId } });
+    expect(await go('reader', 'GET', `/subjects/${subject}/versions?deleted=true`)).toMatchObject({
+      body: [2, 3],
+    });
 
     const unknown = uniqueName('nobody-value');
     expect(await go('HN-CUCTHUE', 'DELETE', `/subjects/${unknown}`)).toMatchObject({
