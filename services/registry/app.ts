@@ -476,63 +476,36 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
       return page(versions, q(request));
     },
   );
+  // One version: the entity, its schema alone, or the schemas that refer to it.
+  const versionSchema = (parameters: ParameterName[], ok: object) => ({
+    params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } },
+    querystring: query(...parameters),
+    response: {
+      200: ok,
+      ...errors(...READ_ERRORS, 'SUBJECT_NOT_FOUND', 'VERSION_NOT_FOUND', 'INVALID_VERSION'),
+    },
+  });
+  const versionOf = (request: FastifyRequest<{ Params: VersionParams }>, includeDeleted: boolean) =>
+    service.version(request.params.subject, versionId(request.params.version), includeDeleted);
   app.get<{ Params: VersionParams }>(
     '/subjects/:subject/versions/:version',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } },
-        querystring: query('deleted', 'format', 'referenceFormat'),
-        response: {
-          200: SCHEMA_VERSION,
-          ...errors(...READ_ERRORS, 'SUBJECT_NOT_FOUND', 'VERSION_NOT_FOUND', 'INVALID_VERSION'),
-        },
-      },
-    },
-    async (request) =>
-      present(
-        await service.version(
-          request.params.subject,
-          versionId(request.params.version),
-          queryFlag(q(request), 'deleted'),
-        ),
-      ),
+    { schema: versionSchema(['deleted', 'format', 'referenceFormat'], SCHEMA_VERSION) },
+    async (request) => present(await versionOf(request, queryFlag(q(request), 'deleted'))),
   );
   app.get<{ Params: VersionParams }>(
     '/subjects/:subject/versions/:version/schema',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } },
-        querystring: query('deleted', 'format'),
-        response: {
-          200: RAW_SCHEMA,
-          ...errors(...READ_ERRORS, 'SUBJECT_NOT_FOUND', 'VERSION_NOT_FOUND', 'INVALID_VERSION'),
-        },
-      },
-    },
+    { schema: versionSchema(['deleted', 'format'], RAW_SCHEMA) },
     async (request, reply) => {
-      const found = await service.version(
-        request.params.subject,
-        versionId(request.params.version),
-        queryFlag(q(request), 'deleted'),
-      );
+      const found = await versionOf(request, queryFlag(q(request), 'deleted'));
       return reply.type(RESPONSE_CONTENT_TYPE).send(found.schema);
     },
   );
   app.get<{ Params: VersionParams }>(
     '/subjects/:subject/versions/:version/referencedby',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } },
-        querystring: query('deleted', 'offset', 'limit'),
-        response: {
-          200: INTEGERS,
-          ...errors(...READ_ERRORS, 'SUBJECT_NOT_FOUND', 'VERSION_NOT_FOUND', 'INVALID_VERSION'),
-        },
-      },
-    },
+    { schema: versionSchema(['deleted', 'offset', 'limit'], INTEGERS) },
     async (request) => {
       // No schema here has references, so none refers to this one once it is found.
-      await service.version(request.params.subject, versionId(request.params.version), true);
+      await versionOf(request, true);
       return page([] as number[], q(request), SCHEMA_SEARCH);
     },
   );
