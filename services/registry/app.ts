@@ -11,7 +11,12 @@ import { registerConfigRoutes } from './routes/config';
 import { registerModeRoutes } from './routes/mode';
 import { registerSchemaRoutes } from './routes/schemas';
 import { registerServerRoutes } from './routes/server';
-import { LIST_PARAMETERS, REGISTRY_CONTENT_TYPES, RESPONSE_CONTENT_TYPE } from './routes/shared';
+import {
+  LIST_PARAMETERS,
+  OPERATION_SUMMARIES,
+  REGISTRY_CONTENT_TYPES,
+  RESPONSE_CONTENT_TYPE,
+} from './routes/shared';
 import { registerSubjectRoutes } from './routes/subjects';
 
 export interface RegistryAppOptions {
@@ -60,6 +65,8 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
         description: "Confluent Schema Registry's REST API for the agencies' Avro contracts",
         version: '1',
       },
+      // Relative: the document is served by the registry it describes, wherever that listens.
+      servers: [{ url: '/' }],
       components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
       security: [{ basic: [] }],
     },
@@ -69,7 +76,10 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   // Every answer is Confluent's media type, or a problem; bodies come in any of the client's types.
   app.addHook('onRoute', (route) => {
     if (!route.schema || route.schema.hide) return;
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    const summary = OPERATION_SUMMARIES[`${String(method)} ${route.url}`];
     route.schema = {
+      ...(summary ? { summary } : {}),
       produces: [RESPONSE_CONTENT_TYPE, 'application/problem+json'],
       ...(route.schema.body ? { consumes: ['application/json', ...REGISTRY_CONTENT_TYPES.slice(0, 2)] } : {}),
       ...route.schema,
@@ -166,12 +176,8 @@ function answerError(
   if (error.validation) return answer(reply, validationError(error, body));
   const problem = requestProblem(error);
   if (problem) {
-    const name: RegistryErrorName =
-      problem.status === 413
-        ? 'PAYLOAD_TOO_LARGE'
-        : problem.status === 415
-          ? 'UNSUPPORTED_MEDIA_TYPE'
-          : 'MALFORMED_REQUEST';
+    // The framework's refusals keep their code where the registry has it (413, 414, 415, 405).
+    const name = (problem.code in REGISTRY_ERRORS ? problem.code : 'MALFORMED_REQUEST') as RegistryErrorName;
     return answer(reply, new RegistryError(name, problem.detail, { issues: problem.errors ?? [] }));
   }
   if (isRetriable(error)) {

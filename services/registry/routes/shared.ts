@@ -166,3 +166,41 @@ export function body<T extends object>(request: { body: T | undefined | null }):
   }
   return request.body;
 }
+
+/** One line per operation for the OpenAPI description, after Confluent's API reference. */
+export const OPERATION_SUMMARIES: Readonly<Record<string, string>> = {
+  'GET /': 'Root resource (no-op)',
+  'GET /v1/metadata/id': 'The Kafka cluster and registry cluster ids',
+  'GET /contexts': 'List contexts',
+  'GET /schemas': 'List schema versions of the subjects with a prefix',
+  'GET /schemas/types': 'List schema types',
+  'GET /schemas/ids/:id': 'Get a schema by id',
+  'GET /schemas/ids/:id/schema': 'Get a schema by id, the schema alone',
+  'GET /schemas/ids/:id/subjects': 'List the subjects that use a schema id',
+  'GET /schemas/ids/:id/versions': 'List the subject versions that use a schema id',
+  'GET /subjects': 'List subjects',
+  'GET /subjects/:subject/versions': 'List versions of a subject',
+  'GET /subjects/:subject/versions/:version': 'Get a version of a subject',
+  'GET /subjects/:subject/versions/:version/schema': 'Get a version of a subject, the schema alone',
+  'GET /subjects/:subject/versions/:version/referencedby': 'List the schema ids that reference a version',
+  'GET /subjects/:subject/metadata': 'Get the latest version with the given metadata',
+  'POST /subjects/:subject/versions': 'Register a schema under a subject',
+  'POST /subjects/:subject': 'Look up a schema under a subject',
+  'DELETE /subjects/:subject': 'Delete a subject, soft or permanently',
+  'DELETE /subjects/:subject/versions/:version': 'Delete a version, soft or permanently',
+  'POST /compatibility/subjects/:subject/versions/:version': 'Test compatibility with one version',
+  'POST /compatibility/subjects/:subject/versions':
+    "Test compatibility with the versions the subject's level compares with",
+  'GET /config': 'Get the registry-wide compatibility level',
+  'PUT /config': 'Set the registry-wide compatibility level',
+  'DELETE /config': 'Remove the registry-wide compatibility level',
+  'GET /config/:subject': "Get a subject's compatibility level",
+  'PUT /config/:subject': "Set a subject's compatibility level",
+  'DELETE /config/:subject': "Remove a subject's compatibility level",
+  'GET /mode': 'Get the registry-wide mode',
+  'PUT /mode': 'Set the registry-wide mode',
+  'DELETE /mode': 'Remove the registry-wide mode',
+  'GET /mode/:subject': "Get a subject's mode",
+  'PUT /mode/:subject': "Set a subject's mode",
+  'DELETE /mode/:subject': "Remove a subject's mode",
+};
