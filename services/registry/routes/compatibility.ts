@@ -3,6 +3,7 @@ import { queryFlag, versionId } from '../jaxrs-params';
 import { type CompatibilityTarget, type RegistryService, type SchemaRequest } from '../registry-service';
 import {
   body,
+  BODY_ERRORS,
   errors,
   q,
   query,
@@ -46,7 +47,7 @@ export function registerCompatibilityRoutes(app: FastifyInstance, service: Regis
       200: COMPATIBILITY,
       ...errors(
         ...READ_ERRORS,
-        'UNPROCESSABLE_REQUEST',
+        ...BODY_ERRORS,
         'INVALID_SCHEMA',
         'INVALID_RULESET',
         ...(withVersion ? (['VERSION_NOT_FOUND', 'INVALID_VERSION'] as const) : []),

@@ -45,7 +45,7 @@ export function registerConfigRoutes(app: FastifyInstance, service: RegistryServ
         body: LEVEL_BODY,
         response: {
           200: LEVEL_UPDATE,
-          ...errors(...WRITE_ERRORS, 'INVALID_COMPATIBILITY_LEVEL', 'UNSUPPORTED_MEDIA_TYPE'),
+          ...errors(...WRITE_ERRORS, 'INVALID_COMPATIBILITY_LEVEL'),
         },
       },
     },
@@ -82,12 +82,7 @@ export function registerConfigRoutes(app: FastifyInstance, service: RegistryServ
         body: LEVEL_BODY,
         response: {
           200: LEVEL_UPDATE,
-          ...errors(
-            ...WRITE_ERRORS,
-            'INVALID_SUBJECT',
-            'INVALID_COMPATIBILITY_LEVEL',
-            'UNSUPPORTED_MEDIA_TYPE',
-          ),
+          ...errors(...WRITE_ERRORS, 'INVALID_SUBJECT', 'INVALID_COMPATIBILITY_LEVEL'),
         },
       },
     },

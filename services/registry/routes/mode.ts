@@ -52,12 +52,7 @@ export function registerModeRoutes(app: FastifyInstance, service: RegistryServic
       );
     },
   );
-  const modeErrors = errors(
-    ...WRITE_ERRORS,
-    'INVALID_MODE',
-    'OPERATION_NOT_PERMITTED',
-    'UNSUPPORTED_MEDIA_TYPE',
-  );
+  const modeErrors = errors(...WRITE_ERRORS, 'INVALID_MODE', 'OPERATION_NOT_PERMITTED');
   app.put<{ Body: { mode?: string | null } | undefined }>(
     '/mode',
     { schema: { querystring: query('force'), body: MODE_BODY, response: { 200: MODE, ...modeErrors } } },

@@ -110,7 +110,10 @@ export function errors(...names: RegistryErrorName[]): Record<number, object> {
   );
 }
 export const READ_ERRORS = ['MALFORMED_REQUEST', 'PARAMETER_NOT_CONVERTIBLE'] as const;
-export const WRITE_ERRORS = [...READ_ERRORS, 'FORBIDDEN', 'UNPROCESSABLE_REQUEST'] as const;
+/** What a route with a body may also answer: none (422), too large (413), not JSON (415). */
+export const BODY_ERRORS = ['UNPROCESSABLE_REQUEST', 'PAYLOAD_TOO_LARGE', 'UNSUPPORTED_MEDIA_TYPE'] as const;
+/** A change: a body, and a credential that must be allowed to make it. */
+export const WRITE_ERRORS = [...READ_ERRORS, 'FORBIDDEN', ...BODY_ERRORS] as const;
 
 export const SCHEMA_BODY = {
   type: 'object',

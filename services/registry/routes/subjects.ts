@@ -5,6 +5,7 @@ import { type LookupFilter, type SchemaVersion } from '../registry-state';
 import { type RegistryService, type SchemaRequest } from '../registry-service';
 import {
   body,
+  BODY_ERRORS,
   errors,
   type ParameterName,
   principal,
@@ -145,8 +146,6 @@ export function registerSubjectRoutes(app: FastifyInstance, service: RegistrySer
             'INVALID_RULESET',
             'OPERATION_NOT_PERMITTED',
             'INCOMPATIBLE_SCHEMA',
-            'PAYLOAD_TOO_LARGE',
-            'UNSUPPORTED_MEDIA_TYPE',
           ),
         },
       },
@@ -173,7 +172,7 @@ export function registerSubjectRoutes(app: FastifyInstance, service: RegistrySer
           200: SCHEMA_VERSION,
           ...errors(
             ...READ_ERRORS,
-            'UNPROCESSABLE_REQUEST',
+            ...BODY_ERRORS,
             'SUBJECT_NOT_FOUND',
             'SCHEMA_NOT_FOUND',
             'INVALID_SCHEMA',
