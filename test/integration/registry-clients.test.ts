@@ -585,6 +585,7 @@ describe("the registry answers Confluent's official clients as Confluent's serve
 
   it('serves the routes the clients and the CLI probe: root, metadata, contexts, modes, schemas, global config', async () => {
     expect(await go('reader', 'GET', '/')).toMatchObject({ status: 200, body: {} });
+    expect(await go('reader', 'POST', '/', { probe: 'x' })).toMatchObject({ status: 200, body: {} });
     const metadata = await go('reader', 'GET', '/v1/metadata/id');
     expect(metadata).toMatchObject({
       status: 200,
