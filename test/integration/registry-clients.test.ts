@@ -576,6 +576,18 @@ describe("the registry answers Confluent's official clients as Confluent's serve
         status: 422,
         json: { error_code: 42203 },
       });
+      // Python's set_config with no level: nothing changes. Rule sets cannot be honoured here.
+      expect(await python('HN-CUCTHUE', 'PUT', `/config/${subject}`, { normalize: true })).toMatchObject({
+        status: 200,
+        body: {},
+      });
+      expect(
+        await python('HN-CUCTHUE', 'PUT', `/config/${subject}`, {
+          compatibility: 'NONE',
+          defaultRuleSet: { domainRules: [{ name: 'r', kind: 'CONDITION' }] },
+        }),
+      ).toMatchObject({ status: 422, json: { error_code: 42210 } });
+      expect(await python('reader', 'PUT', `/config/${subject}`, {})).toMatchObject({ status: 403 });
       expect(await go('HN-CUCTHUE', 'DELETE', `/config/${subject}`)).toMatchObject({
         status: 200,
         body: { compatibilityLevel: 'FULL_TRANSITIVE' },
