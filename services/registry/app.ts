@@ -3,10 +3,21 @@ import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type F
 import { type Logger } from 'pino';
 import { isRetriable } from '../platform/errors';
 import { createHttpServer, registerOperations, requestProblem, sendProblem } from '../platform/http';
-import { COMPATIBILITY_LEVELS, type CompatibilityLevel } from './compatibility';
 import { type PresentedCredential, type Principal } from '../platform/credentials';
 import { REGISTRY_ERRORS, RegistryError, type RegistryErrorName } from './registry-errors';
-import { type RegistryService, type VersionRef } from './registry-service';
+import { type RegistryService } from './registry-service';
+import { registerCompatibilityRoutes } from './routes/compatibility';
+import { registerConfigRoutes } from './routes/config';
+import { registerModeRoutes } from './routes/mode';
+import { registerSchemaRoutes } from './routes/schemas';
+import { registerServerRoutes } from './routes/server';
+import {
+  LIST_PARAMETERS,
+  OPERATION_SUMMARIES,
+  REGISTRY_CONTENT_TYPES,
+  RESPONSE_CONTENT_TYPE,
+} from './routes/shared';
+import { registerSubjectRoutes } from './routes/subjects';
 
 export interface RegistryAppOptions {
   service: RegistryService;
@@ -15,69 +26,8 @@ export interface RegistryAppOptions {
   /** Largest request body accepted, in bytes; larger ones get 413. */
   bodyLimit: number;
   ready: () => boolean;
-}
-
-/** Confluent's clients send and expect these; plain JSON is accepted too. */
-const REGISTRY_CONTENT_TYPES = [
-  'application/vnd.schemaregistry.v1+json',
-  'application/vnd.schemaregistry+json',
-  'application/octet-stream',
-];
-const RESPONSE_CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
-
-// Subjects are topic-derived names (`tax-value`) or record names (`vn.hanoi.lienthong.tax.TaxEvent`).
-const SUBJECT = { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,255}$' } as const;
-const VERSION = { type: 'string', pattern: '^(latest|-1|[1-9][0-9]{0,9})$' } as const;
-const FLAG = { type: 'string', enum: ['true', 'false'] } as const;
-// Query parameters that Confluent's Java client sends; accepted and not acted upon.
-const CLIENT_EXTRAS = {
-  normalize: FLAG,
-  format: { type: 'string', maxLength: 50 },
-  fetchMaxId: FLAG,
-} as const;
-const SCHEMA_BODY = {
-  type: 'object',
-  required: ['schema'],
-  additionalProperties: false,
-  properties: {
-    schema: { type: 'string', minLength: 1 },
-    schemaType: { type: 'string', enum: ['AVRO'] },
-    references: { type: 'array', maxItems: 0 },
-    metadata: { type: 'null' },
-    ruleSet: { type: 'null' },
-  },
-} as const;
-const LEVEL_BODY = {
-  type: 'object',
-  required: ['compatibility'],
-  additionalProperties: false,
-  properties: { compatibility: { type: 'string', enum: COMPATIBILITY_LEVELS } },
-} as const;
-const SCHEMA_VERSION = {
-  type: 'object',
-  properties: {
-    subject: { type: 'string' },
-    id: { type: 'integer' },
-    version: { type: 'integer' },
-    schema: { type: 'string' },
-  },
-} as const;
-const LEVEL = { type: 'object', properties: { compatibilityLevel: { type: 'string' } } } as const;
-
-interface SubjectParams {
-  subject: string;
-}
-interface VersionParams extends SubjectParams {
-  version: string;
-}
-interface Flags {
-  deleted?: 'true' | 'false';
-  permanent?: 'true' | 'false';
-  verbose?: 'true' | 'false';
-  defaultToGlobal?: 'true' | 'false';
-}
-interface SchemaBody {
-  schema: string;
+  /** The Kafka cluster the schema log lives in, and the registry cluster's name, for `/v1/metadata/id`. */
+  clusterIds?: () => { kafka: string; registry: string };
 }
 
 declare module 'fastify' {
@@ -87,11 +37,14 @@ declare module 'fastify' {
 }
 
 /**
- * The schema registry's HTTP API: Confluent Schema Registry's REST API, so that its clients work
- * unchanged, behind HTTP Basic credentials. Errors carry Confluent's `error_code` and `message`
- * inside an RFC 9457 problem, which both Confluent's clients and lienthong's conventions read.
+ * The schema registry's HTTP API: Confluent Schema Registry's REST API, route by route, with
+ * the parameters its server takes read as its server reads them (see `jaxrs-params.ts`), so that
+ * Confluent's clients work unchanged with their default settings, behind HTTP Basic credentials.
+ * Errors carry Confluent's `error_code` and `message` inside an RFC 9457 problem, which both
+ * Confluent's clients and lienthong's conventions read.
  *
  * @see https://docs.confluent.io/platform/current/schema-registry/develop/api.html
+ * @see https://github.com/confluentinc/schema-registry/tree/master/core/src/main/java/io/confluent/kafka/schemaregistry/rest/resources
  */
 export async function buildRegistryApp(options: RegistryAppOptions): Promise<FastifyInstance> {
   const { service } = options;
@@ -112,11 +65,26 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
         description: "Confluent Schema Registry's REST API for the agencies' Avro contracts",
         version: '1',
       },
+      // Relative: the document is served by the registry it describes, wherever that listens.
+      servers: [{ url: '/' }],
       components: { securitySchemes: { basic: { type: 'http', scheme: 'basic' } } },
       security: [{ basic: [] }],
     },
   });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+
+  // Every answer is Confluent's media type, or a problem; bodies come in any of the client's types.
+  app.addHook('onRoute', (route) => {
+    if (!route.schema || route.schema.hide) return;
+    const method = Array.isArray(route.method) ? route.method[0] : route.method;
+    const summary = OPERATION_SUMMARIES[`${String(method)} ${route.url}`];
+    route.schema = {
+      ...(summary ? { summary } : {}),
+      produces: [RESPONSE_CONTENT_TYPE, 'application/problem+json'],
+      ...(route.schema.body ? { consumes: ['application/json', ...REGISTRY_CONTENT_TYPES.slice(0, 2)] } : {}),
+      ...route.schema,
+    };
+  });
 
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
@@ -127,6 +95,16 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
       throw new RegistryError('UNAUTHORIZED', 'A valid client id and key are required (HTTP Basic)');
     }
     request.principal = principal;
+  });
+  // Jersey reads the first of repeated query values; list parameters keep them all.
+  app.addHook('preValidation', async (request) => {
+    const raw = request.query as Record<string, string | string[]>;
+    request.query = Object.fromEntries(
+      Object.entries(raw).map(([name, value]) => [
+        name,
+        Array.isArray(value) && !LIST_PARAMETERS.has(name) ? value[0] : value,
+      ]),
+    );
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (
@@ -139,280 +117,20 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   });
 
   registerOperations(app, { service: 'registry', ready: options.ready });
-  app.setErrorHandler((error: FastifyError, request, reply) => answerError(error, reply, request.log));
-  app.setNotFoundHandler((request, reply) =>
-    answer(
-      reply,
-      new RegistryError('ROUTE_NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}`),
-    ),
+  app.setErrorHandler((error: FastifyError, request, reply) =>
+    answerError(error, reply, request.log, request.body),
+  );
+  app.setNotFoundHandler((_request, reply) =>
+    answer(reply, new RegistryError('ROUTE_NOT_FOUND', 'HTTP 404 Not Found')),
   );
 
-  const principal = (request: { principal: Principal | null }): Principal => request.principal as Principal;
-
-  app.get(
-    '/schemas/types',
-    { schema: { response: { 200: { type: 'array', items: { type: 'string' } } } } },
-    async () => ['AVRO'],
-  );
-
-  app.get<{ Params: { id: number } }>(
-    '/schemas/ids/:id',
-    {
-      schema: {
-        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } } },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { ...CLIENT_EXTRAS, subject: SUBJECT },
-        },
-        response: { 200: { type: 'object', properties: { schema: { type: 'string' } } } },
-      },
-    },
-    async (request) => ({ schema: await service.schemaById(Number(request.params.id)) }),
-  );
-
-  app.get<{ Params: { id: string } }>(
-    '/schemas/ids/:id/versions',
-    {
-      schema: {
-        params: { type: 'object', properties: { id: { type: 'string', pattern: '^[1-9][0-9]{0,9}$' } } },
-        response: {
-          200: {
-            type: 'array',
-            items: {
-              type: 'object',
-              properties: { subject: { type: 'string' }, version: { type: 'integer' } },
-            },
-          },
-        },
-      },
-    },
-    async (request) => {
-      await service.schemaById(Number(request.params.id));
-      return service.subjectsOfSchema(Number(request.params.id));
-    },
-  );
-
-  app.get<{ Querystring: Flags }>(
-    '/subjects',
-    {
-      schema: {
-        querystring: { type: 'object', additionalProperties: false, properties: { deleted: FLAG } },
-        response: { 200: { type: 'array', items: { type: 'string' } } },
-      },
-    },
-    async (request) => service.subjects(request.query.deleted === 'true'),
-  );
-
-  app.get<{ Params: SubjectParams; Querystring: Flags }>(
-    '/subjects/:subject/versions',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT } },
-        querystring: { type: 'object', additionalProperties: false, properties: { deleted: FLAG } },
-        response: { 200: { type: 'array', items: { type: 'integer' } } },
-      },
-    },
-    async (request) => service.versions(request.params.subject, request.query.deleted === 'true'),
-  );
-
-  app.get<{ Params: VersionParams; Querystring: Flags }>(
-    '/subjects/:subject/versions/:version',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { deleted: FLAG, ...CLIENT_EXTRAS },
-        },
-        response: { 200: SCHEMA_VERSION },
-      },
-    },
-    async (request) =>
-      service.version(
-        request.params.subject,
-        versionRef(request.params.version),
-        request.query.deleted === 'true',
-      ),
-  );
-
-  app.get<{ Params: VersionParams }>(
-    '/subjects/:subject/versions/:version/schema',
-    { schema: { params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } } } },
-    async (request, reply) => {
-      const found = await service.version(request.params.subject, versionRef(request.params.version));
-      return reply.type(RESPONSE_CONTENT_TYPE).send(found.schema);
-    },
-  );
-
-  app.post<{ Params: SubjectParams; Body: SchemaBody }>(
-    '/subjects/:subject/versions',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT } },
-        querystring: { type: 'object', additionalProperties: false, properties: CLIENT_EXTRAS },
-        body: SCHEMA_BODY,
-        response: { 200: { type: 'object', properties: { id: { type: 'integer' } } } },
-      },
-    },
-    async (request) => {
-      const { id } = await service.register(request.params.subject, request.body.schema, principal(request));
-      return { id };
-    },
-  );
-
-  app.post<{ Params: SubjectParams; Body: SchemaBody; Querystring: Flags }>(
-    '/subjects/:subject',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT } },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { deleted: FLAG, ...CLIENT_EXTRAS },
-        },
-        body: SCHEMA_BODY,
-        response: { 200: SCHEMA_VERSION },
-      },
-    },
-    async (request) =>
-      service.lookup(request.params.subject, request.body.schema, request.query.deleted === 'true'),
-  );
-
-  app.delete<{ Params: SubjectParams; Querystring: Flags }>(
-    '/subjects/:subject',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT } },
-        querystring: { type: 'object', additionalProperties: false, properties: { permanent: FLAG } },
-        response: { 200: { type: 'array', items: { type: 'integer' } } },
-      },
-    },
-    async (request) =>
-      service.deleteSubject(request.params.subject, request.query.permanent === 'true', principal(request)),
-  );
-
-  app.delete<{ Params: VersionParams; Querystring: Flags }>(
-    '/subjects/:subject/versions/:version',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } },
-        querystring: { type: 'object', additionalProperties: false, properties: { permanent: FLAG } },
-        response: { 200: { type: 'integer' } },
-      },
-    },
-    async (request) =>
-      service.deleteVersion(
-        request.params.subject,
-        versionRef(request.params.version),
-        request.query.permanent === 'true',
-        principal(request),
-      ),
-  );
-
-  app.get('/config', { schema: { response: { 200: LEVEL } } }, async () => ({
-    compatibilityLevel: await service.config(null),
-  }));
-
-  app.put<{ Body: { compatibility: CompatibilityLevel } }>(
-    '/config',
-    {
-      schema: {
-        body: LEVEL_BODY,
-        response: { 200: { type: 'object', properties: { compatibility: { type: 'string' } } } },
-      },
-    },
-    async (request) => ({
-      compatibility: await service.setConfig(null, request.body.compatibility, principal(request)),
-    }),
-  );
-
-  app.get<{ Params: SubjectParams; Querystring: Flags }>(
-    '/config/:subject',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT } },
-        querystring: { type: 'object', additionalProperties: false, properties: { defaultToGlobal: FLAG } },
-        response: { 200: LEVEL },
-      },
-    },
-    async (request) => ({
-      compatibilityLevel: await service.config(
-        request.params.subject,
-        request.query.defaultToGlobal === 'true',
-      ),
-    }),
-  );
-
-  app.put<{ Params: SubjectParams; Body: { compatibility: CompatibilityLevel } }>(
-    '/config/:subject',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT } },
-        body: LEVEL_BODY,
-        response: { 200: { type: 'object', properties: { compatibility: { type: 'string' } } } },
-      },
-    },
-    async (request) => ({
-      compatibility: await service.setConfig(
-        request.params.subject,
-        request.body.compatibility,
-        principal(request),
-      ),
-    }),
-  );
-
-  app.delete<{ Params: SubjectParams }>(
-    '/config/:subject',
-    { schema: { params: { type: 'object', properties: { subject: SUBJECT } }, response: { 200: LEVEL } } },
-    async (request) => ({
-      compatibilityLevel: await service.deleteConfig(request.params.subject, principal(request)),
-    }),
-  );
-
-  app.post<{ Params: VersionParams; Body: SchemaBody; Querystring: Flags }>(
-    '/compatibility/subjects/:subject/versions/:version',
-    {
-      schema: {
-        params: { type: 'object', properties: { subject: SUBJECT, version: VERSION } },
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: { verbose: FLAG, ...CLIENT_EXTRAS },
-        },
-        body: SCHEMA_BODY,
-        response: {
-          200: {
-            type: 'object',
-            properties: {
-              is_compatible: { type: 'boolean' },
-              messages: { type: 'array', items: { type: 'string' } },
-            },
-          },
-        },
-      },
-    },
-    async (request) => {
-      const verdict = await service.testCompatibility(
-        request.params.subject,
-        versionRef(request.params.version),
-        request.body.schema,
-      );
-      return {
-        is_compatible: verdict.compatible,
-        ...(request.query.verbose === 'true'
-          ? { messages: verdict.issues.map((i) => `${i.path}: ${i.message}`) }
-          : {}),
-      };
-    },
-  );
-
+  registerServerRoutes(app, options.clusterIds ?? (() => ({ kafka: '', registry: 'schema-registry' })));
+  registerSchemaRoutes(app, service);
+  registerSubjectRoutes(app, service);
+  registerCompatibilityRoutes(app, service);
+  registerConfigRoutes(app, service);
+  registerModeRoutes(app, service);
   return app;
-}
-
-function versionRef(text: string): VersionRef {
-  return text === 'latest' || text === '-1' ? 'latest' : Number(text);
 }
 
 function answer(reply: FastifyReply, error: RegistryError): FastifyReply {
@@ -430,34 +148,35 @@ function answer(reply: FastifyReply, error: RegistryError): FastifyReply {
   });
 }
 
-/** Which Confluent error a failed request-validation maps to, by the field at fault. */
-function validationError(error: FastifyError): RegistryError {
+/** Which Confluent error a failed request validation maps to, by the field at fault. */
+function validationError(error: FastifyError, body: unknown): RegistryError {
+  if (error.validationContext === 'body' && (body === undefined || body === null)) {
+    return new RegistryError('UNPROCESSABLE_REQUEST', 'The request body may not be null', {
+      issues: [{ path: 'body', message: 'is required' }],
+    });
+  }
   const issues = (error.validation ?? []).map((v) => {
     const missing = v.keyword === 'required' ? `/${String(v.params.missingProperty)}` : '';
-    const extra = v.keyword === 'additionalProperties' ? `/${String(v.params.additionalProperty)}` : '';
-    const path = `${error.validationContext ?? 'request'}${(v.instancePath + missing + extra).replaceAll('/', '.')}`;
-    const message = extra ? `unknown field ${extra.slice(1)}` : (v.message ?? 'is invalid');
-    return { path, message };
+    const path = `${error.validationContext ?? 'request'}${(v.instancePath + missing).replaceAll('/', '.')}`;
+    return { path, message: v.message ?? 'is invalid' };
   });
   const first = issues[0]?.path ?? '';
-  const name: RegistryErrorName =
-    first === 'params.version'
-      ? 'INVALID_VERSION'
-      : first === 'params.subject'
-        ? 'INVALID_SUBJECT'
-        : first === 'body.compatibility'
-          ? 'INVALID_COMPATIBILITY_LEVEL'
-          : first === 'body.references' || first === 'body.schemaType'
-            ? 'INVALID_SCHEMA'
-            : 'MALFORMED_REQUEST';
+  // A write to a subject name this registry does not accept; a body of the wrong shape is Jackson's 400.
+  const name: RegistryErrorName = first === 'params.subject' ? 'INVALID_SUBJECT' : 'MALFORMED_REQUEST';
   return new RegistryError(name, issues.map((i) => `${i.path} ${i.message}`).join('; '), { issues });
 }
 
-function answerError(error: FastifyError, reply: FastifyReply, log: FastifyBaseLogger): FastifyReply {
+function answerError(
+  error: FastifyError,
+  reply: FastifyReply,
+  log: FastifyBaseLogger,
+  body: unknown,
+): FastifyReply {
   if (error instanceof RegistryError) return answer(reply, error);
-  if (error.validation) return answer(reply, validationError(error));
+  if (error.validation) return answer(reply, validationError(error, body));
   const problem = requestProblem(error);
   if (problem) {
+    // The framework's refusals keep their code where the registry has it (413, 414, 415, 405).
     const name = (problem.code in REGISTRY_ERRORS ? problem.code : 'MALFORMED_REQUEST') as RegistryErrorName;
     return answer(reply, new RegistryError(name, problem.detail, { issues: problem.errors ?? [] }));
   }

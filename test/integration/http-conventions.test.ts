@@ -123,7 +123,7 @@ describe('HTTP conventions on every service, on the real stack', () => {
         }),
       );
       expectProblem(media, 415, 'UNSUPPORTED_MEDIA_TYPE');
-      expect(media.body).toMatchObject({ error_code: 41501 });
+      expect(media.body).toMatchObject({ error_code: 415 });
     });
 
     it('keeps unknown paths a 404 problem', async () => {
