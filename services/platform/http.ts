@@ -271,7 +271,15 @@ export function registerOperations(app: FastifyInstance, options: OperationsOpti
 }
 
 function declareOperations(app: FastifyInstance, options: OperationsOptions, registry: Registry): void {
-  const status = { type: 'object', required: ['status'], properties: { status: { type: 'string' } } };
+  // Their media type named, so that a service's own default (the registry's) does not apply to them.
+  const status = {
+    description: 'The state, in one word',
+    content: {
+      'application/json': {
+        schema: { type: 'object', required: ['status'], properties: { status: { type: 'string' } } },
+      },
+    },
+  };
   const open = { public: true };
   app.get(
     '/healthz',

@@ -33,20 +33,26 @@ async function main(): Promise<number> {
 }
 
 /**
- * The operations, other than operations endpoints, that document no 4xx or no 5xx answer in the
- * shared problem schema: what redocly's `operation-4xx-response` would say, without the probes.
+ * The operations, other than operations endpoints, that document no 4xx or no 5xx answer with a
+ * problem body (a schema with a stable `code`, in any media type): what redocly's
+ * `operation-4xx-response` would say, without the probes, and for 5xx as well.
  */
 export function undocumentedErrors(document: Record<string, unknown>): string[] {
   const paths = (document.paths ?? {}) as Record<string, Record<string, Operation>>;
+  const schemas = ((document.components ?? {}) as { schemas?: Record<string, Schema> }).schemas ?? {};
+  const resolve = (schema: Schema | undefined): Schema | undefined =>
+    schema?.$ref ? schemas[schema.$ref.replace('#/components/schemas/', '')] : schema;
+  const isProblem = (response: Response): boolean =>
+    Object.values(response.content ?? {}).some(
+      (media) => resolve(media.schema)?.properties?.code !== undefined,
+    );
   const found: string[] = [];
   for (const [path, operations] of Object.entries(paths)) {
     for (const [method, operation] of Object.entries(operations)) {
       if (operation.tags?.includes('operations')) continue;
       for (const range of ['4', '5']) {
         const problems = Object.entries(operation.responses ?? {}).filter(
-          ([status, response]) =>
-            status.startsWith(range) &&
-            JSON.stringify(response.content?.['application/problem+json']?.schema ?? {}).includes('Problem'),
+          ([status, response]) => status.startsWith(range) && isProblem(response),
         );
         if (problems.length === 0)
           found.push(`${method.toUpperCase()} ${path} documents no ${range}xx problem`);
@@ -56,9 +62,18 @@ export function undocumentedErrors(document: Record<string, unknown>): string[] 
   return found;
 }
 
+interface Schema {
+  $ref?: string;
+  properties?: Record<string, unknown>;
+}
+
+interface Response {
+  content?: Record<string, { schema?: Schema }>;
+}
+
 interface Operation {
   tags?: string[];
-  responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
+  responses?: Record<string, Response>;
 }
 
 main().then(
