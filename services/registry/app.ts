@@ -52,6 +52,9 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   // Clients send a content type on GET and DELETE too, with no body: that is no body, not bad JSON.
   const json = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
+  // Confluent's resources consume JSON and octet-stream only: `text/plain` is a 415 there, not a
+  // string body that fails validation.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(
     ['application/json', ...REGISTRY_CONTENT_TYPES],
     { parseAs: 'string', bodyLimit: options.bodyLimit },

@@ -124,6 +124,20 @@ describe('HTTP conventions on every service, on the real stack', () => {
       );
       expectProblem(media, 415, 'UNSUPPORTED_MEDIA_TYPE');
       expect(media.body).toMatchObject({ error_code: 415 });
+
+      // Confluent's server consumes JSON and octet-stream only, so plain text is a 415 as well.
+      const text = await record(
+        ask(registryUrl, '/subjects/x-value/versions', {
+          method: 'POST',
+          headers: {
+            ...reader(),
+            authorization: `Basic ${basic('operator', registries.keys.operator)}`,
+            'content-type': 'text/plain',
+          },
+          body: '{"schema":"\\"string\\""}',
+        }),
+      );
+      expectProblem(text, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
     it('keeps unknown paths a 404 problem', async () => {
