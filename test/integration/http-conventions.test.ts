@@ -111,32 +111,24 @@ describe('HTTP conventions on every service, on the real stack', () => {
       expectProblem(overlong, 414, 'URI_TOO_LONG');
       expect(overlong.body).toMatchObject({ error_code: 414 });
 
-      const media = await record(
-        ask(registryUrl, '/subjects/x-value/versions', {
-          method: 'POST',
-          headers: {
-            ...reader(),
-            authorization: `Basic ${basic('operator', registries.keys.operator)}`,
-            'content-type': 'application/xml',
-          },
-          body: '<schema/>',
-        }),
-      );
+      // A registration as the operator, in a media type the registry does not consume.
+      const register = (contentType: string, body: string): Promise<Answer> =>
+        record(
+          ask(registryUrl, '/subjects/x-value/versions', {
+            method: 'POST',
+            headers: {
+              ...reader(),
+              authorization: `Basic ${basic('operator', registries.keys.operator)}`,
+              'content-type': contentType,
+            },
+            body,
+          }),
+        );
+      const media = await register('application/xml', '<schema/>');
       expectProblem(media, 415, 'UNSUPPORTED_MEDIA_TYPE');
       expect(media.body).toMatchObject({ error_code: 415 });
-
       // Confluent's server consumes JSON and octet-stream only, so plain text is a 415 as well.
-      const text = await record(
-        ask(registryUrl, '/subjects/x-value/versions', {
-          method: 'POST',
-          headers: {
-            ...reader(),
-            authorization: `Basic ${basic('operator', registries.keys.operator)}`,
-            'content-type': 'text/plain',
-          },
-          body: '{"schema":"\\"string\\""}',
-        }),
-      );
+      const text = await register('text/plain', '{"schema":"\\"string\\""}');
       expectProblem(text, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
