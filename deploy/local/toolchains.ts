@@ -90,7 +90,13 @@ export async function ensureGoProgram(options: GoProgramOptions): Promise<string
   await ensureArtifact(dir, (scratch) =>
     runWithProgress('go', ['build', '-trimpath', '-o', join(scratch, name), '.'], {
       cwd: options.moduleDir,
-      env: { ...env, CGO_ENABLED: options.cgo ? '1' : '0', GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' },
+      env: {
+        ...env,
+        CGO_ENABLED: options.cgo ? '1' : '0',
+        // go.sum pins the modules; no VCS stamp, since the cache key is the sources' digest.
+        GOFLAGS: '-mod=readonly -buildvcs=false',
+        GOTOOLCHAIN: 'local',
+      },
       label: `${name}: go build`,
       progress,
       onLine: (line) => (line.startsWith('go: downloading ') ? `${name}: ${line.slice(4)}` : undefined),
