@@ -7,7 +7,8 @@ import { ERROR_CODES, type ErrorCode, LienthongError } from '../platform/errors'
  * @see https://docs.confluent.io/platform/current/schema-registry/develop/api.html#errors
  */
 export const REGISTRY_ERRORS = {
-  MALFORMED_REQUEST: { errorCode: 40001, status: 400, title: 'Malformed request' },
+  // Jackson's refusals of a body that is not JSON or not of the right shape: 400, error_code 400.
+  MALFORMED_REQUEST: { errorCode: 400, status: 400, title: 'Malformed request' },
   UNAUTHORIZED: { errorCode: 40101, status: 401, title: 'Unauthorized' },
   FORBIDDEN: { errorCode: 40301, status: 403, title: 'Forbidden' },
   SUBJECT_NOT_FOUND: { errorCode: 40401, status: 404, title: 'Subject not found' },
@@ -22,14 +23,27 @@ export const REGISTRY_ERRORS = {
     status: 404,
     title: 'Subject has no subject-level compatibility configured',
   },
+  SUBJECT_MODE_NOT_FOUND: {
+    errorCode: 40409,
+    status: 404,
+    title: 'Subject has no subject-level mode configured',
+  },
+  // Jersey's answers: no such route, or a query or path parameter it cannot convert (`?offset=x`).
   ROUTE_NOT_FOUND: { errorCode: 404, status: 404, title: 'Not found' },
-  INCOMPATIBLE_SCHEMA: { errorCode: 409, status: 409, title: 'Incompatible schema' },
-  PAYLOAD_TOO_LARGE: { errorCode: 41301, status: 413, title: 'Request body too large' },
-  UNSUPPORTED_MEDIA_TYPE: { errorCode: 41501, status: 415, title: 'Unsupported media type' },
+  PARAMETER_NOT_CONVERTIBLE: { errorCode: 404, status: 404, title: 'Not found' },
+  // Confluent's server answered 409 in error_code too before version 8.2.
+  INCOMPATIBLE_SCHEMA: { errorCode: 40901, status: 409, title: 'Incompatible schema' },
+  PAYLOAD_TOO_LARGE: { errorCode: 413, status: 413, title: 'Request body too large' },
+  UNSUPPORTED_MEDIA_TYPE: { errorCode: 415, status: 415, title: 'Unsupported media type' },
+  // A missing body, which Confluent's `@NotNull` refuses as a constraint violation.
+  UNPROCESSABLE_REQUEST: { errorCode: 422, status: 422, title: 'Unprocessable request' },
   INVALID_SCHEMA: { errorCode: 42201, status: 422, title: 'Invalid schema' },
   INVALID_VERSION: { errorCode: 42202, status: 422, title: 'Invalid version' },
   INVALID_COMPATIBILITY_LEVEL: { errorCode: 42203, status: 422, title: 'Invalid compatibility level' },
+  INVALID_MODE: { errorCode: 42204, status: 422, title: 'Invalid mode' },
+  OPERATION_NOT_PERMITTED: { errorCode: 42205, status: 422, title: 'Operation not permitted' },
   INVALID_SUBJECT: { errorCode: 42208, status: 422, title: 'Invalid subject' },
+  INVALID_RULESET: { errorCode: 42210, status: 422, title: 'Invalid rule set' },
   STORE_ERROR: { errorCode: 50001, status: 500, title: 'Error in the backend data store' },
   STORE_TIMEOUT: { errorCode: 50002, status: 503, title: 'The backend data store did not answer in time' },
   NOT_READY: { errorCode: 50003, status: 503, title: 'The registry is still reading its log' },

@@ -54,6 +54,8 @@ export async function createRegistry(deps: RegistryDeps): Promise<Registry> {
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
     ready: () => ready,
+    // Instances that share a log serve one registry, named after its topic.
+    clusterIds: () => ({ kafka: log.clusterId(), registry: deps.topic }),
   });
   let url = '';
   const lifecycle = createLifecycle('registry', {

@@ -35,6 +35,7 @@ export class SchemaLog {
   /** The offset of the last record applied; -1 before the first. */
   private appliedOffset = -1n;
   private readonly timeoutMs: number;
+  private kafkaClusterId = '';
 
   constructor(private readonly options: SchemaLogOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -62,6 +63,7 @@ export class SchemaLog {
         ],
       },
     ]);
+    this.kafkaClusterId = (await this.admin.describeCluster()).clusterId;
     await this.producer.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic, fromBeginning: true });
@@ -70,6 +72,11 @@ export class SchemaLog {
       eachMessage: async ({ message }) => this.onRecord(message.offset, message.key, message.value),
     });
     await this.catchUp(60_000);
+  }
+
+  /** The id of the Kafka cluster that holds the log, once started. */
+  clusterId(): string {
+    return this.kafkaClusterId;
   }
 
   /** Stops following the log: consumer first, so that nothing applies after the producer is gone. */

@@ -51,7 +51,7 @@ describe('the schema registry, through the Confluent client', () => {
     const again = await harness.http(registry, 'HN-CUCTHUE', 'POST', `/subjects/${subject}/versions`, {
       schema: JSON.stringify(taxpayer(), null, 2),
     });
-    expect(again).toEqual({ status: 200, body: { id: first.id } });
+    expect(again).toMatchObject({ status: 200, body: { id: first.id, version: 1 } });
     const versions = await harness.http(registry, 'reader', 'GET', `/subjects/${subject}/versions`);
     expect(versions.body).toEqual([1]);
   });
@@ -149,7 +149,8 @@ describe('the schema registry, through the Confluent client', () => {
         schema: JSON.stringify(broken),
       });
       expect(refused.status).toBe(409);
-      expect(refused.body.error_code).toBe(409);
+      // Confluent's server answers 40901 since version 8.2 (409 before).
+      expect(refused.body.error_code).toBe(40901);
       expect(refused.body.code).toBe('INCOMPATIBLE_SCHEMA');
       expect(refused.body.message).toContain(field);
       expect(JSON.stringify(refused.body.errors)).toContain(field);
@@ -299,13 +300,13 @@ describe('the schema registry, through the Confluent client', () => {
       expect(response.body.code).toBe('PAYLOAD_TOO_LARGE');
     });
 
-    it('unknown fields, __proto__, bad JSON and a bad compatibility level get 4xx with the path', async () => {
+    it('__proto__, bad JSON and a bad compatibility level get 4xx with the path; unknown members are ignored', async () => {
+      // Confluent's server ignores members it does not know, and so do we: they change nothing.
       const unknown = await harness.http(registry, 'HN-CUCTHUE', 'POST', `/subjects/${subject}/versions`, {
         schema: JSON.stringify(taxpayer()),
         $where: 'sleep(1000)',
       });
-      expect(unknown.status).toBe(400);
-      expect(unknown.body.errors).toEqual([{ path: 'body.$where', message: 'unknown field $where' }]);
+      expect(unknown).toMatchObject({ status: 200, body: { version: 1 } });
 
       const proto = await harness.http(
         registry,
@@ -330,7 +331,10 @@ describe('the schema registry, through the Confluent client', () => {
         schema: 42,
       });
       expect(wrongType.status).toBe(400);
-      expect(wrongType.body.errors).toEqual([{ path: 'body.schema', message: 'must be string' }]);
+      expect(wrongType.body).toMatchObject({
+        error_code: 400,
+        errors: [{ path: 'body.schema', message: 'must be string,null' }],
+      });
 
       const level = await harness.http(registry, 'HN-CUCTHUE', 'PUT', `/config/${subject}`, {
         compatibility: 'SOMETIMES',
@@ -338,7 +342,9 @@ describe('the schema registry, through the Confluent client', () => {
       expect(level.status).toBe(422);
       expect(level.body.error_code).toBe(42203);
 
-      const badSubject = await harness.http(registry, 'reader', 'GET', '/subjects/%24where/versions');
+      const badSubject = await harness.http(registry, 'HN-CUCTHUE', 'POST', '/subjects/%24where/versions', {
+        schema: JSON.stringify(taxpayer()),
+      });
       expect(badSubject.status).toBe(422);
       expect(badSubject.body.error_code).toBe(42208);
     });

@@ -47,8 +47,8 @@ describe('RegistryState, applying the schema log in order', () => {
     expect(state.nextClaim('copy-value', schema(1))).toEqual({ id: 1, version: 1 });
     expect(state.apply(key('copy-value', 1), version('copy-value', 1, 1, schema(1)))).toBe('applied');
     expect(state.usesOf(1)).toEqual([
-      { subject: 'tax-value', version: 1 },
       { subject: 'copy-value', version: 1 },
+      { subject: 'tax-value', version: 1 },
     ]);
   });
 
@@ -58,7 +58,7 @@ describe('RegistryState, applying the schema log in order', () => {
     expect(state.apply(key('tax-value', 1), null)).toBe('ignored');
     expect(state.apply(key('tax-value', 1), version('tax-value', 1, 1, schema(1), true))).toBe('applied');
     expect(state.subjectNames()).toEqual([]);
-    expect(state.subjectNames(true)).toEqual(['tax-value']);
+    expect(state.subjectNames('all')).toEqual(['tax-value']);
     expect(state.apply(key('tax-value', 1), null)).toBe('applied');
     expect(state.hasSubject('tax-value')).toBe(false);
     expect(state.nextClaim('tax-value', schema(5)).version).toBe(2);
@@ -74,5 +74,50 @@ describe('RegistryState, applying the schema log in order', () => {
     expect(state.subjectLevel('tax-value')).toBe('FORWARD');
     state.apply(config('tax-value'), null);
     expect(state.subjectLevel('tax-value')).toBeUndefined();
+  });
+
+  describe('schemas in canonical form, with logs written before it', () => {
+    const javaOrder = '{"type":"record","name":"R","namespace":"n","fields":[{"name":"a","type":"string"}]}';
+    const otherOrder = '{"namespace":"n","fields":[{"type":"string","name":"a"}],"name":"R","type":"record"}';
+
+    it('reads every spelling in canonical form, and a new subject reuses the first id', () => {
+      const state = new RegistryState();
+      expect(state.apply(key('a-value', 1), version('a-value', 1, 1, otherOrder))).toBe('applied');
+      expect(state.schemaById(1)).toBe(javaOrder);
+      expect(state.versions('a-value')[0]?.schema).toBe(javaOrder);
+      expect(state.nextClaim('b-value', javaOrder)).toEqual({ id: 1, version: 1 });
+      // A canonical record that reuses an id first written in another spelling takes effect.
+      expect(state.apply(key('b-value', 1), version('b-value', 1, 1, javaOrder))).toBe('applied');
+    });
+
+    it('keeps the ids and versions of an older log that gave two spellings two ids', () => {
+      const state = new RegistryState();
+      state.apply(key('a-value', 1), version('a-value', 1, 1, javaOrder));
+      expect(state.apply(key('a-value', 2), version('a-value', 2, 2, otherOrder))).toBe('applied');
+      expect(state.versions('a-value').map((v) => [v.version, v.id])).toEqual([
+        [1, 1],
+        [2, 2],
+      ]);
+      expect(state.schemaById(2)).toBe(javaOrder);
+      expect(state.nextClaim('c-value', javaOrder).id).toBe(1);
+    });
+
+    it('refuses a second new id for the same canonical text, which only a race writes', () => {
+      const state = new RegistryState();
+      state.apply(key('a-value', 1), version('a-value', 1, 1, javaOrder));
+      expect(state.apply(key('b-value', 1), version('b-value', 1, 2, javaOrder))).toBe('ignored');
+    });
+
+    it('forgets a schema id once no version uses it, and serves soft-deleted ones by id', () => {
+      const state = new RegistryState();
+      state.apply(key('a-value', 1), version('a-value', 1, 1, javaOrder));
+      state.apply(key('a-value', 1), version('a-value', 1, 1, javaOrder, true));
+      expect(state.schemaById(1)).toBe(javaOrder);
+      expect(state.usesOf(1)).toEqual([]);
+      expect(state.usesOf(1, 'all')).toEqual([{ subject: 'a-value', version: 1 }]);
+      state.apply(key('a-value', 1), null);
+      expect(state.schemaById(1)).toBeUndefined();
+      expect(state.maxId()).toBe(1);
+    });
   });
 });
