@@ -23,6 +23,7 @@ import { createLogger } from '../../services/platform/logger';
 import { connectorHarness, registryClient, registryKey, send } from '../support/connector';
 import { endpoint, scratchDir, uniqueName } from '../support/fixtures';
 import { readMessages } from '../support/kafka';
+import { REGISTRY_ERRORS } from '../../services/registry/registry-errors';
 import { createEventDecoder } from '../../services/sharing/event-decoder';
 import { sharingHarness } from '../support/sharing';
 import { type DriverStep, ensureInteropClients, type InteropClients, runDriver } from './clients';
@@ -197,7 +198,7 @@ describe.each(LANGUAGES)(
         expect(result('get_versions_evolved')).toEqual([1, 2]);
         expect(steps.get('register_incompatible')).toMatchObject({
           ok: false,
-          error_code: 409,
+          error_code: REGISTRY_ERRORS.INCOMPATIBLE_SCHEMA.errorCode,
           ...(language === 'python' ? { status: 409 } : {}),
         });
       });
