@@ -53,7 +53,7 @@ let kafka: Kafka;
 const connectorEvents = new Map<string, LienthongEvent>();
 
 beforeAll(async () => {
-  // A no-op once cached; on a fresh machine this downloads and builds (about 2 minutes).
+  // A no-op once cached; on a fresh machine this downloads and builds (3 min 20 s here).
   clients = await ensureInteropClients((line) => process.stderr.write(`[interop] ${line}\n`));
   await sharing.setUp();
   await sharing.start();
@@ -77,9 +77,11 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  // The key-order subject outlives the drivers' own clean-up: soft, then hard delete.
-  for (const permanent of [false, true]) {
-    await registryRequest('DELETE', `/subjects/${keyOrder.subject}?permanent=${permanent}`);
+  // The subjects the drivers' serializers and the key-order case registered: soft, then hard delete.
+  for (const subject of [keyOrder.subject, `${sharing.topics.tax}-value`]) {
+    for (const permanent of [false, true]) {
+      await registryRequest('DELETE', `/subjects/${subject}?permanent=${permanent}`);
+    }
   }
   await connector.dispose();
   await sharing.tearDown();
