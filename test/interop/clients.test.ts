@@ -215,12 +215,36 @@ describe.each(LANGUAGES)(
         expect(global.body).toMatchObject({ compatibilityLevel: result('get_compatibility_global') });
       });
 
+      it('reads and changes the subject’s config, and reads the registry’s config, modes and contexts', async () => {
+        expect(result('get_config')).toEqual({ compatibilityLevel: 'FORWARD' });
+        expect(result('set_config')).toEqual({ compatibility: 'FULL' });
+        expect(result('get_config_after_set')).toEqual({ compatibilityLevel: 'FULL' });
+        const global = await registryRequest('GET', '/config');
+        expect(result('get_config_global')).toEqual(global.body);
+        expect(result('get_contexts')).toEqual(['.']);
+        // No version carries metadata here, so none matches: Confluent's answer, 40403.
+        expect(steps.get('get_latest_with_metadata')).toMatchObject({ ok: false, error_code: 40403 });
+        if (language === 'python') {
+          expect(result('delete_config')).toEqual({ compatibilityLevel: 'FULL' });
+          expect(steps.get('get_compatibility_after_delete')).toMatchObject({
+            ok: false,
+            status: 404,
+            error_code: 40408,
+          });
+          expect(result('get_schema_types')).toContain('AVRO');
+          expect(result('get_subjects_by_schema_id')).toEqual([subject()]);
+          expect(result('get_referenced_by')).toEqual([]);
+          expect(steps.get('get_mode')).toMatchObject({ ok: false, status: 404, error_code: 40409 });
+          expect(result('get_global_mode')).toBe('READWRITE');
+        }
+      });
+
       it('soft-deletes a version, then the subject, which then reads as not found (40401)', () => {
         expect(result('delete_version')).toBe(2);
         expect(result('get_versions_after_delete')).toEqual([1]);
+        expect(result('get_version_deleted')).toMatchObject({ version: 2, id: result('register_evolved') });
         if (language === 'python') expect(result('get_versions_deleted')).toEqual([1, 2]);
-        else
-          expect(result('get_version_deleted')).toMatchObject({ version: 2, id: result('register_evolved') });
+        else expect(result('lookup_version_deleted')).toBe(2);
         expect(result('delete_subject')).toEqual([1]);
         expect(result('get_subjects_after_delete')).not.toContain(subject());
         if (language === 'python') expect(result('get_subjects_deleted')).toContain(subject());

@@ -90,6 +90,18 @@ func metadata(m schemaregistry.SchemaMetadata) map[string]any {
 	return map[string]any{"id": m.ID, "subject": m.Subject, "version": m.Version, "schema": m.Schema}
 }
 
+// config prints a server config with its levels by name, as the registry wrote them.
+func config(c schemaregistry.ServerConfig, err error) (map[string]any, error) {
+	out := map[string]any{}
+	if c.CompatibilityUpdate != 0 {
+		out["compatibility"] = c.CompatibilityUpdate.String()
+	}
+	if c.CompatibilityLevel != 0 {
+		out["compatibilityLevel"] = c.CompatibilityLevel.String()
+	}
+	return out, err
+}
+
 func registryCalls(sr schemaregistry.Client, p *plan) {
 	subject := p.RegistryCalls.Subject
 	v1 := schemaregistry.SchemaInfo{Schema: p.RegistryCalls.Schemas["v1"]}
@@ -130,12 +142,26 @@ func registryCalls(sr schemaregistry.Client, p *plan) {
 		c, err := sr.GetDefaultCompatibility()
 		return c.String(), err
 	})
+	step("get_config", "GetConfig", func() (any, error) { return config(sr.GetConfig(subject, false)) })
+	step("set_config", "UpdateConfig", func() (any, error) {
+		return config(sr.UpdateConfig(subject, schemaregistry.ServerConfig{CompatibilityUpdate: schemaregistry.Full}))
+	})
+	step("get_config_after_set", "GetConfig", func() (any, error) { return config(sr.GetConfig(subject, false)) })
+	step("get_config_global", "GetDefaultConfig", func() (any, error) { return config(sr.GetDefaultConfig()) })
+	step("get_contexts", "GetAllContexts", func() (any, error) { return sr.GetAllContexts() })
+	step("get_latest_with_metadata", "GetLatestWithMetadata", func() (any, error) {
+		m, err := sr.GetLatestWithMetadata(subject, map[string]string{"owner": "HN-CUCTHUE"}, false)
+		return metadata(m), err
+	})
 	step("get_schema_versions", "GetSubjectsAndVersionsByID", func() (any, error) { return sr.GetSubjectsAndVersionsByID(id1) })
 	step("delete_version", "DeleteSubjectVersion", func() (any, error) { return sr.DeleteSubjectVersion(subject, 2, false) })
 	step("get_versions_after_delete", "GetAllVersions", func() (any, error) { return sr.GetAllVersions(subject) })
 	step("get_version_deleted", "GetSchemaMetadataIncludeDeleted", func() (any, error) {
 		m, err := sr.GetSchemaMetadataIncludeDeleted(subject, 2, true)
 		return metadata(m), err
+	})
+	step("lookup_version_deleted", "GetVersionIncludeDeleted", func() (any, error) {
+		return sr.GetVersionIncludeDeleted(subject, v2, false, true)
 	})
 	step("delete_subject", "DeleteSubject", func() (any, error) { return sr.DeleteSubject(subject, false) })
 	step("get_subjects_after_delete", "GetAllSubjects", func() (any, error) { return sr.GetAllSubjects() })

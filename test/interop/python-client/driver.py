@@ -16,7 +16,7 @@ import time
 import uuid
 
 from confluent_kafka import OFFSET_BEGINNING, Consumer, Producer, TopicPartition
-from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry import ConfigCompatibilityLevel, Schema, SchemaRegistryClient, ServerConfig
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -84,11 +84,28 @@ def registry_calls(sr, plan):
          lambda: sr.set_compatibility(subject_name=subject, level="FORWARD"))
     step("get_compatibility", "get_compatibility", lambda: sr.get_compatibility(subject))
     step("get_compatibility_global", "get_compatibility", lambda: sr.get_compatibility())
+    step("get_config", "get_config", lambda: sr.get_config(subject).to_dict())
+    # The client hands back the body of the PUT as it came.
+    step("set_config", "set_config", lambda: sr.set_config(
+        subject, ServerConfig(compatibility=ConfigCompatibilityLevel.FULL)))
+    step("get_config_after_set", "get_config", lambda: sr.get_config(subject).to_dict())
+    step("get_config_global", "get_config", lambda: sr.get_config().to_dict())
+    step("delete_config", "delete_config", lambda: sr.delete_config(subject).to_dict())
+    step("get_compatibility_after_delete", "get_compatibility", lambda: sr.get_compatibility(subject))
+    step("get_schema_types", "get_schema_types", sr.get_schema_types)
+    step("get_subjects_by_schema_id", "get_subjects_by_schema_id", lambda: sr.get_subjects_by_schema_id(id1))
+    step("get_referenced_by", "get_referenced_by", lambda: sr.get_referenced_by(subject, 1))
+    step("get_latest_with_metadata", "get_latest_with_metadata",
+         lambda: registered(sr.get_latest_with_metadata(subject, {"owner": "HN-CUCTHUE"})))
+    step("get_mode", "get_mode", lambda: sr.get_mode(subject))
+    step("get_global_mode", "get_global_mode", sr.get_global_mode)
+    step("get_contexts", "get_contexts", sr.get_contexts)
     step("get_schema_versions", "get_schema_versions",
          lambda: [{"subject": v.subject, "version": v.version} for v in sr.get_schema_versions(id1)])
     step("delete_version", "delete_version", lambda: sr.delete_version(subject, 2))
     step("get_versions_after_delete", "get_versions", lambda: sr.get_versions(subject))
     step("get_versions_deleted", "get_versions", lambda: sr.get_versions(subject, deleted=True))
+    step("get_version_deleted", "get_version", lambda: registered(sr.get_version(subject, 2, deleted=True)))
     step("delete_subject", "delete_subject", lambda: sr.delete_subject(subject))
     step("get_subjects_after_delete", "get_subjects", sr.get_subjects)
     step("get_subjects_deleted", "get_subjects", lambda: sr.get_subjects(deleted=True))
