@@ -49,7 +49,8 @@ export interface DriverStep {
 
 /**
  * Runs a driver with its plan in a file and collects its steps by name. A driver that exits
- * non-zero, or prints what is not a step, fails the run with its stderr.
+ * non-zero, or prints what is not a step, fails the run with its stderr; one still running
+ * 15 s after its budget is killed.
  */
 export async function runDriver(
   command: readonly string[],
@@ -67,10 +68,12 @@ export async function runDriver(
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  // The driver keeps its own deadline; this is for one that hangs in a client's native code.
+  const killer = setTimeout(() => child.kill('SIGKILL'), (budgetSeconds + 15) * 1000);
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', resolve);
-  });
+  }).finally(() => clearTimeout(killer));
   if (code !== 0) throw new Error(`${program} exited with ${code}:\n${stderr.slice(-4_000)}`);
   const steps = new Map<string, DriverStep>();
   for (const line of stdout.split('\n').filter((l) => l.trim() !== '')) {

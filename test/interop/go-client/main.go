@@ -163,6 +163,8 @@ func registryCalls(sr schemaregistry.Client, p *plan) {
 	step("lookup_version_deleted", "GetVersionIncludeDeleted", func() (any, error) {
 		return sr.GetVersionIncludeDeleted(subject, v2, false, true)
 	})
+	step("delete_version_permanent", "DeleteSubjectVersion", func() (any, error) { return sr.DeleteSubjectVersion(subject, 2, true) })
+	step("get_versions_after_permanent", "GetAllVersions", func() (any, error) { return sr.GetAllVersions(subject) })
 	step("delete_subject", "DeleteSubject", func() (any, error) { return sr.DeleteSubject(subject, false) })
 	step("get_subjects_after_delete", "GetAllSubjects", func() (any, error) { return sr.GetAllSubjects() })
 	step("get_latest_after_delete", "GetLatestSchemaMetadata", func() (any, error) {

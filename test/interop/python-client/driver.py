@@ -106,6 +106,8 @@ def registry_calls(sr, plan):
     step("get_versions_after_delete", "get_versions", lambda: sr.get_versions(subject))
     step("get_versions_deleted", "get_versions", lambda: sr.get_versions(subject, deleted=True))
     step("get_version_deleted", "get_version", lambda: registered(sr.get_version(subject, 2, deleted=True)))
+    step("delete_version_permanent", "delete_version", lambda: sr.delete_version(subject, 2, permanent=True))
+    step("get_versions_after_permanent", "get_versions", lambda: sr.get_versions(subject, deleted=True))
     step("delete_subject", "delete_subject", lambda: sr.delete_subject(subject))
     step("get_subjects_after_delete", "get_subjects", sr.get_subjects)
     step("get_subjects_deleted", "get_subjects", lambda: sr.get_subjects(deleted=True))
