@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { cacheRoot, ensureArtifact, type Progress, recipeDigest, runWithProgress } from './provision';
 
@@ -32,6 +32,8 @@ export async function ensurePythonEnv(options: PythonEnvOptions): Promise<string
   const dir = join(cacheRoot(env), `python-${name}-${recipeDigest([options.requirements])}`);
   const python = join(dir, 'bin', 'python');
   if (existsSync(python)) return python;
+  // A venv whose interpreter is gone (the base Python was upgraded or removed) is rebuilt.
+  rmSync(dir, { recursive: true, force: true });
   const { progress } = options;
   progress(`${name}: installing Python packages from PyPI into ${dir} (first run only)`);
   await ensureArtifact(dir, async (scratch) => {
