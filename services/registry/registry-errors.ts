@@ -31,9 +31,11 @@ export const REGISTRY_ERRORS = {
   // Jersey's answers: no such route, or a query or path parameter it cannot convert (`?offset=x`).
   ROUTE_NOT_FOUND: { errorCode: 404, status: 404, title: 'Not found' },
   PARAMETER_NOT_CONVERTIBLE: { errorCode: 404, status: 404, title: 'Not found' },
+  METHOD_NOT_ALLOWED: { errorCode: 405, status: 405, title: 'Method not allowed' },
   // Confluent's server answered 409 in error_code too before version 8.2.
   INCOMPATIBLE_SCHEMA: { errorCode: 40901, status: 409, title: 'Incompatible schema' },
   PAYLOAD_TOO_LARGE: { errorCode: 413, status: 413, title: 'Request body too large' },
+  URI_TOO_LONG: { errorCode: 414, status: 414, title: 'URI too long' },
   UNSUPPORTED_MEDIA_TYPE: { errorCode: 415, status: 415, title: 'Unsupported media type' },
   // A missing body, which Confluent's `@NotNull` refuses as a constraint violation.
   UNPROCESSABLE_REQUEST: { errorCode: 422, status: 422, title: 'Unprocessable request' },
