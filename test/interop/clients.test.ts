@@ -102,7 +102,12 @@ function planFor(language: string, taxCode: string): InteropPlan {
   return {
     registry: { url: endpoint('SCHEMA_REGISTRY_URL'), user: AGENCY, key: registryKey(AGENCY) },
     bootstrapServers: endpoint('KAFKA_BROKERS'),
-    registryCalls: { subject: `${uniqueName(`interop-${language}`)}-value`, schemas: PROBE_SCHEMAS },
+    registryCalls: {
+      subject: `${uniqueName(`interop-${language}`)}-value`,
+      // Were the ownership check gone, the probe would still be refused there: it is incompatible.
+      foreignSubject: TOPICS['business-registration'].valueSubject,
+      schemas: PROBE_SCHEMAS,
+    },
     keyOrder,
     produce: { topic: sharing.topics.tax, schema: taxContract(), events: producedEvents(taxCode) },
     consume: { topic: connector.topic, group: uniqueName(`interop-${language}`), count: CONNECTOR_RECORDS },
@@ -257,6 +262,19 @@ describe.each(LANGUAGES)(
         expect(result('get_versions_after_permanent')).toEqual([1]);
         expect(result('delete_subject_permanent')).toEqual([1]);
         expect(result('get_subjects_after_permanent')).not.toContain(subject());
+      });
+    });
+
+    it('is refused a read without a credential (401) and a write to another agency’s subject (403)', () => {
+      expect(steps.get('get_subjects_anonymous')).toMatchObject({
+        ok: false,
+        error_code: 40101,
+        ...(language === 'python' ? { status: 401 } : {}),
+      });
+      expect(steps.get('register_foreign')).toMatchObject({
+        ok: false,
+        error_code: 40301,
+        ...(language === 'python' ? { status: 403 } : {}),
       });
     });
 

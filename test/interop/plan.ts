@@ -127,7 +127,12 @@ export function taxEvents(taxCode: string): { key: string; event: TaxEvent }[] {
 export interface InteropPlan {
   registry: { url: string; user: string; key: string };
   bootstrapServers: string;
-  registryCalls: { subject: string; schemas: typeof PROBE_SCHEMAS };
+  registryCalls: {
+    subject: string;
+    /** Another agency's subject, which this plan's credential may read but not write. */
+    foreignSubject: string;
+    schemas: typeof PROBE_SCHEMAS;
+  };
   keyOrder: ReturnType<typeof keyOrderCase>;
   produce: {
     topic: string;

@@ -33,8 +33,9 @@ type plan struct {
 	} `json:"registry"`
 	BootstrapServers string `json:"bootstrapServers"`
 	RegistryCalls    struct {
-		Subject string            `json:"subject"`
-		Schemas map[string]string `json:"schemas"`
+		Subject        string            `json:"subject"`
+		ForeignSubject string            `json:"foreignSubject"`
+		Schemas        map[string]string `json:"schemas"`
 	} `json:"registryCalls"`
 	KeyOrder struct {
 		Subject   string         `json:"subject"`
@@ -177,6 +178,20 @@ func registryCalls(sr schemaregistry.Client, p *plan) {
 	})
 	step("delete_subject_permanent", "DeleteSubject", func() (any, error) { return sr.DeleteSubject(subject, true) })
 	step("get_subjects_after_permanent", "GetAllSubjects", func() (any, error) { return sr.GetAllSubjects() })
+}
+
+// refusals: a read without a credential, and a write to another agency's subject.
+func refusals(sr schemaregistry.Client, p *plan) {
+	step("get_subjects_anonymous", "GetAllSubjects", func() (any, error) {
+		anonymous, err := schemaregistry.NewClient(schemaregistry.NewConfig(p.Registry.URL))
+		if err != nil {
+			return nil, err
+		}
+		return anonymous.GetAllSubjects()
+	})
+	step("register_foreign", "Register", func() (any, error) {
+		return sr.Register(p.RegistryCalls.ForeignSubject, schemaregistry.SchemaInfo{Schema: p.RegistryCalls.Schemas["v1"]}, false)
+	})
 }
 
 // keyOrder looks up, in three ways, the schema the Python driver registered, sent here with its
@@ -502,6 +517,7 @@ func main() {
 		os.Exit(2)
 	}
 	registryCalls(sr, &p)
+	refusals(sr, &p)
 	keyOrder(sr, &p)
 	produce(sr, &p)
 	consume(sr, &p)

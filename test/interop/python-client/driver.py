@@ -119,6 +119,14 @@ def registry_calls(sr, plan):
     step("get_subjects_after_permanent", "get_subjects", lambda: sr.get_subjects(deleted=True))
 
 
+def refusals(sr, plan, url):
+    """What the registry refuses: a read without a credential, a write to another agency's subject."""
+    anonymous = SchemaRegistryClient({"url": url})
+    step("get_subjects_anonymous", "get_subjects", anonymous.get_subjects)
+    step("register_foreign", "register_schema",
+         lambda: sr.register_schema(plan["foreignSubject"], Schema(plan["schemas"]["v1"], "AVRO")))
+
+
 def key_order(sr, case):
     """For the Go driver, which sends the same schema with its keys in another order."""
     step("key_order_register", "register_schema",
@@ -242,6 +250,7 @@ def main():
         "basic.auth.user.info": f"{plan['registry']['user']}:{plan['registry']['key']}",
     })
     registry_calls(sr, plan["registryCalls"])
+    refusals(sr, plan["registryCalls"], plan["registry"]["url"])
     key_order(sr, plan["keyOrder"])
     produce(sr, plan["produce"], plan["bootstrapServers"])
     consume(sr, plan["consume"], plan["bootstrapServers"])
