@@ -30,7 +30,7 @@ import { type DriverStep, ensureInteropClients, type InteropClients, runDriver }
 import {
   type InteropPlan,
   keyOrderCase,
-  PROBE_SCHEMAS,
+  probeSchemas,
   producedEvents,
   SERIALIZER_MODES,
   taxCodeFrom,
@@ -46,7 +46,11 @@ const CONNECTOR_RECORDS = 3;
 const sharing = sharingHarness();
 const connector = connectorHarness(taxConnector);
 const scratch = scratchDir('interop');
-const keyOrder = keyOrderCase(uniqueName('interop-key-order'));
+/** This run's own Avro namespace: no other run's subject shares its schemas' ids. */
+const NAMESPACE = `vn.hanoi.lienthong.interop.${uniqueName('run').replace('-', '_')}`;
+const keyOrder = keyOrderCase(uniqueName('interop-key-order'), NAMESPACE);
+/** Every subject this file's drivers register under, for the clean-up of a run cut short. */
+const registered = new Set([keyOrder.subject]);
 let clients: InteropClients;
 let kafka: Kafka;
 /** The connector's events as lienthong's own decoder reads them, by `partition/offset`. */
@@ -77,8 +81,10 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  // The subjects the drivers' serializers and the key-order case registered: soft, then hard delete.
-  for (const subject of [keyOrder.subject, `${sharing.topics.tax}-value`]) {
+  // What the drivers did not delete themselves (the serializers' subject, a run cut short):
+  // soft, then hard delete; a subject already gone answers 404, which is fine.
+  registered.add(`${sharing.topics.tax}-value`);
+  for (const subject of registered) {
     for (const permanent of [false, true]) {
       await registryRequest('DELETE', `/subjects/${subject}?permanent=${permanent}`);
     }
@@ -99,14 +105,16 @@ async function registryRequest(method: string, path: string): Promise<{ status: 
 }
 
 function planFor(language: string, taxCode: string): InteropPlan {
+  const subject = `${uniqueName(`interop-${language}`)}-value`;
+  registered.add(subject);
   return {
     registry: { url: endpoint('SCHEMA_REGISTRY_URL'), user: AGENCY, key: registryKey(AGENCY) },
     bootstrapServers: endpoint('KAFKA_BROKERS'),
     registryCalls: {
-      subject: `${uniqueName(`interop-${language}`)}-value`,
+      subject,
       // Were the ownership check gone, the probe would still be refused there: it is incompatible.
       foreignSubject: TOPICS['business-registration'].valueSubject,
-      schemas: PROBE_SCHEMAS,
+      schemas: probeSchemas(`${NAMESPACE}.${language}`),
     },
     keyOrder,
     produce: { topic: sharing.topics.tax, schema: taxContract(), events: producedEvents(taxCode) },
@@ -178,7 +186,9 @@ describe.each(LANGUAGES)(
         expect(id).toEqual(expect.any(Number));
         expect(result('get_subjects')).toContain(subject());
         expect(result('get_versions')).toEqual([1]);
-        expect(JSON.parse(result('get_schema') as string)).toEqual(JSON.parse(PROBE_SCHEMAS.v1));
+        expect(JSON.parse(result('get_schema') as string)).toEqual(
+          JSON.parse(plan.current?.registryCalls.schemas.v1 ?? ''),
+        );
         expect(result('get_version')).toMatchObject({ id, version: 1, subject: subject() });
         expect(result('get_latest_version')).toMatchObject({ id, version: 1, subject: subject() });
         expect(result('get_schema_versions')).toEqual([{ subject: subject(), version: 1 }]);

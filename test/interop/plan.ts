@@ -9,44 +9,36 @@ import { DAY, T0, envelope } from '../support/story';
 /**
  * A subject's three schemas for the registry calls: a first version, a compatible evolution (an
  * optional field with a default) and a change no compatibility level allows (a field's type).
+ * Their namespace is the run's own, so that no other run's subject shares their ids.
  */
-export const PROBE_SCHEMAS = {
-  v1: JSON.stringify({
-    type: 'record',
-    name: 'Probe',
-    namespace: 'vn.hanoi.lienthong.interop',
-    fields: [{ name: 'id', type: 'string' }],
-  }),
-  v2: JSON.stringify({
-    type: 'record',
-    name: 'Probe',
-    namespace: 'vn.hanoi.lienthong.interop',
-    fields: [
+export function probeSchemas(namespace: string) {
+  const probe = (fields: unknown[]): string =>
+    JSON.stringify({ type: 'record', name: 'Probe', namespace, fields });
+  return {
+    v1: probe([{ name: 'id', type: 'string' }]),
+    v2: probe([
       { name: 'id', type: 'string' },
       { name: 'note', type: ['null', 'string'], default: null },
-    ],
-  }),
-  incompatible: JSON.stringify({
-    type: 'record',
-    name: 'Probe',
-    namespace: 'vn.hanoi.lienthong.interop',
-    fields: [{ name: 'id', type: 'long' }],
-  }),
-} as const;
+    ]),
+    incompatible: probe([{ name: 'id', type: 'long' }]),
+  } as const;
+}
 
 /**
  * The key-order case: Python registers this text; Go sends it with every object's keys
  * reversed, and its serializer sends it as hamba/avro prints it (`name`, `type`, `fields`).
  * No docs or defaults, which hamba's printing drops, so that only the key order differs.
  */
-const KEY_ORDER_SCHEMA = {
-  type: 'record',
-  name: 'vn.hanoi.lienthong.interop.KeyOrder',
-  fields: [
-    { type: 'string', name: 'id' },
-    { type: { type: 'long', logicalType: 'timestamp-millis' }, name: 'at' },
-  ],
-};
+function keyOrderSchema(namespace: string) {
+  return {
+    type: 'record',
+    name: `${namespace}.KeyOrder`,
+    fields: [
+      { type: 'string', name: 'id' },
+      { type: { type: 'long', logicalType: 'timestamp-millis' }, name: 'at' },
+    ],
+  };
+}
 
 function reversedKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(reversedKeys);
@@ -58,12 +50,13 @@ function reversedKeys(value: unknown): unknown {
   );
 }
 
-export function keyOrderCase(subjectTopic: string) {
+export function keyOrderCase(subjectTopic: string, namespace: string) {
+  const schema = keyOrderSchema(namespace);
   return {
     topic: subjectTopic,
     subject: `${subjectTopic}-value`,
-    schema: JSON.stringify(KEY_ORDER_SCHEMA),
-    reordered: JSON.stringify(reversedKeys(KEY_ORDER_SCHEMA)),
+    schema: JSON.stringify(schema),
+    reordered: JSON.stringify(reversedKeys(schema)),
     value: { id: 'key-order', at: T0 },
   };
 }
@@ -131,7 +124,7 @@ export interface InteropPlan {
     subject: string;
     /** Another agency's subject, which this plan's credential may read but not write. */
     foreignSubject: string;
-    schemas: typeof PROBE_SCHEMAS;
+    schemas: ReturnType<typeof probeSchemas>;
   };
   keyOrder: ReturnType<typeof keyOrderCase>;
   produce: {
