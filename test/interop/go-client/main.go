@@ -62,6 +62,9 @@ type plan struct {
 
 var deadline time.Time
 
+// client is the registry client every step uses.
+var client schemaregistry.Client
+
 func emit(line map[string]any) {
 	out, err := json.Marshal(line)
 	if err != nil {
@@ -72,7 +75,16 @@ func emit(line map[string]any) {
 
 // step runs one client call and reports its result, or the registry's error_code. The Go client's
 // error carries no HTTP status, only Confluent's error_code and message.
+//
+// The client remembers what it registered and looked up, and would answer a later call from
+// memory: emptying its caches first makes every step a request that the registry answers.
 func step(name, call string, fn func() (any, error)) any {
+	if client != nil {
+		if err := client.ClearCaches(); err != nil {
+			emit(map[string]any{"step": name, "call": "ClearCaches", "ok": false, "message": err.Error()})
+			return nil
+		}
+	}
 	result, err := fn()
 	if err != nil {
 		var restErr *rest.Error
@@ -169,10 +181,6 @@ func registryCalls(sr schemaregistry.Client, p *plan) {
 	step("delete_subject", "DeleteSubject", func() (any, error) { return sr.DeleteSubject(subject, false) })
 	step("get_subjects_after_delete", "GetAllSubjects", func() (any, error) { return sr.GetAllSubjects() })
 	step("get_latest_after_delete", "GetLatestSchemaMetadata", func() (any, error) {
-		// The client keeps the latest version cached, and deleting the subject does not evict it.
-		if err := sr.ClearLatestCaches(); err != nil {
-			return nil, err
-		}
 		m, err := sr.GetLatestSchemaMetadata(subject)
 		return metadata(m), err
 	})
@@ -516,6 +524,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
+	client = sr
 	registryCalls(sr, &p)
 	refusals(sr, &p)
 	keyOrder(sr, &p)
