@@ -450,7 +450,7 @@ function nonTransitive(level: CompatibilityLevel): CompatibilityLevel {
 }
 
 /** Whether `value` carries anything: not null, and not an empty object, list or string. */
-function isSet(value: unknown): boolean {
+export function isSet(value: unknown): boolean {
   if (value === null || value === undefined || value === '') return false;
   if (Array.isArray(value)) return value.length > 0;
   if (typeof value === 'object') return Object.values(value).some(isSet);

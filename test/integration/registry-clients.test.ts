@@ -576,6 +576,18 @@ describe("the registry answers Confluent's official clients as Confluent's serve
         status: 422,
         json: { error_code: 42203 },
       });
+      // Python's set_config with no level: nothing changes. Rule sets cannot be honoured here.
+      expect(await python('HN-CUCTHUE', 'PUT', `/config/${subject}`, { normalize: true })).toMatchObject({
+        status: 200,
+        body: {},
+      });
+      expect(
+        await python('HN-CUCTHUE', 'PUT', `/config/${subject}`, {
+          compatibility: 'NONE',
+          defaultRuleSet: { domainRules: [{ name: 'r', kind: 'CONDITION' }] },
+        }),
+      ).toMatchObject({ status: 422, json: { error_code: 42210 } });
+      expect(await python('reader', 'PUT', `/config/${subject}`, {})).toMatchObject({ status: 403 });
       expect(await go('HN-CUCTHUE', 'DELETE', `/config/${subject}`)).toMatchObject({
         status: 200,
         body: { compatibilityLevel: 'FULL_TRANSITIVE' },
@@ -585,6 +597,7 @@ describe("the registry answers Confluent's official clients as Confluent's serve
 
   it('serves the routes the clients and the CLI probe: root, metadata, contexts, modes, schemas, global config', async () => {
     expect(await go('reader', 'GET', '/')).toMatchObject({ status: 200, body: {} });
+    expect(await go('reader', 'POST', '/', { probe: 'x' })).toMatchObject({ status: 200, body: {} });
     const metadata = await go('reader', 'GET', '/v1/metadata/id');
     expect(metadata).toMatchObject({
       status: 200,

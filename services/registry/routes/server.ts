@@ -8,6 +8,16 @@ export function registerServerRoutes(
   clusterIds: () => { kafka: string; registry: string },
 ): void {
   app.get('/', { schema: { response: { 200: { type: 'object' }, ...errors() } } }, async () => ({}));
+  app.post(
+    '/',
+    {
+      schema: {
+        body: { type: 'object', additionalProperties: { type: 'string' } },
+        response: { 200: { type: 'object' }, ...errors(...READ_ERRORS) },
+      },
+    },
+    async () => ({}),
+  );
   app.get(
     '/v1/metadata/id',
     {

@@ -173,6 +173,7 @@ export function body<T extends object>(request: { body: T | undefined | null }):
 /** One line per operation for the OpenAPI description, after Confluent's API reference. */
 export const OPERATION_SUMMARIES: Readonly<Record<string, string>> = {
   'GET /': 'Root resource (no-op)',
+  'POST /': 'Root resource, posted to (no-op)',
   'GET /v1/metadata/id': 'The Kafka cluster and registry cluster ids',
   'GET /contexts': 'List contexts',
   'GET /schemas': 'List schema versions of the subjects with a prefix',
