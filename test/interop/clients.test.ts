@@ -25,7 +25,7 @@ import { endpoint, scratchDir, uniqueName } from '../support/fixtures';
 import { readMessages } from '../support/kafka';
 import { REGISTRY_ERRORS } from '../../services/registry/registry-errors';
 import { createEventDecoder } from '../../services/sharing/event-decoder';
-import { sharingHarness } from '../support/sharing';
+import { sharingHarness, traceparentFor } from '../support/sharing';
 import { type DriverStep, ensureInteropClients, type InteropClients, runDriver } from './clients';
 import {
   type InteropPlan,
@@ -328,7 +328,12 @@ describe.each(LANGUAGES)(
             kind: 'ENTERPRISE',
             status: 'ACTIVE',
             debt: '3750000',
-            source: { eventId: last?.eventId, topic: sharing.topics.tax },
+            // The client's Kafka headers carried the trace context through.
+            source: {
+              eventId: last?.eventId,
+              topic: sharing.topics.tax,
+              traceId: traceparentFor(last?.eventId ?? '').slice(3, 35),
+            },
           },
         },
       });
