@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { cacheRoot, ensureArtifact, type Progress, recipeDigest, runWithProgress } from './provision';
 
@@ -32,6 +32,8 @@ export async function ensurePythonEnv(options: PythonEnvOptions): Promise<string
   const dir = join(cacheRoot(env), `python-${name}-${recipeDigest([options.requirements])}`);
   const python = join(dir, 'bin', 'python');
   if (existsSync(python)) return python;
+  // A venv whose interpreter is gone (the base Python was upgraded or removed) is rebuilt.
+  rmSync(dir, { recursive: true, force: true });
   const { progress } = options;
   progress(`${name}: installing Python packages from PyPI into ${dir} (first run only)`);
   await ensureArtifact(dir, async (scratch) => {
@@ -90,7 +92,13 @@ export async function ensureGoProgram(options: GoProgramOptions): Promise<string
   await ensureArtifact(dir, (scratch) =>
     runWithProgress('go', ['build', '-trimpath', '-o', join(scratch, name), '.'], {
       cwd: options.moduleDir,
-      env: { ...env, CGO_ENABLED: options.cgo ? '1' : '0', GOFLAGS: '-mod=readonly', GOTOOLCHAIN: 'local' },
+      env: {
+        ...env,
+        CGO_ENABLED: options.cgo ? '1' : '0',
+        // go.sum pins the modules; no VCS stamp, since the cache key is the sources' digest.
+        GOFLAGS: '-mod=readonly -buildvcs=false',
+        GOTOOLCHAIN: 'local',
+      },
       label: `${name}: go build`,
       progress,
       onLine: (line) => (line.startsWith('go: downloading ') ? `${name}: ${line.slice(4)}` : undefined),
