@@ -7,6 +7,7 @@ import { type PresentedCredential, type Principal } from '../../services/platfor
 import { isRetriable } from '../../services/platform/errors';
 import {
   createHttpServer,
+  type Readiness,
   registerOperations,
   requestProblem,
   sendProblem,
@@ -41,7 +42,7 @@ export interface ConnectorAppOptions {
   authenticate: (presented: PresentedCredential) => Principal | undefined;
   logger: Logger;
   limits: ConnectorLimits;
-  ready: () => boolean;
+  ready: () => Readiness;
   /** When a POSTed batch was received. */
   clock: Clock;
   tls?: ConnectorTls;

@@ -5,7 +5,14 @@ import { type Logger } from 'pino';
 import { TOPICS } from '../../schemas/topics';
 import { type Clock, systemClock } from '../../services/platform/clock';
 import { createAuthenticator, type CredentialEntry } from '../../services/platform/credentials';
-import { createRenewingProducer, ensureTopics } from '../../services/platform/kafka';
+import { createRenewingProducer } from '../../services/platform/kafka';
+import {
+  checkTopics,
+  describeDrift,
+  ensurePolicyTopics,
+  type TopicDrift,
+  topicReadiness,
+} from '../../services/platform/topic-policy';
 import { isRetriable } from '../../services/platform/errors';
 import { createLifecycle, type Service } from '../../services/platform/lifecycle';
 import { type AgencyDefinition } from './agency';
@@ -14,7 +21,7 @@ import { createAvroEncoder } from './avro-encoder';
 import { createImports } from './imports';
 import { createIngest } from './ingest';
 import { createPublisher, fetchPartitionCounts, publisherRetryOptions } from './publisher';
-import { createQuarantine, quarantineTopicFor, quarantineTopicSpec } from './quarantine';
+import { createQuarantine, quarantineTopicDeclaration, quarantineTopicFor } from './quarantine';
 
 /** Partitions of a domain topic: room for the sharing service to consume in parallel. */
 export const DOMAIN_TOPIC_PARTITIONS = 6;
@@ -88,6 +95,11 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   });
   const imports = createImports({ definition, ingest, spoolDir: deps.spoolDir, logger, clock });
   let ready = false;
+  let drift: readonly TopicDrift[] = [];
+  const declaredTopics = [
+    { topic, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS } as const,
+    quarantineTopicDeclaration(topic),
+  ];
   const app = await buildConnectorApp({
     definition,
     ingest,
@@ -95,7 +107,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
     authenticate: createAuthenticator(deps.credentials),
     logger,
     limits: deps.limits,
-    ready: () => ready,
+    ready: () => topicReadiness(ready, drift),
     clock,
     ...(deps.tls ? { tls: deps.tls } : {}),
   });
@@ -108,10 +120,9 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       // broker's metadata for a second or two ("does not host this topic-partition"): worth waiting.
       for (let attempt = 1; ; attempt += 1) {
         try {
-          await ensureTopics(admin, [
-            { topic, numPartitions: DOMAIN_TOPIC_PARTITIONS },
-            quarantineTopicSpec(topic),
-          ]);
+          await ensurePolicyTopics(admin, declaredTopics);
+          drift = await checkTopics(admin, declaredTopics);
+          for (const d of drift) logger.error({ drift: d }, describeDrift(d));
           for (const [name, count] of await fetchPartitionCounts(admin, [topic, quarantineTopic])) {
             partitionCounts.set(name, count);
           }

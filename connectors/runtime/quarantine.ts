@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../services/platform/errors';
-import { type TopicSpec } from '../../services/platform/kafka';
+import { type TopicDeclaration } from '../../services/platform/topic-policy';
 import { type RecordIssue } from './agency';
 import { type Publisher, type PublishedRecord } from './publisher';
 
@@ -8,24 +8,14 @@ export function quarantineTopicFor(topic: string): string {
   return `${topic}.quarantine`;
 }
 
-/** How long a quarantined record is kept: a month for the agency to fix it and send it again. */
-export const QUARANTINE_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-
 /**
- * The spec to give `ensureTopics` for a quarantine topic: `cleanup.policy=delete` with a 30-day
- * `retention.ms`, not compaction, since one source record may be refused several times, for
- * different reasons, and every refusal is worth reading. One partition is plenty: refusals are
- * rare next to accepted records, and keep their order per agency.
+ * A quarantine topic as the topic policy declares it: deleted after 30 days rather than compacted,
+ * since one source record may be refused several times, for different reasons, and every refusal
+ * is worth reading. One partition is plenty: refusals are rare next to accepted records, and keep
+ * their order per agency.
  */
-export function quarantineTopicSpec(topic: string, numPartitions = 1): TopicSpec {
-  return {
-    topic: quarantineTopicFor(topic),
-    numPartitions,
-    configEntries: [
-      { name: 'cleanup.policy', value: 'delete' },
-      { name: 'retention.ms', value: String(QUARANTINE_RETENTION_MS) },
-    ],
-  };
+export function quarantineTopicDeclaration(topic: string, numPartitions = 1): TopicDeclaration {
+  return { topic: quarantineTopicFor(topic), kind: 'quarantine', numPartitions };
 }
 
 /** Kafka header names on every quarantined record. */
@@ -76,7 +66,7 @@ export interface Quarantine {
  * as accepted records: a refusal is answered only once Kafka has it.
  *
  * The key is the agency and, when known, the source record id (`HN-CUCTHUE/DKT-2024-155302`), so
- * the refusals of one record stay in order. The topic must exist: see {@link quarantineTopicSpec}.
+ * the refusals of one record stay in order. The topic must exist: see {@link quarantineTopicDeclaration}.
  */
 export function createQuarantine(options: {
   publisher: Pick<Publisher, 'publish'>;

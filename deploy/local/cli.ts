@@ -4,15 +4,19 @@
  * Progress goes to stderr and the endpoints to stdout, so that `up` can feed a script.
  */
 import { type ComponentReport, LocalStack, stackConfig } from './stack';
+import { parseBrokers } from '../../services/platform/config';
+import { createKafka } from '../../services/platform/kafka';
+import { createLogger } from '../../services/platform/logger';
 import { startBus } from './start';
+import { busTopics, reconcileTopics } from './topics';
 
-const USAGE = 'usage: cli.ts up | down | status | start';
+const USAGE = 'usage: cli.ts up | down | status | start | topics --check|--apply [topic...]';
 
-async function main(command: string | undefined): Promise<number> {
+async function main(command: string | undefined, args: readonly string[]): Promise<number> {
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
-  if (!command || !['up', 'down', 'status', 'start'].includes(command)) {
+  if (!command || !['up', 'down', 'status', 'start', 'topics'].includes(command)) {
     progress(USAGE);
     return 2;
   }
@@ -42,6 +46,38 @@ async function main(command: string | undefined): Promise<number> {
     case 'down':
       print(await stack.down());
       return 0;
+    case 'topics': {
+      const apply = args.includes('--apply');
+      if (!apply && !args.includes('--check')) {
+        progress(USAGE);
+        return 2;
+      }
+      const brokers = stack.endpoints.KAFKA_BROKERS;
+      const kafka = createKafka({
+        brokers: parseBrokers(brokers),
+        clientId: 'lienthong-topics',
+        logger: createLogger({ name: 'topics', level: 'silent' }),
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        progress(`lienthong: the topic policy ${apply ? 'applied' : 'checked'} on ${brokers}`);
+        // Topics named after the flag narrow the run to them; by default every declared topic.
+        const named = args.filter((a) => !a.startsWith('--'));
+        const declared = busTopics(config.SCHEMA_REGISTRY_TOPIC).filter(
+          (d) => named.length === 0 || named.includes(d.topic),
+        );
+        const report = await reconcileTopics(admin, declared, {
+          apply,
+          progress: (line) => process.stdout.write(`${line}\n`),
+        });
+        progress(`lienthong: ${report.drifted} setting(s) drifted, ${report.absent} topic(s) absent`);
+        // Drift fails the check; an absent topic does not, its service creates it with the policy.
+        return report.drifted > 0 ? 1 : 0;
+      } finally {
+        await admin.disconnect();
+      }
+    }
     default: {
       const reports = stack.status();
       print(reports);
@@ -86,7 +122,7 @@ function describe(error: unknown): string {
   return lines.length ? lines.join('\n') : String(error);
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv.slice(3)).then(
   (code) => {
     process.exitCode = code;
   },

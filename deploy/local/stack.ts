@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import { ClockEnv, KafkaEnv, loadConfig, MongoEnv, SchemaRegistryEnv } from '../../services/platform/config';
+import { RegistryEnv } from '../../services/registry/config';
 import { LocalFerretDb } from './local-ferretdb';
 import { LocalKafka } from './local-kafka';
 import { LocalRegistry } from './local-registry';
@@ -27,6 +28,8 @@ export const StackEnv = Type.Object({
     default: 768,
     hint: 'LOCAL_KAFKA_HEAP_MB must be a whole number of MiB from 256 to 1024',
   }),
+  // The registry's state topic, which `stack:topics` checks with the others.
+  SCHEMA_REGISTRY_TOPIC: RegistryEnv.properties.SCHEMA_REGISTRY_TOPIC,
   LIENTHONG_STATE_DIR: Type.String({ minLength: 1, default: resolve(__dirname, '..', '..', '.state') }),
   // `npm start` hands it on to the bus's processes, and mints its tokens and desk dossiers by it.
   ...ClockEnv.properties,

@@ -8,6 +8,7 @@ import { isRetriable } from '../platform/errors';
 import {
   createHttpServer,
   PROBLEM_CONTENT_TYPE,
+  type Readiness,
   registerOperations,
   requestProblem,
   sendProblem,
@@ -44,7 +45,7 @@ export interface LookupAppOptions {
   kafka: Kafka;
   decoder: EventDecoder;
   limits: LookupLimits;
-  ready: () => boolean;
+  ready: () => Readiness;
   /** How long the view catalog is cached; a rebuild's swap is seen within this. */
   catalogTtlMs?: number;
   /** How long lineage waits for Kafka to give back the source events. */

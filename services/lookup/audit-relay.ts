@@ -1,6 +1,7 @@
 import { type Db } from 'mongodb';
 import { type Logger } from 'pino';
-import { ACKS_ALL, type RenewingProducer, type TopicSpec } from '../platform/kafka';
+import { ACKS_ALL, type RenewingProducer } from '../platform/kafka';
+import { type TopicDeclaration } from '../platform/topic-policy';
 import { type AuditRecord, canonicalJson } from './audit-chain';
 import { type AuditTrail } from './audit-trail';
 
@@ -9,17 +10,11 @@ const RELAY_PROGRESS = 'audit_relay';
 
 /**
  * One partition: the chain is one total order, and a reader of the topic can check it link by link
- * without the store. Kept for ten years, the retention of the access records it copies.
+ * without the store. The topic policy keeps it ten years, the retention of the access records it
+ * copies.
  */
-export function auditTopicSpec(topic: string): TopicSpec {
-  return {
-    topic,
-    numPartitions: 1,
-    configEntries: [
-      { name: 'retention.ms', value: String(10 * 366 * 86_400_000) },
-      { name: 'cleanup.policy', value: 'delete' },
-    ],
-  };
+export function auditTopicDeclaration(topic: string = AUDIT_TOPIC): TopicDeclaration {
+  return { topic, kind: 'audit', numPartitions: 1 };
 }
 
 /** Records sent to Kafka in one batch at most. */

@@ -5,11 +5,18 @@ import { type Kafka } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { type Clock } from '../platform/clock';
-import { createRenewingProducer, ensureTopics } from '../platform/kafka';
+import { createRenewingProducer } from '../platform/kafka';
+import {
+  checkTopics,
+  describeDrift,
+  ensurePolicyTopics,
+  type TopicDrift,
+  topicReadiness,
+} from '../platform/topic-policy';
 import { createLifecycle, type Service } from '../platform/lifecycle';
 import { createEventDecoder } from '../sharing/event-decoder';
 import { buildLookupApp, type LookupLimits } from './app';
-import { auditTopicSpec, createAuditRelay } from './audit-relay';
+import { auditTopicDeclaration, createAuditRelay } from './audit-relay';
 import { type AuditTrail, createAuditTrail } from './audit-trail';
 import { type FieldPolicies } from './field-policy';
 import { type TokenCheck } from './tokens';
@@ -66,6 +73,7 @@ export function createLookupService(deps: LookupDeps): LookupService {
       ? undefined
       : createAuditRelay({ trail, db, producer, topic: deps.auditTopic, logger: deps.logger });
   let ready = false;
+  let drift: readonly TopicDrift[] = [];
   let url = '';
   let app: FastifyInstance | undefined;
   const building = buildLookupApp({
@@ -77,7 +85,7 @@ export function createLookupService(deps: LookupDeps): LookupService {
     kafka: deps.kafka,
     decoder: createEventDecoder({ registry: deps.registry }),
     limits: deps.limits,
-    ready: () => ready,
+    ready: () => topicReadiness(ready, drift),
     ...(deps.clock ? { clock: deps.clock } : {}),
   }).then((built) => (app = built));
 
@@ -88,7 +96,10 @@ export function createLookupService(deps: LookupDeps): LookupService {
       await trail.open();
       if (relay && deps.auditTopic !== null) {
         await admin.connect();
-        await ensureTopics(admin, [auditTopicSpec(deps.auditTopic)]);
+        const declared = [auditTopicDeclaration(deps.auditTopic)];
+        await ensurePolicyTopics(admin, declared);
+        drift = await checkTopics(admin, declared);
+        for (const d of drift) deps.logger.error({ drift: d }, describeDrift(d));
         await producer.connect();
         await relay.start();
       }

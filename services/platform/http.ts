@@ -230,10 +230,16 @@ export function answerRequestError(
   });
 }
 
+/**
+ * Whether a service can take traffic: `true`, `false` while starting or stopping, or the reasons it
+ * is held unready (a topic drifted from the topic policy), which `/readyz` lists as field errors.
+ */
+export type Readiness = boolean | { reasons: readonly { path: string; message: string }[] };
+
 export interface OperationsOptions {
   service: string;
   /** Ready to take traffic: dependencies connected, state loaded. */
-  ready: () => boolean;
+  ready: () => Readiness;
 }
 
 /**
@@ -300,7 +306,17 @@ function declareOperations(app: FastifyInstance, options: OperationsOptions, reg
       },
     },
     async (_request, reply) => {
-      if (options.ready()) return { status: 'ready' };
+      const readiness = options.ready();
+      if (readiness === true) return { status: 'ready' };
+      if (readiness !== false) {
+        return sendProblem(reply, {
+          status: 503,
+          title: 'Not ready',
+          code: 'NOT_READY',
+          detail: `${options.service} is not ready: ${readiness.reasons.map((r) => r.message).join('; ')}`,
+          errors: readiness.reasons,
+        });
+      }
       return sendProblem(reply, {
         status: 503,
         title: 'Not ready',

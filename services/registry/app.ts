@@ -2,7 +2,13 @@ import swagger from '@fastify/swagger';
 import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Logger } from 'pino';
 import { isRetriable } from '../platform/errors';
-import { createHttpServer, registerOperations, requestProblem, sendProblem } from '../platform/http';
+import {
+  createHttpServer,
+  type Readiness,
+  registerOperations,
+  requestProblem,
+  sendProblem,
+} from '../platform/http';
 import { type PresentedCredential, type Principal } from '../platform/credentials';
 import { REGISTRY_ERRORS, RegistryError, type RegistryErrorName } from './registry-errors';
 import { type RegistryService } from './registry-service';
@@ -25,7 +31,7 @@ export interface RegistryAppOptions {
   logger: Logger;
   /** Largest request body accepted, in bytes; larger ones get 413. */
   bodyLimit: number;
-  ready: () => boolean;
+  ready: () => Readiness;
   /** The Kafka cluster the schema log lives in, and the registry cluster's name, for `/v1/metadata/id`. */
   clusterIds?: () => { kafka: string; registry: string };
 }

@@ -2,6 +2,7 @@ import { type FastifyInstance } from 'fastify';
 import { type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
 import { createLifecycle, type Service } from '../platform/lifecycle';
+import { topicReadiness } from '../platform/topic-policy';
 import { buildRegistryApp } from './app';
 import { type CompatibilityLevel } from './compatibility';
 import { createAuthenticator, type CredentialEntry } from '../platform/credentials';
@@ -53,7 +54,7 @@ export async function createRegistry(deps: RegistryDeps): Promise<Registry> {
     authenticate: createAuthenticator(deps.credentials),
     logger: deps.logger,
     bodyLimit: deps.bodyLimit,
-    ready: () => ready,
+    ready: () => topicReadiness(ready, log.drift()),
     // Instances that share a log serve one registry, named after its topic.
     clusterIds: () => ({ kafka: log.clusterId(), registry: deps.topic }),
   });

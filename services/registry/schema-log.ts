@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { type Logger } from 'pino';
-import { ACKS_ALL, createProducer, ensureTopics } from '../platform/kafka';
+import { ACKS_ALL, createProducer } from '../platform/kafka';
+import { checkTopics, ensurePolicyTopics, type TopicDrift } from '../platform/topic-policy';
 import { UnavailableError } from '../platform/errors';
 import { type ApplyOutcome, type LogKey, type LogValue } from './registry-state';
 
@@ -36,6 +37,7 @@ export class SchemaLog {
   private appliedOffset = -1n;
   private readonly timeoutMs: number;
   private kafkaClusterId = '';
+  private topicDrift: readonly TopicDrift[] = [];
 
   constructor(private readonly options: SchemaLogOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
@@ -52,17 +54,9 @@ export class SchemaLog {
   async start(): Promise<void> {
     const { topic } = this.options;
     await this.admin.connect();
-    await ensureTopics(this.admin, [
-      {
-        topic,
-        numPartitions: 1,
-        // Compaction keeps the newest record per key forever: the state is never lost to retention.
-        configEntries: [
-          { name: 'cleanup.policy', value: 'compact' },
-          { name: 'min.compaction.lag.ms', value: '0' },
-        ],
-      },
-    ]);
+    const declared = [{ topic, kind: 'registry-state', numPartitions: 1 }] as const;
+    await ensurePolicyTopics(this.admin, declared);
+    this.topicDrift = await checkTopics(this.admin, declared);
     this.kafkaClusterId = (await this.admin.describeCluster()).clusterId;
     await this.producer.connect();
     await this.consumer.connect();
@@ -72,6 +66,11 @@ export class SchemaLog {
       eachMessage: async ({ message }) => this.onRecord(message.offset, message.key, message.value),
     });
     await this.catchUp(60_000);
+  }
+
+  /** How the state topic differs from the topic policy, as found at start. */
+  drift(): readonly TopicDrift[] {
+    return this.topicDrift;
   }
 
   /** The id of the Kafka cluster that holds the log, once started. */

@@ -1,22 +1,14 @@
 import { type IHeaders } from 'kafkajs';
 import { type Clock } from '../platform/clock';
-import { ACKS_ALL, type RenewingProducer, type TopicSpec } from '../platform/kafka';
+import { ACKS_ALL, type RenewingProducer } from '../platform/kafka';
+import { type TopicDeclaration } from '../platform/topic-policy';
 
 /** Where the sharing service puts messages it can never apply. */
 export const DEAD_LETTER_TOPIC = 'sharing.dead-letter';
 
-/** Kept as long as a quarantine: a month to look, fix the cause and replay. */
-export const DEAD_LETTER_RETENTION_MS = 30 * 24 * 60 * 60 * 1000;
-
-export function deadLetterTopicSpec(topic: string = DEAD_LETTER_TOPIC): TopicSpec {
-  return {
-    topic,
-    numPartitions: 1,
-    configEntries: [
-      { name: 'cleanup.policy', value: 'delete' },
-      { name: 'retention.ms', value: String(DEAD_LETTER_RETENTION_MS) },
-    ],
-  };
+/** The dead-letter topic as the topic policy declares it: kept a month, like a quarantine. */
+export function deadLetterTopicDeclaration(topic: string = DEAD_LETTER_TOPIC): TopicDeclaration {
+  return { topic, kind: 'dead-letter', numPartitions: 1 };
 }
 
 /** Headers added to a dead letter, next to the original message's own (its `traceparent`...). */

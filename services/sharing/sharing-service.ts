@@ -10,10 +10,23 @@ import { type Clock, systemClock } from '../platform/clock';
 import { isRetriable } from '../platform/errors';
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
-import { createRenewingProducer, ensureTopics } from '../platform/kafka';
+import { createRenewingProducer } from '../platform/kafka';
+import {
+  checkTopics,
+  describeDrift,
+  ensurePolicyTopics,
+  type TopicDeclaration,
+  type TopicDrift,
+  topicReadiness,
+} from '../platform/topic-policy';
 import { createLifecycle, type Service } from '../platform/lifecycle';
 import { traceIdOf } from '../platform/trace-context';
-import { type DeadLetter, DEAD_LETTER_TOPIC, deadLetterTopicSpec, sendDeadLetters } from './dead-letters';
+import {
+  type DeadLetter,
+  DEAD_LETTER_TOPIC,
+  deadLetterTopicDeclaration,
+  sendDeadLetters,
+} from './dead-letters';
 import { createEventDecoder, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
 import { materialize } from './materializer';
@@ -99,6 +112,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false });
   const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0, documentsWritten: 0 };
   let ready = false;
+  let drift: readonly TopicDrift[] = [];
   let stopping = false;
 
   const app = createHttpServer({ logger, bodyLimit: 1_024 });
@@ -112,7 +126,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
     },
     errors: [],
   });
-  const metrics = registerOperations(app, { service: 'sharing', ready: () => ready });
+  const metrics = registerOperations(app, {
+    service: 'sharing',
+    ready: () => topicReadiness(ready, drift),
+  });
   app.setErrorHandler(answerRequestError);
   app.setNotFoundHandler(routeNotFound);
   const events = new Counter({
@@ -269,7 +286,16 @@ export function createSharingService(deps: SharingDeps): SharingService {
       stopping = false;
       if (deps.ownsMongo !== false) await deps.mongo.connect();
       await admin.connect();
-      if (deadLetterTopic !== null) await ensureTopics(admin, [deadLetterTopicSpec(deadLetterTopic)]);
+      const deadLetters = deadLetterTopic === null ? [] : [deadLetterTopicDeclaration(deadLetterTopic)];
+      await ensurePolicyTopics(admin, deadLetters);
+      // The domain topics are the connectors' to create; a missing one is not drift of this service.
+      const read: TopicDeclaration[] = [...topicOf.keys()].map((topic) => ({
+        topic,
+        kind: 'domain',
+        numPartitions: 1,
+      }));
+      drift = (await checkTopics(admin, [...deadLetters, ...read])).filter((d) => d.setting !== 'topic');
+      for (const d of drift) logger.error({ drift: d }, describeDrift(d));
       await producer.connect();
       await consumer.connect();
       await consumer.subscribe({ topics: [...topicOf.keys()], fromBeginning: true });

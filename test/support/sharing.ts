@@ -5,7 +5,8 @@ import { type Db, MongoClient } from 'mongodb';
 import { createAvroEncoder, type AvroEncoder } from '../../connectors/runtime/avro-encoder';
 import { type LienthongEvent } from '../../schemas/generated/events';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
-import { createKafka, createProducer, ensureTopics } from '../../services/platform/kafka';
+import { createKafka, createProducer } from '../../services/platform/kafka';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
 import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
@@ -73,9 +74,13 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
     async setUp(): Promise<void> {
       const admin = kafka.admin();
       await admin.connect();
-      await ensureTopics(
+      await ensurePolicyTopics(
         admin,
-        TOPIC_NAMES.map((t) => ({ topic: topics[t], numPartitions: options.partitions ?? 3 })),
+        TOPIC_NAMES.map((t) => ({
+          topic: topics[t],
+          kind: 'domain',
+          numPartitions: options.partitions ?? 3,
+        })),
       );
       await admin.disconnect();
       await producer.connect();

@@ -12,7 +12,8 @@ import {
   connectionRetryOptions,
   publisherRetryOptions,
 } from '../../../connectors/runtime/publisher';
-import { createQuarantine, quarantineTopicSpec } from '../../../connectors/runtime/quarantine';
+import { createQuarantine, quarantineTopicDeclaration } from '../../../connectors/runtime/quarantine';
+import { ensurePolicyTopics } from '../../../services/platform/topic-policy';
 import { type LocalKafka } from '../../../deploy/local/local-kafka';
 import {
   AVRO_LOGICAL_TYPES,
@@ -85,7 +86,10 @@ describe('the publisher, on the shared broker', () => {
     });
     admin = kafka.admin();
     await admin.connect();
-    await ensureTopics(admin, [{ topic, numPartitions: 6 }, quarantineTopicSpec(topic)]);
+    await ensurePolicyTopics(admin, [
+      { topic, kind: 'domain', numPartitions: 6 },
+      quarantineTopicDeclaration(topic),
+    ]);
     const counts = await fetchPartitionCounts(admin, [topic, `${topic}.quarantine`]);
     producer = createProducer(kafka, { retry: publisherRetryOptions(5000) });
     await producer.connect();

@@ -1,8 +1,7 @@
 import {
   createQuarantine,
-  QUARANTINE_RETENTION_MS,
+  quarantineTopicDeclaration,
   quarantineTopicFor,
-  quarantineTopicSpec,
 } from '../../../../connectors/runtime/quarantine';
 import { type OutgoingRecord } from '../../../../connectors/runtime/publisher';
 
@@ -22,15 +21,11 @@ function fakePublisher() {
 describe('quarantine', () => {
   it('names the topic after the one the record was meant for', () => {
     expect(quarantineTopicFor('tax')).toBe('tax.quarantine');
-    expect(quarantineTopicSpec('tax')).toEqual({
+    expect(quarantineTopicDeclaration('tax')).toEqual({
       topic: 'tax.quarantine',
+      kind: 'quarantine',
       numPartitions: 1,
-      configEntries: [
-        { name: 'cleanup.policy', value: 'delete' },
-        { name: 'retention.ms', value: String(30 * 24 * 3600 * 1000) },
-      ],
     });
-    expect(QUARANTINE_RETENTION_MS).toBe(2_592_000_000);
   });
 
   it('publishes the original record and its issues as JSON, keyed by agency and record id', async () => {
