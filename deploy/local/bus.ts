@@ -82,15 +82,20 @@ export function startBusProcess(spec: BusProcessSpec, write: (line: string) => v
 export async function waitReady(process_: BusProcess, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: string | undefined;
+  // Why the service last said it was not ready (a drifted topic names itself there).
+  let why = '';
   void process_.exited.then((how) => (exited = how));
   for (;;) {
     if (exited !== undefined) throw new Error(`${process_.name} exited (${exited}) before it was ready`);
     try {
-      if ((await fetch(`${process_.url}/readyz`)).ok) return;
+      const answer = await fetch(`${process_.url}/readyz`);
+      if (answer.ok) return;
+      why = String(((await answer.json()) as { detail?: unknown }).detail ?? '');
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error(`${process_.name} was not ready within ${timeoutMs / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`${process_.name} was not ready within ${timeoutMs / 1000} s${why ? `: ${why}` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

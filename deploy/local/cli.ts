@@ -4,11 +4,8 @@
  * Progress goes to stderr and the endpoints to stdout, so that `up` can feed a script.
  */
 import { type ComponentReport, LocalStack, stackConfig } from './stack';
-import { parseBrokers } from '../../services/platform/config';
-import { createKafka } from '../../services/platform/kafka';
-import { createLogger } from '../../services/platform/logger';
 import { startBus } from './start';
-import { busTopics, reconcileTopics } from './topics';
+import { busTopics, reconcileTopicsOn } from './topics';
 
 const USAGE = 'usage: cli.ts up | down | status | start | topics --check|--apply [topic...]';
 
@@ -53,30 +50,19 @@ async function main(command: string | undefined, args: readonly string[]): Promi
         return 2;
       }
       const brokers = stack.endpoints.KAFKA_BROKERS;
-      const kafka = createKafka({
-        brokers: parseBrokers(brokers),
-        clientId: 'lienthong-topics',
-        logger: createLogger({ name: 'topics', level: 'silent' }),
+      progress(`lienthong: the topic policy ${apply ? 'applied' : 'checked'} on ${brokers}`);
+      // Topics named after the flag narrow the run to them; by default every declared topic.
+      const named = args.filter((a) => !a.startsWith('--'));
+      const declared = busTopics(config.SCHEMA_REGISTRY_TOPIC).filter(
+        (d) => named.length === 0 || named.includes(d.topic),
+      );
+      const report = await reconcileTopicsOn(brokers, declared, {
+        apply,
+        progress: (line) => process.stdout.write(`${line}\n`),
       });
-      const admin = kafka.admin();
-      await admin.connect();
-      try {
-        progress(`lienthong: the topic policy ${apply ? 'applied' : 'checked'} on ${brokers}`);
-        // Topics named after the flag narrow the run to them; by default every declared topic.
-        const named = args.filter((a) => !a.startsWith('--'));
-        const declared = busTopics(config.SCHEMA_REGISTRY_TOPIC).filter(
-          (d) => named.length === 0 || named.includes(d.topic),
-        );
-        const report = await reconcileTopics(admin, declared, {
-          apply,
-          progress: (line) => process.stdout.write(`${line}\n`),
-        });
-        progress(`lienthong: ${report.drifted} setting(s) drifted, ${report.absent} topic(s) absent`);
-        // Drift fails the check; an absent topic does not, its service creates it with the policy.
-        return report.drifted > 0 ? 1 : 0;
-      } finally {
-        await admin.disconnect();
-      }
+      progress(`lienthong: ${report.drifted} setting(s) drifted, ${report.absent} topic(s) absent`);
+      // Drift fails the check; an absent topic does not, its service creates it with the policy.
+      return report.drifted > 0 ? 1 : 0;
     }
     default: {
       const reports = stack.status();

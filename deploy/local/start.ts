@@ -16,6 +16,7 @@ import { SHARING_PORT } from '../../services/sharing/config';
 import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
 import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
 import { type LocalStack, type StackConfig } from './stack';
+import { busTopics, reconcileTopicsOn } from './topics';
 
 /** The demo population: the same seed gives the same people, records and event ids. */
 const DEMO_SEED = 2026;
@@ -110,6 +111,18 @@ async function run(
     keys: registryKeys,
   });
   if (registered !== 0) throw new Error('the schemas could not be registered');
+  if (stack.kafka) {
+    // The local broker is this tool's own: topics made before the policy (or changed by hand) are
+    // brought back to it, instead of leaving the services unready. An external broker is only
+    // checked, by each service at start: its operator runs `stack:topics -- --apply`.
+    progress('lienthong: applying the topic policy to the topics that exist');
+    const { drifted } = await reconcileTopicsOn(
+      stack.endpoints.KAFKA_BROKERS,
+      busTopics(config.SCHEMA_REGISTRY_TOPIC),
+      { apply: true, progress: (line) => progress(`  ${line}`) },
+    );
+    if (drifted > 0) throw new Error(`${drifted} topic setting(s) could not be brought to the policy`);
+  }
 
   const state = join(config.LIENTHONG_STATE_DIR, 'bus');
   mkdirSync(state, { recursive: true, mode: 0o700 });

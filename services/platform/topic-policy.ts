@@ -233,12 +233,12 @@ export async function applyTopicPolicy(admin: Admin, declaration: TopicDeclarati
 }
 
 /**
- * A service's readiness once started: held unready while a topic it uses drifts from the policy,
+ * A service's readiness: held unready while a topic it uses drifts from the policy,
  * with one reason per drifted setting, so `/readyz` names the topic, the setting and both values.
  */
 export function topicReadiness(started: boolean, drift: readonly TopicDrift[]): Readiness {
-  if (!started) return false;
-  if (drift.length === 0) return true;
+  // Drift is found early in a start, and is worth saying even while the rest is still starting.
+  if (drift.length === 0) return started;
   return {
     reasons: drift.map((d) => ({ path: `/topics/${d.topic}/${d.setting}`, message: describeDrift(d) })),
   };

@@ -12,6 +12,8 @@ import {
 } from '../../services/platform/topic-policy';
 import { endpoint, uniqueName } from '../support/fixtures';
 import { registryHarness } from '../support/registry';
+import { sharingHarness } from '../support/sharing';
+import { reconcileTopics } from '../../deploy/local/topics';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -138,6 +140,51 @@ describe('the topic policy on the broker', () => {
         status: 200,
         body: { status: 'ready' },
       });
+    });
+  });
+
+  describe('a sharing service reading a domain topic kept a week', () => {
+    const harness = sharingHarness({ partitions: 1 });
+    beforeAll(async () => {
+      await ensureTopics(admin, [
+        {
+          topic: harness.topics.tax,
+          numPartitions: 1,
+          configEntries: [{ name: 'retention.ms', value: '604800000' }],
+        },
+      ]);
+      await harness.setUp();
+    });
+    afterAll(() => harness.tearDown());
+
+    it('is unready, naming the topic, until the policy is applied and the service restarted', async () => {
+      const topic = harness.topics.tax;
+      const drifted = await harness.start();
+      const answer = await fetch(`${drifted.url()}/readyz`);
+      expect(answer.status).toBe(503);
+      expect(await answer.json()).toMatchObject({
+        code: 'NOT_READY',
+        detail: `sharing is not ready: topic ${topic}: retention.ms is 604800000, the topic policy wants -1`,
+        errors: [{ path: `/topics/${topic}/retention.ms` }],
+      });
+
+      const lines: string[] = [];
+      const report = await reconcileTopics(admin, [{ topic, kind: 'domain', numPartitions: 1 }], {
+        apply: true,
+        progress: (line) => lines.push(line),
+      });
+      expect(report).toEqual({ drifted: 0, absent: 0 });
+      expect(lines).toEqual([
+        `topic ${topic}: retention.ms is 604800000, the topic policy wants -1: correcting`,
+        `${topic}: ok (domain)`,
+      ]);
+      expect(await configsOf(admin, topic)).toMatchObject({ 'retention.ms': '-1' });
+
+      await harness.stop();
+      const corrected = await harness.start();
+      // Ready once its consumer joins the group; a drift would hold it at 503 for good.
+      while (!(await fetch(`${corrected.url()}/readyz`)).ok) await new Promise((r) => setTimeout(r, 200));
+      expect(await (await fetch(`${corrected.url()}/readyz`)).json()).toEqual({ status: 'ready' });
     });
   });
 });
