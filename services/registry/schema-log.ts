@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { type Logger } from 'pino';
 import { ACKS_ALL, createProducer } from '../platform/kafka';
-import { checkTopics, ensurePolicyTopics, type TopicDrift } from '../platform/topic-policy';
+import { checkTopics, describeDrift, ensurePolicyTopics, type TopicDrift } from '../platform/topic-policy';
 import { UnavailableError } from '../platform/errors';
 import { type ApplyOutcome, type LogKey, type LogValue } from './registry-state';
 
@@ -57,6 +57,7 @@ export class SchemaLog {
     const declared = [{ topic, kind: 'registry-state', numPartitions: 1 }] as const;
     await ensurePolicyTopics(this.admin, declared);
     this.topicDrift = await checkTopics(this.admin, declared);
+    for (const d of this.topicDrift) this.options.logger.error({ drift: d }, describeDrift(d));
     this.kafkaClusterId = (await this.admin.describeCluster()).clusterId;
     await this.producer.connect();
     await this.consumer.connect();
