@@ -116,7 +116,8 @@ export function topicDrift(expected: TopicExpectation, described: DescribedTopic
     return [{ topic, setting: 'topic', expected: 'present', found: 'absent' }];
   }
   const drift: TopicDrift[] = [];
-  if (described.replicationFactor !== expected.replicationFactor) {
+  // More copies than the policy asks for lose nothing; fewer are drift.
+  if (described.replicationFactor < expected.replicationFactor) {
     drift.push({
       topic,
       setting: 'replication.factor',
@@ -182,6 +183,20 @@ export async function describeTopics(
   return described;
 }
 
+/**
+ * What the policy wants of an existing topic. The cluster's size is read from its live brokers,
+ * which a broker that is down or restarting lowers for a while: a topic made with more replicas
+ * than there are live brokers was made for a larger cluster, and is measured against that one, so
+ * a service that starts during a broker's outage is not held unready by its own topics.
+ */
+export function expectationFor(
+  declaration: TopicDeclaration,
+  liveBrokers: number,
+  described: DescribedTopic | undefined,
+): TopicExpectation {
+  return expectationOf(declaration, Math.max(liveBrokers, described?.replicationFactor ?? 0));
+}
+
 /** The drift of every declared topic from the policy, on the cluster `admin` talks to. */
 export async function checkTopics(
   admin: Admin,
@@ -192,7 +207,10 @@ export async function checkTopics(
     admin,
     declarations.map((d) => d.topic),
   );
-  return declarations.flatMap((d) => topicDrift(expectationOf(d, brokers), described.get(d.topic)));
+  return declarations.flatMap((d) => {
+    const topic = described.get(d.topic);
+    return topicDrift(expectationFor(d, brokers, topic), topic);
+  });
 }
 
 /** kafkajs's `ConfigSource` for a setting made on the topic itself. */
@@ -208,9 +226,9 @@ const DYNAMIC_TOPIC_CONFIG = 1;
  */
 export async function applyTopicPolicy(admin: Admin, declaration: TopicDeclaration): Promise<boolean> {
   const brokers = await brokerCount(admin);
-  const expected = expectationOf(declaration, brokers);
   const described = (await describeTopics(admin, [declaration.topic])).get(declaration.topic);
   if (!described) return false;
+  const expected = expectationFor(declaration, brokers, described);
   const drift = topicDrift(expected, described).filter((d) => d.setting !== 'replication.factor');
   if (drift.length === 0) return false;
   const kept = described.entries

@@ -1,4 +1,5 @@
 import {
+  expectationFor,
   expectationOf,
   policyTopicSpec,
   replicationPolicy,
@@ -89,6 +90,40 @@ describe('topicDrift', () => {
     expect(topicDrift(expected, undefined)).toEqual([
       { topic: 'tax', setting: 'topic', expected: 'present', found: 'absent' },
     ]);
+  });
+});
+
+describe('expectationFor', () => {
+  const tax = { topic: 'tax', kind: 'domain', numPartitions: 6 } as const;
+  const onThree = {
+    'cleanup.policy': 'delete',
+    'retention.ms': '-1',
+    'min.insync.replicas': '2',
+    'unclean.leader.election.enable': 'false',
+  };
+
+  it('measures a topic of three replicas against three brokers while one of them is down', () => {
+    const described = { configs: onThree, replicationFactor: 3 };
+    expect(expectationFor(tax, 2, described)).toEqual(expectationOf(tax, 3));
+    expect(topicDrift(expectationFor(tax, 2, described), described)).toEqual([]);
+  });
+
+  it('still finds a topic with fewer replicas than the live cluster wants', () => {
+    const described = { configs: { ...onThree, 'min.insync.replicas': '1' }, replicationFactor: 1 };
+    expect(topicDrift(expectationFor(tax, 3, described), described)).toEqual([
+      { topic: 'tax', setting: 'replication.factor', expected: '3', found: '1' },
+      { topic: 'tax', setting: 'min.insync.replicas', expected: '2', found: '1' },
+    ]);
+  });
+
+  it('takes more replicas than the policy asks for as no drift', () => {
+    const described = { configs: onThree, replicationFactor: 3 };
+    expect(
+      topicDrift(expectationOf(tax, 2), {
+        ...described,
+        configs: { ...onThree, 'min.insync.replicas': '1' },
+      }),
+    ).toEqual([]);
   });
 });
 
