@@ -9,9 +9,7 @@ import { LOOKUP_PORT } from '../../services/lookup/config';
 import { mintToken } from '../../services/lookup/tokens';
 import { offsetClock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
-import { parseBrokers } from '../../services/platform/config';
-import { createKafka } from '../../services/platform/kafka';
-import { createLogger } from '../../services/platform/logger';
+import { withAdmin } from '../../services/platform/kafka';
 import { SHARING_PORT } from '../../services/sharing/config';
 import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
 import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
@@ -321,17 +319,10 @@ function readRegistryKeys(): Record<string, string> {
  * topics: then every record the connectors accepted is in the views.
  */
 async function waitCaughtUp(brokers: string, progress: (line: string) => void): Promise<void> {
-  const kafka = createKafka({
-    brokers: parseBrokers(brokers),
-    clientId: 'lienthong-start',
-    logger: createLogger({ name: 'start', level: 'silent' }),
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  const topics = TOPIC_NAMES.map((t) => TOPICS[t].topic);
-  const deadline = Date.now() + 600_000;
-  let shown = 0;
-  try {
+  await withAdmin(brokers, 'lienthong-start', async (admin) => {
+    const topics = TOPIC_NAMES.map((t) => TOPICS[t].topic);
+    const deadline = Date.now() + 600_000;
+    let shown = 0;
     for (;;) {
       let behind = 0;
       let total = 0;
@@ -353,9 +344,7 @@ async function waitCaughtUp(brokers: string, progress: (line: string) => void): 
       if (Date.now() > deadline) throw new Error(`the sharing service is still ${behind} messages behind`);
       await new Promise((r) => setTimeout(r, 500));
     }
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }
 
 /**

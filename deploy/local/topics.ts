@@ -3,9 +3,7 @@
  * topic policy on the configured broker, and corrected on request.
  */
 import { type Admin } from 'kafkajs';
-import { parseBrokers } from '../../services/platform/config';
-import { createKafka } from '../../services/platform/kafka';
-import { createLogger } from '../../services/platform/logger';
+import { withAdmin } from '../../services/platform/kafka';
 import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
 import { quarantineTopicDeclaration } from '../../connectors/runtime/quarantine';
 import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
@@ -78,16 +76,5 @@ export async function reconcileTopicsOn(
   declarations: readonly TopicDeclaration[],
   options: { apply: boolean; progress: (line: string) => void },
 ): Promise<TopicsReport> {
-  const kafka = createKafka({
-    brokers: parseBrokers(brokers),
-    clientId: 'lienthong-topics',
-    logger: createLogger({ name: 'topics', level: 'silent' }),
-  });
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return await reconcileTopics(admin, declarations, options);
-  } finally {
-    await admin.disconnect();
-  }
+  return withAdmin(brokers, 'lienthong-topics', (admin) => reconcileTopics(admin, declarations, options));
 }

@@ -9,7 +9,8 @@ import {
 } from 'kafkajs';
 import { type Logger } from 'pino';
 import { UnavailableError } from './errors';
-import { kafkaLogCreator, toKafkaLogLevel } from './logger';
+import { createLogger, kafkaLogCreator, toKafkaLogLevel } from './logger';
+import { parseBrokers } from './config';
 
 /**
  * `acks` for `producer.send()`: -1 means "all in-sync replicas", kafkajs's spelling of the Java
@@ -41,6 +42,30 @@ export function createKafka(options: CreateKafkaOptions): Kafka {
     ...(options.connectionTimeout === undefined ? {} : { connectionTimeout: options.connectionTimeout }),
     ...(options.retry === undefined ? {} : { retry: options.retry }),
   });
+}
+
+/**
+ * Runs `use` with an admin client of its own on `brokers` and disconnects it whatever happens:
+ * for the stack's one-off tools (waiting for a consumer group, reconciling topics), whose
+ * kafkajs logs would only repeat the errors they report themselves.
+ */
+export async function withAdmin<T>(
+  brokers: string,
+  clientId: string,
+  use: (admin: Admin) => Promise<T>,
+): Promise<T> {
+  const kafka = createKafka({
+    brokers: parseBrokers(brokers),
+    clientId,
+    logger: createLogger({ name: clientId, level: 'silent' }),
+  });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    return await use(admin);
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 export interface CreateProducerOptions {
