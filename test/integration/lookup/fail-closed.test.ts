@@ -71,7 +71,13 @@ describe('with the store stopped', () => {
     phase = 'killing';
     await store.kill();
     phase = 'down';
-    await new Promise((r) => setTimeout(r, 4_000));
+    // The store stays down until requests sent after the kill have been answered: on a busy machine
+    // one may take seconds (server selection, then the audit write's timeout), and a fixed window
+    // could close before any came back. A service that never answers fails the check below.
+    const answeredDown = Date.now() + 30_000;
+    await new Promise((r) => setTimeout(r, 2_000));
+    while (answers.filter((a) => a.phase === 'down').length < 4 && Date.now() < answeredDown)
+      await new Promise((r) => setTimeout(r, 100));
     phase = 'restarting';
     await store.start();
     await store.waitReady();
