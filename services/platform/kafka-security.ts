@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { type KafkaConfig as KafkaJsConfig, type SASLOptions } from 'kafkajs';
-import { type KafkaConfig, KAFKA_SASL_MECHANISMS, parseBrokers } from './config';
+import { type KafkaConfig, type KAFKA_SASL_MECHANISMS, parseBrokers } from './config';
 import { ConfigError, type ConfigIssue } from './errors';
 
 export type KafkaSaslMechanism = (typeof KAFKA_SASL_MECHANISMS)[number];

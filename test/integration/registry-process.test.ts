@@ -1,9 +1,11 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { LocalRegistry } from '../../deploy/local/local-registry';
+import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { runContractTool } from '../../schemas/contract-tool';
 import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
-import { endpoint, freePort, scratchDir, uniqueName } from '../support/fixtures';
+import { freePort, scratchDir, uniqueName } from '../support/fixtures';
+import { kafkaEnvOf } from '../support/kafka';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -16,7 +18,7 @@ describe('the registry process', () => {
     registry = new LocalRegistry({
       stateDir: join(scratch.path, 'registry'),
       port: await freePort(),
-      kafkaBrokers: endpoint('KAFKA_BROKERS'),
+      kafkaEnv: kafkaEnvOf(SERVICE_PRINCIPALS.registry),
       progress: () => undefined,
       // A log of its own, so that its ids do not depend on what other files registered.
       env: { ...process.env, SCHEMA_REGISTRY_TOPIC: uniqueName('_schemas-process'), LOG_LEVEL: 'warn' },

@@ -18,11 +18,10 @@ import { taxConnector } from '../../connectors/tax/index';
 import { payloadOf } from '../../schemas/envelope';
 import { type LienthongEvent } from '../../schemas/generated/events';
 import { TOPICS } from '../../schemas/topics';
-import { createKafka } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
 import { connectorHarness, registryClient, registryKey, send } from '../support/connector';
 import { endpoint, scratchDir, uniqueName } from '../support/fixtures';
-import { readMessages } from '../support/kafka';
+import { readMessages, testKafka } from '../support/kafka';
 import { REGISTRY_ERRORS } from '../../services/registry/registry-errors';
 import { createEventDecoder } from '../../services/sharing/event-decoder';
 import { sharingHarness, traceparentFor } from '../support/sharing';
@@ -68,11 +67,7 @@ beforeAll(async () => {
     body: JSON.stringify(generateRecords('tax', CONNECTOR_RECORDS, 12)),
   });
   expect(answer.status).toBe(200);
-  kafka = createKafka({
-    brokers: endpoint('KAFKA_BROKERS').split(','),
-    clientId: 'it-interop-read',
-    logger: createLogger({ name: 'it', level: 'silent' }),
-  });
+  kafka = testKafka('it-interop-read', { logger: createLogger({ name: 'it', level: 'silent' }) });
   // The sharing service's own decoder: a decimal reads as its decimal string.
   const decoder = createEventDecoder({ registry: registryClient() });
   for (const m of await readMessages(kafka, connector.topic, CONNECTOR_RECORDS)) {
