@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { KafkaEnv, loadConfig } from '../../services/platform/config';
@@ -319,10 +319,12 @@ export class PlaintextStateError extends Error {
   override name = 'PlaintextStateError';
 
   constructor(stateDir: string) {
+    // The local store's views point at offsets of the old log: they go with it.
+    const store = join(dirname(stateDir), 'ferretdb');
     super(
       `the Kafka state in ${stateDir} was made by a version without SASL_SSL and holds no SCRAM users. ` +
-        `Its topics are local data only: remove it and start again, with ` +
-        `\`npm run stack:down && rm -rf '${stateDir}' && npm run stack:up\` (the views in the store are rebuilt by \`npm start\`)`,
+        `It holds local data only: remove it, and the local store's views that point into it, then start again: ` +
+        `npm run stack:down && rm -rf '${stateDir}' '${store}' && npm run stack:up`,
     );
   }
 }

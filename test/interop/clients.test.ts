@@ -21,7 +21,7 @@ import { TOPICS } from '../../schemas/topics';
 import { createLogger } from '../../services/platform/logger';
 import { connectorHarness, registryClient, registryKey, send } from '../support/connector';
 import { endpoint, scratchDir, uniqueName } from '../support/fixtures';
-import { readMessages, testKafka } from '../support/kafka';
+import { readMessages, testConnection, testKafka } from '../support/kafka';
 import { REGISTRY_ERRORS } from '../../services/registry/registry-errors';
 import { createEventDecoder } from '../../services/sharing/event-decoder';
 import { sharingHarness, traceparentFor } from '../support/sharing';
@@ -99,12 +99,29 @@ async function registryRequest(method: string, path: string): Promise<{ status: 
   return { status: response.status, body: (await response.json()) as unknown };
 }
 
+/**
+ * The operator's SASL_SSL settings in librdkafka's words: the drivers stand for any client of the
+ * bus, and read and write scratch topics of this file's own.
+ */
+function librdkafkaSecurity(): Record<string, string> {
+  const { security } = testConnection();
+  if (security.protocol === 'PLAINTEXT') return {};
+  return {
+    'security.protocol': 'SASL_SSL',
+    'sasl.mechanisms': security.mechanism,
+    'sasl.username': security.username,
+    'sasl.password': security.password,
+    ...(process.env.KAFKA_SSL_CA_FILE ? { 'ssl.ca.location': process.env.KAFKA_SSL_CA_FILE } : {}),
+  };
+}
+
 function planFor(language: string, taxCode: string): InteropPlan {
   const subject = `${uniqueName(`interop-${language}`)}-value`;
   registered.add(subject);
   return {
     registry: { url: endpoint('SCHEMA_REGISTRY_URL'), user: AGENCY, key: registryKey(AGENCY) },
     bootstrapServers: endpoint('KAFKA_BROKERS'),
+    kafkaConfig: librdkafkaSecurity(),
     registryCalls: {
       subject,
       // Were the ownership check gone, the probe would still be refused there: it is incompatible.
