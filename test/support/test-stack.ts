@@ -39,12 +39,9 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
   const stack = new LocalStack(stackConfig(env), progress, env);
   const reports = await stack.up();
   const startedHere = new Set(reports.filter((r) => r.state === 'started').map((r) => r.name));
-  const { KAFKA_BROKERS: _brokers, ...kafkaEnv } = stack.kafkaEnv(OPERATOR_PRINCIPAL);
   return {
     endpoints: stack.endpoints,
-    kafkaEnv: stack.kafka
-      ? { ...kafkaEnv, LIENTHONG_KAFKA_SECRETS_DIR: stack.kafka.security.secretsDir }
-      : kafkaEnv,
+    kafkaEnv: testKafkaEnv(stack),
     ...(stack.registry ? { registryKeysFile: stack.registry.keysFile } : {}),
     source: {
       KAFKA_BROKERS: stack.kafka ? 'local' : 'external',
@@ -59,6 +56,17 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
       if (startedHere.has('kafka')) await stack.kafka?.stop();
     },
   };
+}
+
+/**
+ * What a test or a benchmark needs, beside the endpoints, to reach the stack's Kafka: the operator's
+ * security variables, and where every principal's password file is (see `test/support/kafka.ts`).
+ */
+export function testKafkaEnv(stack: LocalStack): Record<string, string> {
+  const { KAFKA_BROKERS: _brokers, ...operator } = stack.kafkaEnv(OPERATOR_PRINCIPAL);
+  return stack.kafka
+    ? { ...operator, LIENTHONG_KAFKA_SECRETS_DIR: stack.kafka.security.secretsDir }
+    : operator;
 }
 
 async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Promise<TestStack | undefined> {
