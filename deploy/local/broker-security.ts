@@ -236,6 +236,34 @@ export function clientSecurityEnv(files: BrokerSecurityFiles, principal: string)
   };
 }
 
+/** The variables that say how a client reaches Kafka, beside `KAFKA_BROKERS`. */
+export const KAFKA_SECURITY_VARIABLES = [
+  'KAFKA_SECURITY_PROTOCOL',
+  'KAFKA_SASL_MECHANISM',
+  'KAFKA_SASL_USERNAME',
+  'KAFKA_SASL_PASSWORD_FILE',
+  'KAFKA_SSL_CA_FILE',
+] as const;
+
+/**
+ * The security variables `env` gives, as `principal`: when `LIENTHONG_KAFKA_SECRETS_DIR` names a
+ * directory of `<principal>.password` files (the local stack's, or one an operator laid out the
+ * same way), the principal's own; otherwise the given identity, for every principal alike.
+ */
+export function principalSecurityEnv(env: NodeJS.ProcessEnv, principal: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of KAFKA_SECURITY_VARIABLES) {
+    const value = env[name];
+    if (value) out[name] = value;
+  }
+  const secrets = env.LIENTHONG_KAFKA_SECRETS_DIR;
+  if (secrets && out.KAFKA_SECURITY_PROTOCOL !== 'PLAINTEXT') {
+    out.KAFKA_SASL_USERNAME = principal;
+    out.KAFKA_SASL_PASSWORD_FILE = passwordFileOf(secrets, principal);
+  }
+  return out;
+}
+
 function openssl(env: NodeJS.ProcessEnv, args: string[]): void {
   const run = spawnSync('openssl', args, { env, encoding: 'utf8' });
   if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT')

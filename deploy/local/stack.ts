@@ -7,6 +7,7 @@ import { RegistryEnv } from '../../services/registry/config';
 import { LocalFerretDb } from './local-ferretdb';
 import { LocalKafka } from './local-kafka';
 import { LocalRegistry } from './local-registry';
+import { principalSecurityEnv } from './broker-security';
 import { type Progress } from './provision';
 import {
   busGrants,
@@ -17,15 +18,6 @@ import {
   reconcileTopicsOn,
   SERVICE_PRINCIPALS,
 } from './topics';
-
-/** The variables that say how to reach an external broker, passed on as they are. */
-const KAFKA_CLIENT_VARIABLES = [
-  'KAFKA_SECURITY_PROTOCOL',
-  'KAFKA_SASL_MECHANISM',
-  'KAFKA_SASL_USERNAME',
-  'KAFKA_SASL_PASSWORD_FILE',
-  'KAFKA_SSL_CA_FILE',
-] as const;
 
 const Port = (fallback: number, hint: string) =>
   Type.Integer({ minimum: 1, maximum: 65_535, default: fallback, hint });
@@ -144,16 +136,12 @@ export class LocalStack {
 
   /**
    * The `KAFKA_*` variables of a client that connects as `principal`. The local broker's are its
-   * own (CA, password file); an external broker's are those this process was given, for every
-   * principal alike, since its secrets are its operator's to hand out.
+   * own (CA, password file); an external broker's are those this process was given, its
+   * operator's to hand out ({@link principalSecurityEnv}).
    */
   kafkaEnv(principal: string): Record<string, string> {
     if (this.kafka) return this.kafka.clientEnv(principal);
-    const given = KAFKA_CLIENT_VARIABLES.flatMap((name) => {
-      const value = this.env[name];
-      return value ? [[name, value] as const] : [];
-    });
-    return { KAFKA_BROKERS: this.kafkaBrokers, ...Object.fromEntries(given) };
+    return { KAFKA_BROKERS: this.kafkaBrokers, ...principalSecurityEnv(this.env, principal) };
   }
 
   /** The brokers and security of a client in this process that connects as `principal`. */

@@ -1,6 +1,6 @@
 import { type Consumer, type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
-import { passwordFileOf } from '../../deploy/local/broker-security';
+import { principalSecurityEnv } from '../../deploy/local/broker-security';
 import { type KafkaConnection } from '../../deploy/local/topics';
 import { type AclGrant, applyAcls, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { KafkaEnv, loadConfig } from '../../services/platform/config';
@@ -8,15 +8,6 @@ import { type CreateKafkaOptions, createKafka, withAdmin } from '../../services/
 import { kafkaConnection } from '../../services/platform/kafka-security';
 import { createLogger } from '../../services/platform/logger';
 import { endpoint, uniqueName } from './fixtures';
-
-/** The variables global setup exports beside `KAFKA_BROKERS` (see `test-stack.ts`). */
-const SECURITY_VARIABLES = [
-  'KAFKA_SECURITY_PROTOCOL',
-  'KAFKA_SASL_MECHANISM',
-  'KAFKA_SASL_USERNAME',
-  'KAFKA_SASL_PASSWORD_FILE',
-  'KAFKA_SSL_CA_FILE',
-] as const;
 
 /**
  * The `KAFKA_*` variables of a client of the test stack that connects as `principal`: the
@@ -28,17 +19,7 @@ export function kafkaEnvOf(
   principal: string = OPERATOR_PRINCIPAL,
   brokers: string = endpoint('KAFKA_BROKERS'),
 ): Record<string, string> {
-  const env: Record<string, string> = { KAFKA_BROKERS: brokers };
-  for (const name of SECURITY_VARIABLES) {
-    const value = process.env[name];
-    if (value) env[name] = value;
-  }
-  const secrets = process.env.LIENTHONG_KAFKA_SECRETS_DIR;
-  if (secrets && env.KAFKA_SECURITY_PROTOCOL !== 'PLAINTEXT') {
-    env.KAFKA_SASL_USERNAME = principal;
-    env.KAFKA_SASL_PASSWORD_FILE = passwordFileOf(secrets, principal);
-  }
-  return env;
+  return { KAFKA_BROKERS: brokers, ...principalSecurityEnv(process.env, principal) };
 }
 
 /** {@link kafkaEnvOf}, read as a service reads it; `brokers` for a test's private broker. */
