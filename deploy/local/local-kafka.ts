@@ -159,6 +159,8 @@ export class LocalKafka {
         '--ignore-formatted',
         ...scramFormatArguments(security, this.options.principals),
       ]);
+      // Before the format: a format cut short is run again, never taken for a plaintext state.
+      this.writeScramUsers(this.options.principals);
       try {
         await runWithProgress('java', [...classpath, `@${argfile}`], {
           env: this.env,
@@ -168,7 +170,6 @@ export class LocalKafka {
       } finally {
         rmSync(argfile, { force: true });
       }
-      this.writeScramUsers(this.options.principals);
     }
 
     const heap = this.options.heapMb;
