@@ -236,7 +236,13 @@ export class LocalKafka {
     const missing = this.options.principals.filter((p) => !known.has(p));
     if (missing.length === 0) return [];
     const libs = await this.provision();
-    const security = this.security;
+    // A principal new since the broker started has no password yet.
+    const security = ensureBrokerSecurity(
+      this.options.securityDir,
+      this.options.principals,
+      this.options.progress,
+      this.env,
+    );
     const commandConfig = join(this.options.stateDir, 'operator.properties');
     const argfile = join(this.options.stateDir, 'scram.args');
     writeFileSync(commandConfig, javaClientProperties(security, OPERATOR_PRINCIPAL), { mode: 0o600 });
