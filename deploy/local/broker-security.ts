@@ -36,6 +36,7 @@ export interface BrokerSecurityFiles {
   secretsDir: string;
 }
 
+/** The paths of the security material in `dir`, made or not. */
 export function brokerSecurityFiles(dir: string): BrokerSecurityFiles {
   return {
     dir,
@@ -151,6 +152,7 @@ export function ensureBrokerSecurity(
   return files;
 }
 
+/** `principal`'s password, for the lines that must hold it (the broker's JAAS entry, the format). */
 export function readPassword(files: BrokerSecurityFiles, principal: string): string {
   return readFileSync(passwordFileOf(files.secretsDir, principal), 'utf8').trim();
 }

@@ -47,6 +47,7 @@ export function agencyPrincipal(topic: TopicName): string {
   return topic;
 }
 
+/** Every principal the local broker gets a SCRAM user and a password file for. */
 export function busPrincipals(): string[] {
   return [...TOPIC_NAMES.map(agencyPrincipal), ...Object.values(SERVICE_PRINCIPALS), OPERATOR_PRINCIPAL];
 }
