@@ -8,9 +8,9 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import { type Logger } from 'pino';
-import { UnavailableError } from './errors';
+import { ERROR_CODES, LienthongError, UnavailableError } from './errors';
 import { createLogger, kafkaLogCreator, toKafkaLogLevel } from './logger';
-import { parseBrokers } from './config';
+import { type KafkaSecurity, kafkajsSecurityOptions } from './kafka-security';
 
 /**
  * `acks` for `producer.send()`: -1 means "all in-sync replicas", kafkajs's spelling of the Java
@@ -24,6 +24,8 @@ export const ACKS_ALL = -1;
 export interface CreateKafkaOptions {
   brokers: string[];
   clientId: string;
+  /** TLS and the SCRAM principal, from `kafkaSecurityFrom`; `PLAINTEXT` must be asked for. */
+  security: KafkaSecurity;
   /** kafkajs logs through a child of this logger, at the level it has. */
   logger: Logger;
   /** Milliseconds to wait for a TCP connection to a broker; kafkajs's default is 1000. */
@@ -32,13 +34,17 @@ export interface CreateKafkaOptions {
   retry?: RetryOptions;
 }
 
-/** A kafkajs client logging through pino. It opens no connection until a client connects. */
+/**
+ * A kafkajs client logging through pino, with the TLS and SASL options of `security`. It opens no
+ * connection until a client connects.
+ */
 export function createKafka(options: CreateKafkaOptions): Kafka {
   return new Kafka({
     brokers: options.brokers,
     clientId: options.clientId,
     logLevel: toKafkaLogLevel(options.logger.level),
     logCreator: kafkaLogCreator(options.logger),
+    ...kafkajsSecurityOptions(options.security),
     ...(options.connectionTimeout === undefined ? {} : { connectionTimeout: options.connectionTimeout }),
     ...(options.retry === undefined ? {} : { retry: options.retry }),
   });
@@ -50,12 +56,12 @@ export function createKafka(options: CreateKafkaOptions): Kafka {
  * kafkajs logs would only repeat the errors they report themselves.
  */
 export async function withAdmin<T>(
-  brokers: string,
+  connection: { brokers: string[]; security: KafkaSecurity },
   clientId: string,
   use: (admin: Admin) => Promise<T>,
 ): Promise<T> {
   const kafka = createKafka({
-    brokers: parseBrokers(brokers),
+    ...connection,
     clientId,
     logger: createLogger({ name: clientId, level: 'silent' }),
   });
@@ -191,14 +197,38 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((spec) => !existing.has(spec.topic));
   if (missing.length === 0) return [];
-  const created = await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((spec) => ({
-      topic: spec.topic,
-      numPartitions: spec.numPartitions,
-      ...(spec.replicationFactor === undefined ? {} : { replicationFactor: spec.replicationFactor }),
-      ...(spec.configEntries === undefined ? {} : { configEntries: spec.configEntries }),
-    })),
-  });
+  let created: boolean;
+  try {
+    created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.topic,
+        numPartitions: spec.numPartitions,
+        ...(spec.replicationFactor === undefined ? {} : { replicationFactor: spec.replicationFactor }),
+        ...(spec.configEntries === undefined ? {} : { configEntries: spec.configEntries }),
+      })),
+    });
+  } catch (error) {
+    // A service's principal may not create topics: the operator does (`stack:topics -- --apply`).
+    if (!isAuthorizationError(error)) throw error;
+    throw new LienthongError(
+      ERROR_CODES.KAFKA_NOT_AUTHORIZED,
+      `Topic(s) ${missing.map((s) => s.topic).join(', ')} absent, and this principal may not create them: the operator creates topics (npm run stack:topics -- --apply)`,
+      { cause: error },
+    );
+  }
   return created ? missing.map((spec) => spec.topic) : [];
+}
+
+/**
+ * Whether a kafkajs error, or one it aggregates or wraps, is an ACL refusal
+ * (`TOPIC_AUTHORIZATION_FAILED`, `CLUSTER_AUTHORIZATION_FAILED`, `GROUP_AUTHORIZATION_FAILED`...).
+ */
+export function isAuthorizationError(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+  const e = error as { type?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED')) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isAuthorizationError(inner, depth + 1)))
+    return true;
+  return e.cause !== undefined && e.cause !== error && isAuthorizationError(e.cause, depth + 1);
 }

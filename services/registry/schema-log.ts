@@ -6,6 +6,8 @@ import { checkTopics, describeDrift, ensurePolicyTopics, type TopicDrift } from 
 import { UnavailableError } from '../platform/errors';
 import { type ApplyOutcome, type LogKey, type LogValue } from './registry-state';
 
+/** Each registry instance reads its log in a group of its own, named by this prefix (the ACLs grant it). */
+export const REGISTRY_GROUP_PREFIX = 'lienthong-registry-';
 export interface SchemaLogOptions {
   kafka: Kafka;
   topic: string;
@@ -45,7 +47,7 @@ export class SchemaLog {
     this.admin = options.kafka.admin();
     // A group of its own that never commits: every start reads the whole log again.
     this.consumer = options.kafka.consumer({
-      groupId: `lienthong-registry-${randomUUID()}`,
+      groupId: `${REGISTRY_GROUP_PREFIX}${randomUUID()}`,
       maxWaitTimeInMs: 100,
     });
   }

@@ -7,9 +7,15 @@ import { createConnector, type Connector } from '../../connectors/runtime/connec
 import { connectionRetryOptions } from '../../connectors/runtime/publisher';
 import { type Clock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
-import { createKafka } from '../../services/platform/kafka';
+import { agencyPrincipal } from '../../deploy/local/topics';
+import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
+import { quarantineTopicDeclaration, quarantineTopicFor } from '../../connectors/runtime/quarantine';
+import { agencyGrants, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { withAdmin } from '../../services/platform/kafka';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { endpoint, scratchDir, uniqueName } from './fixtures';
+import { grantAcls, testConnection, testKafka } from './kafka';
 
 /** The key of a client of the shared test registry, from the file global setup wrote. */
 export function registryKey(clientId: string): string {
@@ -43,15 +49,33 @@ export function connectorHarness(
     { id: 'HN-DKKD', role: 'agency', agency: 'HN-DKKD' },
   ]);
   let current: Connector | undefined;
+  let prepared = false;
+  const principal = agencyPrincipal(definition.topic);
+  const declared = [
+    { topic, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS } as const,
+    quarantineTopicDeclaration(topic),
+  ];
+
+  /** What the operator does for a connector: its topics, with the policy, and its ACLs. */
+  const prepare = async (brokers: string): Promise<void> => {
+    if (prepared) return;
+    await withAdmin(testConnection(OPERATOR_PRINCIPAL, brokers), 'it-topics', (admin) =>
+      ensurePolicyTopics(admin, declared),
+    );
+    await grantAcls(agencyGrants(principal, topic, quarantineTopicFor(topic)), brokers);
+    prepared = true;
+  };
 
   const build = async (): Promise<Connector> => {
     const logger = createLogger({ name: `it-connector-${definition.name}`, level: 'silent' });
-    const brokers = (options.brokers?.() ?? endpoint('KAFKA_BROKERS')).split(',');
+    const brokers = options.brokers?.() ?? endpoint('KAFKA_BROKERS');
+    await prepare(brokers);
     return createConnector({
       definition,
-      kafka: createKafka({
+      // The connector's own principal: the test runs under the ACLs the bus declares.
+      kafka: testKafka('it-connector', {
+        principal,
         brokers,
-        clientId: 'it-connector',
         logger,
         connectionTimeout: 1_000,
         retry: connectionRetryOptions(),

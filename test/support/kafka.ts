@@ -1,5 +1,64 @@
 import { type Consumer, type Kafka } from 'kafkajs';
-import { uniqueName } from './fixtures';
+import { type Logger } from 'pino';
+import { principalSecurityEnv } from '../../deploy/local/broker-security';
+import { type KafkaConnection } from '../../deploy/local/topics';
+import { type AclGrant, applyAcls, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { KafkaEnv, loadConfig } from '../../services/platform/config';
+import { type CreateKafkaOptions, createKafka, withAdmin } from '../../services/platform/kafka';
+import { kafkaConnection } from '../../services/platform/kafka-security';
+import { createLogger } from '../../services/platform/logger';
+import { endpoint, uniqueName } from './fixtures';
+
+/**
+ * The `KAFKA_*` variables of a client of the test stack that connects as `principal`: the
+ * operator by default, for tests that only set up or verify. With the local stack every principal
+ * has its password file in `LIENTHONG_KAFKA_SECRETS_DIR`; a broker without security (a test
+ * container) ignores the principal.
+ */
+export function kafkaEnvOf(
+  principal: string = OPERATOR_PRINCIPAL,
+  brokers: string = endpoint('KAFKA_BROKERS'),
+): Record<string, string> {
+  return { KAFKA_BROKERS: brokers, ...principalSecurityEnv(process.env, principal) };
+}
+
+/** {@link kafkaEnvOf}, read as a service reads it; `brokers` for a test's private broker. */
+export function testConnection(principal: string = OPERATOR_PRINCIPAL, brokers?: string): KafkaConnection {
+  return kafkaConnection(loadConfig(KafkaEnv, kafkaEnvOf(principal, brokers)));
+}
+
+/** A kafkajs client of the test stack, as `principal` (the operator by default), logging nothing. */
+export function testKafka(
+  clientId: string,
+  options: { principal?: string; brokers?: string; logger?: Logger } & Pick<
+    CreateKafkaOptions,
+    'connectionTimeout' | 'retry'
+  > = {},
+): Kafka {
+  const { principal, brokers, logger, ...rest } = options;
+  return createKafka({
+    ...testConnection(principal, brokers),
+    clientId,
+    logger: logger ?? createLogger({ name: clientId, level: 'silent' }),
+    ...rest,
+  });
+}
+
+/** Whether the test broker checks ACLs; a test container runs without them. */
+export function aclsEnforced(): boolean {
+  return process.env.KAFKA_SECURITY_PROTOCOL !== 'PLAINTEXT';
+}
+
+/**
+ * Grants, as the operator, the ACLs a service under test needs on a test's scratch topics, through
+ * the same functions that declare the bus's own: the suite runs under the declared policy.
+ */
+export async function grantAcls(grants: readonly AclGrant[], brokers?: string): Promise<void> {
+  if (!aclsEnforced()) return;
+  await withAdmin(testConnection(OPERATOR_PRINCIPAL, brokers), 'it-acls', (admin) =>
+    applyAcls(admin, grants),
+  );
+}
 
 export interface ReceivedMessage {
   key: string | undefined;

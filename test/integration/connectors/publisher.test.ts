@@ -17,7 +17,6 @@ import { ensurePolicyTopics } from '../../../services/platform/topic-policy';
 import { type LocalKafka } from '../../../deploy/local/local-kafka';
 import {
   AVRO_LOGICAL_TYPES,
-  createKafka,
   createLogger,
   createProducer,
   createRenewingProducer,
@@ -26,8 +25,8 @@ import {
   UnavailableError,
 } from '../../../services/platform';
 import { type Registry } from '../../../services/registry/registry';
-import { endpoint, scratchDir, startPrivateBroker, uniqueName } from '../../support/fixtures';
-import { consumeUntil, type ReceivedMessage } from '../../support/kafka';
+import { scratchDir, startPrivateBroker, uniqueName } from '../../support/fixtures';
+import { consumeUntil, type ReceivedMessage, testKafka } from '../../support/kafka';
 import { registryHarness } from '../../support/registry';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -78,12 +77,7 @@ describe('the publisher, on the shared broker', () => {
   let sendBatches = 0;
 
   beforeAll(async () => {
-    kafka = createKafka({
-      brokers: endpoint('KAFKA_BROKERS').split(','),
-      clientId: 'it-publisher',
-      logger,
-      retry: connectionRetryOptions(),
-    });
+    kafka = testKafka('it-publisher', { logger, retry: connectionRetryOptions() });
     admin = kafka.admin();
     await admin.connect();
     await ensurePolicyTopics(admin, [
@@ -174,9 +168,8 @@ describe('the publisher, when its broker stops', () => {
   beforeAll(async () => {
     broker = await startPrivateBroker(join(scratch.path, 'kafka'));
     // Both retry policies bounded: reconnections inside each producer retry follow the client's.
-    kafka = createKafka({
-      brokers: [broker.endpoint],
-      clientId: 'it-publisher-outage',
+    kafka = testKafka('it-publisher-outage', {
+      brokers: broker.endpoint,
       logger,
       retry: connectionRetryOptions(),
     });
@@ -260,7 +253,10 @@ describe('the publisher, when its broker stops', () => {
     const admin = kafka.admin();
     await admin.connect();
     try {
-      const received = await readAll(kafka, admin, topic);
+      // A reader of its own, with kafkajs's default retries rather than the publisher's bounded
+      // ones: the broker that just came back may take a few seconds to serve its first group.
+      const reader = testKafka('it-publisher-outage-read', { brokers: broker.endpoint, logger });
+      const received = await readAll(reader, admin, topic);
       expect(received.length).toBeGreaterThanOrEqual(published.length);
       expectAtReportedPlaces(received, published);
     } finally {

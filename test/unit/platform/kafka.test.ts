@@ -5,6 +5,7 @@ import {
   createProducer,
   createRenewingProducer,
   ensureTopics,
+  isAuthorizationError,
   UnavailableError,
 } from '../../../services/platform';
 
@@ -101,5 +102,21 @@ describe('ensureTopics', () => {
     await expect(ensureTopics(admin, spec)).resolves.toEqual([]);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.topics).toEqual([{ topic: 'tax', numPartitions: 3, replicationFactor: 1 }]);
+  });
+});
+
+describe('isAuthorizationError', () => {
+  it('finds an ACL refusal in an error, its causes or the errors it aggregates', () => {
+    const refused = Object.assign(new Error('Not authorized'), { type: 'TOPIC_AUTHORIZATION_FAILED' });
+    expect(isAuthorizationError(refused)).toBe(true);
+    expect(isAuthorizationError(new Error('wrapped', { cause: refused }))).toBe(true);
+    expect(
+      isAuthorizationError(Object.assign(new Error('many'), { errors: [new Error('x'), refused] })),
+    ).toBe(true);
+    expect(
+      isAuthorizationError(
+        Object.assign(new Error('Leader not available'), { type: 'LEADER_NOT_AVAILABLE' }),
+      ),
+    ).toBe(false);
   });
 });
