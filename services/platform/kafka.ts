@@ -2,6 +2,7 @@ import {
   type Admin,
   type ICustomPartitioner,
   type IResourceConfigEntry,
+  type ISocketFactory,
   Kafka,
   Partitioners,
   type Producer,
@@ -30,6 +31,11 @@ export interface CreateKafkaOptions {
   connectionTimeout?: number;
   /** The client-wide retry policy; producers and consumers inherit it. */
   retry?: RetryOptions;
+  /**
+   * Opens the client's connections instead of kafkajs's own factory: tests route a client through
+   * a proxy this way (`test/support/kafka-proxy.ts`), with the broker unchanged.
+   */
+  socketFactory?: ISocketFactory;
 }
 
 /** A kafkajs client logging through pino. It opens no connection until a client connects. */
@@ -41,6 +47,7 @@ export function createKafka(options: CreateKafkaOptions): Kafka {
     logCreator: kafkaLogCreator(options.logger),
     ...(options.connectionTimeout === undefined ? {} : { connectionTimeout: options.connectionTimeout }),
     ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.socketFactory === undefined ? {} : { socketFactory: options.socketFactory }),
   });
 }
 

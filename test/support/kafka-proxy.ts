@@ -1,0 +1,237 @@
+import { createServer as createTcpServer, isIP, type Server, Socket } from 'node:net';
+import {
+  connect as tlsConnect,
+  type ConnectionOptions,
+  createServer as createTlsServer,
+  type TlsOptions,
+} from 'node:tls';
+import { type ISocketFactory } from 'kafkajs';
+
+/** Kafka's api keys the tests aim at. */
+export const API_KEYS = { PRODUCE: 0, INIT_PRODUCER_ID: 22 } as const;
+
+/**
+ * What the proxy does to one request and its response:
+ * - `reset`: both connections are reset before the request is forwarded, so the broker never sees it;
+ * - `swallow`: the request is forwarded and the broker's answer dropped, then the connection is
+ *   reset, or stalled (kept open, with nothing forwarded either way any more) so that the client
+ *   waits until it gives up;
+ * - `delay`: the answer reaches the client `ms` later, and every later answer of the connection
+ *   behind it, as TCP would deliver them.
+ */
+export type ProxyFault =
+  { kind: 'reset' } | { kind: 'swallow'; then: 'reset' | 'stall' } | { kind: 'delay'; ms: number };
+
+/** A request as the proxy reads it from its header. */
+export interface ProxiedRequest {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  /** The upstream broker, as `host:port`. */
+  broker: string;
+}
+
+export interface KafkaProxyOptions {
+  /**
+   * Terminates TLS: the proxy is a TLS server with `server` (the broker's own certificate and key,
+   * so that clients verifying the broker accept it) and a TLS client of the broker with `upstream`
+   * (the CA, and the server name). SASL frames are ordinary Kafka frames and pass through.
+   * Plaintext on both sides when absent; a plaintext upstream when only `upstream` is absent.
+   */
+  tls?: { server: TlsOptions; upstream?: ConnectionOptions };
+}
+
+export interface KafkaProxy {
+  /**
+   * For kafkajs's `socketFactory`: a connection to any broker, bootstrap or named by metadata,
+   * goes to the proxy's listener for that broker instead, created on first use.
+   */
+  socketFactory: ISocketFactory;
+  /** Decides the fault of each request; none when it returns `undefined`. Replaces the last one. */
+  onRequest(decide: ((request: ProxiedRequest) => ProxyFault | undefined) | undefined): void;
+  /** While on, every connection is reset at once, as a broker that cannot be reached. */
+  refuse(on: boolean): void;
+  /** Faults applied so far, by kind (`swallow-reset`, `swallow-stall`, `reset`, `delay`). */
+  injected(): Record<string, number>;
+  /** Closes the listeners and every connection. */
+  close(): Promise<void>;
+}
+
+/** Splits a byte stream into Kafka frames: a 4-byte big-endian size, then that many bytes. */
+function createFramer(onFrame: (frame: Buffer) => void): (chunk: Buffer) => void {
+  let pending: Buffer = Buffer.alloc(0);
+  return (chunk) => {
+    pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
+    while (pending.length >= 4) {
+      const size = pending.readInt32BE(0);
+      if (pending.length < 4 + size) break;
+      onFrame(pending.subarray(0, 4 + size));
+      pending = pending.subarray(4 + size);
+    }
+  };
+}
+
+/**
+ * A test-only TCP proxy between kafkajs clients and a Kafka broker that reads Kafka's framing, so
+ * that it can fail one chosen request: swallow a produce answer after the broker wrote the batch,
+ * reset a connection, or delay an answer. The broker is not changed: clients reach the proxy
+ * through kafkajs's `socketFactory`, and metadata keeps naming the broker.
+ *
+ * A request's header starts with api_key (int16), api_version (int16) and correlation_id (int32)
+ * after the size; an answer's with the correlation_id, so answers are matched to their requests
+ * by it.
+ *
+ * @see https://kafka.apache.org/protocol#protocol_messages
+ */
+export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
+  const listeners = new Map<string, Promise<{ server: Server; port: number }>>();
+  const connections = new Set<{ reset: () => void }>();
+  const counts: Record<string, number> = {};
+  let decide: ((request: ProxiedRequest) => ProxyFault | undefined) | undefined;
+  let refusing = false;
+  let closed = false;
+
+  const count = (kind: string): void => {
+    counts[kind] = (counts[kind] ?? 0) + 1;
+  };
+
+  const bridge = (client: Socket, broker: string): void => {
+    const [host, portText] = splitAddress(broker);
+    const upstream: Socket = options.tls?.upstream
+      ? tlsConnect({ ...options.tls.upstream, host, port: portText })
+      : new Socket().connect(portText, host);
+    /** The faults of requests still waiting for their answer, by correlation id. */
+    const faults = new Map<number, ProxyFault>();
+    let stalled = false;
+    let answers: Promise<void> = Promise.resolve();
+
+    const connection = {
+      reset: () => {
+        connections.delete(connection);
+        if (!client.destroyed) client.resetAndDestroy();
+        if (!upstream.destroyed) upstream.destroy();
+      },
+    };
+    connections.add(connection);
+    if (refusing) {
+      connection.reset();
+      return;
+    }
+    const end = (): void => {
+      connections.delete(connection);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', connection.reset).on('close', end);
+
+    client.on(
+      'data',
+      createFramer((frame) => {
+        if (stalled) return;
+        const request: ProxiedRequest = {
+          apiKey: frame.readInt16BE(4),
+          apiVersion: frame.readInt16BE(6),
+          correlationId: frame.readInt32BE(8),
+          broker,
+        };
+        const fault = decide?.(request);
+        if (fault?.kind === 'reset') {
+          count('reset');
+          connection.reset();
+          return;
+        }
+        if (fault !== undefined) faults.set(request.correlationId, fault);
+        upstream.write(frame);
+      }),
+    );
+    upstream.on(
+      'data',
+      createFramer((frame) => {
+        if (stalled) return;
+        const correlationId = frame.readInt32BE(4);
+        const fault = faults.get(correlationId);
+        faults.delete(correlationId);
+        if (fault?.kind === 'swallow') {
+          count(`swallow-${fault.then}`);
+          if (fault.then === 'reset') connection.reset();
+          else stalled = true;
+          return;
+        }
+        if (fault?.kind === 'delay') count('delay');
+        const wait = fault?.kind === 'delay' ? fault.ms : 0;
+        // Answers leave in the order they came, a delayed one holding back those behind it.
+        answers = answers
+          .then(() => (wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : undefined))
+          .then(() => {
+            if (!stalled && !client.destroyed) client.write(frame);
+          });
+      }),
+    );
+  };
+
+  const listen = (broker: string): Promise<{ server: Server; port: number }> => {
+    let found = listeners.get(broker);
+    if (found === undefined) {
+      const server = options.tls
+        ? createTlsServer(options.tls.server, (socket) => bridge(socket, broker))
+        : createTcpServer((socket) => bridge(socket, broker));
+      found = new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => {
+          const address = server.address();
+          if (address !== null && typeof address === 'object') resolve({ server, port: address.port });
+          else reject(new Error('The proxy listener has no port'));
+        });
+      });
+      listeners.set(broker, found);
+    }
+    return found;
+  };
+
+  const socketFactory: ISocketFactory = ({ host, port, ssl, onConnect }) => {
+    const raw = new Socket();
+    listen(`${host}:${port}`).then(
+      ({ port: proxyPort }) => {
+        if (closed) raw.destroy(new Error('The Kafka proxy is closed'));
+        else raw.connect(proxyPort, '127.0.0.1');
+      },
+      (err: Error) => raw.destroy(err),
+    );
+    raw.setKeepAlive(true, 60_000);
+    if (!ssl) {
+      raw.once('connect', onConnect);
+      return raw;
+    }
+    // The certificate is checked against the broker's name, as it would be without the proxy.
+    return tlsConnect(
+      { ...ssl, socket: raw, host, ...(isIP(host) || ssl.servername ? {} : { servername: host }) },
+      onConnect,
+    );
+  };
+
+  return {
+    socketFactory,
+    onRequest(next) {
+      decide = next;
+    },
+    refuse(on) {
+      refusing = on;
+      if (on) for (const connection of [...connections]) connection.reset();
+    },
+    injected: () => ({ ...counts }),
+    async close() {
+      closed = true;
+      for (const connection of [...connections]) connection.reset();
+      const servers = await Promise.all([...listeners.values()].map((p) => p.catch(() => undefined)));
+      await Promise.all(
+        servers.map((s) => new Promise<void>((resolve) => (s ? s.server.close(() => resolve()) : resolve()))),
+      );
+    },
+  };
+}
+
+function splitAddress(address: string): [string, number] {
+  const at = address.lastIndexOf(':');
+  return [address.slice(0, at), Number(address.slice(at + 1))];
+}
