@@ -1,11 +1,10 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { type Kafka } from 'kafkajs';
 import { generateRecords } from '../../../connectors/demo/generator';
-import { publisherRetryOptions } from '../../../connectors/runtime/publisher';
 import { taxConnector } from '../../../connectors/tax/index';
 import { type TaxNativeRecord } from '../../../connectors/tax/native-record';
 import { AVRO_LOGICAL_TYPES } from '../../../services/platform/avro';
-import { createKafka } from '../../../services/platform/kafka';
+import { createKafka, sendRetryOptions } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryKey, send } from '../../support/connector';
 import { endpoint } from '../../support/fixtures';
@@ -20,7 +19,7 @@ import { API_KEYS, type ProxyFault, startKafkaProxy } from '../../support/kafka-
 
 const SEND_TIMEOUT_MS = 1_000;
 /** The produce requests kafkajs makes for one send before giving up: its first, then its retries. */
-const ATTEMPTS = (publisherRetryOptions(SEND_TIMEOUT_MS).retries ?? 0) + 1;
+const ATTEMPTS = (sendRetryOptions(SEND_TIMEOUT_MS).retries ?? 0) + 1;
 const json = 'application/json';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

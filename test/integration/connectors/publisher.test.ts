@@ -10,7 +10,6 @@ import {
   type PublishedRecord,
   type Publisher,
   connectionRetryOptions,
-  publisherRetryOptions,
 } from '../../../connectors/runtime/publisher';
 import { createQuarantine, quarantineTopicDeclaration } from '../../../connectors/runtime/quarantine';
 import { ensurePolicyTopics } from '../../../services/platform/topic-policy';
@@ -23,6 +22,7 @@ import {
   createRenewingProducer,
   type RenewingProducer,
   ensureTopics,
+  sendRetryOptions,
   UnavailableError,
 } from '../../../services/platform';
 import { type Registry } from '../../../services/registry/registry';
@@ -80,7 +80,7 @@ describe('the publisher, on the shared broker', () => {
       quarantineTopicDeclaration(topic),
     ]);
     const counts = await fetchPartitionCounts(admin, [topic, `${topic}.quarantine`]);
-    producer = createProducer(kafka, { retry: publisherRetryOptions(5000) });
+    producer = createProducer(kafka, { retry: sendRetryOptions(5000) });
     await producer.connect();
     publisher = createPublisher({
       // Counts the sends, to see that concurrent calls share them.
@@ -174,7 +174,7 @@ describe('the publisher, when its broker stops', () => {
     await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
     const counts = await fetchPartitionCounts(admin, [topic]);
     await admin.disconnect();
-    producer = createRenewingProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS), logger });
+    producer = createRenewingProducer(kafka, { sendTimeoutMs: SEND_TIMEOUT_MS, logger });
     await producer.connect();
     publisher = createPublisher({
       producer,
