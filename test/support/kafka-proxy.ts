@@ -29,6 +29,52 @@ export interface ProxiedRequest {
   correlationId: number;
   /** The upstream broker, as `host:port`. */
   broker: string;
+  /** For a produce request (v3 to v8), its first record batch's identity. */
+  produce?: ProducedBatch;
+}
+
+/** Where a produce request's first record batch goes, and the idempotent producer's numbering of it. */
+export interface ProducedBatch {
+  topic: string;
+  partition: number;
+  /** -1 when the producer has no producer id: not idempotent. */
+  producerId: bigint;
+  baseSequence: number;
+  records: number;
+}
+
+/**
+ * Reads the first record batch's header of a produce request, versions 3 to 8 (record batches,
+ * before flexible versions): after the request header, transactional_id, acks, timeout, then the
+ * first topic and its first partition's record set.
+ *
+ * @see https://kafka.apache.org/documentation/#recordbatch
+ */
+function readProduce(frame: Buffer): ProducedBatch | undefined {
+  const version = frame.readInt16BE(6);
+  if (version < 3 || version > 8) return undefined;
+  let at = 12;
+  const skipString = (): void => {
+    at += 2 + Math.max(0, frame.readInt16BE(at));
+  };
+  skipString(); // client_id
+  skipString(); // transactional_id
+  at += 2 + 4; // acks, timeout
+  if (frame.readInt32BE(at) < 1) return undefined;
+  at += 4;
+  const nameLength = frame.readInt16BE(at);
+  const topic = frame.toString('utf8', at + 2, at + 2 + nameLength);
+  at += 2 + nameLength;
+  if (frame.readInt32BE(at) < 1) return undefined;
+  const partition = frame.readInt32BE(at + 4);
+  const batch = at + 4 + 4 + 4; // partitions count, partition, record set size
+  return {
+    topic,
+    partition,
+    producerId: frame.readBigInt64BE(batch + 43),
+    baseSequence: frame.readInt32BE(batch + 53),
+    records: frame.readInt32BE(batch + 57),
+  };
 }
 
 export interface KafkaProxyOptions {
@@ -129,11 +175,14 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
       'data',
       createFramer((frame) => {
         if (stalled) return;
+        const apiKey = frame.readInt16BE(4);
+        const produce = apiKey === API_KEYS.PRODUCE ? readProduce(frame) : undefined;
         const request: ProxiedRequest = {
-          apiKey: frame.readInt16BE(4),
+          apiKey,
           apiVersion: frame.readInt16BE(6),
           correlationId: frame.readInt32BE(8),
           broker,
+          ...(produce === undefined ? {} : { produce }),
         };
         const fault = decide?.(request);
         if (fault?.kind === 'reset') {

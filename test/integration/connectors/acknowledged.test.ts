@@ -136,6 +136,21 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
     await expectInTopic(accepted);
   });
 
+  it('answers 503 while Kafka cannot be reached, and 200 again once it can, without a restart', async () => {
+    proxy.refuse(true);
+    try {
+      expect(await post([debtRecord(1, ++version)])).toBe(503);
+      expect(await post([debtRecord(1, ++version)])).toBe(503);
+    } finally {
+      proxy.refuse(false);
+    }
+    const back = [debtRecord(1, ++version)];
+    let answer: Accepted[] | number = 503;
+    for (let tries = 0; tries < 20 && answer === 503; tries += 1) answer = await post(back);
+    expect(answer).toEqual([expect.objectContaining({ amount: String(version) })]);
+    await expectInTopic(answer as Accepted[]);
+  });
+
   it('over more than 50 faults, keeps every acknowledged record at its answered place', async () => {
     const accepted: Accepted[] = [];
     const refusals = new Map<number, number>();

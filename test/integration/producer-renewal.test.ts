@@ -1,0 +1,104 @@
+import { type Kafka } from 'kafkajs';
+import {
+  ACKS_ALL,
+  createKafka,
+  createLogger,
+  createProducer,
+  createRenewingProducer,
+  ensureTopics,
+} from '../../services/platform';
+import { connectionRetryOptions } from '../../connectors/runtime/publisher';
+import { endpoint, uniqueName } from '../support/fixtures';
+import { readTopic } from '../support/kafka';
+import { API_KEYS, type ProducedBatch, startKafkaProxy } from '../support/kafka-proxy';
+
+/**
+ * A producer whose connect failed, on the real broker through the proxy: it must not stay dead
+ * (every later send refused until a restart), nor half alive (sending without a producer id).
+ */
+describe('a producer whose connect failed', () => {
+  const logger = createLogger({ name: 'it-producer-renewal', level: 'silent' });
+  const topic = uniqueName('it-producer-renewal');
+  const proxy = startKafkaProxy();
+  const batches: ProducedBatch[] = [];
+  let kafka: Kafka;
+
+  beforeAll(async () => {
+    const direct = createKafka({
+      brokers: endpoint('KAFKA_BROKERS').split(','),
+      clientId: 'it-setup',
+      logger,
+    });
+    const admin = direct.admin();
+    await admin.connect();
+    await ensureTopics(admin, [{ topic, numPartitions: 1 }]);
+    await admin.disconnect();
+    kafka = createKafka({
+      brokers: endpoint('KAFKA_BROKERS').split(','),
+      clientId: 'it-producer-renewal',
+      logger,
+      connectionTimeout: 1_000,
+      retry: connectionRetryOptions(),
+      socketFactory: proxy.socketFactory,
+    });
+  });
+  afterEach(() => {
+    proxy.refuse(false);
+    proxy.onRequest(undefined);
+  });
+  afterAll(() => proxy.close());
+
+  const record = (value: string) => ({
+    acks: ACKS_ALL,
+    topicMessages: [{ topic, messages: [{ key: 'k', value }] }],
+  });
+  /** Records every produce request's batch identity; with `initProducerIdFails`, resets the first InitProducerId. */
+  const watch = (initProducerIdFails = false): void => {
+    let failed = false;
+    proxy.onRequest((request) => {
+      if (request.produce) batches.push(request.produce);
+      if (initProducerIdFails && !failed && request.apiKey === API_KEYS.INIT_PRODUCER_ID) {
+        failed = true;
+        return { kind: 'swallow', then: 'reset' };
+      }
+      return undefined;
+    });
+  };
+
+  it('recovers once the broker is reachable, without a restart', async () => {
+    const producer = createRenewingProducer(kafka, { logger, sendTimeoutMs: 2_000 });
+    proxy.refuse(true);
+    await expect(producer.connect()).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE', retriable: true });
+    await expect(producer.sendBatch(record('refused'))).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+    proxy.refuse(false);
+    watch();
+    const [ack] = await producer.sendBatch(record('reachable'));
+    await producer.disconnect();
+    expect(ack).toMatchObject({ topicName: topic, errorCode: 0 });
+    const held = await readTopic(kafka, topic);
+    expect(held.find((m) => m.offset === ack?.baseOffset)?.value).toBe('reachable');
+  });
+
+  it('never sends through a producer that has no producer id', async () => {
+    const producer = createRenewingProducer(kafka, { logger, sendTimeoutMs: 2_000 });
+    batches.length = 0;
+    watch(true);
+    // The broker gave a producer id whose answer was lost: kafkajs rejects connect().
+    await expect(producer.connect()).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+    await producer.sendBatch(record('after a lost producer id'));
+    await producer.disconnect();
+    expect(batches.length).toBeGreaterThan(0);
+    for (const batch of batches) expect(batch.producerId).toBeGreaterThanOrEqual(0n);
+  });
+
+  it('(kafkajs alone) sends without idempotence after its InitProducerId failed: why the failed producer is dropped', async () => {
+    const producer = createProducer(kafka);
+    batches.length = 0;
+    watch(true);
+    await expect(producer.connect()).rejects.toThrow();
+    // kafkajs counts the producer as connected without a producer id, and sends with none.
+    await producer.sendBatch(record('without a producer id'));
+    await producer.disconnect();
+    expect(batches.map((b) => b.producerId)).toEqual([-1n]);
+  });
+});
