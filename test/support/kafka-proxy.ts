@@ -211,7 +211,7 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
         const wait = fault?.kind === 'delay' ? fault.ms : 0;
         // Answers leave in the order they came, a delayed one holding back those behind it.
         answers = answers
-          .then(() => (wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : undefined))
+          .then(() => (wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait).unref()) : undefined))
           .then(() => {
             if (!stalled && !client.destroyed) client.write(frame);
           });
@@ -283,4 +283,47 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
 function splitAddress(address: string): [string, number] {
   const at = address.lastIndexOf(':');
   return [address.slice(0, at), Number(address.slice(at + 1))];
+}
+
+/**
+ * A mix of fault episodes for a fault test, interleaved the same way every run. Each episode is
+ * the faults of consecutive produce requests: one fault that kafkajs's own retries get over
+ * (`quick` of each kind: a swallowed answer then a reset, a reset, a short delay), or one that
+ * ends the send in doubt (`slow` of each: a swallowed answer then a stalled connection, a delay
+ * beyond `timeoutMs`, and every one of a send's `attempts` swallowed).
+ */
+export function faultEpisodes(options: {
+  attempts: number;
+  timeoutMs: number;
+  quick: number;
+  slow: number;
+}): ProxyFault[][] {
+  const { attempts, timeoutMs, quick, slow } = options;
+  const times = (n: number, episode: () => ProxyFault[]): ProxyFault[][] =>
+    Array.from({ length: n }, episode);
+  const episodes = [
+    ...times(quick, () => [{ kind: 'swallow', then: 'reset' }]),
+    ...times(quick, () => [{ kind: 'reset' }]),
+    ...times(quick, () => [{ kind: 'delay', ms: 200 }]),
+    ...times(slow, () => [{ kind: 'swallow', then: 'stall' }]),
+    ...times(slow, () => [{ kind: 'delay', ms: timeoutMs + 500 }]),
+    ...times(slow, () =>
+      Array.from({ length: attempts }, () => ({ kind: 'swallow', then: 'reset' }) as const),
+    ),
+  ];
+  return episodes
+    .map((faults, i) => ({ faults, order: fnv1a(`episode ${i}`) }))
+    .sort((a, b) => a.order - b.order)
+    .map((e) => e.faults);
+}
+
+function fnv1a(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+/** The number of faults of each kind a proxy injected, in all. */
+export function totalInjected(injected: Record<string, number>): number {
+  return Object.values(injected).reduce((a, b) => a + b, 0);
 }

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { type Kafka, type Message, type Producer } from 'kafkajs';
+import { type ISocketFactory, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { createAvroEncoder, type AvroEncoder } from '../../connectors/runtime/avro-encoder';
 import { type LienthongEvent } from '../../schemas/generated/events';
@@ -18,7 +18,15 @@ import { endpoint, uniqueName } from './fixtures';
  * A sharing service of a test file's own: its own four domain topics, dead-letter topic,
  * consumer group and database, on the shared broker, store and registry.
  */
-export function sharingHarness(options: { partitions?: number; batchSize?: number } = {}) {
+export function sharingHarness(
+  options: {
+    partitions?: number;
+    batchSize?: number;
+    /** Routes the service's Kafka connections (not the harness's own), through a proxy for instance. */
+    socketFactory?: ISocketFactory;
+    sendTimeoutMs?: number;
+  } = {},
+) {
   const suffix = uniqueName('it-sharing');
   const topicPrefix = `${suffix}-`;
   const topics = Object.fromEntries(
@@ -33,6 +41,14 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
     clientId: 'it-sharing',
     logger,
   });
+  const serviceKafka: Kafka = options.socketFactory
+    ? createKafka({
+        brokers: endpoint('KAFKA_BROKERS').split(','),
+        clientId: 'it-sharing',
+        logger,
+        socketFactory: options.socketFactory,
+      })
+    : kafka;
   const producer: Producer = createProducer(kafka);
   const encoders = new Map<TopicName, AvroEncoder>();
   const reader = new MongoClient(endpoint('MONGODB_URI'));
@@ -41,7 +57,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
 
   const build = (into: { dbName: string; groupId: string }): SharingService =>
     createSharingService({
-      kafka,
+      kafka: serviceKafka,
       mongo: createMongoClient({ uri: endpoint('MONGODB_URI'), appName: 'it-sharing', logger }),
       dbName: into.dbName,
       registry: registryClient(),
@@ -53,6 +69,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
       concurrency: 6,
       host: '127.0.0.1',
       port: 0,
+      ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
 
   const encoderOf = (topic: TopicName): AvroEncoder => {
