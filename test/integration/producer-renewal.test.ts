@@ -13,10 +13,11 @@ import { readTopic } from '../support/kafka';
 import { API_KEYS, type ProducedBatch, startKafkaProxy } from '../support/kafka-proxy';
 
 /**
- * A producer whose connect failed, on the real broker through the proxy: it must not stay dead
- * (every later send refused until a restart), nor half alive (sending without a producer id).
+ * The renewing producer on the real broker, through the proxy. A producer whose connect failed
+ * must not stay dead (every later send refused until a restart), nor half alive (sending without a
+ * producer id). And what kafkajs cannot do: fence a producer given up at its timeout.
  */
-describe('a producer whose connect failed', () => {
+describe('the renewing producer', () => {
   const logger = createLogger({ name: 'it-producer-renewal', level: 'silent' });
   const topic = uniqueName('it-producer-renewal');
   const proxy = startKafkaProxy();
@@ -100,5 +101,28 @@ describe('a producer whose connect failed', () => {
     await producer.sendBatch(record('without a producer id'));
     await producer.disconnect();
     expect(batches.map((b) => b.producerId)).toEqual([-1n]);
+  });
+
+  it('(kafkajs limit) a batch given up at its timeout can still be written, after a batch acknowledged since', async () => {
+    const producer = createRenewingProducer(kafka, { logger, sendTimeoutMs: 1_000 });
+    await producer.connect();
+    let held = false;
+    // The network towards the broker holds the first produce request past the send timeout.
+    proxy.onRequest((request) => {
+      if (request.apiKey !== API_KEYS.PRODUCE || held) return undefined;
+      held = true;
+      return { kind: 'hold', ms: 2_500 };
+    });
+    await expect(producer.sendBatch(record('given up'))).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+    const [ack] = await producer.sendBatch(record('acknowledged since'));
+    let late: string | undefined;
+    for (let tries = 0; tries < 50 && late === undefined; tries += 1) {
+      late = (await readTopic(kafka, topic)).find((m) => m.value === 'given up')?.offset;
+      if (late === undefined) await new Promise((r) => setTimeout(r, 200));
+    }
+    await producer.disconnect();
+    // The broker wrote the abandoned batch after the acknowledged one: the new producer id does not
+    // fence the old (kafkajs has no epoch bump, KIP-360), so only acknowledged records keep their order.
+    expect(BigInt(late ?? -1)).toBeGreaterThan(BigInt(ack?.baseOffset ?? 0));
   });
 });

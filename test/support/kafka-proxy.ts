@@ -17,10 +17,15 @@ export const API_KEYS = { PRODUCE: 0, INIT_PRODUCER_ID: 22 } as const;
  *   reset, or stalled (kept open, with nothing forwarded either way any more) so that the client
  *   waits until it gives up;
  * - `delay`: the answer reaches the client `ms` later, and every later answer of the connection
- *   behind it, as TCP would deliver them.
+ *   behind it, as TCP would deliver them;
+ * - `hold`: the request itself reaches the broker `ms` later (a slow network towards the broker),
+ *   and the connection's later requests behind it.
  */
 export type ProxyFault =
-  { kind: 'reset' } | { kind: 'swallow'; then: 'reset' | 'stall' } | { kind: 'delay'; ms: number };
+  | { kind: 'reset' }
+  | { kind: 'swallow'; then: 'reset' | 'stall' }
+  | { kind: 'delay'; ms: number }
+  | { kind: 'hold'; ms: number };
 
 /** A request as the proxy reads it from its header. */
 export interface ProxiedRequest {
@@ -150,6 +155,9 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
     const faults = new Map<number, ProxyFault>();
     let stalled = false;
     let answers: Promise<void> = Promise.resolve();
+    /** Requests held back, and those queued behind them; none when `held` is 0. */
+    let requests: Promise<void> = Promise.resolve();
+    let held = 0;
 
     const connection = {
       reset: () => {
@@ -191,7 +199,19 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
           return;
         }
         if (fault !== undefined) faults.set(request.correlationId, fault);
-        upstream.write(frame);
+        const wait = fault?.kind === 'hold' ? fault.ms : 0;
+        if (wait === 0 && held === 0) {
+          upstream.write(frame);
+          return;
+        }
+        if (wait > 0) count('hold');
+        held += 1;
+        requests = requests
+          .then(() => (wait > 0 ? sleep(wait) : undefined))
+          .then(() => {
+            held -= 1;
+            if (!stalled && !upstream.destroyed) upstream.write(frame);
+          });
       }),
     );
     upstream.on(
@@ -211,7 +231,7 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
         const wait = fault?.kind === 'delay' ? fault.ms : 0;
         // Answers leave in the order they came, a delayed one holding back those behind it.
         answers = answers
-          .then(() => (wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait).unref()) : undefined))
+          .then(() => (wait > 0 ? sleep(wait) : undefined))
           .then(() => {
             if (!stalled && !client.destroyed) client.write(frame);
           });
@@ -280,6 +300,11 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
   };
 }
 
+/** A timer that does not keep the process alive. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 function splitAddress(address: string): [string, number] {
   const at = address.lastIndexOf(':');
   return [address.slice(0, at), Number(address.slice(at + 1))];
@@ -289,8 +314,9 @@ function splitAddress(address: string): [string, number] {
  * A mix of fault episodes for a fault test, interleaved the same way every run. Each episode is
  * the faults of consecutive produce requests: one fault that kafkajs's own retries get over
  * (`quick` of each kind: a swallowed answer then a reset, a reset, a short delay), or one that
- * ends the send in doubt (`slow` of each: a swallowed answer then a stalled connection, a delay
- * beyond `timeoutMs`, and every one of a send's `attempts` swallowed).
+ * ends the send in doubt (`slow` of each: a swallowed answer then a stalled connection, an answer
+ * delayed beyond `timeoutMs`, a request held that long, and every one of a send's `attempts`
+ * swallowed).
  */
 export function faultEpisodes(options: {
   attempts: number;
@@ -307,6 +333,7 @@ export function faultEpisodes(options: {
     ...times(quick, () => [{ kind: 'delay', ms: 200 }]),
     ...times(slow, () => [{ kind: 'swallow', then: 'stall' }]),
     ...times(slow, () => [{ kind: 'delay', ms: timeoutMs + 500 }]),
+    ...times(slow, () => [{ kind: 'hold', ms: timeoutMs + 500 }]),
     ...times(slow, () =>
       Array.from({ length: attempts }, () => ({ kind: 'swallow', then: 'reset' }) as const),
     ),

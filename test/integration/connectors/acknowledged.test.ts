@@ -177,7 +177,7 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
       }
     };
 
-    // 51 episodes: 30 that kafkajs's retries get over, 21 that end a send in doubt; 79 faults.
+    // 58 episodes: 30 that kafkajs's retries get over, 28 that end a send in doubt; 86 faults.
     const episodes = faultEpisodes({ attempts: ATTEMPTS, timeoutMs: SEND_TIMEOUT_MS, quick: 10, slow: 7 });
     const before = totalInjected(proxy.injected());
 
@@ -194,7 +194,13 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
 
     const injected = proxy.injected();
     expect(totalInjected(injected) - before).toBeGreaterThanOrEqual(50);
-    expect(Object.keys(injected).sort()).toEqual(['delay', 'reset', 'swallow-reset', 'swallow-stall']);
+    expect(Object.keys(injected).sort()).toEqual([
+      'delay',
+      'hold',
+      'reset',
+      'swallow-reset',
+      'swallow-stall',
+    ]);
     // Refusals are retriable 503s only, never a 5xx of another kind.
     expect([...refusals.keys()].filter((status) => status !== 503)).toEqual([]);
     expect(accepted.length).toBeGreaterThan(100);

@@ -116,8 +116,8 @@ describe('the audit relay, with its produce requests failed', () => {
   });
 
   it('copies every record at least once over more than 50 faults', async () => {
-    // 51 episodes: 36 that kafkajs's retries get over, 15 that end a send in doubt.
-    const episodes = faultEpisodes({ attempts: ATTEMPTS, timeoutMs: SEND_TIMEOUT_MS, quick: 12, slow: 5 });
+    // 53 episodes: 33 that kafkajs's retries get over, 20 that end a send in doubt.
+    const episodes = faultEpisodes({ attempts: ATTEMPTS, timeoutMs: SEND_TIMEOUT_MS, quick: 11, slow: 5 });
     const before = totalInjected(proxy.injected());
     for (const [i, episode] of episodes.entries()) {
       faults.push(...episode);

@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 it('writes every dead letter at least once over more than 50 faults, and commits past each poison message', async () => {
-  // 51 episodes: 30 that kafkajs's retries get over, 21 that end a send in doubt.
+  // 58 episodes: 30 that kafkajs's retries get over, 28 that end a send in doubt.
   const episodes = faultEpisodes({ attempts: ATTEMPTS, timeoutMs: SEND_TIMEOUT_MS, quick: 10, slow: 7 });
   const good = generateEventStream(episodes.length, 31);
   const poison: Buffer[] = [];
