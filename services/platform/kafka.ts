@@ -11,7 +11,7 @@ import {
   type RetryOptions,
 } from 'kafkajs';
 import { type Logger } from 'pino';
-import { isRetriable, UnavailableError } from './errors';
+import { ERROR_CODES, isRetriable, UnavailableError } from './errors';
 import { createLogger, kafkaLogCreator, toKafkaLogLevel } from './logger';
 import { parseBrokers } from './config';
 
@@ -215,7 +215,12 @@ export interface CreateRenewingProducerOptions extends CreateProducerOptions {
  * - a producer whose `connect()` failed is never used: kafkajs would leave it "connected" without
  *   a producer id, sending without idempotence.
  *
+ * What it cannot do is fence the producer it gave up: kafkajs has no epoch bump (KIP-360), so a
+ * batch given up at the timeout may still be written later, after batches acknowledged since. It
+ * was never acknowledged; its resend is a duplicate `eventId`.
+ *
  * @see https://cwiki.apache.org/confluence/display/KAFKA/KIP-98+-+Exactly+Once+Delivery+and+Transactional+Messaging
+ * @see https://cwiki.apache.org/confluence/display/KAFKA/KIP-360%3A+Improve+reliability+of+idempotent%2Ftransactional+producer
  */
 export function createRenewingProducer(
   kafka: Kafka,
@@ -247,12 +252,14 @@ export function createRenewingProducer(
   };
 
   const connected = async (): Promise<Producer> => {
-    if (!open) throw new UnavailableError('KAFKA_UNAVAILABLE', 'The Kafka producer is not connected');
+    if (!open)
+      throw new UnavailableError(ERROR_CODES.KAFKA_UNAVAILABLE, 'The Kafka producer is not connected');
     if (current === undefined) {
       const producer = createProducer(kafka, producerOptions);
       const generation = { producer, ready: producer.connect() };
       current = generation;
-      generation.ready.catch(() => {
+      generation.ready.catch((error: unknown) => {
+        logger.warn({ err: error }, 'Could not connect a producer to Kafka; the next send tries a new one');
         if (current === generation) current = undefined;
         retire(producer);
       });
@@ -261,7 +268,7 @@ export function createRenewingProducer(
     try {
       await ready;
     } catch (error) {
-      throw new UnavailableError('KAFKA_UNAVAILABLE', 'Could not connect a producer to Kafka', {
+      throw new UnavailableError(ERROR_CODES.KAFKA_UNAVAILABLE, 'Could not connect a producer to Kafka', {
         cause: error,
       });
     }
@@ -276,7 +283,10 @@ export function createRenewingProducer(
       timer = setTimeout(
         () =>
           reject(
-            new UnavailableError('KAFKA_UNAVAILABLE', `Kafka did not answer within ${sendTimeoutMs} ms`),
+            new UnavailableError(
+              ERROR_CODES.KAFKA_UNAVAILABLE,
+              `Kafka did not answer within ${sendTimeoutMs} ms`,
+            ),
           ),
         sendTimeoutMs,
       );
@@ -292,7 +302,7 @@ export function createRenewingProducer(
       );
       if (!worthResending(error)) throw error;
       throw new UnavailableError(
-        'KAFKA_UNAVAILABLE',
+        ERROR_CODES.KAFKA_UNAVAILABLE,
         'Kafka did not acknowledge the records; send them again',
         {
           cause: error,

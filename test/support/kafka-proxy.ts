@@ -6,6 +6,7 @@ import {
   type TlsOptions,
 } from 'node:tls';
 import { type ISocketFactory } from 'kafkajs';
+import { sendRetryOptions } from '../../services/platform/kafka';
 
 /** Kafka's api keys the tests aim at. */
 export const API_KEYS = { PRODUCE: 0, INIT_PRODUCER_ID: 22 } as const;
@@ -348,6 +349,24 @@ function fnv1a(text: string): number {
   let h = 2166136261;
   for (let i = 0; i < text.length; i += 1) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
   return h >>> 0;
+}
+
+/**
+ * The produce requests kafkajs makes for one send of a producer with `sendRetryOptions(sendTimeoutMs)`
+ * before it gives up: its first, then its retries. Faulting that many in a row ends the send in doubt.
+ */
+export function attemptsPerSend(sendTimeoutMs: number): number {
+  return (sendRetryOptions(sendTimeoutMs).retries ?? 0) + 1;
+}
+
+/**
+ * Makes `proxy` fault its next produce requests with the faults pushed on the returned queue, one
+ * each, in order; other requests pass.
+ */
+export function produceFaultQueue(proxy: KafkaProxy): ProxyFault[] {
+  const queue: ProxyFault[] = [];
+  proxy.onRequest((request) => (request.apiKey === API_KEYS.PRODUCE ? queue.shift() : undefined));
+  return queue;
 }
 
 /** The number of faults of each kind a proxy injected, in all. */

@@ -4,15 +4,15 @@ import { generateRecords } from '../../../connectors/demo/generator';
 import { taxConnector } from '../../../connectors/tax/index';
 import { type TaxNativeRecord } from '../../../connectors/tax/native-record';
 import { AVRO_LOGICAL_TYPES } from '../../../services/platform/avro';
-import { createKafka, sendRetryOptions } from '../../../services/platform/kafka';
+import { createKafka } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryKey, send } from '../../support/connector';
 import { endpoint } from '../../support/fixtures';
 import { readTopic } from '../../support/kafka';
 import {
-  API_KEYS,
+  attemptsPerSend,
   faultEpisodes,
-  type ProxyFault,
+  produceFaultQueue,
   startKafkaProxy,
   totalInjected,
 } from '../../support/kafka-proxy';
@@ -24,8 +24,7 @@ import {
  */
 
 const SEND_TIMEOUT_MS = 1_000;
-/** The produce requests kafkajs makes for one send before giving up: its first, then its retries. */
-const ATTEMPTS = (sendRetryOptions(SEND_TIMEOUT_MS).retries ?? 0) + 1;
+const ATTEMPTS = attemptsPerSend(SEND_TIMEOUT_MS);
 const json = 'application/json';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -58,12 +57,11 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
     socketFactory: proxy.socketFactory,
     sendTimeoutMs: SEND_TIMEOUT_MS,
   });
-  const faults: ProxyFault[] = [];
+  const faults = produceFaultQueue(proxy);
   let version = 0;
   let kafka: Kafka;
 
   beforeAll(async () => {
-    proxy.onRequest((request) => (request.apiKey === API_KEYS.PRODUCE ? faults.shift() : undefined));
     await harness.start();
     kafka = createKafka({
       brokers: endpoint('KAFKA_BROKERS').split(','),

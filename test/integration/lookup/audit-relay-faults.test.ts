@@ -1,7 +1,7 @@
 import { type Kafka } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { connectionRetryOptions } from '../../../connectors/runtime/publisher';
-import { createKafka, createRenewingProducer, sendRetryOptions } from '../../../services/platform/kafka';
+import { createKafka, createRenewingProducer } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { ensurePolicyTopics } from '../../../services/platform/topic-policy';
 import { type AuditEntry } from '../../../services/lookup/audit-chain';
@@ -10,9 +10,9 @@ import { createAuditTrail } from '../../../services/lookup/audit-trail';
 import { endpoint, uniqueName } from '../../support/fixtures';
 import { readTopic } from '../../support/kafka';
 import {
-  API_KEYS,
+  attemptsPerSend,
   faultEpisodes,
-  type ProxyFault,
+  produceFaultQueue,
   startKafkaProxy,
   totalInjected,
 } from '../../support/kafka-proxy';
@@ -25,7 +25,7 @@ import { testKeys } from '../../support/lookup';
  */
 
 const SEND_TIMEOUT_MS = 1_000;
-const ATTEMPTS = (sendRetryOptions(SEND_TIMEOUT_MS).retries ?? 0) + 1;
+const ATTEMPTS = attemptsPerSend(SEND_TIMEOUT_MS);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function entry(i: number): AuditEntry {
@@ -49,7 +49,7 @@ describe('the audit relay, with its produce requests failed', () => {
   const topic = uniqueName('it-audit-relay');
   const dbName = uniqueName('it_audit_relay').replace(/-/g, '_');
   const proxy = startKafkaProxy();
-  const faults: ProxyFault[] = [];
+  const faults = produceFaultQueue(proxy);
   const mongo = new MongoClient(endpoint('MONGODB_URI'));
   const direct: Kafka = createKafka({
     brokers: endpoint('KAFKA_BROKERS').split(','),
@@ -78,7 +78,6 @@ describe('the audit relay, with its produce requests failed', () => {
   const relay = createAuditRelay({ trail, db, producer, topic, logger });
 
   beforeAll(async () => {
-    proxy.onRequest((request) => (request.apiKey === API_KEYS.PRODUCE ? faults.shift() : undefined));
     await mongo.connect();
     const admin = direct.admin();
     await admin.connect();

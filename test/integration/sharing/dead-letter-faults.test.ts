@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { sendRetryOptions } from '../../../services/platform/kafka';
 import { generateEventStream } from '../../support/event-stream';
 import { readTopic } from '../../support/kafka';
 import {
-  API_KEYS,
+  attemptsPerSend,
   faultEpisodes,
-  type ProxyFault,
+  produceFaultQueue,
   startKafkaProxy,
   totalInjected,
 } from '../../support/kafka-proxy';
@@ -18,7 +17,7 @@ import { sharingHarness } from '../../support/sharing';
  */
 
 const SEND_TIMEOUT_MS = 1_000;
-const ATTEMPTS = (sendRetryOptions(SEND_TIMEOUT_MS).retries ?? 0) + 1;
+const ATTEMPTS = attemptsPerSend(SEND_TIMEOUT_MS);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const proxy = startKafkaProxy();
@@ -28,10 +27,9 @@ const harness = sharingHarness({
   socketFactory: proxy.socketFactory,
   sendTimeoutMs: SEND_TIMEOUT_MS,
 });
-const faults: ProxyFault[] = [];
+const faults = produceFaultQueue(proxy);
 
 beforeAll(async () => {
-  proxy.onRequest((request) => (request.apiKey === API_KEYS.PRODUCE ? faults.shift() : undefined));
   await harness.setUp();
   await harness.start();
 });
