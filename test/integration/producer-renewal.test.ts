@@ -6,6 +6,8 @@ import {
   createProducer,
   createRenewingProducer,
   ensureTopics,
+  type RenewingProducer,
+  UnavailableError,
 } from '../../services/platform';
 import { connectionRetryOptions } from '../../connectors/runtime/publisher';
 import { endpoint, uniqueName } from '../support/fixtures';
@@ -53,6 +55,16 @@ describe('the renewing producer', () => {
     acks: ACKS_ALL,
     topicMessages: [{ topic, messages: [{ key: 'k', value }] }],
   });
+  /** Sends `value` again after each retriable refusal, as the producer's users do, up to 10 times. */
+  const sendUntilAcknowledged = async (producer: RenewingProducer, value: string) => {
+    for (let tries = 1; ; tries += 1) {
+      try {
+        return await producer.sendBatch(record(value));
+      } catch (error) {
+        if (tries >= 10 || !(error instanceof UnavailableError)) throw error;
+      }
+    }
+  };
   /** Records every produce request's batch identity; with `initProducerIdFails`, resets the first InitProducerId. */
   const watch = (initProducerIdFails = false): void => {
     let failed = false;
@@ -73,7 +85,7 @@ describe('the renewing producer', () => {
     await expect(producer.sendBatch(record('refused'))).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
     proxy.refuse(false);
     watch();
-    const [ack] = await producer.sendBatch(record('reachable'));
+    const [ack] = await sendUntilAcknowledged(producer, 'reachable');
     await producer.disconnect();
     expect(ack).toMatchObject({ topicName: topic, errorCode: 0 });
     const held = await readTopic(kafka, topic);
@@ -111,10 +123,10 @@ describe('the renewing producer', () => {
     proxy.onRequest((request) => {
       if (request.apiKey !== API_KEYS.PRODUCE || held) return undefined;
       held = true;
-      return { kind: 'hold', ms: 2_500 };
+      return { kind: 'hold', ms: 6_000 };
     });
     await expect(producer.sendBatch(record('given up'))).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
-    const [ack] = await producer.sendBatch(record('acknowledged since'));
+    const [ack] = await sendUntilAcknowledged(producer, 'acknowledged since');
     let late: string | undefined;
     for (let tries = 0; tries < 50 && late === undefined; tries += 1) {
       late = (await readTopic(kafka, topic)).find((m) => m.value === 'given up')?.offset;

@@ -90,6 +90,13 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
     }));
   };
 
+  /** Posts `records` again after each 503, as an agency system does, up to 20 times. */
+  const postUntilAccepted = async (records: TaxNativeRecord[]): Promise<Accepted[] | number> => {
+    let answer: Accepted[] | number = 503;
+    for (let tries = 0; tries < 20 && answer === 503; tries += 1) answer = await post(records);
+    return answer;
+  };
+
   /** Checks every accepted record against what the topic holds at its answered place. */
   const expectInTopic = async (accepted: readonly Accepted[]): Promise<void> => {
     const registry = new SchemaRegistry(
@@ -121,7 +128,7 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
 
   it('never answers a record with the place of one whose acknowledgement was lost', async () => {
     const accepted: Accepted[] = [];
-    const first = await post([debtRecord(0, ++version)]);
+    const first = await postUntilAccepted([debtRecord(0, ++version)]);
     expect(first).toEqual([expect.objectContaining({ amount: String(version) })]);
     accepted.push(...(first as Accepted[]));
 
@@ -130,9 +137,7 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
     expect(await post([debtRecord(0, ++version)])).toBe(503);
 
     // The same entity's next record, as many records as the lost batch: an agency resends until 200.
-    const next = [debtRecord(0, ++version)];
-    let answer: Accepted[] | number = 503;
-    for (let tries = 0; tries < 20 && answer === 503; tries += 1) answer = await post(next);
+    const answer = await postUntilAccepted([debtRecord(0, ++version)]);
     expect(answer).toEqual([expect.objectContaining({ amount: String(version) })]);
     accepted.push(...(answer as Accepted[]));
     expect(faults).toEqual([]);
@@ -148,9 +153,7 @@ describe('the connector, with its Kafka answers lost, reset and delayed', () => 
     } finally {
       proxy.refuse(false);
     }
-    const back = [debtRecord(1, ++version)];
-    let answer: Accepted[] | number = 503;
-    for (let tries = 0; tries < 20 && answer === 503; tries += 1) answer = await post(back);
+    const answer = await postUntilAccepted([debtRecord(1, ++version)]);
     expect(answer).toEqual([expect.objectContaining({ amount: String(version) })]);
     await expectInTopic(answer as Accepted[]);
   });
