@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type ISocketFactory } from 'kafkajs';
 import { type AgencyDefinition } from '../../connectors/runtime/agency';
 import { type ConnectorTls } from '../../connectors/runtime/app';
 import { createConnector, type Connector } from '../../connectors/runtime/connector';
@@ -39,7 +40,14 @@ export function registryClient(): SchemaRegistry {
  */
 export function connectorHarness(
   definition: AgencyDefinition,
-  options: { brokers?: () => string; tls?: ConnectorTls; clock?: Clock } = {},
+  options: {
+    brokers?: () => string;
+    tls?: ConnectorTls;
+    clock?: Clock;
+    /** Routes the connector's Kafka connections, through a proxy for instance. */
+    socketFactory?: ISocketFactory;
+    sendTimeoutMs?: number;
+  } = {},
 ) {
   const topic = uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
@@ -79,6 +87,7 @@ export function connectorHarness(
         logger,
         connectionTimeout: 1_000,
         retry: connectionRetryOptions(),
+        ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
       }),
       registry: registryClient(),
       logger,
@@ -90,6 +99,7 @@ export function connectorHarness(
       topicOverride: topic,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
   };
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { type Kafka, type Message, type Producer } from 'kafkajs';
+import { type ISocketFactory, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { createAvroEncoder, type AvroEncoder } from '../../connectors/runtime/avro-encoder';
 import { type LienthongEvent } from '../../schemas/generated/events';
@@ -23,7 +23,15 @@ import { grantAcls, kafkaEnvOf, testKafka } from './kafka';
  * A sharing service of a test file's own: its own four domain topics, dead-letter topic,
  * consumer group and database, on the shared broker, store and registry.
  */
-export function sharingHarness(options: { partitions?: number; batchSize?: number } = {}) {
+export function sharingHarness(
+  options: {
+    partitions?: number;
+    batchSize?: number;
+    /** Routes the service's Kafka connections (not the harness's own), through a proxy for instance. */
+    socketFactory?: ISocketFactory;
+    sendTimeoutMs?: number;
+  } = {},
+) {
   const suffix = uniqueName('it-sharing');
   const topicPrefix = `${suffix}-`;
   const topics = Object.fromEntries(
@@ -38,6 +46,8 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
   const serviceKafka: Kafka = testKafka('it-sharing-service', {
     principal: SERVICE_PRINCIPALS.sharing,
     logger,
+    // Routes the service's Kafka connections (not the harness's own), through a proxy for instance.
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
   });
   const producer: Producer = createProducer(kafka);
   const encoders = new Map<TopicName, AvroEncoder>();
@@ -59,6 +69,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
       concurrency: 6,
       host: '127.0.0.1',
       port: 0,
+      ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
 
   const encoderOf = (topic: TopicName): AvroEncoder => {

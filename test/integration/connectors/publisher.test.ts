@@ -10,7 +10,6 @@ import {
   type PublishedRecord,
   type Publisher,
   connectionRetryOptions,
-  publisherRetryOptions,
 } from '../../../connectors/runtime/publisher';
 import { createQuarantine, quarantineTopicDeclaration } from '../../../connectors/runtime/quarantine';
 import { ensurePolicyTopics } from '../../../services/platform/topic-policy';
@@ -22,11 +21,12 @@ import {
   createRenewingProducer,
   type RenewingProducer,
   ensureTopics,
+  sendRetryOptions,
   UnavailableError,
 } from '../../../services/platform';
 import { type Registry } from '../../../services/registry/registry';
 import { scratchDir, startPrivateBroker, uniqueName } from '../../support/fixtures';
-import { consumeUntil, type ReceivedMessage, testKafka } from '../../support/kafka';
+import { readTopic, type ReceivedMessage, testKafka } from '../../support/kafka';
 import { registryHarness } from '../../support/registry';
 
 const ROOT = resolve(__dirname, '../../..');
@@ -41,17 +41,6 @@ function at<T>(xs: readonly T[] | undefined, i: number): T {
 }
 
 /** Every message of `topic`, read from the beginning: as many as its partitions' high watermarks add up to. */
-async function readAll(kafka: Kafka, admin: Admin, topic: string): Promise<ReceivedMessage[]> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  const consumer = kafka.consumer({ groupId: uniqueName('it-publisher-read') });
-  try {
-    return total === 0 ? [] : await consumeUntil(consumer, topic, total);
-  } finally {
-    await consumer.disconnect();
-  }
-}
-
 /** Checks that Kafka holds each published record at the partition and offset reported for it. */
 function expectAtReportedPlaces(
   received: readonly ReceivedMessage[],
@@ -85,7 +74,7 @@ describe('the publisher, on the shared broker', () => {
       quarantineTopicDeclaration(topic),
     ]);
     const counts = await fetchPartitionCounts(admin, [topic, `${topic}.quarantine`]);
-    producer = createProducer(kafka, { retry: publisherRetryOptions(5000) });
+    producer = createProducer(kafka, { retry: sendRetryOptions(5000) });
     await producer.connect();
     publisher = createPublisher({
       // Counts the sends, to see that concurrent calls share them.
@@ -119,7 +108,7 @@ describe('the publisher, on the shared broker', () => {
       records.map((record, i) => ({ record, where: at(at(results, c), i) })),
     );
     expect(new Set(published.map(({ where }) => `${where.partition}/${where.offset}`)).size).toBe(1000);
-    const received = await readAll(kafka, admin, topic);
+    const received = await readTopic(kafka, topic);
     expect(received).toHaveLength(1000);
     expectAtReportedPlaces(received, published);
     expect(new Set(received.map((m) => m.headers.traceparent))).toEqual(
@@ -137,7 +126,7 @@ describe('the publisher, on the shared broker', () => {
       issues: [{ path: '$.ma_so_thue', code: 'INVALID_TAX_CODE', message: 'The check digit is wrong' }],
       receivedAt: Date.UTC(2024, 0, 2),
     });
-    const [message] = await readAll(kafka, admin, `${topic}.quarantine`);
+    const [message] = await readTopic(kafka, `${topic}.quarantine`);
     expect(message).toMatchObject({
       key: 'HN-CUCTHUE/DKT-2024-1',
       partition: where.partition,
@@ -178,7 +167,7 @@ describe('the publisher, when its broker stops', () => {
     await ensureTopics(admin, [{ topic, numPartitions: 3 }]);
     const counts = await fetchPartitionCounts(admin, [topic]);
     await admin.disconnect();
-    producer = createRenewingProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS), logger });
+    producer = createRenewingProducer(kafka, { sendTimeoutMs: SEND_TIMEOUT_MS, logger });
     await producer.connect();
     publisher = createPublisher({
       producer,
@@ -250,18 +239,12 @@ describe('the publisher, when its broker stops', () => {
     while (!succeeded && Date.now() - backAt < 60_000) succeeded = await attempt(batchOf(10));
     expect(succeeded).toBe(true);
 
-    const admin = kafka.admin();
-    await admin.connect();
-    try {
-      // A reader of its own, with kafkajs's default retries rather than the publisher's bounded
-      // ones: the broker that just came back may take a few seconds to serve its first group.
-      const reader = testKafka('it-publisher-outage-read', { brokers: broker.endpoint, logger });
-      const received = await readAll(reader, admin, topic);
-      expect(received.length).toBeGreaterThanOrEqual(published.length);
-      expectAtReportedPlaces(received, published);
-    } finally {
-      await admin.disconnect();
-    }
+    // A reader of its own, with kafkajs's default retries rather than the publisher's bounded
+    // ones: the broker that just came back may take a few seconds to serve its first group.
+    const reader = testKafka('it-publisher-outage-read', { brokers: broker.endpoint, logger });
+    const received = await readTopic(reader, topic);
+    expect(received.length).toBeGreaterThanOrEqual(published.length);
+    expectAtReportedPlaces(received, published);
   }, 300_000);
 });
 
