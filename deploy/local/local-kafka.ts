@@ -54,11 +54,14 @@ export interface LocalKafkaOptions {
 export class LocalKafka {
   readonly name = 'kafka';
   readonly endpoint: string;
+  /** The controller listener: mutual TLS, for the nodes only. */
+  readonly controllerEndpoint: string;
   private readonly process: ManagedProcess;
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly options: LocalKafkaOptions) {
     this.endpoint = `127.0.0.1:${options.port}`;
+    this.controllerEndpoint = `127.0.0.1:${options.controllerPort}`;
     this.env = options.env ?? process.env;
     this.process = new ManagedProcess('kafka', join(options.stateDir, 'kafka.pid'), options.stateDir);
   }

@@ -90,7 +90,9 @@ describe('Kafka security', () => {
     connection(OPERATOR_PRINCIPAL).security as Extract<KafkaSecurity, { protocol: 'SASL_SSL' }>;
 
   beforeAll(async () => {
-    if (!aclsEnforced()) broker = await startPrivateBroker(join(scratch.path, 'kafka'));
+    // A broker whose controller listener this file knows: the test stack's own, or a private one.
+    if (!aclsEnforced() || !process.env.LIENTHONG_KAFKA_CONTROLLER)
+      broker = await startPrivateBroker(join(scratch.path, 'kafka'));
     const declared: TopicDeclaration[] = [
       { topic: topics.tax, kind: 'domain', numPartitions: 1 },
       { topic: quarantine(topics.tax), kind: 'quarantine', numPartitions: 1 },
@@ -229,5 +231,17 @@ describe('Kafka security', () => {
     const byName = kafkaWith(operatorSecurity(), [`localhost:${port}`]).admin();
     await byName.connect();
     await byName.disconnect();
+  });
+
+  it('keeps the controller listener to the nodes: a client with the CA and a password is refused', async () => {
+    const controller = broker?.controllerEndpoint ?? process.env.LIENTHONG_KAFKA_CONTROLLER ?? '';
+    const admin = kafkaWith(operatorSecurity(), [controller]).admin();
+    // Mutual TLS: without the node certificate the handshake is refused, before any SASL.
+    const kinds = await failure(admin.connect());
+    expect(kinds).toContain('KafkaJSConnectionError');
+    // The broker's TLS alert, not a closed port: the listener is there and wants a certificate.
+    expect(
+      kinds.some((k) => /_ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE)$/.test(k)),
+    ).toBe(true);
   });
 });

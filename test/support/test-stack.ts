@@ -64,9 +64,13 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
  */
 export function testKafkaEnv(stack: LocalStack): Record<string, string> {
   const { KAFKA_BROKERS: _brokers, ...operator } = stack.kafkaEnv(OPERATOR_PRINCIPAL);
-  return stack.kafka
-    ? { ...operator, LIENTHONG_KAFKA_SECRETS_DIR: stack.kafka.security.secretsDir }
-    : operator;
+  if (!stack.kafka) return operator;
+  return {
+    ...operator,
+    LIENTHONG_KAFKA_SECRETS_DIR: stack.kafka.security.secretsDir,
+    // For the security test, which checks that clients cannot use it.
+    LIENTHONG_KAFKA_CONTROLLER: stack.kafka.controllerEndpoint,
+  };
 }
 
 async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Promise<TestStack | undefined> {
