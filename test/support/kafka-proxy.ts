@@ -4,6 +4,7 @@ import {
   type ConnectionOptions,
   createServer as createTlsServer,
   type TlsOptions,
+  TLSSocket,
 } from 'node:tls';
 import { type ISocketFactory } from 'kafkajs';
 import { sendRetryOptions } from '../../services/platform/kafka';
@@ -163,7 +164,11 @@ export function startKafkaProxy(options: KafkaProxyOptions = {}): KafkaProxy {
     const connection = {
       reset: () => {
         connections.delete(connection);
-        if (!client.destroyed) client.resetAndDestroy();
+        // A TLS connection cannot send a TCP reset (its handle is the TLS layer's): it is closed.
+        if (!client.destroyed) {
+          if (client instanceof TLSSocket) client.destroy();
+          else client.resetAndDestroy();
+        }
         if (!upstream.destroyed) upstream.destroy();
       },
     };
