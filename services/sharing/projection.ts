@@ -94,9 +94,19 @@ export function sectionKey(id: string): string {
   return id.replace(/[%.$]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
-/** The key of a history or timeline entry: the source version, zero-padded so keys sort. */
+/** A source version, zero-padded so that keys sort. */
 export function versionKey(version: number): string {
   return `v${String(version).padStart(12, '0')}`;
+}
+
+/**
+ * The key of a history or timeline entry: the source record, then its version. Two records of one
+ * entity (a plate issued again to another vehicle, whose record counts versions from 1 again) never
+ * share a key, a replay rewrites the same entry, and one record's entries sort by version. The
+ * version key has a fixed width, so the key splits at its last `@` whatever the record id holds.
+ */
+export function entryKey(source: Pick<Provenance, 'sourceRecordId' | 'sourceVersion'>): string {
+  return `${sectionKey(source.sourceRecordId)}@${versionKey(source.sourceVersion)}`;
 }
 
 function sectionAt(doc: ViewDoc | null, path: readonly string[]): Section | undefined {

@@ -69,8 +69,11 @@ describe('the cross-agency story, through Kafka and the registry into the views'
       },
     });
     const history = vehicle?.history as Record<string, { event: string }>;
-    expect(Object.keys(history).sort()).toEqual(['v000000000001', 'v000000000002']);
-    expect(history.v000000000002?.event).toBe('OwnershipTransferred');
+    expect(Object.keys(history).sort()).toEqual([
+      'DKX-2026-555001@v000000000001',
+      'DKX-2026-555001@v000000000002',
+    ]);
+    expect(history['DKX-2026-555001@v000000000002']?.event).toBe('OwnershipTransferred');
   });
 
   it('lists the buyer’s vehicle and dossier, and the dossier closed on time', async () => {

@@ -202,13 +202,13 @@ describe('materialize', () => {
           source: src(events.transferred),
         },
         history: {
-          v000000000001: {
+          'DKX-2024-555001@v000000000001': {
             event: 'VehicleRegistered',
             at: new Date(AT.vehicleRegistered),
             owner: { enterpriseCode: s.enterprise },
             source: src(events.vehicleRegistered),
           },
-          v000000000002: {
+          'DKX-2024-555001@v000000000002': {
             event: 'OwnershipTransferred',
             at: new Date(AT.transferred),
             owner: { citizenId: s.buyer },
@@ -239,14 +239,14 @@ describe('materialize', () => {
           source: src(events.completed),
         },
         timeline: {
-          v000000000001: {
+          'HS-2024-0012@v000000000001': {
             status: 'RECEIVED',
             at: new Date(AT.received),
             agency: 'HN-TTHCC',
             note: null,
             source: src(events.received),
           },
-          v000000000002: {
+          'HS-2024-0012@v000000000002': {
             status: 'COMPLETED',
             at: new Date(AT.completed),
             agency: 'HN-PC08',
@@ -264,8 +264,8 @@ describe('materialize', () => {
           `vehicles.${KEYS.plate}`,
           `dossiers.${KEYS.dossier}`,
           `tax.${s.enterprise}`,
-          'history.v000000000002',
-          'timeline.v000000000001',
+          'history.DKX-2024-555001@v000000000002',
+          'timeline.HS-2024-0012@v000000000001',
         ]),
       );
       for (const container of ['vehicles', 'dossiers', 'tax', 'history', 'timeline', 'enterprises']) {
