@@ -33,9 +33,15 @@ export function registryClient(): SchemaRegistry {
  */
 export function connectorHarness(
   definition: AgencyDefinition,
-  options: { brokers?: () => string; tls?: ConnectorTls; clock?: Clock } = {},
+  options: {
+    brokers?: () => string;
+    tls?: ConnectorTls;
+    clock?: Clock;
+    /** The topic to publish to, such as a sharing harness's own; a new one by default. */
+    topic?: string;
+  } = {},
 ) {
-  const topic = uniqueName(`it-${definition.name}`);
+  const topic = options.topic ?? uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
   const { entries, keys } = generateCredentials([
     { id: definition.agency, role: 'agency', agency: definition.agency },

@@ -175,10 +175,21 @@ describe('dossiersProjection', () => {
     expect(dossiersProjection.evolve(current, received, s.dossier, readerOf())).toBe(current);
   });
 
-  it('given a late reception after the completion, still fills the timeline but keeps the status', () => {
-    // As when an agency's export lists a dossier's records out of order.
+  it('given a late reception after the completion, fills what only it carries and the timeline, but keeps the status', () => {
+    // As when the reception was quarantined at the connector, fixed and resent after the completion.
     const doc = given(dossiersProjection, s.dossier, [completed, received]);
-    expect(doc?.dossier).toMatchObject({ status: 'COMPLETED', source: completed.source });
+    expect(doc?.dossier).toMatchObject({
+      status: 'COMPLETED',
+      open: false,
+      handlingAgency: 'HN-PC08',
+      procedureCode: '1.004227',
+      applicant: { citizenId: s.buyer },
+      receivingAgency: 'HN-TTHCC',
+      dueAt: new Date(AT.due),
+      // Judgeable once the due date is known.
+      onTime: true,
+      source: completed.source,
+    });
     expect(Object.keys(doc?.timeline as object).sort()).toEqual([
       'HS-2024-0012@v000000000001',
       'HS-2024-0012@v000000000002',
