@@ -10,7 +10,11 @@ import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
 import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
-import { createSharingService, type SharingService } from '../../services/sharing/sharing-service';
+import {
+  createSharingService,
+  type SharingDeps,
+  type SharingService,
+} from '../../services/sharing/sharing-service';
 import { registryClient, registryKey } from './connector';
 import { endpoint, uniqueName } from './fixtures';
 
@@ -18,7 +22,14 @@ import { endpoint, uniqueName } from './fixtures';
  * A sharing service of a test file's own: its own four domain topics, dead-letter topic,
  * consumer group and database, on the shared broker, store and registry.
  */
-export function sharingHarness(options: { partitions?: number; batchSize?: number } = {}) {
+export function sharingHarness(
+  options: {
+    partitions?: number;
+    batchSize?: number;
+    /** Dependencies of the service in this process to replace, such as its projections or store client. */
+    service?: Partial<SharingDeps>;
+  } = {},
+) {
   const suffix = uniqueName('it-sharing');
   const topicPrefix = `${suffix}-`;
   const topics = Object.fromEntries(
@@ -53,6 +64,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
       concurrency: 6,
       host: '127.0.0.1',
       port: 0,
+      ...options.service,
     });
 
   const encoderOf = (topic: TopicName): AvroEncoder => {

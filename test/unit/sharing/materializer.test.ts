@@ -1,6 +1,7 @@
 import { type LienthongEvent } from '../../../schemas/generated/events';
-import { type BatchOutcome, materialize } from '../../../services/sharing/materializer';
-import { type SourcedEvent } from '../../../services/sharing/projection';
+import { BSON } from 'mongodb';
+import { type BatchOutcome, materialize, PROJECTIONS } from '../../../services/sharing/materializer';
+import { type Projection, type SourcedEvent } from '../../../services/sharing/projection';
 import { deliver, eventOf, redelivered, topicOf } from './events';
 import {
   createMemoryViewStore,
@@ -531,6 +532,66 @@ describe('materialize', () => {
       expect(store.snapshot().vehicles[s.plate]?.registration).toMatchObject({
         owner: { citizenId: s.buyer },
       });
+    });
+  });
+
+  describe('given an event that cannot be applied', () => {
+    const story = deliver(events.story);
+    const completed = story.find((e) => e.event.eventType === 'DossierStatusChanged') as SourcedEvent;
+    /** The projections, with the dossiers one throwing on the completion only. */
+    const failingOn = (eventId: string): Projection[] =>
+      PROJECTIONS.map((p) =>
+        p.view !== 'dossiers'
+          ? p
+          : {
+              ...p,
+              evolve(current, sourced, id, read) {
+                if (sourced.event.eventId === eventId) throw new RangeError('Invalid time value');
+                return p.evolve(current, sourced, id, read);
+              },
+            },
+      );
+
+    it('leaves out every part of an event a projection throws on, and applies the rest of the batch', async () => {
+      const store = createMemoryViewStore();
+      const outcome = await materialize(story, store, { projections: failingOn(completed.event.eventId) });
+      const at = story.indexOf(completed);
+      expect(outcome.outcomes[at]).toEqual({
+        code: 'PROJECTION_FAILED',
+        reason: 'The dossiers projection threw RangeError',
+        cause: expect.any(RangeError),
+      });
+      expect(outcome).toMatchObject({ applied: story.length - 1, noop: 0, failed: 1 });
+      const views = store.snapshot();
+      // Not even the citizens projection, which ran first, kept its part of the completion.
+      expect(views.citizens[s.buyer]?.dossiers).toMatchObject({ [KEYS.dossier]: { status: 'RECEIVED' } });
+      expect(views.dossiers[s.dossier]?.dossier).toMatchObject({ status: 'RECEIVED' });
+      expect(views.vehicles[s.plate]?.registration).toMatchObject({ owner: { citizenId: s.buyer } });
+    });
+
+    it('refuses an event that would take a document past the size limit, and keeps the document as it was', async () => {
+      const store = createMemoryViewStore();
+      await materialize(story.slice(0, -1), store);
+      const before = store.snapshot();
+      // The buyer's document is the largest the completion changes.
+      const size = BSON.calculateObjectSize(before.citizens[s.buyer] as object);
+      // Room for a little more, not for a closing and its timeline entry.
+      const outcome = await materialize([completed], store, { maxDocumentBytes: size + 50 });
+      expect(outcome.outcomes).toEqual([
+        {
+          code: 'DOCUMENT_TOO_LARGE',
+          reason: `The event would take a citizens document past ${size + 50} bytes`,
+        },
+      ]);
+      expect(store.snapshot()).toEqual(before);
+      expect(outcome.written).toEqual({ citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 });
+    });
+
+    it('rejects the whole batch when the store fails, for the caller to retry: an outage is not the event’s fault', async () => {
+      const store = createMemoryViewStore();
+      const down = new Error('connection refused');
+      await expect(materialize(story, { ...store, load: () => Promise.reject(down) })).rejects.toBe(down);
+      await expect(materialize(story, { ...store, write: () => Promise.reject(down) })).rejects.toBe(down);
     });
   });
 });
