@@ -9,6 +9,7 @@ import {
   type ViewName,
   type ViewReader,
 } from './projection';
+import { type ArchivedEntry, boundMaps, MAP_BOUNDS, type MapBounds } from './map-bounds';
 import { citizensProjection, dossiersProjection, enterprisesProjection, vehiclesProjection } from './views';
 import { type DocChange, type ViewStore } from './view-store';
 
@@ -92,9 +93,11 @@ function subjectIds(event: LienthongEvent): Record<ViewName, readonly string[]> 
 export async function materialize(
   batch: readonly SourcedEvent[],
   store: ViewStore,
-  options: { projections?: readonly Projection[]; maxDocumentBytes?: number } = {},
+  options: { projections?: readonly Projection[]; maxDocumentBytes?: number; mapBounds?: MapBounds } = {},
 ): Promise<BatchOutcome> {
   const projections = options.projections ?? PROJECTIONS;
+  const mapBounds = options.mapBounds ?? MAP_BOUNDS;
+  const archived = viewMaps<ArchivedEntry>();
   const maxDocumentBytes = options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
   const before = viewMaps<ViewDoc | null>();
   const current = viewMaps<ViewDoc | null>();
@@ -170,6 +173,14 @@ export async function materialize(
       outcomes.push(failed);
       continue;
     }
+    // The map bounds apply before the size limit: a document kept in bounds rarely nears it.
+    const cut: { view: ViewName; entries: ArchivedEntry[] }[] = [];
+    for (const step of next) {
+      if (step.evolved === step.doc || step.evolved === null) continue;
+      const bounded = boundMaps(step.view, step.evolved, mapBounds);
+      step.evolved = bounded.doc;
+      if (bounded.archived.length > 0) cut.push({ view: step.view, entries: bounded.archived });
+    }
     const tooLarge = next.find(
       ({ doc, evolved }) =>
         evolved !== doc && evolved !== null && BSON.calculateObjectSize(evolved) > maxDocumentBytes,
@@ -181,6 +192,7 @@ export async function materialize(
       });
       continue;
     }
+    for (const { view, entries } of cut) for (const entry of entries) archived[view].set(entry._id, entry);
     let changed = false;
     for (const { view, id, doc, evolved } of next) {
       if (evolved === doc || evolved === null) continue;
@@ -190,6 +202,10 @@ export async function materialize(
     outcomes.push(changed ? 'applied' : 'noop');
   }
 
+  // Archived before they leave the documents, so that a crash between the two loses no entry.
+  for (const view of WRITE_ORDER) {
+    if (archived[view].size > 0) await store.archive(view, [...archived[view].values()]);
+  }
   const written = { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 };
   for (const view of WRITE_ORDER) {
     const changes: DocChange[] = [];

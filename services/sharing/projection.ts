@@ -266,7 +266,7 @@ export function partyOf(
  * The MongoDB `$set` that turns `before` into `after`, section by section: a section or a plain
  * value that changed is set whole at its dotted path; containers are walked, so two consumers
  * changing different sections of one document never overwrite each other. Projections only add
- * or replace sections, never remove them, so no `$unset` is needed.
+ * or replace sections; what the map bounds take out is in {@link removedPaths}.
  */
 export function changedPaths(before: ViewDoc | null, after: ViewDoc): Record<string, unknown> {
   const set: Record<string, unknown> = {};
@@ -295,4 +295,24 @@ function isContainer(value: unknown): value is Record<string, unknown> {
     !(value instanceof Date) &&
     !Object.hasOwn(value, 'source')
   );
+}
+
+/**
+ * The dotted paths of the entries in `before`'s containers that `after` no longer holds: the
+ * entries the map bounds moved to the archive, for a `$unset`. Sections are not walked into: they
+ * are set whole.
+ */
+export function removedPaths(before: ViewDoc | null, after: ViewDoc): string[] {
+  const out: string[] = [];
+  const walk = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string): void => {
+    for (const [key, old] of Object.entries(a)) {
+      if (prefix === '' && key === '_id') continue;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      const now = b[key];
+      if (!Object.hasOwn(b, key)) out.push(path);
+      else if (old !== now && isContainer(old) && isContainer(now)) walk(old, now, path);
+    }
+  };
+  if (before) walk(before, after, '');
+  return out;
 }

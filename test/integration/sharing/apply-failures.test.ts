@@ -4,13 +4,14 @@ import { LocalFerretDb } from '../../../deploy/local/local-ferretdb';
 import { createLogger } from '../../../services/platform/logger';
 import { createMongoClient } from '../../../services/platform/mongo';
 import { DEAD_LETTER_HEADERS } from '../../../services/sharing/dead-letters';
+import { MAP_BOUNDS } from '../../../services/sharing/map-bounds';
 import { PROJECTIONS } from '../../../services/sharing/materializer';
 import { type Projection } from '../../../services/sharing/projection';
 import { generateEventStream, type StreamEvent } from '../../support/event-stream';
 import { freePort, scratchDir } from '../../support/fixtures';
 import { readMessages } from '../../support/kafka';
 import { sharingHarness } from '../../support/sharing';
-import { envelope, T0 } from '../../support/story';
+import { DAY, envelope, T0 } from '../../support/story';
 
 /** Applies every event but one, then what is known of the dead letters. */
 async function deadLettersOf(harness: ReturnType<typeof sharingHarness>, count: number) {
@@ -187,5 +188,86 @@ describe('a store outage', () => {
     } finally {
       await reader.close();
     }
+  }, 600_000);
+});
+
+describe("a plate's history past its bound", () => {
+  const plate = '29A-777.07';
+  const record = 'DKX-2026-777007';
+  const owners = ['001195004321', '001089012345'];
+  const party = (citizenId: string) => ({ 'vn.hanoi.lienthong.common.CitizenParty': { citizenId } });
+  const bound = MAP_BOUNDS.vehicles.history as number;
+  const transfers = bound + 4;
+  const stream: StreamEvent[] = [
+    {
+      topic: 'vehicle',
+      key: plate,
+      event: {
+        ...envelope('vehicle', record, 1, T0, { citizenIds: [owners[0] as string], plates: [plate] }),
+        eventType: 'VehicleRegistered',
+        payload: {
+          'vn.hanoi.lienthong.vehicle.VehicleRegistered': {
+            plate,
+            frameNumber: 'RLHRE7890PY777007',
+            engineNumber: 'K20Z9777007',
+            kind: 'CAR',
+            brand: 'VinFast',
+            model: 'VF 5',
+            owner: party(owners[0] as string),
+            registeredAt: T0,
+          },
+        },
+      },
+    },
+    // Sold back and forth between two citizens, once a day.
+    ...Array.from({ length: transfers }, (_, i): StreamEvent => {
+      const [from, to] = [owners[i % 2] as string, owners[(i + 1) % 2] as string];
+      return {
+        topic: 'vehicle',
+        key: plate,
+        event: {
+          ...envelope('vehicle', record, i + 2, T0 + (i + 1) * DAY, {
+            citizenIds: [from, to],
+            plates: [plate],
+          }),
+          eventType: 'OwnershipTransferred',
+          payload: {
+            'vn.hanoi.lienthong.vehicle.OwnershipTransferred': {
+              plate,
+              previousOwner: party(from),
+              newOwner: party(to),
+              transferredAt: T0 + (i + 1) * DAY,
+            },
+          },
+        },
+      };
+    }),
+  ];
+  const harness = sharingHarness({ partitions: 1, batchSize: 20 });
+
+  beforeAll(() => harness.setUp());
+  afterAll(() => harness.tearDown());
+
+  it('keeps the newest entries in the document and moves the oldest to vehicles_archive', async () => {
+    await harness.publish(stream);
+    await harness.start();
+    await harness.waitForEvents(stream.length, 300_000);
+
+    const doc = await harness.view('vehicles', plate);
+    const kept = Object.values(doc?.history as Record<string, { source: { sourceVersion: number } }>);
+    expect(kept).toHaveLength(bound);
+    expect(Math.min(...kept.map((e) => e.source.sourceVersion))).toBe(stream.length - bound + 1);
+    expect(doc?.registration).toMatchObject({
+      brand: 'VinFast',
+      owner: { citizenId: owners[transfers % 2] },
+    });
+    const archived = await harness
+      .db()
+      .collection<{ docId: string; entry: { source: { sourceVersion: number } } }>('vehicles_archive')
+      .find({ docId: plate })
+      .toArray();
+    expect(archived.map((a) => a.entry.source.sourceVersion).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: stream.length - bound }, (_, i) => i + 1),
+    );
   }, 600_000);
 });

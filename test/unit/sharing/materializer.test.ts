@@ -1,5 +1,6 @@
 import { type LienthongEvent } from '../../../schemas/generated/events';
 import { BSON } from 'mongodb';
+import { MAP_BOUNDS } from '../../../services/sharing/map-bounds';
 import { type BatchOutcome, materialize, PROJECTIONS } from '../../../services/sharing/materializer';
 import { type Projection, type SourcedEvent } from '../../../services/sharing/projection';
 import { deliver, eventOf, redelivered, topicOf } from './events';
@@ -592,6 +593,29 @@ describe('materialize', () => {
       const down = new Error('connection refused');
       await expect(materialize(story, { ...store, load: () => Promise.reject(down) })).rejects.toBe(down);
       await expect(materialize(story, { ...store, write: () => Promise.reject(down) })).rejects.toBe(down);
+    });
+  });
+
+  describe('given a map past its bound', () => {
+    it('moves the oldest entries to the archive before unsetting them from the document', async () => {
+      const store = createMemoryViewStore();
+      const bounds = { ...MAP_BOUNDS, vehicles: { history: 1 } };
+      const [registered, transferred] = deliver([events.vehicleRegistered, events.transferred]);
+      await materialize([registered as SourcedEvent], store, { mapBounds: bounds });
+      await materialize([transferred as SourcedEvent], store, { mapBounds: bounds });
+      const vehicle = store.snapshot().vehicles[s.plate];
+      expect(Object.keys(vehicle?.history as object)).toEqual([`${RECORDS.vehicle}@v000000000002`]);
+      expect([...store.archives.vehicles.values()]).toEqual([
+        expect.objectContaining({
+          docId: s.plate,
+          map: 'history',
+          key: `${RECORDS.vehicle}@v000000000001`,
+          entry: expect.objectContaining({ event: 'VehicleRegistered' }),
+        }),
+      ]);
+      expect(store.writes.filter((w) => w.view === 'vehicles').at(-1)).toMatchObject({
+        unset: [`history.${RECORDS.vehicle}@v000000000001`],
+      });
     });
   });
 });
