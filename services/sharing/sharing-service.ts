@@ -67,6 +67,11 @@ export interface SharingDeps {
   projections?: readonly Projection[];
   /** The largest view document written, in bytes of BSON; MongoDB's 16 MiB by default. */
   maxDocumentBytes?: number;
+  /**
+   * How long a schema id the registry answers 404 for is retried, with backoff, before its messages
+   * are dead-lettered `SCHEMA_UNKNOWN`; 5 minutes by default (`UNKNOWN_SCHEMA_RETRY_MS`).
+   */
+  unknownSchemaRetryMs?: number;
 }
 
 export interface SharingStats {
@@ -110,7 +115,11 @@ export function createSharingService(deps: SharingDeps): SharingService {
   for (const name of Object.keys(TOPICS) as TopicName[])
     topicOf.set(deps.topics?.[name] ?? TOPICS[name].topic, name);
   const deadLetterTopic = deps.deadLetterTopic ?? DEAD_LETTER_TOPIC;
-  const decoder = createEventDecoder({ registry: deps.registry });
+  const decoder = createEventDecoder({
+    registry: deps.registry,
+    clock,
+    ...(deps.unknownSchemaRetryMs === undefined ? {} : { unknownSchemaRetryMs: deps.unknownSchemaRetryMs }),
+  });
   const db = deps.mongo.db(deps.dbName);
   const storeNow = async () => createViewStore(db, deps.collections ?? (await readCatalog(db)));
   const admin = kafka.admin();

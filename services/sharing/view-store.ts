@@ -66,7 +66,9 @@ export function createViewStore(db: Db, collections: Readonly<Record<ViewName, s
         if (Object.keys(set).length === 0 && unset.length === 0) continue;
         const update = {
           ...(Object.keys(set).length > 0 ? { $set: set } : {}),
-          ...(unset.length > 0 ? { $unset: Object.fromEntries(unset.map((path) => [path, '' as const])) } : {}),
+          ...(unset.length > 0
+            ? { $unset: Object.fromEntries(unset.map((path) => [path, '' as const])) }
+            : {}),
         };
         ops.push({ updateOne: { filter: { _id: after._id }, update, upsert: true } });
       }
@@ -80,11 +82,9 @@ export function createViewStore(db: Db, collections: Readonly<Record<ViewName, s
       const collection = db.collection<ArchivedEntry>(archiveOf(collections[view]));
       for (let i = 0; i < entries.length; i += STORE_WRITE_CHUNK) {
         await collection.bulkWrite(
-          entries
-            .slice(i, i + STORE_WRITE_CHUNK)
-            .map((entry) => ({
-              replaceOne: { filter: { _id: entry._id }, replacement: entry, upsert: true },
-            })),
+          entries.slice(i, i + STORE_WRITE_CHUNK).map((entry) => ({
+            replaceOne: { filter: { _id: entry._id }, replacement: entry, upsert: true },
+          })),
           { ordered: false },
         );
       }

@@ -5,7 +5,8 @@ import { readMessages } from '../../support/kafka';
 import { sharingHarness, traceparentFor } from '../../support/sharing';
 import { STORY, storyEvents } from '../../support/story';
 
-const harness = sharingHarness();
+// Unknown schema ids are asked for again for a second only, not the five minutes of production.
+const harness = sharingHarness({ service: { unknownSchemaRetryMs: 1_000 } });
 
 beforeAll(async () => {
   await harness.setUp();

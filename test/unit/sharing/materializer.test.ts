@@ -618,4 +618,27 @@ describe('materialize', () => {
       });
     });
   });
+
+  describe('given the registration resent late, after an amendment that changed the representative', () => {
+    it('fills what the registration carried, keeps the newer representative, and makes the one it named a former one', async () => {
+      const store = createMemoryViewStore();
+      // The registration was refused at the connector; the amendment went through.
+      await materialize(deliver([events.amended]), store);
+      await materialize(deliver([events.registered]), store);
+      const views = store.snapshot();
+      expect(views.enterprises[s.enterprise]?.registration).toMatchObject({
+        name: s.enterpriseName,
+        legalForm: 'MULTI_MEMBER_LLC',
+        status: 'OPERATING',
+        legalRepresentativeCitizenId: s.newRepresentative,
+        amendmentNumber: 1,
+      });
+      expect(views.citizens[s.newRepresentative]?.enterprises).toMatchObject({
+        [s.enterprise]: { role: 'LEGAL_REPRESENTATIVE', name: s.enterpriseName, status: 'OPERATING' },
+      });
+      expect(views.citizens[s.founder]?.enterprises).toMatchObject({
+        [s.enterprise]: { role: 'FORMER_LEGAL_REPRESENTATIVE' },
+      });
+    });
+  });
 });
