@@ -134,43 +134,34 @@ export async function materialize(
 
   const outcomes: EventOutcome[] = [];
   for (const sourced of batch) {
-    const targets: { projection: Projection; id: string }[] = [];
-    let failed: ApplyFailure | undefined;
-    for (const projection of projections) {
-      if (!projection.handles.has(sourced.event.eventType)) continue;
-      try {
-        for (const id of projection.ids(sourced, read)) targets.push({ projection, id });
-      } catch (err) {
-        failed = projectionFailed(projection, err);
-        break;
+    let next: { view: ViewName; id: string; doc: ViewDoc | null; evolved: ViewDoc | null }[];
+    try {
+      const targets = projections
+        .filter((projection) => projection.handles.has(sourced.event.eventType))
+        .flatMap((projection) =>
+          guarded(projection, () => projection.ids(sourced, read)).map((id) => ({ projection, id })),
+        );
+      const extra = new Map<ViewName, Set<string>>();
+      for (const { projection, id } of targets) {
+        if (!current[projection.view].has(id))
+          extra.set(projection.view, (extra.get(projection.view) ?? new Set()).add(id));
       }
-    }
-    if (failed) {
-      outcomes.push(failed);
-      continue;
-    }
-    const extra = new Map<ViewName, Set<string>>();
-    for (const { projection, id } of targets) {
-      if (!current[projection.view].has(id))
-        extra.set(projection.view, (extra.get(projection.view) ?? new Set()).add(id));
-    }
-    // Outside the try: a store error is the store's, not the event's.
-    if (extra.size > 0) await ensureLoaded(extra);
-
-    // Every projection of the event runs before any document is replaced, so that a failure leaves
-    // no part of the event behind.
-    const next: { view: ViewName; id: string; doc: ViewDoc | null; evolved: ViewDoc | null }[] = [];
-    for (const { projection, id } of targets) {
-      const doc = current[projection.view].get(id) ?? null;
-      try {
-        next.push({ view: projection.view, id, doc, evolved: projection.evolve(doc, sourced, id, read) });
-      } catch (err) {
-        failed = projectionFailed(projection, err);
-        break;
-      }
-    }
-    if (failed) {
-      outcomes.push(failed);
+      // Not guarded: a store error is the store's, not the event's, and fails the batch.
+      if (extra.size > 0) await ensureLoaded(extra);
+      // Every projection of the event runs before any document is replaced, so that a failure
+      // leaves no part of the event behind.
+      next = targets.map(({ projection, id }) => {
+        const doc = current[projection.view].get(id) ?? null;
+        return {
+          view: projection.view,
+          id,
+          doc,
+          evolved: guarded(projection, () => projection.evolve(doc, sourced, id, read)),
+        };
+      });
+    } catch (err) {
+      if (!(err instanceof ProjectionFailure)) throw err;
+      outcomes.push(err.failure);
       continue;
     }
     // The map bounds apply before the size limit: a document kept in bounds rarely nears it.
@@ -224,6 +215,22 @@ export async function materialize(
     outcomes,
     written,
   };
+}
+
+/** What a projection threw, told apart from the store's errors. */
+class ProjectionFailure extends Error {
+  constructor(readonly failure: ApplyFailure) {
+    super(failure.reason);
+  }
+}
+
+/** Runs a projection's function; what it throws becomes the event's failure. */
+function guarded<T>(projection: Projection, work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    throw new ProjectionFailure(projectionFailed(projection, err));
+  }
 }
 
 function projectionFailed(projection: Projection, err: unknown): ApplyFailure {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { BSON, MongoClient } from 'mongodb';
-import { LocalFerretDb } from '../../../deploy/local/local-ferretdb';
+import { type LocalFerretDb } from '../../../deploy/local/local-ferretdb';
 import { createLogger } from '../../../services/platform/logger';
 import { createMongoClient } from '../../../services/platform/mongo';
 import { DEAD_LETTER_HEADERS } from '../../../services/sharing/dead-letters';
@@ -8,12 +8,12 @@ import { MAP_BOUNDS } from '../../../services/sharing/map-bounds';
 import { PROJECTIONS } from '../../../services/sharing/materializer';
 import { type Projection } from '../../../services/sharing/projection';
 import { generateEventStream, type StreamEvent } from '../../support/event-stream';
-import { freePort, scratchDir } from '../../support/fixtures';
+import { scratchDir, startPrivateStore } from '../../support/fixtures';
 import { readMessages } from '../../support/kafka';
 import { sharingHarness } from '../../support/sharing';
 import { DAY, envelope, T0 } from '../../support/story';
 
-/** Applies every event but one, then what is known of the dead letters. */
+/** The first `count` dead letters of the harness, by their headers and bytes. */
 async function deadLettersOf(harness: ReturnType<typeof sharingHarness>, count: number) {
   const letters = await readMessages(harness.kafka, harness.deadLetterTopic, count);
   return letters.map((l) => ({
@@ -136,13 +136,7 @@ describe('a store outage', () => {
   const stream = generateEventStream(300, 41);
 
   beforeAll(async () => {
-    store = new LocalFerretDb({
-      stateDir: join(scratch.path, 'ferretdb'),
-      port: await freePort(),
-      progress: () => undefined,
-    });
-    await store.start();
-    await store.waitReady();
+    store = await startPrivateStore(join(scratch.path, 'ferretdb'));
     // The service on a store of its own, so that stopping it leaves the shared one alone.
     harness = sharingHarness({
       partitions: 3,
