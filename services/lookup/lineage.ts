@@ -1,7 +1,7 @@
 import { type IHeaders, type KafkaMessage } from 'kafkajs';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { type EventDecoder } from '../sharing/event-decoder';
-import { type Provenance, type ViewDoc } from '../sharing/projection';
+import { type FilledFrom, type Provenance, type ViewDoc } from '../sharing/projection';
 import { coordinatesKey, type EventCoordinates } from './event-fetcher';
 
 /**
@@ -38,6 +38,11 @@ export interface SectionLineage {
         decoded: unknown;
       }
     | { found: false; code: LineageMiss; reason: string };
+  /**
+   * The older versions of the section's record that filled fields its own event did not carry (a
+   * record fixed and resent late), by version, each with its event when fetched.
+   */
+  filled?: (FilledFrom & { version: string; event?: SectionLineage['event'] })[];
 }
 
 /** Every section of a document (an object holding `source`), depth first, in key order. */
@@ -77,19 +82,35 @@ export async function lineageOf(
 ): Promise<SectionLineage[]> {
   const out: SectionLineage[] = [];
   for (const { path, section } of sectionsOf(doc)) {
-    const { source, ...values } = section as { source: Provenance } & Record<string, unknown>;
+    const { source, filledFrom, ...values } = section as {
+      source: Provenance;
+      filledFrom?: Record<string, FilledFrom>;
+    } & Record<string, unknown>;
     const entry: SectionLineage = { path, values, source };
     if (messages) entry.event = await eventAt(source, messages, decoder);
+    if (filledFrom) {
+      entry.filled = [];
+      for (const [version, fill] of Object.entries(filledFrom)) {
+        const filled: NonNullable<SectionLineage['filled']>[number] = { version, ...fill };
+        // The same record, so the same agency as the section's own event.
+        if (messages) filled.event = await eventAt({ ...source, ...fill }, messages, decoder);
+        entry.filled.push(filled);
+      }
+    }
     out.push(entry);
   }
   return out;
 }
 
-/** The coordinates of every section's source event. */
+/** The coordinates of every section's source event, and of the events that filled it late. */
 export function sourceCoordinates(doc: ViewDoc): EventCoordinates[] {
-  return sectionsOf(doc).map(({ section }) => {
+  return sectionsOf(doc).flatMap(({ section }) => {
     const { topic, partition, offset } = section.source as Provenance;
-    return { topic, partition, offset };
+    const fills = Object.values((section.filledFrom ?? {}) as Record<string, FilledFrom>);
+    return [
+      { topic, partition, offset },
+      ...fills.map((f) => ({ topic: f.topic, partition: f.partition, offset: f.offset })),
+    ];
   });
 }
 

@@ -1,6 +1,6 @@
 import { dossierConnector, type DossierNativeRecord } from '../../../connectors/dossier';
 import { connectorHarness, send } from '../../support/connector';
-import { lookupHarness } from '../../support/lookup';
+import { type Answer, lookupHarness } from '../../support/lookup';
 import { readMessages } from '../../support/kafka';
 
 /**
@@ -111,4 +111,23 @@ it('applies a fixed version 1 resent after version 2: the dossier gets its proce
   const after = await lookUpApplicant();
   expect(after.statusCode).toBe(200);
   expect(after.json()).toMatchObject({ dossierId: DOSSIER, procedureCode: '1.010700' });
+
+  // Lineage traces the filled fields to the resent version 1, read back at its own coordinates.
+  const lineage = await harness.get(`/v1/audit/lineage/dossiers/${DOSSIER}`, {
+    token: harness.token('auditor', 'TT-0001', 'HN-TTRA'),
+  });
+  const sections = lineage.json().sections as ReturnType<Answer['json']>[];
+  const section = sections.find((s) => s.path === 'dossier');
+  expect(section?.values).not.toHaveProperty('filledFrom');
+  expect(section?.event).toMatchObject({ found: true, decoded: { sourceVersion: 2 } });
+  expect(section?.filled).toEqual([
+    expect.objectContaining({
+      version: 'v000000000001',
+      fields: expect.arrayContaining(['procedureCode']),
+      event: expect.objectContaining({
+        found: true,
+        decoded: expect.objectContaining({ sourceVersion: 1, eventType: 'DossierReceived' }),
+      }),
+    }),
+  ]);
 }, 120_000);
