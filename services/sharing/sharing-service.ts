@@ -72,6 +72,11 @@ export interface SharingDeps {
    * are dead-lettered `SCHEMA_UNKNOWN`; 5 minutes by default (`UNKNOWN_SCHEMA_RETRY_MS`).
    */
   unknownSchemaRetryMs?: number;
+  /**
+   * How long a dead-letter send may take before it is given up and sent again through a new
+   * producer (`createRenewingProducer`); its default when not given.
+   */
+  sendTimeoutMs?: number;
 }
 
 export interface SharingStats {
@@ -123,7 +128,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
   const db = deps.mongo.db(deps.dbName);
   const storeNow = async () => createViewStore(db, deps.collections ?? (await readCatalog(db)));
   const admin = kafka.admin();
-  const producer = createRenewingProducer(kafka, { logger });
+  const producer = createRenewingProducer(kafka, {
+    logger,
+    ...(deps.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: deps.sendTimeoutMs }),
+  });
   const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false });
   const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0, documentsWritten: 0 };
   let ready = false;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isAlive } from '../../deploy/local/managed-process';
 import { freePort, scratchDir } from '../support/fixtures';
@@ -60,6 +60,19 @@ describe('the stack manager CLI', () => {
       new RegExp(`registry\\s+http://127\\.0\\.0\\.1:${env.LOCAL_REGISTRY_PORT}\\s+started`),
     );
     expect(first.stdout).toContain(`export KAFKA_BROKERS=127.0.0.1:${env.LOCAL_KAFKA_PORT}`);
+    // Kafka over SASL_SSL only, as the operator, with the secrets readable by their owner alone.
+    const security = join(env.LIENTHONG_STATE_DIR ?? '', 'kafka-security');
+    expect(first.stdout).toContain('export KAFKA_SECURITY_PROTOCOL=SASL_SSL');
+    expect(first.stdout).toContain('export KAFKA_SASL_USERNAME=operator');
+    expect(first.stdout).toContain(`export KAFKA_SSL_CA_FILE=${join(security, 'ca.crt')}`);
+    expect(statSync(join(security, 'secrets')).mode & 0o777).toBe(0o700);
+    for (const secret of ['operator', 'tax', 'sharing', 'broker'].map((p) => `${p}.password`)) {
+      expect(statSync(join(security, 'secrets', secret)).mode & 0o777).toBe(0o600);
+    }
+    expect(statSync(join(security, 'ca.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(env.LIENTHONG_STATE_DIR ?? '', 'kafka', 'server.properties')).mode & 0o777).toBe(
+      0o600,
+    );
 
     const second = stackCli('up', env);
     expect(second.code).toBe(0);
@@ -112,6 +125,23 @@ describe('the stack manager CLI', () => {
     expect(noGo.code).toBe(1);
     expect(noGo.stderr).toContain("'go' was not found on PATH");
     expect(noGo.stderr).toContain('MONGODB_URI=mongodb://host:port');
+  });
+
+  it('refuses a Kafka state formatted without security, with the command that resets it', () => {
+    const state = join(scratch.path, 'plaintext-state');
+    mkdirSync(join(state, 'kafka', 'data'), { recursive: true });
+    writeFileSync(join(state, 'kafka', 'data', 'meta.properties'), 'node.id=1\nversion=1\n');
+    const refused = stackCli('up', {
+      ...env,
+      LIENTHONG_STATE_DIR: state,
+      // Only Kafka is local: the refusal comes before anything starts.
+      MONGODB_URI: 'mongodb://127.0.0.1:1/',
+      SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('was made by a version without SASL_SSL');
+    expect(refused.stderr).toContain(`rm -rf '${join(state, 'kafka')}'`);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('refuses bad configuration with one message that names each bad variable', () => {

@@ -1,11 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { type Kafka, type Message, type Producer } from 'kafkajs';
+import { type ISocketFactory, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { createAvroEncoder, type AvroEncoder } from '../../connectors/runtime/avro-encoder';
 import { type LienthongEvent } from '../../schemas/generated/events';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
-import { createKafka, createProducer } from '../../services/platform/kafka';
+import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
+import { sharingGrants } from '../../services/platform/acl-policy';
+import { createProducer } from '../../services/platform/kafka';
+import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
+import { REBUILD_GROUP_PREFIX } from '../../services/sharing/rebuild';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
@@ -17,6 +21,7 @@ import {
 } from '../../services/sharing/sharing-service';
 import { registryClient, registryKey } from './connector';
 import { endpoint, uniqueName } from './fixtures';
+import { grantAcls, kafkaEnvOf, testKafka } from './kafka';
 
 /**
  * A sharing service of a test file's own: its own four domain topics, dead-letter topic,
@@ -28,6 +33,9 @@ export function sharingHarness(
     batchSize?: number;
     /** Dependencies of the service in this process to replace, such as its projections or store client. */
     service?: Partial<SharingDeps>;
+    /** Routes the service's Kafka connections (not the harness's own), through a proxy for instance. */
+    socketFactory?: ISocketFactory;
+    sendTimeoutMs?: number;
   } = {},
 ) {
   const suffix = uniqueName('it-sharing');
@@ -39,10 +47,13 @@ export function sharingHarness(
   const dbName = suffix.replace(/-/g, '_');
   const groupId = `${suffix}-group`;
   const logger = createLogger({ name: 'it-sharing', level: 'silent' });
-  const kafka: Kafka = createKafka({
-    brokers: endpoint('KAFKA_BROKERS').split(','),
-    clientId: 'it-sharing',
+  // The test publishes and inspects as the operator; the service runs as its own principal.
+  const kafka: Kafka = testKafka('it-sharing', { logger });
+  const serviceKafka: Kafka = testKafka('it-sharing-service', {
+    principal: SERVICE_PRINCIPALS.sharing,
     logger,
+    // Routes the service's Kafka connections (not the harness's own), through a proxy for instance.
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
   });
   const producer: Producer = createProducer(kafka);
   const encoders = new Map<TopicName, AvroEncoder>();
@@ -52,7 +63,7 @@ export function sharingHarness(
 
   const build = (into: { dbName: string; groupId: string }): SharingService =>
     createSharingService({
-      kafka,
+      kafka: serviceKafka,
       mongo: createMongoClient({ uri: endpoint('MONGODB_URI'), appName: 'it-sharing', logger }),
       dbName: into.dbName,
       registry: registryClient(),
@@ -65,6 +76,7 @@ export function sharingHarness(
       host: '127.0.0.1',
       port: 0,
       ...options.service,
+      ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
 
   const encoderOf = (topic: TopicName): AvroEncoder => {
@@ -80,21 +92,30 @@ export function sharingHarness(
     deadLetterTopic,
     dbName,
     kafka,
+    serviceKafka,
     db: (): Db => reader.db(dbName),
     client: (): MongoClient => reader,
 
     async setUp(): Promise<void> {
       const admin = kafka.admin();
       await admin.connect();
-      await ensurePolicyTopics(
-        admin,
-        TOPIC_NAMES.map((t) => ({
+      await ensurePolicyTopics(admin, [
+        ...TOPIC_NAMES.map((t) => ({
           topic: topics[t],
-          kind: 'domain',
+          kind: 'domain' as const,
           numPartitions: options.partitions ?? 3,
         })),
-      );
+        deadLetterTopicDeclaration(deadLetterTopic),
+      ]);
       await admin.disconnect();
+      // Its groups all begin with this test's suffix, but for the rebuild's.
+      await grantAcls(
+        sharingGrants(SERVICE_PRINCIPALS.sharing, {
+          domainTopics: Object.values(topics),
+          deadLetterTopic,
+          groupPrefixes: [suffix, REBUILD_GROUP_PREFIX],
+        }),
+      );
       await producer.connect();
       await reader.connect();
       for (const t of TOPIC_NAMES) {
@@ -133,6 +154,7 @@ export function sharingHarness(
         {
           env: {
             ...process.env,
+            ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
             MONGODB_DB: into.dbName,
             SHARING_GROUP_ID: into.groupId,
             SHARING_TOPIC_PREFIX: topicPrefix,
