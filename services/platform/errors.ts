@@ -23,6 +23,9 @@ export const ERROR_CODES = {
   SCHEMA_UNKNOWN: 'SCHEMA_UNKNOWN',
   SCHEMA_INCOMPATIBLE: 'SCHEMA_INCOMPATIBLE',
   EVENT_INVALID: 'EVENT_INVALID',
+  // Why a decoded event could not be applied to the views.
+  PROJECTION_FAILED: 'PROJECTION_FAILED',
+  DOCUMENT_TOO_LARGE: 'DOCUMENT_TOO_LARGE',
 } as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[keyof typeof ERROR_CODES];

@@ -7,15 +7,17 @@
  * few store round trips whatever its size, so gathering the partitions that arrived together
  * makes freshness a matter of one round, not one round per partition.
  */
-export interface ApplyQueue<E> {
-  /** Resolves with whether each of `events` changed a view, once its round is written. */
-  submit(events: readonly E[]): Promise<boolean[]>;
+export interface ApplyQueue<E, R = boolean> {
+  /** Resolves with what became of each of `events` (whether it changed a view...), once its round is written. */
+  submit(events: readonly E[]): Promise<R[]>;
 }
 
-export function createApplyQueue<E>(apply: (events: readonly E[]) => Promise<boolean[]>): ApplyQueue<E> {
+export function createApplyQueue<E, R = boolean>(
+  apply: (events: readonly E[]) => Promise<R[]>,
+): ApplyQueue<E, R> {
   type Waiting = {
     events: readonly E[];
-    resolve: (changed: boolean[]) => void;
+    resolve: (changed: R[]) => void;
     reject: (err: unknown) => void;
   };
   let waiting: Waiting[] = [];
@@ -46,7 +48,7 @@ export function createApplyQueue<E>(apply: (events: readonly E[]) => Promise<boo
 
   return {
     submit(events) {
-      return new Promise<boolean[]>((resolve, reject) => {
+      return new Promise<R[]>((resolve, reject) => {
         waiting.push({ events, resolve, reject });
         if (!running) void drain();
       });

@@ -5,6 +5,7 @@ import { type LienthongEvent } from '../../schemas/generated/events';
 import { envelopeErrors } from '../../schemas/envelope';
 import { resolveSchemaPath, TOPICS, type TopicName } from '../../schemas/topics';
 import { type AvroResolver, createAvroResolver, fromConfluentWire, parseAvroSchema } from '../platform/avro';
+import { type Clock, systemClock } from '../platform/clock';
 import { ERROR_CODES, type ErrorCode, LienthongError, UnavailableError } from '../platform/errors';
 import { fetchSchemaText } from '../platform/registry-client';
 
@@ -22,23 +23,48 @@ export interface EventDecoder {
    * Decodes a message of `topic` read from Kafka into the event its contract describes.
    *
    * @throws {PoisonMessageError} for bytes that are not Confluent-framed Avro
-   *   (`EVENT_UNDECODABLE`), a schema id the registry does not know (`SCHEMA_UNKNOWN`), a writer
+   *   (`EVENT_UNDECODABLE`), a schema id the registry has not known for the retry time
+   *   (`SCHEMA_UNKNOWN`), a writer
    *   schema the topic's contract cannot read (`SCHEMA_INCOMPATIBLE`), or an event that breaks the
    *   contract's rules (`EVENT_INVALID`)
-   * @throws {UnavailableError} when the registry cannot be asked: retriable
+   * @throws {UnavailableError} when the registry cannot be asked, or does not know the schema id
+   *   yet: retriable
    */
   decode(topic: TopicName, value: Buffer | null): Promise<LienthongEvent>;
 }
 
+/** How long a schema id the registry does not know is asked for again before it is poison. */
+export const UNKNOWN_SCHEMA_RETRY_MS = 5 * 60_000;
+
+/** Unknown ids remembered at most, so that garbage with random ids cannot grow the map for ever. */
+const UNKNOWN_IDS_KEPT = 10_000;
+
 /**
  * Decodes by schema id. Each id is fetched from the registry once, then its resolver against the
  * topic's own contract (the reader schema this code was generated from) is cached, so a message
- * costs one map lookup and one Avro read. Unknown ids are cached too, briefly, so a burst of
- * garbage does not become a burst of registry calls.
+ * costs one map lookup and one Avro read.
+ *
+ * An id the registry answers 404 for is not poison at once: a registry restored from an older state
+ * (a backup, a lost log topic) is missing ids it will have again once the agencies' schemas are
+ * registered anew, and dead-lettering would refuse whole topics. For `unknownSchemaRetryMs` from the
+ * id's first 404 the decoder throws a retriable error, which the consumer retries with backoff;
+ * after that the id is `SCHEMA_UNKNOWN`. Verdicts are cached briefly, so a burst of garbage does not
+ * become a burst of registry calls.
  */
-export function createEventDecoder(options: { registry: SchemaRegistry; rootDir?: string }): EventDecoder {
+export function createEventDecoder(options: {
+  registry: SchemaRegistry;
+  rootDir?: string;
+  /** {@link UNKNOWN_SCHEMA_RETRY_MS} by default; 0 makes a 404 final at once. */
+  unknownSchemaRetryMs?: number;
+  /** Times the retries of unknown ids; the system clock by default. */
+  clock?: Clock;
+}): EventDecoder {
   const readers = new Map<TopicName, Type>();
   const resolvers = new Map<string, Promise<AvroResolver>>();
+  const retryMs = options.unknownSchemaRetryMs ?? UNKNOWN_SCHEMA_RETRY_MS;
+  const clock = options.clock ?? systemClock;
+  /** When the registry first said it did not know each id. */
+  const firstUnknown = new Map<number, number>();
 
   const readerOf = (topic: TopicName): Type => {
     let type = readers.get(topic);
@@ -55,9 +81,25 @@ export function createEventDecoder(options: { registry: SchemaRegistry; rootDir?
       text = await fetchSchemaText(options.registry, schemaId);
     } catch (err) {
       if ((err as { status?: unknown }).status === 404) {
-        throw new PoisonMessageError(ERROR_CODES.SCHEMA_UNKNOWN, `The registry has no schema ${schemaId}`, {
-          cause: err,
-        });
+        const now = clock();
+        const since = firstUnknown.get(schemaId) ?? now;
+        if (!firstUnknown.has(schemaId)) {
+          if (firstUnknown.size >= UNKNOWN_IDS_KEPT)
+            firstUnknown.delete(firstUnknown.keys().next().value as number);
+          firstUnknown.set(schemaId, since);
+        }
+        if (now - since < retryMs) {
+          throw new UnavailableError(
+            ERROR_CODES.SCHEMA_UNKNOWN,
+            `The registry has no schema ${schemaId} yet; asking again for ${Math.ceil((retryMs - (now - since)) / 1_000)} s`,
+            { cause: err },
+          );
+        }
+        throw new PoisonMessageError(
+          ERROR_CODES.SCHEMA_UNKNOWN,
+          `The registry has had no schema ${schemaId} for ${Math.round((now - since) / 1_000)} s`,
+          { cause: err },
+        );
       }
       throw new UnavailableError(
         ERROR_CODES.REGISTRY_UNAVAILABLE,
@@ -65,6 +107,7 @@ export function createEventDecoder(options: { registry: SchemaRegistry; rootDir?
         { cause: err },
       );
     }
+    firstUnknown.delete(schemaId);
     try {
       return createAvroResolver(readerOf(topic), parseAvroSchema(text));
     } catch (err) {

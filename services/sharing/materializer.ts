@@ -1,4 +1,6 @@
+import { BSON } from 'mongodb';
 import { type LienthongEvent } from '../../schemas/generated/events';
+import { ERROR_CODES } from '../platform/errors';
 import {
   type Projection,
   type SourcedEvent,
@@ -7,6 +9,7 @@ import {
   type ViewName,
   type ViewReader,
 } from './projection';
+import { type ArchivedEntry, boundMaps, MAP_BOUNDS, type MapBounds } from './map-bounds';
 import { citizensProjection, dossiersProjection, enterprisesProjection, vehiclesProjection } from './views';
 import { type DocChange, type ViewStore } from './view-store';
 
@@ -25,14 +28,36 @@ export const PROJECTIONS: readonly Projection[] = [
  */
 const WRITE_ORDER: readonly ViewName[] = ['citizens', 'vehicles', 'dossiers', 'enterprises'];
 
+/**
+ * MongoDB's largest document, in bytes of BSON; FerretDB keeps the same limit.
+ * @see https://www.mongodb.com/docs/manual/reference/limits/#mongodb-limit-BSON-Document-Size
+ */
+export const MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/** Why an event could not be applied: it goes to the dead-letter topic with this code. */
+export interface ApplyFailure {
+  code: typeof ERROR_CODES.PROJECTION_FAILED | typeof ERROR_CODES.DOCUMENT_TOO_LARGE;
+  /** Names views and sizes, never an event's values. */
+  reason: string;
+  /** What a projection threw, for the log. */
+  cause?: unknown;
+}
+
+/** What became of one event of a batch. */
+export type EventOutcome = 'applied' | 'noop' | ApplyFailure;
+
 /** What applying a batch did. */
 export interface BatchOutcome {
   /** Events that changed at least one view document. */
   applied: number;
   /** Duplicates and superseded events: they changed nothing. */
   noop: number;
+  /** Events that could not be applied and changed nothing; see {@link outcomes}. */
+  failed: number;
   /** For each event of the batch, in order, whether it changed a view. */
   changed: boolean[];
+  /** For each event of the batch, in order, what became of it. */
+  outcomes: EventOutcome[];
   /** Documents written, per view. */
   written: Record<ViewName, number>;
 }
@@ -58,12 +83,22 @@ function subjectIds(event: LienthongEvent): Record<ViewName, readonly string[]> 
  *
  * Applying the same events again changes nothing: the sections' version guards turn them into
  * no-ops. That, with offsets committed after this resolves, makes the views effectively-once.
+ *
+ * An event that cannot be applied changes nothing, and the batch goes on without it: a projection
+ * that throws (`PROJECTION_FAILED`), or a document that the event would take past
+ * `maxDocumentBytes` (`DOCUMENT_TOO_LARGE`). Both are decided from the event and the documents
+ * alone, so a replay decides the same; the caller dead-letters them. The store's own errors (an
+ * outage) reject the whole batch instead, for the caller to retry: they say nothing of the event.
  */
 export async function materialize(
   batch: readonly SourcedEvent[],
   store: ViewStore,
-  projections: readonly Projection[] = PROJECTIONS,
+  options: { projections?: readonly Projection[]; maxDocumentBytes?: number; mapBounds?: MapBounds } = {},
 ): Promise<BatchOutcome> {
+  const projections = options.projections ?? PROJECTIONS;
+  const mapBounds = options.mapBounds ?? MAP_BOUNDS;
+  const archived = viewMaps<ArchivedEntry>();
+  const maxDocumentBytes = options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
   const before = viewMaps<ViewDoc | null>();
   const current = viewMaps<ViewDoc | null>();
 
@@ -97,33 +132,71 @@ export async function materialize(
     },
   };
 
-  const changedFlags: boolean[] = [];
+  const outcomes: EventOutcome[] = [];
   for (const sourced of batch) {
-    const targets: { projection: Projection; id: string }[] = [];
-    for (const projection of projections) {
-      if (!projection.handles.has(sourced.event.eventType)) continue;
-      for (const id of projection.ids(sourced, read)) targets.push({ projection, id });
+    let next: { view: ViewName; id: string; doc: ViewDoc | null; evolved: ViewDoc | null }[];
+    try {
+      const targets = projections
+        .filter((projection) => projection.handles.has(sourced.event.eventType))
+        .flatMap((projection) =>
+          guarded(projection, () => projection.ids(sourced, read)).map((id) => ({ projection, id })),
+        );
+      const extra = new Map<ViewName, Set<string>>();
+      for (const { projection, id } of targets) {
+        if (!current[projection.view].has(id))
+          extra.set(projection.view, (extra.get(projection.view) ?? new Set()).add(id));
+      }
+      // Not guarded: a store error is the store's, not the event's, and fails the batch.
+      if (extra.size > 0) await ensureLoaded(extra);
+      // Every projection of the event runs before any document is replaced, so that a failure
+      // leaves no part of the event behind.
+      next = targets.map(({ projection, id }) => {
+        const doc = current[projection.view].get(id) ?? null;
+        return {
+          view: projection.view,
+          id,
+          doc,
+          evolved: guarded(projection, () => projection.evolve(doc, sourced, id, read)),
+        };
+      });
+    } catch (err) {
+      if (!(err instanceof ProjectionFailure)) throw err;
+      outcomes.push(err.failure);
+      continue;
     }
-    const extra = new Map<ViewName, Set<string>>();
-    for (const { projection, id } of targets) {
-      if (!current[projection.view].has(id))
-        extra.set(projection.view, (extra.get(projection.view) ?? new Set()).add(id));
+    // The map bounds apply before the size limit: a document kept in bounds rarely nears it.
+    const cut: { view: ViewName; entries: ArchivedEntry[] }[] = [];
+    for (const step of next) {
+      if (step.evolved === step.doc || step.evolved === null) continue;
+      const bounded = boundMaps(step.view, step.evolved, mapBounds);
+      step.evolved = bounded.doc;
+      if (bounded.archived.length > 0) cut.push({ view: step.view, entries: bounded.archived });
     }
-    if (extra.size > 0) await ensureLoaded(extra);
-
-    const next = targets.map(({ projection, id }) => {
-      const doc = current[projection.view].get(id) ?? null;
-      return { view: projection.view, id, doc, evolved: projection.evolve(doc, sourced, id, read) };
-    });
+    const tooLarge = next.find(
+      ({ doc, evolved }) =>
+        evolved !== doc && evolved !== null && BSON.calculateObjectSize(evolved) > maxDocumentBytes,
+    );
+    if (tooLarge) {
+      outcomes.push({
+        code: ERROR_CODES.DOCUMENT_TOO_LARGE,
+        reason: `The event would take a ${tooLarge.view} document past ${maxDocumentBytes} bytes`,
+      });
+      continue;
+    }
+    for (const { view, entries } of cut) for (const entry of entries) archived[view].set(entry._id, entry);
     let changed = false;
     for (const { view, id, doc, evolved } of next) {
       if (evolved === doc || evolved === null) continue;
       current[view].set(id, evolved);
       changed = true;
     }
-    changedFlags.push(changed);
+    outcomes.push(changed ? 'applied' : 'noop');
   }
 
+  // Archived before they leave the documents, so that a crash between the two loses no entry.
+  for (const view of WRITE_ORDER) {
+    if (archived[view].size > 0) await store.archive(view, [...archived[view].values()]);
+  }
   const written = { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 };
   for (const view of WRITE_ORDER) {
     const changes: DocChange[] = [];
@@ -133,6 +206,40 @@ export async function materialize(
     }
     written[view] = await store.write(view, changes);
   }
-  const applied = changedFlags.filter(Boolean).length;
-  return { applied, noop: batch.length - applied, changed: changedFlags, written };
+  const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
+  return {
+    applied: count('applied'),
+    noop: count('noop'),
+    failed: outcomes.filter((o) => typeof o === 'object').length,
+    changed: outcomes.map((o) => o === 'applied'),
+    outcomes,
+    written,
+  };
+}
+
+/** What a projection threw, told apart from the store's errors. */
+class ProjectionFailure extends Error {
+  constructor(readonly failure: ApplyFailure) {
+    super(failure.reason);
+  }
+}
+
+/** Runs a projection's function; what it throws becomes the event's failure. */
+function guarded<T>(projection: Projection, work: () => T): T {
+  try {
+    return work();
+  } catch (err) {
+    throw new ProjectionFailure(projectionFailed(projection, err));
+  }
+}
+
+function projectionFailed(projection: Projection, err: unknown): ApplyFailure {
+  // The error's name only: its message may quote identifiers, and dead-letter headers are read
+  // widely. The service logs the error itself.
+  const name = err instanceof Error ? err.name : typeof err;
+  return {
+    code: ERROR_CODES.PROJECTION_FAILED,
+    reason: `The ${projection.view} projection threw ${name}`,
+    cause: err,
+  };
 }

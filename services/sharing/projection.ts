@@ -94,9 +94,19 @@ export function sectionKey(id: string): string {
   return id.replace(/[%.$]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
-/** The key of a history or timeline entry: the source version, zero-padded so keys sort. */
+/** A source version, zero-padded so that keys sort. */
 export function versionKey(version: number): string {
   return `v${String(version).padStart(12, '0')}`;
+}
+
+/**
+ * The key of a history or timeline entry: the source record, then its version. Two records of one
+ * entity (a plate issued again to another vehicle, whose record counts versions from 1 again) never
+ * share a key, a replay rewrites the same entry, and one record's entries sort by version. The
+ * version key has a fixed width, so the key splits at its last `@` whatever the record id holds.
+ */
+export function entryKey(source: Pick<Provenance, 'sourceRecordId' | 'sourceVersion'>): string {
+  return `${sectionKey(source.sourceRecordId)}@${versionKey(source.sourceVersion)}`;
 }
 
 function sectionAt(doc: ViewDoc | null, path: readonly string[]): Section | undefined {
@@ -121,10 +131,34 @@ function withValueAt(
 }
 
 /**
+ * Where the fields a late version filled in came from, by that version's key: a section keeps the
+ * stamp of its newest version, and this says which of its values an older one gave.
+ */
+export interface FilledFrom {
+  eventId: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  fields: string[];
+}
+
+function sameRecord(a: Provenance | undefined, b: Provenance): boolean {
+  return a?.sourceRecordId === b.sourceRecordId && a.agency === b.agency;
+}
+
+/**
  * Merges `fields` into the section at `path` and stamps it with the event, if the event supersedes
- * the section's current stamp; otherwise returns `doc` unchanged. Fields the event does not carry
- * keep their values if the section came from the same source record, so an event that changes a
- * status keeps the name a registration set; a section from another record is replaced whole.
+ * the section's current stamp. Fields the event does not carry keep their values if the section
+ * came from the same source record, so an event that changes a status keeps the name a
+ * registration set; a section from another record is replaced whole.
+ *
+ * The merge rule for late versions: an older version of the section's own record (one quarantined
+ * at the connector, fixed and resent after a newer one was applied) fills the fields the section
+ * lacks, and never overwrites a field the section holds, whatever its value (a newer `null` is a
+ * value). The section keeps the newer stamp; `filledFrom` says which fields the older event gave,
+ * and a newer version that sets such a field takes it out of `filledFrom`. An older event of
+ * another record, and an older version with nothing the section lacks, change nothing: `doc`
+ * itself is returned.
  */
 export function mergeSection(
   doc: ViewDoc,
@@ -133,14 +167,52 @@ export function mergeSection(
   sourced: SourcedEvent,
 ): ViewDoc {
   const existing = sectionAt(doc, path);
-  if (!supersedes(existing?.source, sourced.source)) return doc;
+  const incoming = sourced.source;
+  if (!supersedes(existing?.source, incoming)) {
+    if (existing === undefined || !sameRecord(existing.source, incoming)) return doc;
+    if (incoming.sourceVersion >= existing.source.sourceVersion) return doc;
+    const lacking = Object.keys(fields)
+      .filter((f) => f !== 'source' && f !== 'filledFrom' && !Object.hasOwn(existing, f))
+      .sort();
+    if (lacking.length === 0) return doc;
+    const filled: FilledFrom = {
+      eventId: incoming.eventId,
+      topic: incoming.topic,
+      partition: incoming.partition,
+      offset: incoming.offset,
+      fields: lacking,
+    };
+    const filledFrom = {
+      ...(existing.filledFrom as Record<string, FilledFrom> | undefined),
+      [versionKey(incoming.sourceVersion)]: filled,
+    };
+    const added = Object.fromEntries(lacking.map((f) => [f, fields[f]]));
+    return withValueAt(doc, path, { ...existing, ...added, filledFrom }) as ViewDoc;
+  }
   // Fields are kept only from the same source record: a plate re-registered to another vehicle
   // must not inherit the old vehicle's deregistration.
-  const sameRecord =
-    existing?.source.sourceRecordId === sourced.source.sourceRecordId &&
-    existing.source.agency === sourced.source.agency;
-  const { source: _previous, ...kept } = sameRecord ? existing : { source: undefined };
-  return withValueAt(doc, path, { ...kept, ...fields, source: sourced.source }) as ViewDoc;
+  if (!existing || !sameRecord(existing.source, incoming)) {
+    return withValueAt(doc, path, { ...fields, source: incoming }) as ViewDoc;
+  }
+  const { source: _previous, filledFrom: previousFills, ...kept } = existing;
+  const section: Record<string, unknown> = { ...kept, ...fields, source: incoming };
+  const fills = withoutFields(previousFills as Record<string, FilledFrom> | undefined, Object.keys(fields));
+  if (fills) section.filledFrom = fills;
+  return withValueAt(doc, path, section) as ViewDoc;
+}
+
+/** `filledFrom` without the fields a newer version has set; undefined when nothing is left. */
+function withoutFields(
+  fills: Record<string, FilledFrom> | undefined,
+  set: readonly string[],
+): Record<string, FilledFrom> | undefined {
+  if (fills === undefined) return undefined;
+  const out: Record<string, FilledFrom> = {};
+  for (const [key, fill] of Object.entries(fills)) {
+    const fields = fill.fields.filter((f) => !set.includes(f));
+    if (fields.length > 0) out[key] = fields.length === fill.fields.length ? fill : { ...fill, fields };
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
 }
 
 /** The section at `path`, or undefined. */
@@ -194,7 +266,7 @@ export function partyOf(
  * The MongoDB `$set` that turns `before` into `after`, section by section: a section or a plain
  * value that changed is set whole at its dotted path; containers are walked, so two consumers
  * changing different sections of one document never overwrite each other. Projections only add
- * or replace sections, never remove them, so no `$unset` is needed.
+ * or replace sections; what the map bounds take out is in {@link removedPaths}.
  */
 export function changedPaths(before: ViewDoc | null, after: ViewDoc): Record<string, unknown> {
   const set: Record<string, unknown> = {};
@@ -223,4 +295,24 @@ function isContainer(value: unknown): value is Record<string, unknown> {
     !(value instanceof Date) &&
     !Object.hasOwn(value, 'source')
   );
+}
+
+/**
+ * The dotted paths of the entries in `before`'s containers that `after` no longer holds: the
+ * entries the map bounds moved to the archive, for a `$unset`. Sections are not walked into: they
+ * are set whole.
+ */
+export function removedPaths(before: ViewDoc | null, after: ViewDoc): string[] {
+  const out: string[] = [];
+  const walk = (a: Record<string, unknown>, b: Record<string, unknown>, prefix: string): void => {
+    for (const [key, old] of Object.entries(a)) {
+      if (prefix === '' && key === '_id') continue;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      const now = b[key];
+      if (!Object.hasOwn(b, key)) out.push(path);
+      else if (old !== now && isContainer(old) && isContainer(now)) walk(old, now, path);
+    }
+  };
+  if (before) walk(before, after, '');
+  return out;
 }

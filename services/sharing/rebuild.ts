@@ -7,7 +7,7 @@ import { type Clock, systemClock } from '../platform/clock';
 import { VIEW_NAMES, type ViewName } from './projection';
 import { createSharingService } from './sharing-service';
 import { collectionHashes, compareHashes, type HashComparison } from './view-hash';
-import { type CatalogEntry, readCatalog, VIEW_CATALOG } from './view-store';
+import { archiveOf, type CatalogEntry, readCatalog, VIEW_CATALOG } from './view-store';
 
 /** Each rebuild reads in a consumer group of its own, named by this prefix (the ACLs grant it). */
 export const REBUILD_GROUP_PREFIX = 'lienthong-rebuild-';
@@ -134,11 +134,15 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
     }
     await replayer.stop();
     const obsolete = swapped ? live : shadow;
-    for (const view of VIEW_NAMES)
-      await db
-        .collection(obsolete[view])
-        .drop()
-        .catch(() => false);
+    // Each view collection goes with the archive of what its map bounds took out.
+    for (const view of VIEW_NAMES) {
+      for (const name of [obsolete[view], archiveOf(obsolete[view])]) {
+        await db
+          .collection(name)
+          .drop()
+          .catch(() => false);
+      }
+    }
     await admin.deleteGroups([groupId]).catch(() => undefined);
     return { generation, events, comparison, swapped };
   } finally {

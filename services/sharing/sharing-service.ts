@@ -29,8 +29,8 @@ import {
 } from './dead-letters';
 import { createEventDecoder, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
-import { materialize } from './materializer';
-import { type SourcedEvent, type ViewName } from './projection';
+import { type EventOutcome, materialize } from './materializer';
+import { type Projection, type SourcedEvent, type ViewName } from './projection';
 import { createViewStore, readCatalog } from './view-store';
 
 export interface SharingDeps {
@@ -63,6 +63,15 @@ export interface SharingDeps {
   port: number;
   /** The sections' `ingestedAt` and the dead letters' failure time; the system clock by default. */
   clock?: Clock;
+  /** The views' projections; every view's by default. Tests give one that fails. */
+  projections?: readonly Projection[];
+  /** The largest view document written, in bytes of BSON; MongoDB's 16 MiB by default. */
+  maxDocumentBytes?: number;
+  /**
+   * How long a schema id the registry answers 404 for is retried, with backoff, before its messages
+   * are dead-lettered `SCHEMA_UNKNOWN`; 5 minutes by default (`UNKNOWN_SCHEMA_RETRY_MS`).
+   */
+  unknownSchemaRetryMs?: number;
   /**
    * How long a dead-letter send may take before it is given up and sent again through a new
    * producer (`createRenewingProducer`); its default when not given.
@@ -93,10 +102,12 @@ const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
  * For each partition's fetch, in chunks of `batchSize`:
  * 1. decode each message by its schema id; one that can never be read is set aside as a dead letter;
  * 2. write the dead letters to Kafka (acks=all);
- * 3. apply the events to the views ({@link materialize});
+ * 3. apply the events to the views ({@link materialize}); an event that cannot be applied (a
+ *    projection throws, a document would pass the size limit) changes nothing and is dead-lettered
+ *    with its code, `PROJECTION_FAILED` or `DOCUMENT_TOO_LARGE`, so the partition moves on;
  * 4. commit the offset after the chunk.
- * A transient failure in 1 to 3 (registry or store away) is retried in place until it passes or the
- * service stops, so a message is neither skipped nor dead-lettered for an outage. A crash between
+ * A transient failure in 1 to 3 (registry, store or Kafka away) is retried in place until it passes
+ * or the service stops, so a message is neither skipped nor dead-lettered for an outage. A crash between
  * 3 and 4 replays the chunk, which the views' version guards make harmless.
  *
  * Stop, in order: stop fetching and let the chunk in hand finish and commit (`consumer.stop()`),
@@ -109,7 +120,11 @@ export function createSharingService(deps: SharingDeps): SharingService {
   for (const name of Object.keys(TOPICS) as TopicName[])
     topicOf.set(deps.topics?.[name] ?? TOPICS[name].topic, name);
   const deadLetterTopic = deps.deadLetterTopic ?? DEAD_LETTER_TOPIC;
-  const decoder = createEventDecoder({ registry: deps.registry });
+  const decoder = createEventDecoder({
+    registry: deps.registry,
+    clock,
+    ...(deps.unknownSchemaRetryMs === undefined ? {} : { unknownSchemaRetryMs: deps.unknownSchemaRetryMs }),
+  });
   const db = deps.mongo.db(deps.dbName);
   const storeNow = async () => createViewStore(db, deps.collections ?? (await readCatalog(db)));
   const admin = kafka.admin();
@@ -160,12 +175,15 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
 
   // One writer for every partition in flight: see apply-queue.ts.
-  const writer = createApplyQueue<SourcedEvent>(async (batch) => {
+  const writer = createApplyQueue<SourcedEvent, EventOutcome>(async (batch) => {
     const timer = writeSeconds.startTimer();
-    const outcome = await materialize(batch, await storeNow());
+    const outcome = await materialize(batch, await storeNow(), {
+      ...(deps.projections ? { projections: deps.projections } : {}),
+      ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
+    });
     timer();
     totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
-    return outcome.changed;
+    return outcome.outcomes;
   });
 
   /** Runs `work` until it succeeds, waiting between tries, for as long as the service runs. */
@@ -201,6 +219,16 @@ export function createSharingService(deps: SharingDeps): SharingService {
       heartbeat,
     );
 
+  /** Writes dead letters (acks=all), retrying while Kafka is away; a rebuild only counts them. */
+  const writeDeadLetters = (letters: readonly DeadLetter[], heartbeat: () => Promise<void>) =>
+    untilDone(
+      'Writing dead letters',
+      async () => {
+        if (deadLetterTopic !== null) await sendDeadLetters(producer, letters, clock, deadLetterTopic);
+      },
+      heartbeat,
+    );
+
   /** Applies one chunk of a partition's messages and commits after it; resolves with its last offset. */
   const processChunk = async (
     batch: Batch,
@@ -212,25 +240,28 @@ export function createSharingService(deps: SharingDeps): SharingService {
     if (topic === undefined || last === undefined) return undefined;
     const ingestedAt = new Date(clock());
     const good: SourcedEvent[] = [];
+    const goodMessages: KafkaMessage[] = [];
     const spans: Span[] = [];
     const dead: DeadLetter[] = [];
+    const letterOf = (message: KafkaMessage, code: string, reason: string): DeadLetter => ({
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: message.offset,
+      key: message.key,
+      value: message.value,
+      headers: message.headers ?? {},
+      timestamp: message.timestamp,
+      code,
+      reason,
+    });
     for (const message of messages) {
       const decoded = await decode(topic, message, heartbeat);
       if (decoded instanceof PoisonMessageError) {
-        dead.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers: message.headers ?? {},
-          timestamp: message.timestamp,
-          code: decoded.code,
-          reason: decoded.message,
-        });
+        dead.push(letterOf(message, decoded.code, decoded.message));
         continue;
       }
       const traceparent = headerText(message.headers, 'traceparent');
+      goodMessages.push(message);
       good.push({
         event: decoded,
         source: {
@@ -251,24 +282,39 @@ export function createSharingService(deps: SharingDeps): SharingService {
       const parent = propagation.extract(context.active(), traceparent ? { traceparent } : {});
       spans.push(trace.getTracer('lienthong').startSpan(`sharing apply ${decoded.eventType}`, {}, parent));
     }
-    await untilDone(
-      'Writing dead letters',
-      async () => {
-        if (deadLetterTopic !== null) await sendDeadLetters(producer, dead, clock, deadLetterTopic);
-      },
-      heartbeat,
-    );
-    const changed = await untilDone('Writing the views', () => writer.submit(good), heartbeat);
+    await writeDeadLetters(dead, heartbeat);
+    const outcomes = await untilDone('Writing the views', () => writer.submit(good), heartbeat);
     for (const span of spans) span.end();
-    const applied = changed.filter(Boolean).length;
+    // An event that cannot be applied changed nothing: it is dead-lettered, and the partition moves on.
+    const unapplied: DeadLetter[] = [];
+    outcomes.forEach((outcome, i) => {
+      if (typeof outcome !== 'object') return;
+      const message = goodMessages[i] as KafkaMessage;
+      unapplied.push(letterOf(message, outcome.code, outcome.reason));
+      logger.error(
+        {
+          err: outcome.cause,
+          code: outcome.code,
+          eventId: good[i]?.event.eventId,
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+        },
+        'Event not applied; dead-lettering it',
+      );
+    });
+    await writeDeadLetters(unapplied, heartbeat);
+    dead.push(...unapplied);
+    const applied = outcomes.filter((o) => o === 'applied').length;
+    const noop = outcomes.filter((o) => o === 'noop').length;
     await consumer.commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
     ]);
     totals.applied += applied;
-    totals.noop += good.length - applied;
+    totals.noop += noop;
     totals.deadLettered += dead.length;
     events.inc({ topic: batch.topic, outcome: 'applied' }, applied);
-    events.inc({ topic: batch.topic, outcome: 'noop' }, good.length - applied);
+    events.inc({ topic: batch.topic, outcome: 'noop' }, noop);
     events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);
     lag.set(
       { topic: batch.topic, partition: String(batch.partition) },

@@ -1,5 +1,6 @@
 import { type AnyBulkWriteOperation, type Db } from 'mongodb';
-import { changedPaths, type ViewDoc, type ViewName } from './projection';
+import { type ArchivedEntry } from './map-bounds';
+import { changedPaths, removedPaths, type ViewDoc, type ViewName } from './projection';
 
 /**
  * At most this many updates go in one `update` command. FerretDB 1.24 keeps every statement's
@@ -25,7 +26,12 @@ export interface ViewStore {
   load(view: ViewName, ids: readonly string[]): Promise<Map<string, ViewDoc>>;
   /** Writes what changed, section by section. Resolves once every write is acknowledged. */
   write(view: ViewName, changes: readonly DocChange[]): Promise<number>;
+  /** Keeps entries the map bounds took out of the view's documents; writing one again is a no-op. */
+  archive(view: ViewName, entries: readonly ArchivedEntry[]): Promise<void>;
 }
+
+/** The collection that keeps what the map bounds took out of a view collection's documents. */
+export const archiveOf = (collection: string): string => `${collection}_archive`;
 
 /**
  * The views in MongoDB. Every read and write filters on `_id` alone: FerretDB 1.24 pushes only
@@ -56,13 +62,32 @@ export function createViewStore(db: Db, collections: Readonly<Record<ViewName, s
       const ops: AnyBulkWriteOperation<ViewDoc>[] = [];
       for (const { before, after } of changes) {
         const set = changedPaths(before, after);
-        if (Object.keys(set).length === 0) continue;
-        ops.push({ updateOne: { filter: { _id: after._id }, update: { $set: set }, upsert: true } });
+        const unset = removedPaths(before, after);
+        if (Object.keys(set).length === 0 && unset.length === 0) continue;
+        const update = {
+          ...(Object.keys(set).length > 0 ? { $set: set } : {}),
+          ...(unset.length > 0
+            ? { $unset: Object.fromEntries(unset.map((path) => [path, '' as const])) }
+            : {}),
+        };
+        ops.push({ updateOne: { filter: { _id: after._id }, update, upsert: true } });
       }
       for (let i = 0; i < ops.length; i += STORE_WRITE_CHUNK) {
         await collection.bulkWrite(ops.slice(i, i + STORE_WRITE_CHUNK), { ordered: false });
       }
       return ops.length;
+    },
+
+    async archive(view, entries) {
+      const collection = db.collection<ArchivedEntry>(archiveOf(collections[view]));
+      for (let i = 0; i < entries.length; i += STORE_WRITE_CHUNK) {
+        await collection.bulkWrite(
+          entries.slice(i, i + STORE_WRITE_CHUNK).map((entry) => ({
+            replaceOne: { filter: { _id: entry._id }, replacement: entry, upsert: true },
+          })),
+          { ordered: false },
+        );
+      }
     },
   };
 }

@@ -61,6 +61,42 @@ describe('the MongoDB-wire store', () => {
     await expect(citizens.findOne({ _id: 'c2' })).resolves.toMatchObject({ district: 'Từ Liêm', version: 2 });
   });
 
+  it('sets and unsets nested paths in one update, and replaces by upsert in a bulkWrite', async () => {
+    const docs = db.collection<{ _id: string; history?: Record<string, unknown> }>('nested');
+    await docs.updateOne(
+      { _id: 'p1' },
+      { $set: { 'history.a%2Eb@v1': { n: 1 }, 'history.a%2Eb@v2': { n: 2 } } },
+      { upsert: true },
+    );
+    await docs.updateOne(
+      { _id: 'p1' },
+      { $set: { 'history.a%2Eb@v3': { n: 3 } }, $unset: { 'history.a%2Eb@v1': '' } },
+      { upsert: true },
+    );
+    await expect(docs.findOne({ _id: 'p1' })).resolves.toEqual({
+      _id: 'p1',
+      history: { 'a%2Eb@v2': { n: 2 }, 'a%2Eb@v3': { n: 3 } },
+    });
+    const archive = db.collection<{ _id: string; n: number }>('nested_archive');
+    // The replacement holds its `_id`, as the sharing service's archive writes do.
+    const entry = { _id: '["p1","history","a"]', n: 1 };
+    for (let i = 0; i < 2; i += 1) {
+      await archive.bulkWrite(
+        [
+          {
+            replaceOne: {
+              filter: { _id: '["p1","history","a"]' },
+              replacement: entry,
+              upsert: true,
+            },
+          },
+        ],
+        { ordered: false },
+      );
+    }
+    await expect(archive.find({}).toArray()).resolves.toEqual([{ _id: '["p1","history","a"]', n: 1 }]);
+  });
+
   it('runs an unordered bulkWrite past a failing operation', async () => {
     await citizens.insertOne({ _id: 'c3', name: 'Lê Văn Cường', district: 'Thạch Thất', version: 1 });
     const error = await citizens

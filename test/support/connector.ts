@@ -44,12 +44,14 @@ export function connectorHarness(
     brokers?: () => string;
     tls?: ConnectorTls;
     clock?: Clock;
+    /** The topic to publish to, such as a sharing harness's own; a new one by default. */
+    topic?: string;
     /** Routes the connector's Kafka connections, through a proxy for instance. */
     socketFactory?: ISocketFactory;
     sendTimeoutMs?: number;
   } = {},
 ) {
-  const topic = uniqueName(`it-${definition.name}`);
+  const topic = options.topic ?? uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
   const { entries, keys } = generateCredentials([
     { id: definition.agency, role: 'agency', agency: definition.agency },

@@ -1,4 +1,5 @@
 import { LocalKafka } from '../../deploy/local/local-kafka';
+import { LocalFerretDb } from '../../deploy/local/local-ferretdb';
 import { busPrincipals } from '../../deploy/local/topics';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -59,4 +60,15 @@ export async function startPrivateBroker(stateDir: string): Promise<LocalKafka> 
   await broker.start();
   await broker.waitReady();
   return broker;
+}
+
+/**
+ * A store (FerretDB) of a test file's own, from the same stack manager as the shared one, started
+ * and ready: stopping or killing it leaves the store the other files share alone.
+ */
+export async function startPrivateStore(stateDir: string): Promise<LocalFerretDb> {
+  const store = new LocalFerretDb({ stateDir, port: await freePort(), progress: () => undefined });
+  await store.start();
+  await store.waitReady();
+  return store;
 }

@@ -14,7 +14,11 @@ import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
 import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
-import { createSharingService, type SharingService } from '../../services/sharing/sharing-service';
+import {
+  createSharingService,
+  type SharingDeps,
+  type SharingService,
+} from '../../services/sharing/sharing-service';
 import { registryClient, registryKey } from './connector';
 import { endpoint, uniqueName } from './fixtures';
 import { grantAcls, kafkaEnvOf, testKafka } from './kafka';
@@ -27,6 +31,8 @@ export function sharingHarness(
   options: {
     partitions?: number;
     batchSize?: number;
+    /** Dependencies of the service in this process to replace, such as its projections or store client. */
+    service?: Partial<SharingDeps>;
     /** Routes the service's Kafka connections (not the harness's own), through a proxy for instance. */
     socketFactory?: ISocketFactory;
     sendTimeoutMs?: number;
@@ -69,6 +75,7 @@ export function sharingHarness(
       concurrency: 6,
       host: '127.0.0.1',
       port: 0,
+      ...options.service,
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
 

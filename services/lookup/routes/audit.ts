@@ -223,7 +223,8 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
               id: { type: 'string' },
               sections: {
                 type: 'array',
-                description: "Each section's path, its source coordinates and, when asked, the decoded event",
+                description:
+                  "Each section's path, its source coordinates and, when asked, the decoded event. The event is shown only if the message at the coordinates carries the section's eventId; otherwise `event` is `{ found: false, code, reason }`, `code` being EVENT_NOT_FOUND, EVENT_REPLACED (another event is there: the topic was recreated) or EVENT_UNREADABLE",
                 items: { type: 'object', additionalProperties: true },
               },
             },

@@ -100,7 +100,8 @@ export interface Representatives {
 /**
  * Who represents the enterprise at law after a business-registration event, and whom it replaced.
  * Status changes name nobody, and an amendment names a representative only when it changes one,
- * so the rest comes from the `enterprises` view. When the view already holds this very event (a
+ * so the rest comes from the `enterprises` view. A late version (older than the registration it
+ * would change, see `mergeSection`) changes nobody: the one it names, if replaced since, is former. When the view already holds this very event (a
  * replay after a crash), the view's own record of the change is used, so that a replay tells
  * the same citizens as the first run.
  */
@@ -110,7 +111,21 @@ export function businessRepresentatives(event: BusinessRegistrationEvent, read: 
   const inView = registration?.legalRepresentativeCitizenId as string | undefined;
   let current: string | undefined;
   let previous: string | undefined;
-  if (registration?.source.eventId === event.eventId) {
+  const named =
+    'legalRepresentativeCitizenId' in payload
+      ? (payload.legalRepresentativeCitizenId ?? undefined)
+      : undefined;
+  const late =
+    registration !== undefined &&
+    registration.source.sourceRecordId === event.sourceRecordId &&
+    registration.source.agency === event.sourceAgency &&
+    event.sourceVersion < registration.source.sourceVersion;
+  if (late) {
+    // A version resent after a newer one was applied: the newer one decided who represents the
+    // enterprise now, and the one this event names, if another, was replaced since.
+    current = inView;
+    previous = named !== undefined && named !== inView ? named : undefined;
+  } else if (registration?.source.eventId === event.eventId) {
     current = inView;
     // Only the event that changed the representative may name the one before.
     previous =
@@ -118,10 +133,6 @@ export function businessRepresentatives(event: BusinessRegistrationEvent, read: 
         ? (registration.previousLegalRepresentativeCitizenId as string | undefined)
         : undefined;
   } else {
-    const named =
-      'legalRepresentativeCitizenId' in payload
-        ? (payload.legalRepresentativeCitizenId ?? undefined)
-        : undefined;
     current = named ?? inView;
     previous = named !== undefined && inView !== undefined && inView !== named ? inView : undefined;
   }

@@ -1,5 +1,5 @@
 import { payloadOf } from '../../../schemas/envelope';
-import { blankDoc, mergeSection, partyOf, type Projection, versionKey } from '../projection';
+import { blankDoc, entryKey, mergeSection, partyOf, type Projection } from '../projection';
 import { at } from './shared-sections';
 
 type Owner = { citizenId: string } | { enterpriseCode: string };
@@ -12,8 +12,9 @@ function owner(party: Parameters<typeof partyOf>[0]): Owner {
 /**
  * `vehicles`, one document per plate:
  * - `registration`: frame and engine numbers, kind, brand, model, current owner, status;
- * - `history.<version>`: every registration, transfer and deregistration, keyed by the source
- *   version so that a replay rewrites the same entries instead of appending twice.
+ * - `history.<record>@<version>`: every registration, transfer and deregistration, keyed by source
+ *   record and version so that a replay rewrites the same entries instead of appending twice, and
+ *   a plate issued again to another vehicle adds to the history instead of overwriting it.
  */
 export const vehiclesProjection: Projection = {
   view: 'vehicles',
@@ -24,7 +25,7 @@ export const vehiclesProjection: Projection = {
   evolve(current, sourced, id) {
     let doc = current ?? blankDoc(id);
     const { event } = sourced;
-    const history = ['history', versionKey(event.sourceVersion)];
+    const history = ['history', entryKey(sourced.source)];
     switch (event.eventType) {
       case 'VehicleRegistered': {
         const p = payloadOf(event);

@@ -1,6 +1,8 @@
 import { type LienthongEvent } from '../../../schemas/generated/events';
-import { type BatchOutcome, materialize } from '../../../services/sharing/materializer';
-import { type SourcedEvent } from '../../../services/sharing/projection';
+import { BSON } from 'mongodb';
+import { MAP_BOUNDS } from '../../../services/sharing/map-bounds';
+import { type BatchOutcome, materialize, PROJECTIONS } from '../../../services/sharing/materializer';
+import { type Projection, type SourcedEvent } from '../../../services/sharing/projection';
 import { deliver, eventOf, redelivered, topicOf } from './events';
 import {
   createMemoryViewStore,
@@ -202,13 +204,13 @@ describe('materialize', () => {
           source: src(events.transferred),
         },
         history: {
-          v000000000001: {
+          'DKX-2024-555001@v000000000001': {
             event: 'VehicleRegistered',
             at: new Date(AT.vehicleRegistered),
             owner: { enterpriseCode: s.enterprise },
             source: src(events.vehicleRegistered),
           },
-          v000000000002: {
+          'DKX-2024-555001@v000000000002': {
             event: 'OwnershipTransferred',
             at: new Date(AT.transferred),
             owner: { citizenId: s.buyer },
@@ -239,14 +241,14 @@ describe('materialize', () => {
           source: src(events.completed),
         },
         timeline: {
-          v000000000001: {
+          'HS-2024-0012@v000000000001': {
             status: 'RECEIVED',
             at: new Date(AT.received),
             agency: 'HN-TTHCC',
             note: null,
             source: src(events.received),
           },
-          v000000000002: {
+          'HS-2024-0012@v000000000002': {
             status: 'COMPLETED',
             at: new Date(AT.completed),
             agency: 'HN-PC08',
@@ -264,8 +266,8 @@ describe('materialize', () => {
           `vehicles.${KEYS.plate}`,
           `dossiers.${KEYS.dossier}`,
           `tax.${s.enterprise}`,
-          'history.v000000000002',
-          'timeline.v000000000001',
+          'history.DKX-2024-555001@v000000000002',
+          'timeline.HS-2024-0012@v000000000001',
         ]),
       );
       for (const container of ['vehicles', 'dossiers', 'tax', 'history', 'timeline', 'enterprises']) {
@@ -530,6 +532,112 @@ describe('materialize', () => {
       expect(outcome).toMatchObject({ applied: 2, noop: 1 });
       expect(store.snapshot().vehicles[s.plate]?.registration).toMatchObject({
         owner: { citizenId: s.buyer },
+      });
+    });
+  });
+
+  describe('given an event that cannot be applied', () => {
+    const story = deliver(events.story);
+    const completed = story.find((e) => e.event.eventType === 'DossierStatusChanged') as SourcedEvent;
+    /** The projections, with the dossiers one throwing on the completion only. */
+    const failingOn = (eventId: string): Projection[] =>
+      PROJECTIONS.map((p) =>
+        p.view !== 'dossiers'
+          ? p
+          : {
+              ...p,
+              evolve(current, sourced, id, read) {
+                if (sourced.event.eventId === eventId) throw new RangeError('Invalid time value');
+                return p.evolve(current, sourced, id, read);
+              },
+            },
+      );
+
+    it('leaves out every part of an event a projection throws on, and applies the rest of the batch', async () => {
+      const store = createMemoryViewStore();
+      const outcome = await materialize(story, store, { projections: failingOn(completed.event.eventId) });
+      const at = story.indexOf(completed);
+      expect(outcome.outcomes[at]).toEqual({
+        code: 'PROJECTION_FAILED',
+        reason: 'The dossiers projection threw RangeError',
+        cause: expect.any(RangeError),
+      });
+      expect(outcome).toMatchObject({ applied: story.length - 1, noop: 0, failed: 1 });
+      const views = store.snapshot();
+      // Not even the citizens projection, which ran first, kept its part of the completion.
+      expect(views.citizens[s.buyer]?.dossiers).toMatchObject({ [KEYS.dossier]: { status: 'RECEIVED' } });
+      expect(views.dossiers[s.dossier]?.dossier).toMatchObject({ status: 'RECEIVED' });
+      expect(views.vehicles[s.plate]?.registration).toMatchObject({ owner: { citizenId: s.buyer } });
+    });
+
+    it('refuses an event that would take a document past the size limit, and keeps the document as it was', async () => {
+      const store = createMemoryViewStore();
+      await materialize(story.slice(0, -1), store);
+      const before = store.snapshot();
+      // The buyer's document is the largest the completion changes.
+      const size = BSON.calculateObjectSize(before.citizens[s.buyer] as object);
+      // Room for a little more, not for a closing and its timeline entry.
+      const outcome = await materialize([completed], store, { maxDocumentBytes: size + 50 });
+      expect(outcome.outcomes).toEqual([
+        {
+          code: 'DOCUMENT_TOO_LARGE',
+          reason: `The event would take a citizens document past ${size + 50} bytes`,
+        },
+      ]);
+      expect(store.snapshot()).toEqual(before);
+      expect(outcome.written).toEqual({ citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 });
+    });
+
+    it('rejects the whole batch when the store fails, for the caller to retry: an outage is not the event’s fault', async () => {
+      const store = createMemoryViewStore();
+      const down = new Error('connection refused');
+      await expect(materialize(story, { ...store, load: () => Promise.reject(down) })).rejects.toBe(down);
+      await expect(materialize(story, { ...store, write: () => Promise.reject(down) })).rejects.toBe(down);
+    });
+  });
+
+  describe('given a map past its bound', () => {
+    it('moves the oldest entries to the archive before unsetting them from the document', async () => {
+      const store = createMemoryViewStore();
+      const bounds = { ...MAP_BOUNDS, vehicles: { history: 1 } };
+      const [registered, transferred] = deliver([events.vehicleRegistered, events.transferred]);
+      await materialize([registered as SourcedEvent], store, { mapBounds: bounds });
+      await materialize([transferred as SourcedEvent], store, { mapBounds: bounds });
+      const vehicle = store.snapshot().vehicles[s.plate];
+      expect(Object.keys(vehicle?.history as object)).toEqual([`${RECORDS.vehicle}@v000000000002`]);
+      expect([...store.archives.vehicles.values()]).toEqual([
+        expect.objectContaining({
+          docId: s.plate,
+          map: 'history',
+          key: `${RECORDS.vehicle}@v000000000001`,
+          entry: expect.objectContaining({ event: 'VehicleRegistered' }),
+        }),
+      ]);
+      expect(store.writes.filter((w) => w.view === 'vehicles').at(-1)).toMatchObject({
+        unset: [`history.${RECORDS.vehicle}@v000000000001`],
+      });
+    });
+  });
+
+  describe('given the registration resent late, after an amendment that changed the representative', () => {
+    it('fills what the registration carried, keeps the newer representative, and makes the one it named a former one', async () => {
+      const store = createMemoryViewStore();
+      // The registration was refused at the connector; the amendment went through.
+      await materialize(deliver([events.amended]), store);
+      await materialize(deliver([events.registered]), store);
+      const views = store.snapshot();
+      expect(views.enterprises[s.enterprise]?.registration).toMatchObject({
+        name: s.enterpriseName,
+        legalForm: 'MULTI_MEMBER_LLC',
+        status: 'OPERATING',
+        legalRepresentativeCitizenId: s.newRepresentative,
+        amendmentNumber: 1,
+      });
+      expect(views.citizens[s.newRepresentative]?.enterprises).toMatchObject({
+        [s.enterprise]: { role: 'LEGAL_REPRESENTATIVE', name: s.enterpriseName, status: 'OPERATING' },
+      });
+      expect(views.citizens[s.founder]?.enterprises).toMatchObject({
+        [s.enterprise]: { role: 'FORMER_LEGAL_REPRESENTATIVE' },
       });
     });
   });

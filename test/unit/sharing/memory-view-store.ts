@@ -1,5 +1,7 @@
+import { type ArchivedEntry } from '../../../services/sharing/map-bounds';
 import {
   changedPaths,
+  removedPaths,
   VIEW_NAMES,
   type ViewDoc,
   type ViewName,
@@ -15,6 +17,7 @@ export interface RecordedWrite {
   view: ViewName;
   id: string;
   set: Record<string, unknown>;
+  unset?: string[];
 }
 
 export interface MemoryViewStore extends ViewStore {
@@ -22,6 +25,8 @@ export interface MemoryViewStore extends ViewStore {
   snapshot(): Snapshot;
   /** Every `$set` written, in order. */
   writes: RecordedWrite[];
+  /** Each view's archive, by entry id. */
+  archives: Record<ViewName, Map<string, ArchivedEntry>>;
 }
 
 /**
@@ -89,6 +94,10 @@ export function createMemoryViewStore(initial: Partial<Snapshot> = {}): MemoryVi
   );
   const docsOf = (view: ViewName): Map<string, ViewDoc> => views.get(view) as Map<string, ViewDoc>;
   const writes: RecordedWrite[] = [];
+  const archives = Object.fromEntries(VIEW_NAMES.map((view) => [view, new Map()])) as Record<
+    ViewName,
+    Map<string, ArchivedEntry>
+  >;
 
   return {
     writes,
@@ -106,14 +115,29 @@ export function createMemoryViewStore(initial: Partial<Snapshot> = {}): MemoryVi
       let count = 0;
       for (const { before, after } of changes) {
         const set = changedPaths(before, after);
-        if (Object.keys(set).length === 0) continue;
+        const unset = removedPaths(before, after);
+        if (Object.keys(set).length === 0 && unset.length === 0) continue;
         const doc = docsOf(view).get(after._id) ?? { _id: after._id };
         applySet(doc, set);
+        for (const path of unset) {
+          const keys = path.split('.');
+          const last = keys.pop() as string;
+          const node = keys.reduce<Record<string, unknown> | undefined>(
+            (n, k) => n?.[k] as Record<string, unknown> | undefined,
+            doc,
+          );
+          if (node) Reflect.deleteProperty(node, last);
+        }
         docsOf(view).set(after._id, doc);
-        writes.push({ view, id: after._id, set: deepCopy(set) });
+        writes.push({ view, id: after._id, set: deepCopy(set), ...(unset.length > 0 ? { unset } : {}) });
         count += 1;
       }
       return count;
+    },
+
+    archives,
+    async archive(view, entries) {
+      for (const entry of entries) archives[view].set(entry._id, deepCopy(entry));
     },
 
     snapshot() {

@@ -115,6 +115,65 @@ describe('mergeSection', () => {
     expect(mergeSection(given, ['tax', key], { status: 'CLOSED' }, late)).toBe(given);
   });
 
+  describe('given an older version of the same record (a record fixed and resent late)', () => {
+    const v2 = { ...second, source: { ...second.source, sourceRecordId: 'MST', sourceVersion: 2 } };
+    const v1 = {
+      ...first,
+      source: { ...first.source, sourceRecordId: 'MST', sourceVersion: 1, offset: '42', eventId: 'e-v1' },
+    };
+    const newer: ViewDoc = {
+      _id: 'x',
+      tax: { [key]: { debt: '125000000', status: 'SUSPENDED', source: v2.source } },
+    };
+
+    it('fills only the fields the section lacks, keeps every newer value and the newer stamp, and records where the filled fields came from', () => {
+      const doc = mergeSection(newer, ['tax', key], { taxCode: 'T', name: 'Name', status: 'ACTIVE' }, v1);
+      expect(doc.tax).toEqual({
+        [key]: {
+          debt: '125000000',
+          status: 'SUSPENDED',
+          taxCode: 'T',
+          name: 'Name',
+          source: v2.source,
+          filledFrom: {
+            v000000000001: {
+              eventId: 'e-v1',
+              topic: v1.source.topic,
+              partition: v1.source.partition,
+              offset: '42',
+              fields: ['name', 'taxCode'],
+            },
+          },
+        },
+      });
+    });
+
+    it('returns the very same document when it carries nothing the section lacks, as when it comes again', () => {
+      expect(mergeSection(newer, ['tax', key], { status: 'ACTIVE' }, v1)).toBe(newer);
+      const filled = mergeSection(newer, ['tax', key], { name: 'Name' }, v1);
+      expect(mergeSection(filled, ['tax', key], { name: 'Name' }, v1)).toBe(filled);
+    });
+
+    it('fills nothing from an older event of another record', () => {
+      const other = { ...v1, source: { ...v1.source, sourceRecordId: 'OTHER', occurredAt: new Date(0) } };
+      expect(mergeSection(newer, ['tax', key], { name: 'Name' }, other)).toBe(newer);
+    });
+
+    it('forgets a filled field once a newer version sets it', () => {
+      const filled = mergeSection(newer, ['tax', key], { name: 'Name', taxCode: 'T' }, v1);
+      const v3 = { ...v2, source: { ...v2.source, sourceVersion: 3 } };
+      const doc = mergeSection(filled, ['tax', key], { name: 'New name' }, v3);
+      const section = (doc.tax as Record<string, Record<string, unknown>>)[key];
+      expect(section).toMatchObject({ name: 'New name', taxCode: 'T', source: v3.source });
+      expect(section?.filledFrom).toEqual({
+        v000000000001: expect.objectContaining({ fields: ['taxCode'] }),
+      });
+      const v4 = { ...v2, source: { ...v2.source, sourceVersion: 4 } };
+      const all = mergeSection(doc, ['tax', key], { taxCode: 'T2' }, v4);
+      expect((all.tax as Record<string, Record<string, unknown>>)[key]).not.toHaveProperty('filledFrom');
+    });
+  });
+
   it('creates the containers on the way to a new section', () => {
     const doc = mergeSection({ _id: 'x' }, ['tax', key], { debt: '7' }, second);
     expect(doc).toEqual({ _id: 'x', tax: { [key]: { debt: '7', source: second.source } } });

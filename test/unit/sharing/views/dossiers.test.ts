@@ -46,7 +46,7 @@ describe('dossiersProjection', () => {
         source: received.source,
       },
       timeline: {
-        v000000000001: {
+        'HS-2024-0012@v000000000001': {
           status: 'RECEIVED',
           at: new Date(AT.received),
           agency: 'HN-TTHCC',
@@ -92,6 +92,45 @@ describe('dossiersProjection', () => {
     });
   });
 
+  describe('the time limit paused while a supplement is awaited', () => {
+    const HOUR = 3_600_000;
+    // Asked for a supplement on the first day, given it 30 hours later: the due date moves by 30 hours.
+    const asked = AT.received + 5 * HOUR;
+    const resumed = asked + 30 * HOUR;
+    const paused = (closedAt: number) =>
+      deliver([
+        statusChange(2, 'SUPPLEMENT_REQUESTED', asked, 'Bổ sung bản sao CCCD'),
+        statusChange(3, 'PROCESSING', resumed),
+        statusChange(4, 'COMPLETED', closedAt),
+      ]);
+
+    it.each([
+      ['within the limit plus the pause', AT.due + 30 * HOUR, true],
+      ['after the limit plus the pause', AT.due + 30 * HOUR + 1, false],
+    ])('counts a dossier completed %s as on time or not', (_when, closedAt, onTime) => {
+      const doc = given(dossiersProjection, s.dossier, [received, ...paused(closedAt)]);
+      expect(doc?.dossier).toMatchObject({ status: 'COMPLETED', onTime });
+    });
+
+    it('stops the clock until the closing for a dossier closed while it awaited a supplement', () => {
+      // Returned to the applicant, who never supplied it: past the due date, but the clock was stopped.
+      const [ask, giveBack] = deliver([
+        statusChange(2, 'SUPPLEMENT_REQUESTED', asked),
+        statusChange(3, 'RETURNED', AT.due + 10 * HOUR),
+      ]);
+      expect(given(dossiersProjection, s.dossier, [received, ask, giveBack])?.dossier).toMatchObject({
+        status: 'RETURNED',
+        onTime: true,
+      });
+    });
+
+    it('gives the same verdict when the pause arrives after the closing', () => {
+      const [ask, resume, done] = paused(AT.due + 30 * HOUR);
+      const doc = given(dossiersProjection, s.dossier, [received, done, ask, resume]);
+      expect(doc?.dossier).toMatchObject({ status: 'COMPLETED', onTime: true, source: done.source });
+    });
+  });
+
   it.each(['REJECTED', 'RETURNED'] as const)('closes the dossier when it is %s', (status) => {
     const [closed] = deliver([statusChange(2, status, AT.completed, 'Thiếu giấy tờ')]);
     expect(given(dossiersProjection, s.dossier, [received, closed])?.dossier).toMatchObject({
@@ -113,7 +152,7 @@ describe('dossiersProjection', () => {
       procedureCode: '1.004227',
       handlingAgency: 'HN-PC08',
     });
-    expect((doc?.timeline as Record<string, unknown>).v000000000002).toEqual({
+    expect((doc?.timeline as Record<string, unknown>)['HS-2024-0012@v000000000002']).toEqual({
       status: 'SUPPLEMENT_REQUESTED',
       at: new Date(AT.completed),
       agency: 'HN-PC08',
@@ -136,10 +175,24 @@ describe('dossiersProjection', () => {
     expect(dossiersProjection.evolve(current, received, s.dossier, readerOf())).toBe(current);
   });
 
-  it('given a late reception after the completion, still fills the timeline but keeps the status', () => {
-    // As when an agency's export lists a dossier's records out of order.
+  it('given a late reception after the completion, fills what only it carries and the timeline, but keeps the status', () => {
+    // As when the reception was quarantined at the connector, fixed and resent after the completion.
     const doc = given(dossiersProjection, s.dossier, [completed, received]);
-    expect(doc?.dossier).toMatchObject({ status: 'COMPLETED', source: completed.source });
-    expect(Object.keys(doc?.timeline as object).sort()).toEqual(['v000000000001', 'v000000000002']);
+    expect(doc?.dossier).toMatchObject({
+      status: 'COMPLETED',
+      open: false,
+      handlingAgency: 'HN-PC08',
+      procedureCode: '1.004227',
+      applicant: { citizenId: s.buyer },
+      receivingAgency: 'HN-TTHCC',
+      dueAt: new Date(AT.due),
+      // Judgeable once the due date is known.
+      onTime: true,
+      source: completed.source,
+    });
+    expect(Object.keys(doc?.timeline as object).sort()).toEqual([
+      'HS-2024-0012@v000000000001',
+      'HS-2024-0012@v000000000002',
+    ]);
   });
 });

@@ -1,5 +1,5 @@
 import { vehiclesProjection } from '../../../../services/sharing/views/vehicles';
-import { deliver, eventOf } from '../events';
+import { citizen, deliver, eventOf } from '../events';
 import { readerOf } from '../memory-view-store';
 import { AT, RECORDS, STORY as s, storyEvents } from '../story';
 import { given } from './evolve';
@@ -47,7 +47,7 @@ describe('vehiclesProjection', () => {
         source: registered.source,
       },
       history: {
-        v000000000001: {
+        'DKX-2024-555001@v000000000001': {
           event: 'VehicleRegistered',
           at: new Date(AT.vehicleRegistered),
           owner: { enterpriseCode: s.enterprise },
@@ -67,8 +67,12 @@ describe('vehiclesProjection', () => {
       deregistrationReason: 'END_OF_LIFE',
       source: withdrawn.source,
     });
-    expect(Object.keys(doc?.history as object)).toEqual(['v000000000001', 'v000000000002', 'v000000000003']);
-    expect((doc?.history as Record<string, unknown>).v000000000003).toEqual({
+    expect(Object.keys(doc?.history as object)).toEqual([
+      'DKX-2024-555001@v000000000001',
+      'DKX-2024-555001@v000000000002',
+      'DKX-2024-555001@v000000000003',
+    ]);
+    expect((doc?.history as Record<string, unknown>)['DKX-2024-555001@v000000000003']).toEqual({
       event: 'VehicleDeregistered',
       at: new Date(AT.amended),
       reason: 'END_OF_LIFE',
@@ -87,7 +91,7 @@ describe('vehiclesProjection', () => {
       _id: s.plate,
       registration: { plate: s.plate, owner: { citizenId: s.buyer }, source: transferred.source },
       history: {
-        v000000000002: {
+        'DKX-2024-555001@v000000000002': {
           event: 'OwnershipTransferred',
           at: new Date(AT.transferred),
           owner: { citizenId: s.buyer },
@@ -96,6 +100,40 @@ describe('vehiclesProjection', () => {
         },
       },
     });
+  });
+
+  it('keeps the history of each record of a plate apart: a plate re-registered to another vehicle adds to it', () => {
+    // The plate goes back to the pool after the withdrawal and is issued again with a new record,
+    // whose versions count from 1 again.
+    const [reissued] = deliver([
+      eventOf(
+        'VehicleRegistered',
+        {
+          record: 'DKX-2025-777002',
+          version: 1,
+          occurredAt: AT.amended + 1_000,
+          subjects: { citizenIds: [s.founder], plates: [s.plate] },
+        },
+        {
+          ...events.vehicleRegistered.payload['vn.hanoi.lienthong.vehicle.VehicleRegistered'],
+          frameNumber: 'RLLV8ACA5SV099999',
+          owner: citizen(s.founder),
+          registeredAt: AT.amended + 1_000,
+        },
+      ),
+    ]);
+    const doc = given(vehiclesProjection, s.plate, [registered, transferred, withdrawn, reissued]);
+    const history = doc?.history as Record<string, { event: string; source: { sourceRecordId: string } }>;
+    expect(Object.values(history).map((e) => [e.source.sourceRecordId, e.event])).toEqual(
+      expect.arrayContaining([
+        [RECORDS.vehicle, 'VehicleRegistered'],
+        [RECORDS.vehicle, 'OwnershipTransferred'],
+        [RECORDS.vehicle, 'VehicleDeregistered'],
+        ['DKX-2025-777002', 'VehicleRegistered'],
+      ]),
+    );
+    expect(Object.keys(history)).toHaveLength(4);
+    expect(doc?.registration).toMatchObject({ frameNumber: 'RLLV8ACA5SV099999', status: 'REGISTERED' });
   });
 
   it('leaves the document alone for an event it does not handle', () => {
