@@ -37,6 +37,8 @@ import { createLogger } from '../../services/platform/logger';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { freePort } from '../support/fixtures';
 import { type BenchConnector, loadConnector, median, spawnBenchConnector } from './connector-process';
+import { ownUsage, usageOf } from './process-usage';
+import { figure, writeBenchResult } from './report-format';
 
 const quick = process.argv.includes('--quick');
 const roundsArgument = process.argv.indexOf('--rounds');
@@ -60,7 +62,15 @@ interface Side {
   protocol: 'PLAINTEXT' | 'SASL_SSL';
   connection: KafkaConnection;
   connector?: BenchConnector;
-  rounds: { rate: number; ok: number; misses: number; timeouts: number }[];
+  rounds: {
+    rate: number;
+    ok: number;
+    misses: number;
+    timeouts: number;
+    /** CPU ms per 1,000 acknowledged records, of the connector process and of the broker. */
+    connectorCpu: number;
+    brokerCpu: number;
+  }[];
   setupMs: number[];
 }
 
@@ -94,20 +104,34 @@ async function main(): Promise<void> {
     KAFKA_BROKERS: `127.0.0.1:${benchPlaintextPort}`,
     KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT',
   };
-  const sides: Side[] = [
-    {
-      protocol: 'PLAINTEXT',
-      connection: kafkaConnection(loadConfig(KafkaEnv, plaintextEnv)),
-      rounds: [],
-      setupMs: [],
-    },
-    { protocol: 'SASL_SSL', connection: kafka.connection(taxPrincipal), rounds: [], setupMs: [] },
-  ];
+  const sides: Side[] = [];
   const loadBefore = loadavg();
+  let stopping: Promise<void> | undefined;
+  const stopAll = (): Promise<void> =>
+    (stopping ??= (async () => {
+      log('stopping the connectors, the registry and the scratch broker');
+      for (const side of sides) await side.connector?.stop();
+      await registry.stop();
+      await kafka.stop();
+      rmSync(scratch, { recursive: true, force: true });
+    })());
+  // The broker and the registry run detached: an interrupted run stops them too.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => void stopAll().finally(() => process.exit(130)));
   try {
     log(`starting a scratch broker in ${scratch}: SASL_SSL on ${port}, PLAINTEXT on ${benchPlaintextPort}`);
     await kafka.start();
     await kafka.waitReady();
+    // Their files exist once the broker has started.
+    sides.push(
+      {
+        protocol: 'PLAINTEXT',
+        connection: kafkaConnection(loadConfig(KafkaEnv, plaintextEnv)),
+        rounds: [],
+        setupMs: [],
+      },
+      { protocol: 'SASL_SSL', connection: kafka.connection(taxPrincipal), rounds: [], setupMs: [] },
+    );
     const operator = kafka.connection(OPERATOR_PRINCIPAL);
     const quiet = (): void => undefined;
     await reconcileTopicsOn(operator, busTopics(REGISTRY_TOPIC), { apply: true, progress: quiet });
@@ -161,6 +185,7 @@ async function main(): Promise<void> {
         duration,
       });
 
+    const brokerCpuSeconds = (): number => usageOf('kafka', kafka.pid() ?? 0).cpuSeconds;
     for (const side of sides) {
       log(`warming ${side.protocol} up for 2 s`);
       await load(connectorOf(side), 2);
@@ -168,9 +193,21 @@ async function main(): Promise<void> {
     for (let round = 1; round <= ROUNDS; round += 1) {
       for (const side of sides) {
         log(`round ${round}/${ROUNDS}, ${side.protocol}: ${CONNECTIONS} connections for ${SECONDS} s`);
+        const cpuBefore = [connectorOf(side).usage().cpuSeconds, brokerCpuSeconds()];
         const result = await load(connectorOf(side), SECONDS);
-        const rate = (result.ok * RECORDS_PER_POST) / SECONDS;
-        side.rounds.push({ rate, ok: result.ok, misses: result.errors, timeouts: result.timeouts });
+        const cpu = [connectorOf(side).usage().cpuSeconds, brokerCpuSeconds()];
+        const records = result.ok * RECORDS_PER_POST;
+        const perThousand = (i: number) =>
+          records > 0 ? (((cpu[i] ?? 0) - (cpuBefore[i] ?? 0)) * 1e6) / records : Number.NaN;
+        side.rounds.push({
+          rate: records / SECONDS,
+          ok: result.ok,
+          misses: result.errors,
+          timeouts: result.timeouts,
+          connectorCpu: perThousand(0),
+          brokerCpu: perThousand(1),
+        });
+        const rate = records / SECONDS;
         log(
           `  ${Math.round(rate)} records/s acknowledged (${result.ok} POSTs answered 2xx, ` +
             `${result.errors} not, ${result.timeouts} of them timed out); load average ${loadavg()[0]?.toFixed(2)}`,
@@ -178,12 +215,9 @@ async function main(): Promise<void> {
       }
     }
     report(sides, loadBefore);
+    writeResult(sides);
   } finally {
-    log('stopping the connectors, the registry and the scratch broker');
-    for (const side of sides) await side.connector?.stop();
-    await registry.stop();
-    await kafka.stop();
-    rmSync(scratch, { recursive: true, force: true });
+    await stopAll();
   }
 }
 
@@ -213,18 +247,21 @@ function report(sides: readonly Side[], loadBefore: number[]): void {
   const [plain, secure] = sides as [Side, Side];
   const rateOf = (side: Side) => median(side.rounds.map((r) => r.rate));
   const ratio = rateOf(plain) > 0 ? rateOf(secure) / rateOf(plain) : Number.NaN;
+  const cpuOf = (side: Side, key: 'connectorCpu' | 'brokerCpu') =>
+    `${median(side.rounds.map((r) => r[key])).toFixed(1)} ms`;
   const load = (values: number[]) => values.map((v) => v.toFixed(2)).join(' ');
   const row = (side: Side) =>
     `| ${side.protocol} | ${side.rounds.map((r) => Math.round(r.rate)).join(', ')} | ${Math.round(rateOf(side))} | ` +
     `${side.rounds.reduce((n, r) => n + r.misses, 0)} (${side.rounds.reduce((n, r) => n + r.timeouts, 0)} timeouts) | ` +
-    `${median(side.setupMs).toFixed(1)} ms |`;
+    `${median(side.setupMs).toFixed(1)} ms | ${cpuOf(side, 'connectorCpu')} | ${cpuOf(side, 'brokerCpu')} |`;
   process.stdout.write(
     [
       '',
       `security benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, ${ROUNDS} rounds of ${SECONDS} s each, ` +
         `interleaved, ${RECORDS_PER_POST} records per POST, ${CONNECTIONS} connections, acks=all, one broker`,
-      '| listener | records/s by round | median | POSTs not answered 2xx | connection set-up (median) |',
-      '| --- | --- | --- | --- | --- |',
+      '| listener | records/s by round | median | POSTs not answered 2xx | connection set-up (median) | ' +
+        'connector CPU per 1,000 records (median) | broker CPU per 1,000 records (median) |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
       row(plain),
       row(secure),
       `SASL_SSL / PLAINTEXT: ${ratio.toFixed(3)} (medians)`,
@@ -232,6 +269,61 @@ function report(sides: readonly Side[], loadBefore: number[]): void {
       '',
     ].join('\n'),
   );
+}
+
+/** The figures for `npm run bench` (report-format.ts); none has a target in DESIGN.md. */
+function writeResult(sides: readonly Side[]): void {
+  const [plain, secure] = sides as [Side, Side];
+  const rateOf = (side: Side) => median(side.rounds.map((r) => r.rate));
+  const perSide = (side: Side) => [
+    figure(
+      `ingest throughput over ${side.protocol} (median of ${ROUNDS}, interleaved)`,
+      rateOf(side),
+      'records/s',
+    ),
+    figure(
+      `POSTs not answered 2xx over ${side.protocol}`,
+      side.rounds.reduce((n, r) => n + r.misses, 0),
+      'POSTs',
+    ),
+    figure(`connection set-up over ${side.protocol} (median of ${SETUPS})`, median(side.setupMs), 'ms'),
+    figure(
+      `connector CPU per 1,000 records over ${side.protocol}`,
+      median(side.rounds.map((r) => r.connectorCpu)),
+      'ms',
+    ),
+    figure(
+      `broker CPU per 1,000 records over ${side.protocol}`,
+      median(side.rounds.map((r) => r.brokerCpu)),
+      'ms',
+    ),
+  ];
+  writeBenchResult({
+    bench: 'security',
+    mode: quick ? 'quick' : 'full',
+    parameters: {
+      rounds: ROUNDS,
+      seconds: SECONDS,
+      recordsPerPost: RECORDS_PER_POST,
+      connections: CONNECTIONS,
+    },
+    figures: [
+      ...perSide(plain),
+      ...perSide(secure),
+      figure(
+        'SASL_SSL / PLAINTEXT throughput (medians)',
+        rateOf(plain) > 0 ? rateOf(secure) / rateOf(plain) : null,
+        '',
+      ),
+    ],
+    processes: [
+      ...sides.map((side) => ({ ...connectorOf(side).usage(), name: `tax connector over ${side.protocol}` })),
+      ownUsage('bench:security (autocannon load)'),
+    ],
+    notes: sides.map(
+      (side) => `${side.protocol} rounds: ${side.rounds.map((r) => Math.round(r.rate)).join(', ')} records/s`,
+    ),
+  });
 }
 
 main().catch((error: unknown) => {
