@@ -265,11 +265,21 @@ function report(sides: readonly Side[], loadBefore: number[]): void {
       '| --- | --- | --- | --- | --- | --- | --- |',
       row(plain),
       row(secure),
-      `SASL_SSL / PLAINTEXT: ${ratio.toFixed(3)} (medians)`,
+      `SASL_SSL / PLAINTEXT: ${ratio.toFixed(3)} (of the medians), ${median(pairRatios(sides)).toFixed(3)} ` +
+        `(median of the rounds' ratios, each SASL_SSL round against the PLAINTEXT round just before it)`,
       `load average (1, 5, 15 min): ${load(loadBefore)} before, ${load(loadavg())} after`,
       '',
     ].join('\n'),
   );
+}
+
+/** Each SASL_SSL round's rate over the PLAINTEXT round's just before it: neighbours share the machine's load. */
+function pairRatios(sides: readonly Side[]): number[] {
+  const [plain, secure] = sides as [Side, Side];
+  return secure.rounds.flatMap((r, i) => {
+    const before = plain.rounds[i]?.rate ?? 0;
+    return before > 0 ? [r.rate / before] : [];
+  });
 }
 
 /** The figures for `npm run bench` (report-format.ts); none has a target in DESIGN.md. */
@@ -311,6 +321,7 @@ function writeResult(sides: readonly Side[]): void {
     figures: [
       ...perSide(plain),
       ...perSide(secure),
+      figure('SASL_SSL / PLAINTEXT throughput, median of the paired rounds', median(pairRatios(sides)), ''),
       figure(
         'SASL_SSL / PLAINTEXT throughput (medians)',
         rateOf(plain) > 0 ? rateOf(secure) / rateOf(plain) : null,
