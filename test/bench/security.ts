@@ -32,6 +32,7 @@ import {
 import { runContractTool } from '../../schemas/contract-tool';
 import { agencyGrants, applyAcls, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { KafkaEnv, loadConfig } from '../../services/platform/config';
+import { isRetriable } from '../../services/platform/errors';
 import { createKafka, withAdmin } from '../../services/platform/kafka';
 import { kafkaConnection } from '../../services/platform/kafka-security';
 import { createLogger } from '../../services/platform/logger';
@@ -134,22 +135,33 @@ async function main(): Promise<void> {
       { protocol: 'SASL_SSL', connection: kafka.connection(taxPrincipal), rounds: [], setupMs: [] },
     );
     const operator = kafka.connection(OPERATOR_PRINCIPAL);
-    const quiet = (): void => undefined;
-    await reconcileTopicsOn(operator, busTopics(REGISTRY_TOPIC), { apply: true, progress: quiet });
-    await reconcileAclsOn(operator, busGrants(REGISTRY_TOPIC), { apply: true, progress: quiet });
-    // One scratch topic for both sides, with the policy of a domain topic; the anonymous
-    // principal gets exactly what the tax connector gets, on that topic only.
-    const quarantine = quarantineTopicFor(SCRATCH_TOPIC);
-    await withAdmin(operator, 'bench-security', async (admin) => {
-      await ensurePolicyTopics(admin, [
-        { topic: SCRATCH_TOPIC, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS },
-        quarantineTopicDeclaration(SCRATCH_TOPIC),
-      ]);
-      await applyAcls(admin, [
-        ...agencyGrants(taxPrincipal, SCRATCH_TOPIC, quarantine),
-        ...agencyGrants(ANONYMOUS, SCRATCH_TOPIC, quarantine),
-      ]);
-    });
+    // A fresh broker may not yet serve a topic it has just created ("does not host this
+    // topic-partition"); every step is idempotent, so the whole provisioning is tried again.
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        const quiet = (): void => undefined;
+        await reconcileTopicsOn(operator, busTopics(REGISTRY_TOPIC), { apply: true, progress: quiet });
+        await reconcileAclsOn(operator, busGrants(REGISTRY_TOPIC), { apply: true, progress: quiet });
+        // One scratch topic for both sides, with the policy of a domain topic; the anonymous
+        // principal gets exactly what the tax connector gets, on that topic only.
+        const quarantine = quarantineTopicFor(SCRATCH_TOPIC);
+        await withAdmin(operator, 'bench-security', async (admin) => {
+          await ensurePolicyTopics(admin, [
+            { topic: SCRATCH_TOPIC, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS },
+            quarantineTopicDeclaration(SCRATCH_TOPIC),
+          ]);
+          await applyAcls(admin, [
+            ...agencyGrants(taxPrincipal, SCRATCH_TOPIC, quarantine),
+            ...agencyGrants(ANONYMOUS, SCRATCH_TOPIC, quarantine),
+          ]);
+        });
+        break;
+      } catch (error) {
+        if (!isRetriable(error) || attempt >= 8) throw error;
+        log(`the broker is not ready for the topics yet (${(error as Error).message}); trying again`);
+        await new Promise((done) => setTimeout(done, 500 * attempt));
+      }
+    }
     log('starting the schema registry and registering the contracts');
     await registry.start();
     await registry.waitReady();
