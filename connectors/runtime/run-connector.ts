@@ -10,11 +10,17 @@ import { runMain } from '../../services/platform/lifecycle';
 import { createLogger } from '../../services/platform/logger';
 import { type AgencyDefinition } from './agency';
 import { CONNECTOR_PORTS, type ConnectorConfig, connectorConfig } from './config';
-import { createConnector } from './connector';
+import { type ConnectorDeps, createConnector } from './connector';
 import { connectionRetryOptions } from './publisher';
 
-/** The body of each `connectors/<agency>/main.ts`: config, wiring, and the shared lifecycle. */
-export function runConnector(definition: AgencyDefinition): void {
+/**
+ * The body of each `connectors/<agency>/main.ts`: config, wiring, and the shared lifecycle. A
+ * benchmark gives `topicOverride` to publish to a scratch topic of its own.
+ */
+export function runConnector(
+  definition: AgencyDefinition,
+  overrides: Pick<ConnectorDeps, 'topicOverride'> = {},
+): void {
   // The level is set from the validated config once it is read.
   const logger = createLogger({
     name: `connector-${definition.name}`,
@@ -51,6 +57,7 @@ export function runConnector(definition: AgencyDefinition): void {
         port: config.PORT,
         clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),
         ...tlsFrom(config),
+        ...overrides,
       });
     },
   });

@@ -17,6 +17,12 @@ export const BROKER_PRINCIPAL = 'broker';
 /** The client listener's name; it speaks SASL_SSL and nothing else. */
 export const CLIENT_LISTENER = 'SASL_SSL';
 
+/**
+ * A PLAINTEXT listener for `npm run bench:security` only, which measures what SASL_SSL costs
+ * against it on the same broker. Nothing else sets it: not the stack manager, `npm start` or tests.
+ */
+export const BENCH_PLAINTEXT_LISTENER = 'BENCH_PLAINTEXT';
+
 /** SCRAM-SHA-512 only: the strongest mechanism every client of the bus (kafkajs, librdkafka, Java) speaks. */
 export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
 
@@ -164,16 +170,23 @@ export function readPassword(files: BrokerSecurityFiles, principal: string): str
  *   there (the credentials live in the metadata log the controllers serve), and the node
  *   certificate, mapped to `User:broker`, needs no second secret;
  * - the StandardAuthorizer, denying all that no ACL allows, with the operator and the nodes as
- *   super users.
+ *   super users;
+ * - with `benchListener`, that listener in PLAINTEXT: {@link BENCH_PLAINTEXT_LISTENER}, for the
+ *   security benchmark only. Its clients are `User:ANONYMOUS`, refused whatever no ACL grants.
  *
  * @see https://kafka.apache.org/documentation/#security_sasl_scram
  * @see https://kafka.apache.org/documentation/#kraft_principal_forwarding
  */
-export function brokerSecurityProperties(files: BrokerSecurityFiles, controllerListener: string): string[] {
+export function brokerSecurityProperties(
+  files: BrokerSecurityFiles,
+  controllerListener: string,
+  benchListener?: string,
+): string[] {
   const password = readPassword(files, BROKER_PRINCIPAL);
   const client = CLIENT_LISTENER.toLowerCase();
+  const bench = benchListener === undefined ? '' : `,${benchListener}:PLAINTEXT`;
   return [
-    `listener.security.protocol.map=${controllerListener}:SSL,${CLIENT_LISTENER}:SASL_SSL`,
+    `listener.security.protocol.map=${controllerListener}:SSL,${CLIENT_LISTENER}:SASL_SSL${bench}`,
     `inter.broker.listener.name=${CLIENT_LISTENER}`,
     `sasl.enabled.mechanisms=${SCRAM_MECHANISM}`,
     `sasl.mechanism.inter.broker.protocol=${SCRAM_MECHANISM}`,

@@ -10,6 +10,7 @@ import {
   kafkajsSecurityOptions,
 } from '../../services/platform/kafka-security';
 import {
+  BENCH_PLAINTEXT_LISTENER,
   brokerSecurityFiles,
   brokerSecurityProperties,
   type BrokerSecurityFiles,
@@ -45,6 +46,11 @@ export interface LocalKafkaOptions {
   principals: readonly string[];
   progress: Progress;
   env?: NodeJS.ProcessEnv;
+  /**
+   * Benchmark only: a PLAINTEXT listener on this loopback port besides SASL_SSL
+   * ({@link BENCH_PLAINTEXT_LISTENER}), for `npm run bench:security`. The stack never sets it.
+   */
+  benchPlaintextPort?: number;
 }
 
 /**
@@ -294,16 +300,24 @@ export class LocalKafka {
   }
 
   private serverProperties(dataDir: string, security: BrokerSecurityFiles): string {
-    const { port, controllerPort } = this.options;
+    const { port, controllerPort, benchPlaintextPort } = this.options;
+    const bench =
+      benchPlaintextPort === undefined
+        ? ''
+        : `,${BENCH_PLAINTEXT_LISTENER}://127.0.0.1:${benchPlaintextPort}`;
     return [
       '# Written by deploy/local at every start; edit local-kafka.ts instead.',
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=${CLIENT_LISTENER}://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=${CLIENT_LISTENER}://127.0.0.1:${port}`,
+      `listeners=${CLIENT_LISTENER}://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${bench}`,
+      `advertised.listeners=${CLIENT_LISTENER}://127.0.0.1:${port}${bench}`,
       'controller.listener.names=CONTROLLER',
-      ...brokerSecurityProperties(security, 'CONTROLLER'),
+      ...brokerSecurityProperties(
+        security,
+        'CONTROLLER',
+        benchPlaintextPort === undefined ? undefined : BENCH_PLAINTEXT_LISTENER,
+      ),
       `log.dirs=${dataDir}`,
       // Topics are part of the contract and are created on purpose, never by a typo.
       'auto.create.topics.enable=false',

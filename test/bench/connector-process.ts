@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import autocannon from 'autocannon';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -33,24 +34,43 @@ export async function startBenchConnector(log: (line: string) => void): Promise<
   if (!stack.registry) throw new Error('the benchmarks run against the local registry');
   const keys = stack.registry.keys();
   await runContractTool('register', { url: stack.registry.url, keys });
+  return spawnBenchConnector({
+    // The tax connector's own principal, as `npm start` runs it.
+    kafkaEnv: stack.kafkaEnv(agencyPrincipal('tax')),
+    registryUrl: stack.endpoints.SCHEMA_REGISTRY_URL,
+    registryKey: keys['lienthong-reader'] ?? '',
+  });
+}
 
+export interface BenchConnectorOptions {
+  /** `KAFKA_BROKERS` and the security variables the connector connects with. */
+  kafkaEnv: Record<string, string>;
+  registryUrl: string;
+  /** The registry key of `lienthong-reader`. */
+  registryKey: string;
+  /** An entry point other than `connectors/tax/main.ts` that runs the same connector, and its arguments. */
+  entry?: { path: string; args: readonly string[] };
+}
+
+/** The tax connector as a process of its own, on a free port, ready for load. */
+export async function spawnBenchConnector(options: BenchConnectorOptions): Promise<BenchConnector> {
   const work = mkdtempSync(join(tmpdir(), 'lienthong-bench-'));
   const { entries, keys: apiKeys } = generateCredentials([
     { id: 'HN-CUCTHUE', role: 'agency', agency: 'HN-CUCTHUE' },
   ]);
   writeFileSync(join(work, 'api-keys.json'), JSON.stringify({ clients: entries }));
   const port = await freePort();
+  const entry = options.entry ?? { path: join(ROOT, 'connectors', 'tax', 'main.ts'), args: [] };
   const child: ChildProcess = spawn(
     process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'connectors', 'tax', 'main.ts')],
+    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), entry.path, ...entry.args],
     {
       env: {
         ...process.env,
-        // The tax connector's own principal, as `npm start` runs it.
-        ...stack.kafkaEnv(agencyPrincipal('tax')),
-        SCHEMA_REGISTRY_URL: stack.endpoints.SCHEMA_REGISTRY_URL,
+        ...options.kafkaEnv,
+        SCHEMA_REGISTRY_URL: options.registryUrl,
         SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
-        SCHEMA_REGISTRY_KEY: keys['lienthong-reader'],
+        SCHEMA_REGISTRY_KEY: options.registryKey,
         CONNECTOR_API_KEYS_FILE: join(work, 'api-keys.json'),
         CONNECTOR_SPOOL_DIR: join(work, 'spool'),
         PORT: String(port),
@@ -90,4 +110,42 @@ export async function startBenchConnector(log: (line: string) => void): Promise<
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
+}
+
+export interface IngestLoad {
+  url: string;
+  /** The client's credentials; the content type is added. */
+  headers: Record<string, string>;
+  /** The next POST body (a JSON array of records). */
+  body: () => string;
+  connections: number;
+  duration: number;
+  /** POSTs per second over all connections; as fast as answered when absent. */
+  overallRate?: number;
+}
+
+/**
+ * POSTs to the connector's `/v1/records` with autocannon. Every POST not answered 2xx (another
+ * status, an error, a timeout) counts in `errors`: a rate is only what was acknowledged.
+ */
+export async function loadConnector(
+  load: IngestLoad,
+): Promise<{ ok: number; errors: number; timeouts: number; p50: number; p99: number }> {
+  const result = await autocannon({
+    url: `${load.url}/v1/records`,
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...load.headers },
+    connections: load.connections,
+    duration: load.duration,
+    ...(load.overallRate ? { overallRate: load.overallRate } : {}),
+    requests: [{ setupRequest: (request) => ({ ...request, body: load.body() }) }],
+  });
+  return {
+    ok: result['2xx'],
+    // autocannon's `errors` counts its timeouts already.
+    errors: result.non2xx + result.errors,
+    timeouts: result.timeouts,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
 }

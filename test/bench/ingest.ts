@@ -6,9 +6,8 @@
  * set, it also writes its figures there as JSON, for `npm run bench` (report-format.ts).
  */
 import { cpus } from 'node:os';
-import autocannon from 'autocannon';
 import { generateRecords } from '../../connectors/demo/generator';
-import { median, startBenchConnector } from './connector-process';
+import { type IngestLoad, loadConnector, median, startBenchConnector } from './connector-process';
 import { ownUsage } from './process-usage';
 import { atLeast, atMost, figure, writeBenchResult } from './report-format';
 
@@ -34,15 +33,16 @@ async function main(): Promise<void> {
       bodies.push(JSON.stringify(records.slice(i, i + RECORDS_PER_POST)));
     let next = 0;
     const body = (): string => bodies[next++ % bodies.length] as string;
-    const headers = { 'content-type': 'application/json', ...connector.headers };
+    const load = (options: Omit<IngestLoad, 'url' | 'headers' | 'body' | 'connections'>) =>
+      loadConnector({ url, headers: connector.headers, body, connections: CONNECTIONS, ...options });
 
     // Warm-up: JIT, connections, the producer's first metadata.
-    await load(url, headers, body, { duration: 2 });
+    await load({ duration: 2 });
 
     const rates: number[] = [];
     for (let round = 1; round <= ROUNDS; round += 1) {
       log(`round ${round}/${ROUNDS}: ${CONNECTIONS} connections for ${SECONDS} s, as fast as acknowledged`);
-      const result = await load(url, headers, body, { duration: SECONDS });
+      const result = await load({ duration: SECONDS });
       const rate = (result.ok * RECORDS_PER_POST) / SECONDS;
       log(`  ${Math.round(rate)} records/s (${result.ok} POSTs answered 200, ${result.errors} not)`);
       rates.push(rate);
@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     const maxRate = median(rates);
     const halfRate = maxRate / 2;
     log(`latency at half the rate: ${Math.round(halfRate)} records/s for ${SECONDS} s`);
-    const paced = await load(url, headers, body, {
+    const paced = await load({
       duration: SECONDS,
       overallRate: Math.max(1, Math.round(halfRate / RECORDS_PER_POST)),
     });
@@ -98,34 +98,6 @@ async function main(): Promise<void> {
   } finally {
     await connector.stop();
   }
-}
-
-async function load(
-  url: string,
-  headers: Record<string, string>,
-  body: () => string,
-  options: { duration: number; overallRate?: number },
-): Promise<{ ok: number; errors: number; p50: number; p99: number }> {
-  const result = await autocannon({
-    url: `${url}/v1/records`,
-    method: 'POST',
-    headers,
-    connections: CONNECTIONS,
-    duration: options.duration,
-    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
-    requests: [
-      {
-        setupRequest: (request) => ({ ...request, body: body() }),
-      },
-    ],
-  });
-  const ok = result['2xx'];
-  return {
-    ok,
-    errors: result.non2xx + result.errors + result.timeouts,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-  };
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 /**
- * The benchmark report: runs the ingest, materialize and lookup benches one after another, each as
- * a process of its own (two cores: side by side they would measure each other), collects the
- * figures each writes as JSON (report-format.ts), and writes one report, with the machine, the
+ * The benchmark report: runs the ingest, materialize and lookup benches (and, in full mode, the
+ * security bench) one after another, each as a process of its own (two cores: side by side they
+ * would measure each other), collects the figures each writes as JSON (report-format.ts), and writes one report, with the machine, the
  * versions and the CPU and memory of the processes involved, to `bench-results/` as
  * `<UTC time>-<quick|full>.json` and `.md`, copied to `latest.json` and `latest.md`. It marks each
  * figure against its target from DESIGN.md and asserts nothing.
@@ -47,6 +47,8 @@ const BENCHES: BenchSpec[] = [
     script: 'test/bench/lookup.ts',
     args: quick ? ['--quick', '--seconds', '5', '--citizens', '500'] : [],
   },
+  // Its own scratch broker and six rounds: the full report only, to keep the quick one short.
+  ...(quick ? [] : [{ name: 'security', script: 'test/bench/security.ts', args: [] }]),
 ];
 /** A bench that runs longer than this is stopped, and the report goes on without it. */
 const BENCH_TIMEOUT_MS = (quick ? 5 : 45) * 60_000;

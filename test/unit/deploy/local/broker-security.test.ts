@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
+  BENCH_PLAINTEXT_LISTENER,
   brokerSecurityFiles,
   brokerSecurityProperties,
   passwordFileOf,
@@ -30,6 +31,18 @@ describe("the local broker's security", () => {
     expect(lines).toContain('authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer');
     expect(lines).toContain('allow.everyone.if.no.acl.found=false');
     expect(lines).toContain('super.users=User:operator;User:broker');
+  });
+
+  it("maps the benchmark's listener to PLAINTEXT only when asked, under the same authorizer", () => {
+    const secured = brokerSecurityProperties(files, 'CONTROLLER');
+    const bench = brokerSecurityProperties(files, 'CONTROLLER', BENCH_PLAINTEXT_LISTENER);
+    expect(bench).toContain(
+      'listener.security.protocol.map=CONTROLLER:SSL,SASL_SSL:SASL_SSL,BENCH_PLAINTEXT:PLAINTEXT',
+    );
+    // Only the map differs: inter-broker traffic, the authorizer and the super users stay as they are.
+    expect(bench.filter((line) => !secured.includes(line))).toHaveLength(1);
+    expect(bench).toContain('inter.broker.listener.name=SASL_SSL');
+    expect(bench).toContain('allow.everyone.if.no.acl.found=false');
   });
 
   it('adds every principal and the broker at format time, through an argument file', () => {
