@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { replicationPolicy } from '../../services/platform/topic-policy';
 import { ManagedProcess } from './managed-process';
 import { cacheRoot, ensureArtifact, type Progress, runWithProgress } from './provision';
 import { waitUntilReady } from './readiness';
@@ -12,6 +13,13 @@ export const KAFKA_VERSION = '3.9.2';
 
 const POM = resolve(__dirname, 'kafka', 'pom.xml');
 
+/** Where one node of a local cluster listens, and its KRaft node id. */
+export interface KafkaNodeAddress {
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+}
+
 export interface LocalKafkaOptions {
   /** Holds this broker's configuration, data, logs and pid file. */
   stateDir: string;
@@ -21,6 +29,18 @@ export interface LocalKafkaOptions {
   heapMb: number;
   progress: Progress;
   env?: NodeJS.ProcessEnv;
+  /**
+   * The node's place in a cluster of several ({@link LocalKafkaCluster}): its name in reports, its
+   * id, every node of the quorum, the cluster id all of them are formatted with, and the jars
+   * resolved once for all. Absent, the node is a cluster of one, node 1, named `kafka`.
+   */
+  member?: {
+    name: string;
+    nodeId: number;
+    quorum: readonly KafkaNodeAddress[];
+    clusterId: () => string;
+    jars: () => Promise<string>;
+  };
 }
 
 /**
@@ -28,15 +48,24 @@ export interface LocalKafkaOptions {
  * run from jars that Maven resolves from Maven Central into the shared cache.
  */
 export class LocalKafka {
-  readonly name = 'kafka';
+  readonly name: string;
+  readonly nodeId: number;
   readonly endpoint: string;
   private readonly process: ManagedProcess;
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly options: LocalKafkaOptions) {
+    this.name = options.member?.name ?? 'kafka';
+    this.nodeId = options.member?.nodeId ?? 1;
     this.endpoint = `127.0.0.1:${options.port}`;
     this.env = options.env ?? process.env;
-    this.process = new ManagedProcess('kafka', join(options.stateDir, 'kafka.pid'), options.stateDir);
+    this.process = new ManagedProcess(this.name, join(options.stateDir, 'kafka.pid'), options.stateDir);
+  }
+
+  /** The nodes of this node's controller quorum, itself included. */
+  get quorum(): readonly KafkaNodeAddress[] {
+    const { port, controllerPort } = this.options;
+    return this.options.member?.quorum ?? [{ nodeId: 1, port, controllerPort }];
   }
 
   /** The jars, resolved once per Kafka version and machine. */
@@ -83,7 +112,7 @@ export class LocalKafka {
   /** Starts the broker unless it runs already, formatting its storage on first start. */
   async start(): Promise<'started' | 'already running'> {
     if (this.pid() !== undefined) return 'already running';
-    const libs = await this.provision();
+    const libs = await (this.options.member?.jars() ?? this.provision());
     const { stateDir } = this.options;
     const dataDir = join(stateDir, 'data');
     const logDir = join(stateDir, 'logs');
@@ -96,7 +125,7 @@ export class LocalKafka {
 
     // KRaft refuses to start on unformatted storage; meta.properties marks a formatted one.
     if (!existsSync(join(dataDir, 'meta.properties'))) {
-      this.options.progress(`kafka: formatting storage in ${dataDir}`);
+      this.options.progress(`${this.name}: formatting storage in ${dataDir}`);
       await runWithProgress(
         'java',
         [
@@ -104,12 +133,12 @@ export class LocalKafka {
           'kafka.tools.StorageTool',
           'format',
           // One argument: an id may begin with '-', which would read as an option.
-          `--cluster-id=${kraftClusterId()}`,
+          `--cluster-id=${this.options.member?.clusterId() ?? kraftClusterId()}`,
           '--config',
           serverProperties,
           '--ignore-formatted',
         ],
-        { env: this.env, label: 'kafka: format', progress: this.options.progress },
+        { env: this.env, label: `${this.name}: format`, progress: this.options.progress },
       );
     }
 
@@ -133,7 +162,10 @@ export class LocalKafka {
     return 'started';
   }
 
-  /** Ready when a metadata request answers through the broker listener. */
+  /**
+   * Ready when a metadata request answers through the broker listener and names every node of
+   * the quorum: a topic created before then would get fewer replicas than the policy wants.
+   */
   async waitReady(timeoutMs = 90_000): Promise<void> {
     const kafka = new Kafka({
       clientId: 'lienthong-stack',
@@ -148,7 +180,9 @@ export class LocalKafka {
         const admin = kafka.admin();
         try {
           await admin.connect();
-          await admin.describeCluster();
+          const { brokers } = await admin.describeCluster();
+          if (brokers.length < this.quorum.length)
+            throw new Error(`${brokers.length} of ${this.quorum.length} brokers have joined`);
         } finally {
           await admin.disconnect();
         }
@@ -169,35 +203,79 @@ export class LocalKafka {
 
   private serverProperties(dataDir: string): string {
     const { port, controllerPort } = this.options;
-    return [
-      '# Written by deploy/local at every start; edit local-kafka.ts instead.',
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-      'controller.listener.names=CONTROLLER',
-      'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
-      `log.dirs=${dataDir}`,
-      // Topics are part of the contract and are created on purpose, never by a typo.
-      'auto.create.topics.enable=false',
-      'num.partitions=3',
-      // One node: internal topics cannot have more than one replica.
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      // Fewer internal partitions make the first consumer group start in seconds on two cores.
-      'offsets.topic.num.partitions=10',
-      'transaction.state.log.num.partitions=5',
-      'group.initial.rebalance.delay.ms=0',
-      '',
-    ].join('\n');
+    return kafkaServerProperties({ nodeId: this.nodeId, port, controllerPort, dataDir, quorum: this.quorum });
   }
 }
 
+/** What one node's `server.properties` is made of. */
+export interface KafkaNodeSettings extends KafkaNodeAddress {
+  dataDir: string;
+  /** Every node of the cluster, this one included; each is broker and controller. */
+  quorum: readonly KafkaNodeAddress[];
+}
+
+/**
+ * A node's `server.properties`: its role and place in the quorum, its listeners, and the
+ * replication its cluster's size allows. Pure, so that each part is tested line by line.
+ */
+export function kafkaServerProperties(node: KafkaNodeSettings): string {
+  return [
+    '# Written by deploy/local at every start; edit local-kafka.ts instead.',
+    ...quorumProperties(node),
+    ...listenerProperties(node),
+    `log.dirs=${node.dataDir}`,
+    ...replicationProperties(node.quorum.length),
+    // Topics are part of the contract and are created on purpose, never by a typo.
+    'auto.create.topics.enable=false',
+    'num.partitions=3',
+    // Fewer internal partitions make the first consumer group start in seconds on two cores.
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.num.partitions=5',
+    'group.initial.rebalance.delay.ms=0',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Combined nodes: every node is a broker and a voter of the controller quorum, so that a cluster
+ * of three keeps its metadata and its partitions with any one node down.
+ *
+ * @see https://kafka.apache.org/39/documentation.html#kraft_role
+ */
+function quorumProperties(node: KafkaNodeSettings): string[] {
+  const voters = node.quorum.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  return ['process.roles=broker,controller', `node.id=${node.nodeId}`, `controller.quorum.voters=${voters}`];
+}
+
+function listenerProperties({ port, controllerPort }: KafkaNodeAddress): string[] {
+  return [
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+  ];
+}
+
+/**
+ * The internal topics (consumer offsets, transactions) and any topic made without the policy are
+ * replicated as the topic policy replicates domain topics: as many copies as the cluster allows,
+ * up to three, and a write acknowledged by all but one.
+ */
+function replicationProperties(brokers: number): string[] {
+  const { replicationFactor, configs } = replicationPolicy(brokers);
+  const minIsr = configs['min.insync.replicas'];
+  return [
+    `offsets.topic.replication.factor=${replicationFactor}`,
+    `transaction.state.log.replication.factor=${replicationFactor}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `default.replication.factor=${replicationFactor}`,
+    `min.insync.replicas=${minIsr}`,
+  ];
+}
+
 /** A KRaft cluster id: 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes. */
-function kraftClusterId(): string {
+export function kraftClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 
