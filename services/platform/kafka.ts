@@ -191,14 +191,43 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((spec) => !existing.has(spec.topic));
   if (missing.length === 0) return [];
-  const created = await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((spec) => ({
-      topic: spec.topic,
-      numPartitions: spec.numPartitions,
-      ...(spec.replicationFactor === undefined ? {} : { replicationFactor: spec.replicationFactor }),
-      ...(spec.configEntries === undefined ? {} : { configEntries: spec.configEntries }),
-    })),
-  });
+  let created: boolean;
+  try {
+    created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: missing.map((spec) => ({
+        topic: spec.topic,
+        numPartitions: spec.numPartitions,
+        ...(spec.replicationFactor === undefined ? {} : { replicationFactor: spec.replicationFactor }),
+        ...(spec.configEntries === undefined ? {} : { configEntries: spec.configEntries }),
+      })),
+    });
+  } catch (error) {
+    // On a KRaft cluster of several nodes kafkajs asks any broker for the new topics' leaders, and
+    // waits out only LEADER_NOT_AVAILABLE: a broker whose metadata lags says the topic is unknown,
+    // although the controller has made it. The topics exist; wait for their leaders here.
+    if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    await waitForLeaders(
+      admin,
+      missing.map((spec) => spec.topic),
+    );
+    created = true;
+  }
   return created ? missing.map((spec) => spec.topic) : [];
+}
+
+/** Polls the metadata until every partition of `topics` has a leader, for up to `timeoutMs`. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+    if (metadata?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+      return;
+    if (Date.now() > deadline)
+      throw new UnavailableError(
+        'KAFKA_UNAVAILABLE',
+        `The leaders of ${topics.join(', ')} were not elected in time`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }

@@ -28,14 +28,15 @@ export function registryClient(): SchemaRegistry {
 }
 
 /**
- * A connector of a test file's own: its own topic, spool directory and API keys, on the shared
- * (or a given) broker and the shared registry. `restart()` builds a new one on the same spool.
+ * A connector of a test file's own: its own topic (or `topic`), spool directory and API keys, on
+ * the shared (or a given) broker and the shared registry. `restart()` builds a new one on the same
+ * spool.
  */
 export function connectorHarness(
   definition: AgencyDefinition,
-  options: { brokers?: () => string; tls?: ConnectorTls; clock?: Clock } = {},
+  options: { brokers?: () => string; tls?: ConnectorTls; clock?: Clock; topic?: string } = {},
 ) {
-  const topic = uniqueName(`it-${definition.name}`);
+  const topic = options.topic ?? uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
   const { entries, keys } = generateCredentials([
     { id: definition.agency, role: 'agency', agency: definition.agency },
