@@ -146,16 +146,19 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
   // The sharing service's progress, every 250 ms: time without an event taken while records it
   // has not taken were acknowledged is a stall.
   const service = harness.service();
+  const began = Date.now();
   let seen = 0;
-  let progressAt = Date.now();
-  let longestStallMs = 0;
+  let progressAt = began;
+  let longestStall = { ms: 0, from: 0 };
   const monitor = setInterval(() => {
     const s = service.stats();
     const now = s.applied + s.noop + s.deadLettered;
     if (now > seen || now >= load.accepted.length) progressAt = Date.now();
     seen = now;
-    longestStallMs = Math.max(longestStallMs, Date.now() - progressAt);
+    if (Date.now() - progressAt > longestStall.ms)
+      longestStall = { ms: Date.now() - progressAt, from: progressAt };
   }, 250);
+  const since = (at: number): string => `${((at - began) / 1000).toFixed(1)} s`;
 
   const windows: { fault: string; detail: string; from: number; to: number }[] = [];
   try {
@@ -223,7 +226,7 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
   // Every message of the four topics, decoded, by its coordinates.
   const registry = registryClient();
   const byCoordinates = new Map<string, { key?: string; value: Buffer; eventId: string }>();
-  const eventIdCount = new Map<string, number>();
+  const copiesOf = new Map<string, string[]>();
   for (const agency of TOPIC_NAMES) {
     const topic = harness.topics[agency];
     const offsets = await admin.fetchTopicOffsets(topic);
@@ -232,7 +235,7 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
       const value = m.rawValue ?? Buffer.alloc(0);
       const { eventId } = (await registry.decode(value)) as { eventId: string };
       byCoordinates.set(`${topic}/${m.partition}/${m.offset}`, { key: m.key, value, eventId });
-      eventIdCount.set(eventId, (eventIdCount.get(eventId) ?? 0) + 1);
+      copiesOf.set(eventId, [...(copiesOf.get(eventId) ?? []), `${topic}/${m.partition}/${m.offset}`]);
     }
   }
 
@@ -274,12 +277,18 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
   // Nothing in the log that was not acknowledged, and nothing twice but resends.
   let duplicates = 0;
   let tolerated = 0;
-  for (const [eventId, count] of eventIdCount) {
+  for (const [eventId, copies] of copiesOf) {
     if (!acknowledgedIds.has(eventId)) failures.push(`${eventId} is in the log, but no answer gave it`);
-    if (count > 1 && allowedTwice.has(eventId)) tolerated += count - 1;
-    else if (count > 1) duplicates += count - 1;
+    if (copies.length > 1 && allowedTwice.has(eventId)) tolerated += copies.length - 1;
+    else if (copies.length > 1) {
+      duplicates += copies.length - 1;
+      const answered = load.accepted.find((a) => a.eventId === eventId);
+      failures.push(
+        `${eventId} is in the log ${copies.length} times (${copies.join(', ')}), sent once and answered ` +
+          `${answered?.partition}/${answered?.offset}`,
+      );
+    }
   }
-  if (duplicates > 0) failures.push(`${duplicates} duplicate records the load did not send twice`);
 
   // The views against a clean replay of the topics, document by document, by hash.
   const report = await rebuildViews({
@@ -299,7 +308,8 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
         `view ${view}: ${c.left} live, ${c.right} replayed; only live ${c.onlyLeft.length}, only replayed ${c.onlyRight.length}, different ${c.different.length}`,
       );
   }
-  if (longestStallMs > STALL_LIMIT_MS) failures.push(`the sharing service stalled for ${longestStallMs} ms`);
+  if (longestStall.ms > STALL_LIMIT_MS)
+    failures.push(`the sharing service stalled for ${longestStall.ms} ms from ${since(longestStall.from)}`);
 
   const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   process.stdout.write(
@@ -325,10 +335,10 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
           f.unavailable,
           f.notAnswered,
           f.answered2xx,
-          `${((f.to - f.from) / 1000).toFixed(1)} s`,
+          `${((f.to - f.from) / 1000).toFixed(1)} s from ${since(f.from)}`,
         ]),
       ),
-      `longest sharing-service stall: ${(longestStallMs / 1000).toFixed(1)} s (limit ${STALL_LIMIT_MS / 1000} s)`,
+      `longest sharing-service stall: ${(longestStall.ms / 1000).toFixed(1)} s from ${since(longestStall.from)} (limit ${STALL_LIMIT_MS / 1000} s)`,
       `views equal a clean replay: ${failures.some((f) => f.startsWith('view ')) ? 'NO' : 'yes'}`,
       ...failures.slice(0, 20).map((f) => `FAIL ${f}`),
       '',
