@@ -13,6 +13,7 @@ import {
   applyTopicPolicy,
   checkTopics,
   describeDrift,
+  readUntil,
   type TopicDeclaration,
 } from '../../services/platform/topic-policy';
 
@@ -61,7 +62,11 @@ export async function reconcileTopics(
     if (drift.length > 0 && options.apply) {
       for (const d of drift) options.progress(`${describeDrift(d)}: correcting`);
       await applyTopicPolicy(admin, declaration);
-      drift = await checkTopics(admin, [declaration]);
+      // Read until every broker asked has the change, as applyTopicPolicy does.
+      drift = await readUntil(
+        () => checkTopics(admin, [declaration]),
+        (d) => d.length === 0,
+      );
     }
     for (const d of drift) options.progress(describeDrift(d));
     if (drift.length === 0) options.progress(`${topic}: ok (${declaration.kind})`);
