@@ -13,13 +13,8 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin } from 'kafkajs';
-import { businessRegistrationConnector } from '../../connectors/business-registration';
 import { generateRecords } from '../../connectors/demo/generator';
-import { dossierConnector } from '../../connectors/dossier';
-import { type AgencyDefinition } from '../../connectors/runtime/agency';
 import { createAvroEncoder } from '../../connectors/runtime/avro-encoder';
-import { taxConnector } from '../../connectors/tax';
-import { vehicleConnector } from '../../connectors/vehicle';
 import { type LocalKafka } from '../../deploy/local/local-kafka';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
@@ -27,16 +22,11 @@ import { createLogger } from '../../services/platform/logger';
 import { VIEW_NAMES } from '../../services/sharing/projection';
 import { rebuildViews } from '../../services/sharing/rebuild';
 import { connectorHarness, registryClient } from '../support/connector';
+import { DEFINITIONS } from '../support/event-stream';
 import { readMessages } from '../support/kafka';
 import { sharingHarness } from '../support/sharing';
 import { connectorLoad, type Unavailability, unavailability } from './connector-load';
 
-const DEFINITIONS: Record<TopicName, AgencyDefinition> = {
-  dossier: dossierConnector as AgencyDefinition,
-  tax: taxConnector as AgencyDefinition,
-  'business-registration': businessRegistrationConnector as AgencyDefinition,
-  vehicle: vehicleConnector as AgencyDefinition,
-};
 /** 10 records a POST, a POST every 0.4 s or so per agency: about 100 records/s in all. */
 const BATCH = 10;
 const PAUSE_MS = 300;
