@@ -161,11 +161,22 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
     log(`(a) SIGKILL ${victim.name}, leader of ${partitions.length} partitions: ${partitions.join(', ')}`);
     let from = Date.now();
     await victim.kill();
+    // Writes go on once the controller has fenced the node and moved its leaderships, and every
+    // connector has had a 2xx since: only then is the node restarted.
     await until(
-      'a 2xx answer from every connector after the kill',
+      `leaders other than ${victim.name}`,
+      async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: Object.values(harness.topics) });
+        return metadata.topics.every((t) => t.partitions.every((p) => p.leader !== nodeId && p.leader >= 0));
+      },
+      120_000,
+    );
+    const moved = Date.now();
+    await until(
+      'a 2xx answer from every connector after the leaders moved',
       async () =>
         TOPIC_NAMES.every((agency) =>
-          load.answers.some((a) => a.agency === agency && a.at > from && a.status < 300 && a.status >= 200),
+          load.answers.some((a) => a.agency === agency && a.at > moved && a.status < 300 && a.status >= 200),
         ),
       120_000,
     );
