@@ -1,7 +1,8 @@
 import { type TopicName } from '../../schemas/topics';
 import { type BusinessRegistrationNativeRecord } from '../business-registration/native-record';
 import { type DossierNativeRecord } from '../dossier/native-record';
-import { HANOI_UTC_OFFSET_MS, taxCodeCheckDigit } from '../runtime/identifiers';
+import { HANOI_UTC_OFFSET_MS } from '../../services/platform/clock';
+import { taxCodeCheckDigit } from '../runtime/identifiers';
 import { type NativeParty } from '../runtime/native-mapping';
 import { type TaxNativeRecord } from '../tax/native-record';
 import { type VehicleNativeRecord } from '../vehicle/native-record';

@@ -20,7 +20,7 @@ import { buildConnectorApp, type ConnectorLimits, type ConnectorTls } from './ap
 import { createAvroEncoder } from './avro-encoder';
 import { createImports } from './imports';
 import { createIngest } from './ingest';
-import { createPublisher, fetchPartitionCounts, publisherRetryOptions } from './publisher';
+import { createPublisher, fetchPartitionCounts } from './publisher';
 import { createQuarantine, quarantineTopicDeclaration, quarantineTopicFor } from './quarantine';
 
 /** Partitions of a domain topic: room for the sharing service to consume in parallel. */
@@ -47,6 +47,8 @@ export interface ConnectorDeps {
   topicOverride?: string;
   /** Reception times and the future-date check; the system clock by default. */
   clock?: Clock;
+  /** How long a POST may wait for Kafka before it answers 503; {@link SEND_TIMEOUT_MS} by default. */
+  sendTimeoutMs?: number;
 }
 
 export interface Connector extends Service {
@@ -67,14 +69,15 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const clock = deps.clock ?? systemClock;
   const topic = deps.topicOverride ?? TOPICS[definition.topic].topic;
   const quarantineTopic = quarantineTopicFor(topic);
+  const sendTimeoutMs = deps.sendTimeoutMs ?? SEND_TIMEOUT_MS;
   const admin = kafka.admin();
-  // Bounded retries: an outage must end in a 503, not a send that holds the only slot for ever.
-  const producer = createRenewingProducer(kafka, { retry: publisherRetryOptions(SEND_TIMEOUT_MS), logger });
+  // Sends bounded by the POST's wait: an outage must end in a 503, not a send that holds the only slot.
+  const producer = createRenewingProducer(kafka, { sendTimeoutMs, logger });
   const partitionCounts = new Map<string, number>();
   const publisher = createPublisher({
     producer,
     logger,
-    sendTimeoutMs: SEND_TIMEOUT_MS,
+    sendTimeoutMs,
     partitions: (name) => partitionCounts.get(name),
   });
   const encoder = createAvroEncoder({

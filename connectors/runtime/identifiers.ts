@@ -1,4 +1,5 @@
 import { type RecordIssue } from './agency';
+import { HANOI_UTC_OFFSET_MS } from '../../services/platform/clock';
 
 /**
  * Validators for the values whose format carries structure: citizen ids, tax and enterprise codes,
@@ -300,9 +301,6 @@ export function normalizePlate(value: string): Checked<PlateParts> {
 }
 
 // --- Dates ------------------------------------------------------------------------------------
-
-/** Hà Nội's offset from UTC: +07:00 all year, with no daylight saving time. */
-export const HANOI_UTC_OFFSET_MS = 7 * 3_600_000;
 
 /**
  * The clock skew allowed between an agency system and the bus: how far ahead of the bus's clock a

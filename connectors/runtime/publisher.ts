@@ -44,7 +44,10 @@ export interface Publisher {
 }
 
 export interface CreatePublisherOptions {
-  /** An idempotent producer from `createProducer`, connected, with bounded retries ({@link publisherRetryOptions}). */
+  /**
+   * A connected idempotent producer with bounded retries: `createRenewingProducer` with the same
+   * `sendTimeoutMs`, which renews the producer after a send in doubt and sends one batch at a time.
+   */
   producer: Pick<Producer, 'sendBatch'>;
   logger: Logger;
   /** How long the first waiting record waits for others before its batch is sent. */
@@ -101,8 +104,9 @@ interface Call {
  * `sendBatch` (the producer's `retry`), each retry may reconnect with the client's own `retry`,
  * and each request may wait `requestTimeout` (30 s by default) for a broker that accepted the
  * connection but does not answer. Those settings decide instead how long a send that already
- * lost its callers keeps the one in-flight slot: bound them with {@link publisherRetryOptions},
- * or an idempotent producer retries forever and every later `publish` times out too. Records
+ * lost its callers keeps the one in-flight slot: `createRenewingProducer` with the same
+ * `sendTimeoutMs` gives such a send up at that time, or an idempotent producer retries forever
+ * and every later `publish` times out too. Records
  * still queued when their call gave up are dropped rather than sent.
  *
  * A record is reported published only with an offset from Kafka's answer. A record whose call
@@ -308,35 +312,8 @@ export function createPublisher(options: CreatePublisherOptions): Publisher {
 }
 
 /**
- * kafkajs retry options for a publisher's producer and Kafka client: a send retries through a
- * short outage (a leader election, a broker restart) for about `sendTimeoutMs` and then gives
- * up, since its callers have been answered by then. Backoffs are capped at one second, so a send
- * still retrying when Kafka comes back succeeds soon and frees the publisher's one in-flight slot.
- *
- * Pass it to `createProducer(kafka, { retry })`, and give the Kafka client
- * {@link connectionRetryOptions}: every producer retry reconnects under the client's policy, so
- * the two multiply, and this one on both would let an abandoned send hold the slot for a minute
- * after Kafka is back. kafkajs warns that limiting an idempotent producer's
- * retries "may invalidate EoS guarantees": it means a record may be written although its send
- * failed, which the publisher reports as a failure and `eventId` makes harmless when resent.
- *
- * @see https://kafka.js.org/docs/retry-detailed
- */
-export function publisherRetryOptions(sendTimeoutMs: number): RetryOptions {
-  const initialRetryTime = 100;
-  const maxRetryTime = 1000;
-  let retries = 0;
-  // kafkajs's delays double from initialRetryTime up to maxRetryTime; retry for about sendTimeoutMs.
-  for (let waited = 0, delay = initialRetryTime; waited < sendTimeoutMs; retries += 1) {
-    waited += delay;
-    delay = Math.min(delay * 2, maxRetryTime);
-  }
-  return { initialRetryTime, maxRetryTime, multiplier: 2, factor: 0.2, retries: Math.max(retries, 1) };
-}
-
-/**
  * kafkajs retry options for the Kafka client of a publisher: a few quick reconnection attempts
- * inside each of the producer's retries ({@link publisherRetryOptions}), which set the pace.
+ * inside each of the producer's retries (`sendRetryOptions` in the kernel), which set the pace.
  */
 export function connectionRetryOptions(): RetryOptions {
   return { initialRetryTime: 100, maxRetryTime: 500, multiplier: 2, factor: 0.2, retries: 2 };

@@ -3,9 +3,9 @@ import { resolve } from 'node:path';
 import { ConfigError } from '../../services/platform/errors';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { offsetClock } from '../../services/platform/clock';
-import { parseBrokers } from '../../services/platform/config';
 import { loadCredentialsFile } from '../../services/platform/credentials';
 import { createKafka } from '../../services/platform/kafka';
+import { kafkaConnection } from '../../services/platform/kafka-security';
 import { runMain } from '../../services/platform/lifecycle';
 import { createLogger } from '../../services/platform/logger';
 import { type AgencyDefinition } from './agency';
@@ -30,7 +30,7 @@ export function runConnector(definition: AgencyDefinition): void {
       return createConnector({
         definition,
         kafka: createKafka({
-          brokers: parseBrokers(config.KAFKA_BROKERS),
+          ...kafkaConnection(config),
           clientId: config.KAFKA_CLIENT_ID ?? `lienthong-connector-${definition.name}`,
           logger,
           retry: connectionRetryOptions(),

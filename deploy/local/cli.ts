@@ -5,16 +5,22 @@
  */
 import { type ComponentReport, LocalStack, stackConfig } from './stack';
 import { startBus } from './start';
-import { busTopics, reconcileTopicsOn } from './topics';
+import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { busGrants, busPrincipals, busTopics, reconcileAclsOn, reconcileTopicsOn } from './topics';
 
-const USAGE = 'usage: cli.ts up | down | status | start | topics --check|--apply [topic...]  [--brokers 1|3]';
+const USAGE =
+  'usage: cli.ts up | down | status | start | topics --check|--apply [topic...] | acls --check|--apply  [--brokers 1|3]';
 
 async function main(command: string | undefined, argv: readonly string[]): Promise<number> {
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
   const { brokers, args } = brokersOption(argv);
-  if (!command || !['up', 'down', 'status', 'start', 'topics'].includes(command) || brokers === null) {
+  if (
+    !command ||
+    !['up', 'down', 'status', 'start', 'topics', 'acls'].includes(command) ||
+    brokers === null
+  ) {
     progress(USAGE);
     return 2;
   }
@@ -52,19 +58,36 @@ async function main(command: string | undefined, argv: readonly string[]): Promi
         return 2;
       }
       const brokers = stack.endpoints.KAFKA_BROKERS;
-      progress(`lienthong: the topic policy ${apply ? 'applied' : 'checked'} on ${brokers}`);
+      progress(`lienthong: the topic policy ${apply ? 'applied' : 'checked'} on ${brokers}, as the operator`);
       // Topics named after the flag narrow the run to them; by default every declared topic.
       const named = args.filter((a) => !a.startsWith('--'));
       const declared = busTopics(config.SCHEMA_REGISTRY_TOPIC).filter(
         (d) => named.length === 0 || named.includes(d.topic),
       );
-      const report = await reconcileTopicsOn(brokers, declared, {
+      const report = await reconcileTopicsOn(stack.kafkaConnection(OPERATOR_PRINCIPAL), declared, {
         apply,
         progress: (line) => process.stdout.write(`${line}\n`),
       });
       progress(`lienthong: ${report.drifted} setting(s) drifted, ${report.absent} topic(s) absent`);
-      // Drift fails the check; an absent topic does not, its service creates it with the policy.
-      return report.drifted > 0 ? 1 : 0;
+      // Drift and absent topics fail the check: the services' principals may not create topics.
+      return report.drifted > 0 || report.absent > 0 ? 1 : 0;
+    }
+    case 'acls': {
+      const apply = args.includes('--apply');
+      if (!apply && !args.includes('--check')) {
+        progress(USAGE);
+        return 2;
+      }
+      progress(
+        `lienthong: the ACLs ${apply ? 'applied' : 'checked'} on ${stack.endpoints.KAFKA_BROKERS}, as the operator`,
+      );
+      const missing = await reconcileAclsOn(
+        stack.kafkaConnection(OPERATOR_PRINCIPAL),
+        busGrants(config.SCHEMA_REGISTRY_TOPIC),
+        { apply, progress: (line) => process.stdout.write(`${line}\n`) },
+      );
+      progress(`lienthong: ${missing} ACL(s) missing`);
+      return missing > 0 ? 1 : 0;
     }
     default: {
       const reports = stack.status();
@@ -117,8 +140,14 @@ function print(reports: readonly ComponentReport[]): void {
 
 function printEndpoints(stack: LocalStack): void {
   process.stdout.write('\nPoint services and tests at it with:\n');
-  for (const [name, value] of Object.entries(stack.endpoints)) {
+  const variables = { ...stack.endpoints, ...stack.kafkaEnv(OPERATOR_PRINCIPAL) };
+  for (const [name, value] of Object.entries(variables)) {
     process.stdout.write(`  export ${name}=${value}\n`);
+  }
+  if (stack.kafka) {
+    process.stdout.write(
+      `These connect to Kafka as the operator. A service connects as its own principal: set KAFKA_SASL_USERNAME to one of ${busPrincipals().join(', ')}, and KAFKA_SASL_PASSWORD_FILE to ${stack.kafka.security.secretsDir}/<principal>.password\n`,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import { type DemoData, generateDemoData, hanoiIso } from '../../connectors/demo/generator';
-import { HANOI_UTC_OFFSET_MS } from '../../connectors/runtime/identifiers';
+import { HANOI_UTC_OFFSET_MS } from '../../services/platform/clock';
 import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
 
 /** How to reach one agency's connector, with its own API key. */

@@ -1,5 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { KafkaEnv, loadConfig } from '../../services/platform/config';
+import { kafkaConnection, type KafkaSecurity } from '../../services/platform/kafka-security';
+import { brokerSecurityFiles, type BrokerSecurityFiles, clientSecurityEnv } from './broker-security';
 import { type KafkaNodeAddress, kraftClusterId, LocalKafka } from './local-kafka';
 import { type Progress } from './provision';
 
@@ -47,6 +50,13 @@ export interface LocalKafkaClusterOptions {
   controllerPort: number;
   /** Each node's heap. */
   heapMb: number;
+  /**
+   * The CA, node certificate and passwords, one set for every node: the certificate names
+   * 127.0.0.1, so it serves any node's ports, and each node knows the others as `User:broker`.
+   */
+  securityDir: string;
+  /** Every SCRAM user the bus needs. */
+  principals: readonly string[];
   progress: Progress;
   env?: NodeJS.ProcessEnv;
 }
@@ -76,6 +86,38 @@ export class LocalKafkaCluster {
     return node;
   }
 
+  /** The security material's paths, the same for every node. */
+  get security(): BrokerSecurityFiles {
+    return brokerSecurityFiles(this.options.securityDir);
+  }
+
+  /** The first node's controller listener (mutual TLS), which clients must not be able to use. */
+  get controllerEndpoint(): string {
+    return this.nodes[0]?.controllerEndpoint ?? '';
+  }
+
+  /** `KAFKA_*` variables for a client connecting as `principal`, bootstrapped from every node. */
+  clientEnv(principal: string): Record<string, string> {
+    return { KAFKA_BROKERS: this.endpoint, ...clientSecurityEnv(this.security, principal) };
+  }
+
+  /** The brokers and security a client in this process connects as `principal` with. */
+  connection(principal: string): { brokers: string[]; security: KafkaSecurity } {
+    return kafkaConnection(loadConfig(KafkaEnv, this.clientEnv(principal)));
+  }
+
+  /**
+   * Adds the SCRAM credentials declared since the storage was formatted, node by node, each
+   * after its own record. The credentials live in the cluster's one metadata log, so the nodes
+   * after the first only set them again (a new salt, the same password); this happens only when
+   * the bus declares a new principal.
+   */
+  async addMissingPrincipals(): Promise<string[]> {
+    const added = new Set<string>();
+    for (const node of this.nodes) for (const p of await node.addMissingPrincipals()) added.add(p);
+    return [...added];
+  }
+
   /** The first node's pid, which names the Kafka release it runs. */
   pid(): number | undefined {
     return this.nodes[0]?.pid();
@@ -103,7 +145,7 @@ export class LocalKafkaCluster {
   }
 
   private layout(size: KafkaClusterSize): LocalKafka[] {
-    const { stateDir, port, controllerPort, heapMb, progress, env } = this.options;
+    const { stateDir, port, controllerPort, heapMb, securityDir, principals, progress, env } = this.options;
     const quorum = kafkaNodeAddresses(size, port, controllerPort);
     return quorum.map((address) => {
       const options = {
@@ -111,6 +153,8 @@ export class LocalKafkaCluster {
         port: address.port,
         controllerPort: address.controllerPort,
         heapMb,
+        securityDir,
+        principals,
         progress,
         ...(env ? { env } : {}),
       };

@@ -1,8 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { KafkaEnv, loadConfig } from '../../services/platform/config';
+import {
+  kafkaConnection,
+  type KafkaSecurity,
+  kafkajsSecurityOptions,
+} from '../../services/platform/kafka-security';
 import { replicationPolicy } from '../../services/platform/topic-policy';
+import {
+  brokerSecurityFiles,
+  brokerSecurityProperties,
+  type BrokerSecurityFiles,
+  clientSecurityEnv,
+  CLIENT_LISTENER,
+  ensureBrokerSecurity,
+  javaClientProperties,
+  readPassword,
+  SCRAM_MECHANISM,
+  scramFormatArguments,
+  writeArgfile,
+} from './broker-security';
 import { ManagedProcess } from './managed-process';
 import { cacheRoot, ensureArtifact, type Progress, runWithProgress } from './provision';
 import { waitUntilReady } from './readiness';
@@ -12,6 +32,9 @@ import { requireTool } from './tools';
 export const KAFKA_VERSION = '3.9.2';
 
 const POM = resolve(__dirname, 'kafka', 'pom.xml');
+
+/** The nodes' own listener, on mutual TLS; the clients' is {@link CLIENT_LISTENER}. */
+const CONTROLLER_LISTENER = 'CONTROLLER';
 
 /** Where one node of a local cluster listens, and its KRaft node id. */
 export interface KafkaNodeAddress {
@@ -27,6 +50,10 @@ export interface LocalKafkaOptions {
   controllerPort: number;
   /** Broker heap, capped at 1024 MiB by the stack config. */
   heapMb: number;
+  /** The CA, node certificate and passwords ({@link ensureBrokerSecurity}), shared by every node. */
+  securityDir: string;
+  /** Every SCRAM user the bus needs; the broker's own is added. */
+  principals: readonly string[];
   progress: Progress;
   env?: NodeJS.ProcessEnv;
   /**
@@ -51,6 +78,8 @@ export class LocalKafka {
   readonly name: string;
   readonly nodeId: number;
   readonly endpoint: string;
+  /** The controller listener: mutual TLS, for the nodes only. */
+  readonly controllerEndpoint: string;
   private readonly process: ManagedProcess;
   private readonly env: NodeJS.ProcessEnv;
 
@@ -58,6 +87,7 @@ export class LocalKafka {
     this.name = options.member?.name ?? 'kafka';
     this.nodeId = options.member?.nodeId ?? 1;
     this.endpoint = `127.0.0.1:${options.port}`;
+    this.controllerEndpoint = `127.0.0.1:${options.controllerPort}`;
     this.env = options.env ?? process.env;
     this.process = new ManagedProcess(this.name, join(options.stateDir, 'kafka.pid'), options.stateDir);
   }
@@ -109,37 +139,74 @@ export class LocalKafka {
     return this.process.pid();
   }
 
+  /** The security material's paths; {@link start} makes what is missing. */
+  get security(): BrokerSecurityFiles {
+    return brokerSecurityFiles(this.options.securityDir);
+  }
+
+  /** `KAFKA_*` variables for a client connecting as `principal`. */
+  clientEnv(principal: string): Record<string, string> {
+    return { KAFKA_BROKERS: this.endpoint, ...clientSecurityEnv(this.security, principal) };
+  }
+
+  /** The brokers and security a client in this process connects as `principal` with. */
+  connection(principal: string): { brokers: string[]; security: KafkaSecurity } {
+    return kafkaConnection(loadConfig(KafkaEnv, this.clientEnv(principal)));
+  }
+
   /** Starts the broker unless it runs already, formatting its storage on first start. */
   async start(): Promise<'started' | 'already running'> {
     if (this.pid() !== undefined) return 'already running';
-    const libs = await (this.options.member?.jars() ?? this.provision());
     const { stateDir } = this.options;
     const dataDir = join(stateDir, 'data');
+    const formatted = existsSync(join(dataDir, 'meta.properties'));
+    if (formatted && !existsSync(this.scramUsersFile)) throw new PlaintextStateError(stateDir);
+    const libs = await (this.options.member?.jars() ?? this.provision());
+    // Synchronous: the nodes of a cluster, started side by side, make the shared material once.
+    const security = ensureBrokerSecurity(
+      this.options.securityDir,
+      this.options.principals,
+      this.options.progress,
+      this.env,
+    );
     const logDir = join(stateDir, 'logs');
     mkdirSync(logDir, { recursive: true });
     const serverProperties = join(stateDir, 'server.properties');
     const log4jProperties = join(stateDir, 'log4j.properties');
-    writeFileSync(serverProperties, this.serverProperties(dataDir));
+    // It holds the broker's SCRAM password.
+    writeFileSync(serverProperties, this.serverProperties(dataDir, security), { mode: 0o600 });
+    chmodSync(serverProperties, 0o600);
     writeFileSync(log4jProperties, log4jConfig(logDir));
     const classpath = ['-cp', join(libs, '*'), `-Dlog4j.configuration=file:${log4jProperties}`];
 
     // KRaft refuses to start on unformatted storage; meta.properties marks a formatted one.
-    if (!existsSync(join(dataDir, 'meta.properties'))) {
-      this.options.progress(`${this.name}: formatting storage in ${dataDir}`);
-      await runWithProgress(
-        'java',
-        [
-          ...classpath,
-          'kafka.tools.StorageTool',
-          'format',
-          // One argument: an id may begin with '-', which would read as an option.
-          `--cluster-id=${this.options.member?.clusterId() ?? kraftClusterId()}`,
-          '--config',
-          serverProperties,
-          '--ignore-formatted',
-        ],
-        { env: this.env, label: `${this.name}: format`, progress: this.options.progress },
+    if (!formatted) {
+      // Every node of a cluster gets the credentials: each votes on the metadata log from its start.
+      this.options.progress(
+        `${this.name}: formatting storage in ${dataDir}, with the principals' SCRAM credentials`,
       );
+      const argfile = join(stateDir, 'format.args');
+      writeArgfile(argfile, [
+        'kafka.tools.StorageTool',
+        'format',
+        // One argument: an id may begin with '-', which would read as an option.
+        `--cluster-id=${this.options.member?.clusterId() ?? kraftClusterId()}`,
+        '--config',
+        serverProperties,
+        '--ignore-formatted',
+        ...scramFormatArguments(security, this.options.principals),
+      ]);
+      // Before the format: a format cut short is run again, never taken for a plaintext state.
+      this.writeScramUsers(this.options.principals);
+      try {
+        await runWithProgress('java', [...classpath, `@${argfile}`], {
+          env: this.env,
+          label: `${this.name}: format`,
+          progress: this.options.progress,
+        });
+      } finally {
+        rmSync(argfile, { force: true });
+      }
     }
 
     const heap = this.options.heapMb;
@@ -163,14 +230,16 @@ export class LocalKafka {
   }
 
   /**
-   * Ready when a metadata request answers through the broker listener and names every node of
-   * the quorum: a topic created before then would get fewer replicas than the policy wants.
+   * Ready when a metadata request answers, to the operator, through the broker listener and names
+   * every node of the quorum: a topic created before then would get fewer replicas than the policy
+   * wants.
    */
   async waitReady(timeoutMs = 90_000): Promise<void> {
     const kafka = new Kafka({
       clientId: 'lienthong-stack',
       brokers: [this.endpoint],
       logLevel: logLevel.NOTHING,
+      ...kafkajsSecurityOptions(this.connection(OPERATOR_PRINCIPAL).security),
       connectionTimeout: 1_000,
       retry: { retries: 0 },
     });
@@ -201,9 +270,79 @@ export class LocalKafka {
     return this.process.kill();
   }
 
-  private serverProperties(dataDir: string): string {
+  /**
+   * Adds the SCRAM credentials of principals that came after the storage was formatted (a newer
+   * version of the bus declares one more), through Kafka's own admin tool as the operator.
+   */
+  async addMissingPrincipals(): Promise<string[]> {
+    const known = new Set(this.readScramUsers());
+    const missing = this.options.principals.filter((p) => !known.has(p));
+    if (missing.length === 0) return [];
+    const libs = await this.provision();
+    // A principal new since the broker started has no password yet.
+    const security = ensureBrokerSecurity(
+      this.options.securityDir,
+      this.options.principals,
+      this.options.progress,
+      this.env,
+    );
+    const commandConfig = join(this.options.stateDir, 'operator.properties');
+    const argfile = join(this.options.stateDir, 'scram.args');
+    writeFileSync(commandConfig, javaClientProperties(security, OPERATOR_PRINCIPAL), { mode: 0o600 });
+    try {
+      for (const principal of missing) {
+        this.options.progress(`${this.name}: adding the SCRAM credential of ${principal}`);
+        writeArgfile(argfile, [
+          'kafka.admin.ConfigCommand',
+          '--bootstrap-server',
+          this.endpoint,
+          '--command-config',
+          commandConfig,
+          '--alter',
+          '--entity-type',
+          'users',
+          '--entity-name',
+          principal,
+          '--add-config',
+          `${SCRAM_MECHANISM}=[password=${readPassword(security, principal)}]`,
+        ]);
+        await runWithProgress('java', ['-cp', join(libs, '*'), `@${argfile}`], {
+          env: this.env,
+          label: `${this.name}: scram`,
+          progress: this.options.progress,
+        });
+      }
+    } finally {
+      rmSync(argfile, { force: true });
+      rmSync(commandConfig, { force: true });
+    }
+    this.writeScramUsers([...known, ...missing]);
+    return missing;
+  }
+
+  /** The principals whose SCRAM credentials this node's metadata log holds. */
+  private get scramUsersFile(): string {
+    return join(this.options.stateDir, 'scram-users.json');
+  }
+
+  private readScramUsers(): string[] {
+    return JSON.parse(readFileSync(this.scramUsersFile, 'utf8')) as string[];
+  }
+
+  private writeScramUsers(principals: readonly string[]): void {
+    writeFileSync(this.scramUsersFile, JSON.stringify([...new Set(principals)].sort(), null, 2));
+  }
+
+  private serverProperties(dataDir: string, security: BrokerSecurityFiles): string {
     const { port, controllerPort } = this.options;
-    return kafkaServerProperties({ nodeId: this.nodeId, port, controllerPort, dataDir, quorum: this.quorum });
+    return kafkaServerProperties({
+      nodeId: this.nodeId,
+      port,
+      controllerPort,
+      dataDir,
+      quorum: this.quorum,
+      security: brokerSecurityProperties(security, CONTROLLER_LISTENER),
+    });
   }
 }
 
@@ -212,6 +351,8 @@ export interface KafkaNodeSettings extends KafkaNodeAddress {
   dataDir: string;
   /** Every node of the cluster, this one included; each is broker and controller. */
   quorum: readonly KafkaNodeAddress[];
+  /** The SASL_SSL, mutual TLS and authorizer lines ({@link brokerSecurityProperties}). */
+  security: readonly string[];
 }
 
 /**
@@ -223,6 +364,7 @@ export function kafkaServerProperties(node: KafkaNodeSettings): string {
     '# Written by deploy/local at every start; edit local-kafka.ts instead.',
     ...quorumProperties(node),
     ...listenerProperties(node),
+    ...node.security,
     `log.dirs=${node.dataDir}`,
     ...replicationProperties(node.quorum.length),
     // Topics are part of the contract and are created on purpose, never by a typo.
@@ -249,11 +391,9 @@ function quorumProperties(node: KafkaNodeSettings): string[] {
 
 function listenerProperties({ port, controllerPort }: KafkaNodeAddress): string[] {
   return [
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
-    'controller.listener.names=CONTROLLER',
-    'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listeners=${CLIENT_LISTENER}://127.0.0.1:${port},${CONTROLLER_LISTENER}://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=${CLIENT_LISTENER}://127.0.0.1:${port}`,
+    `controller.listener.names=${CONTROLLER_LISTENER}`,
   ];
 }
 
@@ -272,6 +412,24 @@ function replicationProperties(brokers: number): string[] {
     `default.replication.factor=${replicationFactor}`,
     `min.insync.replicas=${minIsr}`,
   ];
+}
+
+/**
+ * A broker state formatted by a version of lienthong without security: its metadata log holds no
+ * SCRAM credential, so no client could log in. Its topics hold local data only.
+ */
+export class PlaintextStateError extends Error {
+  override name = 'PlaintextStateError';
+
+  constructor(stateDir: string) {
+    // The local store's views point at offsets of the old log: they go with it.
+    const store = join(dirname(stateDir), 'ferretdb');
+    super(
+      `the Kafka state in ${stateDir} was made by a version without SASL_SSL and holds no SCRAM users. ` +
+        `It holds local data only: remove it, and the local store's views that point into it, then start again: ` +
+        `npm run stack:down && rm -rf '${stateDir}' '${store}' && npm run stack:up`,
+    );
+  }
 }
 
 /** A KRaft cluster id: 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes. */

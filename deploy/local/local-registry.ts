@@ -13,7 +13,8 @@ const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 export interface LocalRegistryOptions {
   stateDir: string;
   port: number;
-  kafkaBrokers: string;
+  /** `KAFKA_BROKERS` and the registry principal's security variables. */
+  kafkaEnv: Record<string, string>;
   progress: Progress;
   env?: NodeJS.ProcessEnv;
 }
@@ -50,7 +51,7 @@ export class LocalRegistry {
     this.ensureCredentials();
     this.process.start(process.execPath, [TSX, MAIN], join(this.options.stateDir, 'registry.log'), {
       ...(this.options.env ?? process.env),
-      KAFKA_BROKERS: this.options.kafkaBrokers,
+      ...this.options.kafkaEnv,
       HOST: '127.0.0.1',
       PORT: String(this.options.port),
       SCHEMA_REGISTRY_CREDENTIALS_FILE: this.credentialsFile,

@@ -1,12 +1,24 @@
 import { join, resolve } from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
+import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { ClockEnv, KafkaEnv, loadConfig, MongoEnv, SchemaRegistryEnv } from '../../services/platform/config';
+import { kafkaConnection } from '../../services/platform/kafka-security';
 import { RegistryEnv } from '../../services/registry/config';
 import { ConfigError } from '../../services/platform/errors';
 import { DEFAULT_HEAP_MB, KAFKA_CLUSTER_SIZES, kafkaNodeAddresses, LocalKafkaCluster } from './kafka-cluster';
 import { LocalFerretDb } from './local-ferretdb';
 import { LocalRegistry } from './local-registry';
+import { principalSecurityEnv } from './broker-security';
 import { type Progress } from './provision';
+import {
+  busGrants,
+  busPrincipals,
+  busTopics,
+  type KafkaConnection,
+  reconcileAclsOn,
+  reconcileTopicsOn,
+  SERVICE_PRINCIPALS,
+} from './topics';
 
 const Port = (fallback: number, hint: string) =>
   Type.Integer({ minimum: 1, maximum: 65_535, default: fallback, hint });
@@ -104,11 +116,12 @@ export class LocalStack {
   readonly store?: LocalFerretDb;
   readonly registry?: LocalRegistry;
   readonly endpoints: StackEndpoints;
+  private readonly kafkaBrokers: string;
 
   constructor(
     readonly config: StackConfig,
-    progress: Progress,
-    env: NodeJS.ProcessEnv = process.env,
+    private readonly progress: Progress,
+    private readonly env: NodeJS.ProcessEnv = process.env,
   ) {
     const state = config.LIENTHONG_STATE_DIR;
     if (!config.KAFKA_BROKERS) {
@@ -118,6 +131,9 @@ export class LocalStack {
         port: config.LOCAL_KAFKA_PORT,
         controllerPort: config.LOCAL_KAFKA_CONTROLLER_PORT,
         heapMb: config.LOCAL_KAFKA_HEAP_MB ?? DEFAULT_HEAP_MB[config.LOCAL_KAFKA_BROKERS],
+        // One CA, certificate and set of passwords for every node of either size.
+        securityDir: join(state, 'kafka-security'),
+        principals: busPrincipals(),
         progress,
         env,
       });
@@ -131,11 +147,12 @@ export class LocalStack {
       });
     }
     const kafkaBrokers = config.KAFKA_BROKERS ?? this.kafka?.endpoint ?? '';
+    this.kafkaBrokers = kafkaBrokers;
     if (!config.SCHEMA_REGISTRY_URL) {
       this.registry = new LocalRegistry({
         stateDir: join(state, 'registry'),
         port: config.LOCAL_REGISTRY_PORT,
-        kafkaBrokers,
+        kafkaEnv: this.kafkaEnv(SERVICE_PRINCIPALS.registry),
         progress,
         env,
       });
@@ -148,10 +165,56 @@ export class LocalStack {
   }
 
   /**
+   * The `KAFKA_*` variables of a client that connects as `principal`. The local broker's are its
+   * own (CA, password file); an external broker's are those this process was given, its
+   * operator's to hand out ({@link principalSecurityEnv}).
+   */
+  kafkaEnv(principal: string): Record<string, string> {
+    if (this.kafka) return this.kafka.clientEnv(principal);
+    return { KAFKA_BROKERS: this.kafkaBrokers, ...principalSecurityEnv(this.env, principal) };
+  }
+
+  /** The brokers and security of a client in this process that connects as `principal`. */
+  kafkaConnection(principal: string): KafkaConnection {
+    return kafkaConnection(loadConfig(KafkaEnv, this.kafkaEnv(principal)));
+  }
+
+  /**
+   * What the operator does on the local broker once it answers, before any service starts: the
+   * SCRAM users that came after its storage was formatted, the declared topics with their
+   * policy, and the declared ACLs. All idempotent, so every `up` runs them.
+   */
+  private async provisionKafka(kafka: LocalKafkaCluster): Promise<void> {
+    await kafka.addMissingPrincipals();
+    const operator = this.kafkaConnection(OPERATOR_PRINCIPAL);
+    // Only what changed is worth a line; a topic already right says nothing.
+    const report = (line: string) => {
+      if (!/: ok \(/.test(line)) this.progress(`kafka: ${line}`);
+    };
+    const topics = await reconcileTopicsOn(operator, busTopics(this.config.SCHEMA_REGISTRY_TOPIC), {
+      apply: true,
+      progress: report,
+    });
+    if (topics.drifted > 0)
+      throw new Error(`${topics.drifted} topic setting(s) could not be brought to the policy`);
+    let created = 0;
+    const missing = await reconcileAclsOn(operator, busGrants(this.config.SCHEMA_REGISTRY_TOPIC), {
+      apply: true,
+      progress: (line) => {
+        if (line.endsWith(': created')) created += 1;
+        else this.progress(`kafka: ${line}`);
+      },
+    });
+    if (created > 0)
+      this.progress(`kafka: ${created} ACL(s) created (npm run stack:acls -- --check lists them)`);
+    if (missing > 0) throw new Error(`${missing} ACL(s) could not be created`);
+  }
+
+  /**
    * Starts what is not running yet and waits until every component answers, tier by tier:
    * Kafka's nodes and the store side by side (Maven and Go mostly wait on the network; a quorum
    * elects a leader only once most of its nodes run), then the registry, which keeps its state in
-   * Kafka.
+   * Kafka. Between the two, the local Kafka gets its users, topics and ACLs, once for all nodes.
    */
   async up(): Promise<ComponentReport[]> {
     this.kafka?.assertAlone();
@@ -166,6 +229,7 @@ export class LocalStack {
         const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
         if (failed) throw failed.reason;
         await Promise.all(tier.map((component) => component.waitReady()));
+        if (this.kafka?.nodes.some((node) => tier.includes(node))) await this.provisionKafka(this.kafka);
       }
     } catch (error) {
       // Leave nothing half up that this call started.

@@ -9,18 +9,19 @@ import { LOOKUP_PORT } from '../../services/lookup/config';
 import { mintToken } from '../../services/lookup/tokens';
 import { offsetClock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
+import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
-import { SHARING_PORT } from '../../services/sharing/config';
+import { DEFAULT_SHARING_GROUP, SHARING_PORT } from '../../services/sharing/config';
 import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
 import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
 import { type LocalStack, type StackConfig } from './stack';
-import { busTopics, reconcileTopicsOn } from './topics';
+import { agencyPrincipal, type KafkaConnection, SERVICE_PRINCIPALS } from './topics';
 
 /** The demo population: the same seed gives the same people, records and event ids. */
 const DEMO_SEED = 2026;
 const DEMO_CITIZENS = 150;
 const DB = 'lienthong';
-const SHARING_GROUP = 'lienthong-sharing';
+const SHARING_GROUP = DEFAULT_SHARING_GROUP;
 const TOKEN_ISSUER = 'lienthong-dev';
 const TOKEN_AUDIENCE = 'lienthong-lookup';
 const TOKEN_TTL_SECONDS = 8 * 3_600;
@@ -109,25 +110,14 @@ async function run(
     keys: registryKeys,
   });
   if (registered !== 0) throw new Error('the schemas could not be registered');
-  if (stack.kafka) {
-    // The local broker is this tool's own: topics made before the policy (or changed by hand) are
-    // brought back to it, instead of leaving the services unready. An external broker is only
-    // checked, by each service at start: its operator runs `stack:topics -- --apply`.
-    progress('lienthong: applying the topic policy to the topics that exist');
-    const { drifted } = await reconcileTopicsOn(
-      stack.endpoints.KAFKA_BROKERS,
-      busTopics(config.SCHEMA_REGISTRY_TOPIC),
-      { apply: true, progress: (line) => progress(`  ${line}`) },
-    );
-    if (drifted > 0) throw new Error(`${drifted} topic setting(s) could not be brought to the policy`);
-  }
+  // The local broker's topics and ACLs were brought to the policy by `stack.up()`; an external
+  // broker is only checked, by each service at start: its operator runs `stack:topics -- --apply`.
 
   const state = join(config.LIENTHONG_STATE_DIR, 'bus');
   mkdirSync(state, { recursive: true, mode: 0o700 });
   const apiKeys = connectorKeys(join(state, 'connector-keys.json'));
   const lookupKeys = ensureDevKeys(join(config.LIENTHONG_STATE_DIR, 'lookup'));
   const common = {
-    KAFKA_BROKERS: stack.endpoints.KAFKA_BROKERS,
     MONGODB_URI: stack.endpoints.MONGODB_URI,
     MONGODB_DB: DB,
     SHARING_GROUP_ID: SHARING_GROUP,
@@ -150,6 +140,8 @@ async function run(
           port: CONNECTOR_PORTS[topic],
           env: {
             ...common,
+            // Each process is a principal of its own, allowed only what the ACLs grant it.
+            ...stack.kafkaEnv(agencyPrincipal(topic)),
             CONNECTOR_API_KEYS_FILE: join(state, 'connector-keys.json'),
             CONNECTOR_SPOOL_DIR: join(state, 'spool', topic),
           },
@@ -158,12 +150,17 @@ async function run(
       ),
     );
   }
-  // The connectors create their topics as they start; the sharing service subscribes to them.
+  // The connectors first, as the sharing service reads what they publish.
   await Promise.all(processes.map((p) => waitReady(p, 90_000)));
   check();
   processes.push(
     startBusProcess(
-      { name: 'sharing', main: 'services/sharing/main.ts', port: SHARING_PORT, env: common },
+      {
+        name: 'sharing',
+        main: 'services/sharing/main.ts',
+        port: SHARING_PORT,
+        env: { ...common, ...stack.kafkaEnv(SERVICE_PRINCIPALS.sharing) },
+      },
       out.log,
     ),
   );
@@ -175,6 +172,7 @@ async function run(
         port: LOOKUP_PORT,
         env: {
           ...common,
+          ...stack.kafkaEnv(SERVICE_PRINCIPALS.lookup),
           LOOKUP_JWT_KEYS_FILE: lookupKeys.tokenPublicKeys,
           LOOKUP_AUDIT_SEAL_KEY_FILE: lookupKeys.auditSealKey,
           LOOKUP_JWT_ISSUER: TOKEN_ISSUER,
@@ -199,7 +197,7 @@ async function run(
 
   progress(`lienthong: loading the demo data (${DEMO_CITIZENS} citizens) through the connectors`);
   const loaded = await loadDemoData(connectors, { seed: DEMO_SEED, citizens: DEMO_CITIZENS, progress });
-  await waitCaughtUp(stack.endpoints.KAFKA_BROKERS, progress);
+  await waitCaughtUp(stack.kafkaConnection(OPERATOR_PRINCIPAL), progress);
 
   const subjects = await pickSubjects(stack.endpoints.MONGODB_URI);
   // One instant for the ids and the dates, even if midnight passes meanwhile.
@@ -318,8 +316,8 @@ function readRegistryKeys(): Record<string, string> {
  * Waits until the sharing service's consumer group has committed every message of the four
  * topics: then every record the connectors accepted is in the views.
  */
-async function waitCaughtUp(brokers: string, progress: (line: string) => void): Promise<void> {
-  await withAdmin(brokers, 'lienthong-start', async (admin) => {
+async function waitCaughtUp(operator: KafkaConnection, progress: (line: string) => void): Promise<void> {
+  await withAdmin(operator, 'lienthong-start', async (admin) => {
     const topics = TOPIC_NAMES.map((t) => TOPICS[t].topic);
     const deadline = Date.now() + 600_000;
     let shown = 0;

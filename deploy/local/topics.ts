@@ -1,21 +1,88 @@
 /**
- * `npm run stack:topics -- --check | --apply`: every topic the bus declares, compared with the
- * topic policy on the configured broker, and corrected on request.
+ * `npm run stack:topics -- --check | --apply` and `stack:acls`: every topic the bus declares and
+ * every ACL its principals need, compared with the broker, and corrected on request.
  */
 import { type Admin } from 'kafkajs';
+import {
+  type AclGrant,
+  agencyGrants,
+  applyAcls,
+  checkAcls,
+  describeAcl,
+  lookupGrants,
+  OPERATOR_PRINCIPAL,
+  registryGrants,
+  sharingGrants,
+} from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
+import { type KafkaSecurity } from '../../services/platform/kafka-security';
+import { LINEAGE_GROUP_PREFIX } from '../../services/lookup/event-fetcher';
+import { REGISTRY_GROUP_PREFIX } from '../../services/registry/schema-log';
+import { DEFAULT_SHARING_GROUP } from '../../services/sharing/config';
+import { REBUILD_GROUP_PREFIX } from '../../services/sharing/rebuild';
 import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
 import { quarantineTopicDeclaration } from '../../connectors/runtime/quarantine';
-import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
+import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
 import {
   applyTopicPolicy,
   checkTopics,
   describeDrift,
+  ensurePolicyTopics,
   readUntil,
   type TopicDeclaration,
 } from '../../services/platform/topic-policy';
+
+/** A connection as one principal: the brokers and the security to reach them with. */
+export interface KafkaConnection {
+  brokers: string[];
+  security: KafkaSecurity;
+}
+
+/** The bus's Kafka principals: one per agency connector, the services, and the operator. */
+export const SERVICE_PRINCIPALS = { sharing: 'sharing', lookup: 'lookup', registry: 'registry' } as const;
+
+/** The principal of the connector that publishes `topic`: the topic's own name. */
+export function agencyPrincipal(topic: TopicName): string {
+  return topic;
+}
+
+/** Every principal the local broker gets a SCRAM user and a password file for. */
+export function busPrincipals(): string[] {
+  return [...TOPIC_NAMES.map(agencyPrincipal), ...Object.values(SERVICE_PRINCIPALS), OPERATOR_PRINCIPAL];
+}
+
+/**
+ * The bus's ACLs, derived from its topics: what the table in the README shows. The operator has
+ * none, being a super user.
+ */
+export function busGrants(registryTopic: string): AclGrant[] {
+  const domainTopics = TOPIC_NAMES.map((name) => TOPICS[name].topic);
+  return [
+    ...TOPIC_NAMES.flatMap((name) =>
+      agencyGrants(
+        agencyPrincipal(name),
+        TOPICS[name].topic,
+        quarantineTopicDeclaration(TOPICS[name].topic).topic,
+      ),
+    ),
+    ...sharingGrants(SERVICE_PRINCIPALS.sharing, {
+      domainTopics,
+      deadLetterTopic: deadLetterTopicDeclaration().topic,
+      groupPrefixes: [DEFAULT_SHARING_GROUP, REBUILD_GROUP_PREFIX],
+    }),
+    ...lookupGrants(SERVICE_PRINCIPALS.lookup, {
+      domainTopics,
+      auditTopic: auditTopicDeclaration().topic,
+      lineageGroupPrefix: LINEAGE_GROUP_PREFIX,
+    }),
+    ...registryGrants(SERVICE_PRINCIPALS.registry, {
+      stateTopic: registryTopic,
+      groupPrefix: REGISTRY_GROUP_PREFIX,
+    }),
+  ];
+}
 
 /**
  * The topics of the bus, each with its row of the policy: the four domain topics and their
@@ -36,13 +103,14 @@ export function busTopics(registryTopic: string): TopicDeclaration[] {
 export interface TopicsReport {
   /** Settings that differ from the policy after the run (after `apply`, what it could not fix). */
   drifted: number;
-  /** Declared topics that do not exist yet: their service creates them, with the policy, at start. */
+  /** Declared topics that do not exist (after `apply`, none: it creates them with the policy). */
   absent: number;
 }
 
 /**
  * Prints one line per declared topic: `ok`, `absent`, or each drifted setting with the value the
- * policy wants and the one found. With `apply`, drifted configs are set and checked again; a
+ * policy wants and the one found. With `apply`, absent topics are created with the policy (the
+ * services' principals may not create topics) and drifted configs are set and checked again; a
  * replication factor is reported but not changed (that takes a partition reassignment).
  */
 export async function reconcileTopics(
@@ -55,9 +123,14 @@ export async function reconcileTopics(
     const { topic } = declaration;
     let drift = await checkTopics(admin, [declaration]);
     if (drift.some((d) => d.setting === 'topic')) {
-      options.progress(`${topic}: absent (its service creates it with the policy at start)`);
-      report.absent += 1;
-      continue;
+      if (!options.apply) {
+        options.progress(`${topic}: absent (--apply creates it with the policy)`);
+        report.absent += 1;
+        continue;
+      }
+      await ensurePolicyTopics(admin, [declaration]);
+      options.progress(`${topic}: created (${declaration.kind})`);
+      drift = await checkTopics(admin, [declaration]);
     }
     if (drift.length > 0 && options.apply) {
       for (const d of drift) options.progress(`${describeDrift(d)}: correcting`);
@@ -75,11 +148,33 @@ export async function reconcileTopics(
   return report;
 }
 
-/** {@link reconcileTopics} through an admin client of its own on `brokers`. */
+/** {@link reconcileTopics} through an admin client of its own, as the operator. */
 export async function reconcileTopicsOn(
-  brokers: string,
+  operator: KafkaConnection,
   declarations: readonly TopicDeclaration[],
   options: { apply: boolean; progress: (line: string) => void },
 ): Promise<TopicsReport> {
-  return withAdmin(brokers, 'lienthong-topics', (admin) => reconcileTopics(admin, declarations, options));
+  return withAdmin(operator, 'lienthong-topics', (admin) => reconcileTopics(admin, declarations, options));
+}
+
+/**
+ * The declared ACLs the broker lacks, one line each; with `apply`, created (idempotently: an ACL
+ * the broker holds already is not sent again).
+ *
+ * @returns how many are still missing
+ */
+export async function reconcileAclsOn(
+  operator: KafkaConnection,
+  grants: readonly AclGrant[],
+  options: { apply: boolean; progress: (line: string) => void },
+): Promise<number> {
+  return withAdmin(operator, 'lienthong-acls', async (admin) => {
+    if (options.apply) {
+      for (const created of await applyAcls(admin, grants))
+        options.progress(`${describeAcl(created)}: created`);
+    }
+    const missing = await checkAcls(admin, grants);
+    for (const m of missing) options.progress(`${describeAcl(m)}: missing`);
+    return missing.length;
+  });
 }

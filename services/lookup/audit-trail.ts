@@ -1,7 +1,7 @@
 import { type KeyObject } from 'node:crypto';
 import { type Collection, type Db, type Filter, MongoServerError } from 'mongodb';
 import { type Logger } from 'pino';
-import { type Clock, systemClock } from '../platform/clock';
+import { type Clock, HANOI_UTC_OFFSET_MS, systemClock } from '../platform/clock';
 import { ERROR_CODES, UnavailableError } from '../platform/errors';
 import {
   type AuditEntry,
@@ -330,12 +330,9 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   };
 }
 
-/** Hà Nội's clock: UTC+7 all year, with no daylight saving. */
-const HANOI_OFFSET_MS = 7 * 3_600_000;
-
 /** The period `at` falls in, on Hà Nội's calendar: `2026-11-30T14`, `2026-11-30` or `2026-11`. */
 export function periodOf(at: Date, period: FlowPeriod): string {
-  const local = new Date(at.getTime() + HANOI_OFFSET_MS).toISOString();
+  const local = new Date(at.getTime() + HANOI_UTC_OFFSET_MS).toISOString();
   switch (period) {
     case 'hour':
       return local.slice(0, 13);

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Kafka, type KafkaMessage } from 'kafkajs';
 
 /** Where an event sits in Kafka. */
+
+/** Lineage reads in short-lived groups, named by this prefix (the ACLs grant it). */
+export const LINEAGE_GROUP_PREFIX = 'lienthong-lineage-';
 export interface EventCoordinates {
   topic: string;
   partition: number;
@@ -37,7 +40,7 @@ export async function fetchMessages(
   for (const offsets of queue.values()) offsets.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   if (queue.size === 0) return found;
 
-  const groupId = `lienthong-lineage-${randomUUID()}`;
+  const groupId = `${LINEAGE_GROUP_PREFIX}${randomUUID()}`;
   const consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 100, allowAutoTopicCreation: false });
   const admin = kafka.admin();
   let finish: () => void = () => undefined;

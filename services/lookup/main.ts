@@ -3,8 +3,8 @@ import '../platform/telemetry-preload';
 import { createPublicKey } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { offsetClock } from '../platform/clock';
-import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
+import { kafkaConnection } from '../platform/kafka-security';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
@@ -25,7 +25,7 @@ void runMain({
     const clock = offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger);
     return createLookupService({
       kafka: createKafka({
-        brokers: parseBrokers(config.KAFKA_BROKERS),
+        ...kafkaConnection(config),
         clientId: config.KAFKA_CLIENT_ID ?? 'lienthong-lookup',
         logger,
       }),

@@ -8,6 +8,12 @@ import { type Logger } from 'pino';
  */
 export type Clock = () => number;
 
+/**
+ * Hà Nội's offset from UTC: +07:00 all year, with no daylight saving time. The bus reads its
+ * calendar days, hours and months there: undated times, desk dossiers, audit flow periods.
+ */
+export const HANOI_UTC_OFFSET_MS = 7 * 3_600_000;
+
 /** The machine's own time. */
 export const systemClock: Clock = () => Date.now();
 

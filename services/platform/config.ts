@@ -13,6 +13,10 @@ export const HINT_KEYWORD = 'hint';
 const BROKER = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}`;
 const BROKER_LIST = String.raw`^\s*${BROKER}(?:\s*,\s*${BROKER})*\s*$`;
 
+/** `PLAINTEXT` only for a broker without security, such as a throwaway test container. */
+export const KAFKA_SECURITY_PROTOCOLS = ['SASL_SSL', 'PLAINTEXT'] as const;
+export const KAFKA_SASL_MECHANISMS = ['SCRAM-SHA-512', 'SCRAM-SHA-256'] as const;
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export const KafkaEnv = Type.Object({
@@ -23,7 +27,39 @@ export const KafkaEnv = Type.Object({
   KAFKA_CLIENT_ID: Type.Optional(
     Type.String({ minLength: 1, hint: 'KAFKA_CLIENT_ID must be a non-empty string' }),
   ),
+  // Secure by default: a service that is not told otherwise refuses to talk to Kafka in clear text.
+  KAFKA_SECURITY_PROTOCOL: Type.Union(
+    KAFKA_SECURITY_PROTOCOLS.map((p) => Type.Literal(p)),
+    {
+      default: 'SASL_SSL',
+      hint: `KAFKA_SECURITY_PROTOCOL must be one of ${KAFKA_SECURITY_PROTOCOLS.join(', ')}`,
+    },
+  ),
+  KAFKA_SASL_MECHANISM: Type.Union(
+    KAFKA_SASL_MECHANISMS.map((m) => Type.Literal(m)),
+    {
+      default: 'SCRAM-SHA-512',
+      hint: `KAFKA_SASL_MECHANISM must be one of ${KAFKA_SASL_MECHANISMS.join(', ')}`,
+    },
+  ),
+  KAFKA_SASL_USERNAME: Type.Optional(
+    Type.String({ minLength: 1, hint: 'KAFKA_SASL_USERNAME must name the principal' }),
+  ),
+  // A file, never the secret itself: environments and argv are visible to more than the process.
+  KAFKA_SASL_PASSWORD_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      hint: "KAFKA_SASL_PASSWORD_FILE must be the path of the principal's password",
+    }),
+  ),
+  KAFKA_SSL_CA_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      hint: "KAFKA_SSL_CA_FILE must be the path of the brokers' CA certificate (PEM)",
+    }),
+  ),
 });
+export type KafkaConfig = Static<typeof KafkaEnv>;
 
 export const MongoEnv = Type.Object({
   MONGODB_URI: Type.String({

@@ -3,6 +3,7 @@ export * from './clock';
 export * from './config';
 export * from './errors';
 export * from './kafka';
+export * from './kafka-security';
 export * from './lifecycle';
 export * from './logger';
 export * from './mongo';

@@ -2,15 +2,18 @@ import {
   type Admin,
   type ICustomPartitioner,
   type IResourceConfigEntry,
+  type ISocketFactory,
   Kafka,
   Partitioners,
   type Producer,
+  type ProducerBatch,
+  type RecordMetadata,
   type RetryOptions,
 } from 'kafkajs';
 import { type Logger } from 'pino';
-import { UnavailableError } from './errors';
+import { ERROR_CODES, isRetriable, LienthongError, UnavailableError } from './errors';
 import { createLogger, kafkaLogCreator, toKafkaLogLevel } from './logger';
-import { parseBrokers } from './config';
+import { type KafkaSecurity, kafkajsSecurityOptions } from './kafka-security';
 
 /**
  * `acks` for `producer.send()`: -1 means "all in-sync replicas", kafkajs's spelling of the Java
@@ -24,23 +27,35 @@ export const ACKS_ALL = -1;
 export interface CreateKafkaOptions {
   brokers: string[];
   clientId: string;
+  /** TLS and the SCRAM principal, from `kafkaSecurityFrom`; `PLAINTEXT` must be asked for. */
+  security: KafkaSecurity;
   /** kafkajs logs through a child of this logger, at the level it has. */
   logger: Logger;
   /** Milliseconds to wait for a TCP connection to a broker; kafkajs's default is 1000. */
   connectionTimeout?: number;
   /** The client-wide retry policy; producers and consumers inherit it. */
   retry?: RetryOptions;
+  /**
+   * Opens the client's connections instead of kafkajs's own factory: tests route a client through
+   * a proxy this way (`test/support/kafka-proxy.ts`), with the broker unchanged.
+   */
+  socketFactory?: ISocketFactory;
 }
 
-/** A kafkajs client logging through pino. It opens no connection until a client connects. */
+/**
+ * A kafkajs client logging through pino, with the TLS and SASL options of `security`. It opens no
+ * connection until a client connects.
+ */
 export function createKafka(options: CreateKafkaOptions): Kafka {
   return new Kafka({
     brokers: options.brokers,
     clientId: options.clientId,
     logLevel: toKafkaLogLevel(options.logger.level),
     logCreator: kafkaLogCreator(options.logger),
+    ...kafkajsSecurityOptions(options.security),
     ...(options.connectionTimeout === undefined ? {} : { connectionTimeout: options.connectionTimeout }),
     ...(options.retry === undefined ? {} : { retry: options.retry }),
+    ...(options.socketFactory === undefined ? {} : { socketFactory: options.socketFactory }),
   });
 }
 
@@ -50,12 +65,12 @@ export function createKafka(options: CreateKafkaOptions): Kafka {
  * kafkajs logs would only repeat the errors they report themselves.
  */
 export async function withAdmin<T>(
-  brokers: string,
+  connection: { brokers: string[]; security: KafkaSecurity },
   clientId: string,
   use: (admin: Admin) => Promise<T>,
 ): Promise<T> {
   const kafka = createKafka({
-    brokers: parseBrokers(brokers),
+    ...connection,
     clientId,
     logger: createLogger({ name: clientId, level: 'silent' }),
   });
@@ -105,10 +120,37 @@ export function createProducer(kafka: Kafka, options: CreateProducerOptions = {}
 }
 
 /**
+ * kafkajs retry options for an idempotent producer's sends: a send retries through a short outage
+ * (a leader election, a broker restart) for about `sendTimeoutMs` and then gives up. Backoffs are
+ * capped at one second, so a send still retrying when Kafka comes back succeeds soon.
+ *
+ * Give the Kafka client short connection retries as well (the connectors' `connectionRetryOptions`):
+ * every producer retry reconnects under the client's policy, so the two multiply. kafkajs warns
+ * that limiting an idempotent producer's retries "may invalidate EoS guarantees": a batch may be
+ * written although its send failed, and kafkajs then rolls its sequence numbers back. That is why
+ * {@link createRenewingProducer} never sends through a producer again after a failed send.
+ *
+ * @see https://kafka.js.org/docs/retry-detailed
+ */
+export function sendRetryOptions(sendTimeoutMs: number): RetryOptions {
+  const initialRetryTime = 100;
+  const maxRetryTime = 1000;
+  let retries = 0;
+  // kafkajs's delays double from initialRetryTime up to maxRetryTime; retry for about sendTimeoutMs.
+  for (let waited = 0, delay = initialRetryTime; waited < sendTimeoutMs; retries += 1) {
+    waited += delay;
+    delay = Math.min(delay * 2, maxRetryTime);
+  }
+  return { initialRetryTime, maxRetryTime, multiplier: 2, factor: 0.2, retries: Math.max(retries, 1) };
+}
+
+/** How long a renewing producer's send may take by default before its outcome counts as unknown. */
+export const DEFAULT_SEND_TIMEOUT_MS = 10_000;
+
+/**
  * Broker answers that mean the idempotent producer's identity or sequence numbers no longer match
- * the broker's: typically a batch that was written just before a broker stopped but whose answer
- * never arrived. kafkajs treats them as final and keeps its numbering, so every later send to that
- * partition fails the same way; only a producer with a new producer id gets through.
+ * the broker's. kafkajs marks them non-retriable; a new producer gets through, so the send is
+ * answered as retriable.
  */
 const PRODUCER_STATE_ERRORS = new Set([
   'OUT_OF_ORDER_SEQUENCE_NUMBER',
@@ -117,56 +159,189 @@ const PRODUCER_STATE_ERRORS = new Set([
   'INVALID_PRODUCER_ID_MAPPING',
 ]);
 
-function isProducerStateError(error: unknown): boolean {
+/** Whether a failed send may succeed when sent again: a retriable or producer-state link in its `cause` chain. */
+function worthResending(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth += 1) {
-    if (PRODUCER_STATE_ERRORS.has(String((e as { type?: unknown }).type))) return true;
+    if (isRetriable(e) || PRODUCER_STATE_ERRORS.has(String((e as { type?: unknown }).type))) return true;
   }
   return false;
 }
 
-/** An idempotent producer that replaces itself when the broker no longer accepts its identity. */
+/** An idempotent producer that never sends through a producer id whose sequence numbers are in doubt. */
 export interface RenewingProducer {
+  /**
+   * Connects a producer. On failure it rejects, and leaves nothing behind: the next send connects
+   * a new producer, so a broker unreachable at start costs a 503, not a restart.
+   */
   connect(): Promise<void>;
+  /** Disconnects every producer it made; sends reject until `connect()` is called again. */
   disconnect(): Promise<void>;
+  /**
+   * kafkajs's `sendBatch`, one at a time. Rejects with a retriable `KAFKA_UNAVAILABLE` when the
+   * outcome is unknown (the batch may have been written); with kafkajs's error when the broker
+   * refused it for good (authorization, size).
+   */
   sendBatch: Producer['sendBatch'];
 }
 
+export interface CreateRenewingProducerOptions extends CreateProducerOptions {
+  logger: Logger;
+  /**
+   * How long one send may take, kafkajs's retries included, before it is given up; also the
+   * broker's wait for the in-sync replicas when a send names none. {@link DEFAULT_SEND_TIMEOUT_MS}
+   * by default. Retries are bounded by it too ({@link sendRetryOptions}) unless `retry` is given.
+   */
+  sendTimeoutMs?: number;
+}
+
 /**
- * {@link createProducer}, renewed after a producer-state error: the failed send rejects with a
- * retriable `KAFKA_UNAVAILABLE` (the caller answers 503 and the sender resends, which the eventId
- * makes harmless), and the next send goes through a new producer with a new producer id.
+ * {@link createProducer}, replaced by a new producer (a new producer id) after any send that did
+ * not succeed, so that no record is ever acknowledged at another record's offset.
+ *
+ * Why: kafkajs numbers an idempotent producer's batches per partition, and when a send fails it
+ * rolls the partition's sequence number back. If the batch had been written and only its answer
+ * lost (a connection reset, a request timeout, the broker's own `REQUEST_TIMED_OUT`), the next
+ * batch reuses those numbers: the broker takes it for a duplicate of the written one and answers
+ * with the old batch's offsets when it holds as many records, or `OUT_OF_ORDER_SEQUENCE_NUMBER`
+ * otherwise. The records of the first case are lost although their sender got 200. A new producer
+ * id has sequence numbers of its own, so nothing sent through it can match a batch written before.
+ *
+ * kafkajs's own retries inside one send stay: they resend the same batch with the same numbers,
+ * which the broker deduplicates and answers with the offsets it first gave (KIP-98). What is given
+ * up is only the numbering after the send has ended in doubt, and the failed send rejects with a
+ * retriable `KAFKA_UNAVAILABLE` so that its sender (an agency after a 503, the audit relay, the
+ * sharing service's dead letters) sends again, which `eventId` makes harmless.
+ *
+ * Also:
+ * - one send at a time: a second send through the same producer while one fails would take the
+ *   numbers the first rolls back;
+ * - a send longer than `sendTimeoutMs` is given up the same way, so a broker that holds a request
+ *   without answering costs one timeout, not kafkajs's request timeout times its retries; the
+ *   abandoned producer is disconnected, and again once its send has settled;
+ * - a producer whose `connect()` failed is never used: kafkajs would leave it "connected" without
+ *   a producer id, sending without idempotence.
+ *
+ * What it cannot do is fence the producer it gave up: kafkajs has no epoch bump (KIP-360), so a
+ * batch given up at the timeout may still be written later, after batches acknowledged since. It
+ * was never acknowledged; its resend is a duplicate `eventId`.
+ *
+ * @see https://cwiki.apache.org/confluence/display/KAFKA/KIP-98+-+Exactly+Once+Delivery+and+Transactional+Messaging
+ * @see https://cwiki.apache.org/confluence/display/KAFKA/KIP-360%3A+Improve+reliability+of+idempotent%2Ftransactional+producer
  */
 export function createRenewingProducer(
   kafka: Kafka,
-  options: CreateProducerOptions & { logger: Logger },
+  options: CreateRenewingProducerOptions,
 ): RenewingProducer {
-  let current = createProducer(kafka, options);
-  let connected = false;
+  const { logger } = options;
+  const sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
+  const producerOptions: CreateProducerOptions = {
+    ...options,
+    retry: options.retry ?? sendRetryOptions(sendTimeoutMs),
+  };
+  let current: { producer: Producer; ready: Promise<void> } | undefined;
+  let open = false;
+  /** The sends, chained so that one starts when the previous has settled. */
+  let queue: Promise<unknown> = Promise.resolve();
+  const retiring = new Set<Promise<void>>();
+
+  /** Nothing is sent through `producer` any more; it is disconnected, and again after `pending`. */
+  const retire = (producer: Producer, pending?: Promise<unknown>): void => {
+    const done = (async () => {
+      await producer.disconnect().catch(() => undefined);
+      if (pending === undefined) return;
+      // kafkajs reconnects a producer whose send is still retrying: close what it reopened.
+      await pending.catch(() => undefined);
+      await producer.disconnect().catch(() => undefined);
+    })();
+    retiring.add(done);
+    void done.finally(() => retiring.delete(done));
+  };
+
+  const connected = async (): Promise<Producer> => {
+    if (!open)
+      throw new UnavailableError(ERROR_CODES.KAFKA_UNAVAILABLE, 'The Kafka producer is not connected');
+    if (current === undefined) {
+      const producer = createProducer(kafka, producerOptions);
+      const generation = { producer, ready: producer.connect() };
+      current = generation;
+      generation.ready.catch((error: unknown) => {
+        logger.warn({ err: error }, 'Could not connect a producer to Kafka; the next send tries a new one');
+        if (current === generation) current = undefined;
+        retire(producer);
+      });
+    }
+    const { producer, ready } = current;
+    try {
+      await ready;
+    } catch (error) {
+      throw new UnavailableError(ERROR_CODES.KAFKA_UNAVAILABLE, 'Could not connect a producer to Kafka', {
+        cause: error,
+      });
+    }
+    return producer;
+  };
+
+  const sendOnce = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
+    const producer = await connected();
+    const sending = producer.sendBatch({ timeout: sendTimeoutMs, ...batch });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new UnavailableError(
+              ERROR_CODES.KAFKA_UNAVAILABLE,
+              `Kafka did not answer within ${sendTimeoutMs} ms`,
+            ),
+          ),
+        sendTimeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([sending, deadline]);
+    } catch (error) {
+      if (current?.producer === producer) current = undefined;
+      retire(producer, sending);
+      logger.warn(
+        { err: error },
+        'A send to Kafka failed or timed out; the next goes through a new producer',
+      );
+      if (!worthResending(error)) throw error;
+      throw new UnavailableError(
+        ERROR_CODES.KAFKA_UNAVAILABLE,
+        'Kafka did not acknowledge the records; send them again',
+        {
+          cause: error,
+        },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   return {
     async connect() {
-      await current.connect();
-      connected = true;
+      open = true;
+      await connected();
     },
     async disconnect() {
-      connected = false;
-      await current.disconnect();
+      open = false;
+      const last = current;
+      current = undefined;
+      if (last !== undefined) retire(last.producer);
+      // kafkajs's disconnect waits for requests in flight; one given up may wait for kafkajs's
+      // request timeout, and a stopping service does not wait that long for it.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.all([...retiring]),
+        new Promise((resolve) => (timer = setTimeout(resolve, sendTimeoutMs).unref())),
+      ]);
+      clearTimeout(timer);
     },
-    async sendBatch(batch) {
-      const producer = current;
-      try {
-        return await producer.sendBatch(batch);
-      } catch (error) {
-        if (!isProducerStateError(error) || !connected) throw error;
-        if (current === producer) {
-          options.logger.warn({ err: error }, 'Kafka refused the producer identity; starting a new producer');
-          current = createProducer(kafka, options);
-          await current.connect();
-          void producer.disconnect().catch(() => undefined);
-        }
-        throw new UnavailableError('KAFKA_UNAVAILABLE', 'Kafka refused the producer identity; send again', {
-          cause: error,
-        });
-      }
+    sendBatch(batch) {
+      const sent = queue.then(() => sendOnce(batch));
+      queue = sent.catch(() => undefined);
+      return sent;
     },
   };
 }
@@ -203,6 +378,13 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
       })),
     });
   } catch (error) {
+    // A service's principal may not create topics: the operator does (`stack:topics -- --apply`).
+    if (isAuthorizationError(error))
+      throw new LienthongError(
+        ERROR_CODES.KAFKA_NOT_AUTHORIZED,
+        `Topic(s) ${missing.map((s) => s.topic).join(', ')} absent, and this principal may not create them: the operator creates topics (npm run stack:topics -- --apply)`,
+        { cause: error },
+      );
     // On a KRaft cluster of several nodes kafkajs asks any broker for the new topics' leaders, and
     // waits out only LEADER_NOT_AVAILABLE: a broker whose metadata lags says the topic is unknown,
     // although the controller has made it. The topics exist; wait for their leaders here.
@@ -230,4 +412,17 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000
       );
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Whether a kafkajs error, or one it aggregates or wraps, is an ACL refusal
+ * (`TOPIC_AUTHORIZATION_FAILED`, `CLUSTER_AUTHORIZATION_FAILED`, `GROUP_AUTHORIZATION_FAILED`...).
+ */
+export function isAuthorizationError(error: unknown, depth = 0): boolean {
+  if (depth > 5 || typeof error !== 'object' || error === null) return false;
+  const e = error as { type?: unknown; errors?: unknown; cause?: unknown };
+  if (typeof e.type === 'string' && e.type.endsWith('_AUTHORIZATION_FAILED')) return true;
+  if (Array.isArray(e.errors) && e.errors.some((inner) => isAuthorizationError(inner, depth + 1)))
+    return true;
+  return e.cause !== undefined && e.cause !== error && isAuthorizationError(e.cause, depth + 1);
 }

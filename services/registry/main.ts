@@ -1,8 +1,8 @@
 // First: telemetry must be running before the modules it instruments are loaded.
 import '../platform/telemetry-preload';
 import { TOPICS } from '../../schemas/topics';
-import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
+import { kafkaConnection } from '../platform/kafka-security';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { registryConfig } from './config';
@@ -19,7 +19,7 @@ void runMain({
     logger.level = config.LOG_LEVEL;
     return createRegistry({
       kafka: createKafka({
-        brokers: parseBrokers(config.KAFKA_BROKERS),
+        ...kafkaConnection(config),
         clientId: config.KAFKA_CLIENT_ID ?? 'lienthong-registry',
         logger,
       }),

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { type Admin, type Consumer, type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
-import { ACKS_ALL, createProducer } from '../platform/kafka';
+import { ACKS_ALL, createRenewingProducer, type RenewingProducer } from '../platform/kafka';
 import { checkTopics, describeDrift, ensurePolicyTopics, type TopicDrift } from '../platform/topic-policy';
 import { UnavailableError } from '../platform/errors';
 import { type ApplyOutcome, type LogKey, type LogValue } from './registry-state';
 
+/** Each registry instance reads its log in a group of its own, named by this prefix (the ACLs grant it). */
+export const REGISTRY_GROUP_PREFIX = 'lienthong-registry-';
 export interface SchemaLogOptions {
   kafka: Kafka;
   topic: string;
@@ -28,7 +30,7 @@ interface Waiter {
  * schema can read it at once, from this instance.
  */
 export class SchemaLog {
-  private readonly producer: Producer;
+  private readonly producer: RenewingProducer;
   private readonly consumer: Consumer;
   private readonly admin: Admin;
   private readonly outcomes = new Map<bigint, ApplyOutcome>();
@@ -41,11 +43,16 @@ export class SchemaLog {
 
   constructor(private readonly options: SchemaLogOptions) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
-    this.producer = createProducer(options.kafka);
+    // A write answered at another record's offset would report that record's outcome: the
+    // renewing producer never reuses the numbering of a write left in doubt.
+    this.producer = createRenewingProducer(options.kafka, {
+      logger: options.logger,
+      sendTimeoutMs: this.timeoutMs,
+    });
     this.admin = options.kafka.admin();
     // A group of its own that never commits: every start reads the whole log again.
     this.consumer = options.kafka.consumer({
-      groupId: `lienthong-registry-${randomUUID()}`,
+      groupId: `${REGISTRY_GROUP_PREFIX}${randomUUID()}`,
       maxWaitTimeInMs: 100,
     });
   }
@@ -97,10 +104,14 @@ export class SchemaLog {
 
   /** Appends a record and waits until it is read back; tells whether it took effect. */
   async append(key: LogKey, value: LogValue): Promise<ApplyOutcome> {
-    const [metadata] = await this.producer.send({
-      topic: this.options.topic,
+    const [metadata] = await this.producer.sendBatch({
       acks: ACKS_ALL,
-      messages: [{ key: JSON.stringify(key), value: value === null ? null : JSON.stringify(value) }],
+      topicMessages: [
+        {
+          topic: this.options.topic,
+          messages: [{ key: JSON.stringify(key), value: value === null ? null : JSON.stringify(value) }],
+        },
+      ],
     });
     if (!metadata?.baseOffset) throw new UnavailableError('KAFKA_UNAVAILABLE', 'Kafka returned no offset');
     const offset = BigInt(metadata.baseOffset);

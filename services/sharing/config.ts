@@ -11,6 +11,9 @@ import {
 } from '../platform/config';
 
 /** The sharing service's default port, next to the connectors' 8091-8094. */
+
+/** The live consumer group; the ACLs grant the sharing principal every group this prefixes. */
+export const DEFAULT_SHARING_GROUP = 'lienthong-sharing';
 export const SHARING_PORT = 8095;
 
 export const SharingEnv = Type.Object({
@@ -29,7 +32,7 @@ export const SharingEnv = Type.Object({
   ...SchemaRegistryClientEnv.properties,
   SHARING_GROUP_ID: Type.String({
     minLength: 1,
-    default: 'lienthong-sharing',
+    default: DEFAULT_SHARING_GROUP,
     hint: 'SHARING_GROUP_ID must be a consumer group id',
   }),
   SHARING_TOPIC_PREFIX: Type.String({

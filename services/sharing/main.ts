@@ -3,8 +3,8 @@ import '../platform/telemetry-preload';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
 import { offsetClock } from '../platform/clock';
-import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
+import { kafkaConnection } from '../platform/kafka-security';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
@@ -21,7 +21,7 @@ void runMain({
     logger.level = config.LOG_LEVEL;
     return createSharingService({
       kafka: createKafka({
-        brokers: parseBrokers(config.KAFKA_BROKERS),
+        ...kafkaConnection(config),
         clientId: config.KAFKA_CLIENT_ID ?? 'lienthong-sharing',
         logger,
       }),

@@ -3,8 +3,8 @@ import '../platform/telemetry-preload';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { offsetClock } from '../platform/clock';
-import { parseBrokers } from '../platform/config';
 import { createKafka } from '../platform/kafka';
+import { kafkaConnection } from '../platform/kafka-security';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
 import { sharingConfig } from './config';
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   try {
     const report = await rebuildViews({
       kafka: createKafka({
-        brokers: parseBrokers(config.KAFKA_BROKERS),
+        ...kafkaConnection(config),
         clientId: 'lienthong-rebuild',
         logger,
       }),

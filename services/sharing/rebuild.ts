@@ -9,6 +9,8 @@ import { createSharingService } from './sharing-service';
 import { collectionHashes, compareHashes, type HashComparison } from './view-hash';
 import { type CatalogEntry, readCatalog, VIEW_CATALOG } from './view-store';
 
+/** Each rebuild reads in a consumer group of its own, named by this prefix (the ACLs grant it). */
+export const REBUILD_GROUP_PREFIX = 'lienthong-rebuild-';
 export interface RebuildOptions {
   kafka: Kafka;
   /** Connected by the caller. */
@@ -54,7 +56,7 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
     ViewName,
     string
   >;
-  const groupId = `lienthong-rebuild-${generation}`;
+  const groupId = `${REBUILD_GROUP_PREFIX}${generation}`;
   const topics = Object.values(options.topics);
   const admin = kafka.admin();
   await admin.connect();

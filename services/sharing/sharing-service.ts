@@ -63,6 +63,11 @@ export interface SharingDeps {
   port: number;
   /** The sections' `ingestedAt` and the dead letters' failure time; the system clock by default. */
   clock?: Clock;
+  /**
+   * How long a dead-letter send may take before it is given up and sent again through a new
+   * producer (`createRenewingProducer`); its default when not given.
+   */
+  sendTimeoutMs?: number;
 }
 
 export interface SharingStats {
@@ -111,7 +116,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
   const db = deps.mongo.db(deps.dbName);
   const storeNow = async () => createViewStore(db, deps.collections ?? (await readCatalog(db)));
   const admin = kafka.admin();
-  const producer = createRenewingProducer(kafka, { logger });
+  const producer = createRenewingProducer(kafka, {
+    logger,
+    ...(deps.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: deps.sendTimeoutMs }),
+  });
   const consumer: Consumer = kafka.consumer({
     groupId: deps.groupId,
     allowAutoTopicCreation: false,

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { runContractTool } from '../../schemas/contract-tool';
 import { generateCredentials } from '../../services/platform/credentials';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
+import { agencyPrincipal } from '../../deploy/local/topics';
 import { freePort } from '../support/fixtures';
 import { memoryOf, processTree, usageOf } from './process-usage';
 import { type ProcessFigure } from './report-format';
@@ -45,7 +46,8 @@ export async function startBenchConnector(log: (line: string) => void): Promise<
     {
       env: {
         ...process.env,
-        KAFKA_BROKERS: stack.endpoints.KAFKA_BROKERS,
+        // The tax connector's own principal, as `npm start` runs it.
+        ...stack.kafkaEnv(agencyPrincipal('tax')),
         SCHEMA_REGISTRY_URL: stack.endpoints.SCHEMA_REGISTRY_URL,
         SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
         SCHEMA_REGISTRY_KEY: keys['lienthong-reader'],

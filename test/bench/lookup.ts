@@ -31,6 +31,14 @@ import { type Histogram } from 'hdr-histogram-js';
 import { generateDemoCitizens } from '../../connectors/demo/generator';
 import { taxCodeCheckDigit } from '../../connectors/runtime/identifiers';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
+import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
+import { lookupGrants } from '../../services/platform/acl-policy';
+import { withAdmin } from '../../services/platform/kafka';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
+import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
+import { LINEAGE_GROUP_PREFIX } from '../../services/lookup/event-fetcher';
+import { grantAcls, kafkaEnvOf, testConnection } from '../support/kafka';
+import { testKafkaEnv } from '../support/test-stack';
 import { runContractTool } from '../../schemas/contract-tool';
 import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
 import { mintToken } from '../../services/lookup/tokens';
@@ -580,10 +588,12 @@ async function main(): Promise<void> {
   await stack.up();
   if (stack.registry) {
     await runContractTool('register', { url: stack.registry.url, keys: stack.registry.keys() });
-    Object.assign(process.env, stack.endpoints, { SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile });
+    Object.assign(process.env, stack.endpoints, testKafkaEnv(stack), {
+      SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile,
+    });
   } else {
     // An external registry: its reader's key comes from SCHEMA_REGISTRY_KEYS_FILE, as in the tests.
-    Object.assign(process.env, stack.endpoints);
+    Object.assign(process.env, stack.endpoints, testKafkaEnv(stack));
   }
 
   const scratch = scratchDir('bench-lookup');
@@ -601,6 +611,18 @@ async function main(): Promise<void> {
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
   await harness.setUp();
+  // The lookup service's audit topic and ACLs, made by the operator as for the bus's own.
+  const auditTopic = `${harness.topicPrefix}lookup.audit`;
+  await withAdmin(testConnection(), 'bench-topics', (admin) =>
+    ensurePolicyTopics(admin, [auditTopicDeclaration(auditTopic)]),
+  );
+  await grantAcls(
+    lookupGrants(SERVICE_PRINCIPALS.lookup, {
+      domainTopics: Object.values(harness.topics),
+      auditTopic,
+      lineageGroupPrefix: LINEAGE_GROUP_PREFIX,
+    }),
+  );
   log(`this run's database ${harness.dbName} and topics ${harness.topicPrefix}*, removed at the end`);
   try {
     const data = applicants(CITIZENS);
@@ -613,6 +635,7 @@ async function main(): Promise<void> {
     };
     const sharing = await startService('sharing', 'services/sharing/main.ts', {
       ...registry,
+      ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
       MONGODB_DB: harness.dbName,
       SHARING_GROUP_ID: harness.groupId,
       SHARING_TOPIC_PREFIX: harness.topicPrefix,
@@ -625,12 +648,13 @@ async function main(): Promise<void> {
 
     const lookup = await startService('lookup', 'services/lookup/main.ts', {
       ...registry,
+      ...kafkaEnvOf(SERVICE_PRINCIPALS.lookup),
       MONGODB_DB: harness.dbName,
       LOOKUP_JWT_KEYS_FILE: keys.tokenPublicKeys,
       LOOKUP_JWT_ISSUER: TOKEN_ISSUER,
       LOOKUP_JWT_AUDIENCE: TOKEN_AUDIENCE,
       LOOKUP_AUDIT_SEAL_KEY_FILE: keys.auditSealKey,
-      LOOKUP_AUDIT_TOPIC: `${harness.topicPrefix}lookup.audit`,
+      LOOKUP_AUDIT_TOPIC: auditTopic,
       // The highest limits the config takes: the bench measures lookups, not the rate limiter.
       LOOKUP_RATE_OFFICER_PER_MINUTE: '10000000',
       LOOKUP_RATE_AGENCY_PER_MINUTE: '100000000',

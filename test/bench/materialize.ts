@@ -16,6 +16,7 @@
 import { cpus } from 'node:os';
 import { MongoClient } from 'mongodb';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
+import { testKafkaEnv } from '../support/test-stack';
 import { runContractTool } from '../../schemas/contract-tool';
 import { type ViewDoc, type ViewName } from '../../services/sharing/projection';
 import { STORE_WRITE_CHUNK } from '../../services/sharing/view-store';
@@ -115,7 +116,9 @@ async function main(): Promise<void> {
   await stack.up();
   if (!stack.registry) throw new Error('the benchmarks run against the local registry');
   await runContractTool('register', { url: stack.registry.url, keys: stack.registry.keys() });
-  Object.assign(process.env, stack.endpoints, { SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile });
+  Object.assign(process.env, stack.endpoints, testKafkaEnv(stack), {
+    SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile,
+  });
 
   log(`store ceiling: ${CEILING_DOCS} upserts, three passes`);
   const ceiling = await storeCeiling(stack.endpoints.MONGODB_URI);

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 import { type Kafka, type Producer } from 'kafkajs';
 import { type LocalKafka } from '../../deploy/local/local-kafka';
-import { ACKS_ALL, createKafka, createLogger, createProducer, ensureTopics } from '../../services/platform';
+import { ACKS_ALL, createLogger, createProducer, ensureTopics } from '../../services/platform';
 import { scratchDir, startPrivateBroker, uniqueName } from '../support/fixtures';
-import { consumeUntil } from '../support/kafka';
+import { consumeUntil, testKafka } from '../support/kafka';
 
 /**
  * A broker of its own, from the same stack manager, so that stopping it leaves the
@@ -25,9 +25,8 @@ describe('a Kafka broker restart', () => {
 
   beforeAll(async () => {
     broker = await startPrivateBroker(join(scratch.path, 'kafka'));
-    kafka = createKafka({
-      brokers: [broker.endpoint],
-      clientId: 'it-restart',
+    kafka = testKafka('it-restart', {
+      brokers: broker.endpoint,
       logger: createLogger({ name: 'it-restart', level: 'silent' }),
     });
     const admin = kafka.admin();

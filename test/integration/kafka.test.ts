@@ -1,7 +1,7 @@
 import { type Consumer, type Kafka, type Producer } from 'kafkajs';
-import { ACKS_ALL, createKafka, createLogger, createProducer, ensureTopics } from '../../services/platform';
-import { endpoint, uniqueName } from '../support/fixtures';
-import { consumeUntil } from '../support/kafka';
+import { ACKS_ALL, createLogger, createProducer, ensureTopics } from '../../services/platform';
+import { uniqueName } from '../support/fixtures';
+import { consumeUntil, testKafka } from '../support/kafka';
 
 describe('Kafka through kafkajs', () => {
   const topic = uniqueName('it-kafka');
@@ -10,11 +10,7 @@ describe('Kafka through kafkajs', () => {
   let consumer: Consumer | undefined;
 
   beforeAll(async () => {
-    kafka = createKafka({
-      brokers: endpoint('KAFKA_BROKERS').split(','),
-      clientId: 'it-kafka',
-      logger: createLogger({ name: 'it-kafka', level: 'warn' }),
-    });
+    kafka = testKafka('it-kafka', { logger: createLogger({ name: 'it-kafka', level: 'warn' }) });
     producer = createProducer(kafka);
     await producer.connect();
   });

@@ -1,8 +1,8 @@
-import { createKafka, createProducer, ensureTopics } from '../../services/platform/kafka';
+import { createProducer, ensureTopics } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
 import { type Registry } from '../../services/registry/registry';
-import { endpoint } from '../support/fixtures';
 import { registryHarness } from '../support/registry';
+import { testKafka } from '../support/kafka';
 
 /**
  * A schema log written before schemas were stored in canonical form: the same schema in two
@@ -26,11 +26,7 @@ describe('a schema log written before the canonical form', () => {
 
   beforeAll(async () => {
     const logger = createLogger({ name: 'it-legacy-log', level: 'silent' });
-    const kafka = createKafka({
-      brokers: endpoint('KAFKA_BROKERS').split(','),
-      clientId: 'it-legacy',
-      logger,
-    });
+    const kafka = testKafka('it-legacy', { logger });
     const admin = kafka.admin();
     await admin.connect();
     await ensureTopics(admin, [

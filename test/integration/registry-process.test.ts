@@ -1,9 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { LocalRegistry } from '../../deploy/local/local-registry';
+import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { runContractTool } from '../../schemas/contract-tool';
 import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
-import { endpoint, freePort, scratchDir, uniqueName } from '../support/fixtures';
+import { freePort, scratchDir, uniqueName } from '../support/fixtures';
+import { grantAcls, kafkaEnvOf, testConnection } from '../support/kafka';
+import { registryGrants } from '../../services/platform/acl-policy';
+import { withAdmin } from '../../services/platform/kafka';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
+import { REGISTRY_GROUP_PREFIX } from '../../services/registry/schema-log';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -12,14 +18,23 @@ describe('the registry process', () => {
   const scratch = scratchDir('registry-process');
   let registry: LocalRegistry;
 
+  const topic = uniqueName('_schemas-process');
+
   beforeAll(async () => {
+    // The operator makes its log topic and grants it, as `stack:up` does for `_schemas`.
+    await withAdmin(testConnection(), 'it-topics', (admin) =>
+      ensurePolicyTopics(admin, [{ topic, kind: 'registry-state', numPartitions: 1 }]),
+    );
+    await grantAcls(
+      registryGrants(SERVICE_PRINCIPALS.registry, { stateTopic: topic, groupPrefix: REGISTRY_GROUP_PREFIX }),
+    );
     registry = new LocalRegistry({
       stateDir: join(scratch.path, 'registry'),
       port: await freePort(),
-      kafkaBrokers: endpoint('KAFKA_BROKERS'),
+      kafkaEnv: kafkaEnvOf(SERVICE_PRINCIPALS.registry),
       progress: () => undefined,
       // A log of its own, so that its ids do not depend on what other files registered.
-      env: { ...process.env, SCHEMA_REGISTRY_TOPIC: uniqueName('_schemas-process'), LOG_LEVEL: 'warn' },
+      env: { ...process.env, SCHEMA_REGISTRY_TOPIC: topic, LOG_LEVEL: 'warn' },
     });
     await registry.start();
     await registry.waitReady();

@@ -1,10 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { brokerSecurityFiles, clientSecurityEnv } from '../../deploy/local/broker-security';
 import { isAlive } from '../../deploy/local/managed-process';
+import { KafkaEnv, loadConfig } from '../../services/platform/config';
+import { kafkaConnection, kafkajsSecurityOptions } from '../../services/platform/kafka-security';
 import { freePort, scratchDir } from '../support/fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -95,6 +98,19 @@ describe('the stack manager CLI', () => {
       new RegExp(`registry\\s+http://127\\.0\\.0\\.1:${env.LOCAL_REGISTRY_PORT}\\s+started`),
     );
     expect(first.stdout).toContain(`export KAFKA_BROKERS=127.0.0.1:${env.LOCAL_KAFKA_PORT}`);
+    // Kafka over SASL_SSL only, as the operator, with the secrets readable by their owner alone.
+    const security = join(env.LIENTHONG_STATE_DIR ?? '', 'kafka-security');
+    expect(first.stdout).toContain('export KAFKA_SECURITY_PROTOCOL=SASL_SSL');
+    expect(first.stdout).toContain('export KAFKA_SASL_USERNAME=operator');
+    expect(first.stdout).toContain(`export KAFKA_SSL_CA_FILE=${join(security, 'ca.crt')}`);
+    expect(statSync(join(security, 'secrets')).mode & 0o777).toBe(0o700);
+    for (const secret of ['operator', 'tax', 'sharing', 'broker'].map((p) => `${p}.password`)) {
+      expect(statSync(join(security, 'secrets', secret)).mode & 0o777).toBe(0o600);
+    }
+    expect(statSync(join(security, 'ca.key')).mode & 0o777).toBe(0o600);
+    expect(statSync(join(env.LIENTHONG_STATE_DIR ?? '', 'kafka', 'server.properties')).mode & 0o777).toBe(
+      0o600,
+    );
 
     const second = stackCli('up', env);
     expect(second.code).toBe(0);
@@ -144,8 +160,25 @@ describe('the stack manager CLI', () => {
       );
       expect(up.stdout).toContain(`export KAFKA_BROKERS=${brokers.join(',')}`);
 
-      // One cluster of three, whose topics (the registry's state among them) have three replicas.
-      const kafka = new Kafka({ brokers, logLevel: logLevel.NOTHING });
+      // One secured cluster of three, all nodes with one CA and one set of passwords, whose topics
+      // (the registry's state among them) have three replicas.
+      const security = brokerSecurityFiles(join(env3.LIENTHONG_STATE_DIR, 'kafka-security'));
+      const operator = kafkaConnection(
+        loadConfig(KafkaEnv, {
+          KAFKA_BROKERS: brokers.join(','),
+          ...clientSecurityEnv(security, 'operator'),
+        }),
+      );
+      expect(operator.security.protocol).toBe('SASL_SSL');
+      for (const id of [1, 2, 3]) {
+        const properties = join(env3.LIENTHONG_STATE_DIR, 'kafka', `node-${id}`, 'server.properties');
+        expect(statSync(properties).mode & 0o777).toBe(0o600);
+      }
+      const kafka = new Kafka({
+        brokers,
+        logLevel: logLevel.NOTHING,
+        ...kafkajsSecurityOptions(operator.security),
+      });
       const admin = kafka.admin();
       await admin.connect();
       try {
@@ -198,6 +231,23 @@ describe('the stack manager CLI', () => {
     expect(noGo.code).toBe(1);
     expect(noGo.stderr).toContain("'go' was not found on PATH");
     expect(noGo.stderr).toContain('MONGODB_URI=mongodb://host:port');
+  });
+
+  it('refuses a Kafka state formatted without security, with the command that resets it', () => {
+    const state = join(scratch.path, 'plaintext-state');
+    mkdirSync(join(state, 'kafka', 'data'), { recursive: true });
+    writeFileSync(join(state, 'kafka', 'data', 'meta.properties'), 'node.id=1\nversion=1\n');
+    const refused = stackCli('up', {
+      ...env,
+      LIENTHONG_STATE_DIR: state,
+      // Only Kafka is local: the refusal comes before anything starts.
+      MONGODB_URI: 'mongodb://127.0.0.1:1/',
+      SCHEMA_REGISTRY_URL: 'http://127.0.0.1:1',
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('was made by a version without SASL_SSL');
+    expect(refused.stderr).toContain(`rm -rf '${join(state, 'kafka')}'`);
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
   });
 
   it('refuses bad configuration with one message that names each bad variable', () => {

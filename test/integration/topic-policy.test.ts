@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { ConfigResourceTypes, type Admin } from 'kafkajs';
-import { createKafka, ensureTopics } from '../../services/platform/kafka';
+import { ensureTopics } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
 import {
   checkTopics,
@@ -15,6 +15,7 @@ import { endpoint, uniqueName } from '../support/fixtures';
 import { registryHarness } from '../support/registry';
 import { sharingHarness } from '../support/sharing';
 import { reconcileTopics } from '../../deploy/local/topics';
+import { testKafka } from '../support/kafka';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -60,9 +61,7 @@ async function configsOf(
 }
 
 describe('the topic policy on the broker', () => {
-  const kafka = createKafka({
-    brokers: endpoint('KAFKA_BROKERS').split(','),
-    clientId: 'it-topic-policy',
+  const kafka = testKafka('it-topic-policy', {
     logger: createLogger({ name: 'it-topic-policy', level: 'silent' }),
   });
   const admin = kafka.admin();

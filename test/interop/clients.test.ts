@@ -18,11 +18,10 @@ import { taxConnector } from '../../connectors/tax/index';
 import { payloadOf } from '../../schemas/envelope';
 import { type LienthongEvent } from '../../schemas/generated/events';
 import { TOPICS } from '../../schemas/topics';
-import { createKafka } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
 import { connectorHarness, registryClient, registryKey, send } from '../support/connector';
 import { endpoint, scratchDir, uniqueName } from '../support/fixtures';
-import { readMessages } from '../support/kafka';
+import { readMessages, testConnection, testKafka } from '../support/kafka';
 import { REGISTRY_ERRORS } from '../../services/registry/registry-errors';
 import { createEventDecoder } from '../../services/sharing/event-decoder';
 import { sharingHarness, traceparentFor } from '../support/sharing';
@@ -68,11 +67,7 @@ beforeAll(async () => {
     body: JSON.stringify(generateRecords('tax', CONNECTOR_RECORDS, 12)),
   });
   expect(answer.status).toBe(200);
-  kafka = createKafka({
-    brokers: endpoint('KAFKA_BROKERS').split(','),
-    clientId: 'it-interop-read',
-    logger: createLogger({ name: 'it', level: 'silent' }),
-  });
+  kafka = testKafka('it-interop-read', { logger: createLogger({ name: 'it', level: 'silent' }) });
   // The sharing service's own decoder: a decimal reads as its decimal string.
   const decoder = createEventDecoder({ registry: registryClient() });
   for (const m of await readMessages(kafka, connector.topic, CONNECTOR_RECORDS)) {
@@ -104,12 +99,29 @@ async function registryRequest(method: string, path: string): Promise<{ status: 
   return { status: response.status, body: (await response.json()) as unknown };
 }
 
+/**
+ * The operator's SASL_SSL settings in librdkafka's words: the drivers stand for any client of the
+ * bus, and read and write scratch topics of this file's own.
+ */
+function librdkafkaSecurity(): Record<string, string> {
+  const { security } = testConnection();
+  if (security.protocol === 'PLAINTEXT') return {};
+  return {
+    'security.protocol': 'SASL_SSL',
+    'sasl.mechanisms': security.mechanism,
+    'sasl.username': security.username,
+    'sasl.password': security.password,
+    ...(process.env.KAFKA_SSL_CA_FILE ? { 'ssl.ca.location': process.env.KAFKA_SSL_CA_FILE } : {}),
+  };
+}
+
 function planFor(language: string, taxCode: string): InteropPlan {
   const subject = `${uniqueName(`interop-${language}`)}-value`;
   registered.add(subject);
   return {
     registry: { url: endpoint('SCHEMA_REGISTRY_URL'), user: AGENCY, key: registryKey(AGENCY) },
     bootstrapServers: endpoint('KAFKA_BROKERS'),
+    kafkaConfig: librdkafkaSecurity(),
     registryCalls: {
       subject,
       // Were the ownership check gone, the probe would still be refused there: it is incompatible.

@@ -120,6 +120,12 @@ export function taxEvents(taxCode: string): { key: string; event: TaxEvent }[] {
 export interface InteropPlan {
   registry: { url: string; user: string; key: string };
   bootstrapServers: string;
+  /**
+   * librdkafka properties besides `bootstrap.servers`: the SASL_SSL settings of the test broker
+   * (`security.protocol`, `sasl.mechanisms`, `sasl.username`, `sasl.password`, `ssl.ca.location`),
+   * none for a broker without security. Everything else stays at the client's defaults.
+   */
+  kafkaConfig: Record<string, string>;
   registryCalls: {
     subject: string;
     /** Another agency's subject, which this plan's credential may read but not write. */

@@ -25,7 +25,13 @@ export type ServiceDocuments = Record<string, Record<string, unknown>>;
 export async function serviceDocuments(): Promise<ServiceDocuments> {
   const logger = createLogger({ name: 'openapi-documents', level: 'silent' });
   // Clients that would connect on first use, which describing a service never makes.
-  const kafka = createKafka({ brokers: ['127.0.0.1:9'], clientId: 'openapi-documents', logger });
+  const kafka = createKafka({
+    brokers: ['127.0.0.1:9'],
+    clientId: 'openapi-documents',
+    logger,
+    // Never connected: the documents are built without a broker.
+    security: { protocol: 'PLAINTEXT' },
+  });
   const mongo = new MongoClient('mongodb://127.0.0.1:9/');
   const registry = new SchemaRegistry({ host: 'http://127.0.0.1:9' });
   const unused = <T>(what: string): T =>

@@ -1,15 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { type ISocketFactory } from 'kafkajs';
 import { type AgencyDefinition } from '../../connectors/runtime/agency';
 import { type ConnectorTls } from '../../connectors/runtime/app';
 import { createConnector, type Connector } from '../../connectors/runtime/connector';
 import { connectionRetryOptions } from '../../connectors/runtime/publisher';
 import { type Clock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
-import { createKafka } from '../../services/platform/kafka';
+import { agencyPrincipal } from '../../deploy/local/topics';
+import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
+import { quarantineTopicDeclaration, quarantineTopicFor } from '../../connectors/runtime/quarantine';
+import { agencyGrants, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { withAdmin } from '../../services/platform/kafka';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { endpoint, scratchDir, uniqueName } from './fixtures';
+import { grantAcls, testConnection, testKafka } from './kafka';
 
 /** The key of a client of the shared test registry, from the file global setup wrote. */
 export function registryKey(clientId: string): string {
@@ -34,7 +41,16 @@ export function registryClient(): SchemaRegistry {
  */
 export function connectorHarness(
   definition: AgencyDefinition,
-  options: { brokers?: () => string; tls?: ConnectorTls; clock?: Clock; topic?: string } = {},
+  options: {
+    brokers?: () => string;
+    tls?: ConnectorTls;
+    clock?: Clock;
+    /** The domain topic, when the test shares one with other processes. */
+    topic?: string;
+    /** Routes the connector's Kafka connections, through a proxy for instance. */
+    socketFactory?: ISocketFactory;
+    sendTimeoutMs?: number;
+  } = {},
 ) {
   const topic = options.topic ?? uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
@@ -44,18 +60,37 @@ export function connectorHarness(
     { id: 'HN-DKKD', role: 'agency', agency: 'HN-DKKD' },
   ]);
   let current: Connector | undefined;
+  let prepared = false;
+  const principal = agencyPrincipal(definition.topic);
+  const declared = [
+    { topic, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS } as const,
+    quarantineTopicDeclaration(topic),
+  ];
+
+  /** What the operator does for a connector: its topics, with the policy, and its ACLs. */
+  const prepare = async (brokers: string): Promise<void> => {
+    if (prepared) return;
+    await withAdmin(testConnection(OPERATOR_PRINCIPAL, brokers), 'it-topics', (admin) =>
+      ensurePolicyTopics(admin, declared),
+    );
+    await grantAcls(agencyGrants(principal, topic, quarantineTopicFor(topic)), brokers);
+    prepared = true;
+  };
 
   const build = async (): Promise<Connector> => {
     const logger = createLogger({ name: `it-connector-${definition.name}`, level: 'silent' });
-    const brokers = (options.brokers?.() ?? endpoint('KAFKA_BROKERS')).split(',');
+    const brokers = options.brokers?.() ?? endpoint('KAFKA_BROKERS');
+    await prepare(brokers);
     return createConnector({
       definition,
-      kafka: createKafka({
+      // The connector's own principal: the test runs under the ACLs the bus declares.
+      kafka: testKafka('it-connector', {
+        principal,
         brokers,
-        clientId: 'it-connector',
         logger,
         connectionTimeout: 1_000,
         retry: connectionRetryOptions(),
+        ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
       }),
       registry: registryClient(),
       logger,
@@ -67,6 +102,7 @@ export function connectorHarness(
       topicOverride: topic,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
+      ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
   };
 

@@ -1,9 +1,10 @@
 import { LocalKafka } from '../../deploy/local/local-kafka';
+import { busPrincipals } from '../../deploy/local/topics';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /** A name no other test file or run uses: `prefix-<8 hex>`. */
 export function uniqueName(prefix: string): string {
@@ -48,6 +49,11 @@ export async function startPrivateBroker(stateDir: string): Promise<LocalKafka> 
     port: await freePort(),
     controllerPort: await freePort(),
     heapMb: 512,
+    // The test stack's CA and passwords, so that every principal's password file serves both.
+    securityDir: process.env.LIENTHONG_KAFKA_SECRETS_DIR
+      ? dirname(process.env.LIENTHONG_KAFKA_SECRETS_DIR)
+      : join(stateDir, 'security'),
+    principals: busPrincipals(),
     progress: () => undefined,
   });
   await broker.start();

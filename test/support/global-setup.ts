@@ -15,7 +15,7 @@ export default async function globalSetup(): Promise<void> {
   const stack = await provideTestStack(process.env, progress);
   globalThis.lienthongTestStack = stack;
   // Workers are forked after global setup, so they inherit these.
-  Object.assign(process.env, stack.endpoints);
+  Object.assign(process.env, stack.endpoints, stack.kafkaEnv);
   if (stack.registryKeysFile) {
     process.env.SCHEMA_REGISTRY_KEYS_FILE = stack.registryKeysFile;
     // Connectors under test read their topic's schema from the registry, as in production.

@@ -1,5 +1,100 @@
 import { type Consumer, type Kafka } from 'kafkajs';
-import { uniqueName } from './fixtures';
+import { type Logger } from 'pino';
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { type ConnectionOptions } from 'node:tls';
+import { brokerSecurityFiles, principalSecurityEnv } from '../../deploy/local/broker-security';
+import { type KafkaConnection } from '../../deploy/local/topics';
+import { type AclGrant, applyAcls, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { KafkaEnv, loadConfig } from '../../services/platform/config';
+import { type CreateKafkaOptions, createKafka, withAdmin } from '../../services/platform/kafka';
+import { kafkaConnection } from '../../services/platform/kafka-security';
+import { createLogger } from '../../services/platform/logger';
+import { endpoint, uniqueName } from './fixtures';
+import { type KafkaProxy, startKafkaProxy } from './kafka-proxy';
+
+/**
+ * The `KAFKA_*` variables of a client of the test stack that connects as `principal`: the
+ * operator by default, for tests that only set up or verify. With the local stack every principal
+ * has its password file in `LIENTHONG_KAFKA_SECRETS_DIR`; a broker without security (a test
+ * container) ignores the principal.
+ */
+export function kafkaEnvOf(
+  principal: string = OPERATOR_PRINCIPAL,
+  brokers: string = endpoint('KAFKA_BROKERS'),
+): Record<string, string> {
+  return { KAFKA_BROKERS: brokers, ...principalSecurityEnv(process.env, principal) };
+}
+
+/** {@link kafkaEnvOf}, read as a service reads it; `brokers` for a test's private broker. */
+export function testConnection(principal: string = OPERATOR_PRINCIPAL, brokers?: string): KafkaConnection {
+  return kafkaConnection(loadConfig(KafkaEnv, kafkaEnvOf(principal, brokers)));
+}
+
+/** A kafkajs client of the test stack, as `principal` (the operator by default), logging nothing. */
+export function testKafka(
+  clientId: string,
+  options: { principal?: string; brokers?: string; logger?: Logger } & Pick<
+    CreateKafkaOptions,
+    'connectionTimeout' | 'retry' | 'socketFactory'
+  > = {},
+): Kafka {
+  const { principal, brokers, logger, ...rest } = options;
+  return createKafka({
+    ...testConnection(principal, brokers),
+    clientId,
+    logger: logger ?? createLogger({ name: clientId, level: 'silent' }),
+    ...rest,
+  });
+}
+
+/** The local stack's security material, when the test broker has security on. */
+function stackSecurityFiles() {
+  const secrets = process.env.LIENTHONG_KAFKA_SECRETS_DIR;
+  return aclsEnforced() && secrets !== undefined ? brokerSecurityFiles(dirname(secrets)) : undefined;
+}
+
+/** How a proxy reaches the test broker: over TLS verified with the stack's CA when it has one. */
+export function brokerUpstream(): ConnectionOptions | undefined {
+  const files = stackSecurityFiles();
+  return files ? { ca: [readFileSync(files.caFile, 'utf8')] } : undefined;
+}
+
+/**
+ * A Kafka proxy in front of the test stack's broker. With security on, it terminates TLS with the
+ * local stack's node certificate, which clients verifying the broker accept, and reaches the broker
+ * over TLS verified with the stack's CA; SASL passes through it as ordinary frames.
+ */
+export function startTestProxy(): KafkaProxy {
+  const files = stackSecurityFiles();
+  const upstream = brokerUpstream();
+  if (!files || !upstream) return startKafkaProxy();
+  // The keystore holds the node's key, its certificate and the CA, as Kafka reads PEM keystores.
+  const blocks =
+    readFileSync(files.keystoreFile, 'utf8').match(/-----BEGIN [A-Z ]+-----[^-]+-----END [A-Z ]+-----/g) ??
+    [];
+  const server = {
+    key: blocks.filter((b) => b.includes('PRIVATE KEY')).join('\n'),
+    cert: blocks.filter((b) => b.includes('CERTIFICATE')).join('\n'),
+  };
+  return startKafkaProxy({ tls: { server, upstream } });
+}
+
+/** Whether the test broker checks ACLs; a test container runs without them. */
+export function aclsEnforced(): boolean {
+  return process.env.KAFKA_SECURITY_PROTOCOL !== 'PLAINTEXT';
+}
+
+/**
+ * Grants, as the operator, the ACLs a service under test needs on a test's scratch topics, through
+ * the same functions that declare the bus's own: the suite runs under the declared policy.
+ */
+export async function grantAcls(grants: readonly AclGrant[], brokers?: string): Promise<void> {
+  if (!aclsEnforced()) return;
+  await withAdmin(testConnection(OPERATOR_PRINCIPAL, brokers), 'it-acls', (admin) =>
+    applyAcls(admin, grants),
+  );
+}
 
 export interface ReceivedMessage {
   key: string | undefined;
@@ -77,4 +172,18 @@ export async function readMessages(
   } finally {
     await consumer.disconnect();
   }
+}
+
+/** Every message `topic` holds now, read with a consumer of its own. */
+export async function readTopic(kafka: Kafka, topic: string): Promise<ReceivedMessage[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  let total: number;
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+  return total === 0 ? [] : readMessages(kafka, topic, total);
 }

@@ -1,6 +1,12 @@
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { type MongoClient } from 'mongodb';
+import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
+import { lookupGrants } from '../../services/platform/acl-policy';
+import { withAdmin } from '../../services/platform/kafka';
 import { createLogger } from '../../services/platform/logger';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
+import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
+import { LINEAGE_GROUP_PREFIX } from '../../services/lookup/event-fetcher';
 import { createMongoClient } from '../../services/platform/mongo';
 import { keyIdOf } from '../../services/lookup/audit-chain';
 import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
@@ -9,6 +15,7 @@ import { createLookupService, type LookupService } from '../../services/lookup/l
 import { createTokenVerifier, type LookupRole, mintToken } from '../../services/lookup/tokens';
 import { registryClient } from './connector';
 import { endpoint } from './fixtures';
+import { grantAcls, testConnection, testKafka } from './kafka';
 import { sharingHarness } from './sharing';
 
 /** An answer of the lookup API, read whole. */
@@ -48,6 +55,7 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
   const sealKey = testKeys();
   const logger = createLogger({ name: 'it-lookup', level: process.env.LOG_LEVEL ?? 'silent' });
   let lookup: LookupService | undefined;
+  const kafka = testKafka('it-lookup', { principal: SERVICE_PRINCIPALS.lookup, logger });
 
   const harness = {
     sharing,
@@ -56,13 +64,24 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
 
     async setUp(): Promise<void> {
       await sharing.setUp();
+      if (options.auditTopic)
+        await withAdmin(testConnection(), 'it-topics', (admin) =>
+          ensurePolicyTopics(admin, [auditTopicDeclaration(harness.auditTopic)]),
+        );
+      await grantAcls(
+        lookupGrants(SERVICE_PRINCIPALS.lookup, {
+          domainTopics: Object.values(sharing.topics),
+          auditTopic: harness.auditTopic,
+          lineageGroupPrefix: LINEAGE_GROUP_PREFIX,
+        }),
+      );
       await sharing.start();
       await harness.startLookup();
     },
 
     async startLookup(mongo?: MongoClient): Promise<LookupService> {
       lookup = createLookupService({
-        kafka: sharing.kafka,
+        kafka,
         mongo:
           mongo ??
           options.mongo?.() ??

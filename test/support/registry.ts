@@ -1,9 +1,14 @@
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { createKafka } from '../../services/platform/kafka';
+import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
+import { registryGrants } from '../../services/platform/acl-policy';
+import { withAdmin } from '../../services/platform/kafka';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
+import { REGISTRY_GROUP_PREFIX } from '../../services/registry/schema-log';
 import { createLogger } from '../../services/platform/logger';
 import { generateCredentials, type Role } from '../../services/platform/credentials';
 import { createRegistry, type Registry } from '../../services/registry/registry';
-import { endpoint, uniqueName } from './fixtures';
+import { uniqueName } from './fixtures';
+import { grantAcls, testConnection, testKafka } from './kafka';
 
 export const TEST_CLIENTS = [
   { id: 'HN-CUCTHUE', role: 'agency', agency: 'HN-CUCTHUE' },
@@ -22,6 +27,7 @@ export function registryHarness(options: { declaredOwners?: ReadonlyMap<string, 
   const topic = uniqueName('_schemas-it');
   const { entries, keys } = generateCredentials(TEST_CLIENTS);
   const running: Registry[] = [];
+  let prepared = false;
 
   return {
     topic,
@@ -30,12 +36,21 @@ export function registryHarness(options: { declaredOwners?: ReadonlyMap<string, 
     /** Starts one more instance on the same log. */
     async start(): Promise<Registry> {
       const logger = createLogger({ name: 'it-registry', level: 'silent' });
+      if (!prepared) {
+        // The operator makes the log topic and grants it; the registry runs as its own principal.
+        await withAdmin(testConnection(), 'it-topics', (admin) =>
+          ensurePolicyTopics(admin, [{ topic, kind: 'registry-state', numPartitions: 1 }]),
+        );
+        await grantAcls(
+          registryGrants(SERVICE_PRINCIPALS.registry, {
+            stateTopic: topic,
+            groupPrefix: REGISTRY_GROUP_PREFIX,
+          }),
+        );
+        prepared = true;
+      }
       const registry = await createRegistry({
-        kafka: createKafka({
-          brokers: endpoint('KAFKA_BROKERS').split(','),
-          clientId: 'it-registry',
-          logger,
-        }),
+        kafka: testKafka('it-registry', { principal: SERVICE_PRINCIPALS.registry, logger }),
         logger,
         topic,
         credentials: entries,

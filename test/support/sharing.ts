@@ -1,11 +1,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { join, resolve } from 'node:path';
-import { type Kafka, type Message, type Producer } from 'kafkajs';
+import { type ISocketFactory, type Kafka, type Message, type Producer } from 'kafkajs';
 import { type Db, MongoClient } from 'mongodb';
 import { createAvroEncoder, type AvroEncoder } from '../../connectors/runtime/avro-encoder';
 import { type LienthongEvent } from '../../schemas/generated/events';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
-import { createKafka, createProducer } from '../../services/platform/kafka';
+import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
+import { sharingGrants } from '../../services/platform/acl-policy';
+import { createProducer } from '../../services/platform/kafka';
+import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
+import { REBUILD_GROUP_PREFIX } from '../../services/sharing/rebuild';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
@@ -13,12 +17,21 @@ import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/
 import { createSharingService, type SharingService } from '../../services/sharing/sharing-service';
 import { registryClient, registryKey } from './connector';
 import { endpoint, uniqueName } from './fixtures';
+import { grantAcls, kafkaEnvOf, testKafka } from './kafka';
 
 /**
  * A sharing service of a test file's own: its own four domain topics, dead-letter topic,
  * consumer group and database, on the shared broker, store and registry.
  */
-export function sharingHarness(options: { partitions?: number; batchSize?: number } = {}) {
+export function sharingHarness(
+  options: {
+    partitions?: number;
+    batchSize?: number;
+    /** Routes the service's Kafka connections (not the harness's own), through a proxy for instance. */
+    socketFactory?: ISocketFactory;
+    sendTimeoutMs?: number;
+  } = {},
+) {
   const suffix = uniqueName('it-sharing');
   const topicPrefix = `${suffix}-`;
   const topics = Object.fromEntries(
@@ -28,10 +41,13 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
   const dbName = suffix.replace(/-/g, '_');
   const groupId = `${suffix}-group`;
   const logger = createLogger({ name: 'it-sharing', level: 'silent' });
-  const kafka: Kafka = createKafka({
-    brokers: endpoint('KAFKA_BROKERS').split(','),
-    clientId: 'it-sharing',
+  // The test publishes and inspects as the operator; the service runs as its own principal.
+  const kafka: Kafka = testKafka('it-sharing', { logger });
+  const serviceKafka: Kafka = testKafka('it-sharing-service', {
+    principal: SERVICE_PRINCIPALS.sharing,
     logger,
+    // Routes the service's Kafka connections (not the harness's own), through a proxy for instance.
+    ...(options.socketFactory ? { socketFactory: options.socketFactory } : {}),
   });
   const producer: Producer = createProducer(kafka);
   const encoders = new Map<TopicName, AvroEncoder>();
@@ -41,7 +57,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
 
   const build = (into: { dbName: string; groupId: string }): SharingService =>
     createSharingService({
-      kafka,
+      kafka: serviceKafka,
       mongo: createMongoClient({ uri: endpoint('MONGODB_URI'), appName: 'it-sharing', logger }),
       dbName: into.dbName,
       registry: registryClient(),
@@ -53,6 +69,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
       concurrency: 6,
       host: '127.0.0.1',
       port: 0,
+      ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
 
   const encoderOf = (topic: TopicName): AvroEncoder => {
@@ -68,21 +85,30 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
     deadLetterTopic,
     dbName,
     kafka,
+    serviceKafka,
     db: (): Db => reader.db(dbName),
     client: (): MongoClient => reader,
 
     async setUp(): Promise<void> {
       const admin = kafka.admin();
       await admin.connect();
-      await ensurePolicyTopics(
-        admin,
-        TOPIC_NAMES.map((t) => ({
+      await ensurePolicyTopics(admin, [
+        ...TOPIC_NAMES.map((t) => ({
           topic: topics[t],
-          kind: 'domain',
+          kind: 'domain' as const,
           numPartitions: options.partitions ?? 3,
         })),
-      );
+        deadLetterTopicDeclaration(deadLetterTopic),
+      ]);
       await admin.disconnect();
+      // Its groups all begin with this test's suffix, but for the rebuild's.
+      await grantAcls(
+        sharingGrants(SERVICE_PRINCIPALS.sharing, {
+          domainTopics: Object.values(topics),
+          deadLetterTopic,
+          groupPrefixes: [suffix, REBUILD_GROUP_PREFIX],
+        }),
+      );
       await producer.connect();
       await reader.connect();
       for (const t of TOPIC_NAMES) {
@@ -121,6 +147,7 @@ export function sharingHarness(options: { partitions?: number; batchSize?: numbe
         {
           env: {
             ...process.env,
+            ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
             MONGODB_DB: into.dbName,
             SHARING_GROUP_ID: into.groupId,
             SHARING_TOPIC_PREFIX: topicPrefix,

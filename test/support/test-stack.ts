@@ -2,11 +2,18 @@ import { join } from 'node:path';
 import { LocalRegistry } from '../../deploy/local/local-registry';
 import { type Progress } from '../../deploy/local/provision';
 import { LocalStack, stackConfig, type StackEndpoints } from '../../deploy/local/stack';
+import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { freePort, scratchDir } from './fixtures';
 
 /** The stack the integration and e2e suites run against, and how to leave it as it was. */
 export interface TestStack {
   endpoints: StackEndpoints;
+  /**
+   * How tests reach Kafka beside `KAFKA_BROKERS`: the operator's security variables, and
+   * `LIENTHONG_KAFKA_SECRETS_DIR` where every principal's password file is, for the services under
+   * test; `KAFKA_SECURITY_PROTOCOL=PLAINTEXT` for a test container, which has no SCRAM users.
+   */
+  kafkaEnv: Record<string, string>;
   /** The development keys of a registry this provider runs; unset for an external registry. */
   registryKeysFile?: string;
   /** Where each endpoint came from, for the run's log. */
@@ -34,6 +41,7 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
   const startedHere = new Set(reports.filter((r) => r.state === 'started').map((r) => r.name));
   return {
     endpoints: stack.endpoints,
+    kafkaEnv: testKafkaEnv(stack),
     ...(stack.registry ? { registryKeysFile: stack.registry.keysFile } : {}),
     source: {
       KAFKA_BROKERS: stack.kafka ? 'local' : 'external',
@@ -45,6 +53,21 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
       if (env.LIENTHONG_KEEP_STACK === 'true') return;
       if (startedHere.size > 0) await stack.down([...startedHere]);
     },
+  };
+}
+
+/**
+ * What a test or a benchmark needs, beside the endpoints, to reach the stack's Kafka: the operator's
+ * security variables, and where every principal's password file is (see `test/support/kafka.ts`).
+ */
+export function testKafkaEnv(stack: LocalStack): Record<string, string> {
+  const { KAFKA_BROKERS: _brokers, ...operator } = stack.kafkaEnv(OPERATOR_PRINCIPAL);
+  if (!stack.kafka) return operator;
+  return {
+    ...operator,
+    LIENTHONG_KAFKA_SECRETS_DIR: stack.kafka.security.secretsDir,
+    // For the security test, which checks that clients cannot use it.
+    LIENTHONG_KAFKA_CONTROLLER: stack.kafka.controllerEndpoint,
   };
 }
 
@@ -60,6 +83,15 @@ async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Prom
     return undefined;
   }
   const stops: (() => Promise<unknown>)[] = [];
+  // The container's listener is PLAINTEXT, without SCRAM users or an authorizer; an external
+  // broker's security is the one given.
+  const kafkaEnv: Record<string, string> = env.KAFKA_BROKERS
+    ? Object.fromEntries(
+        Object.entries(env).filter(
+          (e): e is [string, string] => /^KAFKA_(SECURITY|SASL|SSL)_/.test(e[0]) && !!e[1],
+        ),
+      )
+    : { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' };
   const endpoints = {
     KAFKA_BROKERS: env.KAFKA_BROKERS ?? '',
     MONGODB_URI: env.MONGODB_URI ?? '',
@@ -85,7 +117,7 @@ async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Prom
     registry = new LocalRegistry({
       stateDir: join(scratchDir('registry').path, 'registry'),
       port: await freePort(),
-      kafkaBrokers: endpoints.KAFKA_BROKERS,
+      kafkaEnv: { KAFKA_BROKERS: endpoints.KAFKA_BROKERS, ...kafkaEnv },
       progress,
       env,
     });
@@ -97,6 +129,7 @@ async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Prom
   }
   return {
     endpoints,
+    kafkaEnv,
     ...(registry ? { registryKeysFile: registry.keysFile } : {}),
     source: {
       KAFKA_BROKERS: env.KAFKA_BROKERS ? 'external' : 'testcontainers',

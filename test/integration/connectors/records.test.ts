@@ -4,11 +4,9 @@ import { dossierConnector } from '../../../connectors/dossier/index';
 import { TAX_CSV_COLUMNS } from '../../../connectors/tax/csv';
 import { taxConnector } from '../../../connectors/tax/index';
 import { vehicleConnector } from '../../../connectors/vehicle/index';
-import { createKafka } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryClient, send } from '../../support/connector';
-import { endpoint } from '../../support/fixtures';
-import { readMessages } from '../../support/kafka';
+import { readMessages, testKafka } from '../../support/kafka';
 
 const json = 'application/json';
 
@@ -43,11 +41,7 @@ describe('the tax connector over HTTP, on the real stack', () => {
   beforeAll(async () => {
     await harness.start();
     url = harness.url();
-    kafka = createKafka({
-      brokers: endpoint('KAFKA_BROKERS').split(','),
-      clientId: 'it-connector-read',
-      logger: createLogger({ name: 'it', level: 'silent' }),
-    });
+    kafka = testKafka('it-connector-read', { logger: createLogger({ name: 'it', level: 'silent' }) });
   });
   afterAll(() => harness.dispose());
 
@@ -355,11 +349,7 @@ describe('the dossier connector on a pinned clock', () => {
       }),
     ]);
     // The quarantine says when the record was received, by the same clock.
-    const kafka = createKafka({
-      brokers: endpoint('KAFKA_BROKERS').split(','),
-      clientId: 'it-connector-clock',
-      logger: createLogger({ name: 'it', level: 'silent' }),
-    });
+    const kafka = testKafka('it-connector-clock', { logger: createLogger({ name: 'it', level: 'silent' }) });
     const [quarantined] = await readMessages(kafka, harness.quarantineTopic, 1);
     expect(JSON.parse(quarantined?.value ?? '{}')).toMatchObject({ receivedAt: new Date(now).toISOString() });
   });

@@ -3,11 +3,10 @@ import { type Kafka } from 'kafkajs';
 import { generateRecords } from '../../../connectors/demo/generator';
 import { taxConnector } from '../../../connectors/tax/index';
 import { type LocalKafka } from '../../../deploy/local/local-kafka';
-import { createKafka } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryClient, send } from '../../support/connector';
-import { endpoint, scratchDir, startPrivateBroker } from '../../support/fixtures';
-import { readMessages } from '../../support/kafka';
+import { scratchDir, startPrivateBroker } from '../../support/fixtures';
+import { readMessages, testKafka } from '../../support/kafka';
 
 const json = 'application/json';
 const quiet = () => createLogger({ name: 'it', level: 'silent' });
@@ -41,7 +40,7 @@ describe('a connector whose broker goes down', () => {
     broker = await startPrivateBroker(join(scratch.path, 'kafka'));
     harness = connectorHarness(taxConnector, { brokers: () => broker.endpoint });
     await harness.start();
-    kafka = createKafka({ brokers: [broker.endpoint], clientId: 'it-read', logger: quiet() });
+    kafka = testKafka('it-read', { brokers: broker.endpoint, logger: quiet() });
   });
 
   afterAll(async () => {
@@ -102,11 +101,7 @@ describe('an import across a connector restart', () => {
 
   beforeAll(async () => {
     await harness.start();
-    kafka = createKafka({
-      brokers: endpoint('KAFKA_BROKERS').split(','),
-      clientId: 'it-read',
-      logger: quiet(),
-    });
+    kafka = testKafka('it-read', { logger: quiet() });
   });
   afterAll(() => harness.dispose());
 

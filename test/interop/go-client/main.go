@@ -31,7 +31,8 @@ type plan struct {
 		User string `json:"user"`
 		Key  string `json:"key"`
 	} `json:"registry"`
-	BootstrapServers string `json:"bootstrapServers"`
+	BootstrapServers string            `json:"bootstrapServers"`
+	KafkaConfig      map[string]string `json:"kafkaConfig"`
 	RegistryCalls    struct {
 		Subject        string            `json:"subject"`
 		ForeignSubject string            `json:"foreignSubject"`
@@ -389,13 +390,26 @@ func decimalScale(schema avro.Schema) int {
 	return 0
 }
 
+// kafkaConfig is the broker's address and its SASL_SSL settings, plus extra; every other
+// setting is the client's default.
+func kafkaConfig(p *plan, extra kafka.ConfigMap) *kafka.ConfigMap {
+	config := kafka.ConfigMap{"bootstrap.servers": p.BootstrapServers}
+	for k, v := range p.KafkaConfig {
+		config[k] = v
+	}
+	for k, v := range extra {
+		config[k] = v
+	}
+	return &config
+}
+
 func produce(sr schemaregistry.Client, p *plan) {
 	contract, err := avro.Parse(p.Produce.Schema)
 	if err != nil {
 		step("produce", "avro.Parse", func() (any, error) { return nil, err })
 		return
 	}
-	producer, err := kafka.NewProducer(&kafka.ConfigMap{"bootstrap.servers": p.BootstrapServers})
+	producer, err := kafka.NewProducer(kafkaConfig(p, nil))
 	if err != nil {
 		step("produce", "kafka.NewProducer", func() (any, error) { return nil, err })
 		return
@@ -452,10 +466,7 @@ func consume(sr schemaregistry.Client, p *plan) {
 			return nil, err
 		}
 		// group.id is required by the client even for assigned partitions; nothing is committed.
-		consumer, err := kafka.NewConsumer(&kafka.ConfigMap{
-			"bootstrap.servers": p.BootstrapServers,
-			"group.id":          p.Consume.Group,
-		})
+		consumer, err := kafka.NewConsumer(kafkaConfig(p, kafka.ConfigMap{"group.id": p.Consume.Group}))
 		if err != nil {
 			return nil, err
 		}

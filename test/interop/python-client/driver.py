@@ -190,7 +190,7 @@ def named_types(schema, namespace, out):
     return schema
 
 
-def produce(sr, plan, bootstrap):
+def produce(sr, plan, kafka):
     """Events serialized by the client's own AvroSerializer, one per serializer mode."""
     contract = json.loads(plan["schema"])
     named = {}
@@ -200,7 +200,7 @@ def produce(sr, plan, bootstrap):
         "lookup": {"auto.register.schemas": False},
         "use-latest-version": {"auto.register.schemas": False, "use.latest.version": True},
     }
-    producer = Producer({"bootstrap.servers": bootstrap})
+    producer = Producer(kafka)
     ctx = SerializationContext(plan["topic"], MessageField.VALUE)
     for i, item in enumerate(plan["events"]):
         mode = item["mode"]
@@ -222,11 +222,11 @@ def produce(sr, plan, bootstrap):
         step(f"produce_{i}", f"AvroSerializer[{mode}] + Producer.produce", send)
 
 
-def consume(sr, plan, bootstrap):
+def consume(sr, plan, kafka):
     """Reads a connector's topic from the start and decodes with the client's AvroDeserializer."""
     deserializer = AvroDeserializer(sr)
     # group.id is required by the client even for assigned partitions; nothing is committed.
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": plan["group"]})
+    consumer = Consumer({**kafka, "group.id": plan["group"]})
 
     def read():
         partitions = consumer.list_topics(plan["topic"], timeout=10).topics[plan["topic"]].partitions
@@ -260,8 +260,10 @@ def main():
     registry_calls(sr, plan["registryCalls"])
     refusals(sr, plan["registryCalls"], plan["registry"]["url"])
     key_order(sr, plan["keyOrder"])
-    produce(sr, plan["produce"], plan["bootstrapServers"])
-    consume(sr, plan["consume"], plan["bootstrapServers"])
+    # The broker's address and its SASL_SSL settings; every other setting is the client's default.
+    kafka = {"bootstrap.servers": plan["bootstrapServers"], **plan["kafkaConfig"]}
+    produce(sr, plan["produce"], kafka)
+    consume(sr, plan["consume"], kafka)
     emit("done", "exit", ok=True)
 
 

@@ -68,6 +68,9 @@ describe('loadConfig', () => {
     const config = loadConfig(ServiceEnv, { ...valid, PATH: '/usr/bin', UNRELATED: 'x' });
     expect(config).toEqual({
       KAFKA_BROKERS: 'kafka-1:9092,kafka-2:9092',
+      // Secure by default.
+      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
+      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
       MONGODB_URI: 'mongodb://127.0.0.1:27017/',
       MONGODB_DB: 'lienthong',
       SCHEMA_REGISTRY_URL: 'http://127.0.0.1:8081',

@@ -5,6 +5,8 @@ import {
   createProducer,
   createRenewingProducer,
   ensureTopics,
+  isAuthorizationError,
+  sendRetryOptions,
   UnavailableError,
 } from '../../../services/platform';
 
@@ -29,18 +31,30 @@ describe('createProducer', () => {
 });
 
 describe('createRenewingProducer', () => {
-  /** A kafka whose producers answer sendBatch from `answers`, one producer per answer list. */
-  function fakeKafka(answers: ((() => Promise<unknown>) | undefined)[]) {
-    const made: { connected: boolean; disconnected: boolean; sends: number }[] = [];
+  interface Made {
+    connected: boolean;
+    disconnected: number;
+    sends: number;
+  }
+  /**
+   * A kafka whose producers answer from `scripts`, one script per producer made: its `connect`
+   * answer, then its `sendBatch` answers in order (a resolved empty list when none is left).
+   */
+  function fakeKafka(scripts: { connect?: () => Promise<void>; sends?: (() => Promise<unknown>)[] }[]) {
+    const made: Made[] = [];
     const kafka = {
       producer: () => {
-        const state = { connected: false, disconnected: false, sends: 0 };
+        const state: Made = { connected: false, disconnected: 0, sends: 0 };
+        const script = scripts[made.length] ?? {};
         made.push(state);
-        const answer = answers[made.length - 1];
         return {
-          connect: async () => void (state.connected = true),
-          disconnect: async () => void (state.disconnected = true),
+          connect: async () => {
+            await script.connect?.();
+            state.connected = true;
+          },
+          disconnect: async () => void (state.disconnected += 1),
           sendBatch: async () => {
+            const answer = script.sends?.[state.sends];
             state.sends += 1;
             return answer ? answer() : [];
           },
@@ -49,31 +63,107 @@ describe('createRenewingProducer', () => {
     } as unknown as Kafka;
     return { kafka, made };
   }
-  const protocolError = (type: string) =>
-    Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type });
+  const protocolError = (type: string, retriable = false) =>
+    Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type, retriable });
+  const connectionError = () =>
+    Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError', retriable: true });
   const logger = pino({ level: 'silent' });
+  const batch = { topicMessages: [] };
 
-  it('answers a refused producer identity as retriable and sends the next batch through a new producer', async () => {
+  it('sends the batch after a send in doubt through a new producer, and answers the doubtful one as retriable', async () => {
+    const { kafka, made } = fakeKafka([{ sends: [() => Promise.reject(connectionError())] }, {}]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    await expect(producer.sendBatch(batch)).rejects.toMatchObject({
+      code: 'KAFKA_UNAVAILABLE',
+      retriable: true,
+    });
+    await expect(producer.sendBatch(batch)).resolves.toEqual([]);
+    expect(made).toHaveLength(2);
+    expect(made[0]).toMatchObject({ sends: 1 });
+    expect(made[0]?.disconnected).toBeGreaterThan(0);
+    expect(made[1]).toMatchObject({ sends: 1, connected: true, disconnected: 0 });
+  });
+
+  it('answers a refused producer identity as retriable', async () => {
     const { kafka, made } = fakeKafka([
-      () => Promise.reject(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER')),
-      undefined,
+      { sends: [() => Promise.reject(protocolError('OUT_OF_ORDER_SEQUENCE_NUMBER'))] },
+      {},
     ]);
     const producer = createRenewingProducer(kafka, { logger });
     await producer.connect();
-    await expect(producer.sendBatch({ topicMessages: [] })).rejects.toBeInstanceOf(UnavailableError);
-    await expect(producer.sendBatch({ topicMessages: [] })).resolves.toEqual([]);
+    await expect(producer.sendBatch(batch)).rejects.toBeInstanceOf(UnavailableError);
+    await expect(producer.sendBatch(batch)).resolves.toEqual([]);
     expect(made).toHaveLength(2);
-    expect(made[0]).toMatchObject({ sends: 1, disconnected: true });
-    expect(made[1]).toMatchObject({ sends: 1, connected: true });
   });
 
-  it('passes any other failure through and keeps its producer', async () => {
-    const failure = new Error('Connection error');
-    const { kafka, made } = fakeKafka([() => Promise.reject(failure)]);
+  it("passes the broker's final refusal through as it is, and still renews the producer", async () => {
+    const refusal = protocolError('TOPIC_AUTHORIZATION_FAILED');
+    const { kafka, made } = fakeKafka([{ sends: [() => Promise.reject(refusal)] }, {}]);
     const producer = createRenewingProducer(kafka, { logger });
     await producer.connect();
-    await expect(producer.sendBatch({ topicMessages: [] })).rejects.toBe(failure);
-    expect(made).toHaveLength(1);
+    await expect(producer.sendBatch(batch)).rejects.toBe(refusal);
+    await producer.sendBatch(batch);
+    expect(made).toHaveLength(2);
+  });
+
+  it('gives a send up after sendTimeoutMs and sends the next one through a new producer', async () => {
+    const { kafka, made } = fakeKafka([{ sends: [() => new Promise(() => undefined)] }, {}]);
+    const producer = createRenewingProducer(kafka, { logger, sendTimeoutMs: 20 });
+    await producer.connect();
+    await expect(producer.sendBatch(batch)).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+    await expect(producer.sendBatch(batch)).resolves.toEqual([]);
+    expect(made).toHaveLength(2);
+    expect(made[0]?.disconnected).toBeGreaterThan(0);
+  });
+
+  it('leaves no producer behind when connect fails: the next send connects a new one', async () => {
+    const { kafka, made } = fakeKafka([{ connect: () => Promise.reject(connectionError()) }, {}]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await expect(producer.connect()).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+    await expect(producer.sendBatch(batch)).resolves.toEqual([]);
+    expect(made).toHaveLength(2);
+    expect(made[0]).toMatchObject({ connected: false });
+    expect(made[0]?.disconnected).toBeGreaterThan(0);
+    expect(made[1]).toMatchObject({ connected: true, sends: 1 });
+  });
+
+  it('sends one batch at a time', async () => {
+    let release: () => void = () => undefined;
+    const { kafka, made } = fakeKafka([
+      { sends: [() => new Promise((resolve) => (release = () => resolve([])))] },
+    ]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    const first = producer.sendBatch(batch);
+    const second = producer.sendBatch(batch);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(made[0]?.sends).toBe(1);
+    release();
+    await Promise.all([first, second]);
+    expect(made[0]?.sends).toBe(2);
+  });
+
+  it('refuses sends after disconnect, until connected again', async () => {
+    const { kafka, made } = fakeKafka([{}, {}]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    await producer.disconnect();
+    await expect(producer.sendBatch(batch)).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+    expect(made[0]?.disconnected).toBe(1);
+    await producer.connect();
+    await expect(producer.sendBatch(batch)).resolves.toEqual([]);
+    expect(made).toHaveLength(2);
+  });
+});
+
+describe('sendRetryOptions', () => {
+  it('retries for about sendTimeoutMs, with backoffs capped at one second', () => {
+    const options = sendRetryOptions(5000);
+    expect(options).toMatchObject({ initialRetryTime: 100, maxRetryTime: 1000, multiplier: 2 });
+    // 100 + 200 + 400 + 800 + 1000 * 3 >= 5000
+    expect(options.retries).toBe(8);
+    expect(sendRetryOptions(1).retries).toBe(1);
   });
 });
 
@@ -101,5 +191,21 @@ describe('ensureTopics', () => {
     await expect(ensureTopics(admin, spec)).resolves.toEqual([]);
     expect(calls).toHaveLength(1);
     expect(calls[0]?.topics).toEqual([{ topic: 'tax', numPartitions: 3, replicationFactor: 1 }]);
+  });
+});
+
+describe('isAuthorizationError', () => {
+  it('finds an ACL refusal in an error, its causes or the errors it aggregates', () => {
+    const refused = Object.assign(new Error('Not authorized'), { type: 'TOPIC_AUTHORIZATION_FAILED' });
+    expect(isAuthorizationError(refused)).toBe(true);
+    expect(isAuthorizationError(new Error('wrapped', { cause: refused }))).toBe(true);
+    expect(
+      isAuthorizationError(Object.assign(new Error('many'), { errors: [new Error('x'), refused] })),
+    ).toBe(true);
+    expect(
+      isAuthorizationError(
+        Object.assign(new Error('Leader not available'), { type: 'LEADER_NOT_AVAILABLE' }),
+      ),
+    ).toBe(false);
   });
 });

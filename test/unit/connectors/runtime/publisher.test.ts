@@ -12,7 +12,6 @@ import {
   fetchPartitionCounts,
   type OutgoingRecord,
   type PublishedRecord,
-  publisherRetryOptions,
 } from '../../../../connectors/runtime/publisher';
 import { createLogger, LienthongError, UnavailableError } from '../../../../services/platform';
 
@@ -377,16 +376,6 @@ describe('createKeyPartitioner', () => {
     }
     // A value from the Java client's own test vectors (Utils.murmur2 of "21" is -973932308).
     expect(murmur2('21')).toBe(-973932308);
-  });
-});
-
-describe('publisherRetryOptions', () => {
-  it('retries for about sendTimeoutMs, with backoffs capped at one second', () => {
-    const options = publisherRetryOptions(5000);
-    expect(options).toMatchObject({ initialRetryTime: 100, maxRetryTime: 1000, multiplier: 2 });
-    // 100 + 200 + 400 + 800 + 1000 * 3 >= 5000
-    expect(options.retries).toBe(8);
-    expect(publisherRetryOptions(1).retries).toBe(1);
   });
 });
 

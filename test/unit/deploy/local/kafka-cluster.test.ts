@@ -1,8 +1,23 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  brokerSecurityFiles,
+  brokerSecurityProperties,
+  passwordFileOf,
+} from '../../../../deploy/local/broker-security';
 import { kafkaNodeAddresses, kafkaNodeDir, LocalKafkaCluster } from '../../../../deploy/local/kafka-cluster';
 import { kafkaServerProperties } from '../../../../deploy/local/local-kafka';
 import { stackConfig } from '../../../../deploy/local/stack';
 import { ConfigError } from '../../../../services/platform/errors';
+import { scratchDir } from '../../../support/fixtures';
+
+const scratch = scratchDir('kafka-cluster');
+const security = brokerSecurityFiles(scratch.path);
+beforeAll(() => {
+  mkdirSync(security.secretsDir, { recursive: true });
+  writeFileSync(passwordFileOf(security.secretsDir, 'broker'), 'broker-secret');
+});
+afterAll(() => scratch.remove());
 
 /** A `server.properties` text as a map, failing on a key written twice. */
 function parse(text: string): Map<string, string> {
@@ -21,7 +36,14 @@ const propertiesOf = (size: 1 | 3, nodeId: number) => {
   const quorum = kafkaNodeAddresses(size, 9092, 9093);
   const node = quorum[nodeId - 1];
   if (!node) throw new Error(`no node ${nodeId}`);
-  return parse(kafkaServerProperties({ ...node, dataDir: `/state/kafka/node-${nodeId}/data`, quorum }));
+  return parse(
+    kafkaServerProperties({
+      ...node,
+      dataDir: `/state/kafka/node-${nodeId}/data`,
+      quorum,
+      security: brokerSecurityProperties(security, 'CONTROLLER'),
+    }),
+  );
 };
 
 describe('the ports of a local cluster', () => {
@@ -47,10 +69,24 @@ describe("a node's server.properties", () => {
       expect(p.get('node.id')).toBe(String(id));
       expect(p.get('controller.quorum.voters')).toBe('1@127.0.0.1:9093,2@127.0.0.1:9095,3@127.0.0.1:9097');
       expect(p.get('listeners')).toBe(
-        `PLAINTEXT://127.0.0.1:${9090 + 2 * id},CONTROLLER://127.0.0.1:${9091 + 2 * id}`,
+        `SASL_SSL://127.0.0.1:${9090 + 2 * id},CONTROLLER://127.0.0.1:${9091 + 2 * id}`,
       );
-      expect(p.get('advertised.listeners')).toBe(`PLAINTEXT://127.0.0.1:${9090 + 2 * id}`);
+      expect(p.get('advertised.listeners')).toBe(`SASL_SSL://127.0.0.1:${9090 + 2 * id}`);
       expect(p.get('log.dirs')).toBe(`/state/kafka/node-${id}/data`);
+    }
+  });
+
+  it('has the nodes replicate over SASL_SSL as User:broker and vote over mutual TLS, with one key store', () => {
+    for (const id of [1, 2, 3]) {
+      const p = propertiesOf(3, id);
+      expect(p.get('inter.broker.listener.name')).toBe('SASL_SSL');
+      expect(p.get('sasl.mechanism.inter.broker.protocol')).toBe('SCRAM-SHA-512');
+      expect(p.get('listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config')).toContain('username="broker"');
+      expect(p.get('controller.listener.names')).toBe('CONTROLLER');
+      expect(p.get('listener.security.protocol.map')).toBe('CONTROLLER:SSL,SASL_SSL:SASL_SSL');
+      expect(p.get('listener.name.controller.ssl.client.auth')).toBe('required');
+      expect(p.get('ssl.keystore.location')).toBe(security.keystoreFile);
+      expect([...p.values()].join('\n')).not.toContain('PLAINTEXT');
     }
   });
 
@@ -91,6 +127,8 @@ describe('the state directories of a local cluster', () => {
       port: 9092,
       controllerPort: 9093,
       heapMb: 512,
+      securityDir: join('/nonexistent', 'kafka-security'),
+      principals: ['operator'],
       progress: () => undefined,
     });
     expect(cluster.nodes.map((n) => [n.name, n.nodeId])).toEqual([
