@@ -130,7 +130,11 @@ export async function reconcileTopics(
       }
       await ensurePolicyTopics(admin, [declaration]);
       options.progress(`${topic}: created (${declaration.kind})`);
-      drift = await checkTopics(admin, [declaration]);
+      // A broker whose metadata lags may not know the new topic yet: read until one that does answers.
+      drift = await readUntil(
+        () => checkTopics(admin, [declaration]),
+        (d) => !d.some((x) => x.setting === 'topic'),
+      );
     }
     if (drift.length > 0 && options.apply) {
       for (const d of drift) options.progress(`${describeDrift(d)}: correcting`);
