@@ -22,11 +22,11 @@ export default tseslint.config(
   },
   {
     // Tools load their configuration and jest its global setup through a default export.
-    files: ['*.config.js', '*.config.mjs', 'test/support/global-*.ts'],
+    files: ['**/*.config.js', '*.config.mjs', 'test/support/global-*.ts', 'test/faults/global-*.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {
-    files: ['*.config.js'],
+    files: ['**/*.config.js'],
     languageOptions: { sourceType: 'commonjs', globals: { module: 'writable', require: 'readonly' } },
   },
   prettier,

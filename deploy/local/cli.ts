@@ -9,17 +9,23 @@ import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { busGrants, busPrincipals, busTopics, reconcileAclsOn, reconcileTopicsOn } from './topics';
 
 const USAGE =
-  'usage: cli.ts up | down | status | start | topics --check|--apply [topic...] | acls --check|--apply';
+  'usage: cli.ts up | down | status | start | topics --check|--apply [topic...] | acls --check|--apply  [--brokers 1|3]';
 
-async function main(command: string | undefined, args: readonly string[]): Promise<number> {
+async function main(command: string | undefined, argv: readonly string[]): Promise<number> {
   const progress = (line: string): void => {
     process.stderr.write(`${line}\n`);
   };
-  if (!command || !['up', 'down', 'status', 'start', 'topics', 'acls'].includes(command)) {
+  const { brokers, args } = brokersOption(argv);
+  if (
+    !command ||
+    !['up', 'down', 'status', 'start', 'topics', 'acls'].includes(command) ||
+    brokers === null
+  ) {
     progress(USAGE);
     return 2;
   }
-  const config = stackConfig();
+  // The option is the variable given on the command line, validated with the others.
+  const config = stackConfig(brokers ? { ...process.env, LOCAL_KAFKA_BROKERS: brokers } : process.env);
   const stack = new LocalStack(config, progress);
   switch (command) {
     case 'start': {
@@ -93,6 +99,26 @@ async function main(command: string | undefined, args: readonly string[]): Promi
 }
 
 /**
+ * `--brokers N` or `--brokers=N`, taken out of the arguments; null when it has no value.
+ */
+function brokersOption(argv: readonly string[]): { brokers?: string | null; args: string[] } {
+  const args: string[] = [];
+  let brokers: string | null | undefined;
+  for (let i = 0; i < argv.length; i += 1) {
+    const arg = argv[i] as string;
+    if (arg === '--brokers') {
+      brokers = argv[i + 1] ?? null;
+      i += 1;
+    } else if (arg.startsWith('--brokers=')) {
+      brokers = arg.slice('--brokers='.length) || null;
+    } else {
+      args.push(arg);
+    }
+  }
+  return { ...(brokers === undefined ? {} : { brokers }), args };
+}
+
+/**
  * Resolves with the first Ctrl-C, SIGTERM or SIGHUP. A Ctrl-C reaches every process of the
  * terminal's foreground group, and npm and tsx forward it again, so one keypress arrives as two or
  * three signals: the later ones are ignored rather than cutting the shutdown short (as
@@ -108,7 +134,7 @@ function untilSignal(): Promise<string> {
 function print(reports: readonly ComponentReport[]): void {
   for (const { name, endpoint, state, pid } of reports) {
     const detail = pid ? `${state} (pid ${pid})` : state;
-    process.stdout.write(`${name.padEnd(7)} ${endpoint.padEnd(32)} ${detail}\n`);
+    process.stdout.write(`${name.padEnd(8)} ${endpoint.padEnd(32)} ${detail}\n`);
   }
 }
 

@@ -9,6 +9,7 @@ import {
   type KafkaSecurity,
   kafkajsSecurityOptions,
 } from '../../services/platform/kafka-security';
+import { replicationPolicy } from '../../services/platform/topic-policy';
 import {
   BENCH_PLAINTEXT_LISTENER,
   brokerSecurityFiles,
@@ -33,6 +34,16 @@ export const KAFKA_VERSION = '3.9.2';
 
 const POM = resolve(__dirname, 'kafka', 'pom.xml');
 
+/** The nodes' own listener, on mutual TLS; the clients' is {@link CLIENT_LISTENER}. */
+const CONTROLLER_LISTENER = 'CONTROLLER';
+
+/** Where one node of a local cluster listens, and its KRaft node id. */
+export interface KafkaNodeAddress {
+  nodeId: number;
+  port: number;
+  controllerPort: number;
+}
+
 export interface LocalKafkaOptions {
   /** Holds this broker's configuration, data, logs and pid file. */
   stateDir: string;
@@ -47,6 +58,18 @@ export interface LocalKafkaOptions {
   progress: Progress;
   env?: NodeJS.ProcessEnv;
   /**
+   * The node's place in a cluster of several ({@link LocalKafkaCluster}): its name in reports, its
+   * id, every node of the quorum, the cluster id all of them are formatted with, and the jars
+   * resolved once for all. Absent, the node is a cluster of one, node 1, named `kafka`.
+   */
+  member?: {
+    name: string;
+    nodeId: number;
+    quorum: readonly KafkaNodeAddress[];
+    clusterId: () => string;
+    jars: () => Promise<string>;
+  };
+  /**
    * Benchmark only: a PLAINTEXT listener on this loopback port besides SASL_SSL
    * ({@link BENCH_PLAINTEXT_LISTENER}), for `npm run bench:security`. The stack never sets it.
    */
@@ -58,7 +81,8 @@ export interface LocalKafkaOptions {
  * run from jars that Maven resolves from Maven Central into the shared cache.
  */
 export class LocalKafka {
-  readonly name = 'kafka';
+  readonly name: string;
+  readonly nodeId: number;
   readonly endpoint: string;
   /** The controller listener: mutual TLS, for the nodes only. */
   readonly controllerEndpoint: string;
@@ -66,10 +90,18 @@ export class LocalKafka {
   private readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly options: LocalKafkaOptions) {
+    this.name = options.member?.name ?? 'kafka';
+    this.nodeId = options.member?.nodeId ?? 1;
     this.endpoint = `127.0.0.1:${options.port}`;
     this.controllerEndpoint = `127.0.0.1:${options.controllerPort}`;
     this.env = options.env ?? process.env;
-    this.process = new ManagedProcess('kafka', join(options.stateDir, 'kafka.pid'), options.stateDir);
+    this.process = new ManagedProcess(this.name, join(options.stateDir, 'kafka.pid'), options.stateDir);
+  }
+
+  /** The nodes of this node's controller quorum, itself included. */
+  get quorum(): readonly KafkaNodeAddress[] {
+    const { port, controllerPort } = this.options;
+    return this.options.member?.quorum ?? [{ nodeId: 1, port, controllerPort }];
   }
 
   /** The jars, resolved once per Kafka version and machine. */
@@ -135,7 +167,8 @@ export class LocalKafka {
     const dataDir = join(stateDir, 'data');
     const formatted = existsSync(join(dataDir, 'meta.properties'));
     if (formatted && !existsSync(this.scramUsersFile)) throw new PlaintextStateError(stateDir);
-    const libs = await this.provision();
+    const libs = await (this.options.member?.jars() ?? this.provision());
+    // Synchronous: the nodes of a cluster, started side by side, make the shared material once.
     const security = ensureBrokerSecurity(
       this.options.securityDir,
       this.options.principals,
@@ -154,15 +187,16 @@ export class LocalKafka {
 
     // KRaft refuses to start on unformatted storage; meta.properties marks a formatted one.
     if (!formatted) {
+      // Every node of a cluster gets the credentials: each votes on the metadata log from its start.
       this.options.progress(
-        `kafka: formatting storage in ${dataDir}, with the principals' SCRAM credentials`,
+        `${this.name}: formatting storage in ${dataDir}, with the principals' SCRAM credentials`,
       );
       const argfile = join(stateDir, 'format.args');
       writeArgfile(argfile, [
         'kafka.tools.StorageTool',
         'format',
         // One argument: an id may begin with '-', which would read as an option.
-        `--cluster-id=${kraftClusterId()}`,
+        `--cluster-id=${this.options.member?.clusterId() ?? kraftClusterId()}`,
         '--config',
         serverProperties,
         '--ignore-formatted',
@@ -173,7 +207,7 @@ export class LocalKafka {
       try {
         await runWithProgress('java', [...classpath, `@${argfile}`], {
           env: this.env,
-          label: 'kafka: format',
+          label: `${this.name}: format`,
           progress: this.options.progress,
         });
       } finally {
@@ -201,7 +235,11 @@ export class LocalKafka {
     return 'started';
   }
 
-  /** Ready when a metadata request answers, to the operator, through the broker listener. */
+  /**
+   * Ready when a metadata request answers, to the operator, through the broker listener and names
+   * every node of the quorum: a topic created before then would get fewer replicas than the policy
+   * wants.
+   */
   async waitReady(timeoutMs = 90_000): Promise<void> {
     const kafka = new Kafka({
       clientId: 'lienthong-stack',
@@ -217,7 +255,9 @@ export class LocalKafka {
         const admin = kafka.admin();
         try {
           await admin.connect();
-          await admin.describeCluster();
+          const { brokers } = await admin.describeCluster();
+          if (brokers.length < this.quorum.length)
+            throw new Error(`${brokers.length} of ${this.quorum.length} brokers have joined`);
         } finally {
           await admin.disconnect();
         }
@@ -257,7 +297,7 @@ export class LocalKafka {
     writeFileSync(commandConfig, javaClientProperties(security, OPERATOR_PRINCIPAL), { mode: 0o600 });
     try {
       for (const principal of missing) {
-        this.options.progress(`kafka: adding the SCRAM credential of ${principal}`);
+        this.options.progress(`${this.name}: adding the SCRAM credential of ${principal}`);
         writeArgfile(argfile, [
           'kafka.admin.ConfigCommand',
           '--bootstrap-server',
@@ -274,7 +314,7 @@ export class LocalKafka {
         ]);
         await runWithProgress('java', ['-cp', join(libs, '*'), `@${argfile}`], {
           env: this.env,
-          label: 'kafka: scram',
+          label: `${this.name}: scram`,
           progress: this.options.progress,
         });
       }
@@ -301,38 +341,92 @@ export class LocalKafka {
 
   private serverProperties(dataDir: string, security: BrokerSecurityFiles): string {
     const { port, controllerPort, benchPlaintextPort } = this.options;
-    const bench =
-      benchPlaintextPort === undefined
-        ? ''
-        : `,${BENCH_PLAINTEXT_LISTENER}://127.0.0.1:${benchPlaintextPort}`;
-    return [
-      '# Written by deploy/local at every start; edit local-kafka.ts instead.',
-      'process.roles=broker,controller',
-      'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-      `listeners=${CLIENT_LISTENER}://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}${bench}`,
-      `advertised.listeners=${CLIENT_LISTENER}://127.0.0.1:${port}${bench}`,
-      'controller.listener.names=CONTROLLER',
-      ...brokerSecurityProperties(
-        security,
-        'CONTROLLER',
-        benchPlaintextPort === undefined ? undefined : BENCH_PLAINTEXT_LISTENER,
-      ),
-      `log.dirs=${dataDir}`,
-      // Topics are part of the contract and are created on purpose, never by a typo.
-      'auto.create.topics.enable=false',
-      'num.partitions=3',
-      // One node: internal topics cannot have more than one replica.
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-      // Fewer internal partitions make the first consumer group start in seconds on two cores.
-      'offsets.topic.num.partitions=10',
-      'transaction.state.log.num.partitions=5',
-      'group.initial.rebalance.delay.ms=0',
-      '',
-    ].join('\n');
+    const bench = benchPlaintextPort === undefined ? undefined : BENCH_PLAINTEXT_LISTENER;
+    return kafkaServerProperties({
+      nodeId: this.nodeId,
+      port,
+      controllerPort,
+      dataDir,
+      quorum: this.quorum,
+      security: brokerSecurityProperties(security, CONTROLLER_LISTENER, bench),
+      ...(benchPlaintextPort === undefined ? {} : { benchPlaintextPort }),
+    });
   }
+}
+
+/** What one node's `server.properties` is made of. */
+export interface KafkaNodeSettings extends KafkaNodeAddress {
+  dataDir: string;
+  /** Every node of the cluster, this one included; each is broker and controller. */
+  quorum: readonly KafkaNodeAddress[];
+  /** The SASL_SSL, mutual TLS and authorizer lines ({@link brokerSecurityProperties}). */
+  security: readonly string[];
+  /** Benchmark only: the extra PLAINTEXT listener's port ({@link LocalKafkaOptions}). */
+  benchPlaintextPort?: number;
+}
+
+/**
+ * A node's `server.properties`: its role and place in the quorum, its listeners, and the
+ * replication its cluster's size allows. Pure, so that each part is tested line by line.
+ */
+export function kafkaServerProperties(node: KafkaNodeSettings): string {
+  return [
+    '# Written by deploy/local at every start; edit local-kafka.ts instead.',
+    ...quorumProperties(node),
+    ...listenerProperties(node, node.benchPlaintextPort),
+    ...node.security,
+    `log.dirs=${node.dataDir}`,
+    ...replicationProperties(node.quorum.length),
+    // Topics are part of the contract and are created on purpose, never by a typo.
+    'auto.create.topics.enable=false',
+    'num.partitions=3',
+    // Fewer internal partitions make the first consumer group start in seconds on two cores.
+    'offsets.topic.num.partitions=10',
+    'transaction.state.log.num.partitions=5',
+    'group.initial.rebalance.delay.ms=0',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Combined nodes: every node is a broker and a voter of the controller quorum, so that a cluster
+ * of three keeps its metadata and its partitions with any one node down.
+ *
+ * @see https://kafka.apache.org/39/documentation.html#kraft_role
+ */
+function quorumProperties(node: KafkaNodeSettings): string[] {
+  const voters = node.quorum.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  return ['process.roles=broker,controller', `node.id=${node.nodeId}`, `controller.quorum.voters=${voters}`];
+}
+
+function listenerProperties(
+  { port, controllerPort }: KafkaNodeAddress,
+  benchPlaintextPort?: number,
+): string[] {
+  const bench =
+    benchPlaintextPort === undefined ? '' : `,${BENCH_PLAINTEXT_LISTENER}://127.0.0.1:${benchPlaintextPort}`;
+  return [
+    `listeners=${CLIENT_LISTENER}://127.0.0.1:${port},${CONTROLLER_LISTENER}://127.0.0.1:${controllerPort}${bench}`,
+    `advertised.listeners=${CLIENT_LISTENER}://127.0.0.1:${port}${bench}`,
+    `controller.listener.names=${CONTROLLER_LISTENER}`,
+  ];
+}
+
+/**
+ * The internal topics (consumer offsets, transactions) and any topic made without the policy are
+ * replicated as the topic policy replicates domain topics: as many copies as the cluster allows,
+ * up to three, and a write acknowledged by all but one.
+ */
+function replicationProperties(brokers: number): string[] {
+  const { replicationFactor, configs } = replicationPolicy(brokers);
+  const minIsr = configs['min.insync.replicas'];
+  return [
+    `offsets.topic.replication.factor=${replicationFactor}`,
+    `transaction.state.log.replication.factor=${replicationFactor}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `default.replication.factor=${replicationFactor}`,
+    `min.insync.replicas=${minIsr}`,
+  ];
 }
 
 /**
@@ -354,7 +448,7 @@ export class PlaintextStateError extends Error {
 }
 
 /** A KRaft cluster id: 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes. */
-function kraftClusterId(): string {
+export function kraftClusterId(): string {
   return randomBytes(16).toString('base64url');
 }
 

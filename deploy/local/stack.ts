@@ -4,8 +4,9 @@ import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { ClockEnv, KafkaEnv, loadConfig, MongoEnv, SchemaRegistryEnv } from '../../services/platform/config';
 import { kafkaConnection } from '../../services/platform/kafka-security';
 import { RegistryEnv } from '../../services/registry/config';
+import { ConfigError } from '../../services/platform/errors';
+import { DEFAULT_HEAP_MB, KAFKA_CLUSTER_SIZES, kafkaNodeAddresses, LocalKafkaCluster } from './kafka-cluster';
 import { LocalFerretDb } from './local-ferretdb';
-import { LocalKafka } from './local-kafka';
 import { LocalRegistry } from './local-registry';
 import { principalSecurityEnv } from './broker-security';
 import { type Progress } from './provision';
@@ -30,16 +31,24 @@ export const StackEnv = Type.Object({
   KAFKA_BROKERS: Type.Optional(KafkaEnv.properties.KAFKA_BROKERS),
   MONGODB_URI: Type.Optional(MongoEnv.properties.MONGODB_URI),
   SCHEMA_REGISTRY_URL: Type.Optional(SchemaRegistryEnv.properties.SCHEMA_REGISTRY_URL),
+  /** One node, or a cluster of three (`npm run stack:up -- --brokers 3` sets it too). */
+  LOCAL_KAFKA_BROKERS: Type.Union(
+    KAFKA_CLUSTER_SIZES.map((size) => Type.Literal(size)),
+    { default: 1, hint: 'LOCAL_KAFKA_BROKERS must be 1 or 3 (one node, or a cluster of three)' },
+  ),
+  // Node i (from 1) takes each port plus 2(i−1): see kafkaNodeAddresses.
   LOCAL_KAFKA_PORT: Port(9092, 'LOCAL_KAFKA_PORT must be a TCP port'),
   LOCAL_KAFKA_CONTROLLER_PORT: Port(9093, 'LOCAL_KAFKA_CONTROLLER_PORT must be a TCP port'),
   LOCAL_STORE_PORT: Port(27017, 'LOCAL_STORE_PORT must be a TCP port'),
   LOCAL_REGISTRY_PORT: Port(8081, 'LOCAL_REGISTRY_PORT must be a TCP port'),
-  LOCAL_KAFKA_HEAP_MB: Type.Integer({
-    minimum: 256,
-    maximum: 1024,
-    default: 768,
-    hint: 'LOCAL_KAFKA_HEAP_MB must be a whole number of MiB from 256 to 1024',
-  }),
+  // Each node's; unset, 768 MiB for one node and 512 MiB each for three (DEFAULT_HEAP_MB).
+  LOCAL_KAFKA_HEAP_MB: Type.Optional(
+    Type.Integer({
+      minimum: 256,
+      maximum: 1024,
+      hint: 'LOCAL_KAFKA_HEAP_MB must be a whole number of MiB from 256 to 1024',
+    }),
+  ),
   // The registry's state topic, which `stack:topics` checks with the others.
   SCHEMA_REGISTRY_TOPIC: RegistryEnv.properties.SCHEMA_REGISTRY_TOPIC,
   LIENTHONG_STATE_DIR: Type.String({ minLength: 1, default: resolve(__dirname, '..', '..', '.state') }),
@@ -48,9 +57,28 @@ export const StackEnv = Type.Object({
 });
 export type StackConfig = Static<typeof StackEnv>;
 
-/** Reads and validates the stack settings, naming every bad variable at once. */
+/**
+ * Reads and validates the stack settings, naming every bad variable at once; the ports of a
+ * cluster's nodes must not fall on one another.
+ */
 export function stackConfig(env: NodeJS.ProcessEnv = process.env): StackConfig {
-  return loadConfig(StackEnv, env);
+  const config = loadConfig(StackEnv, env);
+  const ports = kafkaNodeAddresses(
+    config.LOCAL_KAFKA_BROKERS,
+    config.LOCAL_KAFKA_PORT,
+    config.LOCAL_KAFKA_CONTROLLER_PORT,
+  ).flatMap((n) => [n.port, n.controllerPort]);
+  if (new Set(ports).size < ports.length || Math.max(...ports) > 65_535) {
+    throw new ConfigError([
+      {
+        variable: 'LOCAL_KAFKA_CONTROLLER_PORT',
+        message:
+          `LOCAL_KAFKA_PORT and LOCAL_KAFKA_CONTROLLER_PORT give ${config.LOCAL_KAFKA_BROKERS} nodes ` +
+          `the ports ${ports.join(', ')}, which must be distinct TCP ports (node i adds 2(i−1) to each)`,
+      },
+    ]);
+  }
+  return config;
 }
 
 export type ComponentState =
@@ -84,7 +112,7 @@ export interface StackEndpoints {
  * lives in the state directory.
  */
 export class LocalStack {
-  readonly kafka?: LocalKafka;
+  readonly kafka?: LocalKafkaCluster;
   readonly store?: LocalFerretDb;
   readonly registry?: LocalRegistry;
   readonly endpoints: StackEndpoints;
@@ -97,11 +125,13 @@ export class LocalStack {
   ) {
     const state = config.LIENTHONG_STATE_DIR;
     if (!config.KAFKA_BROKERS) {
-      this.kafka = new LocalKafka({
+      this.kafka = new LocalKafkaCluster({
         stateDir: join(state, 'kafka'),
+        size: config.LOCAL_KAFKA_BROKERS,
         port: config.LOCAL_KAFKA_PORT,
         controllerPort: config.LOCAL_KAFKA_CONTROLLER_PORT,
-        heapMb: config.LOCAL_KAFKA_HEAP_MB,
+        heapMb: config.LOCAL_KAFKA_HEAP_MB ?? DEFAULT_HEAP_MB[config.LOCAL_KAFKA_BROKERS],
+        // One CA, certificate and set of passwords for every node of either size.
         securityDir: join(state, 'kafka-security'),
         principals: busPrincipals(),
         progress,
@@ -154,7 +184,7 @@ export class LocalStack {
    * SCRAM users that came after its storage was formatted, the declared topics with their
    * policy, and the declared ACLs. All idempotent, so every `up` runs them.
    */
-  private async provisionKafka(kafka: LocalKafka): Promise<void> {
+  private async provisionKafka(kafka: LocalKafkaCluster): Promise<void> {
     await kafka.addMissingPrincipals();
     const operator = this.kafkaConnection(OPERATOR_PRINCIPAL);
     // Only what changed is worth a line; a topic already right says nothing.
@@ -182,11 +212,12 @@ export class LocalStack {
 
   /**
    * Starts what is not running yet and waits until every component answers, tier by tier:
-   * Kafka and the store side by side (Maven and Go mostly wait on the network), then the
-   * registry, which keeps its state in Kafka. Between the two, the local broker gets its users,
-   * topics and ACLs.
+   * Kafka's nodes and the store side by side (Maven and Go mostly wait on the network; a quorum
+   * elects a leader only once most of its nodes run), then the registry, which keeps its state in
+   * Kafka. Between the two, the local Kafka gets its users, topics and ACLs, once for all nodes.
    */
   async up(): Promise<ComponentReport[]> {
+    this.kafka?.assertAlone();
     const states = new Map<LocalComponent, 'started' | 'already running'>();
     try {
       for (const tier of this.tiers()) {
@@ -198,7 +229,7 @@ export class LocalStack {
         const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
         if (failed) throw failed.reason;
         await Promise.all(tier.map((component) => component.waitReady()));
-        if (this.kafka && tier.includes(this.kafka)) await this.provisionKafka(this.kafka);
+        if (this.kafka?.nodes.some((node) => tier.includes(node))) await this.provisionKafka(this.kafka);
       }
     } catch (error) {
       // Leave nothing half up that this call started.
@@ -210,41 +241,63 @@ export class LocalStack {
 
   /**
    * Stops only the processes this stack started, in reverse order of dependence; with `names`
-   * (`kafka`, `store`, `registry`), only those.
+   * (`kafka`, `kafka-1`…, `store`, `registry`), only those, `kafka` naming every Kafka node.
+   * Kafka's nodes stop side by side: one by one, the last would wait for a quorum already gone.
+   * A Kafka of the other size left running from this state directory is stopped too.
    */
   async down(names?: readonly string[]): Promise<ComponentReport[]> {
     const stopped = new Map<LocalComponent, ComponentState>();
-    const named = new Map<LocalComponent | undefined, string>([
-      [this.kafka, 'kafka'],
-      [this.store, 'store'],
-      [this.registry, 'registry'],
-    ]);
-    for (const component of this.tiers().flat().reverse()) {
-      if (names && !names.includes(named.get(component) ?? '')) continue;
+    const stop = async (component: LocalComponent): Promise<void> => {
       stopped.set(component, (await component.stop()) ? 'stopped' : 'not running');
+    };
+    const kafkaNodes = new Set<LocalComponent>(this.kafka?.nodes);
+    const wanted = (component: LocalComponent): boolean =>
+      !names || names.includes(component.name) || (kafkaNodes.has(component) && names.includes('kafka'));
+    for (const tier of this.tiers().reverse()) {
+      await Promise.all(tier.filter(wanted).map(stop));
     }
-    return this.reports((component) => stopped.get(component) ?? 'not running');
+    const others = !names || names.includes('kafka') ? (this.kafka?.others() ?? []) : [];
+    await Promise.all(others.map(stop));
+    return [
+      ...this.reports((component) => stopped.get(component) ?? 'not running'),
+      ...others.map((node) => ({ name: node.name, endpoint: node.endpoint, state: 'stopped' as const })),
+    ];
   }
 
   status(): ComponentReport[] {
-    return this.reports((component) => (component.pid() === undefined ? 'not running' : 'running'));
+    const state = (component: LocalComponent): ComponentState =>
+      component.pid() === undefined ? 'not running' : 'running';
+    // A Kafka of the other size still running is shown, so that it is not forgotten.
+    const others = (this.kafka?.others() ?? []).map((node) => ({
+      name: node.name,
+      endpoint: node.endpoint,
+      state: state(node),
+      ...(node.pid() ? { pid: node.pid() } : {}),
+    }));
+    return [...this.reports(state), ...others];
   }
 
   /** The local components in start order, those of one tier started side by side. */
   private tiers(): LocalComponent[][] {
     const present = (components: (LocalComponent | undefined)[]) =>
       components.filter((c): c is LocalComponent => c !== undefined);
-    return [present([this.kafka, this.store]), present([this.registry])].filter((tier) => tier.length > 0);
+    return [present([...(this.kafka?.nodes ?? []), this.store]), present([this.registry])].filter(
+      (tier) => tier.length > 0,
+    );
   }
 
+  /** One row per Kafka node, then the store and the registry. */
   private reports(stateOf: (component: LocalComponent) => ComponentState): ComponentReport[] {
     const report = (name: string, endpoint: string, component?: LocalComponent): ComponentReport => {
       if (!component) return { name, endpoint, state: 'external' };
       const pid = component.pid();
       return { name, endpoint, state: stateOf(component), ...(pid ? { pid } : {}) };
     };
+    const kafka = this.kafka
+      ? this.kafka.nodes.map((node) => report(node.name, node.endpoint, node))
+      : [report('kafka', this.endpoints.KAFKA_BROKERS)];
     return [
-      report('kafka', this.endpoints.KAFKA_BROKERS, this.kafka),
+      ...kafka,
       report('store', this.endpoints.MONGODB_URI, this.store),
       report('registry', this.endpoints.SCHEMA_REGISTRY_URL, this.registry),
     ];

@@ -30,6 +30,7 @@ import {
   checkTopics,
   describeDrift,
   ensurePolicyTopics,
+  readUntil,
   type TopicDeclaration,
 } from '../../services/platform/topic-policy';
 
@@ -129,12 +130,20 @@ export async function reconcileTopics(
       }
       await ensurePolicyTopics(admin, [declaration]);
       options.progress(`${topic}: created (${declaration.kind})`);
-      drift = await checkTopics(admin, [declaration]);
+      // A broker whose metadata lags may not know the new topic yet: read until one that does answers.
+      drift = await readUntil(
+        () => checkTopics(admin, [declaration]),
+        (d) => !d.some((x) => x.setting === 'topic'),
+      );
     }
     if (drift.length > 0 && options.apply) {
       for (const d of drift) options.progress(`${describeDrift(d)}: correcting`);
       await applyTopicPolicy(admin, declaration);
-      drift = await checkTopics(admin, [declaration]);
+      // Read until every broker asked has the change, as applyTopicPolicy does.
+      drift = await readUntil(
+        () => checkTopics(admin, [declaration]),
+        (d) => d.length === 0,
+      );
     }
     for (const d of drift) options.progress(describeDrift(d));
     if (drift.length === 0) options.progress(`${topic}: ok (${declaration.kind})`);

@@ -360,9 +360,15 @@ export interface TopicSpec {
  * instead of throwing when every requested topic already exists. Existing topics are not
  * altered, even if their partition count differs from the spec.
  *
+ * @param settleMs how long a refused creation waits for the topics to show up, on a cluster whose
+ *   broker that answered the listing had not yet learnt of topics the operator just created
  * @returns the names of the topics this call created
  */
-export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): Promise<string[]> {
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly TopicSpec[],
+  settleMs = 3_000,
+): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((spec) => !existing.has(spec.topic));
   if (missing.length === 0) return [];
@@ -379,14 +385,52 @@ export async function ensureTopics(admin: Admin, topics: readonly TopicSpec[]): 
     });
   } catch (error) {
     // A service's principal may not create topics: the operator does (`stack:topics -- --apply`).
-    if (!isAuthorizationError(error)) throw error;
-    throw new LienthongError(
-      ERROR_CODES.KAFKA_NOT_AUTHORIZED,
-      `Topic(s) ${missing.map((s) => s.topic).join(', ')} absent, and this principal may not create them: the operator creates topics (npm run stack:topics -- --apply)`,
-      { cause: error },
+    if (isAuthorizationError(error)) {
+      if (await appear(admin, missing, settleMs)) return [];
+      throw new LienthongError(
+        ERROR_CODES.KAFKA_NOT_AUTHORIZED,
+        `Topic(s) ${missing.map((s) => s.topic).join(', ')} absent, and this principal may not create them: the operator creates topics (npm run stack:topics -- --apply)`,
+        { cause: error },
+      );
+    }
+    // On a KRaft cluster of several nodes kafkajs asks any broker for the new topics' leaders, and
+    // waits out only LEADER_NOT_AVAILABLE: a broker whose metadata lags says the topic is unknown,
+    // although the controller has made it. The topics exist; wait for their leaders here.
+    if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw error;
+    await waitForLeaders(
+      admin,
+      missing.map((spec) => spec.topic),
     );
+    created = true;
   }
   return created ? missing.map((spec) => spec.topic) : [];
+}
+
+/** Whether every topic of `topics` is listed within `timeoutMs`, reading every 200 ms. */
+async function appear(admin: Admin, topics: readonly TopicSpec[], timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const listed = new Set(await admin.listTopics());
+    if (topics.every((spec) => listed.has(spec.topic))) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/** Polls the metadata until every partition of `topics` has a leader, for up to `timeoutMs`. */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const metadata = await admin.fetchTopicMetadata({ topics }).catch(() => undefined);
+    if (metadata?.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+      return;
+    if (Date.now() > deadline)
+      throw new UnavailableError(
+        'KAFKA_UNAVAILABLE',
+        `The leaders of ${topics.join(', ')} were not elected in time`,
+      );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

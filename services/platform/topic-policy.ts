@@ -154,6 +154,31 @@ export async function ensurePolicyTopics(
   );
 }
 
+/**
+ * Reads with `read` until `done` holds of what it read, or `timeoutMs` has passed (then the last
+ * reading is returned). KRaft brokers learn of a new topic or a changed config from the metadata
+ * log, each a moment after the controller, and kafkajs asks one broker or another from one call to
+ * the next: on a cluster of several, a read just after a change may not see it yet, or may not
+ * know the topic at all (`UNKNOWN_TOPIC_OR_PARTITION`, read again here).
+ */
+export async function readUntil<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const value = await read();
+      if (done(value) || Date.now() > deadline) return value;
+    } catch (error) {
+      if ((error as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION' || Date.now() > deadline)
+        throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** The described state of each existing topic; missing topics are absent from the map. */
 export async function describeTopics(
   admin: Admin,
@@ -163,13 +188,18 @@ export async function describeTopics(
   const present = topics.filter((topic) => existing.has(topic));
   const described = new Map<string, DescribedTopic & { entries: ConfigEntries[] }>();
   if (present.length === 0) return described;
-  const [configs, metadata] = await Promise.all([
-    admin.describeConfigs({
-      includeSynonyms: false,
-      resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
-    }),
-    admin.fetchTopicMetadata({ topics: present }),
-  ]);
+  // A topic one broker listed may be unknown for a moment to the one describing it.
+  const [configs, metadata] = await readUntil(
+    () =>
+      Promise.all([
+        admin.describeConfigs({
+          includeSynonyms: false,
+          resources: present.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+        }),
+        admin.fetchTopicMetadata({ topics: present }),
+      ]),
+    () => true,
+  );
   const replicas = new Map(
     metadata.topics.map((t) => [t.name, t.partitions[0]?.replicas.length ?? 0] as const),
   );
@@ -229,7 +259,7 @@ export async function applyTopicPolicy(admin: Admin, declaration: TopicDeclarati
   const described = (await describeTopics(admin, [declaration.topic])).get(declaration.topic);
   if (!described) return false;
   const expected = expectationFor(declaration, brokers, described);
-  const drift = topicDrift(expected, described).filter((d) => d.setting !== 'replication.factor');
+  const drift = configDrift(expected, described);
   if (drift.length === 0) return false;
   const kept = described.entries
     .filter((e) => e.configSource === DYNAMIC_TOPIC_CONFIG && !(e.configName in expected.configs))
@@ -247,7 +277,16 @@ export async function applyTopicPolicy(admin: Admin, declaration: TopicDeclarati
       },
     ],
   });
+  // Answered once the controller has the change; the brokers learn of it a moment later.
+  await readUntil(
+    () => describeTopics(admin, [declaration.topic]),
+    (now) => configDrift(expected, now.get(declaration.topic)).length === 0,
+  );
   return true;
+}
+
+function configDrift(expected: TopicExpectation, described: DescribedTopic | undefined): TopicDrift[] {
+  return topicDrift(expected, described).filter((d) => d.setting !== 'replication.factor');
 }
 
 /**

@@ -93,6 +93,9 @@ export interface SharingService extends Service {
   stats(): SharingStats;
 }
 
+/** The consumer's session: how long the group waits for a member that stopped heartbeating. */
+const SESSION_TIMEOUT_MS = 10_000;
+
 /** Time between tries while the store or the registry is away; doubled up to the last. */
 const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 
@@ -132,7 +135,15 @@ export function createSharingService(deps: SharingDeps): SharingService {
     logger,
     ...(deps.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: deps.sendTimeoutMs }),
   });
-  const consumer: Consumer = kafka.consumer({ groupId: deps.groupId, allowAutoTopicCreation: false });
+  const consumer: Consumer = kafka.consumer({
+    groupId: deps.groupId,
+    allowAutoTopicCreation: false,
+    // A consumer that kafkajs restarts after a broker's loss joins as a new member, and the group
+    // waits for its former self until that session expires: kafkajs's 30 s would stall the views
+    // that long (test:faults). Batches heartbeat after every chunk and while the store is away.
+    sessionTimeout: SESSION_TIMEOUT_MS,
+    heartbeatInterval: SESSION_TIMEOUT_MS / 5,
+  });
   const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0, documentsWritten: 0 };
   let ready = false;
   let drift: readonly TopicDrift[] = [];

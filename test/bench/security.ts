@@ -19,6 +19,7 @@ import { quarantineTopicDeclaration, quarantineTopicFor } from '../../connectors
 import { LocalKafka } from '../../deploy/local/local-kafka';
 import { LocalRegistry } from '../../deploy/local/local-registry';
 import { stackConfig } from '../../deploy/local/stack';
+import { DEFAULT_HEAP_MB } from '../../deploy/local/kafka-cluster';
 import {
   agencyPrincipal,
   busGrants,
@@ -88,7 +89,7 @@ async function main(): Promise<void> {
     stateDir: join(scratch, 'kafka'),
     port,
     controllerPort,
-    heapMb: stackConfig().LOCAL_KAFKA_HEAP_MB,
+    heapMb: stackConfig().LOCAL_KAFKA_HEAP_MB ?? DEFAULT_HEAP_MB[1],
     securityDir: join(scratch, 'kafka-security'),
     principals: busPrincipals(),
     progress: log,

@@ -1,7 +1,13 @@
 import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
 import { mkdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join, resolve } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { brokerSecurityFiles, clientSecurityEnv } from '../../deploy/local/broker-security';
 import { isAlive } from '../../deploy/local/managed-process';
+import { KafkaEnv, loadConfig } from '../../services/platform/config';
+import { kafkaConnection, kafkajsSecurityOptions } from '../../services/platform/kafka-security';
 import { freePort, scratchDir } from '../support/fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -11,8 +17,9 @@ const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
 function stackCli(
   command: string,
   env: NodeJS.ProcessEnv,
+  args: readonly string[] = [],
 ): { code: number | null; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [TSX, join(ROOT, 'deploy', 'local', 'cli.ts'), command], {
+  const run = spawnSync(process.execPath, [TSX, join(ROOT, 'deploy', 'local', 'cli.ts'), command, ...args], {
     cwd: ROOT,
     env,
     encoding: 'utf8',
@@ -21,10 +28,41 @@ function stackCli(
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
-/** The environment a developer's shell would give, less any endpoint the suite was handed. */
+/**
+ * The environment a developer's shell would give, less any endpoint the suite was handed and the
+ * suite's cluster size: each test says the size it runs.
+ */
 function baseEnv(): NodeJS.ProcessEnv {
-  const { KAFKA_BROKERS: _kafka, MONGODB_URI: _store, SCHEMA_REGISTRY_URL: _registry, ...env } = process.env;
+  const {
+    KAFKA_BROKERS: _kafka,
+    MONGODB_URI: _store,
+    SCHEMA_REGISTRY_URL: _registry,
+    LOCAL_KAFKA_BROKERS: _size,
+    ...env
+  } = process.env;
   return env;
+}
+
+/** Whether nothing listens on `port` of 127.0.0.1. */
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+/**
+ * The first of `count` consecutive free ports, a cluster of three taking six. They are picked below
+ * the ephemeral range (32768 and up on Linux), where the machine's outgoing connections could take
+ * one of them between this check and the nodes' start.
+ */
+async function freePortRun(count: number): Promise<number> {
+  for (;;) {
+    const first = 20_000 + randomInt(12_000 - count);
+    const free = await Promise.all(Array.from({ length: count }, (_, i) => isFree(first + i)));
+    if (free.every(Boolean)) return first;
+  }
 }
 
 describe('the stack manager CLI', () => {
@@ -99,6 +137,74 @@ describe('the stack manager CLI', () => {
     const after = stackCli('status', env);
     expect(after.code).toBe(3);
     expect(after.stdout).toMatch(/kafka\s+\S+\s+not running/);
+  });
+
+  it('runs three nodes with --brokers 3, reports each, and stops them with a plain down', async () => {
+    const port = await freePortRun(6);
+    const { LOCAL_KAFKA_HEAP_MB: _heap, ...rest } = env;
+    const env3 = {
+      ...rest,
+      LIENTHONG_STATE_DIR: join(scratch.path, 'state3'),
+      LOCAL_KAFKA_PORT: String(port),
+      LOCAL_KAFKA_CONTROLLER_PORT: String(port + 1),
+    };
+    const brokers = [port, port + 2, port + 4].map((p) => `127.0.0.1:${p}`);
+    try {
+      const up = stackCli('up', env3, ['--brokers', '3']);
+      expect(up.stderr).not.toMatch(/\n\s+at /);
+      expect({ code: up.code, stderr: up.stderr }).toMatchObject({ code: 0 });
+      brokers.forEach((broker, i) =>
+        expect(up.stdout).toMatch(
+          new RegExp(`kafka-${i + 1}\\s+${broker.replaceAll('.', '\\.')}\\s+started \\(pid \\d+\\)`),
+        ),
+      );
+      expect(up.stdout).toContain(`export KAFKA_BROKERS=${brokers.join(',')}`);
+
+      // One secured cluster of three, all nodes with one CA and one set of passwords, whose topics
+      // (the registry's state among them) have three replicas.
+      const security = brokerSecurityFiles(join(env3.LIENTHONG_STATE_DIR, 'kafka-security'));
+      const operator = kafkaConnection(
+        loadConfig(KafkaEnv, {
+          KAFKA_BROKERS: brokers.join(','),
+          ...clientSecurityEnv(security, 'operator'),
+        }),
+      );
+      expect(operator.security.protocol).toBe('SASL_SSL');
+      for (const id of [1, 2, 3]) {
+        const properties = join(env3.LIENTHONG_STATE_DIR, 'kafka', `node-${id}`, 'server.properties');
+        expect(statSync(properties).mode & 0o777).toBe(0o600);
+      }
+      const kafka = new Kafka({
+        brokers,
+        logLevel: logLevel.NOTHING,
+        ...kafkajsSecurityOptions(operator.security),
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      try {
+        expect((await admin.describeCluster()).brokers.map((b) => b.nodeId).sort()).toEqual([1, 2, 3]);
+        const { topics } = await admin.fetchTopicMetadata({ topics: ['_schemas'] });
+        expect(topics[0]?.partitions.map((p) => p.replicas.length)).toEqual([3]);
+      } finally {
+        await admin.disconnect();
+      }
+
+      // A single node would take the first node's ports: refused, with the way out.
+      const single = stackCli('up', env3);
+      expect(single.code).toBe(1);
+      expect(single.stderr).toContain('LOCAL_KAFKA_BROKERS=3');
+      const status = stackCli('status', env3, ['--brokers=3']);
+      expect(status.code).toBe(0);
+      expect([...status.stdout.matchAll(/kafka-\d\s+\S+\s+running \(pid \d+\)/g)]).toHaveLength(3);
+
+      const down = stackCli('down', env3);
+      expect(down.code).toBe(0);
+      for (const i of [1, 2, 3]) expect(down.stdout).toMatch(new RegExp(`kafka-${i}\\s+\\S+\\s+stopped`));
+      const ps = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      expect(ps.stdout).not.toContain(env3.LIENTHONG_STATE_DIR);
+    } finally {
+      stackCli('down', env3);
+    }
   });
 
   it('names a missing tool and the way around it, without a stack trace', () => {

@@ -6,6 +6,7 @@ import { createLogger } from '../../services/platform/logger';
 import {
   checkTopics,
   ensurePolicyTopics,
+  readUntil,
   TOPIC_POLICY,
   type TopicDeclaration,
   type TopicKind,
@@ -36,13 +37,27 @@ function stackTopics(args: string[], registryTopic: string): { code: number | nu
   return { code: run.status, stdout: run.stdout };
 }
 
-/** A topic's settings as the broker describes them. */
-async function configsOf(admin: Admin, topic: string): Promise<Record<string, string>> {
-  const { resources } = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
-  });
-  return Object.fromEntries((resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]));
+/**
+ * A topic's settings as the broker describes them; with `expected`, read again for a while until
+ * they hold it, as a broker of a cluster of several learns of a change a moment after another.
+ */
+async function configsOf(
+  admin: Admin,
+  topic: string,
+  expected: Record<string, string> = {},
+): Promise<Record<string, string>> {
+  return readUntil(
+    async () => {
+      const { resources } = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }],
+      });
+      return Object.fromEntries(
+        (resources[0]?.configEntries ?? []).map((e) => [e.configName, e.configValue]),
+      );
+    },
+    (found) => Object.entries(expected).every(([name, value]) => found[name] === value),
+  );
 }
 
 describe('the topic policy on the broker', () => {
@@ -127,10 +142,8 @@ describe('the topic policy on the broker', () => {
       const apply = stackTopics(['--apply', harness.topic], harness.topic);
       expect(apply.stdout).toContain(`${harness.topic}: ok (registry-state)`);
       expect(apply.code).toBe(0);
-      expect(await configsOf(admin, harness.topic)).toMatchObject({
-        'cleanup.policy': 'compact',
-        'max.message.bytes': '2097152',
-      });
+      const policy = { 'cleanup.policy': 'compact', 'max.message.bytes': '2097152' };
+      expect(await configsOf(admin, harness.topic, policy)).toMatchObject(policy);
       expect(stackTopics(['--check', harness.topic], harness.topic).code).toBe(0);
 
       await harness.stopAll();
@@ -177,7 +190,7 @@ describe('the topic policy on the broker', () => {
         `topic ${topic}: retention.ms is 604800000, the topic policy wants -1: correcting`,
         `${topic}: ok (domain)`,
       ]);
-      expect(await configsOf(admin, topic)).toMatchObject({ 'retention.ms': '-1' });
+      expect(await configsOf(admin, topic, { 'retention.ms': '-1' })).toMatchObject({ 'retention.ms': '-1' });
 
       await harness.stop();
       const corrected = await harness.start();

@@ -35,8 +35,9 @@ export function registryClient(): SchemaRegistry {
 }
 
 /**
- * A connector of a test file's own: its own topic, spool directory and API keys, on the shared
- * (or a given) broker and the shared registry. `restart()` builds a new one on the same spool.
+ * A connector of a test file's own: its own topic (or `topic`), spool directory and API keys, on
+ * the shared (or a given) broker and the shared registry. `restart()` builds a new one on the same
+ * spool.
  */
 export function connectorHarness(
   definition: AgencyDefinition,

@@ -7,7 +7,8 @@ import { vehicleConnector } from '../../connectors/vehicle';
 import { type LienthongEvent } from '../../schemas/generated/events';
 import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
 
-const DEFINITIONS: Record<TopicName, AgencyDefinition> = {
+/** The four agencies' connector definitions, by topic. */
+export const DEFINITIONS: Record<TopicName, AgencyDefinition> = {
   dossier: dossierConnector as AgencyDefinition,
   tax: taxConnector as AgencyDefinition,
   'business-registration': businessRegistrationConnector as AgencyDefinition,

@@ -51,9 +51,7 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
     async teardown() {
       // LIENTHONG_KEEP_STACK leaves a stack this run started up, to make the next run quicker.
       if (env.LIENTHONG_KEEP_STACK === 'true') return;
-      if (startedHere.has('registry')) await stack.registry?.stop();
-      if (startedHere.has('store')) await stack.store?.stop();
-      if (startedHere.has('kafka')) await stack.kafka?.stop();
+      if (startedHere.size > 0) await stack.down([...startedHere]);
     },
   };
 }

@@ -192,6 +192,30 @@ describe('ensureTopics', () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]?.topics).toEqual([{ topic: 'tax', numPartitions: 3, replicationFactor: 1 }]);
   });
+
+  /** A principal without Create, asking brokers of which the first lists `tax` only the second time. */
+  function refusingAdmin(listings: string[][]) {
+    return {
+      listTopics: async () => listings.shift() ?? [],
+      createTopics: async () => {
+        throw Object.assign(new Error('Topic creation errors'), {
+          errors: [{ type: 'TOPIC_AUTHORIZATION_FAILED' }],
+        });
+      },
+    } as unknown as Admin;
+  }
+
+  it('takes a refused creation of topics that a lagging broker had not listed yet for done', async () => {
+    const admin = refusingAdmin([[], ['tax']]);
+    await expect(ensureTopics(admin, [{ topic: 'tax', numPartitions: 3 }])).resolves.toEqual([]);
+  });
+
+  it('refuses, naming who creates topics, when they stay absent', async () => {
+    const admin = refusingAdmin([[], [], []]);
+    await expect(ensureTopics(admin, [{ topic: 'tax', numPartitions: 3 }], 0)).rejects.toMatchObject({
+      code: 'KAFKA_NOT_AUTHORIZED',
+    });
+  });
 });
 
 describe('isAuthorizationError', () => {
