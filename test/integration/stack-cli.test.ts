@@ -8,7 +8,7 @@ import { brokerSecurityFiles, clientSecurityEnv } from '../../deploy/local/broke
 import { isAlive } from '../../deploy/local/managed-process';
 import { KafkaEnv, loadConfig } from '../../services/platform/config';
 import { kafkaConnection, kafkajsSecurityOptions } from '../../services/platform/kafka-security';
-import { freePort, scratchDir } from '../support/fixtures';
+import { scratchDir } from '../support/fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -70,13 +70,15 @@ describe('the stack manager CLI', () => {
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
+    // Below the ephemeral range too ({@link freePortRun}): the suite's own connections take ports there.
+    const port = await freePortRun(4);
     env = {
       ...baseEnv(),
       LIENTHONG_STATE_DIR: join(scratch.path, 'state'),
-      LOCAL_KAFKA_PORT: String(await freePort()),
-      LOCAL_KAFKA_CONTROLLER_PORT: String(await freePort()),
-      LOCAL_STORE_PORT: String(await freePort()),
-      LOCAL_REGISTRY_PORT: String(await freePort()),
+      LOCAL_KAFKA_PORT: String(port),
+      LOCAL_KAFKA_CONTROLLER_PORT: String(port + 1),
+      LOCAL_STORE_PORT: String(port + 2),
+      LOCAL_REGISTRY_PORT: String(port + 3),
       LOCAL_KAFKA_HEAP_MB: '512',
     };
   });
@@ -89,7 +91,8 @@ describe('the stack manager CLI', () => {
   it('brings the stack up once, says so the second time, and leaves nothing after down', () => {
     const first = stackCli('up', env);
     expect(first.stderr).not.toMatch(/\n\s+at /);
-    expect(first.code).toBe(0);
+    // With stderr, so that a failed start says why.
+    expect({ code: first.code, stderr: first.stderr }).toMatchObject({ code: 0 });
     expect(first.stdout).toMatch(
       new RegExp(`kafka\\s+127\\.0\\.0\\.1:${env.LOCAL_KAFKA_PORT}\\s+started \\(pid \\d+\\)`),
     );
