@@ -1,7 +1,7 @@
 import { createLogger } from '../../../services/platform/logger';
 import { VIEW_NAMES, type ViewDoc } from '../../../services/sharing/projection';
-import { rebuildViews } from '../../../services/sharing/rebuild';
-import { readCatalog } from '../../../services/sharing/view-store';
+import { REBUILD_GROUP_PREFIX, rebuildViews } from '../../../services/sharing/rebuild';
+import { readCatalog, VIEW_GENERATIONS, type ViewGeneration } from '../../../services/sharing/view-catalog';
 import { registryClient } from '../../support/connector';
 import { sharingHarness } from '../../support/sharing';
 import { STORY, storyEvents } from '../../support/story';
@@ -26,9 +26,28 @@ const rebuild = (dryRun: boolean, stages: string[]) =>
     registry: registryClient(),
     logger: createLogger({ name: 'it-rebuild', level: 'silent' }),
     topics: harness.topics,
+    liveGroupId: harness.groupId,
     dryRun,
     progress: (stage) => stages.push(stage),
   });
+
+/** Every collection of the test's database with its documents, and the consumer groups. */
+const everything = async () => {
+  const db = harness.db();
+  const out: Record<string, unknown[]> = {};
+  for (const { name } of await db.listCollections().toArray()) {
+    out[name] = (await db.collection(name).find({}).toArray()).sort((a, b) =>
+      String(a._id) < String(b._id) ? -1 : 1,
+    );
+  }
+  const admin = harness.kafka.admin();
+  await admin.connect();
+  const groups = (await admin.listGroups()).groups
+    .map((g) => g.groupId)
+    .filter((g) => g.startsWith(REBUILD_GROUP_PREFIX));
+  await admin.disconnect();
+  return { collections: out, rebuildGroups: groups.sort() };
+};
 
 it('finds a document that drifted from the events, by hash, and a dry run changes nothing', async () => {
   const before = await harness.snapshot();
@@ -37,8 +56,12 @@ it('finds a document that drifted from the events, by hash, and a dry run change
     .db()
     .collection<ViewDoc>('enterprises')
     .updateOne({ _id: STORY.enterprise }, { $set: { 'registration.name': 'Sửa tay' } });
+  const untouched = await everything();
   const stages: string[] = [];
   const report = await rebuild(true, stages);
+  // Not a collection, a document, a catalog generation or a consumer group more or less.
+  expect(await everything()).toEqual(untouched);
+  expect(report.manifest.enterprises.documents).toBe(before.enterprises.length);
   expect(report.swapped).toBe(false);
   expect(report.events).toBe(events.length);
   expect(report.comparison.enterprises).toMatchObject({
@@ -68,6 +91,19 @@ it('swaps the rebuilt views in, and the live service goes on writing to them', a
   expect(stages).toContain('catch up');
   const catalog = await readCatalog(harness.db());
   for (const view of VIEW_NAMES) expect(catalog[view]).toBe(`${view}__${report.generation}`);
+  // The generations: the fence over the old collections, then the swap, checked against the replay.
+  const log = await harness
+    .db()
+    .collection<ViewGeneration>(VIEW_GENERATIONS)
+    .find({})
+    .sort({ _id: 1 })
+    .toArray();
+  expect(log.map((g) => [g._id, g.reason, g.collections.citizens])).toEqual([
+    [1, 'fence', 'citizens'],
+    [2, 'swap', `citizens__${report.generation}`],
+  ]);
+  expect(log[1]?.manifest).toEqual(report.manifest);
+  expect(report.dropped).toEqual(expect.arrayContaining(['citizens', 'enterprises', 'vehicles', 'dossiers']));
   const enterprise = await harness
     .db()
     .collection<ViewDoc>(catalog.enterprises)
