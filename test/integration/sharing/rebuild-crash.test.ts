@@ -4,8 +4,10 @@ import { VIEW_NAMES, type ViewDoc } from '../../../services/sharing/projection';
 import { REBUILD_STEPS, rebuildViews, type RebuildStep } from '../../../services/sharing/rebuild';
 import { readCatalog, readGeneration } from '../../../services/sharing/view-catalog';
 import { registryClient } from '../../support/connector';
+import { taxCodeCheckDigit } from '../../../connectors/runtime/identifiers';
 import { generateEventStream, type StreamEvent } from '../../support/event-stream';
 import { sharingHarness } from '../../support/sharing';
+import { envelope, STORY, T0 } from '../../support/story';
 
 /**
  * The rebuild runs as a process of its own, beside the live service, and is killed with SIGKILL
@@ -20,11 +22,46 @@ const TIMEOUT_MS = 600_000;
 let seed = 100;
 const published: StreamEvent[] = [];
 
+let lastCode = 10_900_000;
+/**
+ * An event that stays in the views whatever comes after it: a tax code of its own registered for
+ * the story's enterprise, so a section `tax.<code>` that names its event id.
+ */
+function marker(): StreamEvent {
+  let code: string | undefined;
+  while (code === undefined) {
+    const first9 = String((lastCode += 1)).padStart(9, '0');
+    const check = taxCodeCheckDigit(first9);
+    if (check !== undefined) code = `${first9}${check}`;
+  }
+  return {
+    topic: 'tax',
+    key: code,
+    event: {
+      ...envelope('tax', `MST-${code}`, 1, T0, { enterpriseCodes: [STORY.enterprise] }),
+      eventType: 'TaxpayerRegistered',
+      payload: {
+        'vn.hanoi.lienthong.tax.TaxpayerRegistered': {
+          taxCode: code,
+          kind: 'ENTERPRISE',
+          name: 'Chi nhánh Liên Thông Xanh',
+          citizenId: null,
+          enterpriseCode: STORY.enterprise,
+          managingTaxOffice: 'Chi cục Thuế khu vực Long Biên',
+          registeredAt: T0,
+        },
+      },
+    },
+  };
+}
+
+/** Publishes `count` events of the mixed stream and two markers; resolves with the markers. */
 const publish = async (count: number): Promise<StreamEvent[]> => {
-  const batch = generateEventStream(count, (seed += 1));
+  const markers = [marker(), marker()];
+  const batch = [...generateEventStream(count, (seed += 1)), ...markers];
   await harness.publish(batch);
   published.push(...batch);
-  return batch;
+  return markers;
 };
 
 beforeAll(async () => {
@@ -88,13 +125,6 @@ async function provenanceIds(): Promise<Set<string>> {
   return ids;
 }
 
-/** The last event of each key among `events`, as nothing later can supersede it, unless published again. */
-function lastOfEachKey(events: readonly StreamEvent[]): StreamEvent[] {
-  const last = new Map<string, StreamEvent>();
-  for (const e of published) last.set(`${e.topic}/${e.key}`, e);
-  return events.filter((e) => last.get(`${e.topic}/${e.key}`) === e);
-}
-
 /** The live views against a clean replay of every topic, by hash, once the live group is done. */
 async function liveAgainstReplay(during: readonly StreamEvent[]) {
   await until('the live group to commit every event', async () => {
@@ -118,9 +148,8 @@ async function liveAgainstReplay(during: readonly StreamEvent[]) {
   );
   const documents = VIEW_NAMES.reduce((sum, v) => sum + report.comparison[v].left, 0);
   const ids = await provenanceIds();
-  const expected = lastOfEachKey(during);
-  const landed = expected.filter((e) => ids.has(e.event.eventId)).length;
-  return { differing, documents, replayed: report.events, landed, expected: expected.length };
+  const landed = during.filter((e) => ids.has(e.event.eventId)).length;
+  return { differing, documents, replayed: report.events, landed, expected: during.length };
 }
 
 const results: string[] = [];
