@@ -179,6 +179,10 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
     await replayer.start();
     const events = await replayUntil('replay', await ends());
 
+    // A dry run stops its replay here, so that its check covers every document. A rebuild's goes
+    // on while the shadow is read; what it writes meanwhile is checked once it has stopped (step 3).
+    if (options.dryRun) await replayer.stop();
+    unchecked = viewSets();
     const live = await readGeneration(db);
     const comparison = {} as Record<ViewName, HashComparison>;
     const problems: string[] = [];
@@ -186,14 +190,14 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
       options.progress(`compare ${view}`, 0, 1);
       const rebuilt = await collectionHashes(db, shadow[view]);
       comparison[view] = compareHashes(await collectionHashes(db, live.collections[view]), rebuilt);
-      problems.push(...accountProblems(view, account[view], rebuilt));
+      const settled = (ids: Iterable<[string, string]>) =>
+        new Map([...ids].filter(([id]) => !unchecked[view].has(id)));
+      problems.push(...accountProblems(view, settled(account[view]), settled(rebuilt)));
     }
-    unchecked = viewSets();
     if (problems.length > 0) throw new RebuildCheckError(`The replay's check failed: ${problems.join('; ')}`);
     await step(REBUILD_STEPS.REPLAYED);
 
     if (options.dryRun) {
-      await replayer.stop();
       await dropCollections(db, shadowCollections(shadow));
       await admin.deleteGroups([groupId]).catch(() => undefined);
       return {
@@ -211,7 +215,7 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
     const fenceId = fence._id;
     renewal = setInterval(() => {
       db.collection<ViewGeneration>(VIEW_GENERATIONS)
-        .updateOne({ _id: fenceId }, { $set: { 'fence.until': new Date(clock() + leaseMs) } })
+        .updateOne({ _id: fenceId }, { $set: { 'fence.until': new Date(Date.now() + leaseMs) } })
         .catch((err: unknown) => logger.warn({ err }, 'Renewing the fence failed'));
     }, leaseMs / 3);
     // Taken after the fence is in the catalog: see step 2.
@@ -305,12 +309,13 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
 async function raiseFence(db: Db, rebuild: string, clock: Clock, leaseMs: number): Promise<ViewGeneration> {
   for (let attempt = 0; attempt < 5; attempt += 1) {
     const current = await readGeneration(db);
-    if (current.fence !== null && current.fence.until.getTime() > clock())
+    if (current.fence !== null && current.fence.until.getTime() > Date.now())
       throw new Error(`Rebuild ${current.fence.rebuild} is handing the views over; try again later`);
     const fence: ViewGeneration = {
       _id: current._id + 1,
       collections: current.collections,
-      fence: { rebuild, until: new Date(clock() + leaseMs) },
+      // A lease is elapsed time, which the bus clock (shifted or pinned) must not stretch.
+      fence: { rebuild, until: new Date(Date.now() + leaseMs) },
       reason: GENERATION_REASONS.FENCE,
       by: rebuild,
       at: new Date(clock()),

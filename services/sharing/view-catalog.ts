@@ -124,7 +124,8 @@ export async function writableCollections(db: Db, clock: Clock): Promise<Record<
   for (;;) {
     const current = await readGeneration(db);
     if (current.fence === null) return current.collections;
-    if (current.fence.until.getTime() > clock()) throw new ViewsFencedError(current);
+    // A lease is elapsed time, which the bus clock (shifted or pinned) must not stretch.
+    if (current.fence.until.getTime() > Date.now()) throw new ViewsFencedError(current);
     const claimed = await claimGeneration(db, {
       _id: current._id + 1,
       collections: current.collections,
