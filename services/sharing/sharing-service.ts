@@ -31,8 +31,9 @@ import { createEventDecoder, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
 import { createRoundPacer } from './round-pacer';
 import { type EventOutcome, materialize } from './materializer';
-import { type Projection, type SourcedEvent, type ViewName } from './projection';
-import { createViewStore, readCatalog } from './view-store';
+import { type Projection, type SourcedEvent, type ViewDoc, type ViewName } from './projection';
+import { writableCollections } from './view-catalog';
+import { createViewStore } from './view-store';
 
 export interface SharingDeps {
   kafka: Kafka;
@@ -50,10 +51,13 @@ export interface SharingDeps {
    */
   deadLetterTopic?: string | null;
   /**
-   * The collections to write, fixed; by default the view catalog says, read at every chunk, so
-   * that a rebuild's swap takes effect without a restart.
+   * The collections to write, fixed (a rebuild's replay); by default the view catalog says, read at
+   * every round, so that a rebuild's swap takes effect without a restart, and a rebuild's fence
+   * holds the round back until the handover is done (`writableCollections`).
    */
   collections?: Readonly<Record<ViewName, string>>;
+  /** Told every view document written, once acknowledged: a rebuild's account of its replay. */
+  onViewsWritten?: (view: ViewName, docs: readonly ViewDoc[]) => void;
   /** Whether `start()` connects and `stop()` closes `mongo`; true unless the caller shares it. */
   ownsMongo?: boolean;
   /**
@@ -154,7 +158,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
     ...(deps.unknownSchemaRetryMs === undefined ? {} : { unknownSchemaRetryMs: deps.unknownSchemaRetryMs }),
   });
   const db = deps.mongo.db(deps.dbName);
-  const storeNow = async () => createViewStore(db, deps.collections ?? (await readCatalog(db)));
+  const storeNow = async () =>
+    createViewStore(db, deps.collections ?? (await writableCollections(db, clock)), deps.onViewsWritten);
   const admin = kafka.admin();
   const producer = createRenewingProducer(kafka, {
     logger,
