@@ -106,8 +106,14 @@ describe('Kafka security', () => {
     );
     // The same functions that declare the bus's ACLs, on this file's topics.
     await grant([
-      ...agencyGrants('tax', topics.tax, quarantine(topics.tax)),
-      ...agencyGrants('vehicle', topics.vehicle, quarantine(topics.vehicle)),
+      ...agencyGrants('tax', topics.tax, quarantine(topics.tax), {
+        quarantineGroupPrefix: `${suffix}-quarantine-tax-`,
+        redriveLogTopic: topics.audit,
+      }),
+      ...agencyGrants('vehicle', topics.vehicle, quarantine(topics.vehicle), {
+        quarantineGroupPrefix: `${suffix}-quarantine-vehicle-`,
+        redriveLogTopic: topics.audit,
+      }),
       ...sharingGrants(SERVICE_PRINCIPALS.sharing, {
         domainTopics: [topics.tax, topics.vehicle],
         deadLetterTopic: topics.deadLetter,
