@@ -53,6 +53,8 @@ export interface RedriveLogEntry {
   attempt?: number;
   /** The codes and paths of a refusal, when `outcome` is `rejected`. */
   errors?: { path: string; code: string }[];
+  /** A dead letter's failures so far, oldest first (dead letters only). */
+  history?: { code: string; failedAt: string }[];
 }
 
 /** The Kafka record of an entry: keyed by agency, so one agency's history stays in order. */
