@@ -95,19 +95,26 @@ function line(l: DeadLetterView, done: ReadonlySet<string>): string {
  * the principal of the environment: the operator's variables that `npm run stack:up` prints.
  */
 async function main(): Promise<number> {
-  const { values, positionals } = parseArgs({
-    allowPositionals: true,
-    options: {
-      agency: { type: 'string' },
-      code: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-      'dry-run': { type: 'boolean', default: false },
-      'max-failures': { type: 'string' },
-      'batch-size': { type: 'string' },
-      help: { type: 'boolean', default: false },
-    },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      allowPositionals: true,
+      options: {
+        agency: { type: 'string' },
+        code: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        'max-failures': { type: 'string' },
+        'batch-size': { type: 'string' },
+        help: { type: 'boolean', default: false },
+      },
+    });
+  } catch (error) {
+    // An unknown or malformed option is the operator's mistake: the usage, not a stack trace.
+    throw new UsageError((error as Error).message);
+  }
+  const { values, positionals } = parsed;
   const [command, ...rest] = positionals;
   if (values.help || !command || !['list', 'show', 'redrive'].includes(command)) {
     process.stderr.write(`${USAGE}\n`);
