@@ -152,6 +152,27 @@ describe('Kafka security', () => {
     expect(await failure(send(tax, quarantine(topics.vehicle)))).toContain('TOPIC_AUTHORIZATION_FAILED');
   });
 
+  it("lets an agency read back its own quarantine in its own groups, and not another agency's", async () => {
+    await send(await producerAs('tax'), quarantine(topics.tax));
+    const tax = kafkaAs('tax');
+    const own = tax.consumer({ groupId: `${suffix}-quarantine-tax-1` });
+    clients.push(own);
+    const read = new Promise<string | undefined>((resolve, reject) => {
+      void own.connect().then(async () => {
+        await own.subscribe({ topic: quarantine(topics.tax), fromBeginning: true });
+        await own.run({ eachMessage: async ({ message }) => resolve(message.value?.toString()) });
+      }, reject);
+    });
+    expect(await read).toBe('v');
+    // The vehicle office's quarantine, even in a group the tax connector may use: not authorized.
+    const foreign = tax.consumer({ groupId: `${suffix}-quarantine-tax-2`, retry: { retries: 0 } });
+    clients.push(foreign);
+    await foreign.connect();
+    expect(
+      await failure(foreign.subscribe({ topic: quarantine(topics.vehicle), fromBeginning: true })),
+    ).toContain('TOPIC_AUTHORIZATION_FAILED');
+  });
+
   it('refuses the sharing and lookup principals a write to a domain topic, and lets them write their own', async () => {
     for (const principal of [SERVICE_PRINCIPALS.sharing, SERVICE_PRINCIPALS.lookup]) {
       const producer = await producerAs(principal);

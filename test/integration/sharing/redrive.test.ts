@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { resolveSchemaPath, TOPIC_NAMES, TOPICS } from '../../../schemas/topics';
+import { TOPIC_NAMES, TOPICS } from '../../../schemas/topics';
 import { createLogger } from '../../../services/platform/logger';
 import { createRenewingProducer, withAdmin } from '../../../services/platform/kafka';
 import { type RedriveLogEntry, redriveLogTopicDeclaration } from '../../../services/platform/redrive-log';
@@ -69,14 +68,6 @@ function operatorTool(harness: ReturnType<typeof sharingHarness>) {
   };
 }
 
-async function registerContracts(registry: Awaited<ReturnType<typeof registries.start>>): Promise<void> {
-  for (const topic of TOPIC_NAMES) {
-    await registries.http(registry, 'operator', 'POST', `/subjects/${TOPICS[topic].valueSubject}/versions`, {
-      schema: readFileSync(resolveSchemaPath(topic), 'utf8'),
-    });
-  }
-}
-
 describe('dead letters redriven after the registry is restored', () => {
   const service: Partial<SharingDeps> = { unknownSchemaRetryMs: 1_500 };
   const harness = sharingHarness({ partitions: 2, batchSize: 10, service });
@@ -101,7 +92,7 @@ describe('dead letters redriven after the registry is restored', () => {
 
     // The registry comes back with the contracts under their old ids. The service is restarted:
     // a running one keeps its SCHEMA_UNKNOWN verdicts for a minute (see event-decoder.ts).
-    await registerContracts(restored);
+    await registries.registerContracts(restored);
     await harness.stop();
     await harness.start();
 
