@@ -51,6 +51,18 @@ export const SharingEnv = Type.Object({
     default: 500,
     hint: 'SHARING_BATCH_SIZE must be from 1 to 10000 events',
   }),
+  SHARING_ROUND_TARGET_MS: Type.Integer({
+    minimum: 100,
+    maximum: 20_000,
+    default: 2_000,
+    hint: 'SHARING_ROUND_TARGET_MS must be from 100 to 20000 milliseconds',
+  }),
+  SHARING_UNKNOWN_SCHEMA_RETRY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 86_400_000,
+    default: 300_000,
+    hint: 'SHARING_UNKNOWN_SCHEMA_RETRY_MS must be from 0 to 86400000 milliseconds',
+  }),
   SHARING_CONCURRENCY: Type.Integer({
     minimum: 1,
     maximum: 64,
