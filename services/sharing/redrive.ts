@@ -151,14 +151,14 @@ export function planRedrive(
 }
 
 /**
- * The record a redrive writes: the original key and bytes, to the original topic, with the
+ * The record a redrive writes: the original key and bytes, to the original topic and partition, with the
  * original headers (its `traceparent`...) but not the dead-letter ones, plus the attempt count
  * and the failures so far. Pure.
  */
 export function republishedRecord(
   letter: DeadLetterView,
   attempt: number,
-): { key: Buffer | null; value: Buffer | null; headers: IHeaders } {
+): { key: Buffer | null; value: Buffer | null; partition: number; headers: IHeaders } {
   const headers: IHeaders = {};
   const own = new Set<string>([...Object.values(DEAD_LETTER_HEADERS), ...Object.values(REDRIVE_HEADERS)]);
   for (const [name, value] of Object.entries(letter.headers)) if (!own.has(name)) headers[name] = value;
@@ -166,7 +166,8 @@ export function republishedRecord(
   headers[REDRIVE_HEADERS.history] = JSON.stringify(
     letter.history.map((h) => ({ ...h, reason: h.reason.slice(0, 300) })),
   );
-  return { key: letter.key, value: letter.value, headers };
+  // Its own partition again: the one its key chose, behind the entity's earlier events.
+  return { key: letter.key, value: letter.value, partition: letter.source.partition, headers };
 }
 
 /**
@@ -286,7 +287,7 @@ export async function executeRedrive(options: {
   for (let i = 0; i < plan.length; i += batchSize) {
     const steps = plan.slice(i, i + batchSize);
     const at = new Date(clock()).toISOString();
-    const byTopic = new Map<string, { key: Buffer | null; value: Buffer | null; headers: IHeaders }[]>();
+    const byTopic = new Map<string, ReturnType<typeof republishedRecord>[]>();
     const log: RedriveLogEntry[] = [];
     for (const step of steps) {
       const { letter } = step;
@@ -308,7 +309,8 @@ export async function executeRedrive(options: {
       }
       log.push(entry);
     }
-    const logRecords = log.map((e) => redriveLogRecord(options.logTopic, e));
+    // The log's one partition (`redriveLogTopicDeclaration`).
+    const logRecords = log.map((e) => ({ ...redriveLogRecord(options.logTopic, e), partition: 0 }));
     await options.producer.sendBatch({
       acks: ACKS_ALL,
       topicMessages: [

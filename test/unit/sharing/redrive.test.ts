@@ -72,9 +72,11 @@ describe('a redrive plan', () => {
     ]);
   });
 
-  it('sends the original key, bytes and headers back, without the dead-letter ones', () => {
+  it('sends the original key, bytes, partition and headers back, without the dead-letter ones', () => {
     const record = republishedRecord(letter('1'), 1);
     expect(record.key?.toString()).toBe('0100000003');
+    // The partition it was read from, which its key chose: behind the entity's earlier events.
+    expect(record.partition).toBe(2);
     expect(record.value).toEqual(Buffer.from([0, 0, 0, 0, 1]));
     expect(Object.keys(record.headers).sort()).toEqual(
       ['traceparent', REDRIVE_HEADERS.attempt, REDRIVE_HEADERS.history].sort(),
