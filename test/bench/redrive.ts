@@ -47,7 +47,7 @@ async function main(): Promise<void> {
             headers: {
               traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
               [DEAD_LETTER_HEADERS.topic]: topics.domain,
-              [DEAD_LETTER_HEADERS.partition]: '0',
+              [DEAD_LETTER_HEADERS.partition]: String((i + j) % 6),
               [DEAD_LETTER_HEADERS.offset]: String(i + j),
               [DEAD_LETTER_HEADERS.timestamp]: String(Date.now()),
               [DEAD_LETTER_HEADERS.errorCode]: 'SCHEMA_UNKNOWN',
