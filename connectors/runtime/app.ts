@@ -17,7 +17,9 @@ import { problemResponses } from '../../services/platform/problem';
 import { inSpan } from '../../services/platform/trace-context';
 import { type AgencyDefinition } from './agency';
 import { IMPORT_FORMATS, ImportRefused, type Imports } from './imports';
-import { type Ingest, type RecordOutcome } from './ingest';
+import { BATCH_RESPONSES, RECORD_ERRORS, sendOutcomes } from './batch-answer';
+import { type Ingest } from './ingest';
+import { type QuarantineDesk, registerQuarantineRoutes } from './quarantine-routes';
 
 export interface ConnectorLimits {
   /** Largest `POST /v1/records` body, in bytes. */
@@ -39,6 +41,8 @@ export interface ConnectorAppOptions {
   definition: AgencyDefinition;
   ingest: Ingest;
   imports: Imports;
+  /** The agency's refused records: `GET /v1/quarantine` and its resends. */
+  quarantine: QuarantineDesk;
   authenticate: (presented: PresentedCredential) => Principal | undefined;
   logger: Logger;
   limits: ConnectorLimits;
@@ -54,32 +58,6 @@ declare module 'fastify' {
   }
 }
 
-const OUTCOME = {
-  type: 'object',
-  properties: {
-    index: { type: 'integer' },
-    status: { type: 'string', enum: ['accepted', 'rejected'] },
-    eventId: { type: 'string' },
-    topic: { type: 'string' },
-    partition: { type: 'integer' },
-    offset: { type: 'string' },
-    errors: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { path: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
-      },
-    },
-  },
-} as const;
-const BATCH_ANSWER = {
-  type: 'object',
-  properties: {
-    accepted: { type: 'integer' },
-    rejected: { type: 'integer' },
-    records: { type: 'array', items: OUTCOME },
-  },
-} as const;
 const IMPORT_STATUS = {
   type: 'object',
   properties: {
@@ -93,7 +71,7 @@ const IMPORT_STATUS = {
     rejected: { type: 'integer' },
     rejections: {
       type: 'array',
-      items: { type: 'object', properties: { row: { type: 'integer' }, errors: OUTCOME.properties.errors } },
+      items: { type: 'object', properties: { row: { type: 'integer' }, errors: RECORD_ERRORS } },
     },
     createdAt: { type: 'string' },
     updatedAt: { type: 'string' },
@@ -201,8 +179,7 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
         // Each record is checked on its own below, so that every one gets its own answer.
         body: { type: 'array', minItems: 1, maxItems: limits.maxRecords, items: {} },
         response: {
-          200: { ...BATCH_ANSWER, description: 'Every record was accepted' },
-          207: { ...BATCH_ANSWER, description: 'Some records were accepted, the others rejected' },
+          ...BATCH_RESPONSES,
           ...problemResponses([413, 415, 422], {
             413: 'The body or the number of records is over the limit',
             422: 'Every record was rejected; `records` says why, one by one',
@@ -217,21 +194,7 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
         (traceparent) =>
           ingest.ingest(request.body, { source: 'http', traceparent, receivedAt: options.clock() }),
       );
-      const accepted = outcomes.filter((o) => o.status === 'accepted').length;
-      const rejected = outcomes.length - accepted;
-      if (accepted === 0) {
-        return sendProblem(reply, {
-          status: 422,
-          title: 'Every record was rejected',
-          code: 'RECORDS_REJECTED',
-          detail: `${rejected} of ${outcomes.length} records were rejected and quarantined`,
-          errors: rejectedIssues(outcomes),
-          accepted,
-          rejected,
-          records: outcomes,
-        });
-      }
-      return reply.code(rejected === 0 ? 200 : 207).send({ accepted, rejected, records: outcomes });
+      return sendOutcomes(reply, outcomes);
     },
   );
 
@@ -308,6 +271,8 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
     },
   );
 
+  registerQuarantineRoutes(app, { definition, ingest, desk: options.quarantine, clock: options.clock });
+
   return app;
 }
 
@@ -320,15 +285,6 @@ function verifiedCertificateClient(socket: unknown): string | undefined {
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
-}
-
-/** Every rejected record's issues, with paths from the batch's root: `$[3].mst`. */
-function rejectedIssues(
-  outcomes: readonly RecordOutcome[],
-): { path: string; code: string; message: string }[] {
-  return outcomes.flatMap((o) =>
-    o.status === 'rejected' ? o.errors.map((e) => ({ ...e, path: `$[${o.index}]${e.path.slice(1)}` })) : [],
-  );
 }
 
 function answerError(

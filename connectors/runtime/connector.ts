@@ -21,7 +21,15 @@ import { createAvroEncoder } from './avro-encoder';
 import { createImports } from './imports';
 import { createIngest } from './ingest';
 import { createPublisher, fetchPartitionCounts } from './publisher';
-import { createQuarantine, quarantineTopicDeclaration, quarantineTopicFor } from './quarantine';
+import {
+  createQuarantine,
+  QUARANTINE_GROUP_PREFIX,
+  quarantineTopicDeclaration,
+  quarantineTopicFor,
+} from './quarantine';
+import { followQuarantine } from './quarantine-follower';
+import { createQuarantineIndex } from './quarantine-index';
+import { REDRIVE_LOG_TOPIC, redriveLogTopicDeclaration } from '../../services/platform/redrive-log';
 
 /** Partitions of a domain topic: room for the sharing service to consume in parallel. */
 export const DOMAIN_TOPIC_PARTITIONS = 6;
@@ -49,7 +57,17 @@ export interface ConnectorDeps {
   clock?: Clock;
   /** How long a POST may wait for Kafka before it answers 503; {@link SEND_TIMEOUT_MS} by default. */
   sendTimeoutMs?: number;
+  /** Where resends are recorded; {@link REDRIVE_LOG_TOPIC} by default (tests give their own). */
+  redriveLogTopic?: string;
+  /** Most refused records the quarantine index holds; {@link QUARANTINE_INDEX_MAX} by default. */
+  quarantineIndexMax?: number;
 }
+
+/**
+ * Refused records one connector keeps in memory for `GET /v1/quarantine`: at a few KB each, some
+ * hundreds of MB at most; refusals are rare next to accepted records, and older ones stay in the topic.
+ */
+export const QUARANTINE_INDEX_MAX = 100_000;
 
 export interface Connector extends Service {
   app: FastifyInstance;
@@ -84,7 +102,28 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
     registry: deps.registry,
     subject: TOPICS[definition.topic].valueSubject,
   });
-  const quarantine = createQuarantine({ publisher, topic });
+  const redriveLogTopic = deps.redriveLogTopic ?? REDRIVE_LOG_TOPIC;
+  const quarantineIndex = createQuarantineIndex({
+    maxRecords: deps.quarantineIndexMax ?? QUARANTINE_INDEX_MAX,
+  });
+  const quarantine = createQuarantine({
+    publisher,
+    topic,
+    redriveLogTopic,
+    written: {
+      refusal: (where, value) => quarantineIndex.add(where, value),
+      resolution: (resolution) => quarantineIndex.resolve(resolution),
+    },
+  });
+  const follower = followQuarantine({
+    kafka,
+    admin,
+    topic: quarantineTopic,
+    // The agency's principal is named after its topic; the ACLs grant it this prefix.
+    groupPrefix: `${QUARANTINE_GROUP_PREFIX}${definition.topic}-`,
+    index: quarantineIndex,
+    logger,
+  });
   const ingest = createIngest({
     definition,
     topic,
@@ -102,11 +141,13 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const declaredTopics = [
     { topic, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS } as const,
     quarantineTopicDeclaration(topic),
+    redriveLogTopicDeclaration(redriveLogTopic),
   ];
   const app = await buildConnectorApp({
     definition,
     ingest,
     imports,
+    quarantine: { index: quarantineIndex, follower, writer: quarantine },
     authenticate: createAuthenticator(deps.credentials),
     logger,
     limits: deps.limits,
@@ -126,7 +167,11 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
           await ensurePolicyTopics(admin, declaredTopics);
           drift = await checkTopics(admin, declaredTopics);
           for (const d of drift) logger.error({ drift: d }, describeDrift(d));
-          for (const [name, count] of await fetchPartitionCounts(admin, [topic, quarantineTopic])) {
+          for (const [name, count] of await fetchPartitionCounts(admin, [
+            topic,
+            quarantineTopic,
+            redriveLogTopic,
+          ])) {
             partitionCounts.set(name, count);
           }
           break;
@@ -138,6 +183,8 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       }
       await producer.connect();
       await encoder.start();
+      // The index fills in the background: the quarantine routes wait for it, records need not.
+      await follower.start();
       imports.resume();
       url = await app.listen({ host: deps.host, port: deps.port });
       ready = true;
@@ -146,6 +193,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       ready = false;
       await app.close();
       await imports.stop();
+      await follower.stop();
       await publisher.close();
       await producer.disconnect();
       await admin.disconnect();

@@ -21,7 +21,8 @@ import { REGISTRY_GROUP_PREFIX } from '../../services/registry/schema-log';
 import { DEFAULT_SHARING_GROUP } from '../../services/sharing/config';
 import { REBUILD_GROUP_PREFIX } from '../../services/sharing/rebuild';
 import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
-import { quarantineTopicDeclaration } from '../../connectors/runtime/quarantine';
+import { QUARANTINE_GROUP_PREFIX, quarantineTopicDeclaration } from '../../connectors/runtime/quarantine';
+import { REDRIVE_LOG_TOPIC, redriveLogTopicDeclaration } from '../../services/platform/redrive-log';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
@@ -65,6 +66,10 @@ export function busGrants(registryTopic: string): AclGrant[] {
         agencyPrincipal(name),
         TOPICS[name].topic,
         quarantineTopicDeclaration(TOPICS[name].topic).topic,
+        {
+          quarantineGroupPrefix: `${QUARANTINE_GROUP_PREFIX}${agencyPrincipal(name)}-`,
+          redriveLogTopic: REDRIVE_LOG_TOPIC,
+        },
       ),
     ),
     ...sharingGrants(SERVICE_PRINCIPALS.sharing, {
@@ -96,6 +101,7 @@ export function busTopics(registryTopic: string): TopicDeclaration[] {
     ]),
     deadLetterTopicDeclaration(),
     auditTopicDeclaration(),
+    redriveLogTopicDeclaration(),
     { topic: registryTopic, kind: 'registry-state', numPartitions: 1 },
   ];
 }

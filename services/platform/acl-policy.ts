@@ -78,11 +78,22 @@ const CONSUME: readonly AclOperation[] = ['Read', 'Describe', 'DescribeConfigs']
 /** A consumer group: join and commit (Read), look at it (Describe), remove a spent one (Delete). */
 const GROUP: readonly AclOperation[] = ['Read', 'Describe', 'Delete'];
 
-/** An agency connector: its own domain topic and its quarantine, nothing else. */
-export function agencyGrants(principal: string, domainTopic: string, quarantineTopic: string): AclGrant[] {
+/**
+ * An agency connector: its own domain topic; its quarantine, which it also reads back (for
+ * `GET /v1/quarantine`) in groups named by `quarantineGroupPrefix`; and the redrive log, where it
+ * records resends. Nothing else: another agency's quarantine stays out of its reach.
+ */
+export function agencyGrants(
+  principal: string,
+  domainTopic: string,
+  quarantineTopic: string,
+  names: { quarantineGroupPrefix: string; redriveLogTopic: string },
+): AclGrant[] {
   return [
     topic(principal, domainTopic, PRODUCE),
-    topic(principal, quarantineTopic, PRODUCE),
+    topic(principal, quarantineTopic, [...PRODUCE, 'Read']),
+    groupPrefix(principal, names.quarantineGroupPrefix, GROUP),
+    topic(principal, names.redriveLogTopic, PRODUCE),
     idempotentWrite(principal),
   ];
 }

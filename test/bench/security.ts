@@ -15,7 +15,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { generateRecords } from '../../connectors/demo/generator';
 import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
-import { quarantineTopicDeclaration, quarantineTopicFor } from '../../connectors/runtime/quarantine';
+import {
+  QUARANTINE_GROUP_PREFIX,
+  quarantineTopicDeclaration,
+  quarantineTopicFor,
+} from '../../connectors/runtime/quarantine';
+import { REDRIVE_LOG_TOPIC } from '../../services/platform/redrive-log';
 import { LocalKafka } from '../../deploy/local/local-kafka';
 import { LocalRegistry } from '../../deploy/local/local-registry';
 import { stackConfig } from '../../deploy/local/stack';
@@ -152,8 +157,14 @@ async function main(): Promise<void> {
             quarantineTopicDeclaration(SCRATCH_TOPIC),
           ]);
           await applyAcls(admin, [
-            ...agencyGrants(taxPrincipal, SCRATCH_TOPIC, quarantine),
-            ...agencyGrants(ANONYMOUS, SCRATCH_TOPIC, quarantine),
+            ...agencyGrants(taxPrincipal, SCRATCH_TOPIC, quarantine, {
+              quarantineGroupPrefix: `${QUARANTINE_GROUP_PREFIX}${taxPrincipal}-`,
+              redriveLogTopic: REDRIVE_LOG_TOPIC,
+            }),
+            ...agencyGrants(ANONYMOUS, SCRATCH_TOPIC, quarantine, {
+              quarantineGroupPrefix: `${QUARANTINE_GROUP_PREFIX}${ANONYMOUS}-`,
+              redriveLogTopic: REDRIVE_LOG_TOPIC,
+            }),
           ]);
         });
         break;

@@ -106,8 +106,14 @@ describe('Kafka security', () => {
     );
     // The same functions that declare the bus's ACLs, on this file's topics.
     await grant([
-      ...agencyGrants('tax', topics.tax, quarantine(topics.tax)),
-      ...agencyGrants('vehicle', topics.vehicle, quarantine(topics.vehicle)),
+      ...agencyGrants('tax', topics.tax, quarantine(topics.tax), {
+        quarantineGroupPrefix: `${suffix}-quarantine-tax-`,
+        redriveLogTopic: topics.audit,
+      }),
+      ...agencyGrants('vehicle', topics.vehicle, quarantine(topics.vehicle), {
+        quarantineGroupPrefix: `${suffix}-quarantine-vehicle-`,
+        redriveLogTopic: topics.audit,
+      }),
       ...sharingGrants(SERVICE_PRINCIPALS.sharing, {
         domainTopics: [topics.tax, topics.vehicle],
         deadLetterTopic: topics.deadLetter,
@@ -144,6 +150,27 @@ describe('Kafka security', () => {
     await send(tax, quarantine(topics.tax));
     expect(await failure(send(tax, topics.vehicle))).toContain('TOPIC_AUTHORIZATION_FAILED');
     expect(await failure(send(tax, quarantine(topics.vehicle)))).toContain('TOPIC_AUTHORIZATION_FAILED');
+  });
+
+  it("lets an agency read back its own quarantine in its own groups, and not another agency's", async () => {
+    await send(await producerAs('tax'), quarantine(topics.tax));
+    const tax = kafkaAs('tax');
+    const own = tax.consumer({ groupId: `${suffix}-quarantine-tax-1` });
+    clients.push(own);
+    const read = new Promise<string | undefined>((resolve, reject) => {
+      void own.connect().then(async () => {
+        await own.subscribe({ topic: quarantine(topics.tax), fromBeginning: true });
+        await own.run({ eachMessage: async ({ message }) => resolve(message.value?.toString()) });
+      }, reject);
+    });
+    expect(await read).toBe('v');
+    // The vehicle office's quarantine, even in a group the tax connector may use: not authorized.
+    const foreign = tax.consumer({ groupId: `${suffix}-quarantine-tax-2`, retry: { retries: 0 } });
+    clients.push(foreign);
+    await foreign.connect();
+    expect(
+      await failure(foreign.subscribe({ topic: quarantine(topics.vehicle), fromBeginning: true })),
+    ).toContain('TOPIC_AUTHORIZATION_FAILED');
   });
 
   it('refuses the sharing and lookup principals a write to a domain topic, and lets them write their own', async () => {

@@ -87,6 +87,7 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
       definition,
       ingest: unused<ConnectorAppOptions['ingest']>('ingest'),
       imports: unused<ConnectorAppOptions['imports']>('imports'),
+      quarantine: unused<ConnectorAppOptions['quarantine']>('quarantine'),
       authenticate: () => undefined,
       logger,
       limits: { bodyLimit: 1_024, maxRecords: 100, importLimit: 1_024 },

@@ -10,7 +10,12 @@ import { type Clock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
 import { agencyPrincipal } from '../../deploy/local/topics';
 import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
-import { quarantineTopicDeclaration, quarantineTopicFor } from '../../connectors/runtime/quarantine';
+import {
+  QUARANTINE_GROUP_PREFIX,
+  quarantineTopicDeclaration,
+  quarantineTopicFor,
+} from '../../connectors/runtime/quarantine';
+import { redriveLogTopicDeclaration } from '../../services/platform/redrive-log';
 import { agencyGrants, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
@@ -62,9 +67,11 @@ export function connectorHarness(
   let current: Connector | undefined;
   let prepared = false;
   const principal = agencyPrincipal(definition.topic);
+  const redriveLogTopic = `${topic}.redrive-log`;
   const declared = [
     { topic, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS } as const,
     quarantineTopicDeclaration(topic),
+    redriveLogTopicDeclaration(redriveLogTopic),
   ];
 
   /** What the operator does for a connector: its topics, with the policy, and its ACLs. */
@@ -73,7 +80,13 @@ export function connectorHarness(
     await withAdmin(testConnection(OPERATOR_PRINCIPAL, brokers), 'it-topics', (admin) =>
       ensurePolicyTopics(admin, declared),
     );
-    await grantAcls(agencyGrants(principal, topic, quarantineTopicFor(topic)), brokers);
+    await grantAcls(
+      agencyGrants(principal, topic, quarantineTopicFor(topic), {
+        quarantineGroupPrefix: `${QUARANTINE_GROUP_PREFIX}${principal}-`,
+        redriveLogTopic,
+      }),
+      brokers,
+    );
     prepared = true;
   };
 
@@ -100,6 +113,7 @@ export function connectorHarness(
       host: '127.0.0.1',
       port: 0,
       topicOverride: topic,
+      redriveLogTopic,
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
@@ -109,6 +123,7 @@ export function connectorHarness(
   return {
     topic,
     quarantineTopic: `${topic}.quarantine`,
+    redriveLogTopic,
     apiKey: `${definition.agency}.${keys[definition.agency]}`,
     otherAgencyKey: `OTHER-AGENCY.${keys['OTHER-AGENCY']}`,
 

@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { resolveSchemaPath, TOPIC_NAMES, TOPICS } from '../../schemas/topics';
 import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { registryGrants } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
@@ -101,6 +103,27 @@ export function registryHarness(options: { declaredOwners?: ReadonlyMap<string, 
         parsed = { raw: text };
       }
       return { status: response.status, body: parsed as Record<string, unknown> };
+    },
+
+    /**
+     * Registers the four contracts as the operator, in the catalog's order, as a registry restored
+     * from an older state gets them again: on an empty log they get the ids they had. Their ids.
+     */
+    async registerContracts(registry: Registry): Promise<number[]> {
+      const ids: number[] = [];
+      for (const name of TOPIC_NAMES) {
+        const answer = await this.http(
+          registry,
+          'operator',
+          'POST',
+          `/subjects/${TOPICS[name].valueSubject}/versions`,
+          {
+            schema: readFileSync(resolveSchemaPath(name), 'utf8'),
+          },
+        );
+        ids.push(answer.body.id as number);
+      }
+      return ids;
     },
 
     async stopAll(): Promise<void> {

@@ -1,6 +1,3 @@
-import { TOPIC_NAMES, TOPICS } from '../../../schemas/topics';
-import { resolveSchemaPath } from '../../../schemas/topics';
-import { readFileSync } from 'node:fs';
 import { type SharingDeps } from '../../../services/sharing/sharing-service';
 import { DEAD_LETTER_HEADERS } from '../../../services/sharing/dead-letters';
 import { generateEventStream } from '../../support/event-stream';
@@ -23,23 +20,6 @@ afterAll(async () => {
   await emptyRegistries.stopAll();
 });
 
-async function registerContracts(registry: Awaited<ReturnType<typeof registries.start>>): Promise<number[]> {
-  const ids: number[] = [];
-  for (const topic of TOPIC_NAMES) {
-    const answer = await registries.http(
-      registry,
-      'operator',
-      'POST',
-      `/subjects/${TOPICS[topic].valueSubject}/versions`,
-      {
-        schema: readFileSync(resolveSchemaPath(topic), 'utf8'),
-      },
-    );
-    ids.push(answer.body.id as number);
-  }
-  return ids;
-}
-
 describe('a registry that comes back within the retry time', () => {
   const service: Partial<SharingDeps> = { unknownSchemaRetryMs: 120_000 };
   const harness = sharingHarness({ partitions: 2, batchSize: 10, service });
@@ -56,7 +36,7 @@ describe('a registry that comes back within the retry time', () => {
     await new Promise((r) => setTimeout(r, 3_000));
     expect(harness.service().stats()).toMatchObject({ applied: 0, deadLettered: 0 });
 
-    const ids = await registerContracts(restored);
+    const ids = await registries.registerContracts(restored);
     const written = new Set(stream.map((e) => harness.encode(e.topic, e.event).readInt32BE(1)));
     // The precondition of the story: the restored registry gives the contracts their old ids.
     for (const id of written) expect(ids).toContain(id);

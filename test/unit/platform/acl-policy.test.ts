@@ -33,16 +33,31 @@ describe('the bus ACLs', () => {
     ]);
   });
 
-  it('lets each agency write and describe its own topic and quarantine only, idempotently', () => {
+  it('lets each agency write its own topic, read back its own quarantine, and record resends, idempotently', () => {
     for (const agency of ['dossier', 'tax', 'business-registration', 'vehicle']) {
       const own = grants.filter((g) => g.principal === agency);
       expect(own.filter((g) => g.resource === 'topic').map((g) => g.name)).toEqual([
         agency,
         `${agency}.quarantine`,
+        'lienthong.redrive-log',
       ]);
       expect(allowed(grants, agency, 'topic', agency)).toEqual(['Describe', 'DescribeConfigs', 'Write']);
+      expect(allowed(grants, agency, 'topic', `${agency}.quarantine`)).toEqual([
+        'Describe',
+        'DescribeConfigs',
+        'Read',
+        'Write',
+      ]);
+      expect(allowed(grants, agency, 'topic', 'lienthong.redrive-log')).toEqual([
+        'Describe',
+        'DescribeConfigs',
+        'Write',
+      ]);
       expect(allowed(grants, agency, 'cluster', 'kafka-cluster')).toEqual(['IdempotentWrite']);
-      expect(own.some((g) => g.resource === 'group')).toBe(false);
+      // Its quarantine groups are its own prefix: no agency can join another's.
+      expect(own.filter((g) => g.resource === 'group')).toEqual([
+        expect.objectContaining({ name: `lienthong-quarantine-${agency}-`, pattern: 'prefixed' }),
+      ]);
     }
   });
 
@@ -89,11 +104,14 @@ describe('the bus ACLs', () => {
 });
 
 describe('ACL entries', () => {
-  const grants = agencyGrants('tax', 'it-tax-1', 'it-tax-1.quarantine');
+  const grants = agencyGrants('tax', 'it-tax-1', 'it-tax-1.quarantine', {
+    quarantineGroupPrefix: 'lienthong-quarantine-tax-',
+    redriveLogTopic: 'lienthong.redrive-log',
+  });
   const entries = aclEntries(grants);
 
   it('are one ALLOW entry per operation, for User:<principal> from any host', () => {
-    expect(entries).toHaveLength(7);
+    expect(entries).toHaveLength(14);
     expect(entries[0]).toEqual({
       resourceType: AclResourceTypes.TOPIC,
       resourceName: 'it-tax-1',
