@@ -49,6 +49,8 @@ export interface ConnectorDeps {
   clock?: Clock;
   /** How long a POST may wait for Kafka before it answers 503; {@link SEND_TIMEOUT_MS} by default. */
   sendTimeoutMs?: number;
+  /** How long an ended import's spool file is kept, by the clock; a week by default. */
+  importRetentionMs?: number;
 }
 
 export interface Connector extends Service {
@@ -60,9 +62,10 @@ export interface Connector extends Service {
  * One agency's connector: HTTP in, Kafka out. Nothing happens until `start()`.
  *
  * Start: make sure the topic and its quarantine exist, learn their partition counts, fetch the
- * schema once, resume unfinished imports, then listen. Stop, in this order: stop intake (HTTP
- * answers 503 while closing and lets requests in flight finish), let the import in flight reach
- * its checkpoint, flush the publisher, then disconnect from Kafka.
+ * schema once, resume unfinished imports (a corrupt import status fails that import only), then
+ * listen. Stop, in this order: stop intake (HTTP answers 503 while closing and lets requests in
+ * flight finish), let the import in flight reach its checkpoint (or end its wait to retry), flush
+ * the publisher, then disconnect from Kafka.
  */
 export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const { definition, kafka, logger } = deps;
@@ -96,7 +99,14 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       quarantine: (entry) => quarantine.quarantine(entry),
     },
   });
-  const imports = createImports({ definition, ingest, spoolDir: deps.spoolDir, logger, clock });
+  const imports = createImports({
+    definition,
+    ingest,
+    spoolDir: deps.spoolDir,
+    logger,
+    clock,
+    ...(deps.importRetentionMs === undefined ? {} : { retentionMs: deps.importRetentionMs }),
+  });
   let ready = false;
   let drift: readonly TopicDrift[] = [];
   const declaredTopics = [
@@ -138,7 +148,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       }
       await producer.connect();
       await encoder.start();
-      imports.resume();
+      await imports.start();
       url = await app.listen({ host: deps.host, port: deps.port });
       ready = true;
     },
