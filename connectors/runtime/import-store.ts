@@ -5,7 +5,13 @@ import { type Static, Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
 import { type Logger } from 'pino';
 import { type Clock } from '../../services/platform/clock';
-import { isDurableTemp, removeFileDurably, writeFileDurably } from '../../services/platform/durable-file';
+import {
+  type DurableFs,
+  isDurableTemp,
+  nodeDurableFs,
+  removeFileDurably,
+  writeFileDurably,
+} from '../../services/platform/durable-file';
 import { ERROR_CODES } from '../../services/platform/errors';
 
 const Issue = Type.Object({ path: Type.String(), code: Type.String(), message: Type.String() });
@@ -69,8 +75,15 @@ type Loaded = { ok: true; status: ImportStatus } | { ok: false; reason: string }
  * own import with `IMPORT_STATUS_CORRUPT`, and its bytes are kept beside it as `<id>.json.corrupt`;
  * the other imports, and the connector, carry on.
  */
-export function createImportStore(options: { spoolDir: string; clock: Clock; logger: Logger }) {
+export function createImportStore(options: {
+  spoolDir: string;
+  clock: Clock;
+  logger: Logger;
+  /** The calls durable writes make: node's, unless a test records them. */
+  fs?: DurableFs;
+}) {
   const { spoolDir, clock, logger } = options;
+  const fs = options.fs ?? nodeDurableFs;
   mkdirSync(spoolDir, { recursive: true });
   const dataFile = (id: string) => join(spoolDir, `${id}.data`);
   const statusFile = (id: string) => join(spoolDir, `${id}${STATUS_SUFFIX}`);
@@ -123,14 +136,14 @@ export function createImportStore(options: { spoolDir: string; clock: Clock; log
 
   const save = async (status: ImportStatus): Promise<void> => {
     status.updatedAt = now();
-    await writeFileDurably(statusFile(status.id), JSON.stringify(status));
+    await writeFileDurably(statusFile(status.id), JSON.stringify(status), fs);
   };
 
   /** Fails an import whose status is corrupt, durably, keeping the unreadable bytes beside it. */
   const markCorrupt = async (id: string, reason: string): Promise<ImportStatus> => {
     logger.error({ importId: id, reason }, 'An import status file is corrupt; the import is marked failed');
     if (existsSync(statusFile(id))) {
-      await writeFileDurably(join(spoolDir, `${id}${CORRUPT_SUFFIX}`), readFileSync(statusFile(id)));
+      await writeFileDurably(join(spoolDir, `${id}${CORRUPT_SUFFIX}`), readFileSync(statusFile(id)), fs);
     }
     const status = corruptStatus(id, reason);
     await save(status);
@@ -156,12 +169,12 @@ export function createImportStore(options: { spoolDir: string; clock: Clock; log
 
     /** Streams an upload to its spool file; resolves with its size once the whole file is on disk. */
     spool(id: string, body: Readable): Promise<number> {
-      return writeFileDurably(dataFile(id), body);
+      return writeFileDurably(dataFile(id), body, fs);
     },
 
     /** Removes the spool file of an upload that was refused. */
     async discard(id: string): Promise<void> {
-      await removeFileDurably(dataFile(id));
+      await removeFileDurably(dataFile(id), fs);
     },
 
     /** Writes `status` durably, with the time as its `updatedAt`. */
@@ -205,7 +218,7 @@ export function createImportStore(options: { spoolDir: string; clock: Clock; log
         const finished = Date.parse(status.finishedAt ?? status.updatedAt);
         if (!(clock() - finished >= retentionMs)) continue;
         // Removed before it is recorded: a crash in between leaves a status that the next sweep completes.
-        await removeFileDurably(dataFile(status.id));
+        await removeFileDurably(dataFile(status.id), fs);
         status.spoolRemovedAt = now();
         await save(status);
         removed += 1;
