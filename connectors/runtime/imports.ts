@@ -87,33 +87,46 @@ export function createImports(options: {
   let sweeping: Promise<void> | undefined;
   let sweepAgain = false;
 
-  /** Rows of the spooled file as native records (CSV rows converted), numbered from 1. */
+  /**
+   * Rows of the spooled file after row `after` as native records (CSV rows converted), numbered
+   * from 1. Rows up to `after` are counted, not parsed: a retry of a large file skips them quickly.
+   */
   async function* rowsOf(
     id: string,
     format: ImportFormat,
+    after: number,
   ): AsyncGenerator<{ row: number; record: unknown } | { row: number; issues: RecordIssue[]; raw: unknown }> {
     const input = createReadStream(store.dataFile(id));
     let row = 0;
-    if (format === 'ndjson') {
-      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-        if (line.trim() === '') continue;
-        row += 1;
-        try {
-          yield { row, record: JSON.parse(line) as unknown };
-        } catch (error) {
-          yield {
-            row,
-            raw: line,
-            issues: [{ path: '$', code: 'MALFORMED_JSON', message: (error as Error).message }],
-          };
+    try {
+      if (format === 'ndjson') {
+        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+          if (line.trim() === '') continue;
+          row += 1;
+          if (row <= after) continue;
+          try {
+            yield { row, record: JSON.parse(line) as unknown };
+          } catch (error) {
+            yield {
+              row,
+              raw: line,
+              issues: [{ path: '$', code: 'MALFORMED_JSON', message: (error as Error).message }],
+            };
+          }
         }
+        return;
       }
-      return;
-    }
-    for await (const values of input.pipe(parse({ columns: true, bom: true, trim: true }))) {
-      row += 1;
-      const converted = definition.csv.toNative(values as Record<string, string>);
-      yield converted.ok ? { row, record: converted.value } : { row, raw: values, issues: converted.issues };
+      for await (const values of input.pipe(parse({ columns: true, bom: true, trim: true }))) {
+        row += 1;
+        if (row <= after) continue;
+        const converted = definition.csv.toNative(values as Record<string, string>);
+        yield converted.ok
+          ? { row, record: converted.value }
+          : { row, raw: values, issues: converted.issues };
+      }
+    } finally {
+      // A run that stops or fails midway leaves no open file behind.
+      input.destroy();
     }
   }
 
@@ -123,6 +136,7 @@ export function createImports(options: {
       throw new LienthongError(ERROR_CODES.IMPORT_STATUS_CORRUPT, `Import ${status.id} has no format`);
     }
     status.state = 'running';
+    delete status.retryAt;
     await store.save(status);
     const submission = () => ({
       source: 'import' as const,
@@ -149,9 +163,8 @@ export function createImports(options: {
       await store.save(status);
       chunk = [];
     };
-    for await (const item of rowsOf(status.id, status.format)) {
+    for await (const item of rowsOf(status.id, status.format, status.rowsDone)) {
       if (stopping) return;
-      if (item.row <= status.rowsDone) continue;
       if ('issues' in item) {
         // Unreadable rows are refused like invalid ones, through the same path, in order.
         await flush();
@@ -168,7 +181,6 @@ export function createImports(options: {
     if (stopping) return;
     status.state = 'completed';
     status.finishedAt = now();
-    delete status.retryAt;
     await store.save(status);
     logger.info(
       { importId: status.id, accepted: status.accepted, rejected: status.rejected, retries: status.retries },
@@ -196,7 +208,6 @@ export function createImports(options: {
           status.failureCode = errorCodeOf(error);
           status.failure = (error as Error).message;
           status.finishedAt = now();
-          delete status.retryAt;
           await store.save(status);
           return;
         }
@@ -216,7 +227,6 @@ export function createImports(options: {
         } catch {
           return;
         }
-        delete status.retryAt;
       }
     }
   }
