@@ -42,3 +42,15 @@ export function recordingFs(dir: string, fail: { rename?: boolean } = {}) {
   };
   return { fs, calls };
 }
+
+/** The calls {@link recordingFs} records for one durable write of `name` in `writes` writes. */
+export function durableWriteCalls(name: string, writes = 1): string[] {
+  return [
+    'open temp',
+    ...Array.from({ length: writes }, () => 'write temp'),
+    'fsync temp',
+    `rename temp ${name}`,
+    'open dir',
+    'fsync dir',
+  ];
+}

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { isDurableTemp, removeFileDurably, writeFileDurably } from '../../../services/platform/durable-file';
-import { recordingFs } from '../../support/recording-fs';
+import { durableWriteCalls, recordingFs } from '../../support/recording-fs';
 
 describe('a durable write', () => {
   let dir: string;
@@ -16,14 +16,7 @@ describe('a durable write', () => {
     const { fs, calls } = recordingFs(dir);
     const target = join(dir, 'status.json');
     expect(await writeFileDurably(target, '{"rowsDone":500}', fs)).toBe(16);
-    expect(calls).toEqual([
-      'open temp',
-      'write temp',
-      'fsync temp',
-      'rename temp status.json',
-      'open dir',
-      'fsync dir',
-    ]);
+    expect(calls).toEqual(durableWriteCalls('status.json'));
     expect(readFileSync(target, 'utf8')).toBe('{"rowsDone":500}');
     expect(readdirSync(dir)).toEqual(['status.json']);
   });
@@ -33,16 +26,7 @@ describe('a durable write', () => {
     const target = join(dir, 'upload.data');
     const chunks = ['{"a":1}\n', '{"a":2}\n', '{"a":3}\n'].map((c) => Buffer.from(c));
     expect(await writeFileDurably(target, Readable.from(chunks), fs)).toBe(24);
-    expect(calls).toEqual([
-      'open temp',
-      'write temp',
-      'write temp',
-      'write temp',
-      'fsync temp',
-      'rename temp upload.data',
-      'open dir',
-      'fsync dir',
-    ]);
+    expect(calls).toEqual(durableWriteCalls('upload.data', 3));
     expect(readFileSync(target, 'utf8')).toBe('{"a":1}\n{"a":2}\n{"a":3}\n');
   });
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createImportStore, type ImportStatus } from '../../../../connectors/runtime/import-store';
 import { createLogger } from '../../../../services/platform/logger';
-import { recordingFs } from '../../../support/recording-fs';
+import { durableWriteCalls, recordingFs } from '../../../support/recording-fs';
 
 const ID = '0b5d9a62-3f7e-4c1a-9d2b-6e8f0a1b2c3d';
 const OTHER = '7c1e2d3f-4a5b-4c6d-8e9f-0a1b2c3d4e5f';
@@ -49,27 +49,13 @@ describe('the import store', () => {
 
   it('writes each checkpoint durably: fsync, rename, fsync of the directory', async () => {
     await store.save(status(ID, { state: 'running', rowsDone: 500 }));
-    expect(recorded.calls).toEqual([
-      'open temp',
-      'write temp',
-      'fsync temp',
-      `rename temp ${ID}.json`,
-      'open dir',
-      'fsync dir',
-    ]);
+    expect(recorded.calls).toEqual(durableWriteCalls(`${ID}.json`));
     expect(store.read(ID)).toMatchObject({ state: 'running', rowsDone: 500 });
   });
 
   it('spools an upload durably, and answers its size', async () => {
     expect(await store.spool(ID, Readable.from([Buffer.from('{"a":1}\n')]))).toBe(8);
-    expect(recorded.calls).toEqual([
-      'open temp',
-      'write temp',
-      'fsync temp',
-      `rename temp ${ID}.data`,
-      'open dir',
-      'fsync dir',
-    ]);
+    expect(recorded.calls).toEqual(durableWriteCalls(`${ID}.data`));
     expect(readFileSync(store.dataFile(ID), 'utf8')).toBe('{"a":1}\n');
   });
 
