@@ -82,7 +82,8 @@ export function createAuditRelay(deps: {
           topicMessages: [
             {
               topic: deps.topic,
-              messages: batch.map((r) => ({ key: String(r.seq), value: canonicalJson(r) })),
+              // The topic's one partition (`auditTopicDeclaration`).
+              messages: batch.map((r) => ({ key: String(r.seq), value: canonicalJson(r), partition: 0 })),
             },
           ],
         });

@@ -1,6 +1,6 @@
 import { type Db } from 'mongodb';
 import { type ViewDoc, type ViewName } from '../sharing/projection';
-import { readCatalog } from '../sharing/view-store';
+import { readCatalog } from '../sharing/view-catalog';
 
 export interface ViewReader {
   /** The view document with this `_id`, or null. */

@@ -8,6 +8,8 @@ export const ERROR_CODES = {
   // The broker refused this principal an operation its ACLs do not allow.
   KAFKA_NOT_AUTHORIZED: 'KAFKA_NOT_AUTHORIZED',
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
+  // A rebuild is handing the views over: the live consumer waits to write them.
+  VIEWS_FENCED: 'VIEWS_FENCED',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',

@@ -9,6 +9,7 @@ import {
   type ProducerBatch,
   type RecordMetadata,
   type RetryOptions,
+  type TopicMessages,
 } from 'kafkajs';
 import { type Logger } from 'pino';
 import { ERROR_CODES, isRetriable, LienthongError, UnavailableError } from './errors';
@@ -177,9 +178,10 @@ export interface RenewingProducer {
   /** Disconnects every producer it made; sends reject until `connect()` is called again. */
   disconnect(): Promise<void>;
   /**
-   * kafkajs's `sendBatch`, one at a time. Rejects with a retriable `KAFKA_UNAVAILABLE` when the
-   * outcome is unknown (the batch may have been written); with kafkajs's error when the broker
-   * refused it for good (authorization, size).
+   * kafkajs's `sendBatch`, one at a time, for messages that each name their partition. Rejects
+   * with a retriable `KAFKA_UNAVAILABLE` when the outcome is unknown (some partitions' records may
+   * have been written); with kafkajs's error when the broker refused it for good (authorization,
+   * size). The answer has one entry a partition, in no particular order.
    */
   sendBatch: Producer['sendBatch'];
 }
@@ -213,6 +215,13 @@ export interface CreateRenewingProducerOptions extends CreateProducerOptions {
  * sharing service's dead letters) sends again, which `eventId` makes harmless.
  *
  * Also:
+ * - each partition's messages go as a kafkajs send of their own, side by side, so every message
+ *   must name its partition. kafkajs sends one request a leader, and when one of them fails it
+ *   retries at once, while another may still be in flight: that retry waits for the broker's lock
+ *   and, once the first request has been answered, sends the same records again under new
+ *   sequence numbers, which the broker writes a second time. With one partition a send, a retry
+ *   starts only after the request it repeats has settled
+ *   (`test/faults/multi-broker-send.test.ts` shows both on three brokers);
  * - one send at a time: a second send through the same producer while one fails would take the
  *   numbers the first rolls back;
  * - a send longer than `sendTimeoutMs` is given up the same way, so a broker that holds a request
@@ -282,8 +291,16 @@ export function createRenewingProducer(
   };
 
   const sendOnce = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
+    const parts = byPartition(batch);
     const producer = await connected();
-    const sending = producer.sendBatch({ timeout: sendTimeoutMs, ...batch });
+    const sending = Promise.allSettled(
+      parts.map((part) => producer.sendBatch({ timeout: sendTimeoutMs, ...batch, topicMessages: [part] })),
+    ).then((outcomes) =>
+      outcomes.flatMap((outcome) => {
+        if (outcome.status === 'rejected') throw outcome.reason;
+        return outcome.value;
+      }),
+    );
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -344,6 +361,28 @@ export function createRenewingProducer(
       return sent;
     },
   };
+}
+
+/**
+ * A batch as one `TopicMessages` a partition, for {@link createRenewingProducer}. A message without
+ * a partition is a defect of its sender: kafkajs would pick one, and could then put two partitions
+ * led by two brokers into one send.
+ */
+function byPartition(batch: ProducerBatch): TopicMessages[] {
+  const parts = new Map<string, TopicMessages>();
+  for (const { topic, messages } of batch.topicMessages ?? []) {
+    for (const message of messages) {
+      if (!Number.isInteger(message.partition))
+        throw new LienthongError(ERROR_CODES.INTERNAL, `A message for ${topic} names no partition`, {
+          statusCode: 500,
+        });
+      const slot = `${topic}/${String(message.partition)}`;
+      let part = parts.get(slot);
+      if (part === undefined) parts.set(slot, (part = { topic, messages: [] }));
+      part.messages.push(message);
+    }
+  }
+  return [...parts.values()];
 }
 
 export interface TopicSpec {

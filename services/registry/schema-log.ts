@@ -109,7 +109,10 @@ export class SchemaLog {
       topicMessages: [
         {
           topic: this.options.topic,
-          messages: [{ key: JSON.stringify(key), value: value === null ? null : JSON.stringify(value) }],
+          // The log is one partition: its order is the registry's order.
+          messages: [
+            { key: JSON.stringify(key), value: value === null ? null : JSON.stringify(value), partition: 0 },
+          ],
         },
       ],
     });

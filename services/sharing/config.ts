@@ -9,6 +9,7 @@ import {
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../platform/config';
+import { FENCE_LEASE_MS, REBUILD_STEPS } from './rebuild';
 
 /** The sharing service's default port, next to the connectors' 8091-8094. */
 
@@ -51,6 +52,18 @@ export const SharingEnv = Type.Object({
     default: 500,
     hint: 'SHARING_BATCH_SIZE must be from 1 to 10000 events',
   }),
+  SHARING_ROUND_TARGET_MS: Type.Integer({
+    minimum: 100,
+    maximum: 20_000,
+    default: 2_000,
+    hint: 'SHARING_ROUND_TARGET_MS must be from 100 to 20000 milliseconds',
+  }),
+  SHARING_UNKNOWN_SCHEMA_RETRY_MS: Type.Integer({
+    minimum: 0,
+    maximum: 86_400_000,
+    default: 300_000,
+    hint: 'SHARING_UNKNOWN_SCHEMA_RETRY_MS must be from 0 to 86400000 milliseconds',
+  }),
   SHARING_CONCURRENCY: Type.Integer({
     minimum: 1,
     maximum: 64,
@@ -63,4 +76,28 @@ export type SharingConfig = Static<typeof SharingEnv>;
 
 export function sharingConfig(env: NodeJS.ProcessEnv = process.env): Readonly<SharingConfig> {
   return loadConfig(SharingEnv, env);
+}
+
+const STEPS = Object.values(REBUILD_STEPS);
+
+/** `npm run sharing:rebuild`: the service's settings, and two of its own. */
+export const RebuildEnv = Type.Object({
+  ...SharingEnv.properties,
+  SHARING_REBUILD_FENCE_MS: Type.Integer({
+    minimum: 1_000,
+    maximum: 600_000,
+    default: FENCE_LEASE_MS,
+    hint: 'SHARING_REBUILD_FENCE_MS must be from 1000 to 600000 milliseconds',
+  }),
+  // For the crash tests only: the rebuild stops at this step and waits to be killed.
+  SHARING_REBUILD_HALT_AT: Type.Union([Type.Literal(''), ...STEPS.map((s) => Type.Literal(s))], {
+    default: '',
+    hint: `SHARING_REBUILD_HALT_AT must be empty or one of ${STEPS.join(', ')}`,
+  }),
+});
+
+export type RebuildConfig = Static<typeof RebuildEnv>;
+
+export function rebuildConfig(env: NodeJS.ProcessEnv = process.env): Readonly<RebuildConfig> {
+  return loadConfig(RebuildEnv, env);
 }

@@ -58,6 +58,8 @@ export async function sendDeadLetters(
         messages: letters.map((letter) => ({
           key: letter.key,
           value: letter.value,
+          // The topic's one partition (`deadLetterTopicDeclaration`).
+          partition: 0,
           headers: {
             ...letter.headers,
             [DEAD_LETTER_HEADERS.topic]: letter.topic,

@@ -38,6 +38,8 @@ void runMain({
       ),
       deadLetterTopic: config.SHARING_DEAD_LETTER_TOPIC,
       batchSize: config.SHARING_BATCH_SIZE,
+      roundTargetMs: config.SHARING_ROUND_TARGET_MS,
+      unknownSchemaRetryMs: config.SHARING_UNKNOWN_SCHEMA_RETRY_MS,
       concurrency: config.SHARING_CONCURRENCY,
       host: config.HOST,
       port: config.PORT,

@@ -7,17 +7,19 @@ import { createKafka } from '../platform/kafka';
 import { kafkaConnection } from '../platform/kafka-security';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
-import { sharingConfig } from './config';
+import { rebuildConfig } from './config';
 import { rebuildViews } from './rebuild';
 
 /**
  * `npm run sharing:rebuild [-- --dry-run]`: replays the topics into new view collections, prints
- * how they compare with the live ones, and (without --dry-run) swaps them in. Runs beside the live
- * sharing service, with the same configuration.
+ * how they compare with the live ones, and (without --dry-run) hands them over to the live sharing
+ * service, which it runs beside, with the same configuration. Each step done is printed as
+ * `rebuild step: <name>`; `SHARING_REBUILD_HALT_AT` (tests only) stops there until the process is
+ * killed.
  */
 async function main(): Promise<void> {
   const dryRun = process.argv.includes('--dry-run');
-  const config = sharingConfig();
+  const config = rebuildConfig();
   const logger = createLogger({
     name: 'sharing-rebuild',
     level: config.LOG_LEVEL === 'info' ? 'warn' : config.LOG_LEVEL,
@@ -42,7 +44,15 @@ async function main(): Promise<void> {
       topics: Object.fromEntries(
         TOPIC_NAMES.map((t) => [t, `${config.SHARING_TOPIC_PREFIX}${TOPICS[t].topic}`]),
       ) as Record<TopicName, string>,
+      liveGroupId: config.SHARING_GROUP_ID,
       dryRun,
+      fenceLeaseMs: config.SHARING_REBUILD_FENCE_MS,
+      onStep: async (step) => {
+        process.stdout.write(`rebuild step: ${step}\n`);
+        if (step !== config.SHARING_REBUILD_HALT_AT) return;
+        process.stdout.write(`rebuild halted at: ${step}\n`);
+        await new Promise(() => undefined);
+      },
       clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),
       progress: (stage, done, total) => {
         if (Date.now() - last < 2_000 && done < total) return;
@@ -59,7 +69,8 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       report.swapped
-        ? 'Swapped in: lookups now read the rebuilt views.\n'
+        ? `Swapped in as catalog generation ${report.catalogGeneration}: lookups now read the rebuilt views.\n` +
+            `Dropped: ${report.dropped.join(', ') || 'nothing (the live group had not caught up)'}\n`
         : 'Dry run: the live views are unchanged.\n',
     );
   } finally {

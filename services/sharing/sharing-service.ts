@@ -29,9 +29,11 @@ import {
 } from './dead-letters';
 import { createEventDecoder, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
+import { createRoundPacer } from './round-pacer';
 import { type EventOutcome, materialize } from './materializer';
-import { type Projection, type SourcedEvent, type ViewName } from './projection';
-import { createViewStore, readCatalog } from './view-store';
+import { type Projection, type SourcedEvent, type ViewDoc, type ViewName } from './projection';
+import { writableCollections } from './view-catalog';
+import { createViewStore } from './view-store';
 
 export interface SharingDeps {
   kafka: Kafka;
@@ -49,14 +51,25 @@ export interface SharingDeps {
    */
   deadLetterTopic?: string | null;
   /**
-   * The collections to write, fixed; by default the view catalog says, read at every chunk, so
-   * that a rebuild's swap takes effect without a restart.
+   * The collections to write, fixed (a rebuild's replay); by default the view catalog says, read at
+   * every round, so that a rebuild's swap takes effect without a restart, and a rebuild's fence
+   * holds the round back until the handover is done (`writableCollections`).
    */
   collections?: Readonly<Record<ViewName, string>>;
+  /** Told every view document written, once acknowledged: a rebuild's account of its replay. */
+  onViewsWritten?: (view: ViewName, docs: readonly ViewDoc[]) => void;
   /** Whether `start()` connects and `stop()` closes `mongo`; true unless the caller shares it. */
   ownsMongo?: boolean;
-  /** Events applied per store round; offsets are committed after each. */
+  /**
+   * The most events a partition's chunk takes; offsets are committed after each chunk. Chunks are
+   * smaller when the store is slow, so that a round lasts about `roundTargetMs`.
+   */
   batchSize: number;
+  /**
+   * How long a writer round should last: the consumer answers a rebalance only between chunks.
+   * {@link DEFAULT_ROUND_TARGET_MS} by default.
+   */
+  roundTargetMs?: number;
   /** Partitions processed at once; their events are applied together, by one writer. */
   concurrency: number;
   host: string;
@@ -85,6 +98,11 @@ export interface SharingStats {
   deadLettered: number;
   /** View documents written, all views together. */
   documentsWritten: number;
+  /**
+   * Times this member joined its consumer group: 1 once started, and one more for every
+   * rebalance it went through (a generation of the group), whether it was evicted or not.
+   */
+  groupJoins: number;
 }
 
 export interface SharingService extends Service {
@@ -95,6 +113,16 @@ export interface SharingService extends Service {
 
 /** The consumer's session: how long the group waits for a member that stopped heartbeating. */
 const SESSION_TIMEOUT_MS = 10_000;
+/** Heartbeats go out this often, also while a chunk waits for its round. */
+const HEARTBEAT_INTERVAL_MS = SESSION_TIMEOUT_MS / 5;
+/**
+ * How long a rebalance waits for the member to finish its chunk and join again. A chunk takes about
+ * a round ({@link DEFAULT_ROUND_TARGET_MS}) when the store answers; this leaves room for a slow
+ * one, and a member still retrying an absent store after that is better out of the group.
+ */
+const REBALANCE_TIMEOUT_MS = 30_000;
+/** A writer round's target length, and so the longest wait for the chunk in hand at a rebalance. */
+export const DEFAULT_ROUND_TARGET_MS = 2_000;
 
 /** Time between tries while the store or the registry is away; doubled up to the last. */
 const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
@@ -102,7 +130,8 @@ const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 /**
  * The sharing service: a consumer group over the four domain topics that keeps the views.
  *
- * For each partition's fetch, in chunks of `batchSize`:
+ * For each partition's fetch, in chunks that a {@link createRoundPacer} sizes (at most `batchSize`)
+ * so that a writer round lasts about `roundTargetMs`, heartbeating while a chunk waits:
  * 1. decode each message by its schema id; one that can never be read is set aside as a dead letter;
  * 2. write the dead letters to Kafka (acks=all);
  * 3. apply the events to the views ({@link materialize}); an event that cannot be applied (a
@@ -129,7 +158,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
     ...(deps.unknownSchemaRetryMs === undefined ? {} : { unknownSchemaRetryMs: deps.unknownSchemaRetryMs }),
   });
   const db = deps.mongo.db(deps.dbName);
-  const storeNow = async () => createViewStore(db, deps.collections ?? (await readCatalog(db)));
+  const storeNow = async () =>
+    createViewStore(db, deps.collections ?? (await writableCollections(db, clock)), deps.onViewsWritten);
   const admin = kafka.admin();
   const producer = createRenewingProducer(kafka, {
     logger,
@@ -142,9 +172,16 @@ export function createSharingService(deps: SharingDeps): SharingService {
     // waits for its former self until that session expires: kafkajs's 30 s would stall the views
     // that long (test:faults). Batches heartbeat after every chunk and while the store is away.
     sessionTimeout: SESSION_TIMEOUT_MS,
-    heartbeatInterval: SESSION_TIMEOUT_MS / 5,
+    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+    rebalanceTimeout: REBALANCE_TIMEOUT_MS,
   });
-  const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0, documentsWritten: 0 };
+  const pacer = createRoundPacer({
+    targetMs: deps.roundTargetMs ?? DEFAULT_ROUND_TARGET_MS,
+    min: Math.min(10, deps.batchSize),
+    max: deps.batchSize,
+    initial: Math.min(100, deps.batchSize),
+  });
+  const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0, documentsWritten: 0, groupJoins: 0 };
   let ready = false;
   let drift: readonly TopicDrift[] = [];
   let stopping = false;
@@ -178,6 +215,11 @@ export function createSharingService(deps: SharingDeps): SharingService {
     labelNames: ['topic', 'partition'] as const,
     registers: [metrics],
   });
+  const joins = new Counter({
+    name: 'sharing_group_joins_total',
+    help: 'Times this member joined its consumer group: one at start, one more for each rebalance',
+    registers: [metrics],
+  });
   const writeSeconds = new Histogram({
     name: 'sharing_store_write_seconds',
     help: 'Time to load, apply and write one round of events to the views',
@@ -192,7 +234,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       ...(deps.projections ? { projections: deps.projections } : {}),
       ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
     });
-    timer();
+    pacer.observe(batch.length, timer() * 1_000);
     totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
     return outcome.outcomes;
   });
@@ -366,16 +408,35 @@ export function createSharingService(deps: SharingDeps): SharingService {
       await consumer.subscribe({ topics: [...topicOf.keys()], fromBeginning: true });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         ready = true;
+        totals.groupJoins += 1;
+        joins.inc();
       });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: deps.concurrency,
         eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          for (let i = 0; i < batch.messages.length; i += deps.batchSize) {
-            if (!isRunning() || isStale()) return;
-            const chunk = batch.messages.slice(i, i + deps.batchSize);
-            const lastOffset = await processChunk(batch, chunk, heartbeat);
+          // kafkajs heartbeats only when asked: a chunk waiting for its round asks every interval.
+          // A refused heartbeat is the group rebalancing; the batch stops after its chunk.
+          let rebalancing = false;
+          const keepAlive = (): void => {
+            heartbeat().catch((err: unknown) => {
+              if (!rebalancing)
+                logger.info({ err }, 'A heartbeat was refused; the batch stops after its chunk');
+              rebalancing = true;
+            });
+          };
+          for (let i = 0; i < batch.messages.length;) {
+            if (!isRunning() || isStale() || rebalancing) return;
+            const chunk = batch.messages.slice(i, i + pacer.chunkSize());
+            i += chunk.length;
+            const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS);
+            let lastOffset: string | undefined;
+            try {
+              lastOffset = await processChunk(batch, chunk, heartbeat);
+            } finally {
+              clearInterval(pump);
+            }
             if (lastOffset !== undefined) resolveOffset(lastOffset);
             await heartbeat();
           }

@@ -12,9 +12,6 @@ export const STORE_WRITE_CHUNK = 50;
 /** How many single-document reads are in flight at once. */
 const READ_CONCURRENCY = 16;
 
-/** The collection that says which collection serves each view; see {@link ViewStore.collectionOf}. */
-export const VIEW_CATALOG = 'view_catalog';
-
 /** A document before and after a batch; `before` is null when it did not exist. */
 export interface DocChange {
   before: ViewDoc | null;
@@ -39,9 +36,15 @@ export const archiveOf = (collection: string): string => `${collection}_archive`
  * lives in the projections, which see the current document, and a write sets only the sections
  * that changed, so consumers of different partitions never undo each other's sections.
  *
- * `collections` maps a view to its collection: the live names by default, shadow ones in a rebuild.
+ * `collections` maps a view to its collection: the catalog's in the live consumer, a rebuild's
+ * shadow ones in its replay. `onWritten`, when given, is told each document as written, once the
+ * store acknowledged it: a rebuild keeps that account to check its collections against.
  */
-export function createViewStore(db: Db, collections: Readonly<Record<ViewName, string>>): ViewStore {
+export function createViewStore(
+  db: Db,
+  collections: Readonly<Record<ViewName, string>>,
+  onWritten?: (view: ViewName, docs: readonly ViewDoc[]) => void,
+): ViewStore {
   return {
     async load(view, ids) {
       const collection = db.collection<ViewDoc>(collections[view]);
@@ -60,10 +63,16 @@ export function createViewStore(db: Db, collections: Readonly<Record<ViewName, s
     async write(view, changes) {
       const collection = db.collection<ViewDoc>(collections[view]);
       const ops: AnyBulkWriteOperation<ViewDoc>[] = [];
+      // The document each operation writes; the unchanged ones are as the store has them already.
+      const docs: ViewDoc[] = [];
+      const unchanged: ViewDoc[] = [];
       for (const { before, after } of changes) {
         const set = changedPaths(before, after);
         const unset = removedPaths(before, after);
-        if (Object.keys(set).length === 0 && unset.length === 0) continue;
+        if (Object.keys(set).length === 0 && unset.length === 0) {
+          if (before !== null) unchanged.push(after);
+          continue;
+        }
         const update = {
           ...(Object.keys(set).length > 0 ? { $set: set } : {}),
           ...(unset.length > 0
@@ -71,9 +80,13 @@ export function createViewStore(db: Db, collections: Readonly<Record<ViewName, s
             : {}),
         };
         ops.push({ updateOne: { filter: { _id: after._id }, update, upsert: true } });
+        docs.push(after);
       }
+      onWritten?.(view, unchanged);
       for (let i = 0; i < ops.length; i += STORE_WRITE_CHUNK) {
         await collection.bulkWrite(ops.slice(i, i + STORE_WRITE_CHUNK), { ordered: false });
+        // Told chunk by chunk, so that a round cut short still accounts for what was written.
+        onWritten?.(view, docs.slice(i, i + STORE_WRITE_CHUNK));
       }
       return ops.length;
     },
@@ -91,31 +104,3 @@ export function createViewStore(db: Db, collections: Readonly<Record<ViewName, s
     },
   };
 }
-
-/** One row of the view catalog: the collection that serves a view, since when. */
-export interface CatalogEntry {
-  _id: ViewName;
-  collection: string;
-  since: Date;
-}
-
-/**
- * The collection serving each view now. The catalog holds a row only for views that a rebuild
- * swapped; the others are served from the collection of their own name. Read at every batch by
- * the consumer and at every lookup: it is four rows.
- */
-export async function readCatalog(db: Db): Promise<Record<ViewName, string>> {
-  const current: Record<ViewName, string> = { ...LIVE_COLLECTIONS };
-  for (const row of await db.collection<CatalogEntry>(VIEW_CATALOG).find({}).toArray()) {
-    if (Object.hasOwn(current, row._id)) current[row._id] = row.collection;
-  }
-  return current;
-}
-
-/** The default collection names: each view's own name. */
-export const LIVE_COLLECTIONS: Readonly<Record<ViewName, string>> = Object.freeze({
-  citizens: 'citizens',
-  enterprises: 'enterprises',
-  vehicles: 'vehicles',
-  dossiers: 'dossiers',
-});

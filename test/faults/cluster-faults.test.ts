@@ -299,6 +299,7 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
     registry,
     logger: createLogger({ name: 'test-faults-rebuild', level: 'silent' }),
     topics: harness.topics,
+    liveGroupId: harness.groupId,
     dryRun: true,
     progress: () => undefined,
   });

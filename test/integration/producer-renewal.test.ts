@@ -48,7 +48,7 @@ describe('the renewing producer', () => {
 
   const record = (value: string) => ({
     acks: ACKS_ALL,
-    topicMessages: [{ topic, messages: [{ key: 'k', value }] }],
+    topicMessages: [{ topic, messages: [{ key: 'k', value, partition: 0 }] }],
   });
   /** Sends `value` again after each retriable refusal, as the producer's users do, up to 10 times. */
   const sendUntilAcknowledged = async (producer: RenewingProducer, value: string) => {

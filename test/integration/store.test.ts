@@ -136,4 +136,19 @@ describe('the MongoDB-wire store', () => {
     });
     await expect(plates.countDocuments({ plate: '29A-123.45' })).resolves.toBe(1);
   });
+  it('lets one of concurrent inserts of one numeric `_id` win, and finds the newest by sort and limit', async () => {
+    // The view catalog's generations: each number is claimed by the one insert the store accepts.
+    const generations = db.collection<{ _id: number; by: string }>('view_generations');
+    await generations.insertOne({ _id: 1, by: 'first' });
+    const claims = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, i) => generations.insertOne({ _id: 2, by: `writer ${i}` })),
+    );
+    expect(claims.filter((c) => c.status === 'fulfilled')).toHaveLength(1);
+    for (const c of claims) if (c.status === 'rejected') expect(c.reason).toMatchObject({ code: 11000 });
+    const [newest] = await generations.find({}).sort({ _id: -1 }).limit(1).toArray();
+    expect(newest?._id).toBe(2);
+    const names = (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name);
+    expect(names).toContain('view_generations');
+    await expect(generations.drop()).resolves.toBe(true);
+  });
 });

@@ -79,6 +79,38 @@ export function sharingHarness(
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
 
+  /** A sharing entry point as a process of its own, on this harness's topics, that a test can kill. */
+  const spawnChild = (
+    entry: string,
+    env: Record<string, string>,
+    args: readonly string[] = [],
+    stdout: 'inherit' | 'pipe' = 'inherit',
+  ): ChildProcess => {
+    const child = spawn(
+      process.execPath,
+      // tsx as a loader in the same process: its CLI would run the service in a child that a kill misses.
+      ['--import', 'tsx', join(ROOT, 'services', 'sharing', entry), ...args],
+      {
+        env: {
+          ...process.env,
+          ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
+          SHARING_TOPIC_PREFIX: topicPrefix,
+          SHARING_DEAD_LETTER_TOPIC: deadLetterTopic,
+          SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
+          SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+          SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+          ...env,
+        },
+        cwd: ROOT,
+        stdio: ['ignore', stdout, 'inherit'],
+      },
+    );
+    children.add(child);
+    child.once('exit', () => children.delete(child));
+    return child;
+  };
+
   const encoderOf = (topic: TopicName): AvroEncoder => {
     const encoder = encoders.get(topic);
     if (!encoder) throw new Error('Call setUp() before publishing');
@@ -147,31 +179,24 @@ export function sharingHarness(
      * test can kill it. It logs at `LOG_LEVEL` (warn by default) to the test's output.
      */
     spawnProcess(into = { dbName, groupId }, port = 0): ChildProcess {
-      const child = spawn(
-        process.execPath,
-        // tsx as a loader in the same process: its CLI would run the service in a child that a kill misses.
-        ['--import', 'tsx', join(ROOT, 'services', 'sharing', 'main.ts')],
-        {
-          env: {
-            ...process.env,
-            ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
-            MONGODB_DB: into.dbName,
-            SHARING_GROUP_ID: into.groupId,
-            SHARING_TOPIC_PREFIX: topicPrefix,
-            SHARING_DEAD_LETTER_TOPIC: deadLetterTopic,
-            SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
-            SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
-            SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
-            PORT: String(port),
-            LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-          },
-          cwd: ROOT,
-          stdio: ['ignore', 'inherit', 'inherit'],
-        },
+      return spawnChild('main.ts', {
+        MONGODB_DB: into.dbName,
+        SHARING_GROUP_ID: into.groupId,
+        PORT: String(port),
+      });
+    },
+
+    /**
+     * Runs `services/sharing/rebuild-main.ts` on this harness's topics and database, beside the
+     * live service of `groupId`; its output is piped, for the test to read the steps from.
+     */
+    spawnRebuild(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
+      return spawnChild(
+        'rebuild-main.ts',
+        { MONGODB_DB: dbName, SHARING_GROUP_ID: groupId, ...env },
+        args,
+        'pipe',
       );
-      children.add(child);
-      child.once('exit', () => children.delete(child));
-      return child;
     },
 
     /** How many messages of the four topics `group` has committed, and how many there are. */

@@ -4,6 +4,7 @@ import { type Answer, lookupHarness } from '../../support/lookup';
 import { lookupStoryEvents, OPEN_DOSSIERS } from '../../support/lookup-story';
 import { endpoint } from '../../support/fixtures';
 import { STORY } from '../../support/story';
+import { VIEW_GENERATIONS } from '../../../services/sharing/view-catalog';
 
 /** Every command the lookup service sends to the store, seen through the driver's command monitoring. */
 const commands: CommandStartedEvent[] = [];
@@ -200,7 +201,7 @@ describe('hostile input', () => {
       dossier: transfer.id,
     });
     expect(answer.statusCode).toBe(200);
-    const finds = commands.filter((c) => c.commandName === 'find' && c.command.find !== 'view_catalog');
+    const finds = commands.filter((c) => c.commandName === 'find' && c.command.find !== VIEW_GENERATIONS);
     expect(finds.map((c) => c.command.filter)).toEqual(
       expect.arrayContaining([{ _id: transfer.id }, { _id: STORY.buyer }]),
     );

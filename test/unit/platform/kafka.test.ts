@@ -1,4 +1,4 @@
-import { type Admin, type Kafka, type ProducerConfig } from 'kafkajs';
+import { type Admin, type Kafka, type ProducerBatch, type ProducerConfig } from 'kafkajs';
 import pino from 'pino';
 import {
   ACKS_ALL,
@@ -35,6 +35,7 @@ describe('createRenewingProducer', () => {
     connected: boolean;
     disconnected: number;
     sends: number;
+    batches: ProducerBatch[];
   }
   /**
    * A kafka whose producers answer from `scripts`, one script per producer made: its `connect`
@@ -44,7 +45,7 @@ describe('createRenewingProducer', () => {
     const made: Made[] = [];
     const kafka = {
       producer: () => {
-        const state: Made = { connected: false, disconnected: 0, sends: 0 };
+        const state: Made = { connected: false, disconnected: 0, sends: 0, batches: [] };
         const script = scripts[made.length] ?? {};
         made.push(state);
         return {
@@ -53,9 +54,10 @@ describe('createRenewingProducer', () => {
             state.connected = true;
           },
           disconnect: async () => void (state.disconnected += 1),
-          sendBatch: async () => {
+          sendBatch: async (sent: ProducerBatch) => {
             const answer = script.sends?.[state.sends];
             state.sends += 1;
+            state.batches.push(sent);
             return answer ? answer() : [];
           },
         };
@@ -68,7 +70,7 @@ describe('createRenewingProducer', () => {
   const connectionError = () =>
     Object.assign(new Error('Connection error'), { name: 'KafkaJSConnectionError', retriable: true });
   const logger = pino({ level: 'silent' });
-  const batch = { topicMessages: [] };
+  const batch = { topicMessages: [{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 0 }] }] };
 
   it('sends the batch after a send in doubt through a new producer, and answers the doubtful one as retriable', async () => {
     const { kafka, made } = fakeKafka([{ sends: [() => Promise.reject(connectionError())] }, {}]);
@@ -142,6 +144,55 @@ describe('createRenewingProducer', () => {
     release();
     await Promise.all([first, second]);
     expect(made[0]?.sends).toBe(2);
+  });
+
+  it("sends each partition's messages as a send of their own, in their order, and answers with all the partitions", async () => {
+    const ack = (topicName: string, partition: number) => async () => [
+      { topicName, partition, errorCode: 0 },
+    ];
+    const { kafka, made } = fakeKafka([{ sends: [ack('a', 0), ack('a', 1), ack('b', 0)] }]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    const message = (partition: number, value: string) => ({ key: value, value, partition });
+    const acks = await producer.sendBatch({
+      acks: -1,
+      topicMessages: [
+        { topic: 'a', messages: [message(0, 'a0'), message(1, 'a1'), message(0, 'a0 again')] },
+        { topic: 'b', messages: [message(0, 'b0')] },
+      ],
+    });
+    const sent = made[0]?.batches.map((b) => ({ acks: b.acks, topicMessages: b.topicMessages }));
+    expect(sent).toEqual([
+      { acks: -1, topicMessages: [{ topic: 'a', messages: [message(0, 'a0'), message(0, 'a0 again')] }] },
+      { acks: -1, topicMessages: [{ topic: 'a', messages: [message(1, 'a1')] }] },
+      { acks: -1, topicMessages: [{ topic: 'b', messages: [message(0, 'b0')] }] },
+    ]);
+    expect(acks.map((a) => `${a.topicName}/${a.partition}`).sort()).toEqual(['a/0', 'a/1', 'b/0']);
+  });
+
+  it('fails the whole send, and renews the producer, when one partition fails', async () => {
+    const { kafka, made } = fakeKafka([
+      { sends: [async () => [], () => Promise.reject(connectionError())] },
+      {},
+    ]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    const twoPartitions = {
+      topicMessages: [{ topic: 't', messages: [0, 1].map((partition) => ({ value: 'v', partition })) }],
+    };
+    await expect(producer.sendBatch(twoPartitions)).rejects.toMatchObject({ code: 'KAFKA_UNAVAILABLE' });
+    await producer.sendBatch(twoPartitions);
+    expect(made.map((m) => m.sends)).toEqual([2, 2]);
+  });
+
+  it('refuses a message that names no partition, sending nothing', async () => {
+    const { kafka, made } = fakeKafka([{}]);
+    const producer = createRenewingProducer(kafka, { logger });
+    await producer.connect();
+    await expect(
+      producer.sendBatch({ topicMessages: [{ topic: 't', messages: [{ value: 'v' }] }] }),
+    ).rejects.toMatchObject({ code: 'INTERNAL' });
+    expect(made[0]?.sends).toBe(0);
   });
 
   it('refuses sends after disconnect, until connected again', async () => {

@@ -1,0 +1,108 @@
+/**
+ * The sharing service stays in its group under three times the lookup benchmark's ingest, with a
+ * process beside it that keeps a core busy. The service runs as a process of its own with its
+ * default chunk limit (500 events, 6 partitions at once), as in the benchmark where it was evicted
+ * for 25 s: rounds of 3,000 events on a loaded store outlasted its session.
+ *
+ * It counts the member's joins of the group (`sharing_group_joins_total`): one at start, and one
+ * more for every rebalance, an eviction included.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type Admin } from 'kafkajs';
+import { generateEventStream } from '../../support/event-stream';
+import { freePort } from '../../support/fixtures';
+import { sharingHarness } from '../../support/sharing';
+
+/** The lookup benchmark published about 400 events/s while it ran; three times that. */
+const EVENTS_PER_SECOND = 1_200;
+const LOAD_MS = 50_000;
+/** When the service starts: 18,000 events behind, 750 a partition. */
+const BEHIND_MS = 15_000;
+const TICK_MS = 250;
+
+const harness = sharingHarness({ partitions: 6, batchSize: 500 });
+let hog: ChildProcess | undefined;
+let admin: Admin;
+
+beforeAll(async () => {
+  await harness.setUp();
+  admin = harness.kafka.admin();
+  await admin.connect();
+});
+afterAll(async () => {
+  hog?.kill('SIGKILL');
+  await admin?.disconnect();
+  await harness.tearDown();
+});
+
+/** The service's count of its joins of the group, from its metrics; undefined until it answers. */
+async function joins(port: number): Promise<number | undefined> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`).catch(() => undefined);
+  if (!response?.ok) return undefined;
+  // `sharing_group_joins_total{service="sharing"} 1`
+  const line = (await response.text()).split('\n').find((l) => l.startsWith('sharing_group_joins_total'));
+  return line === undefined ? undefined : Number(line.split(' ').at(-1));
+}
+
+it('keeps its one generation of the group under three times the load, with a CPU hog beside it', async () => {
+  hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  const stream = generateEventStream((EVENTS_PER_SECOND * LOAD_MS) / 1_000);
+  const perTick = (EVENTS_PER_SECOND * TICK_MS) / 1_000;
+  const port = await freePort();
+  const began = Date.now();
+  const seen: number[] = [];
+  let published = 0;
+  let spawned = false;
+  const members = new Set<string>();
+  const states = new Set<string>();
+  /** The group as the coordinator describes it, from the service's first join on. */
+  const watchGroup = async (): Promise<void> => {
+    const [group] = (await admin.describeGroups([harness.groupId])).groups;
+    if (group === undefined) return;
+    states.add(
+      group.members.length === 1 ? group.state : `${group.state} with ${group.members.length} members`,
+    );
+    for (const m of group.members) members.add(m.memberId);
+  };
+  while (published < stream.length && Date.now() - began < LOAD_MS) {
+    const due = Math.min(stream.length, Math.floor(((Date.now() - began) / TICK_MS + 1) * perTick));
+    if (due > published) {
+      await harness.publish(stream.slice(published, due));
+      published = due;
+    }
+    // The service starts behind, as after a restart under load: its first chunks are full.
+    if (!spawned && Date.now() - began >= BEHIND_MS) {
+      harness.spawnProcess(undefined, port);
+      spawned = true;
+    }
+    const count = spawned ? await joins(port) : undefined;
+    if (count !== undefined) seen.push(count);
+    if (count !== undefined) await watchGroup();
+    await sleep(TICK_MS);
+  }
+  const loadMs = Date.now() - began;
+  hog.kill('SIGKILL');
+  const { committed, total } = await harness.progress();
+  // Past a round of the old fixed chunks (6 x 500 events, about 35 s here) and the session timeout
+  // after it, so that an eviction during the load is counted.
+  for (const end = Date.now() + 25_000; Date.now() < end; await sleep(TICK_MS)) await watchGroup();
+  const after = await joins(port);
+  process.stdout.write(
+    `no-eviction: ${published} events in ${(loadMs / 1000).toFixed(1)} s ` +
+      `(${Math.round((published * 1000) / loadMs)}/s), the service started ${BEHIND_MS / 1000} s in; ` +
+      `${committed} applied by the load's end, joins of the group ${after ?? 'unknown'}, ` +
+      `member ids seen by the broker ${members.size}, states ${[...states].join(', ')}\n`,
+  );
+
+  // The load was a backlog: more than one old-style round (6 x 500 events) left to apply.
+  expect(total - committed).toBeGreaterThan(3_000);
+  // It joined, made progress under the load, and answered its metrics throughout.
+  expect(seen[0]).toBe(1);
+  expect(committed).toBeGreaterThan(0);
+  expect(seen.length).toBeGreaterThanOrEqual(10);
+  expect(Math.max(...seen, after ?? 0)).toBe(1);
+  // The broker's side: one member id from start to end, never out of the group.
+  expect(members.size).toBe(1);
+  expect([...states]).toEqual(['Stable']);
+}, 240_000);
