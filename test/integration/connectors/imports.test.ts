@@ -10,7 +10,7 @@ import { createLogger } from '../../../services/platform/logger';
 import { agencyPrincipal } from '../../../deploy/local/topics';
 import { connectorHarness, registryClient, send } from '../../support/connector';
 import { readTopic, startTestProxy, testConnection, testKafka } from '../../support/kafka';
-import { API_KEYS, attemptsPerSend, type ProxyFault } from '../../support/kafka-proxy';
+import { API_KEYS, type ProxyFault } from '../../support/kafka-proxy';
 
 /**
  * File imports on the real broker: a Kafka outage and a send in doubt are retried in the running
@@ -104,18 +104,17 @@ describe('an import whose Kafka fails for a while', () => {
     sendTimeoutMs: SEND_TIMEOUT_MS,
   });
   let kafka: Kafka;
-  let produced = 0;
-  /** The faults of the produce requests after the `after`-th, one each, while any are left. */
-  let plan: { after: number; faults: ProxyFault[] | 'until-released' } | undefined;
+  /** Records of the produce requests let through so far (the connector sends one partition a request). */
+  let passed = 0;
+  /** The fault of every produce request once `after` records have been let through, until it is lifted. */
+  let plan: { after: number; fault: ProxyFault } | undefined;
 
   beforeAll(async () => {
     proxy.onRequest((request) => {
       if (request.apiKey !== API_KEYS.PRODUCE) return undefined;
-      produced += 1;
-      if (plan === undefined || produced <= plan.after) return undefined;
-      // Every produce request reset before the broker sees it: Kafka cannot be reached.
-      if (plan.faults === 'until-released') return { kind: 'reset' };
-      return plan.faults.shift();
+      if (plan !== undefined && passed >= plan.after) return plan.fault;
+      passed += request.produce?.records ?? 0;
+      return undefined;
     });
     await harness.start();
     kafka = testKafka('it-imports-read', { logger: quiet() });
@@ -128,8 +127,9 @@ describe('an import whose Kafka fails for a while', () => {
   it('waits out an outage in the running process and resumes from its checkpoint, resending nothing acknowledged', async () => {
     const before = await eventIdsIn(kafka, harness.topic);
     const rows = generateRecords('tax', 5_000, 71);
-    // Three chunks go through; then Kafka cannot be reached until the import has failed twice.
-    plan = { after: produced + 3, faults: 'until-released' };
+    // Three chunks go through; then every produce request is reset before the broker sees it
+    // (Kafka cannot be reached) until the import has failed twice.
+    plan = { after: passed + 3 * CHUNK_ROWS, fault: { kind: 'reset' } };
     const id = await upload(harness, rows);
     const paused = await waitFor(harness, id, (s) => (s.retries ?? 0) >= 2 || ended(s));
     plan = undefined;
@@ -154,23 +154,30 @@ describe('an import whose Kafka fails for a while', () => {
     expectAtLeastOnce(rows, { before, after }, 3 * CHUNK_ROWS, done.retries as number);
   }, 120_000);
 
-  it('sends a chunk whose acknowledgement was lost again, once, keyed by its eventIds', async () => {
+  it('sends a chunk whose acknowledgement was lost again, keyed by its eventIds', async () => {
     const before = await eventIdsIn(kafka, harness.topic);
     const rows = generateRecords('tax', 3_000, 72);
-    // The broker writes the second chunk, but none of its answers comes back: the send ends in doubt.
-    const faults: ProxyFault[] = Array.from({ length: attemptsPerSend(SEND_TIMEOUT_MS) }, () => ({
-      kind: 'swallow',
-      then: 'reset',
-    }));
-    plan = { after: produced + 1, faults };
+    // From the second chunk on the broker writes every request, but no answer comes back, until
+    // the import has failed once: its sends end in doubt.
+    plan = { after: passed + CHUNK_ROWS, fault: { kind: 'swallow', then: 'reset' } };
     const id = await upload(harness, rows);
-    const done = await waitFor(harness, id, ended);
+    const paused = await waitFor(harness, id, (s) => (s.retries ?? 0) >= 1 || ended(s));
     plan = undefined;
-    expect(faults).toEqual([]);
-    expect(done).toMatchObject({ state: 'completed', rowsDone: 3_000, accepted: 3_000, retries: 1 });
+    expect(paused).toMatchObject({
+      state: 'running',
+      rowsDone: CHUNK_ROWS,
+      lastError: { code: 'KAFKA_UNAVAILABLE' },
+    });
 
+    const done = await waitFor(harness, id, ended);
+    expect(done).toMatchObject({ state: 'completed', rowsDone: 3_000, accepted: 3_000 });
     const after = await eventIdsIn(kafka, harness.topic);
-    expectAtLeastOnce(rows, { before, after }, CHUNK_ROWS, 1);
+    expectAtLeastOnce(rows, { before, after }, CHUNK_ROWS, done.retries as number);
+    // The swallowed chunk was written, and then written again: an at-least-once resend, not a loss.
+    const resent = eventIdsOf(rows.slice(CHUNK_ROWS, 2 * CHUNK_ROWS)).filter(
+      (id) => (after.get(id) ?? 0) - (before.get(id) ?? 0) > 1,
+    );
+    expect(resent.length).toBeGreaterThan(0);
   }, 120_000);
 });
 
