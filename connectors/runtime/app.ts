@@ -1,4 +1,5 @@
 import { type Readable } from 'node:stream';
+import { Type } from '@sinclair/typebox';
 import { TLSSocket } from 'node:tls';
 import { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type Logger } from 'pino';
@@ -16,8 +17,8 @@ import { registerOpenApi } from '../../services/platform/openapi';
 import { problemResponses } from '../../services/platform/problem';
 import { inSpan } from '../../services/platform/trace-context';
 import { type AgencyDefinition } from './agency';
-import { IMPORT_FORMATS, ImportRefused, type Imports } from './imports';
-import { BATCH_RESPONSES, RECORD_ERRORS, sendOutcomes } from './batch-answer';
+import { IMPORT_FORMATS, ImportRefused, type Imports, ImportStatusSchema } from './imports';
+import { BATCH_RESPONSES, sendOutcomes } from './batch-answer';
 import { type Ingest } from './ingest';
 import { type QuarantineDesk, registerQuarantineRoutes } from './quarantine-routes';
 
@@ -58,26 +59,8 @@ declare module 'fastify' {
   }
 }
 
-const IMPORT_STATUS = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' },
-    format: { type: 'string' },
-    state: { type: 'string' },
-    receivedBytes: { type: 'integer' },
-    rows: { type: 'integer' },
-    rowsDone: { type: 'integer' },
-    accepted: { type: 'integer' },
-    rejected: { type: 'integer' },
-    rejections: {
-      type: 'array',
-      items: { type: 'object', properties: { row: { type: 'integer' }, errors: RECORD_ERRORS } },
-    },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-    failure: { type: 'string' },
-  },
-} as const;
+// The status file's own schema is the answer's, less the trace context of its events.
+const IMPORT_STATUS = Type.Omit(ImportStatusSchema, ['traceparent']);
 
 /**
  * One agency's connector over HTTP: `POST /v1/records` answers every record, accepted (with where

@@ -8,6 +8,7 @@ import {
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../../services/platform/config';
+import { IMPORT_RETENTION_MS } from './imports';
 
 /** Each connector's default port, so that the four can run side by side on one machine. */
 export const CONNECTOR_PORTS = {
@@ -64,6 +65,12 @@ export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
       minimum: 1_024,
       default: 4 * 1_073_741_824,
       hint: 'CONNECTOR_IMPORT_LIMIT must be a byte count',
+    }),
+    CONNECTOR_IMPORT_RETENTION_MS: Type.Integer({
+      minimum: 0,
+      maximum: 366 * 86_400_000,
+      default: IMPORT_RETENTION_MS,
+      hint: 'CONNECTOR_IMPORT_RETENTION_MS must be a whole number of milliseconds, at most a year',
     }),
   });
 }

@@ -61,6 +61,8 @@ export interface ConnectorDeps {
   redriveLogTopic?: string;
   /** Most refused records the quarantine index holds; {@link QUARANTINE_INDEX_MAX} by default. */
   quarantineIndexMax?: number;
+  /** How long an ended import's spool file is kept, by the clock; a week by default. */
+  importRetentionMs?: number;
 }
 
 /**
@@ -78,9 +80,10 @@ export interface Connector extends Service {
  * One agency's connector: HTTP in, Kafka out. Nothing happens until `start()`.
  *
  * Start: make sure the topic and its quarantine exist, learn their partition counts, fetch the
- * schema once, resume unfinished imports, then listen. Stop, in this order: stop intake (HTTP
- * answers 503 while closing and lets requests in flight finish), let the import in flight reach
- * its checkpoint, flush the publisher, then disconnect from Kafka.
+ * schema once, resume unfinished imports (a corrupt import status fails that import only), then
+ * listen. Stop, in this order: stop intake (HTTP answers 503 while closing and lets requests in
+ * flight finish), let the import in flight reach its checkpoint (or end its wait to retry), flush
+ * the publisher, then disconnect from Kafka.
  */
 export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const { definition, kafka, logger } = deps;
@@ -135,7 +138,14 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       quarantine: (entry) => quarantine.quarantine(entry),
     },
   });
-  const imports = createImports({ definition, ingest, spoolDir: deps.spoolDir, logger, clock });
+  const imports = createImports({
+    definition,
+    ingest,
+    spoolDir: deps.spoolDir,
+    logger,
+    clock,
+    ...(deps.importRetentionMs === undefined ? {} : { retentionMs: deps.importRetentionMs }),
+  });
   let ready = false;
   let drift: readonly TopicDrift[] = [];
   const declaredTopics = [
@@ -185,7 +195,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       await encoder.start();
       // The index fills in the background: the quarantine routes wait for it, records need not.
       await follower.start();
-      imports.resume();
+      await imports.start();
       url = await app.listen({ host: deps.host, port: deps.port });
       ready = true;
     },

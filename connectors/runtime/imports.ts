@@ -1,25 +1,19 @@
 import { randomUUID } from 'node:crypto';
-import {
-  createReadStream,
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'csv-parse';
 import { type Logger } from 'pino';
+import { type BackoffPolicy, backoffDelay } from '../../services/platform/backoff';
 import { type Clock, systemClock } from '../../services/platform/clock';
-import { isRetriable } from '../../services/platform/errors';
+import { ERROR_CODES, isRetriable, LienthongError } from '../../services/platform/errors';
+import { isAuthorizationError } from '../../services/platform/kafka';
 import { type AgencyDefinition, type RecordIssue } from './agency';
+import { createImportStore, type ImportStatus } from './import-store';
 import { type Ingest } from './ingest';
+
+export { type ImportStatus, ImportStatusSchema } from './import-store';
 
 export const IMPORT_FORMATS = { 'text/csv': 'csv', 'application/x-ndjson': 'ndjson' } as const;
 export type ImportFormat = (typeof IMPORT_FORMATS)[keyof typeof IMPORT_FORMATS];
@@ -28,24 +22,15 @@ export type ImportFormat = (typeof IMPORT_FORMATS)[keyof typeof IMPORT_FORMATS];
 const CHUNK_ROWS = 500;
 /** Row rejections kept for `GET /v1/imports/{id}`; all of them go to quarantine regardless. */
 const KEPT_REJECTIONS = 1_000;
-
-export interface ImportStatus {
-  id: string;
-  format: ImportFormat;
-  state: 'queued' | 'running' | 'completed' | 'failed';
-  receivedBytes: number;
-  /** Data rows in the file, known once the upload was checked. */
-  rows: number;
-  /** Rows up to which everything was acknowledged by Kafka, accepted or quarantined. */
-  rowsDone: number;
-  accepted: number;
-  rejected: number;
-  rejections: { row: number; errors: RecordIssue[] }[];
-  traceparent: string;
-  createdAt: string;
-  updatedAt: string;
-  failure?: string;
-}
+/**
+ * The waits between tries of an import that Kafka could not take: from half a second, doubling,
+ * to 30 s. Kafka's own outages (a broker restart, a leader election) last seconds to minutes.
+ */
+export const IMPORT_RETRY: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
+/** How long the spool file of an ended import is kept by default: a week, to look into a complaint. */
+export const IMPORT_RETENTION_MS = 7 * 86_400_000;
+/** How often, in elapsed time, the spool files whose retention is over are looked for. */
+const SWEEP_EVERY_MS = 10 * 60_000;
 
 /** A file refused as a whole: its structure, not a row, is wrong. */
 export class ImportRefused extends Error {
@@ -62,155 +47,227 @@ export class ImportRefused extends Error {
  * File imports: CSV or NDJSON, streamed to a spool file and then through the same ingest path as
  * `POST /v1/records`, never read whole into memory.
  *
- * Each import's progress is a JSON file beside its data, rewritten (atomically) after every chunk
- * Kafka acknowledged. After a restart, unfinished imports resume after the last acknowledged row,
- * so acknowledged rows are not published again. A crash between an acknowledgement and the
- * checkpoint that follows it can resend at most one chunk; those events keep their eventIds, so
- * the views apply them once.
+ * Each import's progress is a status file beside its data, written durably after every chunk
+ * Kafka acknowledged ({@link createImportStore}). Unfinished imports resume after the last
+ * acknowledged row, so acknowledged rows are not published again:
+ * - in the running process, after a passing failure (Kafka unavailable, a send whose outcome is
+ *   unknown), with a backoff of {@link IMPORT_RETRY}; the status shows `retries`, `lastError` and
+ *   `retryAt` meanwhile;
+ * - after a restart.
+ * A chunk in doubt (sent, not acknowledged) is sent again: at most one chunk per failure, whose
+ * events keep their eventIds, so the views apply them once. Any other failure (Kafka refusing
+ * this principal, the spool file gone) ends the import `failed`, with a stable `failureCode`.
+ *
+ * The spool file of an import that ended is removed `retentionMs` after it ended, by the clock:
+ * at start, after each import ends, and every {@link SWEEP_EVERY_MS}.
  */
 export function createImports(options: {
   definition: AgencyDefinition;
   ingest: Ingest;
   spoolDir: string;
   logger: Logger;
-  /** Reception and progress times; the system clock by default. */
+  /** Reception and progress times, and the retention period's; the system clock by default. */
   clock?: Clock;
+  /** How long an ended import's spool file is kept; {@link IMPORT_RETENTION_MS} by default. */
+  retentionMs?: number;
+  /** The waits between tries after a passing failure; {@link IMPORT_RETRY} by default. */
+  retry?: BackoffPolicy;
 }) {
-  const { definition, ingest, spoolDir, logger } = options;
+  const { definition, ingest, logger } = options;
   const clock = options.clock ?? systemClock;
-  mkdirSync(spoolDir, { recursive: true });
-  const dataFile = (id: string) => join(spoolDir, `${id}.data`);
-  const statusFile = (id: string) => join(spoolDir, `${id}.json`);
+  const retentionMs = options.retentionMs ?? IMPORT_RETENTION_MS;
+  const retry = options.retry ?? IMPORT_RETRY;
+  const store = createImportStore({ spoolDir: options.spoolDir, clock, logger });
+  const now = () => new Date(clock()).toISOString();
   let queue: Promise<void> = Promise.resolve();
   let stopping = false;
+  // Ends the wait before a retry at once when the connector stops.
+  const stopped = new AbortController();
+  let sweepTimer: NodeJS.Timeout | undefined;
+  let sweeping: Promise<void> | undefined;
+  let sweepAgain = false;
 
-  const save = (status: ImportStatus): void => {
-    status.updatedAt = new Date(clock()).toISOString();
-    const tmp = `${statusFile(status.id)}.tmp`;
-    writeFileSync(tmp, JSON.stringify(status));
-    renameSync(tmp, statusFile(status.id));
-  };
-
-  const read = (id: string): ImportStatus | undefined => {
-    if (!/^[0-9a-f-]{36}$/.test(id) || !existsSync(statusFile(id))) return undefined;
-    return JSON.parse(readFileSync(statusFile(id), 'utf8')) as ImportStatus;
-  };
-
-  /** Rows of the spooled file as native records (CSV rows converted), numbered from 1. */
+  /**
+   * Rows of the spooled file after row `after` as native records (CSV rows converted), numbered
+   * from 1. Rows up to `after` are counted, not parsed: a retry of a large file skips them quickly.
+   */
   async function* rowsOf(
-    status: ImportStatus,
+    id: string,
+    format: ImportFormat,
+    after: number,
   ): AsyncGenerator<{ row: number; record: unknown } | { row: number; issues: RecordIssue[]; raw: unknown }> {
-    const input = createReadStream(dataFile(status.id));
+    const input = createReadStream(store.dataFile(id));
     let row = 0;
-    if (status.format === 'ndjson') {
-      for await (const line of createInterface({ input, crlfDelay: Infinity })) {
-        if (line.trim() === '') continue;
-        row += 1;
-        try {
-          yield { row, record: JSON.parse(line) as unknown };
-        } catch (error) {
-          yield {
-            row,
-            raw: line,
-            issues: [{ path: '$', code: 'MALFORMED_JSON', message: (error as Error).message }],
-          };
+    try {
+      if (format === 'ndjson') {
+        for await (const line of createInterface({ input, crlfDelay: Infinity })) {
+          if (line.trim() === '') continue;
+          row += 1;
+          if (row <= after) continue;
+          try {
+            yield { row, record: JSON.parse(line) as unknown };
+          } catch (error) {
+            yield {
+              row,
+              raw: line,
+              issues: [{ path: '$', code: 'MALFORMED_JSON', message: (error as Error).message }],
+            };
+          }
         }
+        return;
       }
-      return;
-    }
-    for await (const values of input.pipe(parse({ columns: true, bom: true, trim: true }))) {
-      row += 1;
-      const converted = definition.csv.toNative(values as Record<string, string>);
-      yield converted.ok ? { row, record: converted.value } : { row, raw: values, issues: converted.issues };
+      for await (const values of input.pipe(parse({ columns: true, bom: true, trim: true }))) {
+        row += 1;
+        if (row <= after) continue;
+        const converted = definition.csv.toNative(values as Record<string, string>);
+        yield converted.ok
+          ? { row, record: converted.value }
+          : { row, raw: values, issues: converted.issues };
+      }
+    } finally {
+      // A run that stops or fails midway leaves no open file behind.
+      input.destroy();
     }
   }
 
+  /** Publishes the rows after the checkpoint, moving it after each acknowledged chunk. */
   async function run(status: ImportStatus): Promise<void> {
+    if (status.format === undefined) {
+      throw new LienthongError(ERROR_CODES.IMPORT_STATUS_CORRUPT, `Import ${status.id} has no format`);
+    }
     status.state = 'running';
-    save(status);
+    delete status.retryAt;
+    await store.save(status);
+    const submission = () => ({
+      source: 'import' as const,
+      importId: status.id,
+      traceparent: status.traceparent,
+      receivedAt: clock(),
+    });
+    const reject = (row: number, errors: RecordIssue[]): void => {
+      status.rejected += 1;
+      if (status.rejections.length < KEPT_REJECTIONS) status.rejections.push({ row, errors });
+    };
     let chunk: { row: number; record: unknown }[] = [];
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
       const outcomes = await ingest.ingest(
         chunk.map((c) => c.record),
-        { source: 'import', importId: status.id, traceparent: status.traceparent, receivedAt: clock() },
+        submission(),
       );
       outcomes.forEach((outcome, i) => {
         if (outcome.status === 'accepted') status.accepted += 1;
-        else {
-          status.rejected += 1;
-          const row = chunk[i]?.row ?? 0;
-          if (status.rejections.length < KEPT_REJECTIONS)
-            status.rejections.push({ row, errors: outcome.errors });
-        }
+        else reject(chunk[i]?.row ?? 0, outcome.errors);
       });
       status.rowsDone = chunk.at(-1)?.row ?? status.rowsDone;
-      save(status);
+      await store.save(status);
       chunk = [];
     };
-    for await (const item of rowsOf(status)) {
+    for await (const item of rowsOf(status.id, status.format, status.rowsDone)) {
       if (stopping) return;
-      if (item.row <= status.rowsDone) continue;
       if ('issues' in item) {
         // Unreadable rows are refused like invalid ones, through the same path, in order.
         await flush();
-        await ingestUnreadable(status, item.row, item.raw, item.issues);
+        await ingest.refuse(item.raw, item.issues, submission());
+        reject(item.row, item.issues);
+        status.rowsDone = item.row;
+        await store.save(status);
         continue;
       }
       chunk.push(item);
       if (chunk.length >= CHUNK_ROWS) await flush();
     }
     await flush();
+    if (stopping) return;
     status.state = 'completed';
-    save(status);
+    status.finishedAt = now();
+    await store.save(status);
     logger.info(
-      { importId: status.id, accepted: status.accepted, rejected: status.rejected },
+      { importId: status.id, accepted: status.accepted, rejected: status.rejected, retries: status.retries },
       'Import completed',
     );
   }
 
-  async function ingestUnreadable(
-    status: ImportStatus,
-    row: number,
-    raw: unknown,
-    issues: RecordIssue[],
-  ): Promise<void> {
-    await ingest.refuse(raw, issues, {
-      source: 'import',
-      importId: status.id,
-      traceparent: status.traceparent,
-      receivedAt: clock(),
-    });
-    status.rejected += 1;
-    if (status.rejections.length < KEPT_REJECTIONS) status.rejections.push({ row, errors: issues });
-    status.rowsDone = row;
-    save(status);
+  /**
+   * Runs an import to its end: again from its checkpoint after each passing failure, after a
+   * backoff that starts over once a try moved the checkpoint; `failed` after any other.
+   */
+  async function drive(status: ImportStatus): Promise<void> {
+    let failures = 0;
+    let rowsDoneAtFailure = -1;
+    while (!stopping) {
+      try {
+        await run(status);
+        return;
+      } catch (error) {
+        // Stopping fails the chunk in flight (the publisher is closing): it resumes at the next start.
+        if (stopping && isRetriable(error)) return;
+        if (!isRetriable(error)) {
+          logger.error({ err: error, importId: status.id }, 'Import failed');
+          status.state = 'failed';
+          status.failureCode = errorCodeOf(error);
+          status.failure = (error as Error).message;
+          status.finishedAt = now();
+          await store.save(status);
+          return;
+        }
+        failures = status.rowsDone > rowsDoneAtFailure ? 1 : failures + 1;
+        rowsDoneAtFailure = status.rowsDone;
+        const delay = backoffDelay(failures, retry);
+        status.retries = (status.retries ?? 0) + 1;
+        status.lastError = { code: errorCodeOf(error), message: (error as Error).message };
+        status.retryAt = new Date(clock() + delay).toISOString();
+        await store.save(status);
+        logger.warn(
+          { err: error, importId: status.id, rowsDone: status.rowsDone, failures, delayMs: delay },
+          'Import paused by a passing failure; it resumes from its checkpoint',
+        );
+        try {
+          await sleep(delay, undefined, { signal: stopped.signal });
+        } catch {
+          return;
+        }
+      }
+    }
   }
 
   function enqueue(status: ImportStatus): void {
     queue = queue.then(async () => {
       if (stopping) return;
       try {
-        await run(status);
+        await drive(status);
       } catch (error) {
-        if (isRetriable(error)) {
-          // Kafka went away: leave the import queued; it resumes at the next start.
-          logger.warn({ err: error, importId: status.id }, 'Import paused: Kafka is unavailable');
-          status.state = 'queued';
-        } else {
-          logger.error({ err: error, importId: status.id }, 'Import failed');
-          status.state = 'failed';
-          status.failure = (error as Error).message;
-        }
-        save(status);
+        // Its status could not be written: it stays as last written, and resumes at the next start.
+        logger.error({ err: error, importId: status.id }, 'Import stopped: its status cannot be written');
       }
+      void sweep();
     });
+  }
+
+  /** One sweep of ended imports' spool files at a time; a request during one runs another after it. */
+  function sweep(): Promise<void> {
+    if (sweeping) {
+      sweepAgain = true;
+      return sweeping;
+    }
+    sweeping = (async () => {
+      do {
+        sweepAgain = false;
+        try {
+          await store.sweep(retentionMs);
+        } catch (error) {
+          logger.warn({ err: error }, 'Could not remove the spool files of ended imports');
+        }
+      } while (sweepAgain && !stopping);
+      sweeping = undefined;
+    })();
+    return sweeping;
   }
 
   /** Checks a spooled CSV file's structure: its header and its quoting, streamed. */
   async function checkCsv(id: string): Promise<number> {
     let rows = 0;
-    const parser = createReadStream(dataFile(id)).pipe(
+    const parser = createReadStream(store.dataFile(id)).pipe(
       parse({
         bom: true,
         trim: true,
@@ -250,7 +307,7 @@ export function createImports(options: {
   async function countLines(id: string): Promise<number> {
     let rows = 0;
     for await (const line of createInterface({
-      input: createReadStream(dataFile(id)),
+      input: createReadStream(store.dataFile(id)),
       crlfDelay: Infinity,
     })) {
       if (line.trim() !== '') rows += 1;
@@ -261,19 +318,15 @@ export function createImports(options: {
   return {
     /**
      * Spools an upload, checks its structure, and queues it. Resolves with its status once the
-     * file is safely on disk; rows are published afterwards, in order.
+     * file is durably on disk; rows are published afterwards, in order.
      * @throws ImportRefused when the file as a whole cannot be read
      */
     async accept(body: Readable, format: ImportFormat, traceparent: string): Promise<ImportStatus> {
       const id = randomUUID();
-      let receivedBytes = 0;
-      body.on('data', (chunk: Buffer) => {
-        receivedBytes += chunk.length;
-      });
       try {
-        await pipeline(body, createWriteStream(dataFile(id)));
+        const receivedBytes = await store.spool(id, body);
         const rows = format === 'csv' ? await checkCsv(id) : await countLines(id);
-        const now = new Date(clock()).toISOString();
+        const at = now();
         const status: ImportStatus = {
           id,
           format,
@@ -285,38 +338,61 @@ export function createImports(options: {
           rejected: 0,
           rejections: [],
           traceparent,
-          createdAt: now,
-          updatedAt: now,
+          createdAt: at,
+          updatedAt: at,
         };
-        save(status);
+        await store.save(status);
         enqueue(status);
         return status;
       } catch (error) {
-        rmSync(dataFile(id), { force: true });
+        await store.discard(id);
         throw error;
       }
     },
 
-    status: read,
+    /** An import's status; failed with `IMPORT_STATUS_CORRUPT` when its file cannot be read. */
+    status: (id: string): ImportStatus | undefined => store.read(id),
 
-    /** Resumes the imports a previous process left unfinished. */
-    resume(): void {
-      for (const name of readdirSync(spoolDir)) {
-        if (!name.endsWith('.json')) continue;
-        const status = read(name.slice(0, -'.json'.length));
-        if (status && (status.state === 'queued' || status.state === 'running')) {
-          logger.info({ importId: status.id, rowsDone: status.rowsDone }, 'Resuming import');
-          enqueue(status);
-        }
+    /**
+     * Resumes the imports a previous process left unfinished, oldest first, after marking those
+     * whose status is corrupt failed; then removes the spool files whose retention is over, and
+     * keeps doing so every {@link SWEEP_EVERY_MS}.
+     */
+    async start(): Promise<void> {
+      const statuses = await store.recover();
+      const unfinished = statuses
+        .filter((s) => s.state === 'queued' || s.state === 'running')
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+      for (const status of unfinished) {
+        logger.info({ importId: status.id, rowsDone: status.rowsDone }, 'Resuming import');
+        enqueue(status);
       }
+      await sweep();
+      sweepTimer = setInterval(() => void sweep(), SWEEP_EVERY_MS);
+      sweepTimer.unref();
     },
 
-    /** Stops after the chunk in flight; its checkpoint is written before this resolves. */
+    /** Stops after the chunk in flight, its checkpoint written, or at once when waiting to retry. */
     async stop(): Promise<void> {
       stopping = true;
+      stopped.abort();
+      clearInterval(sweepTimer);
       await queue;
+      await sweeping;
     },
   };
+}
+
+/**
+ * The stable code of what stopped an import: `KAFKA_NOT_AUTHORIZED` when Kafka refused this
+ * principal, `IMPORT_SPOOL_MISSING` when its file is gone, the code of a lienthong error, else
+ * `INTERNAL`.
+ */
+function errorCodeOf(error: unknown): string {
+  if (isAuthorizationError(error)) return ERROR_CODES.KAFKA_NOT_AUTHORIZED;
+  if ((error as NodeJS.ErrnoException).code === 'ENOENT') return ERROR_CODES.IMPORT_SPOOL_MISSING;
+  if (error instanceof LienthongError) return error.code;
+  return ERROR_CODES.INTERNAL;
 }
 
 export type Imports = ReturnType<typeof createImports>;

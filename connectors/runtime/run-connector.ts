@@ -48,6 +48,7 @@ export function runConnector(
         logger,
         credentials: loadCredentialsFile(config.CONNECTOR_API_KEYS_FILE, 'CONNECTOR_API_KEYS_FILE'),
         spoolDir: config.CONNECTOR_SPOOL_DIR,
+        importRetentionMs: config.CONNECTOR_IMPORT_RETENTION_MS,
         limits: {
           bodyLimit: config.CONNECTOR_BODY_LIMIT,
           maxRecords: config.CONNECTOR_MAX_RECORDS,

@@ -20,6 +20,9 @@ export const ERROR_CODES = {
   INTERNAL: 'INTERNAL',
   SHUTTING_DOWN: 'SHUTTING_DOWN',
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  // Why a connector's file import failed; they travel in the import's status.
+  IMPORT_STATUS_CORRUPT: 'IMPORT_STATUS_CORRUPT',
+  IMPORT_SPOOL_MISSING: 'IMPORT_SPOOL_MISSING',
   // Why a consumed message was dead-lettered; they travel in the dead-letter headers.
   EVENT_UNDECODABLE: 'EVENT_UNDECODABLE',
   SCHEMA_UNKNOWN: 'SCHEMA_UNKNOWN',

@@ -55,10 +55,13 @@ export function connectorHarness(
     /** Routes the connector's Kafka connections, through a proxy for instance. */
     socketFactory?: ISocketFactory;
     sendTimeoutMs?: number;
+    /** How long an ended import's spool file is kept, by `clock`. */
+    importRetentionMs?: number;
   } = {},
 ) {
   const topic = options.topic ?? uniqueName(`it-${definition.name}`);
   const spool = scratchDir(`spool-${definition.name}`);
+  const spoolDir = join(spool.path, 'imports');
   const { entries, keys } = generateCredentials([
     { id: definition.agency, role: 'agency', agency: definition.agency },
     { id: 'OTHER-AGENCY', role: 'agency', agency: 'OTHER-AGENCY' },
@@ -108,7 +111,7 @@ export function connectorHarness(
       registry: registryClient(),
       logger,
       credentials: entries,
-      spoolDir: join(spool.path, 'imports'),
+      spoolDir,
       limits: { bodyLimit: 256 * 1024, maxRecords: 100, importLimit: 64 * 1_048_576 },
       host: '127.0.0.1',
       port: 0,
@@ -117,6 +120,7 @@ export function connectorHarness(
       ...(options.tls ? { tls: options.tls } : {}),
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
+      ...(options.importRetentionMs === undefined ? {} : { importRetentionMs: options.importRetentionMs }),
     });
   };
 
@@ -124,6 +128,8 @@ export function connectorHarness(
     topic,
     quarantineTopic: `${topic}.quarantine`,
     redriveLogTopic,
+    /** Where the connector spools its imports: one directory across restarts. */
+    spoolDir,
     apiKey: `${definition.agency}.${keys[definition.agency]}`,
     otherAgencyKey: `OTHER-AGENCY.${keys['OTHER-AGENCY']}`,
 
