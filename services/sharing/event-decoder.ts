@@ -36,6 +36,16 @@ export interface EventDecoder {
 /** How long a schema id the registry does not know is asked for again before it is poison. */
 export const UNKNOWN_SCHEMA_RETRY_MS = 5 * 60_000;
 
+/**
+ * How long a `SCHEMA_UNKNOWN` verdict answers for its id without asking the registry again: enough
+ * to spare the registry a burst of messages with one unknown id, short enough that a record
+ * redriven after the registry is restored is read with the restored schema.
+ */
+export const UNKNOWN_VERDICT_MS = 1_000;
+
+/** How long any other poison verdict on a schema id (its schema cannot be read) is kept. */
+const POISON_VERDICT_MS = 60_000;
+
 /** Unknown ids remembered at most, so that garbage with random ids cannot grow the map for ever. */
 const UNKNOWN_IDS_KEPT = 10_000;
 
@@ -49,7 +59,8 @@ const UNKNOWN_IDS_KEPT = 10_000;
  * registered anew, and dead-lettering would refuse whole topics. For `unknownSchemaRetryMs` from the
  * id's first 404 the decoder throws a retriable error, which the consumer retries with backoff;
  * after that the id is `SCHEMA_UNKNOWN`. Verdicts are cached briefly, so a burst of garbage does not
- * become a burst of registry calls.
+ * become a burst of registry calls: an unknown id's for {@link UNKNOWN_VERDICT_MS} only, since the
+ * registry may learn it again (a restore) and its dead letters then be redriven.
  */
 export function createEventDecoder(options: {
   registry: SchemaRegistry;
@@ -127,8 +138,11 @@ export function createEventDecoder(options: {
       resolvers.set(key, pending);
       // Only a poison verdict is worth keeping; an outage must be asked again.
       pending.catch((err: unknown) => {
-        if (err instanceof PoisonMessageError) setTimeout(() => resolvers.delete(key), 60_000).unref();
-        else resolvers.delete(key);
+        if (!(err instanceof PoisonMessageError)) resolvers.delete(key);
+        else {
+          const keepMs = err.code === ERROR_CODES.SCHEMA_UNKNOWN ? UNKNOWN_VERDICT_MS : POISON_VERDICT_MS;
+          setTimeout(() => resolvers.delete(key), keepMs).unref();
+        }
       });
     }
     return pending;
