@@ -5,6 +5,8 @@
  * ts-jest transpiles each file on its own (tsconfig's `isolatedModules`), which is quick;
  * `npm run typecheck` is the type check.
  */
+const longRuns = require('./test/long/runs');
+
 const transform = {
   '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }],
 };
@@ -28,6 +30,8 @@ module.exports = {
         // Confluent's official clients in other languages, against the same stack.
         '<rootDir>/test/interop/**/*.test.ts',
       ],
+      // Minutes each: `npm run test:long` runs them (test/long/runs.js).
+      testPathIgnorePatterns: ['/node_modules/', ...longRuns.map((path) => `<rootDir>/${path}$`)],
       // The real stack is brought up once for every integration and e2e file.
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',

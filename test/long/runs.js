@@ -1,0 +1,14 @@
+// @ts-check
+// Fault and load runs of minutes each, kept out of `npm test` (which must stay well under 20
+// minutes here) and run by `npm run test:long`, on the same single-node stack. Each is the test
+// of a guarantee: keep it green before a change lands.
+
+/** Paths from the repository's root. */
+module.exports = [
+  // The sharing service SIGKILLed mid-stream and restarted, 20,000 events (`test:soak`: 100,000).
+  'test/integration/sharing/crash.test.ts',
+  // The view rebuild SIGKILLed at each of its steps, events published meanwhile.
+  'test/integration/sharing/rebuild-crash.test.ts',
+  // Three times the load with a CPU hog, counting the sharing group's generations.
+  'test/integration/sharing/no-eviction.test.ts',
+];
