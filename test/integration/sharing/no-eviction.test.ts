@@ -16,9 +16,9 @@ import { sharingHarness } from '../../support/sharing';
 
 /** The lookup benchmark published about 400 events/s while it ran; three times that. */
 const EVENTS_PER_SECOND = 1_200;
-const LOAD_MS = 50_000;
-/** When the service starts: 18,000 events behind, 750 a partition. */
-const BEHIND_MS = 15_000;
+const LOAD_MS = 35_000;
+/** Published at once after the service has joined: 750 a partition, more than a chunk's 500. */
+const BEHIND = 18_000;
 const TICK_MS = 250;
 
 const harness = sharingHarness({ partitions: 6, batchSize: 500 });
@@ -46,17 +46,15 @@ async function joins(port: number): Promise<number | undefined> {
 }
 
 it('keeps its one generation of the group under three times the load, with a CPU hog beside it', async () => {
-  hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
-  const stream = generateEventStream((EVENTS_PER_SECOND * LOAD_MS) / 1_000);
-  const perTick = (EVENTS_PER_SECOND * TICK_MS) / 1_000;
   const port = await freePort();
-  const began = Date.now();
-  const seen: number[] = [];
-  let published = 0;
-  let spawned = false;
+  harness.spawnProcess(undefined, port);
+  for (let tries = 0; (await joins(port)) !== 1; tries += 1) {
+    if (tries > 480) throw new Error('the sharing process did not join its group within 120 s');
+    await sleep(250);
+  }
   const members = new Set<string>();
   const states = new Set<string>();
-  /** The group as the coordinator describes it, from the service's first join on. */
+  /** The group as the coordinator describes it. */
   const watchGroup = async (): Promise<void> => {
     const [group] = (await admin.describeGroups([harness.groupId])).groups;
     if (group === undefined) return;
@@ -65,20 +63,24 @@ it('keeps its one generation of the group under three times the load, with a CPU
     );
     for (const m of group.members) members.add(m.memberId);
   };
+
+  hog = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  const stream = generateEventStream(BEHIND + (EVENTS_PER_SECOND * LOAD_MS) / 1_000);
+  // The service falls behind at once, as after a restart under load: its first chunks are full.
+  await harness.publish(stream.slice(0, BEHIND));
+  const perTick = (EVENTS_PER_SECOND * TICK_MS) / 1_000;
+  const began = Date.now();
+  const seen: number[] = [];
+  let published = BEHIND;
   while (published < stream.length && Date.now() - began < LOAD_MS) {
-    const due = Math.min(stream.length, Math.floor(((Date.now() - began) / TICK_MS + 1) * perTick));
+    const due = Math.min(stream.length, BEHIND + Math.floor(((Date.now() - began) / TICK_MS + 1) * perTick));
     if (due > published) {
       await harness.publish(stream.slice(published, due));
       published = due;
     }
-    // The service starts behind, as after a restart under load: its first chunks are full.
-    if (!spawned && Date.now() - began >= BEHIND_MS) {
-      harness.spawnProcess(undefined, port);
-      spawned = true;
-    }
-    const count = spawned ? await joins(port) : undefined;
+    const count = await joins(port);
     if (count !== undefined) seen.push(count);
-    if (count !== undefined) await watchGroup();
+    await watchGroup();
     await sleep(TICK_MS);
   }
   const loadMs = Date.now() - began;
@@ -89,20 +91,19 @@ it('keeps its one generation of the group under three times the load, with a CPU
   for (const end = Date.now() + 25_000; Date.now() < end; await sleep(TICK_MS)) await watchGroup();
   const after = await joins(port);
   process.stdout.write(
-    `no-eviction: ${published} events in ${(loadMs / 1000).toFixed(1)} s ` +
-      `(${Math.round((published * 1000) / loadMs)}/s), the service started ${BEHIND_MS / 1000} s in; ` +
-      `${committed} applied by the load's end, joins of the group ${after ?? 'unknown'}, ` +
-      `member ids seen by the broker ${members.size}, states ${[...states].join(', ')}\n`,
+    `no-eviction: ${BEHIND} events behind, then ${published - BEHIND} in ${(loadMs / 1000).toFixed(1)} s ` +
+      `(${Math.round(((published - BEHIND) * 1000) / loadMs)}/s); ${committed} applied by the load's end, ` +
+      `joins of the group ${after ?? 'unknown'}, member ids seen by the broker ${members.size}, ` +
+      `states ${[...states].join(', ')}\n`,
   );
 
   // The load was a backlog: more than one old-style round (6 x 500 events) left to apply.
   expect(total - committed).toBeGreaterThan(3_000);
-  // It joined, made progress under the load, and answered its metrics throughout.
-  expect(seen[0]).toBe(1);
+  // It made progress under the load, and answered its metrics throughout.
   expect(committed).toBeGreaterThan(0);
   expect(seen.length).toBeGreaterThanOrEqual(10);
   expect(Math.max(...seen, after ?? 0)).toBe(1);
   // The broker's side: one member id from start to end, never out of the group.
   expect(members.size).toBe(1);
   expect([...states]).toEqual(['Stable']);
-}, 240_000);
+}, 300_000);
