@@ -27,8 +27,9 @@ export interface BoundDossier {
 export type Binding = { ok: true; dossier: BoundDossier } | { ok: false; denial: Denial; detail: string };
 
 /**
- * Whether an officer of `agency` may work under the dossier `doc`: it exists, it is open, and it is
- * handled by the officer's agency now. A dossier passed on to another agency binds that agency's
+ * Whether an officer of `agency` may work under the dossier `doc`: it exists, it is handled by the
+ * officer's agency now, and it is open. The agency is checked before the state, so a refusal tells
+ * an officer the state only of their own agency's dossiers. A dossier passed on to another agency binds that agency's
  * officers, not the receiving desk's.
  */
 export function bindDossier(doc: ViewDoc | null, agency: string): Binding {
@@ -37,15 +38,16 @@ export function bindDossier(doc: ViewDoc | null, agency: string): Binding {
     // A dossier known only by a status change, without its reception, has no procedure: not usable.
     return { ok: false, denial: DENIALS.DOSSIER_NOT_FOUND, detail: 'The dossier is not known to the bus' };
   }
-  if (dossier.open !== true) {
-    return { ok: false, denial: DENIALS.DOSSIER_CLOSED, detail: 'The dossier is closed' };
-  }
+  // The agency first: another agency's officer learns nothing of the dossier's state from the code.
   if (dossier.handlingAgency !== agency) {
     return {
       ok: false,
       denial: DENIALS.DOSSIER_OTHER_AGENCY,
       detail: "The dossier is handled by another agency than the officer's",
     };
+  }
+  if (dossier.open !== true) {
+    return { ok: false, denial: DENIALS.DOSSIER_CLOSED, detail: 'The dossier is closed' };
   }
   return {
     ok: true,

@@ -121,6 +121,14 @@ describe('the access matrix: never data, always audited', () => {
       status: 403,
     },
     {
+      // Agency before state: the closed dossier's state is not for another agency to learn.
+      name: 'an officer of another agency under a closed dossier',
+      token: () => harness.officer('HN-SKHDT'),
+      dossier: STORY.dossier,
+      code: 'DOSSIER_OTHER_AGENCY',
+      status: 403,
+    },
+    {
       name: 'a closed dossier',
       token: () => harness.officer('HN-PC08'),
       dossier: STORY.dossier,

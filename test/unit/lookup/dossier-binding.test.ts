@@ -88,6 +88,16 @@ describe('bindDossier', () => {
     });
   });
 
+  it.each([
+    ['closed', { open: false, status: 'COMPLETED' }],
+    ['open', {}],
+  ])("refuses another agency's %s dossier alike, so the code never reveals its state", (_state, fields) => {
+    expect(bindDossier(dossierDoc(fields), 'HN-SKHDT')).toMatchObject({
+      ok: false,
+      denial: DENIALS.DOSSIER_OTHER_AGENCY,
+    });
+  });
+
   it('refuses an officer of the receiving desk once another agency handles the dossier', () => {
     const passedOn = dossierDoc({ receivingAgency: 'HN-TTHCC', handlingAgency: 'HN-PC08' });
     expect(bindDossier(passedOn, 'HN-TTHCC')).toMatchObject({
