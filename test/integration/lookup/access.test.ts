@@ -158,6 +158,20 @@ describe('the access matrix: never data, always audited', () => {
       status: 401,
     },
     {
+      name: 'a token of the trusted key that lives a hundred years',
+      token: () => harness.token('officer', 'CB-PC08-01', 'HN-PC08', 100 * 365 * 86_400),
+      dossier: transfer.id,
+      code: 'TOKEN_LIFETIME_TOO_LONG',
+      status: 401,
+    },
+    {
+      name: 'a token of the trusted key issued an hour from now',
+      token: () => harness.token('officer', 'CB-PC08-01', 'HN-PC08', 600, Date.now() + 3_600_000),
+      dossier: transfer.id,
+      code: 'TOKEN_ISSUED_IN_FUTURE',
+      status: 401,
+    },
+    {
       name: 'a token signed by an unknown key',
       token: () => harness.forgedToken('officer', 'CB-PC08-01', 'HN-PC08'),
       dossier: transfer.id,
