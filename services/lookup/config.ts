@@ -10,6 +10,7 @@ import {
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../platform/config';
+import { DEFAULT_TOKEN_IAT_SKEW_MS, DEFAULT_TOKEN_MAX_LIFETIME_MS } from './tokens';
 
 /** The lookup service's default port, after the sharing service's 8095. */
 export const LOOKUP_PORT = 8096;
@@ -58,6 +59,18 @@ export const LookupEnv = Type.Object({
     default: 'lienthong-lookup',
     hint: 'LOOKUP_JWT_AUDIENCE must be set',
   }),
+  LOOKUP_JWT_MAX_LIFETIME_MS: positive(
+    'LOOKUP_JWT_MAX_LIFETIME_MS',
+    DEFAULT_TOKEN_MAX_LIFETIME_MS,
+    7 * 86_400_000,
+    'milliseconds',
+  ),
+  LOOKUP_JWT_IAT_SKEW_MS: positive(
+    'LOOKUP_JWT_IAT_SKEW_MS',
+    DEFAULT_TOKEN_IAT_SKEW_MS,
+    3_600_000,
+    'milliseconds',
+  ),
   LOOKUP_AUDIT_SEAL_KEY_FILE: Type.String({
     minLength: 1,
     hint: 'LOOKUP_AUDIT_SEAL_KEY_FILE must be the path of the Ed25519 key that seals the audit trail',

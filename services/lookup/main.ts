@@ -48,6 +48,8 @@ void runMain({
         issuer: config.LOOKUP_JWT_ISSUER,
         audience: config.LOOKUP_JWT_AUDIENCE,
         clock,
+        maxLifetimeMs: config.LOOKUP_JWT_MAX_LIFETIME_MS,
+        iatSkewMs: config.LOOKUP_JWT_IAT_SKEW_MS,
       }),
       sealKey: { privateKey, publicKey: createPublicKey(privateKey) },
       sealEveryMs: config.LOOKUP_AUDIT_SEAL_EVERY_MS,

@@ -6,7 +6,8 @@
  *   npm run lookup:token -- --role auditor --sub TT-0001 --agency HN-TTRA
  *   npm run lookup:token -- --role citizen --sub 001089012345
  *
- * Options: `--ttl <seconds>` (default 3600), `--issuer`, `--audience`, `--state <dir>`.
+ * Options: `--ttl <seconds>` (default 3600; the service refuses more than `LOOKUP_JWT_MAX_LIFETIME_MS`,
+ * 12 h by default), `--issuer`, `--audience`, `--state <dir>`.
  */
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';

@@ -23,7 +23,21 @@ export interface LookupPrincipal {
 }
 
 /** Why a token was refused; the answer is 401 with this code. */
-export type TokenRefusal = 'TOKEN_MISSING' | 'TOKEN_EXPIRED' | 'TOKEN_INVALID';
+export const TOKEN_REFUSALS = {
+  TOKEN_MISSING: 'TOKEN_MISSING',
+  TOKEN_EXPIRED: 'TOKEN_EXPIRED',
+  TOKEN_INVALID: 'TOKEN_INVALID',
+  /** `exp - iat` is longer than the service allows: a token made to outlive any session. */
+  TOKEN_LIFETIME_TOO_LONG: 'TOKEN_LIFETIME_TOO_LONG',
+  /** `iat` lies ahead of the bus's clock by more than the allowed skew. */
+  TOKEN_ISSUED_IN_FUTURE: 'TOKEN_ISSUED_IN_FUTURE',
+} as const;
+export type TokenRefusal = (typeof TOKEN_REFUSALS)[keyof typeof TOKEN_REFUSALS];
+
+/** The longest `exp - iat` accepted unless configured: a working day and its evening. */
+export const DEFAULT_TOKEN_MAX_LIFETIME_MS = 12 * 3_600_000;
+/** How far ahead of the bus's clock `iat` may lie unless configured: the issuer's clock is not ours. */
+export const DEFAULT_TOKEN_IAT_SKEW_MS = 60_000;
 
 export type TokenCheck = { ok: true; principal: LookupPrincipal } | { ok: false; refusal: TokenRefusal };
 
@@ -32,8 +46,12 @@ export interface TokenVerifierOptions {
   keys: ReadonlyMap<string, KeyObject>;
   issuer: string;
   audience: string;
-  /** What `exp` and `nbf` are checked against; the system clock by default. */
+  /** What `exp`, `nbf` and `iat` are checked against; the system clock by default. */
   clock?: Clock;
+  /** The longest `exp - iat` accepted, in milliseconds; 12 h by default. */
+  maxLifetimeMs?: number;
+  /** How far `iat` may lie ahead of `clock`, in milliseconds; 60 s by default. */
+  iatSkewMs?: number;
 }
 
 /** How far a token's `exp` and `nbf` may be off the bus's clock: the issuer's clock is not ours. */
@@ -45,7 +63,12 @@ const CLOCK_TOLERANCE_MS = 5_000;
  * cached, so a busy officer's token is verified once, not at every lookup; `exp` and `nbf` are
  * checked at every lookup against `clock`, since fast-jwt reads only a fixed `clockTimestamp`.
  *
+ * `iat` is required and bounds the token: `exp - iat` may not exceed `maxLifetimeMs`, and `iat` may
+ * not lie ahead of `clock` by more than `iatSkewMs`. Together they cap how long a leaked or
+ * carelessly minted token stays usable at `maxLifetimeMs + iatSkewMs` from now.
+ *
  * @see https://www.rfc-editor.org/rfc/rfc8725 (JWT best current practices: pin algorithms, check aud)
+ * @see https://www.rfc-editor.org/rfc/rfc7519#section-4.1.6 (`iat`, the time the token was issued)
  */
 export function createTokenVerifier(
   options: TokenVerifierOptions,
@@ -59,7 +82,7 @@ export function createTokenVerifier(
         algorithms: ['EdDSA'],
         allowedIss: options.issuer,
         allowedAud: options.audience,
-        requiredClaims: ['sub', 'role', 'exp', 'iss', 'aud'],
+        requiredClaims: ['sub', 'role', 'exp', 'iat', 'iss', 'aud'],
         // Checked below against the injected clock, which fast-jwt cannot call.
         ignoreExpiration: true,
         ignoreNotBefore: true,
@@ -68,31 +91,38 @@ export function createTokenVerifier(
     ]),
   );
   const clock = options.clock ?? systemClock;
+  const maxLifetimeMs = options.maxLifetimeMs ?? DEFAULT_TOKEN_MAX_LIFETIME_MS;
+  const iatSkewMs = options.iatSkewMs ?? DEFAULT_TOKEN_IAT_SKEW_MS;
   const decodeHeader = createDecoder({ complete: true }) as (token: string) => { header: { kid?: unknown } };
 
   return (authorization) => {
     const token = authorizationCredentials(authorization, 'Bearer') ?? '';
     const match = /^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$/.exec(token);
-    if (!match?.[1]) return { ok: false, refusal: authorization ? 'TOKEN_INVALID' : 'TOKEN_MISSING' };
+    if (!match?.[1])
+      return refuse(authorization ? TOKEN_REFUSALS.TOKEN_INVALID : TOKEN_REFUSALS.TOKEN_MISSING);
     let claims: Record<string, unknown>;
     try {
       const kid = decodeHeader(match[1]).header.kid;
       const verify = typeof kid === 'string' ? verifiers.get(kid) : undefined;
-      if (!verify) return { ok: false, refusal: 'TOKEN_INVALID' };
+      if (!verify) return refuse(TOKEN_REFUSALS.TOKEN_INVALID);
       claims = verify(match[1]);
     } catch {
-      return { ok: false, refusal: 'TOKEN_INVALID' };
+      return refuse(TOKEN_REFUSALS.TOKEN_INVALID);
     }
     const now = clock();
-    const { exp, nbf } = claims;
-    if (typeof exp !== 'number' || now >= exp * 1_000 + CLOCK_TOLERANCE_MS)
-      return { ok: false, refusal: typeof exp === 'number' ? 'TOKEN_EXPIRED' : 'TOKEN_INVALID' };
+    const { exp, nbf, iat } = claims;
+    if (typeof exp !== 'number' || typeof iat !== 'number') return refuse(TOKEN_REFUSALS.TOKEN_INVALID);
+    if (now >= exp * 1_000 + CLOCK_TOLERANCE_MS) return refuse(TOKEN_REFUSALS.TOKEN_EXPIRED);
     if (nbf !== undefined && (typeof nbf !== 'number' || now < nbf * 1_000 - CLOCK_TOLERANCE_MS))
-      return { ok: false, refusal: 'TOKEN_INVALID' };
+      return refuse(TOKEN_REFUSALS.TOKEN_INVALID);
+    if (iat * 1_000 > now + iatSkewMs) return refuse(TOKEN_REFUSALS.TOKEN_ISSUED_IN_FUTURE);
+    if ((exp - iat) * 1_000 > maxLifetimeMs) return refuse(TOKEN_REFUSALS.TOKEN_LIFETIME_TOO_LONG);
     const principal = principalOf(claims);
-    return principal ? { ok: true, principal } : { ok: false, refusal: 'TOKEN_INVALID' };
+    return principal ? { ok: true, principal } : refuse(TOKEN_REFUSALS.TOKEN_INVALID);
   };
 }
+
+const refuse = (refusal: TokenRefusal): TokenCheck => ({ ok: false, refusal });
 
 const SUBJECT = /^[A-Za-z0-9._-]{1,64}$/;
 const AGENCY = /^HN-[A-Z0-9]+(-[A-Z0-9]+)*$/;

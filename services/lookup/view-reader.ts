@@ -3,8 +3,8 @@ import { type ViewDoc, type ViewName } from '../sharing/projection';
 import { readCatalog } from '../sharing/view-catalog';
 
 export interface ViewReader {
-  /** The view document with this `_id`, or null. */
-  get(view: ViewName, id: string): Promise<ViewDoc | null>;
+  /** The view document with this `_id`, or null; only the `fields` paths of it when given. */
+  get(view: ViewName, id: string, fields?: readonly string[]): Promise<ViewDoc | null>;
 }
 
 /**
@@ -28,10 +28,12 @@ export function createViewReader(db: Db, ttlMs: number): ViewReader {
     return catalog;
   };
   return {
-    async get(view, id) {
+    async get(view, id, fields) {
       const name = (await collections())[view];
       // `id` matched its view's pattern in the route schema: a plain string, never an operator.
-      return db.collection<ViewDoc>(name).findOne({ _id: id });
+      // A projection still filters on `_id` alone, so it is pushed down like any other read.
+      const projection = fields && Object.fromEntries(fields.map((f) => [f, 1]));
+      return db.collection<ViewDoc>(name).findOne({ _id: id }, projection ? { projection } : {});
     },
   };
 }

@@ -131,9 +131,12 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
       await sharing.tearDown();
     },
 
-    /** A token of the test's issuer; `ttlSeconds` may be negative for an expired one. */
-    token(role: LookupRole, sub: string, agency?: string, ttlSeconds = 600): string {
-      const now = ttlSeconds > 0 ? undefined : Date.now() + (ttlSeconds - 60) * 1_000;
+    /**
+     * A token of the test's issuer, signed by the key the service trusts; `ttlSeconds` may be
+     * negative for an expired one, and `issuedAt` (epoch ms) puts its `iat` elsewhere than now.
+     */
+    token(role: LookupRole, sub: string, agency?: string, ttlSeconds = 600, issuedAt?: number): string {
+      const now = issuedAt ?? (ttlSeconds > 0 ? undefined : Date.now() + (ttlSeconds - 60) * 1_000);
       return mintToken(
         tokenKeys.privateKey,
         { sub, role, ...(agency ? { agency } : {}) },

@@ -52,10 +52,10 @@ export function subjectNotFound(reply: FastifyReply, view: ViewName): FastifyRep
 /**
  * `GET /v1/citizens/{id}`, `/v1/enterprises/{code}`, `/v1/vehicles/{plate}`, `/v1/dossiers/{id}`.
  *
- * In order: the officer's dossier must be known, open and handled by the officer's agency; a
+ * In order: the officer's dossier must be known, handled by the officer's agency and open; a
  * policy must grant the procedure to that agency and cover the view; the dossier must concern the
- * subject. Each refusal is a 403 with its reason code and no data. Then the subject's document is
- * returned through the policy.
+ * subject. Each refusal is a 403 with its reason code and no data. Only then is the subject's
+ * document read, and returned through the policy.
  */
 export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOptions): Promise<void> {
   const { views, policies } = options;
@@ -110,12 +110,9 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         const dossierId = request.headers[DOSSIER_HEADER] as string;
         request.audit.subject = { view, id };
         request.audit.dossierId = dossierId;
-        // Read both at once; nothing is returned until every check below has passed.
-        const [dossierDoc, subject] = await Promise.all([
-          views.get('dossiers', dossierId),
-          views.get(view, id),
-        ]);
-        const binding = bindDossier(dossierDoc, principal?.agency ?? '');
+        // The subject's document is read only once every check has passed: until then a refusal
+        // does the same work for an existing subject as for a missing one, and takes as long.
+        const binding = bindDossier(await views.get('dossiers', dossierId), principal?.agency ?? '');
         if (!binding.ok) return deny(reply, binding.denial, binding.detail);
         const { dossier } = binding;
         request.audit.procedureCode = dossier.procedureCode;
@@ -131,9 +128,10 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         if (!rules) {
           return deny(reply, DENIALS.VIEW_NOT_IN_POLICY, `The procedure's policy does not cover ${view}`);
         }
-        if (!(await concernsSubject(dossier, view, id, subject, (v, i) => views.get(v, i)))) {
+        if (!(await concernsSubject(dossier, view, id, (v, i, fields) => views.get(v, i, fields)))) {
           return deny(reply, DENIALS.DOSSIER_OTHER_SUBJECT, 'The dossier does not concern this subject');
         }
+        const subject = await views.get(view, id);
         if (!subject) return subjectNotFound(reply, view);
         const projected = projectDocument(subject, view, rules);
         request.audit.fields = projected.fields.map((f) => `${view}.${f}`);

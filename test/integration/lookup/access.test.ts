@@ -121,6 +121,14 @@ describe('the access matrix: never data, always audited', () => {
       status: 403,
     },
     {
+      // Agency before state: the closed dossier's state is not for another agency to learn.
+      name: 'an officer of another agency under a closed dossier',
+      token: () => harness.officer('HN-SKHDT'),
+      dossier: STORY.dossier,
+      code: 'DOSSIER_OTHER_AGENCY',
+      status: 403,
+    },
+    {
       name: 'a closed dossier',
       token: () => harness.officer('HN-PC08'),
       dossier: STORY.dossier,
@@ -147,6 +155,20 @@ describe('the access matrix: never data, always audited', () => {
       token: () => harness.token('officer', 'CB-PC08-01', 'HN-PC08', -120),
       dossier: transfer.id,
       code: 'TOKEN_EXPIRED',
+      status: 401,
+    },
+    {
+      name: 'a token of the trusted key that lives a hundred years',
+      token: () => harness.token('officer', 'CB-PC08-01', 'HN-PC08', 100 * 365 * 86_400),
+      dossier: transfer.id,
+      code: 'TOKEN_LIFETIME_TOO_LONG',
+      status: 401,
+    },
+    {
+      name: 'a token of the trusted key issued an hour from now',
+      token: () => harness.token('officer', 'CB-PC08-01', 'HN-PC08', 600, Date.now() + 3_600_000),
+      dossier: transfer.id,
+      code: 'TOKEN_ISSUED_IN_FUTURE',
       status: 401,
     },
     {

@@ -30,9 +30,12 @@ function dossierDoc(fields: Record<string, unknown>, id = DOSSIER): ViewDoc {
   };
 }
 
-const enterpriseDoc = (code: string, fields: Record<string, unknown>): ViewDoc => ({
-  _id: code,
-  registration: { enterpriseCode: code, ...fields },
+/** A citizen's document naming their role in each enterprise, as the citizens view keeps it. */
+const citizenDoc = (id: string, roles: Record<string, string>): ViewDoc => ({
+  _id: id,
+  enterprises: Object.fromEntries(
+    Object.entries(roles).map(([enterpriseCode, role]) => [enterpriseCode, { enterpriseCode, role }]),
+  ),
 });
 
 const vehicleDoc = (owner: object, history: Record<string, object> = {}): ViewDoc => ({
@@ -41,13 +44,31 @@ const vehicleDoc = (owner: object, history: Record<string, object> = {}): ViewDo
   history,
 });
 
-/** A loader over fixed documents; any other document does not exist. */
-function loaderOf(...docs: [ViewName, ViewDoc][]): DocLoader {
+/** A loader over fixed documents; any other document does not exist. Records every read. */
+function loaderOf(...docs: [ViewName, ViewDoc][]): DocLoader & { reads: string[] } {
   const byKey = new Map(docs.map(([view, doc]) => [`${view}/${doc._id}`, doc]));
-  return async (view, id) => byKey.get(`${view}/${id}`) ?? null;
+  const reads: string[] = [];
+  const load = async (view: ViewName, id: string, fields: readonly string[]) => {
+    reads.push(`${view}/${id} ${fields.join(',')}`);
+    return byKey.get(`${view}/${id}`) ?? null;
+  };
+  return Object.assign(load, { reads });
 }
 
 const none = loaderOf();
+
+/** Whether the dossier concerns the subject `id` of `view`, whose document is `subject` (null: missing). */
+function concerns(
+  dossier: BoundDossier,
+  view: ViewName,
+  id: string,
+  subject: ViewDoc | null,
+  load: DocLoader,
+): Promise<boolean> {
+  return concernsSubject(dossier, view, id, (v, i, fields) =>
+    v === view && i === id ? Promise.resolve(subject) : load(v, i, fields),
+  );
+}
 
 const byCitizen: BoundDossier = {
   dossierId: DOSSIER,
@@ -88,6 +109,16 @@ describe('bindDossier', () => {
     });
   });
 
+  it.each([
+    ['closed', { open: false, status: 'COMPLETED' }],
+    ['open', {}],
+  ])("refuses another agency's %s dossier alike, so the code never reveals its state", (_state, fields) => {
+    expect(bindDossier(dossierDoc(fields), 'HN-SKHDT')).toMatchObject({
+      ok: false,
+      denial: DENIALS.DOSSIER_OTHER_AGENCY,
+    });
+  });
+
   it('refuses an officer of the receiving desk once another agency handles the dossier', () => {
     const passedOn = dossierDoc({ receivingAgency: 'HN-TTHCC', handlingAgency: 'HN-PC08' });
     expect(bindDossier(passedOn, 'HN-TTHCC')).toMatchObject({
@@ -100,66 +131,58 @@ describe('bindDossier', () => {
 describe('concernsSubject', () => {
   describe('a citizen', () => {
     it('concerns a dossier the citizen filed', async () => {
-      expect(await concernsSubject(byCitizen, 'citizens', APPLICANT, null, none)).toBe(true);
+      expect(await concerns(byCitizen, 'citizens', APPLICANT, null, none)).toBe(true);
     });
 
     it('concerns the dossier of an enterprise the citizen represents at law', async () => {
-      const load = loaderOf([
-        'enterprises',
-        enterpriseDoc(ENTERPRISE, { legalRepresentativeCitizenId: REPRESENTATIVE }),
-      ]);
-      const subject: ViewDoc = { _id: REPRESENTATIVE };
-      expect(await concernsSubject(byEnterprise, 'citizens', REPRESENTATIVE, subject, load)).toBe(true);
+      const subject = citizenDoc(REPRESENTATIVE, { [ENTERPRISE]: 'LEGAL_REPRESENTATIVE' });
+      expect(await concerns(byEnterprise, 'citizens', REPRESENTATIVE, subject, none)).toBe(true);
+    });
+
+    it('does not concern the dossier of an enterprise the citizen represented before', async () => {
+      const subject = citizenDoc(REPRESENTATIVE, { [ENTERPRISE]: 'FORMER_LEGAL_REPRESENTATIVE' });
+      expect(await concerns(byEnterprise, 'citizens', REPRESENTATIVE, subject, none)).toBe(false);
     });
 
     it('does not concern a dossier of someone else', async () => {
-      const load = loaderOf([
-        'enterprises',
-        enterpriseDoc(ENTERPRISE, { legalRepresentativeCitizenId: REPRESENTATIVE }),
-      ]);
-      const subject: ViewDoc = { _id: STRANGER };
-      expect(await concernsSubject(byCitizen, 'citizens', STRANGER, subject, load)).toBe(false);
-      expect(await concernsSubject(byEnterprise, 'citizens', STRANGER, subject, load)).toBe(false);
-      expect(await concernsSubject(byEnterprise, 'citizens', STRANGER, null, load)).toBe(false);
-    });
-
-    it('does not concern the dossier of an enterprise the bus does not hold', async () => {
-      expect(
-        await concernsSubject(byEnterprise, 'citizens', REPRESENTATIVE, { _id: REPRESENTATIVE }, none),
-      ).toBe(false);
+      const subject = citizenDoc(STRANGER, { [OTHER_ENTERPRISE]: 'LEGAL_REPRESENTATIVE' });
+      expect(await concerns(byCitizen, 'citizens', STRANGER, subject, none)).toBe(false);
+      expect(await concerns(byEnterprise, 'citizens', STRANGER, subject, none)).toBe(false);
+      expect(await concerns(byEnterprise, 'citizens', STRANGER, null, none)).toBe(false);
     });
   });
 
   describe('an enterprise', () => {
     it('concerns a dossier the enterprise filed, even when the bus does not hold it', async () => {
-      expect(await concernsSubject(byEnterprise, 'enterprises', ENTERPRISE, null, none)).toBe(true);
+      expect(await concerns(byEnterprise, 'enterprises', ENTERPRISE, null, none)).toBe(true);
     });
 
     it('concerns the dossier of the citizen who represents it', async () => {
-      const subject = enterpriseDoc(ENTERPRISE, { legalRepresentativeCitizenId: APPLICANT });
-      expect(await concernsSubject(byCitizen, 'enterprises', ENTERPRISE, subject, none)).toBe(true);
+      const load = loaderOf(['citizens', citizenDoc(APPLICANT, { [ENTERPRISE]: 'LEGAL_REPRESENTATIVE' })]);
+      expect(await concernsSubject(byCitizen, 'enterprises', ENTERPRISE, load)).toBe(true);
     });
 
     it('does not concern the dossier of a citizen who represented it before', async () => {
-      const subject = enterpriseDoc(ENTERPRISE, {
-        legalRepresentativeCitizenId: REPRESENTATIVE,
-        previousLegalRepresentativeCitizenId: APPLICANT,
-      });
-      expect(await concernsSubject(byCitizen, 'enterprises', ENTERPRISE, subject, none)).toBe(false);
+      const load = loaderOf([
+        'citizens',
+        citizenDoc(APPLICANT, { [ENTERPRISE]: 'FORMER_LEGAL_REPRESENTATIVE' }),
+      ]);
+      expect(await concernsSubject(byCitizen, 'enterprises', ENTERPRISE, load)).toBe(false);
     });
 
     it("does not concern another enterprise's dossier, nor a dossier when the bus does not hold it", async () => {
-      const subject = enterpriseDoc(OTHER_ENTERPRISE, { legalRepresentativeCitizenId: REPRESENTATIVE });
-      expect(await concernsSubject(byEnterprise, 'enterprises', OTHER_ENTERPRISE, subject, none)).toBe(false);
-      expect(await concernsSubject(byCitizen, 'enterprises', OTHER_ENTERPRISE, null, none)).toBe(false);
+      const load = loaderOf(['citizens', citizenDoc(APPLICANT, { [ENTERPRISE]: 'LEGAL_REPRESENTATIVE' })]);
+      expect(await concernsSubject(byEnterprise, 'enterprises', OTHER_ENTERPRISE, load)).toBe(false);
+      expect(await concernsSubject(byCitizen, 'enterprises', OTHER_ENTERPRISE, load)).toBe(false);
+      expect(await concernsSubject(byCitizen, 'enterprises', OTHER_ENTERPRISE, none)).toBe(false);
     });
   });
 
   describe('a vehicle', () => {
     it('concerns the dossier of its current owner', async () => {
-      expect(
-        await concernsSubject(byCitizen, 'vehicles', PLATE, vehicleDoc({ citizenId: APPLICANT }), none),
-      ).toBe(true);
+      expect(await concerns(byCitizen, 'vehicles', PLATE, vehicleDoc({ citizenId: APPLICANT }), none)).toBe(
+        true,
+      );
     });
 
     it('concerns the dossier of an owner its history names', async () => {
@@ -174,7 +197,7 @@ describe('concernsSubject', () => {
           },
         },
       );
-      expect(await concernsSubject(byEnterprise, 'vehicles', PLATE, subject, none)).toBe(true);
+      expect(await concerns(byEnterprise, 'vehicles', PLATE, subject, none)).toBe(true);
       const soldByApplicant = vehicleDoc(
         { citizenId: STRANGER },
         {
@@ -185,28 +208,22 @@ describe('concernsSubject', () => {
           },
         },
       );
-      expect(await concernsSubject(byCitizen, 'vehicles', PLATE, soldByApplicant, none)).toBe(true);
+      expect(await concerns(byCitizen, 'vehicles', PLATE, soldByApplicant, none)).toBe(true);
     });
 
     it('concerns the dossier of a citizen who represents the enterprise owning it', async () => {
       const subject = vehicleDoc({ enterpriseCode: ENTERPRISE });
-      const load = loaderOf([
-        'enterprises',
-        enterpriseDoc(ENTERPRISE, { legalRepresentativeCitizenId: APPLICANT }),
-      ]);
-      expect(await concernsSubject(byCitizen, 'vehicles', PLATE, subject, load)).toBe(true);
+      const load = loaderOf(['citizens', citizenDoc(APPLICANT, { [ENTERPRISE]: 'LEGAL_REPRESENTATIVE' })]);
+      expect(await concerns(byCitizen, 'vehicles', PLATE, subject, load)).toBe(true);
     });
 
     it('does not concern the dossier of a citizen who represented the owning enterprise before', async () => {
       const subject = vehicleDoc({ enterpriseCode: ENTERPRISE });
       const load = loaderOf([
-        'enterprises',
-        enterpriseDoc(ENTERPRISE, {
-          legalRepresentativeCitizenId: REPRESENTATIVE,
-          previousLegalRepresentativeCitizenId: APPLICANT,
-        }),
+        'citizens',
+        citizenDoc(APPLICANT, { [ENTERPRISE]: 'FORMER_LEGAL_REPRESENTATIVE' }),
       ]);
-      expect(await concernsSubject(byCitizen, 'vehicles', PLATE, subject, load)).toBe(false);
+      expect(await concerns(byCitizen, 'vehicles', PLATE, subject, load)).toBe(false);
     });
 
     it('does not concern the dossier of someone who never owned it', async () => {
@@ -215,36 +232,74 @@ describe('concernsSubject', () => {
         { v000000000001: { event: 'VehicleRegistered', owner: { enterpriseCode: OTHER_ENTERPRISE } } },
       );
       const load = loaderOf([
-        'enterprises',
-        enterpriseDoc(OTHER_ENTERPRISE, { legalRepresentativeCitizenId: REPRESENTATIVE }),
+        'citizens',
+        citizenDoc(REPRESENTATIVE, { [OTHER_ENTERPRISE]: 'LEGAL_REPRESENTATIVE' }),
       ]);
-      expect(await concernsSubject(byCitizen, 'vehicles', PLATE, subject, load)).toBe(false);
-      expect(await concernsSubject(byEnterprise, 'vehicles', PLATE, subject, load)).toBe(false);
+      expect(await concerns(byCitizen, 'vehicles', PLATE, subject, load)).toBe(false);
+      expect(await concerns(byEnterprise, 'vehicles', PLATE, subject, load)).toBe(false);
     });
 
     it('does not concern any dossier when the bus does not hold it', async () => {
-      expect(await concernsSubject(byCitizen, 'vehicles', PLATE, null, none)).toBe(false);
+      expect(await concerns(byCitizen, 'vehicles', PLATE, null, none)).toBe(false);
     });
   });
 
   describe('a dossier', () => {
     it('concerns itself, even when the bus does not hold it', async () => {
-      expect(await concernsSubject(byCitizen, 'dossiers', DOSSIER, null, none)).toBe(true);
+      expect(await concerns(byCitizen, 'dossiers', DOSSIER, null, none)).toBe(true);
     });
 
     it('concerns another dossier of the same applicant', async () => {
       const other = dossierDoc({}, OTHER_DOSSIER);
-      expect(await concernsSubject(byCitizen, 'dossiers', OTHER_DOSSIER, other, none)).toBe(true);
+      expect(await concerns(byCitizen, 'dossiers', OTHER_DOSSIER, other, none)).toBe(true);
       const ofEnterprise = dossierDoc({ applicant: { enterpriseCode: ENTERPRISE } }, OTHER_DOSSIER);
-      expect(await concernsSubject(byEnterprise, 'dossiers', OTHER_DOSSIER, ofEnterprise, none)).toBe(true);
+      expect(await concerns(byEnterprise, 'dossiers', OTHER_DOSSIER, ofEnterprise, none)).toBe(true);
     });
 
     it("does not concern another applicant's dossier, nor one the bus does not hold", async () => {
       const other = dossierDoc({ applicant: { citizenId: STRANGER } }, OTHER_DOSSIER);
-      expect(await concernsSubject(byCitizen, 'dossiers', OTHER_DOSSIER, other, none)).toBe(false);
+      expect(await concerns(byCitizen, 'dossiers', OTHER_DOSSIER, other, none)).toBe(false);
       const ofEnterprise = dossierDoc({ applicant: { enterpriseCode: ENTERPRISE } }, OTHER_DOSSIER);
-      expect(await concernsSubject(byCitizen, 'dossiers', OTHER_DOSSIER, ofEnterprise, none)).toBe(false);
-      expect(await concernsSubject(byCitizen, 'dossiers', OTHER_DOSSIER, null, none)).toBe(false);
+      expect(await concerns(byCitizen, 'dossiers', OTHER_DOSSIER, ofEnterprise, none)).toBe(false);
+      expect(await concerns(byCitizen, 'dossiers', OTHER_DOSSIER, null, none)).toBe(false);
     });
+  });
+
+  describe('the same reads for an existing and a missing subject', () => {
+    const enterpriseOwned = vehicleDoc(
+      { enterpriseCode: OTHER_ENTERPRISE },
+      { v000000000001: { event: 'VehicleRegistered', owner: { enterpriseCode: OTHER_ENTERPRISE } } },
+    );
+    const cases: [string, BoundDossier, ViewName, string, ViewDoc][] = [
+      [
+        'a citizen',
+        byEnterprise,
+        'citizens',
+        STRANGER,
+        citizenDoc(STRANGER, { [OTHER_ENTERPRISE]: 'LEGAL_REPRESENTATIVE' }),
+      ],
+      ['an enterprise', byCitizen, 'enterprises', OTHER_ENTERPRISE, { _id: OTHER_ENTERPRISE }],
+      ['an enterprise-owned vehicle', byCitizen, 'vehicles', PLATE, enterpriseOwned],
+      [
+        'a dossier',
+        byCitizen,
+        'dossiers',
+        OTHER_DOSSIER,
+        dossierDoc({ applicant: { citizenId: STRANGER } }, OTHER_DOSSIER),
+      ],
+    ];
+
+    it.each(cases)(
+      'reads only links, and the same ones, to refuse %s',
+      async (_name, dossier, view, id, doc) => {
+        const present = loaderOf([view, doc], ['citizens', citizenDoc(APPLICANT, {})]);
+        const missing = loaderOf(['citizens', citizenDoc(APPLICANT, {})]);
+        expect(await concernsSubject(dossier, view, id, present)).toBe(false);
+        expect(await concernsSubject(dossier, view, id, missing)).toBe(false);
+        expect(present.reads).toEqual(missing.reads);
+        // Links only: never a whole document, whose size would tell it exists.
+        expect(present.reads.every((read) => !read.endsWith(' '))).toBe(true);
+      },
+    );
   });
 });

@@ -311,3 +311,85 @@ describe('createTokenVerifier on the bus clock', () => {
     expect(verify(token)).toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
   });
 });
+
+describe('createTokenVerifier: token lifetime and issue time', () => {
+  /** Hà Nội at night, a minute before midnight, as the bus's pinned clock reads it. */
+  const night = Date.parse('2026-12-02T23:59:00+07:00');
+  const seconds = Math.floor(night / 1_000);
+  const verifyAt = (now: number, limits: { maxLifetimeMs?: number; iatSkewMs?: number } = {}) =>
+    createTokenVerifier({
+      keys: new Map([[kid, trusted.publicKey]]),
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      clock: () => now,
+      ...limits,
+    });
+  /** A token signed by the trusted key, issued `iat` and expiring `exp`, both in epoch seconds. */
+  const forged = (iat: number | undefined, exp: number) =>
+    `Bearer ${signedByTrustedKey(claims({ iat, exp }))}`;
+  const HOUR = 3_600;
+
+  it('takes a token of exactly 12 h, by default, across midnight', () => {
+    expect(verifyAt(night)(forged(seconds, seconds + 12 * HOUR))).toMatchObject({ ok: true });
+  });
+
+  it.each([
+    ['one second over 12 h', 12 * HOUR + 1],
+    ['a hundred years', 100 * 365 * 24 * HOUR],
+  ])('answers TOKEN_LIFETIME_TOO_LONG to a token that lives %s', (_name, lifetime) => {
+    expect(verifyAt(night)(forged(seconds, seconds + lifetime))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_LIFETIME_TOO_LONG',
+    });
+  });
+
+  it('measures the lifetime from iat, so a token issued long ago and still valid is refused', () => {
+    // Minted 30 days before the clock with 31 days to run: 1 day left, but 31 days of life.
+    const iat = seconds - 30 * 24 * HOUR;
+    expect(verifyAt(night)(forged(iat, iat + 31 * 24 * HOUR))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_LIFETIME_TOO_LONG',
+    });
+  });
+
+  it('takes the lifetime it is configured with', () => {
+    const oneHour = verifyAt(night, { maxLifetimeMs: HOUR * 1_000 });
+    expect(oneHour(forged(seconds, seconds + HOUR))).toMatchObject({ ok: true });
+    expect(oneHour(forged(seconds, seconds + HOUR + 1))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_LIFETIME_TOO_LONG',
+    });
+  });
+
+  it('takes an iat up to 60 s ahead of the clock, by default, and refuses one beyond', () => {
+    expect(verifyAt(night)(forged(seconds + 60, seconds + 60 + HOUR))).toMatchObject({ ok: true });
+    expect(verifyAt(night)(forged(seconds + 61, seconds + 61 + HOUR))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_ISSUED_IN_FUTURE',
+    });
+  });
+
+  it('refuses a token issued tomorrow in Hà Nội, even with a short life', () => {
+    const tomorrow = Math.floor(Date.parse('2026-12-03T08:00:00+07:00') / 1_000);
+    expect(verifyAt(night)(forged(tomorrow, tomorrow + 600))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_ISSUED_IN_FUTURE',
+    });
+  });
+
+  it('takes the skew it is configured with', () => {
+    const tenSeconds = verifyAt(night, { iatSkewMs: 10_000 });
+    expect(tenSeconds(forged(seconds + 10, seconds + HOUR))).toMatchObject({ ok: true });
+    expect(tenSeconds(forged(seconds + 11, seconds + HOUR))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_ISSUED_IN_FUTURE',
+    });
+  });
+
+  it('answers TOKEN_INVALID to a token without iat, whose lifetime cannot be known', () => {
+    expect(verifyAt(night)(forged(undefined, seconds + 600))).toEqual({
+      ok: false,
+      refusal: 'TOKEN_INVALID',
+    });
+  });
+});
