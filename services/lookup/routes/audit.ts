@@ -163,7 +163,21 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
               lastSeq: { type: 'integer' },
               sealedSeq: {
                 type: 'integer',
-                description: 'The highest sequence number a valid seal vouches for',
+                description: 'The highest sequence number a valid seal vouches for, in the store or in Kafka',
+              },
+              copy: {
+                type: 'object',
+                description:
+                  "The comparison with the trail's Kafka copy; absent when the trail is not copied",
+                required: ['compared', 'lastSeq', 'sealedSeq'],
+                properties: {
+                  compared: { type: 'boolean', description: 'Whether the copy could be read' },
+                  lastSeq: { type: 'integer', description: 'The last sequence number the copy holds' },
+                  sealedSeq: {
+                    type: 'integer',
+                    description: 'The highest sequence number a valid seal in the copy vouches for',
+                  },
+                },
               },
               breaches: {
                 type: 'array',
