@@ -1,4 +1,4 @@
-import { createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -11,7 +11,7 @@ const current = generateKeyPairSync('ed25519');
 const earlier = generateKeyPairSync('ed25519');
 const keyFile = path.join(dir, 'audit-seal-key.pem');
 writeFileSync(keyFile, current.privateKey.export({ type: 'pkcs8', format: 'pem' }));
-const publicEntry = (key: ReturnType<typeof createPublicKey>, kid = keyIdOf(key)) => ({
+const publicEntry = (key: KeyObject, kid = keyIdOf(key)) => ({
   kid,
   publicKey: key.export({ type: 'spki', format: 'pem' }),
 });
