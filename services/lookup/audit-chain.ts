@@ -23,6 +23,10 @@ export interface AuditEntry {
   fields: string[];
   /** The agencies whose data was returned. */
   sources: string[];
+  /** How each returned field was shown (`clear`, `last4`, `year`), in the order of `fields`. */
+  masks: { field: string; mask: string }[];
+  /** The field policy file the answer was cut by: the SHA-256 of its bytes, hex. */
+  policyVersion: string;
   result: AuditResult;
   /** The problem code of a refusal or failure, null when allowed. */
   reason: string | null;

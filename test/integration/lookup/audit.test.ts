@@ -1,4 +1,8 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type AuditRecord, canonicalJson } from '../../../services/lookup/audit-chain';
+import { DEFAULT_POLICY_FILE } from '../../../services/lookup/config';
+import { loadFieldPolicies } from '../../../services/lookup/field-policy';
 import { AUDIT_KIND_HEADER, AUDIT_KINDS } from '../../../services/lookup/audit-relay';
 import { AUDIT_SEALS } from '../../../services/lookup/audit-trail';
 import { readMessages } from '../../support/kafka';
@@ -60,6 +64,34 @@ describe('the access history for auditors', () => {
         result: 'allowed',
       });
     }
+  });
+
+  it('names in each record the policy version and the mask of every field returned', async () => {
+    const version = createHash('sha256').update(readFileSync(DEFAULT_POLICY_FILE)).digest('hex');
+    const policies = loadFieldPolicies(DEFAULT_POLICY_FILE);
+    const records: AuditRecord[] = [];
+    for (const agency of ['HN-PC08', 'HN-STNMT']) {
+      records.push(
+        ...(await harness.get(`/v1/audit/records?agency=${agency}`, { token: auditor() })).json().records,
+      );
+    }
+    expect(records.length).toBeGreaterThanOrEqual(5);
+    for (const r of records) expect(r.policyVersion).toBe(version);
+    expect(records.filter((r) => r.result === 'denied').map((r) => r.masks)).toEqual([[]]);
+    // Every field returned has the mask its policy gives it, in the order of the fields.
+    const allowed = records.filter((r) => r.result === 'allowed');
+    for (const r of allowed) {
+      const views = policies.find(r.procedureCode ?? '', r.actor?.agency ?? '')?.views as Record<
+        string,
+        Record<string, Record<string, string>>
+      >;
+      const expected = r.fields.map((field) => {
+        const [view, section, name] = field.replace('[]', '').split('.') as [string, string, string];
+        return { field, mask: views[view]?.[section]?.[name] };
+      });
+      expect(r.masks).toEqual(expected);
+    }
+    expect(allowed.flatMap((r) => r.masks).filter((m) => m.mask !== 'clear')).not.toEqual([]);
   });
 
   it('filters by officer, agency and dossier, and by time', async () => {

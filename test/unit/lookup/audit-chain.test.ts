@@ -32,6 +32,8 @@ function entry(n: number): AuditEntry {
     reason: null,
     status: 200,
     traceId: null,
+    masks: [],
+    policyVersion: 'f'.repeat(64),
   };
 }
 
