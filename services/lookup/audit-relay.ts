@@ -151,6 +151,14 @@ export function createAuditRelay(deps: {
       const saved = await progress.findOne({ _id: deps.topic });
       published = saved?.seq ?? 0;
       publishedSeal = saved?.sealSeq ?? 0;
+      if (published > deps.trail.head().seq) {
+        // Kafka holds records the store lost: verify names them against the copy. Positions the
+        // store now reuses are not copied again, so the copy keeps the records first written there.
+        deps.logger.error(
+          { published, head: deps.trail.head().seq },
+          'The audit store holds fewer records than were copied to Kafka',
+        );
+      }
       // Seals made while the relay was down or before it acknowledged them.
       seals = [...(await deps.trail.sealsAfter(publishedSeal)), ...seals];
       running = true;
