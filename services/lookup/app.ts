@@ -56,7 +56,7 @@ export interface LookupAppOptions {
 
 /** What a route learned that the audit record must hold; the rest comes from the request. */
 export type AuditDraft = Partial<
-  Pick<AuditEntry, 'subject' | 'dossierId' | 'procedureCode' | 'fields' | 'sources' | 'reason'>
+  Pick<AuditEntry, 'subject' | 'dossierId' | 'procedureCode' | 'fields' | 'sources' | 'masks' | 'reason'>
 >;
 
 declare module 'fastify' {
@@ -181,7 +181,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   // Audit before answer: see the doc comment above.
   app.addHook('onSend', async (request, reply, payload) => {
     if (isPublic(request)) return payload;
-    const entry = auditEntry(request, reply, payload);
+    const entry = auditEntry(request, reply, payload, options.policies.version);
     try {
       const record = await trail.append(entry);
       reply.header('x-audit-record', String(record.seq));
@@ -256,7 +256,12 @@ function resultOf(status: number): AuditResult {
   return 'denied';
 }
 
-function auditEntry(request: FastifyRequest, reply: FastifyReply, payload: unknown): AuditEntry {
+function auditEntry(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  payload: unknown,
+  policyVersion: string,
+): AuditEntry {
   const status = reply.statusCode;
   const draft = request.audit ?? {};
   const principal = request.caller;
@@ -277,6 +282,8 @@ function auditEntry(request: FastifyRequest, reply: FastifyReply, payload: unkno
     procedureCode: draft.procedureCode ?? null,
     fields: status < 300 ? (draft.fields ?? []) : [],
     sources: status < 300 ? (draft.sources ?? []) : [],
+    masks: status < 300 ? (draft.masks ?? []) : [],
+    policyVersion,
     result: resultOf(status),
     reason,
     status,

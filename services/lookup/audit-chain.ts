@@ -23,6 +23,10 @@ export interface AuditEntry {
   fields: string[];
   /** The agencies whose data was returned. */
   sources: string[];
+  /** How each returned field was shown (`clear`, `last4`, `year`), in the order of `fields`. */
+  masks: { field: string; mask: string }[];
+  /** The field policy file the answer was cut by: the SHA-256 of its bytes, hex. */
+  policyVersion: string;
   result: AuditResult;
   /** The problem code of a refusal or failure, null when allowed. */
   reason: string | null;
@@ -150,6 +154,8 @@ export interface VerifyReport {
   /** The highest sequence number a valid seal vouches for. */
   sealedSeq: number;
   breaches: Breach[];
+  /** The comparison with the Kafka copy; absent when the trail is not copied to Kafka. */
+  copy?: CopyComparison;
 }
 
 /** How many breaches a report lists before it stops counting. */
@@ -215,7 +221,7 @@ export async function verifyChain(
   let sealedSeq = 0;
   for (const seal of seals) {
     if (!sealValid(seal, publicKeys)) {
-      report({ seq: seal.seq, kind: 'seal-invalid', detail: `The seal at ${seal.seq} has a bad signature` });
+      report({ seq: seal.seq, kind: 'seal-invalid', detail: sealFault(seal, publicKeys) });
       continue;
     }
     sealedSeq = Math.max(sealedSeq, seal.seq);
@@ -245,4 +251,117 @@ export async function verifyChain(
   }
   breaches.sort((a, b) => a.seq - b.seq);
   return { ok: breaches.length === 0, checked, lastSeq, sealedSeq, breaches };
+}
+
+/** The trail as a reader of its Kafka copy finds it: what was copied there, which the store cannot unwrite. */
+export interface AuditCopy {
+  /** Each copied record's hash, by sequence number; the first copy wins where one was sent twice. */
+  hashes: ReadonlyMap<number, string>;
+  seals: readonly AuditSeal[];
+}
+
+/** What the comparison with the Kafka copy saw, beside the store's own report. */
+export interface CopyComparison {
+  /** Whether the copy could be read; when not, the store was checked on its own. */
+  compared: boolean;
+  /** The last sequence number the copy holds. */
+  lastSeq: number;
+  /** The highest sequence number a valid seal in the copy vouches for. */
+  sealedSeq: number;
+}
+
+/**
+ * Holds the store's verified chain against its Kafka copy, the anchor outside the store: whoever
+ * deletes the tail of the store together with its seals, and restarts the service so that its head
+ * is reloaded from the store, still cannot take back what the topic holds. Reports:
+ * - `truncated` where the copy or a valid seal in it goes beyond the store's last record;
+ * - `edited` at the first position where the store holds another record than the copy (the chain
+ *   links every later record to it, so later positions are not named again);
+ * - `seal-invalid` for a copied seal whose signature is bad or whose key is not trusted, that the
+ *   store no longer holds, or that disagrees with the record stored at its position.
+ *
+ * `stored` holds the hash of each record the store walk read, by position.
+ */
+export function compareWithCopy(
+  report: VerifyReport,
+  stored: ReadonlyMap<number, string>,
+  storedSeals: readonly AuditSeal[],
+  copy: AuditCopy,
+  publicKeys: ReadonlyMap<string, KeyObject>,
+): VerifyReport {
+  const breaches = [...report.breaches];
+  const named = new Set(breaches.map((b) => `${b.kind}@${b.seq}`));
+  const note = (breach: Breach): void => {
+    const key = `${breach.kind}@${breach.seq}`;
+    if (named.has(key) || breaches.length >= MAX_BREACHES) return;
+    named.add(key);
+    breaches.push(breach);
+  };
+  const storedSealAt = new Map(storedSeals.map((s) => [s.seq, s]));
+  let copyHead = 0;
+  for (const seq of copy.hashes.keys()) copyHead = Math.max(copyHead, seq);
+  let sealedSeq = 0;
+  for (const seal of copy.seals) {
+    if (!sealValid(seal, publicKeys)) {
+      note({ seq: seal.seq, kind: 'seal-invalid', detail: sealFault(seal, publicKeys, 'in the Kafka copy') });
+      continue;
+    }
+    sealedSeq = Math.max(sealedSeq, seal.seq);
+    if (storedSealAt.get(seal.seq)?.signature !== seal.signature) {
+      note({
+        seq: seal.seq,
+        kind: 'seal-invalid',
+        detail: `The seal at ${seal.seq} in the Kafka copy is not in the store`,
+      });
+    }
+    const found = stored.get(seal.seq);
+    if (found !== undefined && found !== seal.hash) {
+      note({
+        seq: seal.seq,
+        kind: 'seal-invalid',
+        detail: `Record ${seal.seq} differs from the record sealed at that position in the Kafka copy`,
+      });
+    }
+  }
+  // The first position where the store parts from the copy; a position the store walk already
+  // named as missing is not a parting.
+  let parted: number | undefined;
+  for (const [seq, hash] of [...copy.hashes].sort(([a], [b]) => a - b)) {
+    const found = stored.get(seq);
+    if ((found !== undefined && found !== hash) || (found === undefined && seq > report.lastSeq)) {
+      parted = seq;
+      break;
+    }
+  }
+  if (parted !== undefined && parted <= report.lastSeq) {
+    note({
+      seq: parted,
+      kind: 'edited',
+      detail: `From record ${parted} on, the store holds other records than its Kafka copy`,
+    });
+  }
+  const head = Math.max(copyHead, sealedSeq);
+  if (head > report.lastSeq && !breaches.some((b) => b.kind === 'truncated')) {
+    note({
+      seq: report.lastSeq + 1,
+      kind: 'truncated',
+      detail: `Records ${report.lastSeq + 1} to ${head} are in the Kafka copy but gone from the store`,
+    });
+  }
+  breaches.sort((a, b) => a.seq - b.seq);
+  return {
+    ...report,
+    ok: breaches.length === 0,
+    sealedSeq: Math.max(report.sealedSeq, sealedSeq),
+    breaches,
+    copy: { compared: true, lastSeq: copyHead, sealedSeq },
+  };
+}
+
+/** Why a seal does not verify: a key not in the trusted list, or a bad signature. */
+export function sealFault(seal: AuditSeal, publicKeys: ReadonlyMap<string, KeyObject>, where = ''): string {
+  const at = where ? `The seal at ${seal.seq} ${where}` : `The seal at ${seal.seq}`;
+  return publicKeys.has(seal.keyId)
+    ? `${at} has a bad signature`
+    : `${at} is signed by key ${seal.keyId}, which is not trusted`;
 }

@@ -4,11 +4,13 @@ import { type Logger } from 'pino';
 import { type Clock, HANOI_UTC_OFFSET_MS, systemClock } from '../platform/clock';
 import { ERROR_CODES, UnavailableError } from '../platform/errors';
 import {
+  type AuditCopy,
   type AuditEntry,
   type AuditRecord,
   type AuditSeal,
   auditId,
   chain,
+  compareWithCopy,
   GENESIS_HASH,
   keyIdOf,
   sealHead,
@@ -47,6 +49,8 @@ export interface AuditTrailDeps {
   sealEveryMs: number;
   /** How long a write may take before the requests waiting on it are answered 503. */
   writeTimeoutMs: number;
+  /** Reads the trail's Kafka copy, which `verify` holds the store against; the store alone when absent. */
+  readCopy?: () => Promise<AuditCopy>;
 }
 
 /** Filters of the auditors' history; every value has been validated by the route. */
@@ -94,8 +98,23 @@ export interface AuditTrail {
   range(fromSeq: number, toSeq: number): Promise<AuditRecord[]>;
   /** Called with each stored batch, in chain order. */
   onStored(listener: (records: readonly AuditRecord[]) => void): void;
+  /** Called with each seal this instance stored. */
+  onSealed(listener: (seal: AuditSeal) => void): void;
+  /** The stored seals after sequence number `seq`, in order, for the Kafka relay's catch-up. */
+  sealsAfter(seq: number): Promise<AuditSeal[]>;
   /** Stops the seal timer and seals the head one last time. */
   close(): Promise<void>;
+}
+
+/** Passes the records on, keeping each one's hash by position for the comparison with the copy. */
+async function* tap(
+  records: AsyncIterable<AuditRecord>,
+  stored: Map<number, string>,
+): AsyncIterable<AuditRecord> {
+  for await (const record of records) {
+    stored.set(Number(record._id), record.hash);
+    yield record;
+  }
 }
 
 interface Waiting {
@@ -121,6 +140,7 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     [deps.sealKey.publicKey, ...(deps.trustedKeys ?? [])].map((k) => [keyIdOf(k), k]),
   );
   const listeners: ((records: readonly AuditRecord[]) => void)[] = [];
+  const sealListeners: ((seal: AuditSeal) => void)[] = [];
   let head = { seq: 0, hash: GENESIS_HASH };
   let headKnown = false;
   let sealed = 0;
@@ -213,12 +233,33 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     );
     try {
       await seals.insertOne(signed);
+      for (const listener of sealListeners) listener(signed);
     } catch (err) {
-      // Another instance sealed the same head: its seal says the same.
+      // Another instance sealed the same head: its seal says the same, and its relay copies it.
       if (!(err instanceof MongoServerError && err.code === DUPLICATE_KEY)) throw err;
     }
     sealed = signed.seq;
     return signed;
+  };
+
+  /** The comparison with the Kafka copy, a step of its own after the store's walk. */
+  const holdAgainstCopy = async (
+    report: VerifyReport,
+    stored: ReadonlyMap<number, string>,
+    storedSeals: readonly AuditSeal[],
+    readCopy: () => Promise<AuditCopy>,
+  ): Promise<VerifyReport> => {
+    let copy: AuditCopy;
+    try {
+      copy = await readCopy();
+    } catch (err) {
+      deps.logger.warn(
+        { err },
+        'The Kafka copy of the audit trail cannot be read; the store is verified alone',
+      );
+      return { ...report, copy: { compared: false, lastSeq: 0, sealedSeq: 0 } };
+    }
+    return compareWithCopy(report, stored, storedSeals, copy, publicKeys);
   };
 
   return {
@@ -248,11 +289,14 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     async verify() {
       const allSeals = await seals.find({}).sort({ _id: 1 }).toArray();
       const cursor = records.find({}).sort({ _id: 1 }).batchSize(1_000);
+      const stored = new Map<number, string>();
+      let report: VerifyReport;
       try {
-        return await verifyChain(cursor, allSeals, publicKeys, headKnown ? head : undefined);
+        report = await verifyChain(tap(cursor, stored), allSeals, publicKeys, headKnown ? head : undefined);
       } finally {
         await cursor.close();
       }
+      return deps.readCopy ? holdAgainstCopy(report, stored, allSeals, deps.readCopy) : report;
     },
 
     async query(q) {
@@ -321,6 +365,16 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     onStored(listener) {
       listeners.push(listener);
     },
+
+    onSealed(listener) {
+      sealListeners.push(listener);
+    },
+
+    sealsAfter: (seq) =>
+      seals
+        .find({ _id: { $gt: auditId(seq) } })
+        .sort({ _id: 1 })
+        .toArray(),
 
     async close() {
       clearInterval(timer);

@@ -1,3 +1,4 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import * as path from 'node:path';
 import { type Static, Type } from '@sinclair/typebox';
 import {
@@ -10,7 +11,9 @@ import {
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../platform/config';
-import { DEFAULT_TOKEN_IAT_SKEW_MS, DEFAULT_TOKEN_MAX_LIFETIME_MS } from './tokens';
+import { ConfigError } from '../platform/errors';
+import { readPrivateKey } from './dev-keys';
+import { DEFAULT_TOKEN_IAT_SKEW_MS, DEFAULT_TOKEN_MAX_LIFETIME_MS, loadTokenKeys } from './tokens';
 
 /** The lookup service's default port, after the sharing service's 8095. */
 export const LOOKUP_PORT = 8096;
@@ -75,6 +78,12 @@ export const LookupEnv = Type.Object({
     minLength: 1,
     hint: 'LOOKUP_AUDIT_SEAL_KEY_FILE must be the path of the Ed25519 key that seals the audit trail',
   }),
+  LOOKUP_AUDIT_TRUSTED_KEYS_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      hint: 'LOOKUP_AUDIT_TRUSTED_KEYS_FILE must be the path of the earlier seal public keys file',
+    }),
+  ),
   LOOKUP_AUDIT_SEAL_EVERY_MS: positive('LOOKUP_AUDIT_SEAL_EVERY_MS', 10_000, 3_600_000, 'milliseconds'),
   LOOKUP_AUDIT_WRITE_TIMEOUT_MS: positive('LOOKUP_AUDIT_WRITE_TIMEOUT_MS', 2_000, 60_000, 'milliseconds'),
   LOOKUP_AUDIT_TOPIC: Type.String({
@@ -91,4 +100,36 @@ export type LookupConfig = Static<typeof LookupEnv>;
 
 export function lookupConfig(env: NodeJS.ProcessEnv = process.env): Readonly<LookupConfig> {
   return loadConfig(LookupEnv, env);
+}
+
+/**
+ * The key that seals the audit trail and the earlier keys whose seals still verify. A rotation
+ * is configuration only: the new private key goes in `LOOKUP_AUDIT_SEAL_KEY_FILE` and the old
+ * public key in `LOOKUP_AUDIT_TRUSTED_KEYS_FILE` (`{ "keys": [{ "kid", "publicKey" }] }`, the token
+ * keys' format); a seal whose key id is in neither is `seal-invalid`.
+ *
+ * @throws ConfigError naming the variable of a file that cannot be read
+ */
+export function auditSealKeys(
+  config: Pick<LookupConfig, 'LOOKUP_AUDIT_SEAL_KEY_FILE' | 'LOOKUP_AUDIT_TRUSTED_KEYS_FILE'>,
+): { sealKey: { privateKey: KeyObject; publicKey: KeyObject }; trustedSealKeys: KeyObject[] } {
+  let privateKey: KeyObject;
+  try {
+    privateKey = readPrivateKey(config.LOOKUP_AUDIT_SEAL_KEY_FILE);
+  } catch (err) {
+    throw new ConfigError(
+      [
+        {
+          variable: 'LOOKUP_AUDIT_SEAL_KEY_FILE',
+          message: `LOOKUP_AUDIT_SEAL_KEY_FILE: ${config.LOOKUP_AUDIT_SEAL_KEY_FILE} is not a PEM private key`,
+        },
+      ],
+      { cause: err },
+    );
+  }
+  const trusted =
+    config.LOOKUP_AUDIT_TRUSTED_KEYS_FILE === undefined
+      ? []
+      : [...loadTokenKeys(config.LOOKUP_AUDIT_TRUSTED_KEYS_FILE, 'LOOKUP_AUDIT_TRUSTED_KEYS_FILE').values()];
+  return { sealKey: { privateKey, publicKey: createPublicKey(privateKey) }, trustedSealKeys: trusted };
 }

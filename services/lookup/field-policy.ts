@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
@@ -57,6 +58,8 @@ export interface FieldPolicy {
 
 /** The policies by procedure and agency. */
 export interface FieldPolicies {
+  /** The SHA-256 of the policy file's bytes, hex: the version each audit record names. */
+  version: string;
   find(procedureCode: string, agency: string): FieldPolicy | undefined;
   all(): readonly FieldPolicy[];
 }
@@ -70,18 +73,27 @@ export interface FieldPolicies {
  */
 export function loadFieldPolicies(path: string): FieldPolicies {
   let parsed: unknown;
+  let bytes: Buffer;
   try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
+    bytes = readFileSync(path);
+    parsed = JSON.parse(bytes.toString('utf8'));
   } catch (err) {
     throw new ConfigError([{ variable: 'LOOKUP_POLICY_FILE', message: `${path} cannot be read as JSON` }], {
       cause: err,
     });
   }
-  return fieldPolicies(parsed, path);
+  return fieldPolicies(parsed, path, createHash('sha256').update(bytes).digest('hex'));
 }
 
-/** Checks parsed policy-file content; see {@link loadFieldPolicies}. */
-export function fieldPolicies(content: unknown, source = 'the field policy file'): FieldPolicies {
+/**
+ * Checks parsed policy-file content; see {@link loadFieldPolicies}. `version` is the digest of the
+ * file's bytes; content given without a file is versioned by the digest of its JSON.
+ */
+export function fieldPolicies(
+  content: unknown,
+  source = 'the field policy file',
+  version = createHash('sha256').update(JSON.stringify(content)).digest('hex'),
+): FieldPolicies {
   const issue = (message: string): ConfigIssue => ({
     variable: 'LOOKUP_POLICY_FILE',
     message: `${source}: ${message}`,
@@ -134,6 +146,7 @@ export function fieldPolicies(content: unknown, source = 'the field policy file'
   const all = Object.freeze([...byKey.values()]);
   const wildcards = all.filter((p) => p.agency.endsWith('*'));
   return {
+    version,
     // An exact grant wins over a prefix one.
     find: (procedureCode, agency) =>
       byKey.get(`${procedureCode} ${agency}`) ??
@@ -149,6 +162,8 @@ export interface Projected {
   fields: string[];
   /** The agencies whose events produced the returned sections, sorted. */
   sources: string[];
+  /** The mask each returned field was shown through, in the order of `fields`. */
+  masks: { field: string; mask: Mask }[];
 }
 
 /**
@@ -162,7 +177,7 @@ export function projectDocument(
   rules: Readonly<Record<string, Readonly<Record<string, Mask>>>>,
 ): Projected {
   const data: Record<string, unknown> = {};
-  const fields = new Set<string>();
+  const fields = new Map<string, Mask>();
   const sources = new Set<string>();
   for (const [section, allowed] of Object.entries(rules)) {
     const shape = VIEW_SECTIONS[view][section];
@@ -173,7 +188,7 @@ export function projectDocument(
       for (const [field, mask] of Object.entries(allowed)) {
         if (!Object.hasOwn(entry, field)) continue;
         out[field] = masked(entry[field], mask);
-        fields.add(`${path}.${field}`);
+        fields.set(`${path}.${field}`, mask);
       }
       const source = entry.source as Provenance | undefined;
       if (source && Object.keys(out).length > 0) sources.add(source.agency);
@@ -189,7 +204,13 @@ export function projectDocument(
         .map((entry) => pick(entry, `${section}[]`));
     }
   }
-  return { data, fields: [...fields].sort(), sources: [...sources].sort() };
+  const names = [...fields.keys()].sort();
+  return {
+    data,
+    fields: names,
+    sources: [...sources].sort(),
+    masks: names.map((field) => ({ field, mask: fields.get(field) as Mask })),
+  };
 }
 
 /** `value` shown through `mask`. */

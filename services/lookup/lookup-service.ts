@@ -16,7 +16,7 @@ import {
 import { createLifecycle, type Service } from '../platform/lifecycle';
 import { createEventDecoder } from '../sharing/event-decoder';
 import { buildLookupApp, type LookupLimits } from './app';
-import { auditTopicDeclaration, createAuditRelay } from './audit-relay';
+import { auditTopicDeclaration, createAuditRelay, readAuditCopy } from './audit-relay';
 import { type AuditTrail, createAuditTrail } from './audit-trail';
 import { type FieldPolicies } from './field-policy';
 import { type TokenCheck } from './tokens';
@@ -31,6 +31,8 @@ export interface LookupDeps {
   policies: FieldPolicies;
   verifyToken: (authorization: string | undefined) => TokenCheck;
   sealKey: { privateKey: KeyObject; publicKey: KeyObject };
+  /** Earlier seal keys whose seals still verify, besides the current one (`LOOKUP_AUDIT_TRUSTED_KEYS_FILE`). */
+  trustedSealKeys?: readonly KeyObject[];
   sealEveryMs: number;
   auditWriteTimeoutMs: number;
   /** Where the audit trail is copied; null leaves it in the store only. */
@@ -58,12 +60,15 @@ export interface LookupService extends Service {
  */
 export function createLookupService(deps: LookupDeps): LookupService {
   const db = deps.mongo.db(deps.dbName);
+  const auditTopic = deps.auditTopic;
   const trail = createAuditTrail({
     db,
     logger: deps.logger.child({ component: 'audit' }),
     sealKey: deps.sealKey,
+    ...(deps.trustedSealKeys ? { trustedKeys: deps.trustedSealKeys } : {}),
     sealEveryMs: deps.sealEveryMs,
     writeTimeoutMs: deps.auditWriteTimeoutMs,
+    ...(auditTopic === null ? {} : { readCopy: () => readAuditCopy(deps.kafka, auditTopic) }),
     ...(deps.clock ? { clock: deps.clock } : {}),
   });
   const admin = deps.kafka.admin();

@@ -1,6 +1,5 @@
 // First: telemetry must be running before the modules it instruments are loaded.
 import '../platform/telemetry-preload';
-import { createPublicKey } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { offsetClock } from '../platform/clock';
 import { createKafka } from '../platform/kafka';
@@ -8,8 +7,7 @@ import { kafkaConnection } from '../platform/kafka-security';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
-import { lookupConfig } from './config';
-import { readPrivateKey } from './dev-keys';
+import { auditSealKeys, lookupConfig } from './config';
 import { loadFieldPolicies } from './field-policy';
 import { createLookupService } from './lookup-service';
 import { createTokenVerifier, loadTokenKeys } from './tokens';
@@ -21,7 +19,6 @@ void runMain({
   build: async () => {
     const config = lookupConfig();
     logger.level = config.LOG_LEVEL;
-    const privateKey = readPrivateKey(config.LOOKUP_AUDIT_SEAL_KEY_FILE);
     const clock = offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger);
     return createLookupService({
       kafka: createKafka({
@@ -51,7 +48,7 @@ void runMain({
         maxLifetimeMs: config.LOOKUP_JWT_MAX_LIFETIME_MS,
         iatSkewMs: config.LOOKUP_JWT_IAT_SKEW_MS,
       }),
-      sealKey: { privateKey, publicKey: createPublicKey(privateKey) },
+      ...auditSealKeys(config),
       sealEveryMs: config.LOOKUP_AUDIT_SEAL_EVERY_MS,
       auditWriteTimeoutMs: config.LOOKUP_AUDIT_WRITE_TIMEOUT_MS,
       auditTopic: config.LOOKUP_AUDIT_TOPIC,

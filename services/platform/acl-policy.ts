@@ -124,7 +124,8 @@ export function lookupGrants(
 ): AclGrant[] {
   return [
     ...names.domainTopics.map((t) => topic(principal, t, ['Read', 'Describe'])),
-    topic(principal, names.auditTopic, PRODUCE),
+    // Read too: `verify` holds the store against the topic's copy of the trail.
+    topic(principal, names.auditTopic, [...PRODUCE, 'Read']),
     groupPrefix(principal, names.lineageGroupPrefix, GROUP),
     idempotentWrite(principal),
   ];

@@ -60,6 +60,8 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
   const harness = {
     sharing,
     sealKey,
+    /** Earlier seal keys the service trusts at its next start, besides `sealKey`. */
+    trustedSealKeys: [] as KeyObject[],
     auditTopic: `${sharing.topicPrefix}lookup.audit`,
 
     async setUp(): Promise<void> {
@@ -100,7 +102,8 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
           issuer: TOKEN_ISSUER,
           audience: TOKEN_AUDIENCE,
         }),
-        sealKey,
+        sealKey: harness.sealKey,
+        trustedSealKeys: harness.trustedSealKeys,
         sealEveryMs: 60_000,
         auditWriteTimeoutMs: options.auditWriteTimeoutMs ?? 2_000,
         auditTopic: options.auditTopic ? harness.auditTopic : null,

@@ -6,6 +6,7 @@ import { problemResponses } from '../../platform/problem';
 import { type EventDecoder } from '../../sharing/event-decoder';
 import { VIEW_NAMES, type ViewName } from '../../sharing/projection';
 import { type AuditTrail, type FlowPeriod } from '../audit-trail';
+import { MASKS } from '../field-policy';
 import { fetchMessages } from '../event-fetcher';
 import { lineageOf, sourceCoordinates } from '../lineage';
 import {
@@ -54,6 +55,19 @@ export const AUDIT_RECORD = {
     procedureCode: { type: ['string', 'null'] },
     fields: { type: 'array', items: { type: 'string' } },
     sources: { type: 'array', items: { type: 'string' } },
+    masks: {
+      type: 'array',
+      description:
+        'How each returned field was shown; absent from records written before masks were recorded',
+      items: {
+        type: 'object',
+        properties: { field: { type: 'string' }, mask: { type: 'string', enum: [...MASKS] } },
+      },
+    },
+    policyVersion: {
+      type: 'string',
+      description: 'SHA-256 of the field policy file the answer was cut by; absent from older records',
+    },
     result: { type: 'string' },
     reason: { type: ['string', 'null'] },
     status: { type: 'integer' },
@@ -163,7 +177,21 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
               lastSeq: { type: 'integer' },
               sealedSeq: {
                 type: 'integer',
-                description: 'The highest sequence number a valid seal vouches for',
+                description: 'The highest sequence number a valid seal vouches for, in the store or in Kafka',
+              },
+              copy: {
+                type: 'object',
+                description:
+                  "The comparison with the trail's Kafka copy; absent when the trail is not copied",
+                required: ['compared', 'lastSeq', 'sealedSeq'],
+                properties: {
+                  compared: { type: 'boolean', description: 'Whether the copy could be read' },
+                  lastSeq: { type: 'integer', description: 'The last sequence number the copy holds' },
+                  sealedSeq: {
+                    type: 'integer',
+                    description: 'The highest sequence number a valid seal in the copy vouches for',
+                  },
+                },
               },
               breaches: {
                 type: 'array',
@@ -245,6 +273,8 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
       const sections = await lineageOf(doc, messages, options.decoder);
       request.audit.sources = [...new Set(sections.map((s) => s.source.agency))].sort();
       request.audit.fields = sections.map((s) => `${view}.${s.path}`);
+      // Lineage is for auditors and shows every value as it is.
+      request.audit.masks = request.audit.fields.map((field) => ({ field, mask: 'clear' }));
       return { view, id, sections };
     },
   );

@@ -136,6 +136,7 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         const projected = projectDocument(subject, view, rules);
         request.audit.fields = projected.fields.map((f) => `${view}.${f}`);
         request.audit.sources = projected.sources;
+        request.audit.masks = projected.masks.map((m) => ({ field: `${view}.${m.field}`, mask: m.mask }));
         return {
           subject: { view, id },
           dossierId,

@@ -35,6 +35,8 @@ function entry(i: number): AuditEntry {
     reason: 'FORBIDDEN',
     status: 403,
     traceId: null,
+    masks: [],
+    policyVersion: 'f'.repeat(64),
   };
 }
 

@@ -1,4 +1,10 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { type AuditRecord, canonicalJson } from '../../../services/lookup/audit-chain';
+import { DEFAULT_POLICY_FILE } from '../../../services/lookup/config';
+import { loadFieldPolicies } from '../../../services/lookup/field-policy';
+import { AUDIT_KIND_HEADER, AUDIT_KINDS } from '../../../services/lookup/audit-relay';
+import { AUDIT_SEALS } from '../../../services/lookup/audit-trail';
 import { readMessages } from '../../support/kafka';
 import { type Answer, lookupHarness } from '../../support/lookup';
 import { lookupStoryEvents, OPEN_DOSSIERS } from '../../support/lookup-story';
@@ -58,6 +64,34 @@ describe('the access history for auditors', () => {
         result: 'allowed',
       });
     }
+  });
+
+  it('names in each record the policy version and the mask of every field returned', async () => {
+    const version = createHash('sha256').update(readFileSync(DEFAULT_POLICY_FILE)).digest('hex');
+    const policies = loadFieldPolicies(DEFAULT_POLICY_FILE);
+    const records: AuditRecord[] = [];
+    for (const agency of ['HN-PC08', 'HN-STNMT']) {
+      records.push(
+        ...(await harness.get(`/v1/audit/records?agency=${agency}`, { token: auditor() })).json().records,
+      );
+    }
+    expect(records.length).toBeGreaterThanOrEqual(5);
+    for (const r of records) expect(r.policyVersion).toBe(version);
+    expect(records.filter((r) => r.result === 'denied').map((r) => r.masks)).toEqual([[]]);
+    // Every field returned has the mask its policy gives it, in the order of the fields.
+    const allowed = records.filter((r) => r.result === 'allowed');
+    for (const r of allowed) {
+      const views = policies.find(r.procedureCode ?? '', r.actor?.agency ?? '')?.views as Record<
+        string,
+        Record<string, Record<string, string>>
+      >;
+      const expected = r.fields.map((field) => {
+        const [view, section, name] = field.replace('[]', '').split('.') as [string, string, string];
+        return { field, mask: views[view]?.[section]?.[name] };
+      });
+      expect(r.masks).toEqual(expected);
+    }
+    expect(allowed.flatMap((r) => r.masks).filter((m) => m.mask !== 'clear')).not.toEqual([]);
   });
 
   it('filters by officer, agency and dossier, and by time', async () => {
@@ -191,14 +225,25 @@ describe('the audit trail', () => {
 
   it('is copied to Kafka in chain order', async () => {
     const head = harness.lookup().trail.head();
-    const messages = await readMessages(harness.sharing.kafka, harness.auditTopic, head.seq);
-    const records = messages.map((m) => JSON.parse(m.value?.toString() ?? '{}') as AuditRecord);
+    const messages = await readCopied(head.seq);
+    const records = messages
+      .filter((m) => m.headers[AUDIT_KIND_HEADER] === AUDIT_KINDS.record)
+      .map((m) => JSON.parse(m.value?.toString() ?? '{}') as AuditRecord);
     expect(records.map((r) => r.seq)).toEqual(Array.from({ length: head.seq }, (_, i) => i + 1));
     records.slice(1).forEach((r, i) => expect(r.prevHash).toBe(records[i]?.hash));
     const stored = await harness.sharing.db().collection<AuditRecord>('audit_records').findOne({ seq: 1 });
     expect(messages[0]?.value?.toString()).toBe(canonicalJson(stored));
   });
 });
+
+/** The messages of the trail's copy up to record `seq`: the records and the seals among them. */
+async function readCopied(seq: number) {
+  const seals = await harness.sharing
+    .db()
+    .collection(AUDIT_SEALS)
+    .countDocuments({ seq: { $lte: seq } });
+  return readMessages(harness.sharing.kafka, harness.auditTopic, seq + seals);
+}
 
 describe('a restart', () => {
   it('continues the chain where it was, and the copy in Kafka with it', async () => {
@@ -213,8 +258,9 @@ describe('a restart', () => {
     expect(Number(response.headers['x-audit-record'])).toBe(before.seq + 1);
     const verify = await harness.get('/v1/audit/verify', { token: auditor() });
     expect(verify.json()).toMatchObject({ ok: true, breaches: [] });
-    const messages = await readMessages(harness.sharing.kafka, harness.auditTopic, before.seq + 2);
-    expect(messages.map((m) => Number(m.key?.toString()))).toEqual(
+    const messages = await readCopied(before.seq + 2);
+    const records = messages.filter((m) => m.headers[AUDIT_KIND_HEADER] === AUDIT_KINDS.record);
+    expect(records.map((m) => Number(m.key?.toString()))).toEqual(
       Array.from({ length: before.seq + 2 }, (_, i) => i + 1),
     );
   });

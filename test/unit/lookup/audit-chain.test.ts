@@ -7,6 +7,7 @@ import {
   type Breach,
   canonicalJson,
   chain,
+  compareWithCopy,
   GENESIS_HASH,
   keyIdOf,
   recordHash,
@@ -31,6 +32,8 @@ function entry(n: number): AuditEntry {
     reason: null,
     status: 200,
     traceId: null,
+    masks: [],
+    policyVersion: 'f'.repeat(64),
   };
 }
 
@@ -151,9 +154,27 @@ describe('verifyChain', () => {
       stranger.privateKey,
       stranger.publicKey,
     );
-    expect(kinds((await verifyChain(stored(intact), [forged], publicKeys)).breaches)).toEqual([
-      { seq: 10, kind: 'seal-invalid' },
+    const report = await verifyChain(stored(intact), [forged], publicKeys);
+    expect(report.breaches).toEqual([
+      {
+        seq: 10,
+        kind: 'seal-invalid',
+        detail: `The seal at 10 is signed by key ${keyIdOf(stranger.publicKey)}, which is not trusted`,
+      },
     ]);
+  });
+
+  it('verifies the seals of every trusted key, the current and the rotated-out ones', async () => {
+    const next = generateKeyPairSync('ed25519');
+    const rotated = sealHead(
+      { seq: 10, hash: head.hash, at: new Date(START) },
+      next.privateKey,
+      next.publicKey,
+    );
+    const both = new Map([...publicKeys, [keyIdOf(next.publicKey), next.publicKey]]);
+    const report = await verifyChain(stored(intact), [sealOf(at(intact, 5)), rotated], both);
+    expect(report).toMatchObject({ ok: true, sealedSeq: 10 });
+    expect(rotated.keyId).not.toBe(sealOf(head).keyId);
   });
 
   describe('given a record rewritten with a fresh hash, by someone without the seal key', () => {
@@ -187,6 +208,59 @@ describe('verifyChain', () => {
         { seq: 10, kind: 'seal-invalid' },
       ]);
     });
+  });
+});
+
+describe('compareWithCopy', () => {
+  const intact = chainOf(10);
+  const copy = { hashes: new Map(intact.map((r) => [r.seq, r.hash])), seals: [sealOf(at(intact, 10))] };
+  const hashesOf = (records: readonly AuditRecord[]) => new Map(records.map((r) => [r.seq, r.hash]));
+  /** The store's report, then the comparison with the copy, as `verify` runs them. */
+  const verifyBoth = async (records: readonly AuditRecord[], seals: readonly AuditSeal[]) =>
+    compareWithCopy(
+      await verifyChain(stored(records), seals, publicKeys),
+      hashesOf(records),
+      seals,
+      copy,
+      publicKeys,
+    );
+
+  it('finds a store that holds what the copy holds whole', async () => {
+    expect(await verifyBoth(intact, copy.seals)).toMatchObject({
+      ok: true,
+      copy: { compared: true, lastSeq: 10, sealedSeq: 10 },
+    });
+  });
+
+  it('names the tail cut from the store together with its seal, which the store alone cannot see', async () => {
+    const cut = intact.slice(0, 6);
+    expect((await verifyChain(stored(cut), [], publicKeys)).ok).toBe(true);
+    const report = await verifyBoth(cut, []);
+    expect(report.breaches).toEqual([
+      { seq: 7, kind: 'truncated', detail: 'Records 7 to 10 are in the Kafka copy but gone from the store' },
+      { seq: 10, kind: 'seal-invalid', detail: 'The seal at 10 in the Kafka copy is not in the store' },
+    ]);
+  });
+
+  it('names the first position of a chain rewritten from there to the end, seal and all', async () => {
+    // Whoever holds the store and a key of their own can rebuild every link; the copy still differs.
+    const forger = generateKeyPairSync('ed25519');
+    let prevHash = at(intact, 4).hash;
+    const rewritten = intact.map((r) => {
+      if (r.seq < 5) return r;
+      const again = chain({ ...r, result: 'denied' }, r.seq, prevHash, r.at);
+      prevHash = again.hash;
+      return again;
+    });
+    const theirs = sealHead(
+      { seq: 10, hash: prevHash, at: new Date(START) },
+      forger.privateKey,
+      forger.publicKey,
+    );
+    expect(kinds((await verifyBoth(rewritten, [theirs])).breaches)).toEqual([
+      { seq: 5, kind: 'edited' },
+      { seq: 10, kind: 'seal-invalid' },
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { type ConfigError, ERROR_CODES } from '../../../services/platform/errors';
 import { DEFAULT_POLICY_FILE } from '../../../services/lookup/config';
@@ -45,6 +46,11 @@ function provenance(agency: string, eventId: string): Provenance {
 }
 
 describe('loadFieldPolicies', () => {
+  it('versions the policies by the SHA-256 of the file, as `sha256sum` gives it', () => {
+    const digest = createHash('sha256').update(readFileSync(DEFAULT_POLICY_FILE)).digest('hex');
+    expect(loadFieldPolicies(DEFAULT_POLICY_FILE).version).toBe(digest);
+  });
+
   it('loads the committed policy file, every entry in file order', () => {
     const committed = JSON.parse(readFileSync(DEFAULT_POLICY_FILE, 'utf8')) as {
       policies: { procedureCode: string; agency: string }[];
@@ -303,6 +309,18 @@ describe('projectDocument', () => {
     ]);
   });
 
+  it('names the mask of each returned field, in the order of the fields', () => {
+    expect(projectDocument(citizen, 'citizens', rules).masks).toEqual([
+      { field: 'identity.birthYear', mask: 'clear' },
+      { field: 'identity.citizenId', mask: 'last4' },
+      { field: 'tax[].debtAsOf', mask: 'year' },
+      { field: 'tax[].taxCode', mask: 'last4' },
+      { field: 'vehicles[].ownership', mask: 'clear' },
+      { field: 'vehicles[].plate', mask: 'clear' },
+      { field: 'vehicles[].until', mask: 'clear' },
+    ]);
+  });
+
   it('lists the agencies of the returned sections, sorted, and never the provenance itself', () => {
     const projected = projectDocument(citizen, 'citizens', rules);
     expect(projected.sources).toEqual(['HN-CUCTHUE', 'HN-PC08']);
@@ -313,7 +331,7 @@ describe('projectDocument', () => {
 
   it('leaves out of the sources an agency whose section gave no allowed field', () => {
     const projected = projectDocument(citizen, 'citizens', { enterprises: { status: 'clear' } });
-    expect(projected).toEqual({ data: { enterprises: [{}] }, fields: [], sources: [] });
+    expect(projected).toEqual({ data: { enterprises: [{}] }, fields: [], sources: [], masks: [] });
   });
 
   it('keeps a single section an object, with only the allowed fields it holds', () => {
@@ -336,6 +354,10 @@ describe('projectDocument', () => {
       },
       fields: ['registration.legalRepresentativeCitizenId', 'registration.name'],
       sources: ['HN-DKKD'],
+      masks: [
+        { field: 'registration.legalRepresentativeCitizenId', mask: 'last4' },
+        { field: 'registration.name', mask: 'clear' },
+      ],
     });
   });
 
@@ -348,6 +370,12 @@ describe('projectDocument', () => {
       },
       fields: ['identity.birthProvinceCode', 'identity.birthYear', 'identity.citizenId', 'identity.sex'],
       sources: [],
+      masks: [
+        { field: 'identity.birthProvinceCode', mask: 'clear' },
+        { field: 'identity.birthYear', mask: 'clear' },
+        { field: 'identity.citizenId', mask: 'last4' },
+        { field: 'identity.sex', mask: 'clear' },
+      ],
     });
   });
 });
