@@ -87,7 +87,11 @@ export interface AuditTrail {
   head(): { seq: number; hash: string };
   /** Signs the head if it moved since the last seal. */
   seal(): Promise<AuditSeal | undefined>;
-  verify(): Promise<VerifyReport>;
+  /**
+   * Walks the chain from the last seal a walk of this instance verified, or from the start with
+   * `full` (and always after a walk that found a breach, until one finds none).
+   */
+  verify(options?: { full?: boolean }): Promise<VerifyReport>;
   query(query: AuditQuery): Promise<{ records: AuditRecord[]; next: number | null }>;
   flows(from: Date, to: Date, period: FlowPeriod): Promise<FlowRow[]>;
   /** Records by sequence number, for the Kafka relay's catch-up. */
@@ -127,6 +131,8 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   let pending: Waiting[] = [];
   let flushing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
+  // The highest seal the last clean walk vouched for: where the next incremental walk begins.
+  let verifiedSeal: { seq: number; hash: string } | null = null;
 
   const timed = <T>(work: Promise<T>, what: string): Promise<T> => {
     let timeout: NodeJS.Timeout | undefined;
@@ -245,14 +251,27 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     head: () => ({ ...head }),
     seal,
 
-    async verify() {
-      const allSeals = await seals.find({}).sort({ _id: 1 }).toArray();
-      const cursor = records.find({}).sort({ _id: 1 }).batchSize(1_000);
+    async verify(options = {}) {
+      const from = options.full ? null : verifiedSeal;
+      const range = from ? { _id: { $gte: auditId(from.seq) } } : {};
+      const found = await seals.find(range).sort({ _id: 1 }).toArray();
+      const cursor = records.find(range).sort({ _id: 1 }).batchSize(1_000);
+      let report: VerifyReport;
       try {
-        return await verifyChain(cursor, allSeals, publicKeys, headKnown ? head : undefined);
+        report = await verifyChain(
+          cursor,
+          found,
+          publicKeys,
+          headKnown ? head : undefined,
+          from ?? undefined,
+        );
       } finally {
         await cursor.close();
       }
+      const anchor = found.find((s) => s.seq === report.sealedSeq && s.seq <= report.lastSeq);
+      if (!report.ok) verifiedSeal = null;
+      else if (anchor) verifiedSeal = { seq: anchor.seq, hash: anchor.hash };
+      return report;
     },
 
     async query(q) {
