@@ -255,18 +255,23 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       const from = options.full ? null : verifiedSeal;
       const range = from ? { _id: { $gte: auditId(from.seq) } } : {};
       const found = await seals.find(range).sort({ _id: 1 }).toArray();
-      const cursor = records.find(range).sort({ _id: 1 }).batchSize(1_000);
+      // The last record known to exist: the head this instance wrote, or a later seal's.
+      const end = Math.max(headKnown ? head.seq : 0, ...found.map((seal) => seal.seq));
+      // FerretDB answers an `_id` range by scanning the whole collection, but an `_id` equality
+      // from its index: a short increment is read record by record.
+      const cursor =
+        from && end - from.seq <= BY_ID_MAX ? null : records.find(range).sort({ _id: 1 }).batchSize(1_000);
       let report: VerifyReport;
       try {
         report = await verifyChain(
-          cursor,
+          cursor ?? byId(records, from?.seq ?? 1, end),
           found,
           publicKeys,
           headKnown ? head : undefined,
           from ?? undefined,
         );
       } finally {
-        await cursor.close();
+        await cursor?.close();
       }
       const anchor = found.find((s) => s.seq === report.sealedSeq && s.seq <= report.lastSeq);
       if (!report.ok) verifiedSeal = null;
@@ -347,6 +352,25 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       await seal().catch((err: unknown) => deps.logger.warn({ err }, 'Sealing the audit head failed'));
     },
   };
+}
+
+/** Most records an incremental walk reads one by one, by `_id`; a longer one reads a range. */
+const BY_ID_MAX = 5_000;
+
+/**
+ * The records from `fromSeq` on, in order, read by `_id`: a record missing before `end` is skipped
+ * (the walk names the gap), and the first missing after `end` ends the walk.
+ */
+async function* byId(
+  records: Collection<AuditRecord>,
+  fromSeq: number,
+  end: number,
+): AsyncIterable<AuditRecord> {
+  for (let seq = fromSeq; ; seq += 1) {
+    const record = await records.findOne({ _id: auditId(seq) });
+    if (record) yield record;
+    else if (seq > end) return;
+  }
 }
 
 /** The period `at` falls in, on Hà Nội's calendar: `2026-11-30T14`, `2026-11-30` or `2026-11`. */
