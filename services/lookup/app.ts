@@ -1,7 +1,14 @@
 import rateLimit from '@fastify/rate-limit';
-import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import {
+  type FastifyError,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  type onRequestHookHandler,
+} from 'fastify';
 import { type Kafka } from 'kafkajs';
 import { type Db } from 'mongodb';
+import { type Socket } from 'node:net';
 import { type Logger } from 'pino';
 import { type Clock, systemClock } from '../platform/clock';
 import { isRetriable } from '../platform/errors';
@@ -10,8 +17,10 @@ import {
   PROBLEM_CONTENT_TYPE,
   type Readiness,
   registerOperations,
+  type Problem,
   requestProblem,
   sendProblem,
+  writeProblem,
 } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
 import { outgoingTraceparent, traceIdOf } from '../platform/trace-context';
@@ -20,6 +29,7 @@ import { type AuditEntry, type AuditResult } from './audit-chain';
 import { type AuditTrail } from './audit-trail';
 import { DENIALS } from './dossier-binding';
 import { type FieldPolicies } from './field-policy';
+import { createFloodLog, type FloodLog } from './flood-log';
 import { auditRoutes } from './routes/audit';
 import { citizenRoutes } from './routes/citizen';
 import { lookupRoutes } from './routes/lookups';
@@ -27,6 +37,11 @@ import { type LookupPrincipal, type LookupRole, type TokenCheck } from './tokens
 import { createViewReader } from './view-reader';
 
 export interface LookupLimits {
+  /**
+   * Requests per minute from one client address, counted before the token is read: past it, a
+   * request is answered 429 and counted into an aggregate audit record instead of its own.
+   */
+  perClientPerMinute: number;
   /** Requests per minute of one officer, auditor or citizen. */
   perPrincipalPerMinute: number;
   /** Requests per minute of all the officers of one agency together. */
@@ -52,6 +67,8 @@ export interface LookupAppOptions {
   lineageTimeoutMs?: number;
   /** The default end of a data-flow summary; the system clock by default. */
   clock?: Clock;
+  /** How often the counts of refused floods are written to the trail; 10 s by default. */
+  floodFlushEveryMs?: number;
 }
 
 /** What a route learned that the audit record must hold; the rest comes from the request. */
@@ -68,6 +85,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** Resolves when no request is between its start and its audit record, or after `timeoutMs`. */
     drained(timeoutMs: number): Promise<void>;
+    /** The counts of requests refused past a rate limit, written as aggregate audit records. */
+    floodLog: FloodLog;
   }
   interface FastifyContextConfig {
     /** The roles that may call the route; the caller's token decides. */
@@ -85,6 +104,13 @@ declare module 'fastify' {
  */
 export async function buildLookupApp(options: LookupAppOptions): Promise<FastifyInstance> {
   const { trail, logger, limits } = options;
+  const clock = options.clock ?? systemClock;
+  const floods = createFloodLog({
+    trail,
+    logger,
+    clock,
+    flushEveryMs: options.floodFlushEveryMs ?? 10_000,
+  });
   const app = createHttpServer({
     logger,
     bodyLimit: 1_024,
@@ -94,6 +120,10 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     maxParamLength: 2_048,
     // No route takes a body (all are GETs), so query parameters may be converted to numbers.
     coerceParameters: true,
+    clientError: (problem, socket) => {
+      inFlight += 1;
+      void answerUnparsed(problem, socket).finally(settle);
+    },
   });
   // No route takes a body: a text or JSON body on a GET is refused, never parsed.
   app.removeAllContentTypeParsers();
@@ -109,14 +139,9 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     errors: [400, 401, 403, 414, 429, 500, 503],
   });
   registerOperations(app, { service: 'lookup', ready: options.ready });
-  await app.register(rateLimit, {
-    global: false,
-    errorResponseBuilder: (_request, context) => ({
-      statusCode: context.statusCode,
-      code: 'RATE_LIMITED',
-      message: `More than ${context.max} requests in ${context.after}`,
-    }),
-  });
+  await app.register(rateLimit, { global: false });
+  app.decorate('floodLog', floods);
+  app.addHook('onClose', async () => floods.close());
 
   app.decorateRequest('caller', null);
   app.decorateRequest('audit', null as unknown as AuditDraft);
@@ -138,11 +163,20 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     if (inFlight === 0) onIdle?.();
   };
 
+  // By client address, before anything else is read, so that a flood costs neither a token check
+  // nor an audit record per request.
+  const perClient = app.createRateLimit({
+    max: limits.perClientPerMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `client:${request.ip}`,
+  });
+
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
     request.traceId = traceIdOf(outgoingTraceparent(header(request.headers.traceparent))) ?? null;
     if (isPublic(request)) return undefined;
     inFlight += 1;
+    applyLimit(reply, await perClient(request));
     // fastify ignores a GET's body; this API refuses one outright, unread, so that nothing a caller
     // sends goes unanswered.
     const length = Number(request.headers['content-length'] ?? 0);
@@ -182,6 +216,12 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   app.addHook('onSend', async (request, reply, payload) => {
     if (isPublic(request)) return payload;
     const entry = auditEntry(request, reply, payload, options.policies.version);
+    if (reply.statusCode === 429) {
+      floods.count(entry, request.ip);
+      logAnswer(request, reply, entry, null);
+      settle();
+      return payload;
+    }
     try {
       const record = await trail.append(entry);
       reply.header('x-audit-record', String(record.seq));
@@ -192,13 +232,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
       request.log.error({ err }, 'The request could not be audited; answering 503 without data');
       reply.code(503).type(PROBLEM_CONTENT_TYPE).header('retry-after', '5');
       reply.removeHeader('x-audit-record');
-      return JSON.stringify({
-        type: 'urn:lienthong:problem:audit_unavailable',
-        title: 'Audit unavailable',
-        status: 503,
-        code: 'AUDIT_UNAVAILABLE',
-        detail: 'The request could not be recorded in the audit trail, so nothing is returned',
-      });
+      return JSON.stringify({ type: 'urn:lienthong:problem:audit_unavailable', ...AUDIT_UNAVAILABLE });
     } finally {
       settle();
     }
@@ -215,17 +249,24 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   );
 
   const views = createViewReader(options.db, options.catalogTtlMs ?? 1_000);
-  const perPrincipal = app.rateLimit({
+  // One limiter each, applied in turn: `app.rateLimit` hooks share one "already ran" flag per
+  // request, so a second one on the same route would never count.
+  const perPrincipal = app.createRateLimit({
     max: limits.perPrincipalPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => `principal:${request.caller?.role}:${request.caller?.id ?? request.ip}`,
   });
-  const perAgency = app.rateLimit({
+  const perAgency = app.createRateLimit({
     max: limits.perAgencyPerMinute,
     timeWindow: 60_000,
     keyGenerator: (request) => `agency:${request.caller?.agency ?? request.caller?.id ?? request.ip}`,
   });
-  const routeOptions = { views, limits, rateLimits: [perPrincipal, perAgency] };
+  const limitHook =
+    (limiter: typeof perClient): onRequestHookHandler =>
+    async (request, reply) => {
+      applyLimit(reply, await limiter(request));
+    };
+  const routeOptions = { views, limits, rateLimits: [limitHook(perPrincipal), limitHook(perAgency)] };
   await app.register(lookupRoutes, { ...routeOptions, policies: options.policies });
   await app.register(auditRoutes, {
     ...routeOptions,
@@ -233,10 +274,91 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     kafka: options.kafka,
     decoder: options.decoder,
     lineageTimeoutMs: options.lineageTimeoutMs ?? 10_000,
-    clock: options.clock ?? systemClock,
+    clock,
   });
   await app.register(citizenRoutes, { ...routeOptions, trail });
   return app;
+
+  /**
+   * A request Node's parser refused has no route and no caller: it is limited by its client
+   * address and audited like any other, then answered on the socket, which closes.
+   */
+  async function answerUnparsed(problem: Omit<Problem, 'type'>, socket: Socket): Promise<void> {
+    const client = socket.remoteAddress ?? 'unknown';
+    const entry: AuditEntry = {
+      action: UNPARSED_ACTION,
+      actor: null,
+      subject: null,
+      dossierId: null,
+      procedureCode: null,
+      fields: [],
+      masks: [],
+      sources: [],
+      result: resultOf(problem.status),
+      reason: problem.code,
+      status: problem.status,
+      traceId: null,
+      policyVersion: options.policies.version,
+    };
+    const limit = await perClient({ ip: client, routeOptions: { config: {} } } as unknown as FastifyRequest);
+    const headers = limitHeaders(limit);
+    if (limit.isAllowed === false && limit.isExceeded) {
+      floods.count({ ...entry, result: 'denied', reason: RATE_LIMITED.code, status: 429 }, client);
+      writeProblem(socket, { ...RATE_LIMITED, detail: rateDetail(limit) }, headers);
+      return;
+    }
+    try {
+      const record = await trail.append(entry);
+      writeProblem(socket, problem, { ...headers, 'x-audit-record': String(record.seq) });
+    } catch (err) {
+      logger.error({ err }, 'The request could not be audited; answering 503');
+      writeProblem(socket, AUDIT_UNAVAILABLE, { 'retry-after': '5' });
+    }
+  }
+}
+
+/** The action of an audit record for a request that could not be parsed, so has no route. */
+export const UNPARSED_ACTION = 'UNPARSED';
+
+const RATE_LIMITED = { status: 429, title: 'Too many requests', code: 'RATE_LIMITED' } as const;
+
+const AUDIT_UNAVAILABLE = {
+  status: 503,
+  title: 'Audit unavailable',
+  code: 'AUDIT_UNAVAILABLE',
+  detail: 'The request could not be recorded in the audit trail, so nothing is returned',
+} as const;
+
+type LimitCheck = Awaited<ReturnType<ReturnType<FastifyInstance['createRateLimit']>>>;
+
+/** The `X-RateLimit-*` headers of a check, and `Retry-After` once it is exceeded. */
+function limitHeaders(limit: LimitCheck): Record<string, string> {
+  if (limit.isAllowed) return {};
+  return {
+    'x-ratelimit-limit': String(limit.max),
+    'x-ratelimit-remaining': String(limit.remaining),
+    'x-ratelimit-reset': String(limit.ttlInSeconds),
+    ...(limit.isExceeded ? { 'retry-after': String(limit.ttlInSeconds) } : {}),
+  };
+}
+
+function rateDetail(limit: LimitCheck): string {
+  return limit.isAllowed
+    ? ''
+    : `More than ${limit.max} requests in a minute; retry in ${limit.ttlInSeconds} s`;
+}
+
+/**
+ * Puts a limit's headers on the answer, whatever its status (a 401 or 403 included), keeping the
+ * tightest where several limits apply; throws the 429 once the limit is exceeded.
+ */
+function applyLimit(reply: FastifyReply, limit: LimitCheck): void {
+  if (limit.isAllowed) return;
+  const shown = reply.getHeader('x-ratelimit-remaining');
+  if (shown === undefined || Number(shown) >= limit.remaining || limit.isExceeded) {
+    for (const [name, value] of Object.entries(limitHeaders(limit))) reply.header(name, value);
+  }
+  if (limit.isExceeded) throw Object.assign(new Error(rateDetail(limit)), { statusCode: 429 });
 }
 
 function isPublic(request: FastifyRequest): boolean {
@@ -251,7 +373,7 @@ function header(value: string | string[] | undefined): string | undefined {
 function resultOf(status: number): AuditResult {
   if (status < 300) return 'allowed';
   if (status === 401) return 'unauthenticated';
-  if ([400, 405, 413, 414, 415, 431].includes(status)) return 'invalid';
+  if ([400, 405, 408, 413, 414, 415, 431].includes(status)) return 'invalid';
   if (status >= 500) return 'failed';
   return 'denied';
 }
@@ -314,12 +436,7 @@ function logAnswer(
 
 function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   if (error.statusCode === 429) {
-    return sendProblem(reply, {
-      status: 429,
-      title: 'Too many requests',
-      code: 'RATE_LIMITED',
-      detail: error.message,
-    });
+    return sendProblem(reply, { ...RATE_LIMITED, detail: error.message });
   }
   if (error.validation) {
     const where = error.validationContext ?? 'request';

@@ -147,6 +147,8 @@ export type Breach = {
 
 export interface VerifyReport {
   ok: boolean;
+  /** Where the walk began: 1 for a full check, else the last seal an earlier check verified. */
+  fromSeq: number;
   /** Records read. */
   checked: number;
   /** The last sequence number found. */
@@ -167,12 +169,17 @@ const MAX_BREACHES = 100;
  * edit is named once, a deletion is named at the gap, and a swap is named at both places.
  * Truncation is found against the highest valid seal and against `knownHead`, the head the
  * running service holds in memory.
+ *
+ * With `from`, a seal that an earlier walk verified, the walk is incremental: `records` and
+ * `seals` begin at `from.seq`, whose record must still hold the sealed hash; the records before it
+ * are not read, so an edit there is found only by a full walk.
  */
 export async function verifyChain(
   records: AsyncIterable<AuditRecord>,
   seals: readonly AuditSeal[],
   publicKeys: ReadonlyMap<string, KeyObject>,
   knownHead?: { seq: number; hash: string },
+  from?: { seq: number; hash: string },
 ): Promise<VerifyReport> {
   const breaches: Breach[] = [];
   const report = (breach: Breach): void => {
@@ -181,10 +188,12 @@ export async function verifyChain(
   const hashAt = new Map<number, string>();
   const wanted = new Set(seals.map((s) => s.seq));
   if (knownHead) wanted.add(knownHead.seq);
-  let expected = 1;
-  let prevHash = GENESIS_HASH;
+  const fromSeq = from?.seq ?? 1;
+  let expected = fromSeq;
+  // Unknown before the anchor: its own link was checked by the walk that verified it.
+  let prevHash: string | null = from ? null : GENESIS_HASH;
   let checked = 0;
-  let lastSeq = 0;
+  let lastSeq = fromSeq - 1;
   // Whether the record before sat in its own place, intact: only then is the link to it checked,
   // so that one swap or one edit is not reported again at its neighbour.
   let previousInPlace = true;
@@ -204,7 +213,9 @@ export async function verifyChain(
         kind: 'reordered',
         detail: `Position ${position} holds record ${record.seq}`,
       });
-    } else if (record.prevHash !== prevHash && !afterGap && previousInPlace) {
+    } else if (from && position === from.seq && record.hash !== from.hash) {
+      report({ seq: position, kind: 'edited', detail: `Record ${position} differs from its verified seal` });
+    } else if (prevHash !== null && record.prevHash !== prevHash && !afterGap && previousInPlace) {
       // Both records are intact on their own: one of them was rewritten with a fresh hash, or moved.
       report({
         seq: position,
@@ -250,7 +261,7 @@ export async function verifyChain(
     });
   }
   breaches.sort((a, b) => a.seq - b.seq);
-  return { ok: breaches.length === 0, checked, lastSeq, sealedSeq, breaches };
+  return { ok: breaches.length === 0, fromSeq, checked, lastSeq, sealedSeq, breaches };
 }
 
 /** The trail as a reader of its Kafka copy finds it: what was copied there, which the store cannot unwrite. */

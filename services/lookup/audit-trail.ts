@@ -91,7 +91,11 @@ export interface AuditTrail {
   head(): { seq: number; hash: string };
   /** Signs the head if it moved since the last seal. */
   seal(): Promise<AuditSeal | undefined>;
-  verify(): Promise<VerifyReport>;
+  /**
+   * Walks the chain from the last seal a walk of this instance verified, or from the start with
+   * `full` (and always after a walk that found a breach, until one finds none).
+   */
+  verify(options?: { full?: boolean }): Promise<VerifyReport>;
   query(query: AuditQuery): Promise<{ records: AuditRecord[]; next: number | null }>;
   flows(from: Date, to: Date, period: FlowPeriod): Promise<FlowRow[]>;
   /** Records by sequence number, for the Kafka relay's catch-up. */
@@ -147,6 +151,8 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   let pending: Waiting[] = [];
   let flushing: Promise<void> | null = null;
   let timer: NodeJS.Timeout | undefined;
+  // The highest seal the last clean walk vouched for: where the next incremental walk begins.
+  let verifiedSeal: { seq: number; hash: string } | null = null;
 
   const timed = <T>(work: Promise<T>, what: string): Promise<T> => {
     let timeout: NodeJS.Timeout | undefined;
@@ -286,17 +292,39 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     head: () => ({ ...head }),
     seal,
 
-    async verify() {
-      const allSeals = await seals.find({}).sort({ _id: 1 }).toArray();
-      const cursor = records.find({}).sort({ _id: 1 }).batchSize(1_000);
+    async verify(options = {}) {
+      const from = options.full ? null : verifiedSeal;
+      const range = from ? { _id: { $gte: auditId(from.seq) } } : {};
+      const found = await seals.find(range).sort({ _id: 1 }).toArray();
+      // The last record known to exist: the head this instance wrote, or a later seal's.
+      const end = Math.max(headKnown ? head.seq : 0, ...found.map((seal) => seal.seq));
+      // FerretDB answers an `_id` range by scanning the whole collection, but an `_id` equality
+      // from its index: a short increment is read record by record.
+      const cursor =
+        from && end - from.seq <= BY_ID_MAX ? null : records.find(range).sort({ _id: 1 }).batchSize(1_000);
+      // The hashes walked, for the comparison with the Kafka copy.
       const stored = new Map<number, string>();
       let report: VerifyReport;
       try {
-        report = await verifyChain(tap(cursor, stored), allSeals, publicKeys, headKnown ? head : undefined);
+        report = await verifyChain(
+          tap(cursor ?? byId(records, from?.seq ?? 1, end), stored),
+          found,
+          publicKeys,
+          headKnown ? head : undefined,
+          from ?? undefined,
+        );
       } finally {
-        await cursor.close();
+        await cursor?.close();
       }
-      return deps.readCopy ? holdAgainstCopy(report, stored, allSeals, deps.readCopy) : report;
+      if (deps.readCopy) {
+        // Every seal, so that one in the copy is not taken for missing from the store.
+        const allSeals = from ? await seals.find({}).sort({ _id: 1 }).toArray() : found;
+        report = await holdAgainstCopy(report, stored, allSeals, deps.readCopy);
+      }
+      const anchor = found.find((s) => s.seq === report.sealedSeq && s.seq <= report.lastSeq);
+      if (!report.ok) verifiedSeal = null;
+      else if (anchor) verifiedSeal = { seq: anchor.seq, hash: anchor.hash };
+      return report;
     },
 
     async query(q) {
@@ -382,6 +410,25 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       await seal().catch((err: unknown) => deps.logger.warn({ err }, 'Sealing the audit head failed'));
     },
   };
+}
+
+/** Most records an incremental walk reads one by one, by `_id`; a longer one reads a range. */
+const BY_ID_MAX = 5_000;
+
+/**
+ * The records from `fromSeq` on, in order, read by `_id`: a record missing before `end` is skipped
+ * (the walk names the gap), and the first missing after `end` ends the walk.
+ */
+async function* byId(
+  records: Collection<AuditRecord>,
+  fromSeq: number,
+  end: number,
+): AsyncIterable<AuditRecord> {
+  for (let seq = fromSeq; ; seq += 1) {
+    const record = await records.findOne({ _id: auditId(seq) });
+    if (record) yield record;
+    else if (seq > end) return;
+  }
 }
 
 /** The period `at` falls in, on Hà Nội's calendar: `2026-11-30T14`, `2026-11-30` or `2026-11`. */

@@ -91,6 +91,7 @@ export const LookupEnv = Type.Object({
     default: 'lookup.audit',
     hint: 'LOOKUP_AUDIT_TOPIC must be a Kafka topic name',
   }),
+  LOOKUP_RATE_CLIENT_PER_MINUTE: positive('LOOKUP_RATE_CLIENT_PER_MINUTE', 6_000, 100_000_000, 'requests'),
   LOOKUP_RATE_OFFICER_PER_MINUTE: positive('LOOKUP_RATE_OFFICER_PER_MINUTE', 600, 10_000_000, 'requests'),
   LOOKUP_RATE_AGENCY_PER_MINUTE: positive('LOOKUP_RATE_AGENCY_PER_MINUTE', 30_000, 100_000_000, 'requests'),
   LOOKUP_PAGE_MAX: positive('LOOKUP_PAGE_MAX', 200, 10_000, 'records'),

@@ -53,6 +53,7 @@ void runMain({
       auditWriteTimeoutMs: config.LOOKUP_AUDIT_WRITE_TIMEOUT_MS,
       auditTopic: config.LOOKUP_AUDIT_TOPIC,
       limits: {
+        perClientPerMinute: config.LOOKUP_RATE_CLIENT_PER_MINUTE,
         perPrincipalPerMinute: config.LOOKUP_RATE_OFFICER_PER_MINUTE,
         perAgencyPerMinute: config.LOOKUP_RATE_AGENCY_PER_MINUTE,
         pageMax: config.LOOKUP_PAGE_MAX,

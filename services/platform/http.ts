@@ -7,7 +7,9 @@ import Fastify, {
   type FastifyReply,
   type FastifyRequest,
 } from 'fastify';
+import { STATUS_CODES } from 'node:http';
 import { type Server } from 'node:https';
+import { type Socket } from 'node:net';
 import { type Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import {
@@ -58,13 +60,22 @@ export function createHttpServer(options: {
    * to bodies as well, so only a service that takes no body turns it on.
    */
   coerceParameters?: boolean;
+  /**
+   * Answers a request that Node's HTTP parser refused before fastify saw it (see
+   * {@link clientErrorProblem}); by default the problem is written and the connection closed.
+   */
+  clientError?: (problem: Omit<Problem, 'type'>, socket: Socket) => void;
 }): FastifyInstance {
   const maxParamLength = options.maxParamLength ?? DEFAULT_MAX_PARAM_LENGTH;
   const routes = createRouteTable({ maxParamLength });
   // Refusals fastify made before routing, by the raw request they were made for.
   const refusedEarly = new WeakMap<object, FastifyError>();
   const app = Fastify({
-    ...(options.https ? { https: options.https } : {}),
+    // Node would answer a missing Host itself, unseen by the service: it is refused in preParsing
+    // instead, through the service's hooks.
+    ...(options.https
+      ? { https: { ...options.https, requireHostHeader: false } }
+      : { http: { requireHostHeader: false } }),
     logController: new LogController({ disableRequestLogging: options.requestLogging === false }),
     routerOptions: { maxParamLength },
     loggerInstance: options.logger as FastifyBaseLogger,
@@ -72,6 +83,14 @@ export function createHttpServer(options: {
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // Node answers these with its own body, or fastify with a JSON that is not a problem.
+    clientErrorHandler: (error: { code?: string }, socket: Socket) => {
+      // A reset connection has no one to answer, and no request was read.
+      if (error.code === 'ECONNRESET' || socket.destroyed) return;
+      const problem = clientErrorProblem(error);
+      if (options.clientError) options.clientError(problem, socket);
+      else writeProblem(socket, problem);
+    },
     ajv: {
       customOptions: {
         removeAdditional: false,
@@ -92,6 +111,13 @@ export function createHttpServer(options: {
     for (const method of [route.method].flat()) routes.add(method, route.url);
   });
   app.addHook('preParsing', async (request, reply, payload) => {
+    // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
+    if (request.raw.httpVersion !== '1.0' && request.headers.host === undefined) {
+      throw Object.assign(new Error('An HTTP/1.1 request must carry a Host header'), {
+        code: 'FST_ERR_HOST_REQUIRED',
+        statusCode: 400,
+      });
+    }
     if (!request.is404) return payload;
     const early = refusedEarly.get(request.raw);
     if (early) throw early;
@@ -156,6 +182,7 @@ export const FRAMEWORK_PROBLEMS = {
     title: 'URI too long',
     detail: 'A path segment is longer than this service routes',
   },
+  FST_ERR_HOST_REQUIRED: { status: 400, code: 'HOST_REQUIRED', title: 'Host required' },
   FST_ERR_CTP_BODY_TOO_LARGE: { status: 413, code: 'PAYLOAD_TOO_LARGE', title: 'Request body too large' },
   FST_ERR_CTP_INVALID_MEDIA_TYPE: UNSUPPORTED_MEDIA_TYPE,
   FST_ERR_CTP_INVALID_TYPE: UNSUPPORTED_MEDIA_TYPE,
@@ -168,6 +195,71 @@ export const FRAMEWORK_PROBLEMS = {
   FST_ERR_CTP_EMPTY_JSON_BODY: MALFORMED_JSON,
   FST_ERR_CTP_INVALID_JSON_BODY: MALFORMED_JSON,
 } as const;
+
+/**
+ * The problem for a request Node's HTTP parser refused (a `clientError`): headers over the size
+ * limit, a request that did not arrive in time, or bytes that are not HTTP (a malformed request
+ * line, method, header or `Content-Length`, or both `Content-Length` and `Transfer-Encoding`).
+ * The error's own message is not echoed: it may quote the bytes received.
+ * @see https://nodejs.org/api/http.html#event-clienterror
+ */
+export function clientErrorProblem(error: { code?: string }): Omit<Problem, 'type'> {
+  switch (error.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      // RFC 6585 §5.
+      return {
+        status: 431,
+        code: 'HEADERS_TOO_LARGE',
+        title: 'Request header fields too large',
+        detail: 'The request line and headers are longer than this service reads',
+      };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return {
+        status: 408,
+        code: 'REQUEST_TIMEOUT',
+        title: 'Request timeout',
+        detail: 'The request did not arrive whole in time',
+      };
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return {
+        ...FRAMEWORK_PROBLEMS.FST_ERR_CTP_INVALID_CONTENT_LENGTH,
+        detail: 'Content-Length is not valid here',
+      };
+    default:
+      return {
+        status: 400,
+        code: 'MALFORMED_REQUEST',
+        title: 'Malformed request',
+        detail: 'The request is not well-formed HTTP/1.1',
+      };
+  }
+}
+
+/**
+ * Writes a problem straight to a socket and closes it: for a request refused before there was a
+ * request object to answer through. `headers` are added as they are (names in lower case).
+ */
+export function writeProblem(
+  socket: Socket,
+  problem: Omit<Problem, 'type'>,
+  headers: Record<string, string> = {},
+): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ type: `urn:lienthong:problem:${problem.code.toLowerCase()}`, ...problem });
+  const lines = [
+    `HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status] ?? 'Error'}`,
+    `content-type: ${PROBLEM_CONTENT_TYPE}; charset=utf-8`,
+    `content-length: ${Buffer.byteLength(body)}`,
+    ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
+    // The parser cannot resume after a refusal: the connection ends with the answer.
+    'connection: close',
+  ];
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
 
 /**
  * Translates fastify's own request errors (routing, body parsing, limits, poisoning) into
@@ -185,6 +277,9 @@ export function requestProblem(error: {
       ...known,
       // Body errors name the body; routing errors have no field at fault.
       ...(known.code === 'MALFORMED_JSON' ? { errors: [{ path: 'body', message: error.message }] } : {}),
+      ...(known.code === 'HOST_REQUIRED'
+        ? { errors: [{ path: 'headers.host', message: 'is required' }] }
+        : {}),
     };
   }
   // JSON.parse errors and prototype poisoning reach here as plain 400s from the body parser.

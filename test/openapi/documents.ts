@@ -60,7 +60,7 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
       verifyToken: () => ({ ok: false, refusal: 'TOKEN_MISSING' }),
       kafka,
       decoder: createEventDecoder({ registry }),
-      limits: { perPrincipalPerMinute: 60, perAgencyPerMinute: 600, pageMax: 100 },
+      limits: { perClientPerMinute: 600, perPrincipalPerMinute: 60, perAgencyPerMinute: 600, pageMax: 100 },
       ready: () => true,
     }),
     sharing: createSharingService({

@@ -11,6 +11,7 @@ import { createMongoClient } from '../../services/platform/mongo';
 import { keyIdOf } from '../../services/lookup/audit-chain';
 import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
 import { loadFieldPolicies } from '../../services/lookup/field-policy';
+import { type LookupLimits } from '../../services/lookup/app';
 import { createLookupService, type LookupService } from '../../services/lookup/lookup-service';
 import { createTokenVerifier, type LookupRole, mintToken } from '../../services/lookup/tokens';
 import { registryClient } from './connector';
@@ -39,7 +40,7 @@ export function testKeys(): { privateKey: KeyObject; publicKey: KeyObject } {
 export interface LookupHarnessOptions {
   /** The store client the lookup service uses, for command monitoring or a store of its own. */
   mongo?: () => MongoClient;
-  limits?: Partial<{ perPrincipalPerMinute: number; perAgencyPerMinute: number; pageMax: number }>;
+  limits?: Partial<LookupLimits>;
   auditWriteTimeoutMs?: number;
   /** Copy the audit trail to a Kafka topic of this test's own. */
   auditTopic?: boolean;
@@ -108,6 +109,7 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
         auditWriteTimeoutMs: options.auditWriteTimeoutMs ?? 2_000,
         auditTopic: options.auditTopic ? harness.auditTopic : null,
         limits: {
+          perClientPerMinute: options.limits?.perClientPerMinute ?? 1_000_000,
           perPrincipalPerMinute: options.limits?.perPrincipalPerMinute ?? 100_000,
           perAgencyPerMinute: options.limits?.perAgencyPerMinute ?? 1_000_000,
           pageMax: options.limits?.pageMax ?? 200,

@@ -72,6 +72,16 @@ export const AUDIT_RECORD = {
     reason: { type: ['string', 'null'] },
     status: { type: 'integer' },
     traceId: { type: ['string', 'null'] },
+    flood: {
+      type: 'object',
+      description:
+        'On an aggregate record only: the requests of one client refused past a rate limit in one minute',
+      properties: {
+        client: { type: 'string' },
+        minute: { type: 'string', format: 'date-time' },
+        count: { type: 'integer' },
+      },
+    },
     prevHash: { type: 'string' },
     hash: { type: 'string' },
   },
@@ -159,20 +169,32 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
     },
   );
 
-  app.get(
+  app.get<{ Querystring: { full: boolean } }>(
     '/v1/audit/verify',
     {
       ...auditor,
       schema: {
-        summary: 'Check the whole audit chain and name every edited, missing, reordered or truncated record',
+        summary:
+          'Check the audit chain from the last verified seal, or whole with `full`, and name every edited, missing, reordered or truncated record',
         tags: ['audit'],
-        querystring: { type: 'object', additionalProperties: false, properties: {} },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            full: {
+              type: 'boolean',
+              default: false,
+              description: 'Walk from the first record rather than from the last seal a walk verified',
+            },
+          },
+        },
         response: {
           200: {
             type: 'object',
-            required: ['ok', 'checked', 'lastSeq', 'sealedSeq', 'breaches'],
+            required: ['ok', 'fromSeq', 'checked', 'lastSeq', 'sealedSeq', 'breaches'],
             properties: {
               ok: { type: 'boolean' },
+              fromSeq: { type: 'integer', description: 'Where the walk began: 1 when full' },
               checked: { type: 'integer', description: 'Records read' },
               lastSeq: { type: 'integer' },
               sealedSeq: {
@@ -213,7 +235,7 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
         },
       },
     },
-    async () => trail.verify(),
+    async (request) => trail.verify({ full: request.query.full }),
   );
 
   app.get<{ Params: { view: ViewName; id: string }; Querystring: { events: boolean } }>(

@@ -267,7 +267,7 @@ describe('a restart', () => {
 });
 
 describe('rate limits', () => {
-  it('answers 429 past an officer’s limit and audits it', async () => {
+  it('answers 429 past an officer’s limit and audits the refusals in one aggregate record', async () => {
     const limited = lookupHarness({ limits: { perPrincipalPerMinute: 3 } });
     await limited.setUp();
     try {
@@ -282,7 +282,20 @@ describe('rate limits', () => {
       expect(statuses).toEqual([403, 403, 403, 429, 429]);
       const last = await limited.get(`/v1/citizens/${STORY.buyer}`, { token, dossier: transfer.id });
       expect(last.json().code).toBe('RATE_LIMITED');
-      expect(Number(last.headers['x-audit-record'])).toBe(6);
+      expect(last.headers['x-ratelimit-remaining']).toBe('0');
+      // The refusals past the limit are counted into one aggregate record, not one each.
+      expect(last.headers['x-audit-record']).toBeUndefined();
+      expect(limited.lookup().trail.head().seq).toBe(3);
+      await limited.lookup().app.floodLog.flush(true);
+      const { records } = await limited.lookup().trail.query({ limit: 10 });
+      expect(records.slice(0, records.length - 3)).toEqual([
+        expect.objectContaining({
+          seq: 4,
+          actor: expect.objectContaining({ id: 'CB-PC08-01' }),
+          reason: 'RATE_LIMITED',
+          flood: expect.objectContaining({ count: 3 }),
+        }),
+      ]);
       const other = await limited.get(`/v1/citizens/${STORY.buyer}`, {
         token: limited.officer('HN-PC08', 'CB-2'),
         dossier: transfer.id,

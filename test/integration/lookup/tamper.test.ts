@@ -33,14 +33,20 @@ afterAll(async () => {
   await harness.tearDown();
 });
 
-/** Puts every record back as it was written. */
-afterEach(async () => {
-  await records.deleteMany({});
-  await records.insertMany(original);
+/** The chain before a test: the records of the verify calls included, so that it stays whole. */
+let before: AuditRecord[];
+beforeEach(async () => {
+  before = await records.find({}).sort({ _id: 1 }).toArray();
 });
 
-async function verify(): Promise<VerifyReport> {
-  const response = await harness.get('/v1/audit/verify', {
+/** Puts every record back as it was written, and keeps those written since. */
+afterEach(async () => {
+  for (const record of before) await records.replaceOne({ _id: record._id }, record, { upsert: true });
+});
+
+/** A full walk unless `full` is false: the tampering below is behind the last verified seal. */
+async function verify(full = true): Promise<VerifyReport> {
+  const response = await harness.get(`/v1/audit/verify?full=${full}`, {
     token: harness.token('auditor', 'TT-01', 'HN-TTRA'),
   });
   expect(response.statusCode).toBe(200);
@@ -55,6 +61,54 @@ describe('verifying the audit chain after someone changed the store directly', (
     const report = await verify();
     expect(report).toMatchObject({ ok: true, breaches: [], sealedSeq: COUNT });
     expect(report.checked).toBeGreaterThanOrEqual(COUNT);
+  });
+
+  describe('incrementally, from the last seal a walk verified', () => {
+    beforeEach(async () => {
+      // A clean full walk sets the starting point; the walks of other tests found breaches.
+      expect(await verify(true)).toMatchObject({ ok: true, fromSeq: 1, sealedSeq: COUNT });
+      before = await records.find({}).sort({ _id: 1 }).toArray();
+    });
+
+    it('reads only the records from that seal on', async () => {
+      const report = await verify(false);
+      const head = harness.lookup().trail.head().seq;
+      expect(report).toMatchObject({ ok: true, fromSeq: COUNT, lastSeq: head - 1 });
+      expect(report.checked).toBe(head - COUNT);
+    });
+
+    it('still names an edit after the seal, but not one before it', async () => {
+      const head = harness.lookup().trail.head().seq;
+      await records.updateOne({ _id: auditId(head) }, { $set: { 'actor.id': 'TT-SOMEONE-ELSE' } });
+      await records.updateOne({ _id: auditId(3) }, { $set: { status: 200 } });
+      const report = await verify(false);
+      expect(report.fromSeq).toBe(COUNT);
+      expect(report.breaches).toEqual([expect.objectContaining({ seq: head, kind: 'edited' })]);
+    });
+
+    it('names the sealed record itself replaced', async () => {
+      const forged = { ...(original[COUNT - 1] as AuditRecord), result: 'allowed' as const };
+      forged.hash = recordHash(forged);
+      await records.replaceOne({ _id: forged._id }, forged);
+      const report = await verify(false);
+      expect(report.fromSeq).toBe(COUNT);
+      expect(report.breaches).toContainEqual(expect.objectContaining({ seq: COUNT, kind: 'edited' }));
+    });
+
+    it('names a truncation that reaches below the seal', async () => {
+      await records.deleteMany({ seq: { $gt: 9 } });
+      const report = await verify(false);
+      expect(report.fromSeq).toBe(COUNT);
+      expect(report.breaches).toContainEqual(expect.objectContaining({ kind: 'truncated' }));
+    });
+
+    it('walks whole again after a walk that found a breach', async () => {
+      await records.updateOne({ _id: auditId(3) }, { $set: { status: 200 } });
+      expect((await verify(true)).ok).toBe(false);
+      const next = await verify(false);
+      expect(next).toMatchObject({ ok: false, fromSeq: 1 });
+      expect(next.breaches).toContainEqual(expect.objectContaining({ seq: 3, kind: 'edited' }));
+    });
   });
 
   it('names an edited record', async () => {

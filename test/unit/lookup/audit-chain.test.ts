@@ -82,7 +82,53 @@ describe('verifyChain', () => {
       seq: 10,
       hash: head.hash,
     });
-    expect(report).toEqual({ ok: true, checked: 10, lastSeq: 10, sealedSeq: 10, breaches: [] });
+    expect(report).toEqual({ ok: true, fromSeq: 1, checked: 10, lastSeq: 10, sealedSeq: 10, breaches: [] });
+  });
+
+  describe('from a seal an earlier walk verified', () => {
+    const four = at(intact, 4);
+    const from = { seq: 4, hash: four.hash };
+    const since = (records: readonly AuditRecord[]) => stored(records.filter((r) => r.seq >= 4));
+
+    it('reads from the seal on and finds the rest whole', async () => {
+      const report = await verifyChain(
+        since(intact),
+        [sealOf(four), sealOf(head)],
+        publicKeys,
+        undefined,
+        from,
+      );
+      expect(report).toEqual({ ok: true, fromSeq: 4, checked: 7, lastSeq: 10, sealedSeq: 10, breaches: [] });
+    });
+
+    it('names an edit after the seal, and a record relinked right after it at both its links', async () => {
+      const edited = intact.map((r) => (r.seq === 8 ? { ...r, result: 'denied' as const } : r));
+      expect(
+        kinds((await verifyChain(since(edited), [sealOf(head)], publicKeys, undefined, from)).breaches),
+      ).toEqual([{ seq: 8, kind: 'edited' }]);
+      const relinked = intact.map((r) => (r.seq === 5 ? chain(entry(5), 5, GENESIS_HASH, r.at) : r));
+      expect(kinds((await verifyChain(since(relinked), [], publicKeys, undefined, from)).breaches)).toEqual([
+        { seq: 5, kind: 'reordered' },
+        { seq: 6, kind: 'reordered' },
+      ]);
+    });
+
+    it('names the sealed record replaced by one intact on its own', async () => {
+      const forged = intact.map((r) =>
+        r.seq === 4 ? chain({ ...entry(4), status: 403 }, 4, r.prevHash, r.at) : r,
+      );
+      const report = await verifyChain(since(forged), [], publicKeys, undefined, from);
+      expect(kinds(report.breaches)).toEqual([
+        { seq: 4, kind: 'edited' },
+        { seq: 5, kind: 'reordered' },
+      ]);
+    });
+
+    it('names a truncation that reaches below the seal', async () => {
+      const report = await verifyChain(stored([]), [sealOf(head)], publicKeys, undefined, from);
+      expect(report).toMatchObject({ ok: false, fromSeq: 4, checked: 0, lastSeq: 3 });
+      expect(kinds(report.breaches)).toEqual([{ seq: 4, kind: 'truncated' }]);
+    });
   });
 
   it('accepts a record whose fields the store returns in another order', async () => {
