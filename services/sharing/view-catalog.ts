@@ -123,7 +123,7 @@ export class ViewsFencedError extends UnavailableError {
 export async function writableCollections(db: Db, clock: Clock): Promise<Record<ViewName, string>> {
   for (;;) {
     const current = await readGeneration(db);
-    if (current.fence === null) return current.collections;
+    if (!current.fence) return current.collections;
     // A lease is elapsed time, which the bus clock (shifted or pinned) must not stretch.
     if (current.fence.until.getTime() > Date.now()) throw new ViewsFencedError(current);
     const claimed = await claimGeneration(db, {
