@@ -13,6 +13,9 @@ const transform = {
 
 /** @type {import('jest').Config} */
 module.exports = {
+  // A handle a test or a client library leaves open must not hold the run past its end: CI once
+  // waited out its whole time limit on "Jest did not exit one second after the test run".
+  forceExit: true,
   projects: [
     {
       displayName: 'unit',

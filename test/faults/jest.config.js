@@ -5,6 +5,8 @@
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '../..',
+  // As in the root config: an open handle must not hold the run past its end.
+  forceExit: true,
   displayName: 'faults',
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },

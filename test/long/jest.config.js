@@ -7,6 +7,8 @@ const runs = require('./runs');
 /** @type {import('jest').Config} */
 module.exports = {
   rootDir: '../..',
+  // As in the root config: an open handle must not hold the run past its end.
+  forceExit: true,
   displayName: 'long',
   testEnvironment: 'node',
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
