@@ -18,6 +18,8 @@ export const AVRO_ISSUE_CODES = {
   WIRE_TOO_SHORT: 'WIRE_TOO_SHORT',
   /** A Confluent-framed message whose first byte is not the magic byte 0. */
   WIRE_BAD_MAGIC: 'WIRE_BAD_MAGIC',
+  /** A Confluent-framed message whose schema id is negative: no registry hands those out. */
+  WIRE_BAD_SCHEMA_ID: 'WIRE_BAD_SCHEMA_ID',
 } as const;
 
 export type AvroIssueCode = (typeof AVRO_ISSUE_CODES)[keyof typeof AVRO_ISSUE_CODES];
@@ -403,7 +405,8 @@ export interface ConfluentWireMessage {
  * Takes a Confluent-framed message apart. It does not decode the payload: that needs the schema
  * the id names.
  *
- * @throws {ValidationError} with an issue coded `WIRE_TOO_SHORT` or `WIRE_BAD_MAGIC`
+ * @throws {ValidationError} with an issue coded `WIRE_TOO_SHORT`, `WIRE_BAD_MAGIC` or
+ *   `WIRE_BAD_SCHEMA_ID`
  * @see https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format
  */
 export function fromConfluentWire(buf: Buffer): ConfluentWireMessage {
@@ -416,5 +419,13 @@ export function fromConfluentWire(buf: Buffer): ConfluentWireMessage {
     const message = `Message starts with byte ${magic}, not the Confluent magic byte ${CONFLUENT_MAGIC_BYTE}`;
     throw new ValidationError(message, [{ path: '', code: AVRO_ISSUE_CODES.WIRE_BAD_MAGIC, message }]);
   }
-  return { schemaId: buf.readInt32BE(1), payload: buf.subarray(CONFLUENT_HEADER_LENGTH) };
+  const schemaId = buf.readInt32BE(1);
+  // Garbage that happens to start with 0 is refused here rather than asked of the registry, which
+  // a consumer would go on asking for minutes (a registry restored from older state may learn an
+  // unknown positive id again; it never learns a negative one).
+  if (schemaId < 0) {
+    const message = `Message names schema id ${schemaId}; schema ids are not negative`;
+    throw new ValidationError(message, [{ path: '', code: AVRO_ISSUE_CODES.WIRE_BAD_SCHEMA_ID, message }]);
+  }
+  return { schemaId, payload: buf.subarray(CONFLUENT_HEADER_LENGTH) };
 }

@@ -46,7 +46,8 @@ export function sharingHarness(
   const deadLetterTopic = `${suffix}-dead-letter`;
   const dbName = suffix.replace(/-/g, '_');
   const groupId = `${suffix}-group`;
-  const logger = createLogger({ name: 'it-sharing', level: 'silent' });
+  // Silent unless a run is being diagnosed: TEST_LOG_LEVEL=debug shows the service's own log.
+  const logger = createLogger({ name: 'it-sharing', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   // The test publishes and inspects as the operator; the service runs as its own principal.
   const kafka: Kafka = testKafka('it-sharing', { logger });
   const serviceKafka: Kafka = testKafka('it-sharing-service', {

@@ -326,6 +326,12 @@ describe('Confluent wire format', () => {
     ['a 4-byte buffer', Buffer.from([0, 0, 0, 1]), AVRO_ISSUE_CODES.WIRE_TOO_SHORT],
     ['magic byte 1', Buffer.from([1, 0, 0, 0, 1, 2]), AVRO_ISSUE_CODES.WIRE_BAD_MAGIC],
     ['plain JSON', Buffer.from('{"eventId":"x"}'), AVRO_ISSUE_CODES.WIRE_BAD_MAGIC],
+    [
+      'a negative schema id',
+      Buffer.from([0, 0x9f, 0x14, 0x1f, 0x5b, 2]),
+      AVRO_ISSUE_CODES.WIRE_BAD_SCHEMA_ID,
+    ],
+    ['schema id -1', Buffer.from([0, 0xff, 0xff, 0xff, 0xff]), AVRO_ISSUE_CODES.WIRE_BAD_SCHEMA_ID],
   ])('refuses %s with a stable code', (_what, buf, code) => {
     const err = thrown(() => fromConfluentWire(buf));
     expect(err).toBeInstanceOf(ValidationError);
