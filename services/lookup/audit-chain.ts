@@ -1,4 +1,5 @@
 import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+import { type Exposure } from './exposures';
 
 /** What happened to a request, as the audit keeps it. */
 export const AUDIT_RESULTS = ['allowed', 'denied', 'invalid', 'unauthenticated', 'failed'] as const;
@@ -25,6 +26,18 @@ export interface AuditEntry {
   sources: string[];
   /** How each returned field was shown (`clear`, `last4`, `year`), in the order of `fields`. */
   masks: { field: string; mask: string }[];
+  /**
+   * Each citizen the answer showed, whatever the view, with the full id even where it was masked:
+   * the subject, a vehicle's owner, an enterprise's representative, a dossier's applicant, or any
+   * id a lineage answer held. Empty when nothing was returned. Absent from records written before
+   * it was recorded: the hash covers the fields a record has, so those still verify.
+   */
+  exposures?: Exposure[];
+  /**
+   * The citizens the record concerns, sorted: those in `exposures`, and the citizen looked up even
+   * when refused. The access log's indexed field; absent from older records, like `exposures`.
+   */
+  citizenIds?: string[];
   /** The field policy file the answer was cut by: the SHA-256 of its bytes, hex. */
   policyVersion: string;
   result: AuditResult;

@@ -4,6 +4,7 @@ import { type Static, Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
 import { ConfigError, type ConfigIssue } from '../platform/errors';
 import { type Provenance, VIEW_NAMES, type ViewDoc, type ViewName } from '../sharing/projection';
+import { type Exposure, ExposureCollector } from './exposures';
 import { VIEW_SECTIONS } from './view-sections';
 
 /**
@@ -164,6 +165,8 @@ export interface Projected {
   sources: string[];
   /** The mask each returned field was shown through, in the order of `fields`. */
   masks: { field: string; mask: Mask }[];
+  /** The citizens the returned fields name (an owner, a representative, an applicant), with full ids. */
+  exposures: Exposure[];
 }
 
 /**
@@ -179,6 +182,7 @@ export function projectDocument(
   const data: Record<string, unknown> = {};
   const fields = new Map<string, Mask>();
   const sources = new Set<string>();
+  const exposed = new ExposureCollector();
   for (const [section, allowed] of Object.entries(rules)) {
     const shape = VIEW_SECTIONS[view][section];
     const value = doc[section];
@@ -189,6 +193,8 @@ export function projectDocument(
         if (!Object.hasOwn(entry, field)) continue;
         out[field] = masked(entry[field], mask);
         fields.set(`${path}.${field}`, mask);
+        // From the value before its mask: a masked id still tells whom the answer concerns.
+        exposed.walk({ [field]: entry[field] }, path, mask);
       }
       const source = entry.source as Provenance | undefined;
       if (source && Object.keys(out).length > 0) sources.add(source.agency);
@@ -210,6 +216,7 @@ export function projectDocument(
     fields: names,
     sources: [...sources].sort(),
     masks: names.map((field) => ({ field, mask: fields.get(field) as Mask })),
+    exposures: exposed.exposures(),
   };
 }
 

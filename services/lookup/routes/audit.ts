@@ -8,6 +8,7 @@ import { VIEW_NAMES, type ViewName } from '../../sharing/projection';
 import { type AuditTrail, type FlowPeriod } from '../audit-trail';
 import { MASKS } from '../field-policy';
 import { fetchMessages } from '../event-fetcher';
+import { EXPOSURE_ROLES, ExposureCollector } from '../exposures';
 import { lineageOf, sourceCoordinates } from '../lineage';
 import {
   ACTOR_PATTERN,
@@ -67,6 +68,26 @@ export const AUDIT_RECORD = {
     policyVersion: {
       type: 'string',
       description: 'SHA-256 of the field policy file the answer was cut by; absent from older records',
+    },
+    exposures: {
+      type: 'array',
+      description:
+        'Each citizen the answer showed, with the full id even where the answer masked it, in what capacity, where and through which mask; absent from older records',
+      items: {
+        type: 'object',
+        properties: {
+          citizenId: { type: 'string' },
+          as: { type: 'string', enum: [...EXPOSURE_ROLES] },
+          fields: { type: 'array', items: { type: 'string' } },
+          mask: { type: 'string' },
+        },
+      },
+    },
+    citizenIds: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        "The citizens the record concerns (those exposed, and the citizen asked about even when refused): what a citizen's access log matches; absent from older records",
     },
     result: { type: 'string' },
     reason: { type: ['string', 'null'] },
@@ -297,7 +318,13 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
       request.audit.fields = sections.map((s) => `${view}.${s.path}`);
       // Lineage is for auditors and shows every value as it is.
       request.audit.masks = request.audit.fields.map((field) => ({ field, mask: 'clear' }));
-      return { view, id, sections };
+      const answer = { view, id, sections };
+      // Every citizen the answer names, in the views' values and in the decoded source events.
+      const exposed = new ExposureCollector();
+      if (view === 'citizens') exposed.add(id, 'subject', 'id', 'clear');
+      exposed.walk(answer, '', 'clear');
+      request.audit.exposures = exposed.exposures();
+      return answer;
     },
   );
 

@@ -331,7 +331,13 @@ describe('projectDocument', () => {
 
   it('leaves out of the sources an agency whose section gave no allowed field', () => {
     const projected = projectDocument(citizen, 'citizens', { enterprises: { status: 'clear' } });
-    expect(projected).toEqual({ data: { enterprises: [{}] }, fields: [], sources: [], masks: [] });
+    expect(projected).toEqual({
+      data: { enterprises: [{}] },
+      fields: [],
+      sources: [],
+      masks: [],
+      exposures: [],
+    });
   });
 
   it('keeps a single section an object, with only the allowed fields it holds', () => {
@@ -358,6 +364,15 @@ describe('projectDocument', () => {
         { field: 'registration.legalRepresentativeCitizenId', mask: 'last4' },
         { field: 'registration.name', mask: 'clear' },
       ],
+      // The full id of the representative the answer masked: whom the answer concerns.
+      exposures: [
+        {
+          citizenId: FOUNDER,
+          as: 'legal-representative',
+          fields: ['registration.legalRepresentativeCitizenId'],
+          mask: 'last4',
+        },
+      ],
     });
   });
 
@@ -376,6 +391,7 @@ describe('projectDocument', () => {
         { field: 'identity.citizenId', mask: 'last4' },
         { field: 'identity.sex', mask: 'clear' },
       ],
+      exposures: [{ citizenId: FOUNDER, as: 'subject', fields: ['identity.citizenId'], mask: 'last4' }],
     });
   });
 });
