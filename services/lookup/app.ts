@@ -25,7 +25,7 @@ import {
 import { registerOpenApi } from '../platform/openapi';
 import { outgoingTraceparent, traceIdOf } from '../platform/trace-context';
 import { type EventDecoder } from '../sharing/event-decoder';
-import { type AuditEntry, type AuditResult } from './audit-chain';
+import { type AuditEntry, type AuditResult, sha256Hex } from './audit-chain';
 import { type AuditTrail } from './audit-trail';
 import { DENIALS } from './dossier-binding';
 import { exposedCitizenIds } from './exposures';
@@ -76,7 +76,15 @@ export interface LookupAppOptions {
 export type AuditDraft = Partial<
   Pick<
     AuditEntry,
-    'subject' | 'dossierId' | 'procedureCode' | 'fields' | 'sources' | 'masks' | 'exposures' | 'reason'
+    | 'subject'
+    | 'dossierId'
+    | 'procedureCode'
+    | 'fields'
+    | 'sources'
+    | 'masks'
+    | 'exposures'
+    | 'answerEvents'
+    | 'reason'
   >
 >;
 
@@ -275,6 +283,8 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   await app.register(auditRoutes, {
     ...routeOptions,
     trail,
+    db: options.db,
+    policies: options.policies,
     kafka: options.kafka,
     decoder: options.decoder,
     lineageTimeoutMs: options.lineageTimeoutMs ?? 10_000,
@@ -414,6 +424,9 @@ function auditEntry(
     masks: status < 300 ? (draft.masks ?? []) : [],
     exposures,
     citizenIds: exposedCitizenIds(exposures, subject?.view === 'citizens' ? subject.id : undefined),
+    // The digest of the bytes about to leave, never the bytes: they may hold personal data.
+    ...(typeof payload === 'string' ? { answerDigest: sha256Hex(payload) } : {}),
+    ...(status < 300 && draft.answerEvents ? { answerEvents: draft.answerEvents } : {}),
     policyVersion,
     result: resultOf(status),
     reason,

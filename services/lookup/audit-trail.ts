@@ -106,6 +106,8 @@ export interface AuditTrail {
   verify(options?: { full?: boolean }): Promise<VerifyReport>;
   query(query: AuditQuery): Promise<{ records: AuditRecord[]; next: number | null }>;
   flows(from: Date, to: Date, period: FlowPeriod): Promise<FlowRow[]>;
+  /** The record with this sequence number, or null. */
+  get(seq: number): Promise<AuditRecord | null>;
   /** Records by sequence number, for the Kafka relay's catch-up. */
   range(fromSeq: number, toSeq: number): Promise<AuditRecord[]>;
   /** Called with each stored batch, in chain order. */
@@ -395,6 +397,8 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
           a.sourceAgency.localeCompare(b.sourceAgency),
       );
     },
+
+    get: (seq) => records.findOne({ _id: auditId(seq) }),
 
     async range(fromSeq, toSeq) {
       const found: AuditRecord[] = [];

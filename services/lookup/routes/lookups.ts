@@ -16,7 +16,8 @@ export interface LookupRouteOptions {
 
 const DOSSIER_HEADER = 'x-dossier-id';
 
-const LOOKUP_ANSWER = {
+/** A lookup's answer: also how a reconstructed answer is serialized, so that its bytes are the same. */
+export const LOOKUP_ANSWER = {
   type: 'object',
   required: ['subject', 'dossierId', 'procedureCode', 'policy', 'data'],
   properties: {
@@ -145,6 +146,7 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
           projected.exposures.map((e) => ({ ...e, fields: e.fields.map((f) => `${view}.${f}`) })),
         );
         request.audit.exposures = exposed.exposures();
+        request.audit.answerEvents = projected.events;
         return {
           subject: { view, id },
           dossierId,
