@@ -31,9 +31,14 @@ export async function keepPolicyVersion(db: Db, policies: FieldPolicies, at: Dat
   }
 }
 
-/** Why a policy version cannot be used again. */
+/** Why a policy version cannot be used again: not kept, its text edited, or no longer loading. */
+export const POLICY_VERSION_MISSES = {
+  POLICY_VERSION_UNKNOWN: 'POLICY_VERSION_UNKNOWN',
+  POLICY_VERSION_ALTERED: 'POLICY_VERSION_ALTERED',
+  POLICY_VERSION_UNREADABLE: 'POLICY_VERSION_UNREADABLE',
+} as const;
 export type PolicyVersionMiss = {
-  code: 'POLICY_VERSION_UNKNOWN' | 'POLICY_VERSION_ALTERED' | 'POLICY_VERSION_UNREADABLE';
+  code: (typeof POLICY_VERSION_MISSES)[keyof typeof POLICY_VERSION_MISSES];
   reason: string;
 };
 
@@ -50,13 +55,13 @@ export async function policyVersion(
   const kept = await db.collection<PolicyVersionDoc>(POLICY_VERSIONS).findOne({ _id: version });
   if (!kept) {
     return {
-      code: 'POLICY_VERSION_UNKNOWN',
+      code: POLICY_VERSION_MISSES.POLICY_VERSION_UNKNOWN,
       reason: `No policy file with digest ${version} was kept by a lookup service`,
     };
   }
   if (sha256Hex(kept.text) !== version) {
     return {
-      code: 'POLICY_VERSION_ALTERED',
+      code: POLICY_VERSION_MISSES.POLICY_VERSION_ALTERED,
       reason: `The policy file kept under digest ${version} no longer has that digest`,
     };
   }
@@ -64,7 +69,7 @@ export async function policyVersion(
     return fieldPolicies(JSON.parse(kept.text), `policy version ${version.slice(0, 12)}`, version, kept.text);
   } catch (err) {
     return {
-      code: 'POLICY_VERSION_UNREADABLE',
+      code: POLICY_VERSION_MISSES.POLICY_VERSION_UNREADABLE,
       reason: `The policy file kept under digest ${version} no longer loads: ${(err as Error).message}`,
     };
   }

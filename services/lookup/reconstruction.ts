@@ -16,11 +16,11 @@ import { type Exposure } from './exposures';
 import { type FieldPolicies, projectDocument } from './field-policy';
 import { coordinatesKey, type PartitionRead, readPartitions } from './event-fetcher';
 import { contractOf, LINEAGE_MISSES } from './lineage';
-import { policyVersion } from './policy-versions';
+import { POLICY_VERSION_MISSES, policyVersion } from './policy-versions';
 import { SUBJECT_ROUTES } from './subjects';
 
 /**
- * Why a part of an answer cannot be rebuilt. Stable codes:
+ * Why a part of an answer cannot be rebuilt. Stable codes: auditors count them.
  * - the lineage codes for one recorded event: `EVENT_NOT_FOUND` (its topic or partition is gone, its
  *   offset is beyond the partition's end or was not reached in time), `EVENT_REPLACED` (another
  *   event is at its offset: the topic was recreated), `EVENT_UNREADABLE`;
@@ -31,8 +31,17 @@ import { SUBJECT_ROUTES } from './subjects';
  * - `POLICY_GRANT_MISSING`: that file grants the procedure nothing for the view;
  * - `DOCUMENT_NOT_REBUILT`: the events replayed do not make the document.
  */
+export const RECONSTRUCTION_MISSES = {
+  ...LINEAGE_MISSES,
+  PARTITION_TRUNCATED: 'PARTITION_TRUNCATED',
+  ...POLICY_VERSION_MISSES,
+  POLICY_GRANT_MISSING: 'POLICY_GRANT_MISSING',
+  DOCUMENT_NOT_REBUILT: 'DOCUMENT_NOT_REBUILT',
+} as const;
+export type ReconstructionMissCode = (typeof RECONSTRUCTION_MISSES)[keyof typeof RECONSTRUCTION_MISSES];
+
 export interface ReconstructionMiss {
-  code: string;
+  code: ReconstructionMissCode;
   reason: string;
   /** The recorded event at fault, for the event codes. */
   event?: AnswerEvent;
@@ -114,7 +123,7 @@ export async function reconstructAnswer(record: AuditRecord, deps: ReconstructDe
   for (const read of reads) {
     if (read.start !== '0') {
       misses.push({
-        code: 'PARTITION_TRUNCATED',
+        code: RECONSTRUCTION_MISSES.PARTITION_TRUNCATED,
         reason: `${read.topic}/${read.partition} starts at offset ${read.start}: the events before it are gone`,
         partition: { topic: read.topic, partition: read.partition, start: read.start },
       });
@@ -136,13 +145,16 @@ export async function reconstructAnswer(record: AuditRecord, deps: ReconstructDe
   const rules = grant?.views[view];
   if (!grant || !rules) {
     misses.push({
-      code: 'POLICY_GRANT_MISSING',
+      code: RECONSTRUCTION_MISSES.POLICY_GRANT_MISSING,
       reason: `Policy version ${record.policyVersion} grants procedure ${record.procedureCode} no ${view} to ${record.actor?.agency}`,
     });
     return incomplete();
   }
   if (!stored) {
-    misses.push({ code: 'DOCUMENT_NOT_REBUILT', reason: 'The events replayed do not make the document' });
+    misses.push({
+      code: RECONSTRUCTION_MISSES.DOCUMENT_NOT_REBUILT,
+      reason: 'The events replayed do not make the document',
+    });
     return incomplete();
   }
   // Through BSON, as the store gives documents back: the same types (an undefined is a null).

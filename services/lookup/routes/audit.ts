@@ -8,7 +8,7 @@ import { type EventDecoder } from '../../sharing/event-decoder';
 import { VIEW_NAMES, type ViewName } from '../../sharing/projection';
 import { type AuditTrail, type FlowPeriod } from '../audit-trail';
 import { type FieldPolicies, MASKS } from '../field-policy';
-import { NotReconstructible, reconstructAnswer } from '../reconstruction';
+import { NotReconstructible, reconstructAnswer, RECONSTRUCTION_MISSES } from '../reconstruction';
 import { fetchMessages } from '../event-fetcher';
 import { EXPOSURE_ROLES, ExposureCollector } from '../exposures';
 import { lineageOf, sourceCoordinates } from '../lineage';
@@ -416,7 +416,7 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
                   type: 'object',
                   required: ['code', 'reason'],
                   properties: {
-                    code: { type: 'string' },
+                    code: { type: 'string', enum: Object.values(RECONSTRUCTION_MISSES) },
                     reason: { type: 'string' },
                     event: ANSWER_EVENT,
                     partition: {
