@@ -25,9 +25,10 @@ import {
 import { registerOpenApi } from '../platform/openapi';
 import { outgoingTraceparent, traceIdOf } from '../platform/trace-context';
 import { type EventDecoder } from '../sharing/event-decoder';
-import { type AuditEntry, type AuditResult } from './audit-chain';
+import { type AuditEntry, type AuditResult, sha256Hex } from './audit-chain';
 import { type AuditTrail } from './audit-trail';
 import { DENIALS } from './dossier-binding';
+import { exposedCitizenIds } from './exposures';
 import { type FieldPolicies } from './field-policy';
 import { createFloodLog, type FloodLog } from './flood-log';
 import { auditRoutes } from './routes/audit';
@@ -73,7 +74,18 @@ export interface LookupAppOptions {
 
 /** What a route learned that the audit record must hold; the rest comes from the request. */
 export type AuditDraft = Partial<
-  Pick<AuditEntry, 'subject' | 'dossierId' | 'procedureCode' | 'fields' | 'sources' | 'masks' | 'reason'>
+  Pick<
+    AuditEntry,
+    | 'subject'
+    | 'dossierId'
+    | 'procedureCode'
+    | 'fields'
+    | 'sources'
+    | 'masks'
+    | 'exposures'
+    | 'answerEvents'
+    | 'reason'
+  >
 >;
 
 declare module 'fastify' {
@@ -271,6 +283,8 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   await app.register(auditRoutes, {
     ...routeOptions,
     trail,
+    db: options.db,
+    policies: options.policies,
     kafka: options.kafka,
     decoder: options.decoder,
     lineageTimeoutMs: options.lineageTimeoutMs ?? 10_000,
@@ -396,15 +410,23 @@ function auditEntry(
       // Not a problem body: the status alone says what happened.
     }
   }
+  const subject = draft.subject ?? null;
+  // Only an answer that was sent exposed anyone; a refusal still concerns the citizen asked about.
+  const exposures = status < 300 ? (draft.exposures ?? []) : [];
   return {
     action: `${request.method} ${request.routeOptions.url ?? 'unmatched'}`,
     actor: principal ? { id: principal.id, agency: principal.agency, role: principal.role } : null,
-    subject: draft.subject ?? null,
+    subject,
     dossierId: draft.dossierId ?? null,
     procedureCode: draft.procedureCode ?? null,
     fields: status < 300 ? (draft.fields ?? []) : [],
     sources: status < 300 ? (draft.sources ?? []) : [],
     masks: status < 300 ? (draft.masks ?? []) : [],
+    exposures,
+    citizenIds: exposedCitizenIds(exposures, subject?.view === 'citizens' ? subject.id : undefined),
+    // The digest of the bytes about to leave, never the bytes: they may hold personal data.
+    ...(typeof payload === 'string' ? { answerDigest: sha256Hex(payload) } : {}),
+    ...(status < 300 && draft.answerEvents ? { answerEvents: draft.answerEvents } : {}),
     policyVersion,
     result: resultOf(status),
     reason,

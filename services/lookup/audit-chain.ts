@@ -1,4 +1,5 @@
 import { createHash, type KeyObject, sign, verify } from 'node:crypto';
+import { type Exposure } from './exposures';
 
 /** What happened to a request, as the audit keeps it. */
 export const AUDIT_RESULTS = ['allowed', 'denied', 'invalid', 'unauthenticated', 'failed'] as const;
@@ -9,6 +10,26 @@ export interface AuditActor {
   id: string;
   agency: string | null;
   role: string;
+}
+
+/**
+ * An event an answer's section was built from, by its place in Kafka and its id: what a replay
+ * reads to rebuild the section.
+ * - `section`: the event the section is stamped with, the last that changed it;
+ * - `filled`: an older version of the section's record that filled fields late;
+ * - `derived`: the source of a section a served derived value was computed from (a dossier's
+ *   timeline, for `onTime`), though the section itself was not served.
+ */
+export interface AnswerEvent {
+  /** The section's path in the view document, such as `vehicles.30K-456%2E78`. */
+  path: string;
+  role: 'section' | 'filled' | 'derived';
+  /** The agency that owns the topic, which names the contract the event is decoded with. */
+  agency: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  eventId: string;
 }
 
 /** One request as the audit records it, before it is chained. */
@@ -25,6 +46,25 @@ export interface AuditEntry {
   sources: string[];
   /** How each returned field was shown (`clear`, `last4`, `year`), in the order of `fields`. */
   masks: { field: string; mask: string }[];
+  /**
+   * Each citizen the answer showed, whatever the view, with the full id even where it was masked:
+   * the subject, a vehicle's owner, an enterprise's representative, a dossier's applicant, or any
+   * id a lineage answer held. Empty when nothing was returned. Absent from records written before
+   * it was recorded: the hash covers the fields a record has, so those still verify.
+   */
+  exposures?: Exposure[];
+  /**
+   * The citizens the record concerns, sorted: those in `exposures`, and the citizen looked up even
+   * when refused. The access log's indexed field; absent from older records, like `exposures`.
+   */
+  citizenIds?: string[];
+  /**
+   * The SHA-256, hex, of the body's bytes as answered: what a reconstruction must give again. The
+   * body itself is never kept. Absent from older records and from answers without a body.
+   */
+  answerDigest?: string;
+  /** The events the sections of a lookup's answer were built from; absent from other records. */
+  answerEvents?: AnswerEvent[];
   /** The field policy file the answer was cut by: the SHA-256 of its bytes, hex. */
   policyVersion: string;
   result: AuditResult;
@@ -53,6 +93,11 @@ export interface AuditSeal {
   keyId: string;
   /** Ed25519 over the canonical `{ seq, hash, at }`, base64. */
   signature: string;
+}
+
+/** The SHA-256 of a text's UTF-8 bytes, hex. */
+export function sha256Hex(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
 /** The hash before the first record. */

@@ -24,6 +24,9 @@ export const AUDIT_SEALS = 'audit_seals';
 /** The auditors' filters, newest first, and the time range of the flows. */
 const AUDIT_INDEXES = [
   { 'subject.id': 1, seq: -1 },
+  // Multikey: one entry per citizen a record concerns. FerretDB 1.24 creates it and answers array
+  // matches, though its SQLite backend scans as for every filter but `_id`.
+  { citizenIds: 1, seq: -1 },
   { 'actor.id': 1, seq: -1 },
   { 'actor.agency': 1, seq: -1 },
   { dossierId: 1, seq: -1 },
@@ -56,6 +59,11 @@ export interface AuditTrailDeps {
 /** Filters of the auditors' history; every value has been validated by the route. */
 export interface AuditQuery {
   subject?: { view: string; id: string };
+  /**
+   * Records that concern this citizen: that exposed them in an answer, or asked about them. Records
+   * written before `citizenIds` was recorded match by their citizen subject.
+   */
+  citizenId?: string;
   actorId?: string;
   agency?: string;
   dossierId?: string;
@@ -98,6 +106,8 @@ export interface AuditTrail {
   verify(options?: { full?: boolean }): Promise<VerifyReport>;
   query(query: AuditQuery): Promise<{ records: AuditRecord[]; next: number | null }>;
   flows(from: Date, to: Date, period: FlowPeriod): Promise<FlowRow[]>;
+  /** The record with this sequence number, or null. */
+  get(seq: number): Promise<AuditRecord | null>;
   /** Records by sequence number, for the Kafka relay's catch-up. */
   range(fromSeq: number, toSeq: number): Promise<AuditRecord[]>;
   /** Called with each stored batch, in chain order. */
@@ -335,6 +345,13 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
         filter['subject.view'] = q.subject.view;
         filter['subject.id'] = q.subject.id;
       }
+      if (q.citizenId !== undefined) {
+        // Both branches have an index that ends in `seq`, so MongoDB merges them in order.
+        filter.$or = [
+          { citizenIds: q.citizenId },
+          { 'subject.id': q.citizenId, 'subject.view': 'citizens', citizenIds: { $exists: false } },
+        ];
+      }
       if (q.actorId !== undefined) filter['actor.id'] = q.actorId;
       if (q.agency !== undefined) filter['actor.agency'] = q.agency;
       if (q.dossierId !== undefined) filter.dossierId = q.dossierId;
@@ -380,6 +397,8 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
           a.sourceAgency.localeCompare(b.sourceAgency),
       );
     },
+
+    get: (seq) => records.findOne({ _id: auditId(seq) }),
 
     async range(fromSeq, toSeq) {
       const found: AuditRecord[] = [];

@@ -3,7 +3,15 @@ import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
 import { ConfigError, type ConfigIssue } from '../platform/errors';
-import { type Provenance, VIEW_NAMES, type ViewDoc, type ViewName } from '../sharing/projection';
+import {
+  type FilledFrom,
+  type Provenance,
+  VIEW_NAMES,
+  type ViewDoc,
+  type ViewName,
+} from '../sharing/projection';
+import { type AnswerEvent } from './audit-chain';
+import { type Exposure, ExposureCollector } from './exposures';
 import { VIEW_SECTIONS } from './view-sections';
 
 /**
@@ -60,6 +68,8 @@ export interface FieldPolicy {
 export interface FieldPolicies {
   /** The SHA-256 of the policy file's bytes, hex: the version each audit record names. */
   version: string;
+  /** The file's text, whose UTF-8 bytes `version` is the digest of: kept to cut old answers again. */
+  text: string;
   find(procedureCode: string, agency: string): FieldPolicy | undefined;
   all(): readonly FieldPolicy[];
 }
@@ -82,7 +92,12 @@ export function loadFieldPolicies(path: string): FieldPolicies {
       cause: err,
     });
   }
-  return fieldPolicies(parsed, path, createHash('sha256').update(bytes).digest('hex'));
+  return fieldPolicies(
+    parsed,
+    path,
+    createHash('sha256').update(bytes).digest('hex'),
+    bytes.toString('utf8'),
+  );
 }
 
 /**
@@ -93,6 +108,7 @@ export function fieldPolicies(
   content: unknown,
   source = 'the field policy file',
   version = createHash('sha256').update(JSON.stringify(content)).digest('hex'),
+  text = JSON.stringify(content),
 ): FieldPolicies {
   const issue = (message: string): ConfigIssue => ({
     variable: 'LOOKUP_POLICY_FILE',
@@ -147,6 +163,7 @@ export function fieldPolicies(
   const wildcards = all.filter((p) => p.agency.endsWith('*'));
   return {
     version,
+    text,
     // An exact grant wins over a prefix one.
     find: (procedureCode, agency) =>
       byKey.get(`${procedureCode} ${agency}`) ??
@@ -164,6 +181,38 @@ export interface Projected {
   sources: string[];
   /** The mask each returned field was shown through, in the order of `fields`. */
   masks: { field: string; mask: Mask }[];
+  /** The citizens the returned fields name (an owner, a representative, an applicant), with full ids. */
+  exposures: Exposure[];
+  /**
+   * The events every returned section was built from, in answer order: its own, those that filled
+   * it late, and those of the sections a returned derived value was computed from.
+   */
+  events: AnswerEvent[];
+}
+
+/** The events of a section: the one it is stamped with, then those that filled it late. */
+function eventsOf(
+  section: Record<string, unknown>,
+  path: string,
+  role: 'section' | 'derived',
+): AnswerEvent[] {
+  const source = section.source as Provenance | undefined;
+  if (!source) return [];
+  const { agency, topic, partition, offset, eventId } = source;
+  const fills = Object.values((section.filledFrom ?? {}) as Record<string, FilledFrom>);
+  return [
+    { path, role, agency, topic, partition, offset, eventId },
+    ...fills.map((f) => ({
+      path,
+      role: 'filled' as const,
+      // A fill is an older version of the section's own record: the same agency.
+      agency,
+      topic: f.topic,
+      partition: f.partition,
+      offset: f.offset,
+      eventId: f.eventId,
+    })),
+  ];
 }
 
 /**
@@ -179,29 +228,42 @@ export function projectDocument(
   const data: Record<string, unknown> = {};
   const fields = new Map<string, Mask>();
   const sources = new Set<string>();
+  const exposed = new ExposureCollector();
+  const events: AnswerEvent[] = [];
   for (const [section, allowed] of Object.entries(rules)) {
     const shape = VIEW_SECTIONS[view][section];
     const value = doc[section];
     if (!shape || !isObject(value)) continue;
-    const pick = (entry: Record<string, unknown>, path: string): Record<string, unknown> => {
+    const pick = (entry: Record<string, unknown>, path: string, at: string): Record<string, unknown> => {
+      // Even an entry shown empty is there because of its event.
+      events.push(...eventsOf(entry, at, 'section'));
       const out: Record<string, unknown> = {};
       for (const [field, mask] of Object.entries(allowed)) {
         if (!Object.hasOwn(entry, field)) continue;
         out[field] = masked(entry[field], mask);
         fields.set(`${path}.${field}`, mask);
+        // From the value before its mask: a masked id still tells whom the answer concerns.
+        exposed.walk({ [field]: entry[field] }, path, mask);
       }
       const source = entry.source as Provenance | undefined;
       if (source && Object.keys(out).length > 0) sources.add(source.agency);
+      for (const [field, from] of Object.entries(shape.derived ?? {})) {
+        const map = doc[from];
+        if (!Object.hasOwn(out, field) || !isObject(map)) continue;
+        for (const key of Object.keys(map).sort()) {
+          const item = map[key];
+          if (isObject(item)) events.push(...eventsOf(item, `${from}.${key}`, 'derived'));
+        }
+      }
       return out;
     };
     if (shape.kind === 'single') {
-      data[section] = pick(value, section);
+      data[section] = pick(value, `${section}`, section);
     } else {
       data[section] = Object.keys(value)
         .sort()
-        .map((key) => value[key])
-        .filter(isObject)
-        .map((entry) => pick(entry, `${section}[]`));
+        .filter((key) => isObject(value[key]))
+        .map((key) => pick(value[key] as Record<string, unknown>, `${section}[]`, `${section}.${key}`));
     }
   }
   const names = [...fields.keys()].sort();
@@ -210,6 +272,8 @@ export function projectDocument(
     fields: names,
     sources: [...sources].sort(),
     masks: names.map((field) => ({ field, mask: fields.get(field) as Mask })),
+    exposures: exposed.exposures(),
+    events,
   };
 }
 

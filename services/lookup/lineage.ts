@@ -65,7 +65,7 @@ export function sectionsOf(doc: ViewDoc): { path: string; section: Record<string
 }
 
 /** The contract of an agency's events: each topic has one owning agency. */
-function contractOf(agency: string): TopicName | undefined {
+export function contractOf(agency: string): TopicName | undefined {
   return TOPIC_NAMES.find((t) => TOPICS[t].owner === agency);
 }
 

@@ -4,7 +4,7 @@ import { type FastifyInstance } from 'fastify';
 import { type Kafka } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
-import { type Clock } from '../platform/clock';
+import { type Clock, systemClock } from '../platform/clock';
 import { createRenewingProducer } from '../platform/kafka';
 import {
   checkTopics,
@@ -19,6 +19,7 @@ import { buildLookupApp, type LookupLimits } from './app';
 import { auditTopicDeclaration, createAuditRelay, readAuditCopy } from './audit-relay';
 import { type AuditTrail, createAuditTrail } from './audit-trail';
 import { type FieldPolicies } from './field-policy';
+import { keepPolicyVersion } from './policy-versions';
 import { type TokenCheck } from './tokens';
 
 export interface LookupDeps {
@@ -98,6 +99,8 @@ export function createLookupService(deps: LookupDeps): LookupService {
     async start() {
       await building;
       await deps.mongo.connect();
+      // Before the first answer cut by it: an auditor may reconstruct that answer after the file changed.
+      await keepPolicyVersion(db, deps.policies, new Date((deps.clock ?? systemClock)()));
       await trail.open();
       if (relay && deps.auditTopic !== null) {
         await admin.connect();

@@ -10,6 +10,11 @@ import { type ViewName } from '../sharing/projection';
 export interface SectionShape {
   kind: 'single' | 'map';
   fields: readonly string[];
+  /**
+   * Fields the projection derives from the entries of another map of the document, by field: a
+   * served value depends on those entries' events too.
+   */
+  derived?: Readonly<Record<string, string>>;
 }
 
 const DOSSIER_ENTRY = [
@@ -117,6 +122,8 @@ export const VIEW_SECTIONS: Readonly<Record<ViewName, Readonly<Record<string, Se
         'closedAt',
         'onTime',
       ],
+      // `withOnTime` judges a closed dossier from its whole timeline.
+      derived: { onTime: 'timeline' },
     },
     timeline: { kind: 'map', fields: ['status', 'at', 'agency', 'note'] },
   },

@@ -47,6 +47,35 @@ export interface SourcedEvent {
 }
 
 /**
+ * A decoded event stamped with where it was read: the provenance its sections will carry. The one
+ * place a message's coordinates become a {@link Provenance}, for the consumer and for the lookup
+ * service's replay of an answer alike.
+ */
+export function sourcedEvent(
+  event: LienthongEvent,
+  at: { topic: string; partition: number; offset: string },
+  ingestedAt: Date,
+  traceId: string | null,
+): SourcedEvent {
+  return {
+    event,
+    source: {
+      agency: event.sourceAgency,
+      topic: at.topic,
+      partition: at.partition,
+      offset: at.offset,
+      eventId: event.eventId,
+      eventType: event.eventType,
+      sourceRecordId: event.sourceRecordId,
+      sourceVersion: event.sourceVersion,
+      occurredAt: new Date(event.occurredAt),
+      ingestedAt,
+      traceId,
+    },
+  };
+}
+
+/**
  * Read access to the current documents of every view while a batch is applied: documents as
  * they are before the event at hand, including the batch's earlier events. `null` means the
  * document does not exist.

@@ -31,7 +31,7 @@ import { createEventDecoder, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
 import { createRoundPacer } from './round-pacer';
 import { type EventOutcome, materialize } from './materializer';
-import { type Projection, type SourcedEvent, type ViewDoc, type ViewName } from './projection';
+import { type Projection, type SourcedEvent, sourcedEvent, type ViewDoc, type ViewName } from './projection';
 import { writableCollections } from './view-catalog';
 import { createViewStore } from './view-store';
 
@@ -315,22 +315,14 @@ export function createSharingService(deps: SharingDeps): SharingService {
       }
       const traceparent = headerText(message.headers, 'traceparent');
       goodMessages.push(message);
-      good.push({
-        event: decoded,
-        source: {
-          agency: decoded.sourceAgency,
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          eventId: decoded.eventId,
-          eventType: decoded.eventType,
-          sourceRecordId: decoded.sourceRecordId,
-          sourceVersion: decoded.sourceVersion,
-          occurredAt: new Date(decoded.occurredAt),
+      good.push(
+        sourcedEvent(
+          decoded,
+          { topic: batch.topic, partition: batch.partition, offset: message.offset },
           ingestedAt,
-          traceId: traceIdOf(traceparent) ?? null,
-        },
-      });
+          traceIdOf(traceparent) ?? null,
+        ),
+      );
       // The connector's trace goes on here: one span per event, child of the span that published it.
       const parent = propagation.extract(context.active(), traceparent ? { traceparent } : {});
       spans.push(trace.getTracer('lienthong').startSpan(`sharing apply ${decoded.eventType}`, {}, parent));

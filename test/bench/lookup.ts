@@ -30,7 +30,6 @@ import autocannon from 'autocannon';
 import { type Histogram } from 'hdr-histogram-js';
 import { generateDemoCitizens } from '../../connectors/demo/generator';
 import { taxCodeCheckDigit } from '../../connectors/runtime/identifiers';
-import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { lookupGrants } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
@@ -38,8 +37,6 @@ import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
 import { LINEAGE_GROUP_PREFIX } from '../../services/lookup/event-fetcher';
 import { grantAcls, kafkaEnvOf, testConnection } from '../support/kafka';
-import { testKafkaEnv } from '../support/test-stack';
-import { runContractTool } from '../../schemas/contract-tool';
 import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
 import { mintToken } from '../../services/lookup/tokens';
 import { registryKey } from '../support/connector';
@@ -47,6 +44,7 @@ import { generateEventStream, type StreamEvent } from '../support/event-stream';
 import { freePort, scratchDir } from '../support/fixtures';
 import { sharingHarness } from '../support/sharing';
 import { citizen, DAY, envelope, T0 } from '../support/story';
+import { benchStack } from './bench-stack';
 import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled } from './lookup-load';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
 import {
@@ -583,18 +581,7 @@ async function withIngest(run: {
 }
 
 async function main(): Promise<void> {
-  const stack = new LocalStack(stackConfig(), log);
-  log('bringing the local stack up');
-  await stack.up();
-  if (stack.registry) {
-    await runContractTool('register', { url: stack.registry.url, keys: stack.registry.keys() });
-    Object.assign(process.env, stack.endpoints, testKafkaEnv(stack), {
-      SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile,
-    });
-  } else {
-    // An external registry: its reader's key comes from SCHEMA_REGISTRY_KEYS_FILE, as in the tests.
-    Object.assign(process.env, stack.endpoints, testKafkaEnv(stack));
-  }
+  await benchStack(log);
 
   const scratch = scratchDir('bench-lookup');
   const keys = ensureDevKeys(scratch.path);

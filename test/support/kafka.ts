@@ -9,6 +9,7 @@ import { type AclGrant, applyAcls, OPERATOR_PRINCIPAL } from '../../services/pla
 import { KafkaEnv, loadConfig } from '../../services/platform/config';
 import { type CreateKafkaOptions, createKafka, withAdmin } from '../../services/platform/kafka';
 import { kafkaConnection } from '../../services/platform/kafka-security';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { endpoint, uniqueName } from './fixtures';
 import { type KafkaProxy, startKafkaProxy } from './kafka-proxy';
@@ -186,4 +187,29 @@ export async function readTopic(kafka: Kafka, topic: string): Promise<ReceivedMe
     await admin.disconnect();
   }
   return total === 0 ? [] : readMessages(kafka, topic, total);
+}
+
+/**
+ * Deletes a domain topic and creates it again, empty, with `numPartitions`: what an operator's
+ * mistake does to the coordinates the views recorded. Kafka refuses the creation while the
+ * deletion is under way, so it is tried again until the new topic is there.
+ */
+export async function recreateTopic(kafka: Kafka, topic: string, numPartitions = 2): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.deleteTopics({ topics: [topic] });
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await ensurePolicyTopics(admin, [{ topic, kind: 'domain', numPartitions }]);
+        const offsets = await admin.fetchTopicOffsets(topic);
+        if (offsets.every((p) => p.high === '0')) return;
+      } catch (err) {
+        if (attempt >= 50) throw err;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
 }

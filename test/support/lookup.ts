@@ -10,7 +10,7 @@ import { LINEAGE_GROUP_PREFIX } from '../../services/lookup/event-fetcher';
 import { createMongoClient } from '../../services/platform/mongo';
 import { keyIdOf } from '../../services/lookup/audit-chain';
 import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
-import { loadFieldPolicies } from '../../services/lookup/field-policy';
+import { type FieldPolicies, loadFieldPolicies } from '../../services/lookup/field-policy';
 import { type LookupLimits } from '../../services/lookup/app';
 import { createLookupService, type LookupService } from '../../services/lookup/lookup-service';
 import { createTokenVerifier, type LookupRole, mintToken } from '../../services/lookup/tokens';
@@ -82,7 +82,8 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
       await harness.startLookup();
     },
 
-    async startLookup(mongo?: MongoClient): Promise<LookupService> {
+    /** Starts the lookup service, on `policies` instead of the committed policy file when given. */
+    async startLookup(mongo?: MongoClient, policies?: FieldPolicies): Promise<LookupService> {
       lookup = createLookupService({
         kafka,
         mongo:
@@ -97,7 +98,7 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
         dbName: sharing.dbName,
         registry: registryClient(),
         logger,
-        policies: loadFieldPolicies(DEFAULT_POLICY_FILE),
+        policies: policies ?? loadFieldPolicies(DEFAULT_POLICY_FILE),
         verifyToken: createTokenVerifier({
           keys: new Map([[keyIdOf(tokenKeys.publicKey), tokenKeys.publicKey]]),
           issuer: TOKEN_ISSUER,

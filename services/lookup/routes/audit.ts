@@ -1,13 +1,16 @@
 import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import { type Kafka } from 'kafkajs';
+import { type Db } from 'mongodb';
 import { type Clock } from '../../platform/clock';
 import { sendProblem } from '../../platform/http';
 import { problemResponses } from '../../platform/problem';
 import { type EventDecoder } from '../../sharing/event-decoder';
 import { VIEW_NAMES, type ViewName } from '../../sharing/projection';
 import { type AuditTrail, type FlowPeriod } from '../audit-trail';
-import { MASKS } from '../field-policy';
+import { type FieldPolicies, MASKS } from '../field-policy';
+import { NotReconstructible, reconstructAnswer, RECONSTRUCTION_MISSES } from '../reconstruction';
 import { fetchMessages } from '../event-fetcher';
+import { EXPOSURE_ROLES, ExposureCollector } from '../exposures';
 import { lineageOf, sourceCoordinates } from '../lineage';
 import {
   ACTOR_PATTERN,
@@ -17,11 +20,15 @@ import {
   SUBJECT_PATTERNS,
 } from '../subjects';
 import { type ViewReader } from '../view-reader';
-import { subjectNotFound } from './lookups';
+import { LOOKUP_ANSWER, subjectNotFound } from './lookups';
 import { type LookupLimits } from '../app';
 
 export interface AuditRouteOptions {
   trail: AuditTrail;
+  /** Where kept policy versions are read, to reconstruct answers. */
+  db: Db;
+  /** The policies served now. */
+  policies: FieldPolicies;
   views: ViewReader;
   kafka: Kafka;
   decoder: EventDecoder;
@@ -35,6 +42,19 @@ export interface AuditRouteOptions {
 const DAY_MS = 86_400_000;
 /** Longest time range of one data-flow summary. */
 const MAX_FLOW_RANGE_MS = 366 * DAY_MS;
+
+const ANSWER_EVENT = {
+  type: 'object',
+  properties: {
+    path: { type: 'string', description: "The section's path in the view document" },
+    role: { type: 'string', enum: ['section', 'filled', 'derived'] },
+    agency: { type: 'string' },
+    topic: { type: 'string' },
+    partition: { type: 'integer' },
+    offset: { type: 'string' },
+    eventId: { type: 'string' },
+  },
+} as const;
 
 /** An audit record as auditors and citizens receive it. */
 export const AUDIT_RECORD = {
@@ -67,6 +87,37 @@ export const AUDIT_RECORD = {
     policyVersion: {
       type: 'string',
       description: 'SHA-256 of the field policy file the answer was cut by; absent from older records',
+    },
+    answerDigest: {
+      type: 'string',
+      description:
+        'SHA-256, hex, of the body answered (never the body itself); absent from older records and bodiless answers',
+    },
+    answerEvents: {
+      type: 'array',
+      description:
+        "On an allowed lookup: every event the answer's sections were built from (`section`: its last event; `filled`: an older version that filled it late; `derived`: the source of a section a served derived value was computed from)",
+      items: ANSWER_EVENT,
+    },
+    exposures: {
+      type: 'array',
+      description:
+        'Each citizen the answer showed, with the full id even where the answer masked it, in what capacity, where and through which mask; absent from older records',
+      items: {
+        type: 'object',
+        properties: {
+          citizenId: { type: 'string' },
+          as: { type: 'string', enum: [...EXPOSURE_ROLES] },
+          fields: { type: 'array', items: { type: 'string' } },
+          mask: { type: 'string' },
+        },
+      },
+    },
+    citizenIds: {
+      type: 'array',
+      items: { type: 'string' },
+      description:
+        "The citizens the record concerns (those exposed, and the citizen asked about even when refused): what a citizen's access log matches; absent from older records",
     },
     result: { type: 'string' },
     reason: { type: ['string', 'null'] },
@@ -297,7 +348,147 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
       request.audit.fields = sections.map((s) => `${view}.${s.path}`);
       // Lineage is for auditors and shows every value as it is.
       request.audit.masks = request.audit.fields.map((field) => ({ field, mask: 'clear' }));
-      return { view, id, sections };
+      const answer = { view, id, sections };
+      // Every citizen the answer names, in the views' values and in the decoded source events.
+      const exposed = new ExposureCollector();
+      if (view === 'citizens') exposed.add(id, 'subject', 'id', 'clear');
+      exposed.walk(answer, '', 'clear');
+      request.audit.exposures = exposed.exposures();
+      return answer;
+    },
+  );
+
+  app.get<{ Params: { seq: number } }>(
+    '/v1/audit/records/:seq/answer',
+    {
+      ...auditor,
+      schema: {
+        summary: 'What did the officer see? The body an allowed lookup answered, rebuilt byte for byte',
+        description:
+          "Reads back from Kafka the events the record names, replays their partitions through the sharing service's projections, cuts the document with the policy version the record names (kept by digest), and serializes it as the lookup did. `digest.matches` says whether its SHA-256 is the recorded one. Where an event or the policy version is gone, the answer is still 200, `complete: false`, `body: null`, and `misses` names each thing missing and why.",
+        tags: ['audit'],
+        params: {
+          type: 'object',
+          required: ['seq'],
+          properties: { seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } },
+        },
+        querystring: { type: 'object', additionalProperties: false, properties: {} },
+        response: {
+          200: {
+            type: 'object',
+            required: ['seq', 'complete', 'digest', 'policyVersion', 'body', 'events', 'misses'],
+            properties: {
+              seq: { type: 'integer' },
+              complete: {
+                type: 'boolean',
+                description: 'Whether every recorded event and the policy version were found',
+              },
+              digest: {
+                type: 'object',
+                required: ['recorded', 'reconstructed', 'matches'],
+                properties: {
+                  recorded: { type: 'string' },
+                  reconstructed: { type: ['string', 'null'] },
+                  matches: { type: 'boolean' },
+                },
+              },
+              policyVersion: { type: 'string' },
+              body: {
+                type: ['string', 'null'],
+                description:
+                  'The body rebuilt, as a string of exactly the bytes the officer received (UTF-8)',
+              },
+              events: {
+                type: 'array',
+                items: {
+                  ...ANSWER_EVENT,
+                  properties: {
+                    ...ANSWER_EVENT.properties,
+                    found: { type: 'boolean', description: 'Found at its coordinates, with its eventId' },
+                  },
+                },
+              },
+              misses: {
+                type: 'array',
+                description:
+                  'What could not be found, and why: EVENT_NOT_FOUND, EVENT_REPLACED, EVENT_UNREADABLE (with `event`), PARTITION_TRUNCATED (with `partition`), POLICY_VERSION_UNKNOWN, POLICY_VERSION_ALTERED, POLICY_VERSION_UNREADABLE, POLICY_GRANT_MISSING, DOCUMENT_NOT_REBUILT',
+                items: {
+                  type: 'object',
+                  required: ['code', 'reason'],
+                  properties: {
+                    code: { type: 'string', enum: Object.values(RECONSTRUCTION_MISSES) },
+                    reason: { type: 'string' },
+                    event: ANSWER_EVENT,
+                    partition: {
+                      type: 'object',
+                      properties: {
+                        topic: { type: 'string' },
+                        partition: { type: 'integer' },
+                        start: { type: 'string' },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+          },
+          ...problemResponses([404, 422], {
+            404: 'The trail holds no record with this sequence number',
+            422: 'The record is not an allowed lookup with a recorded answer (RECORD_NOT_RECONSTRUCTIBLE)',
+          }),
+        },
+      },
+    },
+    async (request, reply) => {
+      const record = await trail.get(request.params.seq);
+      if (!record) {
+        return sendProblem(reply, {
+          status: 404,
+          title: 'Not found',
+          code: 'RECORD_NOT_FOUND',
+          detail: `The audit trail holds no record ${request.params.seq}`,
+        });
+      }
+      // The rebuilt body shows what the lookup showed: this read is audited like it.
+      request.audit.subject = record.subject;
+      let rebuilt;
+      try {
+        rebuilt = await reconstructAnswer(record, {
+          kafka: options.kafka,
+          decoder: options.decoder,
+          db: options.db,
+          policies: options.policies,
+          readTimeoutMs: options.lineageTimeoutMs,
+          serialize: (answer) => reply.serializeInput(answer, LOOKUP_ANSWER),
+        });
+      } catch (err) {
+        if (!(err instanceof NotReconstructible)) throw err;
+        return sendProblem(reply, {
+          status: 422,
+          title: 'Not reconstructible',
+          code: 'RECORD_NOT_RECONSTRUCTIBLE',
+          detail: err.message,
+        });
+      }
+      if (rebuilt.complete) {
+        request.audit.fields = record.fields;
+        request.audit.sources = record.sources;
+        request.audit.masks = record.masks;
+        const exposed = new ExposureCollector();
+        if (record.subject?.view === 'citizens')
+          exposed.add(record.subject.id, 'subject', 'subject.id', 'clear');
+        exposed.addAll(rebuilt.exposures);
+        request.audit.exposures = exposed.exposures();
+      }
+      return {
+        seq: record.seq,
+        complete: rebuilt.complete,
+        digest: rebuilt.digest,
+        policyVersion: record.policyVersion,
+        body: rebuilt.body,
+        events: rebuilt.events,
+        misses: rebuilt.misses,
+      };
     },
   );
 

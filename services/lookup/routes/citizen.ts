@@ -1,7 +1,10 @@
 import { type FastifyInstance, type onRequestHookHandler } from 'fastify';
+import { HANOI_UTC_OFFSET_MS } from '../../platform/clock';
 import { sendProblem } from '../../platform/http';
+import { type AuditRecord } from '../audit-chain';
 import { type AuditTrail } from '../audit-trail';
 import { DENIALS } from '../dossier-binding';
+import { EXPOSURE_ROLES, type ExposureRole } from '../exposures';
 import { SUBJECT_MAX_LENGTH, SUBJECT_PATTERNS } from '../subjects';
 import { type LookupLimits } from '../app';
 import { pageQuery } from './audit';
@@ -24,7 +27,30 @@ const ACCESS = {
     procedureCode: { type: ['string', 'null'] },
     result: { type: 'string', description: 'allowed, or denied with the reason' },
     reason: { type: ['string', 'null'] },
-    fields: { type: 'array', items: { type: 'string' } },
+    fields: { type: 'array', items: { type: 'string' }, description: 'Every field the answer returned' },
+    subject: {
+      type: ['object', 'null'],
+      description:
+        "The record that was read: your own, a vehicle's, an enterprise's or a dossier's; another citizen's is not named",
+      properties: { view: { type: 'string' }, id: { type: ['string', 'null'] } },
+    },
+    seenAs: {
+      type: 'array',
+      description:
+        'How the answer showed you: as the subject, as the owner of the vehicle read, as the legal representative of the enterprise read, as the applicant of the dossier read, or named in the source events of a lineage read; empty when nothing was returned',
+      items: {
+        type: 'object',
+        properties: {
+          as: { type: 'string', enum: [...EXPOSURE_ROLES] },
+          fields: { type: 'array', items: { type: 'string' }, description: 'Where the answer held your id' },
+          mask: {
+            type: 'string',
+            description: '`clear`, or `last4` when only its last four digits were shown',
+          },
+        },
+      },
+    },
+    description: { type: 'string', description: 'The access in plain words' },
   },
 } as const;
 
@@ -73,26 +99,105 @@ export async function citizenRoutes(app: FastifyInstance, options: CitizenRouteO
         });
       }
       const page = await options.trail.query({
-        subject: { view: 'citizens', id },
+        citizenId: id,
         roles: ['officer', 'auditor'],
         ...(request.query.before === undefined ? {} : { before: request.query.before }),
         limit: request.query.limit,
       });
-      return {
-        accesses: page.records.map((r) => ({
-          seq: r.seq,
-          at: r.at,
-          officer: r.actor?.id ?? 'unknown',
-          role: r.actor?.role ?? 'unknown',
-          agency: r.actor?.agency ?? null,
-          dossierId: r.dossierId,
-          procedureCode: r.procedureCode,
-          result: r.result,
-          reason: r.reason,
-          fields: r.fields,
-        })),
-        next: page.next,
-      };
+      return { accesses: page.records.map((r) => accessOf(r, id)), next: page.next };
     },
   );
+}
+
+/** What `as` says, before the record it was seen in. */
+const ROLE_WORDS: Readonly<Record<ExposureRole, string>> = {
+  subject: 'as the person looked up',
+  owner: 'as the owner of',
+  'previous-owner': 'as a previous owner of',
+  'legal-representative': 'as the legal representative of',
+  'previous-legal-representative': 'as a former legal representative of',
+  applicant: 'as the applicant of',
+  named: 'as named in the source events of',
+};
+
+const VIEW_WORDS: Readonly<Record<string, string>> = {
+  vehicles: 'vehicle',
+  enterprises: 'enterprise',
+  dossiers: 'dossier',
+};
+
+/**
+ * One record as the citizen `citizenId` reads it: only how it showed them, never the other
+ * citizens the same answer showed, and another citizen's record unnamed.
+ */
+export function accessOf(r: AuditRecord, citizenId: string) {
+  const subject =
+    r.subject === null
+      ? null
+      : r.subject.view === 'citizens' && r.subject.id !== citizenId
+        ? { view: 'citizens', id: null }
+        : r.subject;
+  // Records written before exposures were recorded were about the citizen as the subject.
+  const seenAs =
+    r.exposures === undefined
+      ? r.result === 'allowed'
+        ? [{ as: 'subject' as const, fields: r.fields, mask: 'clear' }]
+        : []
+      : r.exposures
+          .filter((e) => e.citizenId === citizenId)
+          .map(({ as, fields, mask }) => ({ as, fields, mask }));
+  return {
+    seq: r.seq,
+    at: r.at,
+    officer: r.actor?.id ?? 'unknown',
+    role: r.actor?.role ?? 'unknown',
+    agency: r.actor?.agency ?? null,
+    dossierId: r.dossierId,
+    procedureCode: r.procedureCode,
+    result: r.result,
+    reason: r.reason,
+    fields: r.fields,
+    subject,
+    seenAs,
+    description: describe(r, subject, seenAs),
+  };
+}
+
+function describe(
+  r: AuditRecord,
+  subject: { view: string; id: string | null } | null,
+  seenAs: readonly { as: ExposureRole; mask: string }[],
+): string {
+  const who = `${r.actor?.role === 'auditor' ? 'Auditor' : 'Officer'} ${r.actor?.id ?? 'unknown'}${
+    r.actor?.agency ? ` of ${r.actor.agency}` : ''
+  }`;
+  const what =
+    subject === null
+      ? 'a record'
+      : subject.view === 'citizens'
+        ? subject.id === null
+          ? "another citizen's record"
+          : 'your record'
+        : `${VIEW_WORDS[subject.view] ?? subject.view} ${subject.id}`;
+  const lineage = r.action.startsWith('GET /v1/audit/lineage');
+  const under = r.dossierId
+    ? `, handling dossier ${r.dossierId}${r.procedureCode ? ` (procedure ${r.procedureCode})` : ''}`
+    : '';
+  const when = `on ${hanoiTime(r.at)} (Hà Nội time)`;
+  if (seenAs.length === 0) {
+    const outcome =
+      r.result === 'allowed' ? 'nothing about you was returned' : `refused: ${r.reason ?? r.result}`;
+    return `${who} asked for ${what}${under} ${when}; ${outcome}`;
+  }
+  const ways = seenAs.map(({ as, mask }) => {
+    const role = as === 'subject' ? ROLE_WORDS.subject : `${ROLE_WORDS[as]} ${what}`;
+    return mask === 'clear' ? role : `${role} (your id masked, ${mask})`;
+  });
+  const verb = lineage ? `read the lineage of ${what}, which showed you` : 'saw your data';
+  return `${who} ${verb} ${ways.join(' and ')}${under} ${when}`;
+}
+
+/** `2026-12-01 09:30` on Hà Nội's clock. */
+function hanoiTime(at: Date): string {
+  return new Date(at.getTime() + HANOI_UTC_OFFSET_MS).toISOString().slice(0, 16).replace('T', ' ');
 }

@@ -3,6 +3,7 @@ import { sendProblem } from '../../platform/http';
 import { problemResponses } from '../../platform/problem';
 import { type ViewName } from '../../sharing/projection';
 import { bindDossier, concernsSubject, type Denial, DENIALS } from '../dossier-binding';
+import { ExposureCollector } from '../exposures';
 import { type FieldPolicies, projectDocument } from '../field-policy';
 import { SUBJECT_MAX_LENGTH, SUBJECT_PATTERNS, SUBJECT_ROUTES } from '../subjects';
 import { type ViewReader } from '../view-reader';
@@ -15,7 +16,8 @@ export interface LookupRouteOptions {
 
 const DOSSIER_HEADER = 'x-dossier-id';
 
-const LOOKUP_ANSWER = {
+/** A lookup's answer: also how a reconstructed answer is serialized, so that its bytes are the same. */
+export const LOOKUP_ANSWER = {
   type: 'object',
   required: ['subject', 'dossierId', 'procedureCode', 'policy', 'data'],
   properties: {
@@ -137,6 +139,14 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         request.audit.fields = projected.fields.map((f) => `${view}.${f}`);
         request.audit.sources = projected.sources;
         request.audit.masks = projected.masks.map((m) => ({ field: `${view}.${m.field}`, mask: m.mask }));
+        const exposed = new ExposureCollector();
+        // The answer names the subject in clear, whatever the policy shows of its document.
+        if (view === 'citizens') exposed.add(id, 'subject', 'subject.id', 'clear');
+        exposed.addAll(
+          projected.exposures.map((e) => ({ ...e, fields: e.fields.map((f) => `${view}.${f}`) })),
+        );
+        request.audit.exposures = exposed.exposures();
+        request.audit.answerEvents = projected.events;
         return {
           subject: { view, id },
           dossierId,

@@ -236,6 +236,7 @@ describe('bodies and the API description', () => {
       '/v1/audit/flows',
       '/v1/audit/lineage/{view}/{id}',
       '/v1/audit/records',
+      '/v1/audit/records/{seq}/answer',
       '/v1/audit/verify',
       '/v1/citizens/{id}',
       '/v1/citizens/{id}/access-log',

@@ -1,4 +1,4 @@
-import { ensurePolicyTopics } from '../../../services/platform/topic-policy';
+import { recreateTopic } from '../../support/kafka';
 import { type Answer, lookupHarness } from '../../support/lookup';
 import { envelope, STORY, storyEvents } from '../../support/story';
 
@@ -22,27 +22,6 @@ afterAll(async () => {
   await harness.tearDown();
 });
 
-/** Deletes the topic and creates it again; Kafka refuses the creation while the deletion is under way. */
-async function recreate(topic: string): Promise<void> {
-  const admin = harness.sharing.kafka.admin();
-  await admin.connect();
-  try {
-    await admin.deleteTopics({ topics: [topic] });
-    for (let attempt = 0; ; attempt += 1) {
-      try {
-        await ensurePolicyTopics(admin, [{ topic, kind: 'domain', numPartitions: 2 }]);
-        const offsets = await admin.fetchTopicOffsets(topic);
-        if (offsets.every((p) => p.high === '0')) return;
-      } catch (err) {
-        if (attempt >= 50) throw err;
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 const sectionsOf = (answer: Answer) => answer.json().sections as ReturnType<Answer['json']>[];
 
 it('says an event is not found when the message at its coordinates is another event', async () => {
@@ -52,7 +31,7 @@ it('says an event is not found when the message at its coordinates is another ev
 
   // The service is stopped so that it does not apply the new topic's event to the same document.
   await harness.sharing.stop();
-  await recreate(harness.sharing.topics.vehicle);
+  await recreateTopic(harness.sharing.kafka, harness.sharing.topics.vehicle);
   // Another record of the same plate, same key: it lands on the same partition, at offset 0 again.
   const impostor = {
     ...registered,

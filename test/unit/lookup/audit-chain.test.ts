@@ -138,6 +138,33 @@ describe('verifyChain', () => {
     expect((await verifyChain(stored(shuffled), [sealOf(head)], publicKeys)).breaches).toEqual([]);
   });
 
+  it('verifies records written before exposures were recorded and after, and finds an edited exposure', async () => {
+    // Records 1 to 3 as they were written before the field existed, then 4 and 5 with it.
+    const records: AuditRecord[] = [];
+    let prevHash = GENESIS_HASH;
+    for (let seq = 1; seq <= 5; seq += 1) {
+      const withExposures: AuditEntry =
+        seq <= 3
+          ? entry(seq)
+          : {
+              ...entry(seq),
+              exposures: [
+                { citizenId: '001089012345', as: 'subject', fields: ['subject.id'], mask: 'clear' },
+              ],
+              citizenIds: ['001089012345'],
+            };
+      const record = chain(withExposures, seq, prevHash, new Date(START + seq * 1_000));
+      records.push(record);
+      prevHash = record.hash;
+    }
+    expect(Object.hasOwn(at(records, 2), 'exposures')).toBe(false);
+    expect((await verifyChain(stored(records), [sealOf(at(records, 5))], publicKeys)).breaches).toEqual([]);
+    const hidden = records.map((r) => (r.seq === 4 ? { ...r, exposures: [], citizenIds: [] } : r));
+    expect(kinds((await verifyChain(stored(hidden), [], publicKeys)).breaches)).toEqual([
+      { seq: 4, kind: 'edited' },
+    ]);
+  });
+
   it('names an edited record at its position, and nothing else', async () => {
     const edited = intact.map((r) => (r.seq === 4 ? { ...r, result: 'denied' as const } : r));
     const report = await verifyChain(stored(edited), [sealOf(head)], publicKeys);

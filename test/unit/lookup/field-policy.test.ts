@@ -286,6 +286,42 @@ describe('projectDocument', () => {
     dossiers: { dossierId: 'clear' },
   } as const;
 
+  it('names the event of every section it returns, and those of the late fills and of derived values', () => {
+    const stamp = (eventId: string, offset: string) => ({ ...provenance('HN-MOTCUA', eventId), offset });
+    const dossier: ViewDoc = {
+      _id: 'D-1',
+      dossier: {
+        dossierId: 'D-1',
+        onTime: true,
+        source: stamp('e-closed', '9'),
+        filledFrom: {
+          v000000000001: {
+            eventId: 'e-received',
+            topic: 'any',
+            partition: 0,
+            offset: '12',
+            fields: ['dueAt'],
+          },
+        },
+      },
+      timeline: { 'R-1@v1': { status: 'RECEIVED', source: stamp('e-received', '12') } },
+    };
+    const events = (rules: Record<string, Record<string, 'clear'>>) =>
+      projectDocument(dossier, 'dossiers', rules).events.map(
+        (e) => `${e.role} ${e.path} ${e.eventId}@${e.offset}`,
+      );
+    expect(events({ dossier: { dossierId: 'clear' } })).toEqual([
+      'section dossier e-closed@9',
+      'filled dossier e-received@12',
+    ]);
+    // `onTime` is judged from the timeline: its entries' events count, though it is not served.
+    expect(events({ dossier: { onTime: 'clear' } })).toEqual([
+      'section dossier e-closed@9',
+      'filled dossier e-received@12',
+      'derived timeline.R-1@v1 e-received@12',
+    ]);
+  });
+
   it('keeps the allowed fields present, masked, and turns map sections into lists in key order', () => {
     expect(projectDocument(citizen, 'citizens', rules).data).toEqual({
       identity: { citizenId: '********2345', birthYear: 1989 },
@@ -331,7 +367,25 @@ describe('projectDocument', () => {
 
   it('leaves out of the sources an agency whose section gave no allowed field', () => {
     const projected = projectDocument(citizen, 'citizens', { enterprises: { status: 'clear' } });
-    expect(projected).toEqual({ data: { enterprises: [{}] }, fields: [], sources: [], masks: [] });
+    expect(projected).toEqual({
+      data: { enterprises: [{}] },
+      fields: [],
+      sources: [],
+      masks: [],
+      exposures: [],
+      // The entry is shown, empty: it is there because of its event.
+      events: [
+        {
+          path: `enterprises.${ENTERPRISE}`,
+          role: 'section',
+          agency: 'HN-DKKD',
+          topic: 'any',
+          partition: 0,
+          offset: '7',
+          eventId: 'e',
+        },
+      ],
+    });
   });
 
   it('keeps a single section an object, with only the allowed fields it holds', () => {
@@ -358,6 +412,26 @@ describe('projectDocument', () => {
         { field: 'registration.legalRepresentativeCitizenId', mask: 'last4' },
         { field: 'registration.name', mask: 'clear' },
       ],
+      // The full id of the representative the answer masked: whom the answer concerns.
+      exposures: [
+        {
+          citizenId: FOUNDER,
+          as: 'legal-representative',
+          fields: ['registration.legalRepresentativeCitizenId'],
+          mask: 'last4',
+        },
+      ],
+      events: [
+        {
+          path: 'registration',
+          role: 'section',
+          agency: 'HN-DKKD',
+          topic: 'any',
+          partition: 0,
+          offset: '7',
+          eventId: 'e-registered',
+        },
+      ],
     });
   });
 
@@ -376,6 +450,9 @@ describe('projectDocument', () => {
         { field: 'identity.citizenId', mask: 'last4' },
         { field: 'identity.sex', mask: 'clear' },
       ],
+      exposures: [{ citizenId: FOUNDER, as: 'subject', fields: ['identity.citizenId'], mask: 'last4' }],
+      // The identity is derived from the number alone: no event.
+      events: [],
     });
   });
 });
