@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
+import { CONSOLE_PORT } from '../../services/console/config';
 import { runContractTool } from '../../schemas/contract-tool';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
@@ -25,6 +26,8 @@ const SHARING_GROUP = DEFAULT_SHARING_GROUP;
 const TOKEN_ISSUER = 'lienthong-dev';
 const TOKEN_AUDIENCE = 'lienthong-lookup';
 const TOKEN_TTL_SECONDS = 8 * 3_600;
+/** The operator's client id at the connectors, for the console's quarantine page. */
+const OPERATOR_CLIENT = 'lienthong-operator';
 
 export interface RunningBus {
   /** Resolves once the printed lookups answer; rejects (after stopping) if the start fails. */
@@ -185,6 +188,7 @@ async function run(
   );
   await Promise.all(processes.map((p) => waitReady(p, 90_000)));
   const lookup = processes.at(-1) as BusProcess;
+  const sharing = processes.at(-2) as BusProcess;
   const connectors = Object.fromEntries(
     TOPIC_NAMES.map((topic, i) => [
       topic,
@@ -253,6 +257,69 @@ async function run(
   for (const l of lookups)
     await waitAnswer(`${lookup.url}${l.path}`, bearer[l.token as keyof typeof bearer], l.dossier);
 
+  // The console, in development mode: its sign-in page offers these identities, with tokens from
+  // the same dev issuer as above, and the operator's development credentials.
+  check();
+  const demoFile = join(state, 'console-demo.json');
+  writeFileSync(
+    demoFile,
+    JSON.stringify(
+      {
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        demo: [
+          {
+            label: `CB-PC08-0001, HN-PC08`,
+            role: 'officer',
+            sub: 'CB-PC08-0001',
+            agency: 'HN-PC08',
+            dossierId: transfer.dossierId,
+          },
+          {
+            label: `CB-SKHDT-0001, HN-SKHDT`,
+            role: 'officer',
+            sub: 'CB-SKHDT-0001',
+            agency: 'HN-SKHDT',
+            dossierId: amendment.dossierId,
+          },
+          { label: 'TT-0001, HN-TTRA', role: 'auditor', sub: 'TT-0001', agency: 'HN-TTRA' },
+          { label: subjects.buyer, role: 'citizen', sub: subjects.buyer },
+          { label: OPERATOR_CLIENT, role: 'operator', sub: OPERATOR_CLIENT },
+        ],
+        operator: {
+          registry: { username: 'lienthong-reader', password: registryKeys['lienthong-reader'] ?? '' },
+          connectorKey: `${OPERATOR_CLIENT}.${apiKeys[OPERATOR_CLIENT]}`,
+        },
+      },
+      null,
+      2,
+    ),
+    { mode: 0o600 },
+  );
+  const consoleProcess = startBusProcess(
+    {
+      name: 'console',
+      main: 'services/console/main.ts',
+      port: CONSOLE_PORT,
+      env: {
+        LIENTHONG_CLOCK_OFFSET_MS: String(offsetMs),
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        CONSOLE_MODE: 'development',
+        CONSOLE_DEV_STATE_DIR: join(config.LIENTHONG_STATE_DIR, 'lookup'),
+        CONSOLE_DEMO_FILE: demoFile,
+        CONSOLE_LOOKUP_URL: lookup.url,
+        CONSOLE_SHARING_URL: sharing.url,
+        CONSOLE_REGISTRY_URL: stack.endpoints.SCHEMA_REGISTRY_URL,
+        CONSOLE_CONNECTOR_URLS: JSON.stringify(
+          Object.fromEntries(TOPIC_NAMES.map((topic) => [topic, connectors[topic].url])),
+        ),
+      },
+    },
+    out.log,
+  );
+  processes.push(consoleProcess);
+  await waitReady(consoleProcess, 90_000);
+
   print('');
   print(
     `lienthong is running (ready in ${Math.round((Date.now() - began) / 1000)} s). Ctrl-C stops everything it started.`,
@@ -261,6 +328,7 @@ async function run(
   for (const r of reports) print(`  ${r.name.padEnd(22)} ${r.endpoint}`);
   for (const p of processes) print(`  ${p.name.padEnd(22)} ${p.url}`);
   print(`  ${'API description'.padEnd(22)} ${lookup.url}/openapi.json`);
+  print(`  ${'console (browser)'.padEnd(22)} ${consoleProcess.url}/`);
   print('');
   print(
     `Demo data: ${loaded.accepted} records accepted through the connectors; today's desk dossiers ${desks.map((d) => d.dossierId).join(', ')}.`,
@@ -294,12 +362,24 @@ async function run(
 /** The connectors' API keys: made once and kept, so that agencies' clients keep working. */
 function connectorKeys(file: string): Record<string, string> {
   const secrets = `${file}.keys`;
-  if (existsSync(file) && existsSync(secrets))
-    return JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>;
+  if (existsSync(file) && existsSync(secrets)) {
+    const kept = JSON.parse(readFileSync(secrets, 'utf8')) as Record<string, string>;
+    if (kept[OPERATOR_CLIENT]) return kept;
+    // A state made before the console: the operator's key is added, the agencies' keys are kept.
+    const { entries, keys } = generateCredentials([{ id: OPERATOR_CLIENT, role: 'operator' }]);
+    const file_ = JSON.parse(readFileSync(file, 'utf8')) as { clients: unknown[] };
+    writeFileSync(file, JSON.stringify({ clients: [...file_.clients, ...entries] }, null, 2), {
+      mode: 0o600,
+    });
+    writeFileSync(secrets, JSON.stringify({ ...kept, ...keys }, null, 2), { mode: 0o600 });
+    return { ...kept, ...keys };
+  }
   const owners = TOPIC_NAMES.map((t) => TOPICS[t].owner);
-  const { entries, keys } = generateCredentials(
-    owners.map((id) => ({ id, role: 'agency' as const, agency: id })),
-  );
+  const { entries, keys } = generateCredentials([
+    ...owners.map((id) => ({ id, role: 'agency' as const, agency: id })),
+    // The operator sees every connector's quarantine, from the console.
+    { id: OPERATOR_CLIENT, role: 'operator' as const },
+  ]);
   writeFileSync(file, JSON.stringify({ clients: entries }, null, 2), { mode: 0o600 });
   writeFileSync(secrets, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;

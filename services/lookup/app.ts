@@ -33,6 +33,7 @@ import { type FieldPolicies } from './field-policy';
 import { createFloodLog, type FloodLog } from './flood-log';
 import { auditRoutes } from './routes/audit';
 import { citizenRoutes } from './routes/citizen';
+import { deskRoutes } from './routes/desk';
 import { lookupRoutes } from './routes/lookups';
 import { type LookupPrincipal, type LookupRole, type TokenCheck } from './tokens';
 import { createViewReader } from './view-reader';
@@ -280,6 +281,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     };
   const routeOptions = { views, limits, rateLimits: [limitHook(perPrincipal), limitHook(perAgency)] };
   await app.register(lookupRoutes, { ...routeOptions, policies: options.policies });
+  await app.register(deskRoutes, { ...routeOptions, policies: options.policies });
   await app.register(auditRoutes, {
     ...routeOptions,
     trail,

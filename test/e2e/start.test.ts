@@ -3,12 +3,13 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
+import { CONSOLE_PORT } from '../../services/console/config';
 import { LOOKUP_PORT } from '../../services/lookup/config';
 import { SHARING_PORT } from '../../services/sharing/config';
 import { scratchDir } from '../support/fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
-const PORTS = [...Object.values(CONNECTOR_PORTS), SHARING_PORT, LOOKUP_PORT];
+const PORTS = [...Object.values(CONNECTOR_PORTS), SHARING_PORT, LOOKUP_PORT, CONSOLE_PORT];
 
 /** What `npm start` printed that a newcomer would paste. */
 interface Printed {
@@ -16,6 +17,8 @@ interface Printed {
   lookups: { token: string; dossier: string; url: string }[];
   /** The auditor's view of the audit trail of the first lookup's subject. */
   auditUrl: string;
+  /** The console's address, printed beside the services'. */
+  consoleUrl: string;
   output: string[];
 }
 
@@ -57,6 +60,7 @@ function start(
     const tokens: Record<string, string> = {};
     const lookups: Printed['lookups'] = [];
     let auditUrl = '';
+    let consoleUrl = '';
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
         output.push(line);
@@ -68,8 +72,10 @@ function start(
         if (curl?.[1] && curl[2] && curl[3]) lookups.push({ token: curl[1], dossier: curl[2], url: curl[3] });
         const audit = /\$AUDITOR" '(\S+\/v1\/audit\/records\?\S+)'$/.exec(line);
         if (audit?.[1]) auditUrl = audit[1];
+        const browser = /^ {2}console \(browser\)\s+(\S+)$/.exec(line);
+        if (browser?.[1]) consoleUrl = browser[1];
         // The citizen's access log is the last lookup printed.
-        if (line.endsWith('/access-log')) done({ tokens, lookups, auditUrl, output });
+        if (line.endsWith('/access-log')) done({ tokens, lookups, auditUrl, consoleUrl, output });
       });
     }
     child.once('exit', (code) =>
@@ -133,6 +139,22 @@ describe('npm start', () => {
     started.push(first.child);
     const printed = await first.printed;
     expect(printed.lookups).toHaveLength(3);
+    // The console is served beside the services, with the demo identities on its sign-in page.
+    expect(printed.consoleUrl).toBe(`http://127.0.0.1:${CONSOLE_PORT}/`);
+    expect((await fetch(printed.consoleUrl)).headers.get('content-type')).toMatch(/^text\/html/);
+    const settings = (await (await fetch(`${printed.consoleUrl}console/config.json`)).json()) as {
+      mode: string;
+      demo: { role: string; dossierId?: string }[];
+    };
+    expect(settings.mode).toBe('development');
+    expect(settings.demo.map((d) => d.role)).toEqual([
+      'officer',
+      'officer',
+      'auditor',
+      'citizen',
+      'operator',
+    ]);
+    expect(settings.demo[0]?.dossierId).toBe(printed.lookups[0]?.dossier);
     const yymmdd = DAY.slice(2).replaceAll('-', '');
     expect(dossierDates(printed)).toEqual([yymmdd, yymmdd, yymmdd]);
     const answers = [];

@@ -1,3 +1,7 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type FastifyInstance } from 'fastify';
 import { MongoClient } from 'mongodb';
@@ -7,6 +11,7 @@ import { type AgencyDefinition } from '../../connectors/runtime/agency';
 import { buildConnectorApp, type ConnectorAppOptions } from '../../connectors/runtime/app';
 import { taxConnector } from '../../connectors/tax';
 import { vehicleConnector } from '../../connectors/vehicle';
+import { buildConsoleApp } from '../../services/console/app';
 import { buildLookupApp, type LookupAppOptions } from '../../services/lookup/app';
 import { systemClock } from '../../services/platform/clock';
 import { createKafka } from '../../services/platform/kafka';
@@ -95,6 +100,28 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
       ready: () => true,
     });
   }
+
+  // The console with a placeholder page and its development sign-in, so that every route is described.
+  const page = mkdtempSync(join(tmpdir(), 'lienthong-openapi-console-'));
+  writeFileSync(join(page, 'index.html'), '<!doctype html>');
+  apps.console = await buildConsoleApp({
+    logger,
+    assetsDir: page,
+    upstreams: {
+      lookup: 'http://127.0.0.1:9',
+      registry: 'http://127.0.0.1:9',
+      sharing: 'http://127.0.0.1:9',
+      connectors: {},
+    },
+    devSignIn: {
+      signingKey: generateKeyPairSync('ed25519').privateKey,
+      issuer: 'openapi-documents',
+      audience: 'openapi-documents',
+      ttlSeconds: 60,
+      demo: [],
+    },
+  });
+  rmSync(page, { recursive: true, force: true });
 
   const documents: ServiceDocuments = {};
   try {

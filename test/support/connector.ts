@@ -57,6 +57,8 @@ export function connectorHarness(
     sendTimeoutMs?: number;
     /** How long an ended import's spool file is kept, by `clock`. */
     importRetentionMs?: number;
+    /** Also accept an operator's key (`operatorKey`), which sees every agency's quarantine. */
+    operator?: boolean;
   } = {},
 ) {
   const topic = options.topic ?? uniqueName(`it-${definition.name}`);
@@ -66,6 +68,7 @@ export function connectorHarness(
     { id: definition.agency, role: 'agency', agency: definition.agency },
     { id: 'OTHER-AGENCY', role: 'agency', agency: 'OTHER-AGENCY' },
     { id: 'HN-DKKD', role: 'agency', agency: 'HN-DKKD' },
+    ...(options.operator ? [{ id: 'lienthong-operator', role: 'operator' as const }] : []),
   ]);
   let current: Connector | undefined;
   let prepared = false;
@@ -132,6 +135,7 @@ export function connectorHarness(
     spoolDir,
     apiKey: `${definition.agency}.${keys[definition.agency]}`,
     otherAgencyKey: `OTHER-AGENCY.${keys['OTHER-AGENCY']}`,
+    operatorKey: `lienthong-operator.${keys['lienthong-operator']}`,
 
     async start(): Promise<Connector> {
       current = await build();

@@ -61,6 +61,8 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
   const harness = {
     sharing,
     sealKey,
+    /** The key the service trusts for tokens: a dev sign-in under test mints with it. */
+    tokenSigningKey: tokenKeys.privateKey,
     /** Earlier seal keys the service trusts at its next start, besides `sealKey`. */
     trustedSealKeys: [] as KeyObject[],
     auditTopic: `${sharing.topicPrefix}lookup.audit`,

@@ -240,6 +240,7 @@ describe('bodies and the API description', () => {
       '/v1/audit/verify',
       '/v1/citizens/{id}',
       '/v1/citizens/{id}/access-log',
+      '/v1/desk/{dossierId}',
       '/v1/dossiers/{id}',
       '/v1/enterprises/{code}',
       '/v1/vehicles/{plate}',

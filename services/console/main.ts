@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { offsetClock } from '../platform/clock';
+import { ConfigError } from '../platform/errors';
+import { runMain } from '../platform/lifecycle';
+import { createLogger } from '../platform/logger';
+import { ensureDevKeys, readPrivateKey } from '../lookup/dev-keys';
+import { type DemoIdentity, type DevSignIn } from './app';
+import { consoleConfig } from './config';
+import { createConsoleService } from './console-service';
+
+const logger = createLogger({ name: 'console' });
+
+/** What `npm start` writes for the development sign-in: the demo identities and dev credentials. */
+interface DemoFile {
+  issuer: string;
+  audience: string;
+  demo: DemoIdentity[];
+  operator?: DevSignIn['operator'];
+}
+
+void runMain({
+  logger,
+  build: () => {
+    const config = consoleConfig();
+    logger.level = config.LOG_LEVEL;
+    const clock = offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger);
+    let connectors: Record<string, string>;
+    try {
+      connectors = JSON.parse(config.CONSOLE_CONNECTOR_URLS) as Record<string, string>;
+    } catch {
+      throw new ConfigError([
+        {
+          variable: 'CONSOLE_CONNECTOR_URLS',
+          message: 'CONSOLE_CONNECTOR_URLS must be a JSON object of topic to connector URL',
+        },
+      ]);
+    }
+    let devSignIn: DevSignIn | undefined;
+    if (config.CONSOLE_MODE === 'development') {
+      if (!config.CONSOLE_DEV_STATE_DIR) {
+        throw new ConfigError([
+          {
+            variable: 'CONSOLE_DEV_STATE_DIR',
+            message: 'CONSOLE_DEV_STATE_DIR must be set in development mode: the dev keys of .state/lookup',
+          },
+        ]);
+      }
+      const keys = ensureDevKeys(config.CONSOLE_DEV_STATE_DIR);
+      const demo: DemoFile = config.CONSOLE_DEMO_FILE
+        ? (JSON.parse(readFileSync(config.CONSOLE_DEMO_FILE, 'utf8')) as DemoFile)
+        : { issuer: 'lienthong-dev', audience: 'lienthong-lookup', demo: [] };
+      devSignIn = {
+        signingKey: readPrivateKey(keys.tokenSigningKey),
+        issuer: demo.issuer,
+        audience: demo.audience,
+        ttlSeconds: 8 * 3_600,
+        demo: demo.demo,
+        ...(demo.operator ? { operator: demo.operator } : {}),
+      };
+    }
+    return createConsoleService({
+      logger,
+      clock,
+      upstreams: {
+        lookup: config.CONSOLE_LOOKUP_URL,
+        registry: config.CONSOLE_REGISTRY_URL,
+        sharing: config.CONSOLE_SHARING_URL,
+        connectors,
+      },
+      ...(devSignIn ? { devSignIn } : {}),
+      ...(config.CONSOLE_ASSETS_DIR ? { assetsDir: join(config.CONSOLE_ASSETS_DIR) } : {}),
+      host: config.HOST,
+      port: config.PORT,
+    });
+  },
+});
