@@ -11,6 +11,7 @@
 import { type AclGrant, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { expectationOf, type TopicDeclaration } from '../../services/platform/topic-policy';
 import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
+import { CONSOLE_PORT } from '../../services/console/config';
 import { LOOKUP_PORT } from '../../services/lookup/config';
 import { SHARING_PORT } from '../../services/sharing/config';
 import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
@@ -38,12 +39,13 @@ interface Workload {
   /** The compiled entry point, from the image's working directory. */
   main: string;
   port: number;
-  principal: string;
+  /** Its Kafka principal; none for a workload that does not use Kafka. */
+  principal?: string;
   replicas: number;
-  /** Pods that send to it: a component name, or `agencies` for the agencies' own systems. */
-  from: readonly string[];
-  /** What else it connects to, beside DNS. */
-  to: readonly ('kafka' | 'mongodb' | 'registry')[];
+  /** Reached from outside the cluster, through the ingress controller (agencies' systems, people). */
+  public: boolean;
+  /** What it connects to, beside DNS: `kafka`, `mongodb`, or another workload by name. */
+  to: readonly string[];
   /** Files it reads from Secrets, by variable: `secret/key`. */
   secretFiles: Readonly<Record<string, string>>;
   /** Values it takes from Secrets, by variable: `secret/key`. */
@@ -71,7 +73,7 @@ export function workloads(): Workload[] {
       port: REGISTRY_PORT,
       principal: SERVICE_PRINCIPALS.registry,
       replicas: 2,
-      from: [...TOPIC_NAMES.map(connectorName), 'sharing', 'lookup', 'agencies'],
+      public: true,
       to: ['kafka'],
       secretFiles: { SCHEMA_REGISTRY_CREDENTIALS_FILE: 'lienthong-registry-credentials/credentials.json' },
       env: { SCHEMA_REGISTRY_TOPIC: REGISTRY_TOPIC },
@@ -84,7 +86,7 @@ export function workloads(): Workload[] {
       principal: agencyPrincipal(topic),
       replicas: 2,
       maxReplicas: 4,
-      from: ['agencies'],
+      public: true,
       to: ['kafka', 'registry'],
       secretFiles: { CONNECTOR_API_KEYS_FILE: 'lienthong-connector-keys/connector-keys.json' },
       secretValues: registryClient,
@@ -99,7 +101,7 @@ export function workloads(): Workload[] {
       principal: SERVICE_PRINCIPALS.sharing,
       replicas: 1,
       singleWriter: true,
-      from: [],
+      public: false,
       to: ['kafka', 'mongodb', 'registry'],
       secretFiles: {},
       secretValues: registryClient,
@@ -112,7 +114,7 @@ export function workloads(): Workload[] {
       principal: SERVICE_PRINCIPALS.lookup,
       replicas: 2,
       maxReplicas: 6,
-      from: ['agencies'],
+      public: true,
       to: ['kafka', 'mongodb', 'registry'],
       secretFiles: {
         LOOKUP_JWT_KEYS_FILE: 'lienthong-lookup-keys/jwt-keys.json',
@@ -123,7 +125,31 @@ export function workloads(): Workload[] {
       env: { LOOKUP_JWT_ISSUER: 'https://id.hanoi.gov.vn', LOOKUP_JWT_AUDIENCE: 'lienthong-lookup' },
       resources: MEDIUM,
     },
+    {
+      // No store and no Kafka: it calls the bus's public APIs with its user's own token.
+      name: 'console',
+      main: 'services/console/main.js',
+      port: CONSOLE_PORT,
+      replicas: 2,
+      public: true,
+      to: ['lookup', 'registry', 'sharing', ...TOPIC_NAMES.map(connectorName)],
+      secretFiles: {},
+      env: {
+        CONSOLE_MODE: 'production',
+        CONSOLE_LOOKUP_URL: serviceUrl('lookup', LOOKUP_PORT),
+        CONSOLE_REGISTRY_URL: serviceUrl('registry', REGISTRY_PORT),
+        CONSOLE_SHARING_URL: serviceUrl('sharing', SHARING_PORT),
+        CONSOLE_CONNECTOR_URLS: JSON.stringify(
+          Object.fromEntries(TOPIC_NAMES.map((t) => [t, serviceUrl(connectorName(t), CONNECTOR_PORTS[t])])),
+        ),
+      },
+      resources: SMALL,
+    },
   ];
+}
+
+function serviceUrl(name: string, port: number): string {
+  return `http://${name}.${NAMESPACE}.svc:${port}`;
 }
 
 function connectorName(topic: TopicName): string {
@@ -457,16 +483,20 @@ export function workloadResources(w: Workload): Resource[] {
     const [secret, key] = ref.split('/') as [string, string];
     return { variable, secret, key, dir: `/etc/lienthong/secrets/${secret}` };
   });
+  // The Kafka CA and the principal's password, for a workload that uses Kafka. Strimzi's User
+  // Operator keeps each KafkaUser's password in a Secret of the user's name.
+  const kafkaFiles =
+    w.principal === undefined
+      ? []
+      : [
+          { name: 'kafka-ca', secret: `${KAFKA_CLUSTER}-cluster-ca-cert`, key: 'ca.crt' },
+          { name: 'kafka-user', secret: w.principal, key: 'password' },
+        ];
   const volumes = [
-    {
-      name: 'kafka-ca',
-      secret: { secretName: `${KAFKA_CLUSTER}-cluster-ca-cert`, items: [{ key: 'ca.crt', path: 'ca.crt' }] },
-    },
-    // Strimzi's User Operator keeps each KafkaUser's password in a Secret of the user's name.
-    {
-      name: 'kafka-user',
-      secret: { secretName: w.principal, items: [{ key: 'password', path: 'password' }] },
-    },
+    ...kafkaFiles.map((f) => ({
+      name: f.name,
+      secret: { secretName: f.secret, items: [{ key: f.key, path: f.key }] },
+    })),
     ...[...new Set(secretMounts.map((m) => m.secret))].map((secret) => ({
       name: `secret-${secret}`,
       secret: { secretName: secret },
@@ -474,8 +504,7 @@ export function workloadResources(w: Workload): Resource[] {
     { name: 'tmp', emptyDir: {} },
   ];
   const mounts = [
-    { name: 'kafka-ca', mountPath: '/etc/lienthong/kafka-ca', readOnly: true },
-    { name: 'kafka-user', mountPath: '/etc/lienthong/kafka-user', readOnly: true },
+    ...kafkaFiles.map((f) => ({ name: f.name, mountPath: `/etc/lienthong/${f.name}`, readOnly: true })),
     ...[...new Set(secretMounts.map((m) => m.secret))].map((secret) => ({
       name: `secret-${secret}`,
       mountPath: `/etc/lienthong/secrets/${secret}`,
@@ -486,9 +515,13 @@ export function workloadResources(w: Workload): Resource[] {
   ];
   const env = [
     { name: 'PORT', value: String(w.port) },
-    { name: 'KAFKA_CLIENT_ID', value: w.name },
-    { name: 'KAFKA_SASL_USERNAME', value: w.principal },
-    { name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/lienthong/kafka-user/password' },
+    ...(w.principal === undefined
+      ? []
+      : [
+          { name: 'KAFKA_CLIENT_ID', value: w.name },
+          { name: 'KAFKA_SASL_USERNAME', value: w.principal },
+          { name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/lienthong/kafka-user/password' },
+        ]),
     ...(w.to.includes('mongodb') ? [secretEnv('MONGODB_URI', 'lienthong-mongodb', 'uri')] : []),
     ...secretMounts.map((m) => ({ name: m.variable, value: `${m.dir}/${m.key}` })),
     ...Object.entries(w.secretValues ?? {}).map(([variable, ref]) => {
@@ -629,26 +662,28 @@ export function networkPolicies(list: readonly Workload[] = workloads()): Resour
     ],
     ports: [{ protocol: 'TCP', port: KAFKA_TLS_PORT }],
   };
+  const portOf = new Map(list.map((w) => [w.name, w.port]));
   const egress = (w: Workload) => [
     dns,
     ...(w.to.includes('kafka') ? [kafka] : []),
     ...(w.to.includes('mongodb')
       ? [{ to: [pods('mongodb')], ports: [{ protocol: 'TCP', port: MONGODB_PORT }] }]
       : []),
-    ...(w.to.includes('registry')
-      ? [{ to: [pods('registry')], ports: [{ protocol: 'TCP', port: REGISTRY_PORT }] }]
-      : []),
+    ...w.to
+      .filter((name) => portOf.has(name))
+      .map((name) => ({ to: [pods(name)], ports: [{ protocol: 'TCP', port: portOf.get(name) }] })),
   ];
+  // Who may send to a workload follows from what each workload sends to: one declaration.
   const ingress = (w: Workload) => {
-    const peers = w.from.filter((f) => f !== 'agencies').map(pods);
+    const peers = list.filter((other) => other.to.includes(w.name)).map((other) => pods(other.name));
     return [
       // Prometheus scrapes /metrics.
       {
         from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
         ports: [{ protocol: 'TCP', port: w.port }],
       },
-      // The agencies' systems and officers' browsers arrive through the ingress controller.
-      ...(w.from.includes('agencies')
+      // The agencies' systems and people's browsers arrive through the ingress controller.
+      ...(w.public
         ? [
             {
               from: [
