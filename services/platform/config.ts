@@ -186,7 +186,8 @@ function hintOf(schema: TSchema | undefined): string | undefined {
   return typeof hint === 'string' ? hint : undefined;
 }
 
-function deepFreeze<T>(value: T): T {
+/** `value`, frozen with everything it holds: configuration read once and never changed. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);
