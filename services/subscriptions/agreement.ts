@@ -109,8 +109,9 @@ export function loadAgreements(path: string, contracts: Contracts = loadContract
 /**
  * Checks parsed agreements against their JSON schema and against the topics' Avro contracts:
  * every event type and field an agreement names must exist there, `last4` masks strings only and
- * `year` timestamps only, the consumer must be an agency with a system on the bus and not the
- * topic's own, validity must end after it starts, and ids are unique. Every problem is reported
+ * `year` timestamps only, the topic's key field must be shown clear (it keys the derived events,
+ * which are ordered per entity), the consumer must be an agency with a system on the bus and not
+ * the topic's own, validity must end after it starts, and ids are unique. Every problem is reported
  * at once, each with its JSON pointer, so that a reviewer fixes the file in one pass.
  *
  * @throws ConfigError listing every problem
@@ -185,6 +186,15 @@ export function sharingAgreements(
           );
           continue;
         }
+        // The key orders and deduplicates a consumer's deliveries per entity: it must see which.
+        const { keyField } = TOPICS[src.topic];
+        const keyRules = fields as Record<string, unknown> | undefined;
+        if (typeof keyRules === 'object' && keyRules !== null && keyRules[keyField] !== 'clear')
+          issues.push(
+            issue(
+              `${where}/events/${eventType} must show ${keyField} clear: it keys the topic, and the deliveries`,
+            ),
+          );
         for (const [field, mask] of Object.entries(
           typeof fields === 'object' && fields !== null ? fields : {},
         )) {

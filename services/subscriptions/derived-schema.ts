@@ -47,6 +47,8 @@ export interface DerivedContract {
 /** A derived event: the value to encode, and what a delivery record says of it. */
 export interface DerivedEvent {
   value: DerivedValue;
+  /** The payload record, as the value holds it, unwrapped from its union. */
+  record: Record<string, unknown>;
   /** The payload fields it carries, sorted. */
   fields: string[];
 }
@@ -162,6 +164,7 @@ export function deriveContract(agreement: Agreement, contracts: Contracts): Deri
           agreementVersion: agreement.version,
           payload: wrapped ? { [plan.branch]: record } : record,
         },
+        record,
         fields: plan.fields.map((f) => f.name).sort(),
       };
     },

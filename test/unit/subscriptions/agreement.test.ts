@@ -122,6 +122,7 @@ describe('sharing agreements', () => {
         'test.json: /agreements/0/sources/0/events/EnterpriseRegistered/name is not a timestamp: year masks timestamps only',
         'test.json: /agreements/0/sources/0/events has no event type EnterpriseDissolved in the business-registration contract (one of EnterpriseRegistered, EnterpriseAmended, EnterpriseStatusChanged)',
         'test.json: /agreements/1/id tax-new-enterprises is declared a second time',
+        'test.json: /agreements/0/sources/2/events/TaxpayerRegistered must show taxCode clear: it keys the topic, and the deliveries',
         "test.json: /agreements/2/sources/0/topic business-registration is HN-DKKD's own topic",
       ].sort(),
     );
@@ -131,7 +132,12 @@ describe('sharing agreements', () => {
     expect(() =>
       check(
         agreement({
-          sources: [{ topic: 'vehicle', events: { OwnershipTransferred: { previousOwner: 'last4' } } }],
+          sources: [
+            {
+              topic: 'vehicle',
+              events: { OwnershipTransferred: { plate: 'clear', previousOwner: 'last4' } },
+            },
+          ],
         }),
       ),
     ).not.toThrow();
@@ -143,7 +149,7 @@ describe('sharing agreements', () => {
               sources: [
                 {
                   topic: 'business-registration',
-                  events: { EnterpriseRegistered: { charterCapital: 'last4' } },
+                  events: { EnterpriseRegistered: { enterpriseCode: 'clear', charterCapital: 'last4' } },
                 },
               ],
             }),

@@ -1,0 +1,181 @@
+import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import { type FastifyInstance } from 'fastify';
+import { type Kafka } from 'kafkajs';
+import { type Logger } from 'pino';
+import { Counter } from 'prom-client';
+import { TOPICS, type TopicName } from '../../schemas/topics';
+import { type Clock, systemClock } from '../platform/clock';
+import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
+import { createRenewingProducer } from '../platform/kafka';
+import { createLifecycle, type Service } from '../platform/lifecycle';
+import { registerOpenApi } from '../platform/openapi';
+import { createEventDecoder } from '../sharing/event-decoder';
+import { type Agreement, inForce } from './agreement';
+import { type Contracts, loadContracts } from './contracts';
+import { type DerivedContract, deriveContract } from './derived-schema';
+import { DEFAULT_SUBSCRIPTIONS_GROUP, derivationGroupOf, derivedTopicOf } from './derived-topics';
+import { createDeriver, type Derivation, type Deriver, type DeriverStats } from './deriver';
+
+export interface SubscriptionsDeps {
+  /** A client as the subscriptions service's own principal. */
+  kafka: Kafka;
+  /** A registry client that may register the derived subjects and read the domain ones. */
+  registry: SchemaRegistry;
+  logger: Logger;
+  agreements: readonly Agreement[];
+  contracts?: Contracts;
+  /** Prefixes the domain and derived topics' names: a test's own. */
+  topicPrefix?: string;
+  groupPrefix?: string;
+  clock?: Clock;
+  host: string;
+  port: number;
+  /** How often the agreements' validity is checked, to start and stop their delivery; 1 s by default. */
+  checkIntervalMs?: number;
+  /** Told every derivation once Kafka has it, before its source offset is committed. */
+  onDerived?: (derivations: readonly Derivation[]) => Promise<void> | void;
+}
+
+export interface SubscriptionsService extends Service {
+  app: FastifyInstance;
+  url(): string;
+  /** Per agreement id. */
+  stats(): Record<string, DeriverStats & { running: boolean }>;
+  /** The derived contract of each agreement, with its derived topic and the schema id registered. */
+  contracts(): ReadonlyMap<string, { contract: DerivedContract; topic: string; schemaId: number }>;
+}
+
+/**
+ * The subscriptions service: for every sharing agreement, a derivation ({@link createDeriver}) that
+ * runs while the agreement is in force, checked every `checkIntervalMs` against the clock.
+ *
+ * Start: register each agreement's derived schema under its topic's value subject, connect the
+ * producer, then start the derivations of the agreements in force. Stop, in order: stop the
+ * HTTP server, stop each derivation (which finishes and commits its batch), then disconnect the
+ * producer and the admin client.
+ */
+export function createSubscriptionsService(deps: SubscriptionsDeps): SubscriptionsService {
+  const { kafka, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const prefix = deps.topicPrefix ?? '';
+  const contracts = deps.contracts ?? loadContracts();
+  const admin = kafka.admin();
+  const producer = createRenewingProducer(kafka, { logger });
+  const decoder = createEventDecoder({ registry: deps.registry, clock });
+  const derived = new Map<string, { contract: DerivedContract; topic: string; schemaId: number }>();
+  const derivers = new Map<string, Deriver>();
+  const running = new Set<string>();
+  let ready = false;
+  let timer: NodeJS.Timeout | undefined;
+  let checking: Promise<void> = Promise.resolve();
+
+  const app = createHttpServer({ logger, bodyLimit: 1_024 });
+  void registerOpenApi(app, {
+    info: {
+      title: 'lienthong subscriptions service',
+      version: '1',
+      description: "Delivers other agencies' events to agency systems under sharing agreements",
+    },
+    errors: [],
+  });
+  const metrics = registerOperations(app, { service: 'subscriptions', ready: () => ready });
+  app.setErrorHandler(answerRequestError);
+  app.setNotFoundHandler(routeNotFound);
+  const delivered = new Counter({
+    name: 'subscriptions_derived_total',
+    help: 'Derived events written to the derived topics, by agreement',
+    labelNames: ['agreement'] as const,
+    registers: [metrics],
+  });
+
+  /** Starts the derivations of the agreements in force, and stops those no longer in force. */
+  const check = async (): Promise<void> => {
+    const now = clock();
+    for (const agreement of deps.agreements) {
+      const deriver = derivers.get(agreement.id);
+      if (!deriver) continue;
+      const should = inForce(agreement, now);
+      if (should && !running.has(agreement.id)) {
+        running.add(agreement.id);
+        logger.info({ agreement: agreement.id, version: agreement.version }, 'Delivery starts');
+        await deriver.start().catch((err: unknown) => {
+          running.delete(agreement.id);
+          logger.error({ err, agreement: agreement.id }, 'Delivery could not start; trying again');
+        });
+      } else if (!should && running.has(agreement.id)) {
+        running.delete(agreement.id);
+        logger.info({ agreement: agreement.id }, 'The agreement is not in force; delivery stops');
+        await deriver.stop();
+      }
+    }
+  };
+  const schedule = (): void => {
+    checking = checking
+      .then(check)
+      .catch((err: unknown) => logger.error({ err }, 'Checking the agreements failed'));
+  };
+
+  let url = '';
+  const lifecycle = createLifecycle('subscriptions', {
+    async start() {
+      await admin.connect();
+      await producer.connect();
+      for (const agreement of deps.agreements) {
+        const contract = deriveContract(agreement, contracts);
+        const topic = derivedTopicOf(agreement.id, prefix);
+        const { id } = await deps.registry.register(
+          { type: SchemaType.AVRO, schema: JSON.stringify(contract.schema) },
+          { subject: `${topic}-value` },
+        );
+        derived.set(agreement.id, { contract, topic, schemaId: id });
+        const sources = new Map<string, TopicName>(
+          agreement.sources.map((s) => [`${prefix}${TOPICS[s.topic].topic}`, s.topic]),
+        );
+        derivers.set(
+          agreement.id,
+          createDeriver({
+            kafka,
+            admin,
+            producer,
+            decoder,
+            logger: logger.child({ agreement: agreement.id }),
+            contract,
+            schemaId: id,
+            derivedTopic: topic,
+            sources,
+            groupId: derivationGroupOf(agreement.id, deps.groupPrefix ?? DEFAULT_SUBSCRIPTIONS_GROUP),
+            clock,
+            onDerived: async (derivations) => {
+              delivered.inc({ agreement: agreement.id }, derivations.length);
+              await deps.onDerived?.(derivations);
+            },
+          }),
+        );
+      }
+      schedule();
+      await checking;
+      timer = setInterval(schedule, deps.checkIntervalMs ?? 1_000);
+      ready = true;
+      url = await app.listen({ host: deps.host, port: deps.port });
+    },
+    async stop() {
+      ready = false;
+      clearInterval(timer);
+      await checking;
+      await app.close();
+      for (const [id, deriver] of derivers) {
+        if (running.delete(id)) await deriver.stop();
+      }
+      await producer.disconnect();
+      await admin.disconnect();
+    },
+  });
+  return {
+    ...lifecycle,
+    app,
+    url: () => url,
+    stats: () =>
+      Object.fromEntries([...derivers].map(([id, d]) => [id, { ...d.stats(), running: running.has(id) }])),
+    contracts: () => derived,
+  };
+}
