@@ -145,7 +145,7 @@ export function registryGrants(
 
 /**
  * The subscriptions service: it reads the domain topics in groups named by `groupPrefix` (one per
- * agreement) and writes each agreement's derived topic.
+ * agreement), writes each agreement's derived topic, and reads it back to send its webhooks.
  */
 export function subscriptionsGrants(
   principal: string,
@@ -153,7 +153,8 @@ export function subscriptionsGrants(
 ): AclGrant[] {
   return [
     ...names.domainTopics.map((t) => topic(principal, t, CONSUME)),
-    ...names.derivedTopics.map((t) => topic(principal, t, PRODUCE)),
+    // Read too: the webhooks are sent from the derived topics.
+    ...names.derivedTopics.map((t) => topic(principal, t, [...PRODUCE, 'Read'])),
     groupPrefix(principal, names.groupPrefix, GROUP),
     idempotentWrite(principal),
   ];

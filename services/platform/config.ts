@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from './errors';
@@ -184,6 +185,20 @@ function toIssues(schema: TObject, errors: ErrorObject[]): ConfigIssue[] {
 function hintOf(schema: TSchema | undefined): string | undefined {
   const hint: unknown = schema?.[HINT_KEYWORD];
   return typeof hint === 'string' ? hint : undefined;
+}
+
+/**
+ * The parsed JSON of a file that configures a service (policies, agreements, endpoints), read
+ * once at start; `variable` names the setting that points at it, for the message of a bad one.
+ *
+ * @throws ConfigError when the file cannot be read or is not JSON
+ */
+export function readJsonConfigFile(path: string, variable: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([{ variable, message: `${path} cannot be read as JSON` }], { cause: err });
+  }
 }
 
 /** `value`, frozen with everything it holds: configuration read once and never changed. */

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { type Static, Type } from '@sinclair/typebox';
 import Ajv from 'ajv';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { canonicalJson } from '../lookup/audit-chain';
 // The lookup's masks, so that an officer and an agency system see a field masked alike.
 import { MASKS, type Mask } from '../lookup/field-policy';
-import { deepFreeze } from '../platform/config';
+import { deepFreeze, readJsonConfigFile } from '../platform/config';
 import { ConfigError, type ConfigIssue } from '../platform/errors';
 import { type Contracts, holdsOnlyStrings, isTimestamp, loadContracts } from './contracts';
 
@@ -95,15 +94,7 @@ export function inForce(agreement: Agreement, now: number): boolean {
  * @throws ConfigError naming the file and each problem
  */
 export function loadAgreements(path: string, contracts: Contracts = loadContracts()): Agreements {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new ConfigError([{ variable: AGREEMENTS_VARIABLE, message: `${path} cannot be read as JSON` }], {
-      cause: err,
-    });
-  }
-  return sharingAgreements(parsed, contracts, path);
+  return sharingAgreements(readJsonConfigFile(path, AGREEMENTS_VARIABLE), contracts, path);
 }
 
 /**

@@ -6,10 +6,12 @@ import {
   KafkaEnv,
   loadConfig,
   LogEnv,
+  MongoEnv,
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../platform/config';
 import { AGREEMENTS_VARIABLE } from './agreement';
+import { ENDPOINTS_VARIABLE } from './endpoints';
 import { DEFAULT_SUBSCRIPTIONS_GROUP } from './derived-topics';
 
 /** The agreements the bus runs with: reviewed like code, beside the service. */
@@ -20,6 +22,7 @@ export const SUBSCRIPTIONS_PORT = 8097;
 
 export const SubscriptionsEnv = Type.Object({
   ...KafkaEnv.properties,
+  ...MongoEnv.properties,
   ...SchemaRegistryEnv.properties,
   ...SchemaRegistryClientEnv.properties,
   ...LogEnv.properties,
@@ -36,6 +39,14 @@ export const SubscriptionsEnv = Type.Object({
     default: DEFAULT_AGREEMENTS_FILE,
     hint: `${AGREEMENTS_VARIABLE} must name the sharing agreements file`,
   }),
+  /** The webhook subscriptions, with their secrets; none when unset. */
+  [ENDPOINTS_VARIABLE]: Type.Optional(
+    Type.String({ minLength: 1, hint: `${ENDPOINTS_VARIABLE} must name the webhook endpoints file` }),
+  ),
+  /** The API keys of the agency systems that read their deliveries (a credentials file). */
+  SUBSCRIPTIONS_KEYS_FILE: Type.Optional(
+    Type.String({ minLength: 1, hint: 'SUBSCRIPTIONS_KEYS_FILE must name a credentials file' }),
+  ),
   SUBSCRIPTIONS_GROUP_PREFIX: Type.String({
     pattern: '^[A-Za-z0-9._-]{1,200}$',
     default: DEFAULT_SUBSCRIPTIONS_GROUP,

@@ -42,6 +42,14 @@ export interface DerivedContract {
    * when the agreement does not cover the event's type.
    */
   derive(topic: TopicName, event: LienthongEvent): DerivedEvent | undefined;
+  /**
+   * What this version of the agreement lets go out of a derived value, whichever version it was
+   * derived under: its payload record, or undefined when its event type is no longer covered. A
+   * value derived under another version loses the fields no longer allowed and is masked again as
+   * now declared, so that a narrowed agreement never sends a field it no longer allows, even from
+   * events derived before it narrowed.
+   */
+  reproject(value: DerivedValue): Record<string, unknown> | undefined;
 }
 
 /** A derived event: the value to encode, and what a delivery record says of it. */
@@ -103,6 +111,8 @@ export function deriveContract(agreement: Agreement, contracts: Contracts): Deri
   const emitted = new Set<string>();
   const branches: Record<string, unknown>[] = [];
   const plans = new Map<string, { branch: string; fields: { name: string; mask: Mask }[] }>();
+  // Event type names are unique across the contracts, so a derived value's type finds its plan.
+  const byEventType = new Map<string, { branch: string; fields: { name: string; mask: Mask }[] }>();
   for (const source of agreement.sources) {
     const contract = contracts[source.topic];
     for (const [eventType, rules] of Object.entries(source.events)) {
@@ -127,10 +137,12 @@ export function deriveContract(agreement: Agreement, contracts: Contracts): Deri
         doc: `${eventType} of ${source.topic}, as agreement ${agreement.id} shares it.`,
         fields,
       });
-      plans.set(`${source.topic}/${eventType}`, {
+      const plan = {
         branch: `${namespace}.${eventType}`,
         fields: fields.map((f) => ({ name: f.name, mask: rules[f.name] as Mask })),
-      });
+      };
+      plans.set(`${source.topic}/${eventType}`, plan);
+      byEventType.set(eventType, plan);
     }
   }
   const schema = {
@@ -168,14 +180,36 @@ export function deriveContract(agreement: Agreement, contracts: Contracts): Deri
         fields: plan.fields.map((f) => f.name).sort(),
       };
     },
+    reproject(value) {
+      const plan = byEventType.get(value.eventType);
+      if (!plan) return undefined;
+      const record = unwrapPayload(value.payload);
+      if (value.agreementVersion === agreement.version) return record;
+      const out: Record<string, unknown> = {};
+      for (const { name, mask } of plan.fields)
+        if (Object.hasOwn(record, name)) out[name] = remask(record[name] ?? null, mask);
+      return out;
+    },
   };
 }
 
+/** A payload record, out of its union's wrapper when it has one (a one-key object named by a full name). */
+function unwrapPayload(payload: unknown): Record<string, unknown> {
+  const p = payload as Record<string, unknown>;
+  const keys = Object.keys(p);
+  // Avro field names hold no dots; a union branch's full name does.
+  return (keys.length === 1 && keys[0]?.includes('.') ? p[keys[0]] : p) as Record<string, unknown>;
+}
+
+/** `maskValue` over a value that may have been masked already: `last4` twice is `last4`, a year stays. */
+function remask(value: unknown, mask: Mask): unknown {
+  if (mask === 'year' && typeof value === 'number' && value < 10_000) return value;
+  return maskValue(value, mask);
+}
+
 /** The payload record of a derived value, whether its union is wrapped or not. */
-export function derivedPayload(contract: DerivedContract, value: DerivedValue): Record<string, unknown> {
-  const payload = value.payload as Record<string, unknown>;
-  const branch = `${agreementNamespace(contract.agreement.id)}.${value.eventType}`;
-  return (Object.hasOwn(payload, branch) ? payload[branch] : payload) as Record<string, unknown>;
+export function derivedPayload(value: Pick<DerivedValue, 'payload'>): Record<string, unknown> {
+  return unwrapPayload(value.payload);
 }
 
 function maskValue(value: unknown, mask: Mask): unknown {

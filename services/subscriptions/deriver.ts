@@ -43,10 +43,21 @@ export interface DeriverStats {
   poison: number;
 }
 
-export interface Deriver {
+/** A consumer that runs while its agreement is in force, and counts what it did. */
+export interface AgreementRunner<S> {
   start(): Promise<void>;
+  /** Stops consuming, once the batch in hand is done, and disconnects. */
   stop(): Promise<void>;
-  stats(): DeriverStats;
+  stats(): S;
+}
+
+export type Deriver = AgreementRunner<DeriverStats>;
+
+/** Stops `consumer` (its batch in hand finishes) and disconnects it; nothing when there is none. */
+export async function stopConsumer(consumer: Consumer | undefined): Promise<void> {
+  if (consumer === undefined) return;
+  await consumer.stop();
+  await consumer.disconnect();
 }
 
 /**
@@ -166,9 +177,7 @@ export function createDeriver(deps: DeriverDeps): Deriver {
     async stop() {
       const c = consumer;
       consumer = undefined;
-      if (c === undefined) return;
-      await c.stop();
-      await c.disconnect();
+      await stopConsumer(c);
     },
     stats: () => ({ ...stats }),
   };

@@ -1,10 +1,12 @@
 import { type SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { type FastifyInstance } from 'fastify';
 import { type Kafka } from 'kafkajs';
+import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { Counter } from 'prom-client';
 import { TOPICS, type TopicName } from '../../schemas/topics';
 import { type Clock, systemClock } from '../platform/clock';
+import { type PresentedCredential, type Principal } from '../platform/credentials';
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { createRenewingProducer } from '../platform/kafka';
 import { createLifecycle, type Service } from '../platform/lifecycle';
@@ -14,7 +16,17 @@ import { type Agreement, inForce } from './agreement';
 import { type Contracts, loadContracts } from './contracts';
 import { type DerivedContract, deriveContract } from './derived-schema';
 import { DEFAULT_SUBSCRIPTIONS_GROUP, derivationGroupOf, derivedTopicOf } from './derived-topics';
+import { createDeliveryLog, type DeliveryLog } from './delivery-log';
 import { createDeriver, type Derivation, type Deriver, type DeriverStats } from './deriver';
+import { type WebhookEndpoint } from './endpoints';
+import { registerDeliveryRoutes } from './routes/deliveries';
+import {
+  createWebhookDispatcher,
+  DEFAULT_WEBHOOK_POLICY,
+  type DispatcherStats,
+  type WebhookDispatcher,
+  type WebhookPolicy,
+} from './webhook-dispatcher';
 
 export interface SubscriptionsDeps {
   /** A client as the subscriptions service's own principal. */
@@ -34,6 +46,14 @@ export interface SubscriptionsDeps {
   checkIntervalMs?: number;
   /** Told every derivation once Kafka has it, before its source offset is committed. */
   onDerived?: (derivations: readonly Derivation[]) => Promise<void> | void;
+  /** The webhook subscriptions; each needs `mongo` for its delivery log. */
+  endpoints?: readonly WebhookEndpoint[];
+  /** Not connected yet: the service connects it in `start()` and closes it in `stop()`. */
+  mongo?: MongoClient;
+  dbName?: string;
+  webhookPolicy?: WebhookPolicy;
+  /** Who calls the HTTP API: an agency system's API key; nobody when absent. */
+  authenticate?: (presented: PresentedCredential) => Principal | undefined;
 }
 
 export interface SubscriptionsService extends Service {
@@ -41,6 +61,8 @@ export interface SubscriptionsService extends Service {
   url(): string;
   /** Per agreement id. */
   stats(): Record<string, DeriverStats & { running: boolean }>;
+  /** Per webhook subscription id. */
+  webhookStats(): Record<string, DispatcherStats>;
   /** The derived contract of each agreement, with its derived topic and the schema id registered. */
   contracts(): ReadonlyMap<string, { contract: DerivedContract; topic: string; schemaId: number }>;
 }
@@ -49,10 +71,13 @@ export interface SubscriptionsService extends Service {
  * The subscriptions service: for every sharing agreement, a derivation ({@link createDeriver}) that
  * runs while the agreement is in force, checked every `checkIntervalMs` against the clock.
  *
- * Start: register each agreement's derived schema under its topic's value subject, connect the
- * producer, then start the derivations of the agreements in force. Stop, in order: stop the
- * HTTP server, stop each derivation (which finishes and commits its batch), then disconnect the
- * producer and the admin client.
+ * Each webhook subscription runs with its agreement ({@link createWebhookDispatcher}).
+ *
+ * Start: connect the store (for the delivery log), register each agreement's derived schema under
+ * its topic's value subject, connect the producer, then start the derivations and webhooks of the
+ * agreements in force. Stop, in order: stop the HTTP server, stop each agreement's webhooks and
+ * derivation (each finishes its message or batch and commits), disconnect the producer and the
+ * admin client, then close the store.
  */
 export function createSubscriptionsService(deps: SubscriptionsDeps): SubscriptionsService {
   const { kafka, logger } = deps;
@@ -65,11 +90,19 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
   const derived = new Map<string, { contract: DerivedContract; topic: string; schemaId: number }>();
   const derivers = new Map<string, Deriver>();
   const running = new Set<string>();
+  const endpoints = deps.endpoints ?? [];
+  const dispatchers = new Map<string, { agreementId: string; dispatcher: WebhookDispatcher }>();
+  let deliveryLog: DeliveryLog | undefined;
+  const logOf = (): DeliveryLog => {
+    if (!deliveryLog) throw new Error('The delivery log needs a store');
+    return deliveryLog;
+  };
   let ready = false;
   let timer: NodeJS.Timeout | undefined;
   let checking: Promise<void> = Promise.resolve();
 
-  const app = createHttpServer({ logger, bodyLimit: 1_024 });
+  // The API takes no body, so parameters may be coerced (`?limit=5`).
+  const app = createHttpServer({ logger, bodyLimit: 1_024, coerceParameters: true });
   void registerOpenApi(app, {
     info: {
       title: 'lienthong subscriptions service',
@@ -81,12 +114,26 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
   const metrics = registerOperations(app, { service: 'subscriptions', ready: () => ready });
   app.setErrorHandler(answerRequestError);
   app.setNotFoundHandler(routeNotFound);
+  registerDeliveryRoutes(app, {
+    endpoints,
+    agreements: deps.agreements,
+    log: logOf,
+    authenticate: deps.authenticate ?? (() => undefined),
+  });
   const delivered = new Counter({
     name: 'subscriptions_derived_total',
     help: 'Derived events written to the derived topics, by agreement',
     labelNames: ['agreement'] as const,
     registers: [metrics],
   });
+
+  const dispatchersOf = (agreementId: string): WebhookDispatcher[] =>
+    [...dispatchers.values()].filter((d) => d.agreementId === agreementId).map((d) => d.dispatcher);
+  /** Stops an agreement's webhooks first, then its derivation. */
+  const stopAll = async (agreementId: string, deriver: Deriver): Promise<void> => {
+    for (const d of dispatchersOf(agreementId)) await d.stop();
+    await deriver.stop();
+  };
 
   /** Starts the derivations of the agreements in force, and stops those no longer in force. */
   const check = async (): Promise<void> => {
@@ -98,14 +145,18 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
       if (should && !running.has(agreement.id)) {
         running.add(agreement.id);
         logger.info({ agreement: agreement.id, version: agreement.version }, 'Delivery starts');
-        await deriver.start().catch((err: unknown) => {
+        try {
+          await deriver.start();
+          for (const d of dispatchersOf(agreement.id)) await d.start();
+        } catch (err) {
           running.delete(agreement.id);
+          await stopAll(agreement.id, deriver);
           logger.error({ err, agreement: agreement.id }, 'Delivery could not start; trying again');
-        });
+        }
       } else if (!should && running.has(agreement.id)) {
         running.delete(agreement.id);
         logger.info({ agreement: agreement.id }, 'The agreement is not in force; delivery stops');
-        await deriver.stop();
+        await stopAll(agreement.id, deriver);
       }
     }
   };
@@ -118,6 +169,11 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
   let url = '';
   const lifecycle = createLifecycle('subscriptions', {
     async start() {
+      if (endpoints.length > 0) {
+        if (!deps.mongo) throw new Error('Webhook subscriptions need a store for their delivery log');
+        await deps.mongo.connect();
+        deliveryLog = createDeliveryLog(deps.mongo.db(deps.dbName));
+      }
       await admin.connect();
       await producer.connect();
       for (const agreement of deps.agreements) {
@@ -152,6 +208,25 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
           }),
         );
       }
+      for (const endpoint of endpoints) {
+        const entry = derived.get(endpoint.agreement);
+        if (!entry) continue;
+        dispatchers.set(endpoint.id, {
+          agreementId: endpoint.agreement,
+          dispatcher: createWebhookDispatcher({
+            kafka,
+            registry: deps.registry,
+            logger: logger.child({ subscription: endpoint.id }),
+            endpoint,
+            contract: entry.contract,
+            derivedTopic: entry.topic,
+            groupId: `${deps.groupPrefix ?? DEFAULT_SUBSCRIPTIONS_GROUP}.webhook.${endpoint.id}`,
+            log: logOf(),
+            clock,
+            policy: deps.webhookPolicy ?? DEFAULT_WEBHOOK_POLICY,
+          }),
+        });
+      }
       schedule();
       await checking;
       timer = setInterval(schedule, deps.checkIntervalMs ?? 1_000);
@@ -164,10 +239,12 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
       await checking;
       await app.close();
       for (const [id, deriver] of derivers) {
-        if (running.delete(id)) await deriver.stop();
+        if (running.delete(id)) await stopAll(id, deriver);
       }
       await producer.disconnect();
       await admin.disconnect();
+      if (deliveryLog) await deps.mongo?.close();
+      deliveryLog = undefined;
     },
   });
   return {
@@ -177,5 +254,6 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
     stats: () =>
       Object.fromEntries([...derivers].map(([id, d]) => [id, { ...d.stats(), running: running.has(id) }])),
     contracts: () => derived,
+    webhookStats: () => Object.fromEntries([...dispatchers].map(([id, d]) => [id, d.dispatcher.stats()])),
   };
 }

@@ -101,6 +101,11 @@ export function subscriptionsHarness(entries: readonly Record<string, unknown>[]
       return service;
     },
 
+    service(): SubscriptionsService {
+      if (!service) throw new Error('The subscriptions service is not started');
+      return service;
+    },
+
     async stop(): Promise<void> {
       await service?.stop();
       service = undefined;

@@ -91,9 +91,11 @@ describe('the bus ACLs', () => {
       const on = consumed.filter((g) => g.name === topic);
       expect(on.map((g) => g.principal).sort()).toEqual(['subscriptions', 'tax']);
       expect(allowed(grants, 'tax', 'topic', topic)).toEqual(['Describe', 'DescribeConfigs', 'Read']);
+      // It reads its own writes back for the webhooks.
       expect(allowed(grants, 'subscriptions', 'topic', topic)).toEqual([
         'Describe',
         'DescribeConfigs',
+        'Read',
         'Write',
       ]);
       expect(grants).toContainEqual(

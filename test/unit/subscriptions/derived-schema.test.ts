@@ -57,7 +57,7 @@ describe('derived contracts', () => {
       contract.type,
       encodeAvro(contract.type, derived?.value),
     ) as typeof derived.value;
-    expect(derivedPayload(contract, decoded)).toEqual({
+    expect(derivedPayload(decoded)).toEqual({
       plate: '30K-456.78',
       previousOwner: { 'vn.hanoi.lienthong.common.CitizenParty': { citizenId: '********2345' } },
       transferredAt: 2026,
@@ -113,6 +113,32 @@ describe('derived contracts', () => {
     expect(
       contractOf({ plate: 'clear', newOwner: 'clear' }).derive('vehicle', transfer)?.value.eventId,
     ).not.toBe(first);
+  });
+
+  it('never lets a narrowed agreement send a field it no longer allows, even from events derived before', () => {
+    const wide = contractOf({
+      plate: 'clear',
+      newOwner: 'clear',
+      previousOwner: 'clear',
+      transferredAt: 'clear',
+    });
+    const before = wide.derive('vehicle', transfer)?.value;
+    if (!before) throw new Error('not derived');
+    const narrow = contractOf({ plate: 'clear', previousOwner: 'last4', transferredAt: 'year' });
+    expect(narrow.reproject(before)).toEqual({
+      plate: '30K-456.78',
+      previousOwner: { 'vn.hanoi.lienthong.common.CitizenParty': { citizenId: '********2345' } },
+      transferredAt: 2026,
+    });
+    // Derived under the current version: as it is; masked twice: as masked once.
+    const now = narrow.derive('vehicle', transfer)?.value;
+    if (!now) throw new Error('not derived');
+    expect(narrow.reproject(now)).toEqual(narrow.reproject(before));
+    expect(narrow.reproject({ ...now, agreementVersion: 'older' })).toEqual(narrow.reproject(before));
+    // An event type no longer covered is not sent at all.
+    expect(
+      contractOf({ plate: 'clear' }, {}).reproject({ ...before, eventType: 'VehicleRegistered' }),
+    ).toBeUndefined();
   });
 
   it('makes narrowing and widening an agreement compatible changes of its subject', () => {
