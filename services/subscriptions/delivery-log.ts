@@ -23,6 +23,11 @@ export interface DeliveryRecord {
   topic: string;
   partition: number;
   offset: string;
+  /**
+   * The citizens whose data the delivery carried (the source event's subjects), for the citizen's
+   * access log: the derived event itself does not name them.
+   */
+  citizenIds: string[];
   status: DeliveryStatus;
   attempts: number;
   /** The last failure: an HTTP status, or an error's code; null once delivered. */

@@ -31,7 +31,7 @@ export interface DeriverDeps {
   sources: ReadonlyMap<string, TopicName>;
   groupId: string;
   clock: Clock;
-  /** Told every derivation once Kafka has acknowledged it, before the offsets are committed. */
+  /** Told every batch's derivations before they are written to Kafka and their offsets committed. */
   onDerived?: (derivations: readonly Derivation[]) => Promise<void> | void;
 }
 
@@ -158,11 +158,13 @@ export function createDeriver(deps: DeriverDeps): Deriver {
             });
           }
           if (out.length > 0) {
+            // Recorded first (the feed, the data flow with its citizens), so that whoever reads
+            // the derived topic finds the record; a failed send records again on the retry.
+            await deps.onDerived?.(derivations);
             await deps.producer.sendBatch({
               acks: ACKS_ALL,
               topicMessages: [{ topic: deps.derivedTopic, messages: out }],
             });
-            await deps.onDerived?.(derivations);
             stats.derived += out.length;
           }
           if (last === undefined) return;

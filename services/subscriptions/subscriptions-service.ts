@@ -19,7 +19,9 @@ import { DEFAULT_SUBSCRIPTIONS_GROUP, derivationGroupOf, derivedTopicOf } from '
 import { createDeliveryLog, type DeliveryLog } from './delivery-log';
 import { createDeriver, type Derivation, type Deriver, type DeriverStats } from './deriver';
 import { type WebhookEndpoint } from './endpoints';
+import { createFeedStore, type FeedStore } from './feed-store';
 import { registerDeliveryRoutes } from './routes/deliveries';
+import { registerFeedRoutes } from './routes/feeds';
 import {
   createWebhookDispatcher,
   DEFAULT_WEBHOOK_POLICY,
@@ -44,11 +46,14 @@ export interface SubscriptionsDeps {
   port: number;
   /** How often the agreements' validity is checked, to start and stop their delivery; 1 s by default. */
   checkIntervalMs?: number;
-  /** Told every derivation once Kafka has it, before its source offset is committed. */
+  /** Told every batch's derivations before Kafka has them and their source offsets are committed. */
   onDerived?: (derivations: readonly Derivation[]) => Promise<void> | void;
   /** The webhook subscriptions; each needs `mongo` for its delivery log. */
   endpoints?: readonly WebhookEndpoint[];
-  /** Not connected yet: the service connects it in `start()` and closes it in `stop()`. */
+  /**
+   * The store of the pull feed and the delivery log; without it, delivery is by Kafka only. Not
+   * connected yet: the service connects it in `start()` and closes it in `stop()`.
+   */
   mongo?: MongoClient;
   dbName?: string;
   webhookPolicy?: WebhookPolicy;
@@ -93,10 +98,29 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
   const endpoints = deps.endpoints ?? [];
   const dispatchers = new Map<string, { agreementId: string; dispatcher: WebhookDispatcher }>();
   let deliveryLog: DeliveryLog | undefined;
+  let feed: FeedStore | undefined;
   const logOf = (): DeliveryLog => {
     if (!deliveryLog) throw new Error('The delivery log needs a store');
     return deliveryLog;
   };
+  const feedOf = (): FeedStore => {
+    if (!feed) throw new Error('The feed needs a store');
+    return feed;
+  };
+  /** The feed requests waiting for each agreement's next entries. */
+  const waiting = new Map<string, Set<() => void>>();
+  const nextEntries = (agreementId: string, ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const set = waiting.get(agreementId) ?? new Set();
+      waiting.set(agreementId, set);
+      const wake = (): void => {
+        clearTimeout(timeout);
+        set.delete(wake);
+        resolve();
+      };
+      const timeout = setTimeout(wake, ms);
+      set.add(wake);
+    });
   let ready = false;
   let timer: NodeJS.Timeout | undefined;
   let checking: Promise<void> = Promise.resolve();
@@ -118,6 +142,13 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
     endpoints,
     agreements: deps.agreements,
     log: logOf,
+    authenticate: deps.authenticate ?? (() => undefined),
+  });
+  registerFeedRoutes(app, {
+    contracts: () => derived,
+    feed: feedOf,
+    nextEntries,
+    clock,
     authenticate: deps.authenticate ?? (() => undefined),
   });
   const delivered = new Counter({
@@ -169,10 +200,13 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
   let url = '';
   const lifecycle = createLifecycle('subscriptions', {
     async start() {
-      if (endpoints.length > 0) {
-        if (!deps.mongo) throw new Error('Webhook subscriptions need a store for their delivery log');
+      if (endpoints.length > 0 && !deps.mongo)
+        throw new Error('Webhook subscriptions need a store for their delivery log');
+      if (deps.mongo) {
         await deps.mongo.connect();
-        deliveryLog = createDeliveryLog(deps.mongo.db(deps.dbName));
+        const db = deps.mongo.db(deps.dbName);
+        deliveryLog = createDeliveryLog(db);
+        feed = createFeedStore(db);
       }
       await admin.connect();
       await producer.connect();
@@ -202,6 +236,9 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
             groupId: derivationGroupOf(agreement.id, deps.groupPrefix ?? DEFAULT_SUBSCRIPTIONS_GROUP),
             clock,
             onDerived: async (derivations) => {
+              // In the feed before Kafka and the commit: a crash repeats, never loses.
+              await feed?.append(agreement.id, derivations, new Date(clock()));
+              for (const wake of [...(waiting.get(agreement.id) ?? [])]) wake();
               delivered.inc({ agreement: agreement.id }, derivations.length);
               await deps.onDerived?.(derivations);
             },
@@ -222,6 +259,8 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
             derivedTopic: entry.topic,
             groupId: `${deps.groupPrefix ?? DEFAULT_SUBSCRIPTIONS_GROUP}.webhook.${endpoint.id}`,
             log: logOf(),
+            citizenIdsOf: async (eventId) =>
+              (await feedOf().byEventId(endpoint.agreement, eventId))?.citizenIds ?? [],
             clock,
             policy: deps.webhookPolicy ?? DEFAULT_WEBHOOK_POLICY,
           }),
@@ -243,8 +282,10 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
       }
       await producer.disconnect();
       await admin.disconnect();
-      if (deliveryLog) await deps.mongo?.close();
+      for (const set of waiting.values()) for (const wake of [...set]) wake();
+      if (feed) await deps.mongo?.close();
       deliveryLog = undefined;
+      feed = undefined;
     },
   });
   return {

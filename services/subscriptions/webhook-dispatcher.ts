@@ -40,6 +40,8 @@ export interface WebhookDispatcherDeps {
   derivedTopic: string;
   groupId: string;
   log: DeliveryLog;
+  /** The citizens a derived event's source concerns, for its delivery record. */
+  citizenIdsOf: (eventId: string) => Promise<string[]>;
   clock: Clock;
   policy: WebhookPolicy;
 }
@@ -143,6 +145,7 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
                 topic: batch.topic,
                 partition: batch.partition,
                 offset: message.offset,
+                citizenIds: await deps.citizenIdsOf(value.eventId),
               };
               for (let attempt = 1; ; attempt += 1) {
                 if (!inForce(agreement, deps.clock())) {

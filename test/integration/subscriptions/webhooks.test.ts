@@ -13,6 +13,8 @@ import { eventOf } from '../../unit/sharing/events';
 const ENTERPRISES = 40;
 const STATUSES = ['SUSPENDED', 'OPERATING', 'DISSOLVING'] as const;
 const T = Date.UTC(2026, 5, 1);
+const REPRESENTATIVE = '001089012345';
+const DAY_MS = 86_400_000;
 
 /** Each enterprise registered, then its status changed three times: four events a key, in order. */
 function load(): StoryEvent[] {
@@ -24,13 +26,18 @@ function load(): StoryEvent[] {
       key: code,
       event: eventOf(
         'EnterpriseRegistered',
-        { record: `DN-${code}`, version: 1, occurredAt: T, subjects: { enterpriseCodes: [code] } },
+        {
+          record: `DN-${code}`,
+          version: 1,
+          occurredAt: T,
+          subjects: { enterpriseCodes: [code], citizenIds: [REPRESENTATIVE] },
+        },
         {
           enterpriseCode: code,
           name: `Công ty ${i}`,
           legalForm: 'SINGLE_MEMBER_LLC',
           address: { street: 'Số 1', ward: 'Phường Bồ Đề', district: null, province: 'Thành phố Hà Nội' },
-          legalRepresentativeCitizenId: '001089012345',
+          legalRepresentativeCitizenId: REPRESENTATIVE,
           charterCapital: '1000000000',
           registeredAt: T,
         },
@@ -179,5 +186,60 @@ describe('signed webhooks under a sharing agreement', () => {
     expect(replayed.status).toBe(401);
     expect(await replayed.json()).toEqual({ code: 'timestamp-too-old' });
     expect(receiver.events().some((e) => e.id === 'forged')).toBe(false);
+  });
+
+  it('records whose data each delivery carried, for the citizen access log, without sending it', async () => {
+    const records = await harness.domain
+      .db()
+      .collection<{ eventType: string; citizenIds: string[] }>('subscription_deliveries')
+      .find({ subscriptionId: 'tax-enterprises' })
+      .toArray();
+    expect(records).toHaveLength(ENTERPRISES * 4);
+    for (const r of records)
+      expect(r.citizenIds).toEqual(r.eventType === 'EnterpriseRegistered' ? [REPRESENTATIVE] : []);
+    expect(JSON.stringify(receiver.events())).not.toContain(REPRESENTATIVE);
+  });
+
+  it('serves the pull feed to the consumer agency, page by page, and waits for the next entry', async () => {
+    const key = { 'x-api-key': `tax-system.${keys['tax-system']}` };
+    const page = async (query: string, headers: Record<string, string> = key) => {
+      const answer = await fetch(`${harness.service().url()}/v1/feeds/tax-new-enterprises?${query}`, {
+        headers,
+      });
+      return {
+        status: answer.status,
+        body: (await answer.json()) as {
+          events: { id: string; subject: string; data: Record<string, unknown> }[];
+          next: string;
+        },
+      };
+    };
+    const first = await page('limit=100');
+    const second = await page(`limit=100&after=${first.body.next}`);
+    const all = [...first.body.events, ...second.body.events];
+    expect(new Set(all.map((e) => e.id))).toEqual(new Set(receiver.events().map((e) => e.id)));
+    const byKey = new Map<string, string[]>();
+    for (const e of all)
+      byKey.set(e.subject, [...(byKey.get(e.subject) ?? []), String(e.data.status ?? 'REGISTERED')]);
+    for (const sequence of byKey.values()) expect(sequence).toEqual(['REGISTERED', ...STATUSES]);
+    // Nothing new yet: the request waits, and answers the entry derived meanwhile.
+    const waiting = page(`after=${second.body.next}&wait=20`);
+    const code = '0110000000';
+    await harness.domain.publish([
+      {
+        topic: 'business-registration',
+        key: code,
+        event: eventOf(
+          'EnterpriseStatusChanged',
+          { record: `DN-${code}`, version: 9, occurredAt: T + DAY_MS, subjects: { enterpriseCodes: [code] } },
+          { enterpriseCode: code, status: 'OPERATING', effectiveAt: T + DAY_MS, reason: null },
+        ),
+      },
+    ]);
+    const next = await waiting;
+    expect(next.body.events.map((e) => [e.subject, e.data.status])).toEqual([[code, 'OPERATING']]);
+    expect((await page('limit=1', { 'x-api-key': `vehicle-system.${keys['vehicle-system']}` })).status).toBe(
+      404,
+    );
   });
 });
