@@ -5,15 +5,19 @@ import { createLogger } from '../../services/platform/logger';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { type Agreement, sharingAgreements } from '../../services/subscriptions/agreement';
 import { loadContracts } from '../../services/subscriptions/contracts';
-import { derivedTopicDeclaration, derivedTopicOf } from '../../services/subscriptions/derived-topics';
+import {
+  consumerGroupPrefixOf,
+  derivedTopicDeclaration,
+  derivedTopicOf,
+} from '../../services/subscriptions/derived-topics';
 import {
   createSubscriptionsService,
   type SubscriptionsDeps,
   type SubscriptionsService,
 } from '../../services/subscriptions/subscriptions-service';
 import { registryKey } from './connector';
-import { endpoint } from './fixtures';
-import { grantAcls, testKafka } from './kafka';
+import { endpoint, uniqueName } from './fixtures';
+import { consumeUntil, grantAcls, type ReceivedMessage, testKafka } from './kafka';
 import { sharingHarness } from './sharing';
 
 /** A registry client as the operator, who may register the derived subjects. */
@@ -22,6 +26,22 @@ export function operatorRegistry(): SchemaRegistry {
     host: endpoint('SCHEMA_REGISTRY_URL'),
     auth: { username: 'lienthong-operator', password: registryKey('lienthong-operator') },
   });
+}
+
+/** Reads `count` derived messages as `principal`, from the start, in a new group the consumer agency may use. */
+export async function readDerived(
+  principal: string,
+  topic: string,
+  count: number,
+): Promise<ReceivedMessage[]> {
+  const consumer = testKafka('it-subscriptions-reader', { principal }).consumer({
+    groupId: `${consumerGroupPrefixOf(topic)}${uniqueName('it')}`,
+  });
+  try {
+    return await consumeUntil(consumer, topic, count, { timeoutMs: 30_000 });
+  } finally {
+    await consumer.disconnect();
+  }
 }
 
 /** An agreement entry as the agreements file holds it, valid; a test overrides what it is about. */

@@ -1,6 +1,6 @@
 import { type FastifyInstance } from 'fastify';
-import { type PresentedCredential, type Principal } from '../../platform/credentials';
 import { sendProblem } from '../../platform/http';
+import { type Authenticate, callerOf } from './caller';
 import { problemResponses } from '../../platform/problem';
 import { type Agreement } from '../agreement';
 import { DELIVERY_STATUSES, type DeliveryLog } from '../delivery-log';
@@ -36,7 +36,7 @@ export function registerDeliveryRoutes(
     endpoints: readonly WebhookEndpoint[];
     agreements: readonly Agreement[];
     log: () => DeliveryLog;
-    authenticate: (presented: PresentedCredential) => Principal | undefined;
+    authenticate: Authenticate;
   },
 ): void {
   app.get<{
@@ -77,18 +77,8 @@ export function registerDeliveryRoutes(
       },
     },
     async (request, reply) => {
-      const apiKey = request.headers['x-api-key'];
-      const principal = deps.authenticate({
-        authorization: request.headers.authorization,
-        apiKey: Array.isArray(apiKey) ? undefined : apiKey,
-      });
-      if (!principal)
-        return sendProblem(reply, {
-          status: 401,
-          title: 'Unauthorized',
-          code: 'UNAUTHORIZED',
-          detail: 'A valid X-API-Key is required',
-        });
+      const principal = callerOf(request, reply, deps.authenticate);
+      if (!principal) return reply;
       const endpoint = deps.endpoints.find((e) => e.id === request.params.id);
       const agreement = deps.agreements.find((a) => a.id === endpoint?.agreement);
       if (

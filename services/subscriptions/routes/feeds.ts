@@ -1,7 +1,7 @@
 import { type FastifyInstance } from 'fastify';
 import { type Clock } from '../../platform/clock';
-import { type PresentedCredential, type Principal } from '../../platform/credentials';
 import { sendProblem } from '../../platform/http';
+import { type Authenticate, callerOf } from './caller';
 import { problemResponses } from '../../platform/problem';
 import { inForce } from '../agreement';
 import { cloudEventOf } from '../cloud-event';
@@ -26,7 +26,7 @@ export function registerFeedRoutes(
     /** Resolves when the agreement's feed has new entries, or after `ms`. */
     nextEntries: (agreementId: string, ms: number) => Promise<void>;
     clock: Clock;
-    authenticate: (presented: PresentedCredential) => Principal | undefined;
+    authenticate: Authenticate;
   },
 ): void {
   app.get<{ Params: { agreement: string }; Querystring: { after?: string; limit: number; wait: number } }>(
@@ -70,18 +70,8 @@ export function registerFeedRoutes(
       },
     },
     async (request, reply) => {
-      const apiKey = request.headers['x-api-key'];
-      const principal = deps.authenticate({
-        authorization: request.headers.authorization,
-        apiKey: Array.isArray(apiKey) ? undefined : apiKey,
-      });
-      if (!principal)
-        return sendProblem(reply, {
-          status: 401,
-          title: 'Unauthorized',
-          code: 'UNAUTHORIZED',
-          detail: 'A valid X-API-Key is required',
-        });
+      const principal = callerOf(request, reply, deps.authenticate);
+      if (!principal) return reply;
       const { agreement: id } = request.params;
       const contract = deps.contracts().get(id)?.contract;
       if (!contract || (principal.role !== 'operator' && principal.agency !== contract.agreement.consumer))

@@ -1,9 +1,14 @@
 import { SERVICE_PRINCIPALS } from '../../../deploy/local/topics';
 import { consumerGroupPrefixOf } from '../../../services/subscriptions/derived-topics';
 import { uniqueName } from '../../support/fixtures';
-import { aclsEnforced, consumeUntil, readTopic, testKafka } from '../../support/kafka';
+import { aclsEnforced, readTopic, testKafka } from '../../support/kafka';
 import { STORY, storyEvents, T0 } from '../../support/story';
-import { agreementEntry, operatorRegistry, subscriptionsHarness } from '../../support/subscriptions';
+import {
+  agreementEntry,
+  operatorRegistry,
+  readDerived,
+  subscriptionsHarness,
+} from '../../support/subscriptions';
 
 /** Every `type` and `name` along an error's causes. */
 function errorKinds(error: unknown, depth = 0): string[] {
@@ -48,22 +53,10 @@ describe('delivery over Kafka under a sharing agreement', () => {
   });
   afterAll(() => harness.tearDown());
 
-  /** Reads `count` derived messages as `principal`, in a group the consumer agency may use. */
-  const readAs = async (principal: string, topic: string, count: number) => {
-    const consumer = testKafka('it-subscriptions-reader', { principal }).consumer({
-      groupId: `${consumerGroupPrefixOf(topic)}${uniqueName('it')}`,
-    });
-    try {
-      return await consumeUntil(consumer, topic, count, { timeoutMs: 30_000 });
-    } finally {
-      await consumer.disconnect();
-    }
-  };
-
   it('gives the consumer agency exactly the allowed fields, masked as declared, decoded through the registry', async () => {
     const registry = operatorRegistry();
-    const [registered] = await readAs('tax', harness.derivedTopic('tax-new-enterprises'), 1);
-    const [transferred] = await readAs('tax', harness.derivedTopic('tax-vehicle-transfers'), 1);
+    const [registered] = await readDerived('tax', harness.derivedTopic('tax-new-enterprises'), 1);
+    const [transferred] = await readDerived('tax', harness.derivedTopic('tax-vehicle-transfers'), 1);
     const enterprise = (await registry.decode(registered?.rawValue as Buffer)) as Record<string, unknown>;
     const transfer = (await registry.decode(transferred?.rawValue as Buffer)) as Record<string, unknown>;
     expect(enterprise).toMatchObject({
