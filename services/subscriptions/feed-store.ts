@@ -27,13 +27,25 @@ export interface FeedEntry {
   derivedAt: Date;
 }
 
+/** Per derived event, by its id: whose data it carries, read back for each webhook delivery. */
+export const FLOWS_COLLECTION = 'subscription_flows';
+
+/** A derived event's data flow: the citizens its source concerns. */
+interface FlowRecord {
+  /** The derived eventId. */
+  _id: string;
+  agreementId: string;
+  citizenIds: string[];
+  derivedAt: Date;
+}
+
 export interface FeedStore {
   /** Appends an agreement's derivations, numbered after the last entry it holds. */
   append(agreementId: string, derivations: readonly Derivation[], at: Date): Promise<void>;
   /** Up to `limit` entries after `afterSeq`, in order. */
   read(agreementId: string, afterSeq: number, limit: number): Promise<FeedEntry[]>;
-  /** The entry of a derived event, for the delivery log's citizen ids. */
-  byEventId(agreementId: string, eventId: string): Promise<FeedEntry | null>;
+  /** The citizens a derived event's source concerns, read by `_id`, which the store serves from its index. */
+  citizenIdsOf(eventId: string): Promise<string[]>;
 }
 
 /** The derived value an entry holds. */
@@ -51,6 +63,7 @@ const idOf = (agreementId: string, seq: number): string => `${agreementId}:${Str
  */
 export function createFeedStore(db: Db): FeedStore {
   const feed: Collection<FeedEntry> = db.collection<FeedEntry>(FEED_COLLECTION);
+  const flows: Collection<FlowRecord> = db.collection<FlowRecord>(FLOWS_COLLECTION);
   const next = new Map<string, number>();
   const nextSeq = async (agreementId: string): Promise<number> => {
     const known = next.get(agreementId);
@@ -83,6 +96,17 @@ export function createFeedStore(db: Db): FeedStore {
         { ordered: true },
       );
       next.set(agreementId, first + derivations.length);
+      // A derivation repeated after a crash replaces its record with the same content.
+      await flows.bulkWrite(
+        derivations.map((d) => ({
+          replaceOne: {
+            filter: { _id: d.derived.value.eventId },
+            replacement: { agreementId, citizenIds: [...d.event.subjects.citizenIds], derivedAt: at },
+            upsert: true,
+          },
+        })),
+        { ordered: false },
+      );
     },
     read(agreementId, afterSeq, limit) {
       return feed
@@ -91,8 +115,8 @@ export function createFeedStore(db: Db): FeedStore {
         .limit(limit)
         .toArray();
     },
-    byEventId(agreementId, eventId) {
-      return feed.findOne({ agreementId, eventId });
+    async citizenIdsOf(eventId) {
+      return (await flows.findOne({ _id: eventId }))?.citizenIds ?? [];
     },
   };
 }

@@ -259,8 +259,7 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
             derivedTopic: entry.topic,
             groupId: `${deps.groupPrefix ?? DEFAULT_SUBSCRIPTIONS_GROUP}.webhook.${endpoint.id}`,
             log: logOf(),
-            citizenIdsOf: async (eventId) =>
-              (await feedOf().byEventId(endpoint.agreement, eventId))?.citizenIds ?? [],
+            citizenIdsOf: (eventId) => feedOf().citizenIdsOf(eventId),
             clock,
             policy: deps.webhookPolicy ?? DEFAULT_WEBHOOK_POLICY,
           }),

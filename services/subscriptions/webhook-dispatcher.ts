@@ -182,6 +182,8 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
             }
             resolveOffset(message.offset);
             await commitOffsetsIfNecessary();
+            // A batch of many events takes long: the group must keep hearing from this member.
+            await heartbeat();
           }
         },
       });
