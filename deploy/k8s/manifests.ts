@@ -14,6 +14,7 @@ import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
 import { CONSOLE_PORT } from '../../services/console/config';
 import { LOOKUP_PORT } from '../../services/lookup/config';
 import { SHARING_PORT } from '../../services/sharing/config';
+import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
 import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
 import { agencyPrincipal, busGrants, busPrincipals, busTopics, SERVICE_PRINCIPALS } from '../local/topics';
 
@@ -31,6 +32,8 @@ const REGISTRY_TOPIC = '_schemas';
 const REGISTRY_PORT = 8081;
 const MONGODB_PORT = 27017;
 const IMAGE = 'lienthong';
+/** In a workload's `to`: the agencies' webhook endpoints, HTTPS outside the cluster. */
+const WEBHOOKS = 'webhooks';
 const PART_OF = { 'app.kubernetes.io/part-of': 'lienthong' };
 
 /** A bus workload: one process of the image, with the principal it connects to Kafka as. */
@@ -44,7 +47,7 @@ interface Workload {
   replicas: number;
   /** Reached from outside the cluster, through the ingress controller (agencies' systems, people). */
   public: boolean;
-  /** What it connects to, beside DNS: `kafka`, `mongodb`, or another workload by name. */
+  /** What it connects to, beside DNS: `kafka`, `mongodb`, {@link WEBHOOKS}, or a workload by name. */
   to: readonly string[];
   /** Files it reads from Secrets, by variable: `secret/key`. */
   secretFiles: Readonly<Record<string, string>>;
@@ -123,6 +126,23 @@ export function workloads(): Workload[] {
       },
       secretValues: registryClient,
       env: { LOOKUP_JWT_ISSUER: 'https://id.hanoi.gov.vn', LOOKUP_JWT_AUDIENCE: 'lienthong-lookup' },
+      resources: MEDIUM,
+    },
+    {
+      // Derives the agreements' topics, posts the webhooks, and serves the deliveries and the feed.
+      name: 'subscriptions',
+      main: 'services/subscriptions/main.js',
+      port: SUBSCRIPTIONS_PORT,
+      principal: SERVICE_PRINCIPALS.subscriptions,
+      replicas: 1,
+      singleWriter: true,
+      public: true,
+      to: ['kafka', 'mongodb', 'registry', WEBHOOKS],
+      secretFiles: {
+        SUBSCRIPTIONS_ENDPOINTS_FILE: 'lienthong-subscriptions/endpoints.json',
+        SUBSCRIPTIONS_KEYS_FILE: 'lienthong-subscriptions/keys.json',
+      },
+      secretValues: registryClient,
       resources: MEDIUM,
     },
     {
@@ -668,6 +688,9 @@ export function networkPolicies(list: readonly Workload[] = workloads()): Resour
     ...(w.to.includes('kafka') ? [kafka] : []),
     ...(w.to.includes('mongodb')
       ? [{ to: [pods('mongodb')], ports: [{ protocol: 'TCP', port: MONGODB_PORT }] }]
+      : []),
+    ...(w.to.includes(WEBHOOKS)
+      ? [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ protocol: 'TCP', port: 443 }] }]
       : []),
     ...w.to
       .filter((name) => portOf.has(name))

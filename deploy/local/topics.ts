@@ -11,8 +11,10 @@ import {
   describeAcl,
   lookupGrants,
   OPERATOR_PRINCIPAL,
+  agreementConsumerGrants,
   registryGrants,
   sharingGrants,
+  subscriptionsGrants,
 } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
 import { type KafkaSecurity } from '../../services/platform/kafka-security';
@@ -26,6 +28,14 @@ import { REDRIVE_LOG_TOPIC, redriveLogTopicDeclaration } from '../../services/pl
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
+import { type Agreement, loadAgreements } from '../../services/subscriptions/agreement';
+import { DEFAULT_AGREEMENTS_FILE } from '../../services/subscriptions/config';
+import {
+  consumerGroupPrefixOf,
+  DEFAULT_SUBSCRIPTIONS_GROUP,
+  derivedTopicDeclaration,
+  derivedTopicOf,
+} from '../../services/subscriptions/derived-topics';
 import {
   applyTopicPolicy,
   checkTopics,
@@ -42,11 +52,59 @@ export interface KafkaConnection {
 }
 
 /** The bus's Kafka principals: one per agency connector, the services, and the operator. */
-export const SERVICE_PRINCIPALS = { sharing: 'sharing', lookup: 'lookup', registry: 'registry' } as const;
+export const SERVICE_PRINCIPALS = {
+  sharing: 'sharing',
+  lookup: 'lookup',
+  registry: 'registry',
+  subscriptions: 'subscriptions',
+} as const;
 
 /** The principal of the connector that publishes `topic`: the topic's own name. */
 export function agencyPrincipal(topic: TopicName): string {
   return topic;
+}
+
+/**
+ * The principal of an agency's system: its connector's, the one principal the agency has on the
+ * bus; undefined for an agency without a system here.
+ */
+export function principalOfAgency(agency: string): string | undefined {
+  const topic = TOPIC_NAMES.find((name) => TOPICS[name].owner === agency);
+  return topic === undefined ? undefined : agencyPrincipal(topic);
+}
+
+/** The sharing agreements the bus runs with, checked against the contracts. */
+export function committedAgreements(): readonly Agreement[] {
+  return loadAgreements(DEFAULT_AGREEMENTS_FILE).all();
+}
+
+/**
+ * What each sharing agreement needs: the subscriptions service reads the domain topics and writes
+ * the derived topics; each consumer agency's principal reads its own derived topic, and no other
+ * principal may. `topicPrefix` and `groupPrefix` for a test's own names.
+ */
+export function agreementGrants(
+  agreements: readonly Agreement[],
+  names: { domainTopics: readonly string[]; topicPrefix?: string; groupPrefix?: string },
+): AclGrant[] {
+  const derived = agreements.map((a) => derivedTopicOf(a.id, names.topicPrefix));
+  return [
+    ...subscriptionsGrants(SERVICE_PRINCIPALS.subscriptions, {
+      domainTopics: names.domainTopics,
+      derivedTopics: derived,
+      groupPrefix: names.groupPrefix ?? DEFAULT_SUBSCRIPTIONS_GROUP,
+    }),
+    ...agreements.flatMap((a, i) => {
+      const principal = principalOfAgency(a.consumer);
+      const derivedTopic = derived[i] as string;
+      return principal === undefined
+        ? []
+        : agreementConsumerGrants(principal, {
+            derivedTopic,
+            groupPrefix: consumerGroupPrefixOf(derivedTopic),
+          });
+    }),
+  ];
 }
 
 /** Every principal the local broker gets a SCRAM user and a password file for. */
@@ -58,7 +116,10 @@ export function busPrincipals(): string[] {
  * The bus's ACLs, derived from its topics: what the table in the README shows. The operator has
  * none, being a super user.
  */
-export function busGrants(registryTopic: string): AclGrant[] {
+export function busGrants(
+  registryTopic: string,
+  agreements: readonly Agreement[] = committedAgreements(),
+): AclGrant[] {
   const domainTopics = TOPIC_NAMES.map((name) => TOPICS[name].topic);
   return [
     ...TOPIC_NAMES.flatMap((name) =>
@@ -86,14 +147,19 @@ export function busGrants(registryTopic: string): AclGrant[] {
       stateTopic: registryTopic,
       groupPrefix: REGISTRY_GROUP_PREFIX,
     }),
+    ...agreementGrants(agreements, { domainTopics }),
   ];
 }
 
 /**
  * The topics of the bus, each with its row of the policy: the four domain topics and their
- * quarantines, the sharing service's dead letters, the lookup audit and the registry's state.
+ * quarantines, the sharing service's dead letters, the lookup audit, the registry's state, and a
+ * derived topic per sharing agreement.
  */
-export function busTopics(registryTopic: string): TopicDeclaration[] {
+export function busTopics(
+  registryTopic: string,
+  agreements: readonly Agreement[] = committedAgreements(),
+): TopicDeclaration[] {
   return [
     ...TOPIC_NAMES.flatMap((name) => [
       { topic: TOPICS[name].topic, kind: 'domain', numPartitions: DOMAIN_TOPIC_PARTITIONS } as const,
@@ -103,6 +169,7 @@ export function busTopics(registryTopic: string): TopicDeclaration[] {
     auditTopicDeclaration(),
     redriveLogTopicDeclaration(),
     { topic: registryTopic, kind: 'registry-state', numPartitions: 1 },
+    ...agreements.map((a) => derivedTopicDeclaration(derivedTopicOf(a.id))),
   ];
 }
 

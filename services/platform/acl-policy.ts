@@ -143,6 +143,35 @@ export function registryGrants(
   ];
 }
 
+/**
+ * The subscriptions service: it reads the domain topics in groups named by `groupPrefix` (one per
+ * agreement), writes each agreement's derived topic, and reads it back to send its webhooks.
+ */
+export function subscriptionsGrants(
+  principal: string,
+  names: { domainTopics: readonly string[]; derivedTopics: readonly string[]; groupPrefix: string },
+): AclGrant[] {
+  return [
+    ...names.domainTopics.map((t) => topic(principal, t, CONSUME)),
+    // Read too: the webhooks are sent from the derived topics.
+    ...names.derivedTopics.map((t) => topic(principal, t, [...PRODUCE, 'Read'])),
+    groupPrefix(principal, names.groupPrefix, GROUP),
+    idempotentWrite(principal),
+  ];
+}
+
+/**
+ * The consumer agency's system under one sharing agreement: it reads the agreement's derived topic,
+ * in groups named by `groupPrefix`, and nothing else of it; no other principal but the
+ * subscriptions service, which writes it, is granted the topic.
+ */
+export function agreementConsumerGrants(
+  principal: string,
+  names: { derivedTopic: string; groupPrefix: string },
+): AclGrant[] {
+  return [topic(principal, names.derivedTopic, CONSUME), groupPrefix(principal, names.groupPrefix, GROUP)];
+}
+
 /** One broker ACL entry per operation of each grant: the unit the broker stores and compares. */
 export function aclEntries(grants: readonly AclGrant[]): AclEntry[] {
   return grants.flatMap((g) =>

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { type Static, type TObject, type TSchema, Type } from '@sinclair/typebox';
 import Ajv, { type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from './errors';
@@ -186,7 +187,22 @@ function hintOf(schema: TSchema | undefined): string | undefined {
   return typeof hint === 'string' ? hint : undefined;
 }
 
-function deepFreeze<T>(value: T): T {
+/**
+ * The parsed JSON of a file that configures a service (policies, agreements, endpoints), read
+ * once at start; `variable` names the setting that points at it, for the message of a bad one.
+ *
+ * @throws ConfigError when the file cannot be read or is not JSON
+ */
+export function readJsonConfigFile(path: string, variable: string): unknown {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new ConfigError([{ variable, message: `${path} cannot be read as JSON` }], { cause: err });
+  }
+}
+
+/** `value`, frozen with everything it holds: configuration read once and never changed. */
+export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
     Object.freeze(value);
     for (const child of Object.values(value)) deepFreeze(child);

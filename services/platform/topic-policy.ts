@@ -23,6 +23,11 @@ export const TOPIC_POLICY = {
   quarantine: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
   /** As long as a quarantine: a month to look, fix the cause and replay. */
   'dead-letter': { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
+  /**
+   * An agreement's derived topic: a month for the consumer agency's system to read it. Nothing is
+   * lost after that: a backfill derives it again from the domain topics.
+   */
+  derived: { 'cleanup.policy': 'delete', 'retention.ms': String(30 * DAY_MS) },
   /** Ten years, the retention of the access records it copies. */
   audit: { 'cleanup.policy': 'delete', 'retention.ms': String(10 * 366 * DAY_MS) },
   /** Compaction keeps the newest record per key forever: the registry's state is never lost. */

@@ -29,13 +29,15 @@ describe('the bus ACLs', () => {
       'sharing',
       'lookup',
       'registry',
+      'subscriptions',
       OPERATOR_PRINCIPAL,
     ]);
   });
 
   it('lets each agency write its own topic, read back its own quarantine, and record resends, idempotently', () => {
     for (const agency of ['dossier', 'tax', 'business-registration', 'vehicle']) {
-      const own = grants.filter((g) => g.principal === agency);
+      // What it reads under a sharing agreement is the next test's.
+      const own = grants.filter((g) => g.principal === agency && !g.name.startsWith('agreement.'));
       expect(own.filter((g) => g.resource === 'topic').map((g) => g.name)).toEqual([
         agency,
         `${agency}.quarantine`,
@@ -81,6 +83,44 @@ describe('the bus ACLs', () => {
       name: 'lienthong-lineage-',
       pattern: 'prefixed',
     });
+  });
+
+  it("lets an agreement's consumer agency alone read its derived topic, which the subscriptions service alone writes", () => {
+    const consumed = grants.filter((g) => g.resource === 'topic' && g.name.startsWith('agreement.'));
+    for (const topic of ['agreement.tax-new-enterprises', 'agreement.tax-vehicle-transfers']) {
+      const on = consumed.filter((g) => g.name === topic);
+      expect(on.map((g) => g.principal).sort()).toEqual(['subscriptions', 'tax']);
+      expect(allowed(grants, 'tax', 'topic', topic)).toEqual(['Describe', 'DescribeConfigs', 'Read']);
+      // It reads its own writes back for the webhooks.
+      expect(allowed(grants, 'subscriptions', 'topic', topic)).toEqual([
+        'Describe',
+        'DescribeConfigs',
+        'Read',
+        'Write',
+      ]);
+      expect(grants).toContainEqual(
+        expect.objectContaining({
+          principal: 'tax',
+          resource: 'group',
+          name: `${topic}.`,
+          pattern: 'prefixed',
+        }),
+      );
+    }
+    // The subscriptions service reads every domain topic and writes only derived topics.
+    for (const topic of ['dossier', 'tax', 'business-registration', 'vehicle'])
+      expect(allowed(grants, 'subscriptions', 'topic', topic)).toEqual([
+        'Describe',
+        'DescribeConfigs',
+        'Read',
+      ]);
+    const writes = grants.filter(
+      (g) => g.principal === 'subscriptions' && g.resource === 'topic' && g.operations.includes('Write'),
+    );
+    expect(writes.map((g) => g.name)).toEqual([
+      'agreement.tax-new-enterprises',
+      'agreement.tax-vehicle-transfers',
+    ]);
   });
 
   it('gives the registry its state topic and nothing of the domain', () => {
