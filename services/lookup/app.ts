@@ -50,6 +50,13 @@ export interface LookupLimits {
   perAgencyPerMinute: number;
   /** Most records in one page of the audit history or the access log. */
   pageMax: number;
+  /**
+   * The least time a lookup's refusal takes, from the request's arrival ({@link REFUSAL_FLOOR_MS}
+   * by default; 0: none). The checks before a refusal do the same work for an existing subject as
+   * for a missing one, but the store takes a little longer to find a document than to miss one;
+   * under this floor that difference does not show.
+   */
+  refusalFloorMs?: number;
 }
 
 export interface LookupAppOptions {

@@ -95,6 +95,12 @@ export const LookupEnv = Type.Object({
   LOOKUP_RATE_OFFICER_PER_MINUTE: positive('LOOKUP_RATE_OFFICER_PER_MINUTE', 600, 10_000_000, 'requests'),
   LOOKUP_RATE_AGENCY_PER_MINUTE: positive('LOOKUP_RATE_AGENCY_PER_MINUTE', 30_000, 100_000_000, 'requests'),
   LOOKUP_PAGE_MAX: positive('LOOKUP_PAGE_MAX', 200, 10_000, 'records'),
+  LOOKUP_REFUSAL_FLOOR_MS: Type.Integer({
+    minimum: 0,
+    maximum: 10_000,
+    default: 50,
+    hint: 'LOOKUP_REFUSAL_FLOOR_MS must be from 0 to 10000 milliseconds',
+  }),
 });
 
 export type LookupConfig = Static<typeof LookupEnv>;

@@ -57,6 +57,7 @@ void runMain({
         perPrincipalPerMinute: config.LOOKUP_RATE_OFFICER_PER_MINUTE,
         perAgencyPerMinute: config.LOOKUP_RATE_AGENCY_PER_MINUTE,
         pageMax: config.LOOKUP_PAGE_MAX,
+        refusalFloorMs: config.LOOKUP_REFUSAL_FLOOR_MS,
       },
       host: config.HOST,
       port: config.PORT,

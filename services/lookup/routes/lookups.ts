@@ -1,3 +1,5 @@
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } from 'fastify';
 import { sendProblem } from '../../platform/http';
 import { problemResponses } from '../../platform/problem';
@@ -12,7 +14,15 @@ export interface LookupRouteOptions {
   views: ViewReader;
   policies: FieldPolicies;
   rateLimits: onRequestHookHandler[];
+  limits: { refusalFloorMs?: number };
 }
+
+/**
+ * The least time a lookup's refusal takes by default: above what a refusal costs here (5 to 25 ms,
+ * loaded), so that a refusal's timing tells nothing of the subject even where the store takes
+ * longer to find a document than to miss one. Allowed answers are not held back.
+ */
+export const REFUSAL_FLOOR_MS = 50;
 
 const DOSSIER_HEADER = 'x-dossier-id';
 
@@ -61,13 +71,13 @@ export function subjectNotFound(reply: FastifyReply, view: ViewName): FastifyRep
  */
 export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOptions): Promise<void> {
   const { views, policies } = options;
-  const deny = (reply: FastifyReply, denial: Denial, detail: string) =>
-    sendProblem(reply, {
-      status: 403,
-      title: 'Forbidden',
-      code: denial,
-      detail,
-    });
+  const floorMs = options.limits.refusalFloorMs ?? REFUSAL_FLOOR_MS;
+  /** A 403, sent no sooner than the floor after `arrived` (a monotonic time). */
+  const deny = async (reply: FastifyReply, arrived: number, denial: Denial, detail: string) => {
+    const wait = arrived + floorMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    return sendProblem(reply, { status: 403, title: 'Forbidden', code: denial, detail });
+  };
 
   for (const { view, param } of SUBJECT_ROUTES) {
     app.get<{ Params: Record<string, string>; Headers: Record<string, string> }>(
@@ -107,6 +117,7 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         },
       },
       async (request, reply) => {
+        const arrived = performance.now();
         const principal = request.caller;
         const id = request.params[param] as string;
         const dossierId = request.headers[DOSSIER_HEADER] as string;
@@ -115,23 +126,34 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         // The subject's document is read only once every check has passed: until then a refusal
         // does the same work for an existing subject as for a missing one, and takes as long.
         const binding = bindDossier(await views.get('dossiers', dossierId), principal?.agency ?? '');
-        if (!binding.ok) return deny(reply, binding.denial, binding.detail);
+        if (!binding.ok) return deny(reply, arrived, binding.denial, binding.detail);
         const { dossier } = binding;
         request.audit.procedureCode = dossier.procedureCode;
         const policy = policies.find(dossier.procedureCode, dossier.handlingAgency);
         if (!policy) {
           return deny(
             reply,
+            arrived,
             DENIALS.NO_POLICY,
             `No field policy grants procedure ${dossier.procedureCode} to this agency`,
           );
         }
         const rules = policy.views[view as ViewName];
         if (!rules) {
-          return deny(reply, DENIALS.VIEW_NOT_IN_POLICY, `The procedure's policy does not cover ${view}`);
+          return deny(
+            reply,
+            arrived,
+            DENIALS.VIEW_NOT_IN_POLICY,
+            `The procedure's policy does not cover ${view}`,
+          );
         }
         if (!(await concernsSubject(dossier, view, id, (v, i, fields) => views.get(v, i, fields)))) {
-          return deny(reply, DENIALS.DOSSIER_OTHER_SUBJECT, 'The dossier does not concern this subject');
+          return deny(
+            reply,
+            arrived,
+            DENIALS.DOSSIER_OTHER_SUBJECT,
+            'The dossier does not concern this subject',
+          );
         }
         const subject = await views.get(view, id);
         if (!subject) return subjectNotFound(reply, view);
