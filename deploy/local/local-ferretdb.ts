@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { ManagedProcess } from './managed-process';
@@ -75,6 +75,10 @@ export class LocalFerretDb {
     const binary = await this.provision();
     const dataDir = join(this.options.stateDir, 'data');
     mkdirSync(dataDir, { recursive: true });
+    for (const file of emptyDatabaseFiles(dataDir)) {
+      for (const path of [file, `${file}-wal`, `${file}-shm`]) rmSync(path, { force: true });
+      this.options.progress(`store: removed ${file}, a database FerretDB was stopped while creating`);
+    }
     this.process.start(
       binary,
       ['--listen-addr', `127.0.0.1:${this.options.port}`, '--data-dir', dataDir, '--log-level', 'warn'],
@@ -110,4 +114,36 @@ export class LocalFerretDb {
   kill(): Promise<void> {
     return this.process.kill();
   }
+}
+
+/** SQLite's page 1 b-tree header starts after the 100-byte file header; 0x0d is a table leaf. */
+const SQLITE_MAGIC = 'SQLite format 3\0';
+const TABLE_LEAF = 0x0d;
+
+/**
+ * The SQLite files of a FerretDB data directory that hold no table at all: a database FerretDB
+ * began to create and was stopped (at the end of a test run, say) before it wrote its metadata
+ * table. FerretDB 1.24 then refuses to start ("no such table: _ferretdb_collections"); such a file
+ * holds nothing. A file whose write-ahead log is not empty may hold tables there, and is kept.
+ *
+ * @see https://www.sqlite.org/fileformat2.html#the_database_header
+ */
+export function emptyDatabaseFiles(dataDir: string): string[] {
+  return readdirSync(dataDir)
+    .filter((name) => name.endsWith('.sqlite'))
+    .map((name) => join(dataDir, name))
+    .filter((path) => {
+      const wal = `${path}-wal`;
+      if (existsSync(wal) && statSync(wal).size > 0) return false;
+      const header = Buffer.alloc(108);
+      const fd = openSync(path, 'r');
+      try {
+        if (readSync(fd, header, 0, header.length, 0) < header.length) return false;
+      } finally {
+        closeSync(fd);
+      }
+      const isSqlite = header.toString('latin1', 0, 16) === SQLITE_MAGIC;
+      // Page 1 is the schema table: a leaf with no cell lists no table, index or view.
+      return isSqlite && header[100] === TABLE_LEAF && header.readUInt16BE(103) === 0;
+    });
 }
