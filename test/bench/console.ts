@@ -16,8 +16,6 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { LocalStack, stackConfig } from '../../deploy/local/stack';
-import { runContractTool } from '../../schemas/contract-tool';
 import { buildConsoleAssets, firstPageScripts } from '../../services/console/assets';
 import { createConsoleService } from '../../services/console/console-service';
 import { createLogger } from '../../services/platform/logger';
@@ -25,7 +23,7 @@ import { launchChromium } from '../e2e/console/browser';
 import { scratchDir } from '../support/fixtures';
 import { lookupHarness } from '../support/lookup';
 import { lookupStoryEvents, OPEN_DOSSIERS } from '../support/lookup-story';
-import { testKafkaEnv } from '../support/test-stack';
+import { benchStack } from './bench-stack';
 
 const args = parseArgs({ options: { loads: { type: 'string', default: '10' } } });
 const LOADS = Math.max(1, Number(args.values.loads));
@@ -45,17 +43,7 @@ async function main(): Promise<void> {
   const lazy = Object.keys(assets.metafile.outputs).filter((o) => o.endsWith('.js') && !first.includes(o));
   const lazyBytes = lazy.reduce((n, f) => n + gz(f), 0);
 
-  const stack = new LocalStack(stackConfig(), log);
-  log('bringing the local stack up');
-  await stack.up();
-  if (stack.registry) {
-    await runContractTool('register', { url: stack.registry.url, keys: stack.registry.keys() });
-    Object.assign(process.env, stack.endpoints, testKafkaEnv(stack), {
-      SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile,
-    });
-  } else {
-    Object.assign(process.env, stack.endpoints, testKafkaEnv(stack));
-  }
+  const stack = await benchStack(log);
   const harness = lookupHarness();
   await harness.setUp();
   const events = lookupStoryEvents();
