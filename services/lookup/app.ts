@@ -24,7 +24,7 @@ import {
   writeProblem,
 } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
-import { outgoingTraceparent, traceIdOf } from '../platform/trace-context';
+import { requestTraceId } from '../platform/trace-context';
 import { type EventDecoder } from '../sharing/event-decoder';
 import { type AuditEntry, type AuditResult, sha256Hex } from './audit-chain';
 import { type AuditTrail } from './audit-trail';
@@ -216,7 +216,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
 
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
-    request.traceId = traceIdOf(outgoingTraceparent(header(request.headers.traceparent))) ?? null;
+    request.traceId = requestTraceId(header(request.headers.traceparent));
     if (isPublic(request)) return undefined;
     inFlight += 1;
     applyLimit(reply, await perClient(request));

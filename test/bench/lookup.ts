@@ -20,7 +20,7 @@
  * Per-second progress goes to stderr, the figures to stdout.
  *
  * Run with `npm run bench:lookup` (`-- --quick` for 8 s phases and fewer citizens; `--rate N`,
- * `--seconds N`, `--citizens N`, `--ingest-rate N`, `--connections N`). It brings the local stack
+ * `--seconds N`, `--citizens N`, `--ingest-rate N`, `--connections N`, `--round-seconds N`). It brings the local stack
  * up if needed and runs the sharing and lookup services as processes of their own, on topics and
  * a database of the run's own, which it removes at the end. With LIENTHONG_BENCH_JSON set, it also
  * writes its figures there as JSON, for `npm run bench` (report-format.ts). With
@@ -97,6 +97,7 @@ const args = parseArgs({
     citizens: { type: 'string' },
     'ingest-rate': { type: 'string' },
     connections: { type: 'string' },
+    'round-seconds': { type: 'string' },
   },
 }).values;
 const quick = args.quick === true;
@@ -104,7 +105,7 @@ const quick = args.quick === true;
 const FIXED_RATE = args.rate === undefined ? undefined : positive('rate', args.rate, 0);
 const SECONDS = positive('seconds', args.seconds, quick ? 8 : 20);
 /** Each ceiling phase of a round. */
-const ROUND_SECONDS = quick ? 4 : 8;
+const ROUND_SECONDS = positive('round-seconds', args['round-seconds'], quick ? 4 : 8);
 const CITIZENS = Math.round(positive('citizens', args.citizens, quick ? 1_000 : 5_000));
 const INGEST_RATE = positive('ingest-rate', args['ingest-rate'], 400);
 /** Connections of the open-loop pool, and of the closed loop that finds the ceiling. */
