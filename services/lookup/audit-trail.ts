@@ -3,6 +3,7 @@ import { type Collection, type Db, type Filter, MongoServerError } from 'mongodb
 import { type Logger } from 'pino';
 import { type Clock, HANOI_UTC_OFFSET_MS, systemClock } from '../platform/clock';
 import { ERROR_CODES, UnavailableError } from '../platform/errors';
+import { statementChunks } from '../platform/mongo';
 import {
   type AuditCopy,
   type AuditEntry,
@@ -33,8 +34,6 @@ const AUDIT_INDEXES = [
   { at: 1 },
 ] as const;
 
-/** Most records in one insert command; a larger queue is written in several, in order. */
-const INSERT_CHUNK = 100;
 /** Tries of one batch when another instance took the same sequence numbers first. */
 const MAX_CONFLICTS = 5;
 const DUPLICATE_KEY = 11000;
@@ -202,13 +201,13 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
           hash = record.hash;
           return record;
         });
-        for (let i = 0; i < chained.length; i += INSERT_CHUNK) {
-          const chunk = chained.slice(i, i + INSERT_CHUNK);
+        // A larger queue is written in several insert commands, in order.
+        for (const chunk of statementChunks(chained)) {
           await timed(records.insertMany(chunk, { ordered: true }), 'Writing the audit trail');
           const last = chunk.at(-1) as AuditRecord;
           head = { seq: last.seq, hash: last.hash };
-          chunk.forEach((record, k) => batch[i + k]?.resolve(record));
-          written = i + chunk.length;
+          chunk.forEach((record, k) => batch[written + k]?.resolve(record));
+          written += chunk.length;
           for (const listener of listeners) listener(chunk);
         }
         return;

@@ -1,4 +1,5 @@
 import { type Collection, type Db } from 'mongodb';
+import { statementChunks } from '../platform/mongo';
 import { type DerivedValue } from './derived-schema';
 import { type Derivation } from './deriver';
 
@@ -81,32 +82,28 @@ export function createFeedStore(db: Db): FeedStore {
       const first = await nextSeq(agreementId);
       // A write that failed part way left some entries: the next try numbers after them.
       next.delete(agreementId);
-      await feed.insertMany(
-        derivations.map((d, i) => ({
-          _id: idOf(agreementId, first + i),
-          agreementId,
-          seq: first + i,
-          eventId: d.derived.value.eventId,
-          key: d.target.key,
-          value: JSON.stringify(d.derived.value),
-          citizenIds: [...d.event.subjects.citizenIds],
-          source: d.source,
-          derivedAt: at,
-        })),
-        { ordered: true },
-      );
+      const entries = derivations.map((d, i) => ({
+        _id: idOf(agreementId, first + i),
+        agreementId,
+        seq: first + i,
+        eventId: d.derived.value.eventId,
+        key: d.target.key,
+        value: JSON.stringify(d.derived.value),
+        citizenIds: [...d.event.subjects.citizenIds],
+        source: d.source,
+        derivedAt: at,
+      }));
+      for (const chunk of statementChunks(entries)) await feed.insertMany(chunk, { ordered: true });
       next.set(agreementId, first + derivations.length);
       // A derivation repeated after a crash replaces its record with the same content.
-      await flows.bulkWrite(
-        derivations.map((d) => ({
-          replaceOne: {
-            filter: { _id: d.derived.value.eventId },
-            replacement: { agreementId, citizenIds: [...d.event.subjects.citizenIds], derivedAt: at },
-            upsert: true,
-          },
-        })),
-        { ordered: false },
-      );
+      const replacements = derivations.map((d) => ({
+        replaceOne: {
+          filter: { _id: d.derived.value.eventId },
+          replacement: { agreementId, citizenIds: [...d.event.subjects.citizenIds], derivedAt: at },
+          upsert: true,
+        },
+      }));
+      for (const chunk of statementChunks(replacements)) await flows.bulkWrite(chunk, { ordered: false });
     },
     read(agreementId, afterSeq, limit) {
       return feed

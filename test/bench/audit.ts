@@ -29,6 +29,7 @@ import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
 import { loadFieldPolicies } from '../../services/lookup/field-policy';
 import { createTokenVerifier, mintToken } from '../../services/lookup/tokens';
 import { createLogger } from '../../services/platform/logger';
+import { statementChunks } from '../../services/platform/mongo';
 import { type EventDecoder } from '../../services/sharing/event-decoder';
 import { type Kafka } from 'kafkajs';
 
@@ -135,7 +136,7 @@ async function fill(db: Db, count: number): Promise<void> {
       hash = record.hash;
       batch.push(record);
     }
-    await records.insertMany(batch, { ordered: true });
+    for (const chunk of statementChunks(batch)) await records.insertMany(chunk, { ordered: true });
   }
 }
 
