@@ -13,7 +13,13 @@ import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
 import { type FieldPolicies, loadFieldPolicies } from '../../services/lookup/field-policy';
 import { type LookupLimits } from '../../services/lookup/app';
 import { createLookupService, type LookupService } from '../../services/lookup/lookup-service';
-import { busIssuer, createTokenVerifier, type LookupRole, mintToken } from '../../services/lookup/tokens';
+import {
+  busIssuer,
+  createTokenVerifier,
+  type LookupRole,
+  mintToken,
+  type TokenIssuer,
+} from '../../services/lookup/tokens';
 import { registryClient } from './connector';
 import { endpoint } from './fixtures';
 import { grantAcls, testConnection, testKafka } from './kafka';
@@ -44,6 +50,8 @@ export interface LookupHarnessOptions {
   auditWriteTimeoutMs?: number;
   /** Copy the audit trail to a Kafka topic of this test's own. */
   auditTopic?: boolean;
+  /** Issuers trusted beside the test's own key, such as a local OpenID Connect issuer. */
+  tokenIssuers?: () => TokenIssuer[];
 }
 
 /**
@@ -108,6 +116,7 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
               issuer: TOKEN_ISSUER,
               audience: TOKEN_AUDIENCE,
             }),
+            ...(options.tokenIssuers?.() ?? []),
           ],
         }),
         sealKey: harness.sealKey,
