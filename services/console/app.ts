@@ -15,6 +15,7 @@ import {
 import { registerOpenApi } from '../platform/openapi';
 import { ACTOR_PATTERN, AGENCY_PATTERN } from '../lookup/subjects';
 import { mintToken } from '../lookup/tokens';
+import { type OidcSignIn, registerOidcSignIn } from './oidc-routes';
 import { forward } from './proxy';
 
 /** The bus services the console calls, each by its base URL. */
@@ -56,6 +57,11 @@ export interface ConsoleAppOptions {
   upstreams: ConsoleUpstreams;
   /** Present in development mode only. */
   devSignIn?: DevSignIn;
+  /**
+   * The production sign-in through an OpenID Connect issuer. Beside a development sign-in, both
+   * are offered; the lookup service takes each one's tokens only if it trusts that issuer.
+   */
+  oidc?: OidcSignIn;
   /** The time shown and sent to the browser, which reads the bus's clock from it. */
   clock?: Clock;
   upstreamTimeoutMs?: number;
@@ -121,6 +127,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
             type: 'object',
             properties: {
               mode: { type: 'string', enum: ['development', 'production'] },
+              oidc: { type: 'boolean' },
               now: { type: 'string', format: 'date-time' },
               connectors: { type: 'array', items: { type: 'string' } },
               demo: {
@@ -143,6 +150,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     },
     async () => ({
       mode: options.devSignIn ? 'development' : 'production',
+      oidc: options.oidc !== undefined,
       now: new Date(clock()).toISOString(),
       connectors: Object.keys(options.upstreams.connectors),
       demo: options.devSignIn?.demo ?? [],
@@ -209,9 +217,15 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     );
   }
 
+  const oidc = options.oidc ? registerOidcSignIn(app, { ...options.oidc, clock }) : undefined;
+
   // The bus's public APIs, unchanged, one prefix a service. Undocumented here: each service
   // publishes its own description.
-  const pass = (prefix: string, upstream: (params: Record<string, string>) => string | undefined) => {
+  const pass = (
+    prefix: string,
+    upstream: (params: Record<string, string>) => string | undefined,
+    credential?: (request: FastifyRequest) => string | undefined,
+  ) => {
     app.route<{ Params: Record<string, string> }>({
       method: ['GET', 'POST'],
       url: `${prefix}/*`,
@@ -226,12 +240,28 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
             detail: 'The console passes calls to no such service',
           });
         }
-        return forward(request, reply, base, `/${request.params['*'] ?? ''}`, timeoutMs);
+        return forward(
+          request,
+          reply,
+          base,
+          `/${request.params['*'] ?? ''}`,
+          timeoutMs,
+          credential?.(request),
+        );
       },
     });
   };
   const { upstreams } = options;
-  pass('/api/lookup', () => upstreams.lookup);
+  // A session signed in through the issuer calls the lookup API with its access token, made for
+  // that API's audience; no other service gets it.
+  pass(
+    '/api/lookup',
+    () => upstreams.lookup,
+    (request) => {
+      const session = oidc?.sessionOf(request);
+      return session ? `Bearer ${session.accessToken}` : undefined;
+    },
+  );
   pass('/api/registry', () => upstreams.registry);
   pass('/api/sharing', () => upstreams.sharing);
   pass('/api/connectors/:topic', (p) =>

@@ -36,7 +36,7 @@ import { auditRoutes } from './routes/audit';
 import { citizenRoutes } from './routes/citizen';
 import { deskRoutes } from './routes/desk';
 import { lookupRoutes } from './routes/lookups';
-import { type LookupPrincipal, type LookupRole, type TokenCheck } from './tokens';
+import { type LookupPrincipal, type LookupRole, type TokenVerifier } from './tokens';
 import { createViewReader } from './view-reader';
 
 export interface LookupLimits {
@@ -65,7 +65,7 @@ export interface LookupAppOptions {
   db: Db;
   trail: AuditTrail;
   policies: FieldPolicies;
-  verifyToken: (authorization: string | undefined) => TokenCheck;
+  verifyToken: TokenVerifier;
   /** For lineage: reads source events back from Kafka. */
   kafka: Kafka;
   decoder: EventDecoder;
@@ -232,7 +232,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
         errors: [{ path: 'body', message: 'must be absent' }],
       });
     }
-    const check = options.verifyToken(header(request.headers.authorization));
+    const check = await options.verifyToken(header(request.headers.authorization));
     if (!check.ok) {
       reply.header('www-authenticate', 'Bearer realm="lienthong-lookup"');
       return sendProblem(reply, {
