@@ -320,7 +320,6 @@ export function initService(): ComposeService {
       KAFKA_CLIENT_ID: 'lienthong-init',
       MONGODB_URI_FILE: mountedAt(mongo('root-uri')),
       MONGODB_BUS_URI_FILE: mountedAt(mongo('uri')),
-      LOG_LEVEL: 'info',
     },
     secrets: ['kafka-ca', kafkaPasswordSecret(OPERATOR_PRINCIPAL), mongo('root-uri'), mongo('uri')],
     ...HARDENED,
