@@ -4,6 +4,7 @@ import { type Logger } from 'pino';
 import { type Clock, HANOI_UTC_OFFSET_MS, systemClock } from '../platform/clock';
 import { ERROR_CODES, UnavailableError } from '../platform/errors';
 import {
+  AGENCY_SYSTEM_ROLE,
   type AuditCopy,
   type AuditEntry,
   type AuditRecord,
@@ -44,8 +45,12 @@ export interface AuditTrailDeps {
   logger: Logger;
   /** The records' and seals' `at`; the system clock by default. */
   clock?: Clock;
-  /** Ed25519 key pair that signs the chain's head. */
-  sealKey: { privateKey: KeyObject; publicKey: KeyObject };
+  /**
+   * Ed25519 key pair that signs the chain's head. Without it the instance only appends: another
+   * writer of the same chain (the subscriptions service beside the lookup service) leaves the
+   * seals to the holder of the key, which seals the records it finds after its own head.
+   */
+  sealKey?: { privateKey: KeyObject; publicKey: KeyObject };
   /** Earlier seal keys still trusted for verification, besides the current one. */
   trustedKeys?: readonly KeyObject[];
   /** How often the head is sealed when it moved. */
@@ -76,12 +81,16 @@ export interface AuditQuery {
   limit: number;
 }
 
-/** One cell of the data-flow summary: how often `readerAgency` read `sourceAgency`'s data. */
+/**
+ * One cell of the data-flow summary: how often `readerAgency` read `sourceAgency`'s data, by its
+ * officers' lookups and by the deliveries its systems received under sharing agreements.
+ */
 export interface FlowRow {
   period: string;
   readerAgency: string;
   sourceAgency: string;
   lookups: number;
+  deliveries: number;
 }
 
 export type FlowPeriod = 'hour' | 'day' | 'month';
@@ -150,8 +159,9 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   const clock = deps.clock ?? systemClock;
   const records: Collection<AuditRecord> = deps.db.collection<AuditRecord>(AUDIT_RECORDS);
   const seals: Collection<AuditSeal> = deps.db.collection<AuditSeal>(AUDIT_SEALS);
+  const sealKey = deps.sealKey;
   const publicKeys = new Map<string, KeyObject>(
-    [deps.sealKey.publicKey, ...(deps.trustedKeys ?? [])].map((k) => [keyIdOf(k), k]),
+    [...(sealKey ? [sealKey.publicKey] : []), ...(deps.trustedKeys ?? [])].map((k) => [keyIdOf(k), k]),
   );
   const listeners: ((records: readonly AuditRecord[]) => void)[] = [];
   const sealListeners: ((seal: AuditSeal) => void)[] = [];
@@ -240,12 +250,29 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
     });
   };
 
+  /**
+   * Moves the head over the records another writer appended after it, read by `_id`, which the
+   * store serves from its index; only between writes, whose own head would race this one.
+   */
+  const catchUp = async (): Promise<void> => {
+    for (;;) {
+      if (flushing || !headKnown) return;
+      const from = head.seq;
+      const next = await records.findOne({ _id: auditId(from + 1) });
+      // A write of this instance began or ended meanwhile: its head is the newer one.
+      if (!next || flushing || head.seq !== from) return;
+      head = { seq: next.seq, hash: next.hash };
+    }
+  };
+
   const seal = async (): Promise<AuditSeal | undefined> => {
+    if (!sealKey) return undefined;
+    await catchUp();
     if (!headKnown || head.seq <= sealed) return undefined;
     const signed = sealHead(
       { seq: head.seq, hash: head.hash, at: new Date(clock()) },
-      deps.sealKey.privateKey,
-      deps.sealKey.publicKey,
+      sealKey.privateKey,
+      sealKey.publicKey,
     );
     try {
       await seals.insertOne(signed);
@@ -286,10 +313,12 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       await loadHead();
       const lastSeal = await seals.findOne({}, { sort: { _id: -1 } });
       sealed = lastSeal?.seq ?? 0;
-      timer = setInterval(() => {
-        seal().catch((err: unknown) => deps.logger.warn({ err }, 'Sealing the audit head failed'));
-      }, deps.sealEveryMs);
-      timer.unref();
+      if (sealKey) {
+        timer = setInterval(() => {
+          seal().catch((err: unknown) => deps.logger.warn({ err }, 'Sealing the audit head failed'));
+        }, deps.sealEveryMs);
+        timer.unref();
+      }
     },
 
     append(entry) {
@@ -371,8 +400,12 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
       const counts = new Map<string, FlowRow>();
       const cursor = records
         .find(
-          { at: { $gte: from, $lt: to }, result: 'allowed', 'actor.role': 'officer' },
-          { projection: { at: 1, 'actor.agency': 1, sources: 1 } },
+          {
+            at: { $gte: from, $lt: to },
+            result: 'allowed',
+            'actor.role': { $in: ['officer', AGENCY_SYSTEM_ROLE] },
+          },
+          { projection: { at: 1, 'actor.agency': 1, 'actor.role': 1, sources: 1 } },
         )
         .batchSize(1_000);
       for await (const record of cursor) {
@@ -385,8 +418,10 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
             readerAgency: reader,
             sourceAgency: source,
             lookups: 0,
+            deliveries: 0,
           };
-          row.lookups += 1;
+          if (record.actor?.role === AGENCY_SYSTEM_ROLE) row.deliveries += 1;
+          else row.lookups += 1;
           counts.set(key, row);
         }
       }
