@@ -90,6 +90,17 @@ export interface AuditEntry {
   /** A delivery's agreement and event; absent from the records of requests. */
   flow?: AuditFlow;
   /**
+   * An operator's redrive of a webhook subscription's dead letters: the derived events sent
+   * again, or, with `dryRun`, only planned. Absent from other records.
+   */
+  redrive?: {
+    subscriptionId: string;
+    agreementId: string;
+    eventIds: string[];
+    held: string[];
+    dryRun: boolean;
+  };
+  /**
    * The field policy file the answer was cut by: the SHA-256 of its bytes, hex; for a delivery,
    * the agreement's version.
    */

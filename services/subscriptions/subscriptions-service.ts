@@ -24,6 +24,7 @@ import { type WebhookEndpoint } from './endpoints';
 import { createFeedStore, type FeedStore } from './feed-store';
 import { registerDeliveryRoutes } from './routes/deliveries';
 import { registerFeedRoutes } from './routes/feeds';
+import { registerRedriveRoutes } from './routes/redrive';
 import {
   createWebhookDispatcher,
   DEFAULT_WEBHOOK_POLICY,
@@ -115,6 +116,10 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
     if (!feed) throw new Error('The feed needs a store');
     return feed;
   };
+  const trailOf = (): AuditTrail => {
+    if (!trail) throw new Error('The audit trail needs a store');
+    return trail;
+  };
   /** The feed requests waiting for each agreement's next entries. */
   const waiting = new Map<string, Set<() => void>>();
   const nextEntries = (agreementId: string, ms: number): Promise<void> =>
@@ -157,6 +162,17 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
     feed: feedOf,
     nextEntries,
     clock,
+    authenticate: deps.authenticate ?? (() => undefined),
+  });
+  registerRedriveRoutes(app, {
+    endpoints,
+    agreements: deps.agreements,
+    contracts: () => derived,
+    log: logOf,
+    feed: feedOf,
+    trail: trailOf,
+    clock,
+    timeoutMs: (deps.webhookPolicy ?? DEFAULT_WEBHOOK_POLICY).timeoutMs,
     authenticate: deps.authenticate ?? (() => undefined),
   });
   const delivered = new Counter({

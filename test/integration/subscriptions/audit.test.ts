@@ -1,8 +1,15 @@
+import { join } from 'node:path';
+import { MongoClient } from 'mongodb';
+import { createDemoReceiver } from '../../../deploy/local/demo-receiver';
+import { LocalFerretDb } from '../../../deploy/local/local-ferretdb';
 import { type AuditRecord } from '../../../services/lookup/audit-chain';
 import { AUDIT_RECORDS } from '../../../services/lookup/audit-trail';
 import { createLogger } from '../../../services/platform/logger';
+import { createAuthenticator, generateCredentials } from '../../../services/platform/credentials';
 import { createMongoClient } from '../../../services/platform/mongo';
-import { endpoint } from '../../support/fixtures';
+import { webhookEndpoints } from '../../../services/subscriptions/endpoints';
+import { newWebhookSecret } from '../../../services/subscriptions/webhook-signature';
+import { endpoint, freePort, scratchDir } from '../../support/fixtures';
 import { lookupHarness } from '../../support/lookup';
 import { lookupStoryEvents, OPEN_DOSSIERS } from '../../support/lookup-story';
 import { STORY } from '../../support/story';
@@ -47,6 +54,33 @@ const delivered = events.filter((e) =>
   ['EnterpriseRegistered', 'EnterpriseStatusChanged', 'OwnershipTransferred'].includes(e.event.eventType),
 );
 const auditor = () => lookup.token('auditor', 'TT-0001', 'HN-TTRA');
+const secret = newWebhookSecret();
+// The tax department's system, down at first: its webhooks are dead-lettered after two tries.
+const receiver = createDemoReceiver({ secrets: [secret] });
+const { entries, keys } = generateCredentials([
+  { id: 'ops', role: 'operator' },
+  { id: 'tax-system', role: 'agency', agency: 'HN-CUCTHUE' },
+]);
+let receiverUrl = '';
+let receiverPort = 0;
+
+/** The service's overrides: the webhook to the receiver, the operator's key, and `mongo` on `dbName`. */
+function overrides(mongo: MongoClient, dbName: string) {
+  return {
+    mongo,
+    dbName,
+    endpoints: webhookEndpoints(
+      {
+        endpoints: [
+          { id: 'tax-enterprises', agreement: 'tax-new-enterprises', url: receiverUrl, secrets: [secret] },
+        ],
+      },
+      subscriptions.agreements(),
+    ),
+    webhookPolicy: { backoff: { initialMs: 20, maxMs: 40 }, maxAttempts: 2, timeoutMs: 1_000 },
+    authenticate: createAuthenticator(entries),
+  };
+}
 
 /** The trail's delivery records, once there are `count`. */
 async function deliveryRecords(count: number): Promise<AuditRecord[]> {
@@ -62,19 +96,26 @@ async function deliveryRecords(count: number): Promise<AuditRecord[]> {
 beforeAll(async () => {
   await lookup.setUp();
   await subscriptions.setUp();
-  await subscriptions.start(Date.now, subscriptions.agreements(), {
-    mongo: createMongoClient({
-      uri: endpoint('MONGODB_URI'),
-      appName: 'it-subscriptions',
-      logger: createLogger({ name: 'it', level: 'silent' }),
-    }),
-    dbName: lookup.sharing.dbName,
-  });
+  receiverPort = await freePort();
+  receiverUrl = `http://127.0.0.1:${receiverPort}/webhooks/lienthong`;
+  await subscriptions.start(
+    Date.now,
+    subscriptions.agreements(),
+    overrides(
+      createMongoClient({
+        uri: endpoint('MONGODB_URI'),
+        appName: 'it-subscriptions',
+        logger: createLogger({ name: 'it', level: 'silent' }),
+      }),
+      lookup.sharing.dbName,
+    ),
+  );
   await lookup.sharing.publish(events);
   await lookup.sharing.waitForEvents(events.length);
 });
 
 afterAll(async () => {
+  await receiver.stop();
   await subscriptions.tearDown();
   await lookup.tearDown();
 });
@@ -185,5 +226,104 @@ describe('deliveries under sharing agreements in the audit trail', () => {
     );
     expect(transfer).toMatchObject({ seenAs: [{ as: 'owner', mask: 'clear' }] });
     expect(transfer?.description).toContain('previousOwner (last4)');
+  });
+});
+
+describe("an operator's redrive of a webhook subscription's dead letters", () => {
+  const redrive = (query: string, key = `ops.${keys.ops}`) =>
+    fetch(`${subscriptions.service().url()}/v1/subscriptions/tax-enterprises/redrive?${query}`, {
+      method: 'POST',
+      headers: { 'x-api-key': key },
+    });
+
+  it('sends them again once the endpoint is back, audited as an operator action, and holds one redriven too often', async () => {
+    const registrations = delivered.filter((e) => e.topic === 'business-registration').length + 1;
+    const service = () => subscriptions.service();
+    for (let i = 0; (service().webhookStats()['tax-enterprises']?.dead ?? 0) < registrations; i += 1) {
+      if (i > 300) throw new Error('the webhooks were never dead-lettered');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // The consumer agency's system may not redrive; a plan sends nothing.
+    expect((await redrive('', `tax-system.${keys['tax-system']}`)).status).toBe(403);
+    const plan = await redrive('dryRun=true');
+    expect(plan.status).toBe(200);
+    const planned = (await plan.json()) as { deadLetters: { outcome: string }[]; auditSeq: number };
+    expect(planned.deadLetters.map((d) => d.outcome)).toEqual(Array(registrations).fill('planned'));
+    expect(receiver.events()).toHaveLength(0);
+    // Still down: each fails once more; then up: delivered, with the ids the receiver applies once.
+    const failed = (await (await redrive('maxRedrives=2')).json()) as { deadLetters: { outcome: string }[] };
+    expect(failed.deadLetters.map((d) => d.outcome)).toEqual(Array(registrations).fill('failed'));
+    // Redriven once each: with a limit of one, every one is held and nothing is sent.
+    const held = (await (await redrive('maxRedrives=1')).json()) as { deadLetters: { outcome: string }[] };
+    expect(held.deadLetters.map((d) => d.outcome)).toEqual(Array(registrations).fill('held'));
+    await receiver.start(receiverPort);
+    expect(receiver.events()).toHaveLength(0);
+    const answer = await redrive('maxRedrives=2');
+    const sent = (await answer.json()) as {
+      auditSeq: number;
+      deadLetters: { eventId: string; outcome: string; redrives: number }[];
+    };
+    expect(sent.deadLetters.map((d) => [d.outcome, d.redrives])).toEqual(
+      Array(registrations).fill(['delivered', 2]),
+    );
+    expect(
+      receiver
+        .events()
+        .map((e) => e.id)
+        .sort(),
+    ).toEqual(sent.deadLetters.map((d) => d.eventId).sort());
+    const record = await lookup.sharing
+      .db()
+      .collection<AuditRecord>(AUDIT_RECORDS)
+      .findOne({ seq: sent.auditSeq });
+    expect(record).toMatchObject({
+      action: 'POST /v1/subscriptions/:id/redrive',
+      actor: { id: 'ops', role: 'operator' },
+      redrive: { subscriptionId: 'tax-enterprises', dryRun: false, held: [] },
+    });
+    expect(record?.redrive?.eventIds.sort()).toEqual(sent.deadLetters.map((d) => d.eventId).sort());
+    // Nothing dead any more; the chain holds the operator's actions and verifies.
+    expect(((await (await redrive('')).json()) as { deadLetters: unknown[] }).deadLetters).toEqual([]);
+    const verify = await lookup.get('/v1/audit/verify?full=true', { token: auditor() });
+    expect(verify.json()).toMatchObject({ ok: true, breaches: [] });
+  });
+});
+
+describe('with its store stopped', () => {
+  const scratch = scratchDir('subscriptions-store');
+  let store: LocalFerretDb | undefined;
+  afterAll(async () => {
+    await subscriptions.stop();
+    await store?.stop();
+    scratch.remove();
+  });
+
+  it('answers 503 problems, never 500, on the deliveries and the redrive', async () => {
+    store = new LocalFerretDb({
+      stateDir: join(scratch.path, 'ferretdb'),
+      port: await freePort(),
+      progress: () => undefined,
+    });
+    await store.start();
+    await store.waitReady();
+    await subscriptions.stop();
+    // After every agreement's expiry, so that no derivation or webhook starts: the routes alone.
+    await subscriptions.start(
+      () => Date.UTC(2045, 0, 1),
+      subscriptions.agreements(),
+      overrides(new MongoClient(store.uri, { serverSelectionTimeoutMS: 1_000 }), 'outage'),
+    );
+    await store.kill();
+    const url = subscriptions.service().url();
+    const key = { 'x-api-key': `ops.${keys.ops}` };
+    for (const [method, path] of [
+      ['GET', '/v1/subscriptions/tax-enterprises/deliveries'],
+      ['POST', '/v1/subscriptions/tax-enterprises/redrive'],
+    ] as const) {
+      const answer = await fetch(`${url}${path}`, { method, headers: key });
+      expect([path, answer.status]).toEqual([path, 503]);
+      expect(answer.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(await answer.json()).toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    }
   });
 });
