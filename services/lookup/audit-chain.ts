@@ -32,6 +32,28 @@ export interface AnswerEvent {
   eventId: string;
 }
 
+/**
+ * A delivery under a sharing agreement, as the trail keeps it: the consumer agency's system
+ * received the derived event `eventId` of the source event `sourceEventId`, under the agreement's
+ * version (the SHA-256 of its canonical JSON), for its purpose. The record's `actor` is the
+ * consumer's system, `sources` the source agency, `fields` and `masks` what the agreement let go out.
+ */
+export interface AuditFlow {
+  agreementId: string;
+  agreementVersion: string;
+  purpose: string;
+  legalBasis: string;
+  /** The source contract, such as `business-registration`. */
+  topic: string;
+  eventType: string;
+  /** The derived eventId: the idempotency key every channel delivers the event under. */
+  eventId: string;
+  sourceEventId: string;
+}
+
+/** The actor role of an agency system that receives deliveries under a sharing agreement. */
+export const AGENCY_SYSTEM_ROLE = 'agency-system';
+
 /** One request as the audit records it, before it is chained. */
 export interface AuditEntry {
   /** The route pattern asked, such as `GET /v1/citizens/:id`; never the URL, which holds ids. */
@@ -65,7 +87,23 @@ export interface AuditEntry {
   answerDigest?: string;
   /** The events the sections of a lookup's answer were built from; absent from other records. */
   answerEvents?: AnswerEvent[];
-  /** The field policy file the answer was cut by: the SHA-256 of its bytes, hex. */
+  /** A delivery's agreement and event; absent from the records of requests. */
+  flow?: AuditFlow;
+  /**
+   * An operator's redrive of a webhook subscription's dead letters: the derived events sent
+   * again, or, with `dryRun`, only planned. Absent from other records.
+   */
+  redrive?: {
+    subscriptionId: string;
+    agreementId: string;
+    eventIds: string[];
+    held: string[];
+    dryRun: boolean;
+  };
+  /**
+   * The field policy file the answer was cut by: the SHA-256 of its bytes, hex; for a delivery,
+   * the agreement's version.
+   */
   policyVersion: string;
   result: AuditResult;
   /** The problem code of a refusal or failure, null when allowed. */

@@ -19,6 +19,7 @@ import {
   type Problem,
   type ProblemInput,
 } from './problem';
+import { ERROR_CODES, isRetriable } from './errors';
 import { createRouteTable } from './route-table';
 
 export { PROBLEM_CONTENT_TYPE, type Problem, type ProblemInput } from './problem';
@@ -316,6 +317,18 @@ export function answerRequestError(
 ): FastifyReply {
   const problem = requestProblem(error);
   if (problem) return sendProblem(reply, problem);
+  // A store or broker in a passing state: the client may try again, as the lookup answers it.
+  if (isRetriable(error)) {
+    request.log.warn({ err: error }, 'A dependency is unavailable; answering 503');
+    reply.header('retry-after', '5');
+    const kafka = error.name.startsWith('KafkaJS');
+    return sendProblem(reply, {
+      status: 503,
+      title: kafka ? 'Kafka unavailable' : 'Store unavailable',
+      code: kafka ? ERROR_CODES.KAFKA_UNAVAILABLE : ERROR_CODES.STORE_UNAVAILABLE,
+      detail: 'A dependency cannot be reached right now; try again later',
+    });
+  }
   request.log.error({ err: error }, 'Unexpected error');
   return sendProblem(reply, {
     status: 500,

@@ -38,6 +38,8 @@ interface FlowRecord {
   agreementId: string;
   citizenIds: string[];
   derivedAt: Date;
+  /** Its entry in the feed, where a redrive reads the value back; absent from older records. */
+  feedSeq?: number;
 }
 
 export interface FeedStore {
@@ -47,6 +49,8 @@ export interface FeedStore {
   read(agreementId: string, afterSeq: number, limit: number): Promise<FeedEntry[]>;
   /** The citizens a derived event's source concerns, read by `_id`, which the store serves from its index. */
   citizenIdsOf(eventId: string): Promise<string[]>;
+  /** A derived event's feed entry, by its flow record then the entry's `_id`; null when not kept. */
+  entryOf(eventId: string): Promise<FeedEntry | null>;
 }
 
 /** The derived value an entry holds. */
@@ -96,10 +100,15 @@ export function createFeedStore(db: Db): FeedStore {
       for (const chunk of statementChunks(entries)) await feed.insertMany(chunk, { ordered: true });
       next.set(agreementId, first + derivations.length);
       // A derivation repeated after a crash replaces its record with the same content.
-      const replacements = derivations.map((d) => ({
+      const replacements = derivations.map((d, i) => ({
         replaceOne: {
           filter: { _id: d.derived.value.eventId },
-          replacement: { agreementId, citizenIds: [...d.event.subjects.citizenIds], derivedAt: at },
+          replacement: {
+            agreementId,
+            citizenIds: [...d.event.subjects.citizenIds],
+            derivedAt: at,
+            feedSeq: first + i,
+          },
           upsert: true,
         },
       }));
@@ -114,6 +123,11 @@ export function createFeedStore(db: Db): FeedStore {
     },
     async citizenIdsOf(eventId) {
       return (await flows.findOne({ _id: eventId }))?.citizenIds ?? [];
+    },
+    async entryOf(eventId) {
+      const flow = await flows.findOne({ _id: eventId });
+      if (flow?.feedSeq === undefined) return null;
+      return feed.findOne({ _id: idOf(flow.agreementId, flow.feedSeq) });
     },
   };
 }
