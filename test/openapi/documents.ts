@@ -19,6 +19,7 @@ import { createLogger } from '../../services/platform/logger';
 import { buildRegistryApp, type RegistryAppOptions } from '../../services/registry/app';
 import { createEventDecoder } from '../../services/sharing/event-decoder';
 import { createSharingService } from '../../services/sharing/sharing-service';
+import { createSubscriptionsService } from '../../services/subscriptions/subscriptions-service';
 
 /** Every HTTP service's OpenAPI document, by service name. */
 export type ServiceDocuments = Record<string, Record<string, unknown>>;
@@ -77,6 +78,14 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
       groupId: 'openapi-documents',
       batchSize: 1,
       concurrency: 1,
+      host: '127.0.0.1',
+      port: 0,
+    }).app,
+    subscriptions: createSubscriptionsService({
+      kafka,
+      registry,
+      logger,
+      agreements: [],
       host: '127.0.0.1',
       port: 0,
     }).app,
