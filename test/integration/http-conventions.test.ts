@@ -350,6 +350,10 @@ describe('HTTP conventions on every service, on the real stack', () => {
         'ROUTE_NOT_FOUND',
       );
       expectProblem(await record(ask(url, '/v1/feeds/x', { method: 'DELETE' })), 401, 'UNAUTHORIZED');
+      // The operations endpoints are open, and so is the 405 on their paths.
+      const probe = await record(ask(url, '/healthz', { method: 'POST' }));
+      expectProblem(probe, 405, 'METHOD_NOT_ALLOWED');
+      expect(probe.headers.get('allow')).toBe('GET, HEAD');
     });
   });
 

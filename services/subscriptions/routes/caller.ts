@@ -11,11 +11,17 @@ const callers = new WeakMap<FastifyRequest, Principal>();
 /**
  * Authenticates every request but the public ones before it is routed, as every lienthong
  * service does: without a valid key, a wrong method or an unknown path is a 401 too, so that a
- * stranger learns nothing of the routes.
+ * stranger learns nothing of the routes. Call it before the routes are declared.
  */
 export function authenticateCallers(app: FastifyInstance, authenticate: Authenticate): void {
+  // A wrong method on an open path (`TRACE /healthz`) is a 405 for anyone, as the path is no secret.
+  const open = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    if (route.config?.public) open.add(route.url);
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (request.routeOptions.config.public) return;
+    if (request.is404 && open.has(request.url.split('?')[0] ?? '')) return;
     const principal = callerOf(request, reply, authenticate);
     if (!principal) return reply;
     callers.set(request, principal);
