@@ -1,7 +1,7 @@
 import { type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type Logger } from 'pino';
 import { type Clock, systemClock } from '../platform/clock';
 import {
@@ -105,7 +105,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     errors: [400, 404, 500],
   });
   registerOperations(app, { service: 'console', ready: options.ready ?? (() => true) });
-  app.setErrorHandler(answerError);
+  app.setErrorHandler(answerRequestError);
   app.setNotFoundHandler(routeNotFound);
   const assets = readAssets(options.assetsDir);
 
@@ -172,7 +172,12 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
             properties: {
               role: { type: 'string', enum: [...ROLE_PATTERN] },
               sub: { type: 'string', pattern: ACTOR_PATTERN },
-              agency: { type: 'string', maxLength: 40, pattern: AGENCY_PATTERN },
+              agency: {
+                type: 'string',
+                maxLength: 40,
+                pattern: AGENCY_PATTERN,
+                description: 'Required for an officer, who belongs to an agency (400 without it)',
+              },
             },
           },
           response: {
@@ -279,25 +284,6 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     }
   }
   return app;
-}
-
-/** A request that fails its schema: 400 with each field's path; fastify's other refusals as problems. */
-function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (!error.validation) return answerRequestError(error, request, reply);
-  const where = error.validationContext ?? 'request';
-  const errors = error.validation.map((v) => {
-    const missing = (v.params as { missingProperty?: string }).missingProperty;
-    const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-    const field = `${v.instancePath.replaceAll('/', '.')}${missing ? `.${missing}` : ''}${extra ? `.${extra}` : ''}`;
-    return { path: `${where}${field}`, message: v.message ?? 'is invalid' };
-  });
-  return sendProblem(reply, {
-    status: 400,
-    title: 'Invalid request',
-    code: 'INVALID_REQUEST',
-    detail: `The request does not match the API description at ${errors.map((e) => e.path).join(', ')}`,
-    errors,
-  });
 }
 
 /** Every file under `dir`, by its URL path. */

@@ -10,7 +10,7 @@ import { type PresentedCredential, type Principal } from '../platform/credential
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { createRenewingProducer } from '../platform/kafka';
 import { createLifecycle, type Service } from '../platform/lifecycle';
-import { registerOpenApi } from '../platform/openapi';
+import { AGENCY_KEY_SCHEMES, registerOpenApi } from '../platform/openapi';
 import { type AuditTrail, createAuditTrail } from '../lookup/audit-trail';
 import { createEventDecoder } from '../sharing/event-decoder';
 import { type Agreement, inForce } from './agreement';
@@ -22,6 +22,7 @@ import { createDeliveryLog, type DeliveryLog } from './delivery-log';
 import { createDeriver, type Derivation, type Deriver, type DeriverStats } from './deriver';
 import { type WebhookEndpoint } from './endpoints';
 import { createFeedStore, type FeedStore } from './feed-store';
+import { authenticateCallers } from './routes/caller';
 import { registerDeliveryRoutes } from './routes/deliveries';
 import { registerFeedRoutes } from './routes/feeds';
 import { registerRedriveRoutes } from './routes/redrive';
@@ -140,40 +141,35 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
 
   // The API takes no body, so parameters may be coerced (`?limit=5`).
   const app = createHttpServer({ logger, bodyLimit: 1_024, coerceParameters: true });
+  const authenticate = deps.authenticate ?? (() => undefined);
   void registerOpenApi(app, {
     info: {
       title: 'lienthong subscriptions service',
       version: '1',
       description: "Delivers other agencies' events to agency systems under sharing agreements",
     },
-    errors: [],
+    securitySchemes: AGENCY_KEY_SCHEMES,
+    errors: [400, 401, 414, 500],
   });
   const metrics = registerOperations(app, { service: 'subscriptions', ready: () => ready });
   app.setErrorHandler(answerRequestError);
   app.setNotFoundHandler(routeNotFound);
-  registerDeliveryRoutes(app, {
-    endpoints,
-    agreements: deps.agreements,
-    log: logOf,
-    authenticate: deps.authenticate ?? (() => undefined),
-  });
-  registerFeedRoutes(app, {
-    contracts: () => derived,
-    feed: feedOf,
-    nextEntries,
-    clock,
-    authenticate: deps.authenticate ?? (() => undefined),
-  });
-  registerRedriveRoutes(app, {
-    endpoints,
-    agreements: deps.agreements,
-    contracts: () => derived,
-    log: logOf,
-    feed: feedOf,
-    trail: trailOf,
-    clock,
-    timeoutMs: (deps.webhookPolicy ?? DEFAULT_WEBHOOK_POLICY).timeoutMs,
-    authenticate: deps.authenticate ?? (() => undefined),
+  authenticateCallers(app, authenticate);
+  // In a plugin, so that the description, registered without waiting, sees them.
+  void app.register(async (scope) => {
+    registerDeliveryRoutes(scope, { endpoints, agreements: deps.agreements, log: logOf, authenticate });
+    registerFeedRoutes(scope, { contracts: () => derived, feed: feedOf, nextEntries, clock, authenticate });
+    registerRedriveRoutes(scope, {
+      endpoints,
+      agreements: deps.agreements,
+      contracts: () => derived,
+      log: logOf,
+      feed: feedOf,
+      trail: trailOf,
+      clock,
+      timeoutMs: (deps.webhookPolicy ?? DEFAULT_WEBHOOK_POLICY).timeoutMs,
+      authenticate,
+    });
   });
   const delivered = new Counter({
     name: 'subscriptions_derived_total',

@@ -47,7 +47,6 @@ export function registerDeliveryRoutes(
     {
       schema: {
         summary: "A subscription's deliveries, newest first",
-        security: [{ apiKey: [] }],
         params: {
           type: 'object',
           required: ['id'],
