@@ -71,7 +71,7 @@ export function subscriptionsHarness(
   const domain = shared ?? sharingHarness({ partitions: 3 });
   const prefix = domain.topicPrefix;
   const groupPrefix = `${prefix}subscriptions`;
-  const logger = createLogger({ name: 'it-subscriptions', level: 'silent' });
+  const logger = createLogger({ name: 'it-subscriptions', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let service: SubscriptionsService | undefined;
 
   const harness = {
