@@ -198,15 +198,23 @@ describe('every HTTP service, fuzzed from its own OpenAPI document', () => {
     '"query.wait" = 0',
   ].join('\n');
 
-  const runs: [string, string, () => Record<string, string>, RunOptions?][] = [
-    ['registry', 'with an operator', () => ({ authorization: basic('operator', registries.keys.operator) })],
-    ['registry', 'without a credential', () => ({})],
-    ['connector', 'with the agency key', () => ({ 'x-api-key': connector.apiKey })],
-    ['connector', 'without a credential', () => ({})],
+  // Every row has its options, `{}` for the defaults: jest-each takes a test function with more
+  // parameters than its row has values for one that calls `done`, and waits for it until the timeout.
+  const runs: [string, string, () => Record<string, string>, RunOptions][] = [
+    [
+      'registry',
+      'with an operator',
+      () => ({ authorization: basic('operator', registries.keys.operator) }),
+      {},
+    ],
+    ['registry', 'without a credential', () => ({}), {}],
+    ['connector', 'with the agency key', () => ({ 'x-api-key': connector.apiKey }), {}],
+    ['connector', 'without a credential', () => ({}), {}],
     [
       'lookup',
       'with an auditor token',
       () => ({ authorization: `Bearer ${lookup.token('auditor', 'TT-01', 'HN-TTRA')}` }),
+      {},
     ],
     [
       'lookup',
@@ -215,9 +223,10 @@ describe('every HTTP service, fuzzed from its own OpenAPI document', () => {
         authorization: `Bearer ${lookup.officer(OPEN_DOSSIERS.transfer.agency)}`,
         'x-dossier-id': OPEN_DOSSIERS.transfer.id,
       }),
+      {},
     ],
-    ['lookup', 'without a credential', () => ({})],
-    ['sharing', 'as a probe', () => ({})],
+    ['lookup', 'without a credential', () => ({}), {}],
+    ['sharing', 'as a probe', () => ({}), {}],
     [
       'subscriptions',
       "with the consumer agency's key",
