@@ -11,6 +11,7 @@ import { type WebhookEndpoint } from '../endpoints';
 import { type FeedStore, feedValue } from '../feed-store';
 import { postWebhook } from '../webhook-dispatcher';
 import { type Authenticate, callerOf } from './caller';
+import { SUBSCRIPTION_PARAMS } from './deliveries';
 
 /** A dead letter redriven this many times is held, as `npm run dlq -- redrive` holds one. */
 export const DEFAULT_MAX_REDRIVES = 3;
@@ -52,11 +53,7 @@ export function registerRedriveRoutes(
       schema: {
         summary: "Send a webhook subscription's dead letters again (operators)",
         security: [{ apiKey: [] }],
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 80 } },
-        },
+        params: SUBSCRIPTION_PARAMS,
         querystring: {
           type: 'object',
           properties: {
