@@ -214,7 +214,10 @@ export function userResources(grants: readonly AclGrant[] = busGrants(REGISTRY_T
 export function mongodbResources(): Resource[] {
   const name = 'mongodb';
   const members = [0, 1, 2].map((i) => `${name}-${i}.${name}.${NAMESPACE}.svc.cluster.local:${MONGODB_PORT}`);
+  // The root password reaches mongosh through its environment, read by the script itself: on the
+  // command line (`-p`) it would be readable in every process listing of the node.
   const initiate = [
+    "db.getSiblingDB('admin').auth(process.env.ROOT_USER, process.env.ROOT_PASSWORD);",
     'try { rs.status() } catch (e) {',
     `  rs.initiate({ _id: 'rs0', members: ${JSON.stringify(members.map((host, i) => ({ _id: i, host })))} })`,
     '}',
@@ -304,11 +307,7 @@ export function mongodbResources(): Resource[] {
               {
                 name: 'initiate',
                 image: 'mongo:7.0',
-                command: [
-                  'sh',
-                  '-c',
-                  `mongosh --quiet --host ${members[0]} -u "$ROOT_USER" -p "$ROOT_PASSWORD" --authenticationDatabase admin --eval "${initiate}"`,
-                ],
+                command: ['sh', '-c', `mongosh --quiet --host ${members[0]} --eval "${initiate}"`],
                 env: [
                   secretEnv('ROOT_USER', MONGODB_SECRET, 'root-username'),
                   secretEnv('ROOT_PASSWORD', MONGODB_SECRET, 'root-password'),

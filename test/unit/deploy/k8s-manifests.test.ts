@@ -61,6 +61,23 @@ describe('the Kubernetes base', () => {
     );
   });
 
+  it('never puts a secret on a command line, where every process listing of the node shows it', () => {
+    for (const [file, text] of Object.entries(renderBase())) {
+      const secretVariables = [...text.matchAll(/- name: (\w+)\n\s+valueFrom:\n\s+secretKeyRef:/g)].map(
+        (m) => m[1],
+      );
+      for (const variable of secretVariables) {
+        expect({ file, expanded: text.includes(`$${variable}`) || text.includes(`\${${variable}}`) }).toEqual(
+          {
+            file,
+            expanded: false,
+          },
+        );
+      }
+    }
+    expect(renderBase()['mongodb.yaml']).toContain('process.env.ROOT_PASSWORD');
+  });
+
   it('gives each principal a KafkaUser holding exactly its ACLs', () => {
     const grants = busGrants('_schemas');
     const users = userResources(grants) as unknown as {
