@@ -10,6 +10,10 @@
  *    prints the records the flood wrote and its wall time.
  * 2. Verify: a scratch trail filled with N chained records and sealed, then a full walk, 100 more
  *    records appended through the trail, and an incremental walk from the seal the full one verified.
+ * 3. The auditors' queries, on that trail at N/10 records and again at N: the history by subject,
+ *    officer, agency and dossier (a page of 50) and the flows summary by day and by month. The
+ *    records spread over 30 days, 10,000 citizens, 200 officers in 20 agencies and 5,000 dossiers;
+ *    one in four is an allowed lookup. Each query's median of 3 is printed, with its growth.
  */
 import { generateKeyPairSync, createPublicKey, type KeyObject } from 'node:crypto';
 import { cpus } from 'node:os';
@@ -17,21 +21,15 @@ import { performance } from 'node:perf_hooks';
 import { type Db, MongoClient } from 'mongodb';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { buildLookupApp } from '../../services/lookup/app';
-import {
-  type AuditEntry,
-  type AuditRecord,
-  chain,
-  GENESIS_HASH,
-  keyIdOf,
-} from '../../services/lookup/audit-chain';
-import { AUDIT_RECORDS, createAuditTrail } from '../../services/lookup/audit-trail';
+import { keyIdOf } from '../../services/lookup/audit-chain';
+import { type AuditTrail, createAuditTrail } from '../../services/lookup/audit-trail';
 import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
 import { loadFieldPolicies } from '../../services/lookup/field-policy';
 import { busIssuer, createTokenVerifier, mintToken } from '../../services/lookup/tokens';
 import { createLogger } from '../../services/platform/logger';
-import { statementChunks } from '../../services/platform/mongo';
 import { type EventDecoder } from '../../services/sharing/event-decoder';
 import { type Kafka } from 'kafkajs';
+import { agency, citizen, dossier, ENTRY, FILL_START, fillTrail, officer, SPREAD_DAYS } from './audit-fill';
 
 const argument = (name: string, fallback: number): number => {
   const at = process.argv.indexOf(name);
@@ -48,23 +46,6 @@ const log = (line: string): void => void process.stdout.write(`${line}\n`);
 const keys = (): { privateKey: KeyObject; publicKey: KeyObject } => {
   const { privateKey } = generateKeyPairSync('ed25519');
   return { privateKey, publicKey: createPublicKey(privateKey) };
-};
-
-/** A refused lookup, as most of a trail is. */
-const ENTRY: AuditEntry = {
-  action: 'GET /v1/citizens/:id',
-  actor: { id: 'CB-PC08-01', agency: 'HN-PC08', role: 'officer' },
-  subject: { view: 'citizens', id: '001099000001' },
-  dossierId: 'HS-2026-000001',
-  procedureCode: '1.000001',
-  fields: [],
-  masks: [],
-  sources: [],
-  result: 'denied',
-  reason: 'DOSSIER_OTHER_AGENCY',
-  status: 403,
-  traceId: null,
-  policyVersion: 'sha256:bench',
 };
 
 async function flood(db: Db, perClientPerMinute: number): Promise<{ records: number; ms: number }> {
@@ -129,19 +110,38 @@ async function flood(db: Db, perClientPerMinute: number): Promise<{ records: num
   return { records: trail.head().seq - before, ms };
 }
 
-async function fill(db: Db, count: number): Promise<void> {
-  const records = db.collection<AuditRecord>(AUDIT_RECORDS);
-  let hash = GENESIS_HASH;
-  const at = new Date();
-  for (let seq = 1; seq <= count;) {
-    const batch: AuditRecord[] = [];
-    for (; batch.length < 1_000 && seq <= count; seq += 1) {
-      const record = chain(ENTRY, seq, hash, at);
-      hash = record.hash;
-      batch.push(record);
-    }
-    for (const chunk of statementChunks(batch)) await records.insertMany(chunk, { ordered: true });
+/** Each auditor's query, timed as the median of 3, keyed by a label. */
+async function auditorQueries(trail: AuditTrail): Promise<Map<string, number>> {
+  const from = new Date(FILL_START);
+  const to = new Date(FILL_START + SPREAD_DAYS * 86_400_000 + 1);
+  const page = 50;
+  const queries: [string, () => Promise<unknown>][] = [
+    [
+      'history by subject',
+      () => trail.query({ subject: { view: 'citizens', id: citizen(77) }, limit: page }),
+    ],
+    ['history by citizen (access log)', () => trail.query({ citizenId: citizen(77), limit: page })],
+    ['history by officer', () => trail.query({ actorId: officer(5), limit: page })],
+    ['history by agency', () => trail.query({ agency: agency(5), limit: page })],
+    ['history by dossier', () => trail.query({ dossierId: dossier(9), limit: page })],
+    ['flows by day, 30 days', () => trail.flows(from, to, 'day')],
+    ['flows by month', () => trail.flows(from, to, 'month')],
+  ];
+  const times = new Map<string, number>();
+  for (const [label, query] of queries) {
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i += 1) runs.push((await timed(query)).ms);
+    process.stderr.write(`  ${label}: ${runs.map((ms) => ms.toFixed(0)).join(', ')} ms\n`);
+    times.set(label, runs.sort((a, b) => a - b)[1] ?? Number.NaN);
   }
+  return times;
+}
+
+/** A trail over `db` for reading only; `open` creates the auditors' indexes (and reads the head). */
+async function auditorTrail(db: Db): Promise<AuditTrail> {
+  const trail = createAuditTrail({ db, logger, sealEveryMs: 3_600_000, writeTimeoutMs: 600_000 });
+  await trail.open();
+  return trail;
 }
 
 async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
@@ -174,7 +174,21 @@ async function main(): Promise<void> {
     );
 
     const db = scratch('verify');
-    const filled = await timed(() => fill(db, RECORDS));
+    const tenth = Math.floor(RECORDS / 10);
+    log(`the auditors' queries, a page of ${50}, median of 3, at ${tenth} records and at ${RECORDS}:`);
+    const filledTenth = await timed(() => fillTrail(db, { from: 1, to: tenth, total: RECORDS }, log));
+    const small = await auditorQueries(await auditorTrail(db));
+    const rest = await timed(() =>
+      fillTrail(db, { from: tenth + 1, to: RECORDS, total: RECORDS, hash: filledTenth.value }, log),
+    );
+    const large = await auditorQueries(await auditorTrail(db));
+    for (const [label, ms] of small) {
+      const at = large.get(label) ?? Number.NaN;
+      log(
+        `  ${label.padEnd(32)} ${ms.toFixed(0).padStart(7)} ms  ${at.toFixed(0).padStart(7)} ms  ×${(at / ms).toFixed(1)}`,
+      );
+    }
+    const filled = { ms: filledTenth.ms + rest.ms };
     // Reading the head of a large trail is slow on FerretDB (no sort pushdown): no timeout here.
     const trail = createAuditTrail({
       db,

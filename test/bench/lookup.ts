@@ -20,7 +20,9 @@
  * Per-second progress goes to stderr, the figures to stdout.
  *
  * Run with `npm run bench:lookup` (`-- --quick` for 8 s phases and fewer citizens; `--rate N`,
- * `--seconds N`, `--citizens N`, `--ingest-rate N`, `--connections N`, `--round-seconds N`). It brings the local stack
+ * `--seconds N`, `--citizens N`, `--ingest-rate N`, `--connections N`, `--round-seconds N`,
+ * `--audit-records N` for a trail of N records before the run: with `--citizens`, the shape of
+ * growth). It brings the local stack
  * up if needed and runs the sharing and lookup services as processes of their own, on topics and
  * a database of the run's own, which it removes at the end. With LIENTHONG_BENCH_JSON set, it also
  * writes its figures there as JSON, for `npm run bench` (report-format.ts). With
@@ -59,6 +61,7 @@ import { sharingHarness } from '../support/sharing';
 import { citizen, DAY, envelope, T0 } from '../support/story';
 import { benchStack } from './bench-stack';
 import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled } from './lookup-load';
+import { fillTrail } from './audit-fill';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
 import {
   atLeast,
@@ -98,6 +101,7 @@ const args = parseArgs({
     'ingest-rate': { type: 'string' },
     connections: { type: 'string' },
     'round-seconds': { type: 'string' },
+    'audit-records': { type: 'string' },
   },
 }).values;
 const quick = args.quick === true;
@@ -111,6 +115,9 @@ const INGEST_RATE = positive('ingest-rate', args['ingest-rate'], 400);
 /** Connections of the open-loop pool, and of the closed loop that finds the ceiling. */
 const CONNECTIONS = Math.round(positive('connections', args.connections, 128));
 const CEILING_CONNECTIONS = Math.min(CONNECTIONS, 64);
+/** Records already in the trail when the lookup service opens it: the cost of a long trail. */
+const AUDIT_RECORDS_BEFORE =
+  args['audit-records'] === undefined ? 0 : Math.round(positive('audit-records', args['audit-records'], 0));
 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -829,6 +836,16 @@ async function main(): Promise<void> {
     const preloadSeconds = await caughtUp(harness, 'the citizens', 600_000);
     log(`  applied in ${preloadSeconds.toFixed(1)} s`);
 
+    if (AUDIT_RECORDS_BEFORE > 0) {
+      log(`filling the trail with ${AUDIT_RECORDS_BEFORE} records before the lookup service opens it`);
+      const client = new MongoClient(process.env.MONGODB_URI as string);
+      try {
+        const to = AUDIT_RECORDS_BEFORE;
+        await fillTrail(client.db(harness.dbName), { from: 1, to, total: to }, log);
+      } finally {
+        await client.close();
+      }
+    }
     const lookup = await startService('lookup', 'services/lookup/main.ts', {
       ...registry,
       ...kafkaEnvOf(SERVICE_PRINCIPALS.lookup),
@@ -1004,7 +1021,8 @@ function report(r: Report): void {
     `lookup benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, store ${process.env.MONGODB_URI}`,
     `load average before the run ${loads(r.loadBefore)}${busy ? ' (WARNING: the machine was busy before the run)' : ''}; before the open loop ${loads(r.loadBeforeIngest)}`,
     `${CITIZENS} citizens with an open ${PROCEDURE} dossier at ${AGENCY} (applied in ${r.preloadSeconds.toFixed(1)} s), ` +
-      `${OFFICERS} officers; GET /v1/citizens/{id} with X-Dossier-Id, each answer audited before it is sent`,
+      `${OFFICERS} officers; GET /v1/citizens/{id} with X-Dossier-Id, each answer audited before it is sent` +
+      `; ${AUDIT_RECORDS_BEFORE} audit records before the run`,
     '',
     `ceilings, no ingest, ${ROUNDS} rounds of ${ROUND_SECONDS} s each, ${CEILING_CONNECTIONS} connections (ratios are from the same round):`,
     '',
@@ -1152,6 +1170,7 @@ function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
       roundSeconds: ROUND_SECONDS,
       rounds: ROUNDS,
       citizens: CITIZENS,
+      auditRecordsBefore: AUDIT_RECORDS_BEFORE,
       ingestRate: INGEST_RATE,
       connections: CONNECTIONS,
       ceilingConnections: CEILING_CONNECTIONS,
