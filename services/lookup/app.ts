@@ -177,11 +177,17 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     help: 'Audit records written',
     registers: [metrics],
   });
+  const auditConflicts = new Counter({
+    name: 'lookup_audit_conflicts_total',
+    help: 'Audit batches chained again because another writer of the trail took their positions first',
+    registers: [metrics],
+  });
   // Each call is one insert command's records (audit-trail.ts).
   trail.onStored((records) => {
     auditInserts.inc();
     auditRecords.inc(records.length);
   });
+  trail.onConflict(() => auditConflicts.inc());
   await app.register(rateLimit, { global: false });
   app.decorate('floodLog', floods);
   app.addHook('onClose', async () => floods.close());

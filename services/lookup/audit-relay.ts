@@ -1,7 +1,9 @@
 import { type Kafka, type KafkaMessage, type Message } from 'kafkajs';
 import { type Db } from 'mongodb';
 import { type Logger } from 'pino';
+import { type Clock } from '../platform/clock';
 import { ACKS_ALL, type RenewingProducer } from '../platform/kafka';
+import { createTermLease } from '../platform/term-lease';
 import { type TopicDeclaration } from '../platform/topic-policy';
 import { readWholeTopic } from '../sharing/redrive';
 import { type AuditCopy, type AuditRecord, type AuditSeal, canonicalJson, recordJson } from './audit-chain';
@@ -10,6 +12,9 @@ import { LINEAGE_GROUP_PREFIX } from './event-fetcher';
 
 export const AUDIT_TOPIC = 'lookup.audit';
 const RELAY_PROGRESS = 'audit_relay';
+const RELAY_LEASES = 'audit_relay_leases';
+/** How long the relay lease's terms are by default: another instance copies within two of a holder's death. */
+export const DEFAULT_RELAY_TERM_MS = 10_000;
 
 /**
  * One partition: the chain is one total order, and a reader of the topic can check it link by link
@@ -72,6 +77,12 @@ export interface AuditRelay {
  *
  * Seals go to the same partition, each right after the record it seals, so that the topic anchors
  * the chain outside the store: `verify` compares the store with it (`readAuditCopy`).
+ *
+ * Of several instances of the service, one copies at a time: the holder of a lease in the store
+ * (`createTermLease`), which reads the progress and the seals of the others from the store when it
+ * takes the lease over. Every instance could copy the whole chain, since each reads the others'
+ * records back from the store, but two would send every record twice and update one progress
+ * document at once, which FerretDB's read-and-rewrite updates do not take.
  */
 export function createAuditRelay(deps: {
   trail: AuditTrail;
@@ -79,8 +90,22 @@ export function createAuditRelay(deps: {
   producer: RenewingProducer;
   topic: string;
   logger: Logger;
+  clock?: Clock;
+  /** The relay lease's term; `DEFAULT_RELAY_TERM_MS` by default. */
+  termMs?: number;
 }): AuditRelay {
   const progress = deps.db.collection<{ _id: string; seq: number; sealSeq?: number }>(RELAY_PROGRESS);
+  const lease = createTermLease({
+    db: deps.db,
+    collection: RELAY_LEASES,
+    name: deps.topic,
+    termMs: deps.termMs ?? DEFAULT_RELAY_TERM_MS,
+    logger: deps.logger,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  });
+  // Whether this instance held the lease at its last send: when it takes it again, another may
+  // have copied meanwhile.
+  let holding = false;
   let buffered: AuditRecord[] = [];
   let seals: AuditSeal[] = [];
   let published = 0;
@@ -103,13 +128,36 @@ export function createAuditRelay(deps: {
     buffered = buffered.filter((r) => r.seq > published);
     const head = deps.trail.head().seq;
     if (head <= published) return [];
-    // Memory holds the records only if nothing was dropped between `published` and it.
-    if (buffered[0]?.seq === published + 1) return buffered.slice(0, SEND_BATCH);
-    return deps.trail.range(published + 1, Math.min(head, published + SEND_BATCH));
+    // Memory holds this instance's own records: as far as they follow `published` without a gap.
+    // Another writer's records between them, and what memory dropped, are read from the store.
+    let run = 0;
+    while (run < Math.min(buffered.length, SEND_BATCH) && buffered[run]?.seq === published + 1 + run)
+      run += 1;
+    if (run > 0) return buffered.slice(0, run);
+    const before = buffered[0]?.seq ?? Number.POSITIVE_INFINITY;
+    return deps.trail.range(published + 1, Math.min(head, published + SEND_BATCH, before - 1));
+  };
+
+  /** Takes up the copy where the last holder of the lease left it: its progress and the seals since. */
+  const resume = async (): Promise<void> => {
+    const saved = await progress.findOne({ _id: deps.topic });
+    published = Math.max(published, saved?.seq ?? 0);
+    publishedSeal = Math.max(publishedSeal, saved?.sealSeq ?? 0);
+    const known = new Set(seals.map((s) => s.seq));
+    const stored = await deps.trail.sealsAfter(publishedSeal);
+    seals = [...stored.filter((s) => !known.has(s.seq)), ...seals].sort((a, b) => a.seq - b.seq);
   };
 
   /** Sends the next records and the seals they reach; false when there was nothing to send. */
   const sendNext = async (): Promise<boolean> => {
+    if (!lease.held()) {
+      holding = false;
+      return false;
+    }
+    if (!holding) {
+      await resume();
+      holding = true;
+    }
     const batch = await nextBatch();
     const upTo = batch.at(-1)?.seq ?? published;
     seals = seals.filter((s) => s.seq > publishedSeal);
@@ -149,18 +197,16 @@ export function createAuditRelay(deps: {
   return {
     async start() {
       const saved = await progress.findOne({ _id: deps.topic });
-      published = saved?.seq ?? 0;
-      publishedSeal = saved?.sealSeq ?? 0;
-      if (published > deps.trail.head().seq) {
+      if ((saved?.seq ?? 0) > deps.trail.head().seq) {
         // Kafka holds records the store lost: verify names them against the copy. Positions the
         // store now reuses are not copied again, so the copy keeps the records first written there.
         deps.logger.error(
-          { published, head: deps.trail.head().seq },
+          { published: saved?.seq, head: deps.trail.head().seq },
           'The audit store holds fewer records than were copied to Kafka',
         );
       }
-      // Seals made while the relay was down or before it acknowledged them.
-      seals = [...(await deps.trail.sealsAfter(publishedSeal)), ...seals];
+      // The progress and the seals made while no relay ran are read when this one holds the lease.
+      await lease.start();
       running = true;
       loop = run();
     },
@@ -168,12 +214,16 @@ export function createAuditRelay(deps: {
       running = false;
       wake();
       await loop;
-      // The last seal, made as the trail closed, goes out now rather than at the next start.
+      // The last seal, made as the trail closed, goes out now rather than at the next start; by
+      // the holder of the lease, else by the instance that holds it.
       try {
         while (await sendNext());
       } catch (err) {
         deps.logger.warn({ err, published }, 'The audit trail is copied to Kafka at the next start');
       }
+      await lease
+        .release()
+        .catch((err: unknown) => deps.logger.warn({ err }, 'Releasing the relay lease failed; it expires'));
     },
     published: () => published,
     publishedSeal: () => publishedSeal,

@@ -1,5 +1,5 @@
 import { type KeyObject } from 'node:crypto';
-import { type Collection, type Db, type Filter, MongoServerError } from 'mongodb';
+import { type Collection, type Db, type Filter, MongoBulkWriteError, MongoServerError } from 'mongodb';
 import { type Logger } from 'pino';
 import { type Clock, HANOI_UTC_OFFSET_MS, systemClock } from '../platform/clock';
 import { ERROR_CODES, UnavailableError } from '../platform/errors';
@@ -35,9 +35,12 @@ const AUDIT_INDEXES = [
   { at: 1 },
 ] as const;
 
-/** Tries of one batch when another instance took the same sequence numbers first. */
-const MAX_CONFLICTS = 5;
 const DUPLICATE_KEY = 11000;
+
+/** Whether an insert stopped because another writer took one of its positions first. */
+function isConflict(err: unknown): err is MongoBulkWriteError {
+  return err instanceof MongoBulkWriteError && err.code === DUPLICATE_KEY;
+}
 
 export interface AuditTrailDeps {
   db: Db;
@@ -122,6 +125,8 @@ export interface AuditTrail {
   onStored(listener: (records: readonly AuditRecord[]) => void): void;
   /** Called with each seal this instance stored. */
   onSealed(listener: (seal: AuditSeal) => void): void;
+  /** Called each time another writer took the positions a batch was chained for, before it is chained again. */
+  onConflict(listener: () => void): void;
   /** The stored seals after sequence number `seq`, in order, for the Kafka relay's catch-up. */
   sealsAfter(seq: number): Promise<AuditSeal[]>;
   /** Stops the seal timer and seals the head one last time. */
@@ -164,6 +169,7 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   );
   const listeners: ((records: readonly AuditRecord[]) => void)[] = [];
   const sealListeners: ((seal: AuditSeal) => void)[] = [];
+  const conflictListeners: (() => void)[] = [];
   let head = { seq: 0, hash: GENESIS_HASH };
   let headKnown = false;
   let sealed = 0;
@@ -235,8 +241,15 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
   // Another writer took the positions after the head: the next try finds the new head by `_id`.
   let behind = false;
 
+  /**
+   * Writes `batch`, chained after the head. A conflict (another writer took the positions first)
+   * is tried again, after the other writer's records, for as long as the write timeout allows: two
+   * instances under load conflict often, and a bound on the tries would answer 503 to requests
+   * the store could still take.
+   */
   const writeBatch = async (batch: Waiting[]): Promise<void> => {
-    for (let attempt = 1; ; attempt += 1) {
+    const deadline = Date.now() + deps.writeTimeoutMs;
+    for (;;) {
       let written = 0;
       try {
         if (!headKnown) await loadHead();
@@ -251,22 +264,34 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
         });
         // A larger queue is written in several insert commands, in order.
         for (const chunk of statementChunks(chained)) {
-          await timed(records.insertMany(chunk, { ordered: true }), 'Writing the audit trail');
-          const last = chunk.at(-1) as AuditRecord;
-          head = { seq: last.seq, hash: last.hash };
-          chunk.forEach((record, k) => batch[written + k]?.resolve(record));
+          try {
+            await timed(records.insertMany(chunk, { ordered: true }), 'Writing the audit trail');
+          } catch (err) {
+            // An ordered insert stops at the conflict: the records before it are stored and chained.
+            if (isConflict(err)) stored(batch, written, chunk.slice(0, err.insertedCount));
+            throw err;
+          }
+          stored(batch, written, chunk);
           written += chunk.length;
-          for (const listener of listeners) listener(chunk);
         }
         return;
       } catch (err) {
-        batch = batch.slice(written);
-        const conflict = err instanceof MongoServerError && err.code === DUPLICATE_KEY;
+        const conflict = isConflict(err);
+        batch = batch.slice(written + (conflict ? err.insertedCount : 0));
         // After a conflict the head only moved on; after any other failure the write may have
         // landed after all, or not at all, and the head is read again whole.
-        if (conflict) behind = true;
-        else headKnown = false;
-        if (conflict && attempt < MAX_CONFLICTS) continue;
+        if (conflict) {
+          behind = true;
+          for (const listener of conflictListeners) listener();
+        } else headKnown = false;
+        if (conflict && Date.now() < deadline) {
+          // The requests that came meanwhile go in the same try: one insert fewer to conflict.
+          batch = [...batch, ...pending];
+          pending = [];
+          if (batch.length === 0) return;
+          continue;
+        }
+        if (batch.length === 0) return;
         const failure =
           err instanceof UnavailableError
             ? err
@@ -278,6 +303,15 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
         return;
       }
     }
+  };
+
+  /** Moves the head to the last of `chunk`, stored for `batch` from `offset` on, and tells whoever waits. */
+  const stored = (batch: readonly Waiting[], offset: number, chunk: readonly AuditRecord[]): void => {
+    const last = chunk.at(-1);
+    if (!last) return;
+    head = { seq: last.seq, hash: last.hash };
+    chunk.forEach((record, k) => batch[offset + k]?.resolve(record));
+    for (const listener of listeners) listener(chunk);
   };
 
   const schedule = (): void => {
@@ -487,6 +521,10 @@ export function createAuditTrail(deps: AuditTrailDeps): AuditTrail {
 
     onSealed(listener) {
       sealListeners.push(listener);
+    },
+
+    onConflict(listener) {
+      conflictListeners.push(listener);
     },
 
     sealsAfter: (seq) =>

@@ -187,6 +187,7 @@ export const LookupEnv = Type.Object({
   ),
   LOOKUP_AUDIT_SEAL_EVERY_MS: positive('LOOKUP_AUDIT_SEAL_EVERY_MS', 10_000, 3_600_000, 'milliseconds'),
   LOOKUP_AUDIT_WRITE_TIMEOUT_MS: positive('LOOKUP_AUDIT_WRITE_TIMEOUT_MS', 2_000, 60_000, 'milliseconds'),
+  LOOKUP_AUDIT_RELAY_TERM_MS: positive('LOOKUP_AUDIT_RELAY_TERM_MS', 10_000, 3_600_000, 'milliseconds'),
   LOOKUP_AUDIT_TOPIC: Type.String({
     pattern: '^[A-Za-z0-9._-]{1,249}$',
     default: 'lookup.audit',

@@ -38,6 +38,11 @@ export interface LookupDeps {
   auditWriteTimeoutMs: number;
   /** Where the audit trail is copied; null leaves it in the store only. */
   auditTopic: string | null;
+  /**
+   * The term of the lease that lets one instance of several copy the trail to Kafka: another takes
+   * over within two terms of the holder's death. `DEFAULT_RELAY_TERM_MS` by default.
+   */
+  auditRelayTermMs?: number;
   limits: LookupLimits;
   host: string;
   port: number;
@@ -77,7 +82,15 @@ export function createLookupService(deps: LookupDeps): LookupService {
   const relay =
     deps.auditTopic === null
       ? undefined
-      : createAuditRelay({ trail, db, producer, topic: deps.auditTopic, logger: deps.logger });
+      : createAuditRelay({
+          trail,
+          db,
+          producer,
+          topic: deps.auditTopic,
+          logger: deps.logger,
+          // Real time, not the service's clock: a term is how long a dead holder keeps the copy waiting.
+          ...(deps.auditRelayTermMs === undefined ? {} : { termMs: deps.auditRelayTermMs }),
+        });
   let ready = false;
   let drift: readonly TopicDrift[] = [];
   let url = '';

@@ -71,6 +71,7 @@ void runMain({
       sealEveryMs: config.LOOKUP_AUDIT_SEAL_EVERY_MS,
       auditWriteTimeoutMs: config.LOOKUP_AUDIT_WRITE_TIMEOUT_MS,
       auditTopic: config.LOOKUP_AUDIT_TOPIC,
+      auditRelayTermMs: config.LOOKUP_AUDIT_RELAY_TERM_MS,
       limits: {
         perClientPerMinute: config.LOOKUP_RATE_CLIENT_PER_MINUTE,
         perPrincipalPerMinute: config.LOOKUP_RATE_OFFICER_PER_MINUTE,

@@ -151,4 +151,21 @@ describe('the MongoDB-wire store', () => {
     expect(names).toContain('view_generations');
     await expect(generations.drop()).resolves.toBe(true);
   });
+
+  it('stops an ordered insertMany at a taken `_id`, telling how many went in before it', async () => {
+    // The audit trail keeps the records before a conflict with another instance as written.
+    const chain = db.collection<{ _id: string; n: number }>('ordered_chain');
+    await chain.insertOne({ _id: '003', n: 0 });
+    const error = await chain
+      .insertMany(
+        ['001', '002', '003', '004'].map((_id, n) => ({ _id, n })),
+        { ordered: true },
+      )
+      .catch((err: unknown) => err);
+    expect(error).toMatchObject({ code: 11000, insertedCount: 2 });
+    await expect(chain.countDocuments({})).resolves.toBe(3);
+    // A lease's term is given up by deleting its document by `_id`.
+    await expect(chain.deleteOne({ _id: '001', n: 0 })).resolves.toMatchObject({ deletedCount: 1 });
+    await expect(chain.deleteOne({ _id: '002', n: 0 })).resolves.toMatchObject({ deletedCount: 0 });
+  });
 });

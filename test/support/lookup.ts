@@ -1,4 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { type MongoClient } from 'mongodb';
 import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { lookupGrants } from '../../services/platform/acl-policy';
@@ -8,7 +11,7 @@ import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
 import { LINEAGE_GROUP_PREFIX } from '../../services/lookup/event-fetcher';
 import { createMongoClient } from '../../services/platform/mongo';
-import { keyIdOf } from '../../services/lookup/audit-chain';
+import { type AuditEntry, keyIdOf } from '../../services/lookup/audit-chain';
 import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
 import { type FieldPolicies, loadFieldPolicies } from '../../services/lookup/field-policy';
 import { type LookupLimits } from '../../services/lookup/app';
@@ -20,9 +23,9 @@ import {
   mintToken,
   type TokenIssuer,
 } from '../../services/lookup/tokens';
-import { registryClient } from './connector';
-import { endpoint } from './fixtures';
-import { grantAcls, testConnection, testKafka } from './kafka';
+import { registryClient, registryKey } from './connector';
+import { endpoint, freePort, scratchDir } from './fixtures';
+import { grantAcls, kafkaEnvOf, testConnection, testKafka } from './kafka';
 import { sharingHarness } from './sharing';
 
 /** An answer of the lookup API, read whole. */
@@ -34,8 +37,29 @@ export interface Answer {
   json(): Record<string, any>;
 }
 
+const ROOT = resolve(__dirname, '..', '..');
+
 export const TOKEN_ISSUER = 'lienthong-test';
 export const TOKEN_AUDIENCE = 'lienthong-lookup';
+
+/** A refused request's audit entry, by an officer `actorId` of `agency`: what the trail's own tests append. */
+export function refusalEntry(actorId: string, agency = 'HN-CONGAN'): AuditEntry {
+  return {
+    action: 'GET /v1/citizens/:id',
+    actor: { id: actorId, agency, role: 'officer' },
+    subject: null,
+    dossierId: null,
+    procedureCode: null,
+    fields: [],
+    sources: [],
+    result: 'denied',
+    reason: 'FORBIDDEN',
+    status: 403,
+    traceId: null,
+    masks: [],
+    policyVersion: 'f'.repeat(64),
+  };
+}
 
 /** A test's own Ed25519 key pair. */
 export function testKeys(): { privateKey: KeyObject; publicKey: KeyObject } {
@@ -64,6 +88,8 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
   const sealKey = testKeys();
   const logger = createLogger({ name: 'it-lookup', level: process.env.LOG_LEVEL ?? 'silent' });
   let lookup: LookupService | undefined;
+  const children = new Set<ChildProcess>();
+  const scratch = scratchDir('it-lookup');
   const kafka = testKafka('it-lookup', { principal: SERVICE_PRINCIPALS.lookup, logger });
 
   const harness = {
@@ -147,9 +173,67 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
       return lookup;
     },
 
+    /**
+     * Runs `services/lookup/main.ts` as a process of its own, on this harness's database, audit
+     * topic and keys, so that a test can run several instances and kill one; resolves once it is
+     * ready. It logs at `LOG_LEVEL` (warn by default) to the test's output.
+     */
+    async spawnLookup(env: Record<string, string> = {}): Promise<{ child: ChildProcess; url: string }> {
+      const keysFile = join(scratch.path, 'token-public-keys.json');
+      const sealFile = join(scratch.path, 'audit-seal-key.pem');
+      const publicKey = tokenKeys.publicKey.export({ type: 'spki', format: 'pem' });
+      writeFileSync(keysFile, JSON.stringify({ keys: [{ kid: keyIdOf(tokenKeys.publicKey), publicKey }] }));
+      writeFileSync(sealFile, sealKey.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+      const port = await freePort();
+      // tsx as a loader in the same process: its CLI would run the service in a child that a kill misses.
+      const child = spawn(
+        process.execPath,
+        ['--import', 'tsx', join(ROOT, 'services', 'lookup', 'main.ts')],
+        {
+          env: {
+            ...process.env,
+            ...kafkaEnvOf(SERVICE_PRINCIPALS.lookup),
+            MONGODB_DB: sharing.dbName,
+            SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+            SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
+            LOOKUP_JWT_KEYS_FILE: keysFile,
+            LOOKUP_JWT_ISSUER: TOKEN_ISSUER,
+            LOOKUP_JWT_AUDIENCE: TOKEN_AUDIENCE,
+            LOOKUP_AUDIT_SEAL_KEY_FILE: sealFile,
+            LOOKUP_AUDIT_TOPIC: harness.auditTopic,
+            HOST: '127.0.0.1',
+            PORT: String(port),
+            LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+            ...env,
+          },
+          cwd: ROOT,
+          stdio: ['ignore', 'inherit', 'inherit'],
+        },
+      );
+      children.add(child);
+      child.once('exit', () => children.delete(child));
+      const url = `http://127.0.0.1:${port}`;
+      const deadline = Date.now() + 120_000;
+      for (;;) {
+        if (child.exitCode !== null || child.signalCode !== null)
+          throw new Error(
+            `The lookup process ended before it was ready (${child.exitCode ?? child.signalCode})`,
+          );
+        const ready = await fetch(`${url}/readyz`).then(
+          (r) => r.ok,
+          () => false,
+        );
+        if (ready) return { child, url };
+        if (Date.now() > deadline) throw new Error('The lookup process was not ready within 120 s');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    },
+
     async tearDown(): Promise<void> {
+      for (const child of children) child.kill('SIGKILL');
       await harness.stopLookup();
       await sharing.tearDown();
+      scratch.remove();
     },
 
     /**

@@ -4,13 +4,12 @@ import { connectionRetryOptions } from '../../../connectors/runtime/publisher';
 import { createRenewingProducer } from '../../../services/platform/kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { ensurePolicyTopics } from '../../../services/platform/topic-policy';
-import { type AuditEntry } from '../../../services/lookup/audit-chain';
 import { auditTopicDeclaration, createAuditRelay } from '../../../services/lookup/audit-relay';
 import { createAuditTrail } from '../../../services/lookup/audit-trail';
 import { endpoint, uniqueName } from '../../support/fixtures';
 import { readTopic, startTestProxy, testKafka } from '../../support/kafka';
 import { attemptsPerSend, faultEpisodes, produceFaultQueue, totalInjected } from '../../support/kafka-proxy';
-import { testKeys } from '../../support/lookup';
+import { refusalEntry, testKeys } from '../../support/lookup';
 
 /**
  * The audit relay copies the trail to Kafka at least once, in chain order: with its produce
@@ -22,23 +21,7 @@ const SEND_TIMEOUT_MS = 1_000;
 const ATTEMPTS = attemptsPerSend(SEND_TIMEOUT_MS);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function entry(i: number): AuditEntry {
-  return {
-    action: 'GET /v1/citizens/:id',
-    actor: { id: `officer-${i % 7}`, agency: 'HN-CONGAN', role: 'officer' },
-    subject: null,
-    dossierId: null,
-    procedureCode: null,
-    fields: [],
-    sources: [],
-    result: 'denied',
-    reason: 'FORBIDDEN',
-    status: 403,
-    traceId: null,
-    masks: [],
-    policyVersion: 'f'.repeat(64),
-  };
-}
+const entry = (i: number) => refusalEntry(`officer-${i % 7}`);
 
 describe('the audit relay, with its produce requests failed', () => {
   const logger = createLogger({ name: 'it-audit-relay', level: 'silent' });
