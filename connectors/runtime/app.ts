@@ -12,6 +12,7 @@ import {
   registerOperations,
   requestProblem,
   sendProblem,
+  isOpenRequest,
 } from '../../services/platform/http';
 import { AGENCY_KEY_SCHEMES, registerOpenApi } from '../../services/platform/openapi';
 import { problemResponses } from '../../services/platform/problem';
@@ -107,7 +108,7 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
 
   app.decorateRequest('agencyPrincipal', null);
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.public) return;
+    if (isOpenRequest(request)) return;
     const apiKey = request.headers['x-api-key'];
     const principal = options.authenticate({
       authorization: request.headers.authorization,

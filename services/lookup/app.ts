@@ -22,6 +22,7 @@ import {
   requestProblem,
   sendProblem,
   writeProblem,
+  isOpenRequest,
 } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
 import { requestTraceId } from '../platform/trace-context';
@@ -223,7 +224,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
     request.traceId = requestTraceId(header(request.headers.traceparent));
-    if (isPublic(request)) return undefined;
+    if (isOpenRequest(request)) return undefined;
     inFlight += 1;
     applyLimit(reply, await perClient(request));
     // fastify ignores a GET's body; this API refuses one outright, unread, so that nothing a caller
@@ -263,7 +264,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
 
   // Audit before answer: see the doc comment above.
   app.addHook('onSend', async (request, reply, payload) => {
-    if (isPublic(request)) return payload;
+    if (isOpenRequest(request)) return payload;
     const entry = auditEntry(request, reply, payload, options.policies.version);
     if (reply.statusCode === 429) {
       floods.count(entry, request.ip);
@@ -411,10 +412,6 @@ function applyLimit(reply: FastifyReply, limit: LimitCheck): void {
     for (const [name, value] of Object.entries(limitHeaders(limit))) reply.header(name, value);
   }
   if (limit.isExceeded) throw Object.assign(new Error(rateDetail(limit)), { statusCode: 429 });
-}
-
-function isPublic(request: FastifyRequest): boolean {
-  return request.routeOptions.config?.public === true;
 }
 
 function header(value: string | string[] | undefined): string | undefined {

@@ -108,8 +108,15 @@ export function createHttpServer(options: {
     },
   }) as unknown as FastifyInstance;
 
+  // The paths routed open (the operations endpoints): a wrong method on one is no secret.
+  const openPaths = new Set<string>();
   app.addHook('onRoute', (route) => {
     for (const method of [route.method].flat()) routes.add(method, route.url);
+    if ((route.config as { public?: boolean } | undefined)?.public === true) openPaths.add(route.url);
+  });
+  // Runs before every hook a service adds, so that its authentication can ask isOpenRequest.
+  app.addHook('onRequest', async (request) => {
+    if (request.is404 && openPaths.has(request.url.split('?')[0] ?? '')) openRequests.add(request.raw);
   });
   app.addHook('preParsing', async (request, reply, payload) => {
     // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without Host.
@@ -130,6 +137,19 @@ export function createHttpServer(options: {
     return payload;
   });
   return app;
+}
+
+/** Requests in a wrong method on an open path, marked by {@link createHttpServer}'s first hook. */
+const openRequests = new WeakSet<object>();
+
+/**
+ * Whether a request needs no credential: a route declared with `config: { public: true }` (the
+ * operations endpoints), or a wrong method on such a route's path, which then answers 405 to
+ * anyone. Every other request is authenticated before it is routed, so that a stranger learns
+ * nothing of the routes.
+ */
+export function isOpenRequest(request: FastifyRequest): boolean {
+  return request.routeOptions.config?.public === true || openRequests.has(request.raw);
 }
 
 /** A request in a method that its path is not routed for; `Allow` lists those it is. */

@@ -8,6 +8,7 @@ import {
   registerOperations,
   requestProblem,
   sendProblem,
+  isOpenRequest,
 } from '../platform/http';
 import { type PresentedCredential, type Principal } from '../platform/credentials';
 import { REGISTRY_ERRORS, RegistryError, type RegistryErrorName } from './registry-errors';
@@ -97,7 +98,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
 
   app.decorateRequest('principal', null);
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.public) return;
+    if (isOpenRequest(request)) return;
     const principal = options.authenticate({ authorization: request.headers.authorization });
     if (!principal) {
       reply.header('www-authenticate', 'Basic realm="lienthong-registry"');
@@ -117,7 +118,7 @@ export async function buildRegistryApp(options: RegistryAppOptions): Promise<Fas
   });
   app.addHook('onSend', async (request, reply, payload) => {
     if (
-      !request.routeOptions.config.public &&
+      !isOpenRequest(request) &&
       reply.getHeader('content-type')?.toString().startsWith('application/json')
     ) {
       reply.type(RESPONSE_CONTENT_TYPE);

@@ -80,6 +80,24 @@ describe('HTTP conventions on every service, on the real stack', () => {
     expect(answers.filter((a) => a.status >= 500)).toEqual([]);
   });
 
+  it('answers a wrong method on an open path with 405 to anyone, and still 401 on a closed one', async () => {
+    for (const url of [registryUrl, connectorUrl, lookupUrl]) {
+      const probe = await record(ask(url, '/healthz', { method: 'POST' }));
+      expect({ url, status: probe.status, allow: probe.headers.get('allow') }).toEqual({
+        url,
+        status: 405,
+        allow: 'GET, HEAD',
+      });
+      expectProblem(probe, 405, 'METHOD_NOT_ALLOWED');
+    }
+    expectProblem(await record(ask(registryUrl, '/subjects', { method: 'DELETE' })), 401, 'UNAUTHORIZED');
+    expectProblem(
+      await record(ask(lookupUrl, '/v1/audit/verify', { method: 'DELETE' })),
+      401,
+      'TOKEN_MISSING',
+    );
+  });
+
   describe('the schema registry', () => {
     const reader = (): Record<string, string> => ({
       authorization: `basic ${basic('reader', registries.keys.reader)}`,

@@ -1,6 +1,6 @@
 import { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { type PresentedCredential, type Principal } from '../../platform/credentials';
-import { sendProblem } from '../../platform/http';
+import { isOpenRequest, sendProblem } from '../../platform/http';
 
 /** Checks a request's credential against the agency systems' keys. */
 export type Authenticate = (presented: PresentedCredential) => Principal | undefined;
@@ -14,14 +14,8 @@ const callers = new WeakMap<FastifyRequest, Principal>();
  * stranger learns nothing of the routes. Call it before the routes are declared.
  */
 export function authenticateCallers(app: FastifyInstance, authenticate: Authenticate): void {
-  // A wrong method on an open path (`TRACE /healthz`) is a 405 for anyone, as the path is no secret.
-  const open = new Set<string>();
-  app.addHook('onRoute', (route) => {
-    if (route.config?.public) open.add(route.url);
-  });
   app.addHook('onRequest', async (request, reply) => {
-    if (request.routeOptions.config.public) return;
-    if (request.is404 && open.has(request.url.split('?')[0] ?? '')) return;
+    if (isOpenRequest(request)) return;
     const principal = callerOf(request, reply, authenticate);
     if (!principal) return reply;
     callers.set(request, principal);
