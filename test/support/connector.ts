@@ -21,7 +21,7 @@ import { agencyGrants, OPERATOR_PRINCIPAL } from '../../services/platform/acl-po
 import { withAdmin } from '../../services/platform/kafka';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
-import { endpoint, freePort, scratchDir, uniqueName } from './fixtures';
+import { endpoint, freePort, scratchDir, uniqueName, waitUntilReady } from './fixtures';
 import { grantAcls, kafkaEnvOf, testConnection, testKafka } from './kafka';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -195,16 +195,7 @@ export function connectorHarness(
     );
     processes.push(child);
     const url = `http://127.0.0.1:${port}`;
-    for (let i = 0; ; i += 1) {
-      if (child.exitCode !== null) throw new Error(`The connector process exited with ${child.exitCode}`);
-      try {
-        if ((await fetch(`${url}/readyz`)).ok) break;
-      } catch {
-        // not listening yet
-      }
-      if (i > 600) throw new Error('The connector process did not become ready');
-      await new Promise((done) => setTimeout(done, 100));
-    }
+    await waitUntilReady(url, 'The connector process', () => child.exitCode !== null);
     return {
       url,
       stop: () => ended(child, 'SIGTERM'),
