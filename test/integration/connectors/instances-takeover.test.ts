@@ -63,8 +63,9 @@ describe('an import whose instance dies or stalls', () => {
   }
 
   /** Every row in the topic, and no more copies than the one chunk in doubt at the takeover. */
-  async function expectEveryRowOnce(topic: string): Promise<void> {
+  async function expectEveryRowOnce(topic: string, fault: string): Promise<void> {
     const messages = await readTopic(kafka, topic);
+    process.stderr.write(`[instances-takeover] ${fault}: ${messages.length - ROWS} rows sent twice\n`);
     expect(new Set(messages.map((m) => m.rawValue?.toString('base64'))).size).toBe(ROWS);
     expect(messages.length - ROWS).toBeLessThanOrEqual(CHUNK_ROWS);
   }
@@ -79,7 +80,7 @@ describe('an import whose instance dies or stalls', () => {
     });
     expect(done).toMatchObject({ rowsDone: ROWS, accepted: ROWS, rejected: 0 });
     expect(Number(done.rowsDone)).toBeGreaterThan(paused.rowsDone);
-    await expectEveryRowOnce(harness.topic);
+    await expectEveryRowOnce(harness.topic, 'SIGKILL');
   });
 
   it('stalled past its lease: the other instance takes it over, and the stalled one stops at its next step', async () => {
@@ -93,7 +94,7 @@ describe('an import whose instance dies or stalls', () => {
       return done.state === 'completed';
     });
     expect(done).toMatchObject({ rowsDone: ROWS, accepted: ROWS, rejected: 0 });
-    await expectEveryRowOnce(harness.topic);
+    await expectEveryRowOnce(harness.topic, 'stalled past the lease');
     // The stalled instance carried on serving; it did not run the import further.
     expect((await fetch(`${a.url}/healthz`)).status).toBe(200);
     expect((await statusOn(a)).state).toBe('completed');

@@ -17,7 +17,8 @@ const ndjson = (rows: number, seed: number) =>
  * first test, and the later ones use both.
  */
 describe('two instances of one connector', () => {
-  const harness = connectorHarness(taxConnector);
+  // A lease far longer than a process's start on a loaded machine: a paused holder keeps its import.
+  const harness = connectorHarness(taxConnector, { importLeaseMs: 120_000 });
   let kafka: Kafka;
   let a: ConnectorProcess;
   let b: ConnectorProcess;
@@ -60,7 +61,7 @@ describe('two instances of one connector', () => {
         rowsDone: number;
       };
     while (statusFile().rowsDone === 0) await new Promise((resolve) => setTimeout(resolve, 5));
-    // Held mid-import: its lease stands (well inside 30 s), and its process is alive.
+    // Held mid-import: its lease stands, and its process is alive.
     a.pause();
     const paused = statusFile();
     expect(paused.state).toBe('running');
