@@ -8,6 +8,7 @@ import {
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../../services/platform/config';
+import { IMPORT_LEASE_MS } from './import-claims';
 import { IMPORT_RETENTION_MS } from './imports';
 
 /** Each connector's default port, so that the four can run side by side on one machine. */
@@ -71,6 +72,12 @@ export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
       maximum: 366 * 86_400_000,
       default: IMPORT_RETENTION_MS,
       hint: 'CONNECTOR_IMPORT_RETENTION_MS must be a whole number of milliseconds, at most a year',
+    }),
+    CONNECTOR_IMPORT_LEASE_MS: Type.Integer({
+      minimum: 300,
+      maximum: 3_600_000,
+      default: IMPORT_LEASE_MS,
+      hint: 'CONNECTOR_IMPORT_LEASE_MS must be from 300 to 3600000 milliseconds',
     }),
   });
 }

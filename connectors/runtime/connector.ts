@@ -63,6 +63,8 @@ export interface ConnectorDeps {
   quarantineIndexMax?: number;
   /** How long an ended import's spool file is kept, by the clock; a week by default. */
   importRetentionMs?: number;
+  /** How long an import's lease lasts unrenewed, in wall time; 30 s by default. */
+  importLeaseMs?: number;
 }
 
 /**
@@ -145,6 +147,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
     logger,
     clock,
     ...(deps.importRetentionMs === undefined ? {} : { retentionMs: deps.importRetentionMs }),
+    ...(deps.importLeaseMs === undefined ? {} : { leaseMs: deps.importLeaseMs }),
   });
   let ready = false;
   let drift: readonly TopicDrift[] = [];

@@ -61,6 +61,12 @@ export type ImportStatus = Static<typeof ImportStatusSchema>;
 const ID = /^[0-9a-f-]{36}$/;
 const STATUS_SUFFIX = '.json';
 const CORRUPT_SUFFIX = '.json.corrupt';
+/**
+ * How old, by its last write, a temporary file must be before a start takes it for a crashed
+ * write and removes it. Other instances may share the spool directory, and an upload streams to
+ * its temporary file for as long as it lasts: only a file nobody has written for an hour is an orphan.
+ */
+export const ORPHAN_TEMP_AGE_MS = 3_600_000;
 const checkStatus = new Ajv({ allErrors: false, strict: false }).compile<ImportStatus>(ImportStatusSchema);
 
 type Loaded = { ok: true; status: ImportStatus } | { ok: false; reason: string };
@@ -193,15 +199,23 @@ export function createImportStore(options: {
     },
 
     /**
-     * At start, before anything else touches the directory: removes the temporary files of
-     * writes a crash interrupted, marks corrupt statuses failed, and answers every import's status.
+     * At start: removes the temporary files of writes a crash interrupted (those not written for
+     * {@link ORPHAN_TEMP_AGE_MS} of wall time, since another instance may be writing the others),
+     * marks corrupt statuses failed, and answers every import's status.
      */
     async recover(): Promise<ImportStatus[]> {
       for (const name of readdirSync(spoolDir)) {
-        if (isDurableTemp(name)) rmSync(join(spoolDir, name), { force: true });
+        if (!isDurableTemp(name)) continue;
+        const path = join(spoolDir, name);
+        const written = statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+        if (written !== undefined && Date.now() - written >= ORPHAN_TEMP_AGE_MS)
+          rmSync(path, { force: true });
       }
       return all();
     },
+
+    /** Every import's status, in no particular order; corrupt ones are marked failed on the way. */
+    list: all,
 
     /**
      * Removes the spool files of the imports that completed or failed at least `retentionMs` ago

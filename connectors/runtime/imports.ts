@@ -10,6 +10,7 @@ import { type Clock, systemClock } from '../../services/platform/clock';
 import { ERROR_CODES, isRetriable, LienthongError } from '../../services/platform/errors';
 import { isAuthorizationError } from '../../services/platform/kafka';
 import { type AgencyDefinition, type RecordIssue } from './agency';
+import { createImportClaims, type ImportClaim } from './import-claims';
 import { createImportStore, type ImportStatus } from './import-store';
 import { type Ingest } from './ingest';
 
@@ -31,6 +32,13 @@ export const IMPORT_RETRY: BackoffPolicy = { initialMs: 500, maxMs: 30_000 };
 export const IMPORT_RETENTION_MS = 7 * 86_400_000;
 /** How often, in elapsed time, the spool files whose retention is over are looked for. */
 const SWEEP_EVERY_MS = 10 * 60_000;
+
+/** Another instance took the import over: this one stops before its next write. */
+class ImportClaimLost extends Error {
+  override name = 'ImportClaimLost';
+}
+
+const unfinished = (status: ImportStatus): boolean => status.state === 'queued' || status.state === 'running';
 
 /** A file refused as a whole: its structure, not a row, is wrong. */
 export class ImportRefused extends Error {
@@ -58,6 +66,12 @@ export class ImportRefused extends Error {
  * events keep their eventIds, so the views apply them once. Any other failure (Kafka refusing
  * this principal, the spool file gone) ends the import `failed`, with a stable `failureCode`.
  *
+ * Several instances of one agency's connector may share the spool directory: each import is run
+ * by one of them at a time, the holder of its lease ({@link createImportClaims}). An instance
+ * runs the imports it accepted, and every {@link ImportClaims.scanEveryMs} adopts those whose
+ * lease nobody holds: queued behind others, or left by an instance that stopped or died. Any
+ * instance answers `GET /v1/imports/{id}` from the shared status files.
+ *
  * The spool file of an import that ended is removed `retentionMs` after it ended, by the clock:
  * at start, after each import ends, and every {@link SWEEP_EVERY_MS}.
  */
@@ -72,18 +86,28 @@ export function createImports(options: {
   retentionMs?: number;
   /** The waits between tries after a passing failure; {@link IMPORT_RETRY} by default. */
   retry?: BackoffPolicy;
+  /** How long an import's lease lasts unrenewed; {@link IMPORT_LEASE_MS} by default. */
+  leaseMs?: number;
 }) {
   const { definition, ingest, logger } = options;
   const clock = options.clock ?? systemClock;
   const retentionMs = options.retentionMs ?? IMPORT_RETENTION_MS;
   const retry = options.retry ?? IMPORT_RETRY;
   const store = createImportStore({ spoolDir: options.spoolDir, clock, logger });
+  const claims = createImportClaims({
+    spoolDir: options.spoolDir,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+  });
+  // The imports this instance has queued or is running.
+  const pending = new Set<string>();
   const now = () => new Date(clock()).toISOString();
   let queue: Promise<void> = Promise.resolve();
   let stopping = false;
   // Ends the wait before a retry at once when the connector stops.
   const stopped = new AbortController();
   let sweepTimer: NodeJS.Timeout | undefined;
+  let scanTimer: NodeJS.Timeout | undefined;
+  let scanning: Promise<void> | undefined;
   let sweeping: Promise<void> | undefined;
   let sweepAgain = false;
 
@@ -130,14 +154,20 @@ export function createImports(options: {
     }
   }
 
+  /** Writes the status, unless another instance took the import over. */
+  async function save(status: ImportStatus, claim: ImportClaim): Promise<void> {
+    if (!claim.held()) throw new ImportClaimLost(`Import ${status.id} was taken over`);
+    await store.save(status);
+  }
+
   /** Publishes the rows after the checkpoint, moving it after each acknowledged chunk. */
-  async function run(status: ImportStatus): Promise<void> {
+  async function run(status: ImportStatus, claim: ImportClaim): Promise<void> {
     if (status.format === undefined) {
       throw new LienthongError(ERROR_CODES.IMPORT_STATUS_CORRUPT, `Import ${status.id} has no format`);
     }
     status.state = 'running';
     delete status.retryAt;
-    await store.save(status);
+    await save(status, claim);
     const submission = () => ({
       source: 'import' as const,
       importId: status.id,
@@ -151,6 +181,7 @@ export function createImports(options: {
     let chunk: { row: number; record: unknown }[] = [];
     const flush = async (): Promise<void> => {
       if (chunk.length === 0) return;
+      if (!claim.held()) throw new ImportClaimLost(`Import ${status.id} was taken over`);
       const outcomes = await ingest.ingest(
         chunk.map((c) => c.record),
         submission(),
@@ -160,7 +191,7 @@ export function createImports(options: {
         else reject(chunk[i]?.row ?? 0, outcome.errors);
       });
       status.rowsDone = chunk.at(-1)?.row ?? status.rowsDone;
-      await store.save(status);
+      await save(status, claim);
       chunk = [];
     };
     for await (const item of rowsOf(status.id, status.format, status.rowsDone)) {
@@ -171,7 +202,7 @@ export function createImports(options: {
         await ingest.refuse(item.raw, item.issues, submission());
         reject(item.row, item.issues);
         status.rowsDone = item.row;
-        await store.save(status);
+        await save(status, claim);
         continue;
       }
       chunk.push(item);
@@ -181,7 +212,7 @@ export function createImports(options: {
     if (stopping) return;
     status.state = 'completed';
     status.finishedAt = now();
-    await store.save(status);
+    await save(status, claim);
     logger.info(
       { importId: status.id, accepted: status.accepted, rejected: status.rejected, retries: status.retries },
       'Import completed',
@@ -192,14 +223,21 @@ export function createImports(options: {
    * Runs an import to its end: again from its checkpoint after each passing failure, after a
    * backoff that starts over once a try moved the checkpoint; `failed` after any other.
    */
-  async function drive(status: ImportStatus): Promise<void> {
+  async function drive(status: ImportStatus, claim: ImportClaim): Promise<void> {
     let failures = 0;
     let rowsDoneAtFailure = -1;
     while (!stopping) {
       try {
-        await run(status);
+        await run(status, claim);
         return;
       } catch (error) {
+        if (error instanceof ImportClaimLost) {
+          logger.warn(
+            { importId: status.id, rowsDone: status.rowsDone },
+            'Import taken over by another instance',
+          );
+          return;
+        }
         // Stopping fails the chunk in flight (the publisher is closing): it resumes at the next start.
         if (stopping && isRetriable(error)) return;
         if (!isRetriable(error)) {
@@ -208,7 +246,7 @@ export function createImports(options: {
           status.failureCode = errorCodeOf(error);
           status.failure = (error as Error).message;
           status.finishedAt = now();
-          await store.save(status);
+          await save(status, claim);
           return;
         }
         failures = status.rowsDone > rowsDoneAtFailure ? 1 : failures + 1;
@@ -217,7 +255,7 @@ export function createImports(options: {
         status.retries = (status.retries ?? 0) + 1;
         status.lastError = { code: errorCodeOf(error), message: (error as Error).message };
         status.retryAt = new Date(clock() + delay).toISOString();
-        await store.save(status);
+        await save(status, claim);
         logger.warn(
           { err: error, importId: status.id, rowsDone: status.rowsDone, failures, delayMs: delay },
           'Import paused by a passing failure; it resumes from its checkpoint',
@@ -231,17 +269,63 @@ export function createImports(options: {
     }
   }
 
-  function enqueue(status: ImportStatus): void {
+  /**
+   * Claims an import and runs it, renewing its lease meanwhile; does nothing when another
+   * instance holds it or it has ended. The status is read after the claim: the previous holder
+   * may have moved it on since this instance last read it.
+   */
+  async function claimAndDrive(id: string): Promise<void> {
+    const claim = await claims.claim(id);
+    if (claim === undefined) return;
+    const renewal = setInterval(() => {
+      claim
+        .renew()
+        .catch((err: unknown) => logger.warn({ err, importId: id }, 'Could not renew an import lease'));
+    }, claims.renewEveryMs);
+    try {
+      const status = store.read(id);
+      if (status === undefined || !unfinished(status)) return;
+      if (claim.generation > 1) logger.info({ importId: id, rowsDone: status.rowsDone }, 'Resuming import');
+      await drive(status, claim);
+    } catch (error) {
+      if (error instanceof ImportClaimLost) return;
+      // Its status could not be written: it stays as last written, and is resumed from there.
+      logger.error({ err: error, importId: id }, 'Import stopped: its status cannot be written');
+    } finally {
+      clearInterval(renewal);
+      // Stopping, or ended: either way the next holder need not wait for the lease to run out.
+      await claim.release().catch(() => undefined);
+    }
+  }
+
+  function enqueue(id: string): void {
+    if (pending.has(id)) return;
+    pending.add(id);
     queue = queue.then(async () => {
-      if (stopping) return;
       try {
-        await drive(status);
-      } catch (error) {
-        // Its status could not be written: it stays as last written, and resumes at the next start.
-        logger.error({ err: error, importId: status.id }, 'Import stopped: its status cannot be written');
+        if (!stopping) await claimAndDrive(id);
+      } finally {
+        pending.delete(id);
       }
       void sweep();
     });
+  }
+
+  /** Queues the unfinished imports, oldest first, whose lease nobody holds. One scan at a time. */
+  function adopt(): Promise<void> {
+    scanning ??= (async () => {
+      try {
+        const free = (await store.list())
+          .filter((s) => unfinished(s) && !pending.has(s.id) && claims.claimable(s.id))
+          .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+        for (const status of free) enqueue(status.id);
+      } catch (error) {
+        logger.warn({ err: error }, 'Could not look for imports to resume');
+      } finally {
+        scanning = undefined;
+      }
+    })();
+    return scanning;
   }
 
   /** One sweep of ended imports' spool files at a time; a request during one runs another after it. */
@@ -342,7 +426,7 @@ export function createImports(options: {
           updatedAt: at,
         };
         await store.save(status);
-        enqueue(status);
+        enqueue(id);
         return status;
       } catch (error) {
         await store.discard(id);
@@ -354,19 +438,16 @@ export function createImports(options: {
     status: (id: string): ImportStatus | undefined => store.read(id),
 
     /**
-     * Resumes the imports a previous process left unfinished, oldest first, after marking those
-     * whose status is corrupt failed; then removes the spool files whose retention is over, and
-     * keeps doing so every {@link SWEEP_EVERY_MS}.
+     * Resumes the unfinished imports nobody holds, oldest first, after marking those whose status
+     * is corrupt failed, and keeps adopting such imports every {@link ImportClaims.scanEveryMs};
+     * then removes the spool files whose retention is over, and keeps doing so every
+     * {@link SWEEP_EVERY_MS}.
      */
     async start(): Promise<void> {
-      const statuses = await store.recover();
-      const unfinished = statuses
-        .filter((s) => s.state === 'queued' || s.state === 'running')
-        .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      for (const status of unfinished) {
-        logger.info({ importId: status.id, rowsDone: status.rowsDone }, 'Resuming import');
-        enqueue(status);
-      }
+      await store.recover();
+      await adopt();
+      scanTimer = setInterval(() => void adopt(), claims.scanEveryMs);
+      scanTimer.unref();
       await sweep();
       sweepTimer = setInterval(() => void sweep(), SWEEP_EVERY_MS);
       sweepTimer.unref();
@@ -377,6 +458,8 @@ export function createImports(options: {
       stopping = true;
       stopped.abort();
       clearInterval(sweepTimer);
+      clearInterval(scanTimer);
+      await scanning;
       await queue;
       await sweeping;
     },

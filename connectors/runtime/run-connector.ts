@@ -15,11 +15,11 @@ import { connectionRetryOptions } from './publisher';
 
 /**
  * The body of each `connectors/<agency>/main.ts`: config, wiring, and the shared lifecycle. A
- * benchmark gives `topicOverride` to publish to a scratch topic of its own.
+ * benchmark or a test gives `topicOverride` (and `redriveLogTopic`) to publish to scratch topics.
  */
 export function runConnector(
   definition: AgencyDefinition,
-  overrides: Pick<ConnectorDeps, 'topicOverride'> = {},
+  overrides: Pick<ConnectorDeps, 'topicOverride' | 'redriveLogTopic'> = {},
 ): void {
   // The level is set from the validated config once it is read.
   const logger = createLogger({
@@ -49,6 +49,7 @@ export function runConnector(
         credentials: loadCredentialsFile(config.CONNECTOR_API_KEYS_FILE, 'CONNECTOR_API_KEYS_FILE'),
         spoolDir: config.CONNECTOR_SPOOL_DIR,
         importRetentionMs: config.CONNECTOR_IMPORT_RETENTION_MS,
+        importLeaseMs: config.CONNECTOR_IMPORT_LEASE_MS,
         limits: {
           bodyLimit: config.CONNECTOR_BODY_LIMIT,
           maxRecords: config.CONNECTOR_MAX_RECORDS,

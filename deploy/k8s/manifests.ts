@@ -362,7 +362,11 @@ export function sharedConfig(): Resource {
   };
 }
 
-/** A workload's Deployment (or, with a spool, StatefulSet), Service, budget and autoscaler. */
+/**
+ * A workload's Deployment, Service, budget and autoscaler, and its spool's claim. A connector's
+ * pods share one ReadWriteMany spool: any of them answers for an import, and one takes over the
+ * import of a pod that died or was scaled down (connectors/runtime/import-claims.ts).
+ */
 export function workloadResources(w: Workload): Resource[] {
   const secretMounts = secretFilesOf(w).map((f) => ({ ...f, dir: `/etc/lienthong/secrets/${f.secret}` }));
   const secrets = [...new Set(secretMounts.map((m) => m.secret))];
@@ -390,6 +394,7 @@ export function workloadResources(w: Workload): Resource[] {
       },
     })),
     { name: 'tmp', emptyDir: {} },
+    ...(w.spool ? [{ name: 'spool', persistentVolumeClaim: { claimName: `${w.name}-spool` } }] : []),
   ];
   const mounts = [
     ...kafkaFiles.map((f) => ({ name: f.name, mountPath: `/etc/lienthong/${f.name}`, readOnly: true })),
@@ -450,37 +455,32 @@ export function workloadResources(w: Workload): Resource[] {
       volumes,
     },
   };
-  const controller: Resource = w.spool
-    ? {
-        apiVersion: 'apps/v1',
-        kind: 'StatefulSet',
-        metadata: meta(w.name, 'bus'),
-        spec: {
-          serviceName: w.name,
-          replicas: w.replicas,
-          selector: selectorOf(w.name),
-          template: pod,
-          volumeClaimTemplates: [
-            {
-              metadata: { name: 'spool' },
-              spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '20Gi' } } },
-            },
-          ],
+  const controller: Resource = {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(w.name, 'bus'),
+    spec: {
+      replicas: w.replicas,
+      selector: selectorOf(w.name),
+      // The single writer is stopped before its successor starts.
+      strategy: w.singleWriter ? { type: 'Recreate' } : { type: 'RollingUpdate' },
+      template: pod,
+    },
+  };
+  // Outlives the pods, and every pod of the connector mounts it: a file system that many nodes
+  // write at once (NFS, CephFS, a cloud file service), whose link(2) is exclusive.
+  const spoolClaim: Resource[] = w.spool
+    ? [
+        {
+          apiVersion: 'v1',
+          kind: 'PersistentVolumeClaim',
+          metadata: meta(`${w.name}-spool`, 'bus'),
+          spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '20Gi' } } },
         },
-      }
-    : {
-        apiVersion: 'apps/v1',
-        kind: 'Deployment',
-        metadata: meta(w.name, 'bus'),
-        spec: {
-          replicas: w.replicas,
-          selector: selectorOf(w.name),
-          // The single writer is stopped before its successor starts.
-          strategy: w.singleWriter ? { type: 'Recreate' } : { type: 'RollingUpdate' },
-          template: pod,
-        },
-      };
+      ]
+    : [];
   return [
+    ...spoolClaim,
     controller,
     {
       apiVersion: 'v1',

@@ -7,7 +7,7 @@ import { runContractTool } from '../../schemas/contract-tool';
 import { generateCredentials } from '../../services/platform/credentials';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { agencyPrincipal } from '../../deploy/local/topics';
-import { freePort } from '../support/fixtures';
+import { freePort, waitUntilReady } from '../support/fixtures';
 import { memoryOf, processTree, usageOf } from './process-usage';
 import { type ProcessFigure } from './report-format';
 
@@ -82,15 +82,7 @@ export async function spawnBenchConnector(options: BenchConnectorOptions): Promi
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) break;
-    } catch {
-      // not listening yet
-    }
-    if (i > 600) throw new Error('the connector did not become ready');
-    await new Promise((done) => setTimeout(done, 100));
-  }
+  await waitUntilReady(url, 'the connector');
   return {
     url,
     headers: { 'x-api-key': `HN-CUCTHUE.${apiKeys['HN-CUCTHUE']}` },

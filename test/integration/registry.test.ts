@@ -210,6 +210,49 @@ describe('the schema registry, through the Confluent client', () => {
     }
   });
 
+  it('orders racing writes through two instances into one history, which both serve at once', async () => {
+    const subject = uniqueName('taxpayer-value');
+    const second = await harness.start();
+    // Twelve versions, each with a field of its own and a default: compatible in any order.
+    const schemas = Array.from({ length: 12 }, (_, i) =>
+      avro(taxpayer([{ name: `extra${i}`, type: 'string', default: '' }])),
+    );
+    const ids = await Promise.all(
+      schemas.map(async (schema, i) => {
+        const through = i % 2 === 0 ? registry : second;
+        const { id } = await harness.client(through, 'HN-CUCTHUE').register(schema, { subject });
+        // Read your write on the other instance, at once.
+        const other = i % 2 === 0 ? second : registry;
+        const read = await harness.http(other, 'reader', 'GET', `/schemas/ids/${id}`);
+        expect(read.status).toBe(200);
+        return id;
+      }),
+    );
+    expect(new Set(ids).size).toBe(schemas.length);
+
+    // One gapless history, the same on both: each schema has one version, each version one id.
+    const versions = Array.from({ length: schemas.length }, (_, i) => i + 1);
+    for (const instance of [registry, second]) {
+      expect((await harness.http(instance, 'reader', 'GET', `/subjects/${subject}/versions`)).body).toEqual(
+        versions,
+      );
+    }
+    const history = await Promise.all(
+      versions.map(async (version) => {
+        const [first, other] = await Promise.all(
+          [registry, second].map(
+            async (instance) =>
+              (await harness.http(instance, 'reader', 'GET', `/subjects/${subject}/versions/${version}`))
+                .body,
+          ),
+        );
+        expect(other).toEqual(first);
+        return first?.id;
+      }),
+    );
+    expect([...history].sort()).toEqual([...ids].sort());
+  });
+
   describe('bad input', () => {
     let subject: string;
     beforeAll(async () => {

@@ -1,5 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { type ISocketFactory } from 'kafkajs';
 import { type AgencyDefinition } from '../../connectors/runtime/agency';
@@ -20,8 +21,32 @@ import { agencyGrants, OPERATOR_PRINCIPAL } from '../../services/platform/acl-po
 import { withAdmin } from '../../services/platform/kafka';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
-import { endpoint, scratchDir, uniqueName } from './fixtures';
-import { grantAcls, testConnection, testKafka } from './kafka';
+import { endpoint, freePort, scratchDir, uniqueName, waitUntilReady } from './fixtures';
+import { grantAcls, kafkaEnvOf, testConnection, testKafka } from './kafka';
+
+const ROOT = resolve(__dirname, '..', '..');
+
+/** A connector running as a process of its own. */
+export interface ConnectorProcess {
+  url: string;
+  /** SIGTERM, the clean stop, and waits for the exit. */
+  stop(): Promise<void>;
+  /** SIGKILL: no stop at all. */
+  kill(): Promise<void>;
+  /** SIGSTOP: the process holds still, its leases unrenewed, until `resume()` (SIGCONT). */
+  pause(): void;
+  resume(): void;
+}
+
+/** Sends `signal` unless the child has exited, and waits for its exit. */
+async function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = new Promise((done) => child.once('exit', done));
+  child.kill(signal);
+  // A paused process handles SIGTERM only once it runs again.
+  child.kill('SIGCONT');
+  await exit;
+}
 
 /** The key of a client of the shared test registry, from the file global setup wrote. */
 export function registryKey(clientId: string): string {
@@ -59,6 +84,8 @@ export function connectorHarness(
     importRetentionMs?: number;
     /** Also accept an operator's key (`operatorKey`), which sees every agency's quarantine. */
     operator?: boolean;
+    /** How long an import's lease lasts unrenewed, in wall time. */
+    importLeaseMs?: number;
   } = {},
 ) {
   const topic = options.topic ?? uniqueName(`it-${definition.name}`);
@@ -71,6 +98,7 @@ export function connectorHarness(
     ...(options.operator ? [{ id: 'lienthong-operator', role: 'operator' as const }] : []),
   ]);
   let current: Connector | undefined;
+  const processes: ChildProcess[] = [];
   let prepared = false;
   const principal = agencyPrincipal(definition.topic);
   const redriveLogTopic = `${topic}.redrive-log`;
@@ -124,7 +152,57 @@ export function connectorHarness(
       ...(options.clock ? { clock: options.clock } : {}),
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
       ...(options.importRetentionMs === undefined ? {} : { importRetentionMs: options.importRetentionMs }),
+      ...(options.importLeaseMs === undefined ? {} : { importLeaseMs: options.importLeaseMs }),
     });
+  };
+
+  /** Another instance: `test/support/connector-main.ts` in a process of its own, on the same topic, spool and keys. */
+  const spawnInstance = async (): Promise<ConnectorProcess> => {
+    await prepare(endpoint('KAFKA_BROKERS'));
+    const keysFile = join(spool.path, 'api-keys.json');
+    writeFileSync(keysFile, JSON.stringify({ clients: entries }));
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [
+        // tsx as a loader, not its CLI, which would run the connector in a child: signals reach it.
+        '--import',
+        'tsx',
+        join(ROOT, 'test', 'support', 'connector-main.ts'),
+        definition.name,
+        topic,
+        redriveLogTopic,
+      ],
+      {
+        env: {
+          ...process.env,
+          ...kafkaEnvOf(principal),
+          SCHEMA_REGISTRY_URL: endpoint('SCHEMA_REGISTRY_URL'),
+          SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+          SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
+          CONNECTOR_API_KEYS_FILE: keysFile,
+          CONNECTOR_SPOOL_DIR: spoolDir,
+          CONNECTOR_MAX_RECORDS: '100',
+          ...(options.importLeaseMs === undefined
+            ? {}
+            : { CONNECTOR_IMPORT_LEASE_MS: String(options.importLeaseMs) }),
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
+      },
+    );
+    processes.push(child);
+    const url = `http://127.0.0.1:${port}`;
+    await waitUntilReady(url, 'The connector process', () => child.exitCode !== null);
+    return {
+      url,
+      stop: () => ended(child, 'SIGTERM'),
+      kill: () => ended(child, 'SIGKILL'),
+      pause: () => void child.kill('SIGSTOP'),
+      resume: () => void child.kill('SIGCONT'),
+    };
   };
 
   return {
@@ -150,8 +228,10 @@ export function connectorHarness(
       await current?.stop();
       current = undefined;
     },
+    spawn: spawnInstance,
     async dispose(): Promise<void> {
       await current?.stop();
+      await Promise.all(processes.map((child) => ended(child, 'SIGTERM')));
       spool.remove();
     },
   };

@@ -34,6 +34,27 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * Waits until the service at `url` answers `/readyz` with 2xx, polling every 100 ms for a minute;
+ * fails at once when `exited` says its process is gone.
+ */
+export async function waitUntilReady(
+  url: string,
+  what: string,
+  exited: () => boolean = () => false,
+): Promise<void> {
+  for (let i = 0; ; i += 1) {
+    if (exited()) throw new Error(`${what} exited before it was ready`);
+    try {
+      if ((await fetch(`${url}/readyz`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    if (i > 600) throw new Error(`${what} did not become ready`);
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
 /** A scratch directory that is removed by the returned function. */
 export function scratchDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `lienthong-${prefix}-`));

@@ -175,17 +175,21 @@ export async function readMessages(
   }
 }
 
-/** Every message `topic` holds now, read with a consumer of its own. */
-export async function readTopic(kafka: Kafka, topic: string): Promise<ReceivedMessage[]> {
+/** How many messages `topic` holds now, over all its partitions. */
+export async function topicSize(kafka: Kafka, topic: string): Promise<number> {
   const admin = kafka.admin();
   await admin.connect();
-  let total: number;
   try {
     const offsets = await admin.fetchTopicOffsets(topic);
-    total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
+    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   } finally {
     await admin.disconnect();
   }
+}
+
+/** Every message `topic` holds now, read with a consumer of its own. */
+export async function readTopic(kafka: Kafka, topic: string): Promise<ReceivedMessage[]> {
+  const total = await topicSize(kafka, topic);
   return total === 0 ? [] : readMessages(kafka, topic, total);
 }
 

@@ -6,7 +6,7 @@ import { type LocalKafka } from '../../../deploy/local/local-kafka';
 import { createLogger } from '../../../services/platform/logger';
 import { connectorHarness, registryClient, send } from '../../support/connector';
 import { scratchDir, startPrivateBroker } from '../../support/fixtures';
-import { readMessages, testKafka } from '../../support/kafka';
+import { readMessages, testKafka, topicSize } from '../../support/kafka';
 
 const json = 'application/json';
 const quiet = () => createLogger({ name: 'it', level: 'silent' });
@@ -17,17 +17,6 @@ async function eventIdsIn(kafka: Kafka, topic: string, count: number): Promise<s
   return Promise.all(
     messages.map(async (m) => ((await registry.decode(m.rawValue as Buffer)) as { eventId: string }).eventId),
   );
-}
-
-async function topicSize(kafka: Kafka, topic: string): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
-  } finally {
-    await admin.disconnect();
-  }
 }
 
 describe('a connector whose broker goes down', () => {

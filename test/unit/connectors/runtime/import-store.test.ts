@@ -1,8 +1,20 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { createImportStore, type ImportStatus } from '../../../../connectors/runtime/import-store';
+import {
+  createImportStore,
+  type ImportStatus,
+  ORPHAN_TEMP_AGE_MS,
+} from '../../../../connectors/runtime/import-store';
 import { createLogger } from '../../../../services/platform/logger';
 import { durableWriteCalls, recordingFs } from '../../../support/recording-fs';
 
@@ -78,7 +90,14 @@ describe('the import store', () => {
     await store.save(status(ID, { state: 'running', rowsDone: 500 }));
     writeFileSync(join(dir, `${OTHER}.data`), '{"a":1}\n');
     writeFileSync(join(dir, `${OTHER}.json`), '{"id":"7c1e');
-    writeFileSync(join(dir, `.${ID}.json.0a1b2c3d.tmp`), '{"id":');
+    const orphan = join(dir, `.${ID}.json.0a1b2c3d.tmp`);
+    writeFileSync(orphan, '{"id":');
+    // Nobody has written it for the orphan age: a crashed write's, not another instance's upload.
+    const old = (Date.now() - ORPHAN_TEMP_AGE_MS - 1_000) / 1_000;
+    utimesSync(orphan, old, old);
+    // Written a moment ago: perhaps another instance's upload in progress, so it stays.
+    const fresh = `.${OTHER}.data.4e5f6a7b.tmp`;
+    writeFileSync(join(dir, fresh), '{"a":');
 
     const statuses = await store.recover();
     expect(statuses.map((s) => [s.id, s.state, s.failureCode]).sort()).toEqual(
@@ -88,7 +107,7 @@ describe('the import store', () => {
       ].sort(),
     );
     expect(readdirSync(dir).sort()).toEqual(
-      [`${ID}.json`, `${OTHER}.data`, `${OTHER}.json`, `${OTHER}.json.corrupt`].sort(),
+      [`${ID}.json`, `${OTHER}.data`, `${OTHER}.json`, `${OTHER}.json.corrupt`, fresh].sort(),
     );
     expect(readFileSync(join(dir, `${OTHER}.json.corrupt`), 'utf8')).toBe('{"id":"7c1e');
     // The failed status is now a valid file of its own, dated by the clock.
