@@ -60,7 +60,10 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
     lookup: await buildLookupApp({
       logger,
       db: mongo.db('openapi-documents'),
-      trail: unused<LookupAppOptions['trail']>('the audit trail', { onStored: () => undefined }),
+      trail: unused<LookupAppOptions['trail']>('the audit trail', {
+        onStored: () => undefined,
+        onConflict: () => undefined,
+      }),
       policies: unused<LookupAppOptions['policies']>('the field policies', { all: () => [] }),
       verifyToken: () => ({ ok: false, refusal: 'TOKEN_MISSING' }),
       kafka,
