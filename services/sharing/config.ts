@@ -46,6 +46,15 @@ export const SharingEnv = Type.Object({
     default: 'sharing.dead-letter',
     hint: 'SHARING_DEAD_LETTER_TOPIC must be a Kafka topic name',
   }),
+  SHARING_CHANGES_TOPIC: Type.String({
+    pattern: '^[A-Za-z0-9._-]{0,249}$',
+    default: 'sharing.changes',
+    hint: 'SHARING_CHANGES_TOPIC must be a Kafka topic name, or empty to apply the domain events directly',
+  }),
+  SHARING_TRACE_FILE: Type.String({
+    default: '',
+    hint: 'SHARING_TRACE_FILE must be empty or a file path (tests only)',
+  }),
   SHARING_BATCH_SIZE: Type.Integer({
     minimum: 1,
     maximum: 10_000,

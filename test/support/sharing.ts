@@ -9,6 +9,7 @@ import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { sharingGrants } from '../../services/platform/acl-policy';
 import { createProducer } from '../../services/platform/kafka';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
+import { changesTopicDeclaration } from '../../services/sharing/changes';
 import { REBUILD_GROUP_PREFIX } from '../../services/sharing/rebuild';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
@@ -36,6 +37,10 @@ export function sharingHarness(
     /** Routes the service's Kafka connections (not the harness's own), through a proxy for instance. */
     socketFactory?: ISocketFactory;
     sendTimeoutMs?: number;
+    /** Partitions of the internal topic of changes; the bus's own number by default. */
+    changesPartitions?: number;
+    /** Whether the services this harness starts in its process route through the changes topic. */
+    routed?: boolean;
   } = {},
 ) {
   const suffix = uniqueName('it-sharing');
@@ -44,6 +49,8 @@ export function sharingHarness(
     TOPIC_NAMES.map((t) => [t, `${topicPrefix}${TOPICS[t].topic}`]),
   ) as Record<TopicName, string>;
   const deadLetterTopic = `${suffix}-dead-letter`;
+  // The internal topic of changes, for a service given it (processes of main.ts always are).
+  const changesTopic = `${suffix}-changes`;
   const dbName = suffix.replace(/-/g, '_');
   const groupId = `${suffix}-group`;
   // Silent unless a run is being diagnosed: TEST_LOG_LEVEL=debug shows the service's own log.
@@ -62,7 +69,7 @@ export function sharingHarness(
   let service: SharingService | undefined;
   const children = new Set<ChildProcess>();
 
-  const build = (into: { dbName: string; groupId: string }): SharingService =>
+  const build = (into: { dbName: string; groupId: string }, routed: boolean): SharingService =>
     createSharingService({
       kafka: serviceKafka,
       mongo: createMongoClient({ uri: endpoint('MONGODB_URI'), appName: 'it-sharing', logger }),
@@ -76,6 +83,7 @@ export function sharingHarness(
       concurrency: 6,
       host: '127.0.0.1',
       port: 0,
+      ...(routed ? { changesTopic } : {}),
       ...options.service,
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
@@ -97,6 +105,7 @@ export function sharingHarness(
           ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
           SHARING_TOPIC_PREFIX: topicPrefix,
           SHARING_DEAD_LETTER_TOPIC: deadLetterTopic,
+          SHARING_CHANGES_TOPIC: changesTopic,
           SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
           SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
           SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
@@ -123,6 +132,7 @@ export function sharingHarness(
     topicPrefix,
     groupId,
     deadLetterTopic,
+    changesTopic,
     dbName,
     kafka,
     serviceKafka,
@@ -139,6 +149,7 @@ export function sharingHarness(
           numPartitions: options.partitions ?? 3,
         })),
         deadLetterTopicDeclaration(deadLetterTopic),
+        changesTopicDeclaration(changesTopic, options.changesPartitions),
       ]);
       await admin.disconnect();
       // Its groups all begin with this test's suffix, but for the rebuild's.
@@ -146,6 +157,7 @@ export function sharingHarness(
         sharingGrants(SERVICE_PRINCIPALS.sharing, {
           domainTopics: Object.values(topics),
           deadLetterTopic,
+          changesTopic,
           groupPrefixes: [suffix, REBUILD_GROUP_PREFIX],
         }),
       );
@@ -158,9 +170,12 @@ export function sharingHarness(
       }
     },
 
-    /** Starts the service in this process; a replay into another database takes its own group. */
+    /**
+     * Starts the service in this process; a replay into another database takes its own group, and
+     * applies the events directly (the changes topic is the harness's own group's).
+     */
     async start(into = { dbName, groupId }): Promise<SharingService> {
-      service = build(into);
+      service = build(into, options.routed === true && into.groupId === groupId);
       await service.start();
       return service;
     },
@@ -200,20 +215,26 @@ export function sharingHarness(
       );
     },
 
-    /** How many messages of the four topics `group` has committed, and how many there are. */
-    async progress(group = groupId): Promise<{ committed: number; total: number }> {
+    /**
+     * How many messages of the four topics and of the internal topic of changes `group` has
+     * committed, and how many there are: a service that routes through the changes has applied
+     * everything only once both are committed. The changes count for the harness's own group
+     * only, unless `withChanges` says: a clean replay into another group applies directly.
+     */
+    async progress(
+      group = groupId,
+      withChanges = group === groupId,
+    ): Promise<{ committed: number; total: number }> {
       const admin = kafka.admin();
       await admin.connect();
       try {
         let committed = 0;
         let total = 0;
-        for (const topic of Object.values(topics)) {
+        const read = [...Object.values(topics), ...(withChanges ? [changesTopic] : [])];
+        for (const topic of read) {
           for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
         }
-        for (const { partitions } of await admin.fetchOffsets({
-          groupId: group,
-          topics: Object.values(topics),
-        })) {
+        for (const { partitions } of await admin.fetchOffsets({ groupId: group, topics: read })) {
           for (const p of partitions) committed += Math.max(0, Number(p.offset));
         }
         return { committed, total };
