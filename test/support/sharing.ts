@@ -194,11 +194,12 @@ export function sharingHarness(
      * Runs `services/sharing/main.ts` as a process of its own on this harness's topics, so that a
      * test can kill it. It logs at `LOG_LEVEL` (warn by default) to the test's output.
      */
-    spawnProcess(into = { dbName, groupId }, port = 0): ChildProcess {
+    spawnProcess(into = { dbName, groupId }, port = 0, env: Record<string, string> = {}): ChildProcess {
       return spawnChild('main.ts', {
         MONGODB_DB: into.dbName,
         SHARING_GROUP_ID: into.groupId,
         PORT: String(port),
+        ...env,
       });
     },
 
