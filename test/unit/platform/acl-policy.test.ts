@@ -82,9 +82,7 @@ describe('the bus ACLs', () => {
     expect(allowed(grants, 'sharing', 'topic', 'sharing.changes')).toEqual(
       expect.arrayContaining(['Read', 'Write']),
     );
-    expect(grants.filter((g) => g.name === 'sharing.changes').map((g) => g.principal)).toEqual([
-      'sharing',
-    ]);
+    expect(grants.filter((g) => g.name === 'sharing.changes').map((g) => g.principal)).toEqual(['sharing']);
     expect(writes.filter((g) => g.principal === 'lookup').map((g) => g.name)).toEqual(['lookup.audit']);
     // Lineage uses short-lived groups: a prefix, not a name.
     expect(grants.find((g) => g.principal === 'lookup' && g.resource === 'group')).toMatchObject({
