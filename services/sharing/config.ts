@@ -47,9 +47,13 @@ export const SharingEnv = Type.Object({
     hint: 'SHARING_DEAD_LETTER_TOPIC must be a Kafka topic name',
   }),
   SHARING_CHANGES_TOPIC: Type.String({
-    pattern: '^[A-Za-z0-9._-]{0,249}$',
+    pattern: '^[A-Za-z0-9._-]{1,249}$',
     default: 'sharing.changes',
-    hint: 'SHARING_CHANGES_TOPIC must be a Kafka topic name, or empty to apply the domain events directly',
+    hint: 'SHARING_CHANGES_TOPIC must be a Kafka topic name',
+  }),
+  SHARING_MODE: Type.Union([Type.Literal('changes'), Type.Literal('direct')], {
+    default: 'changes',
+    hint: 'SHARING_MODE must be changes (through the changes topic, any number of instances) or direct (one instance)',
   }),
   SHARING_TRACE_FILE: Type.String({
     default: '',

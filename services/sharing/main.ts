@@ -39,8 +39,8 @@ void runMain({
       ),
       deadLetterTopic: config.SHARING_DEAD_LETTER_TOPIC,
       // Several instances may run: each view document is written by one of them (changes.ts).
-      // Empty applies the domain events directly, for one instance only.
-      changesTopic: config.SHARING_CHANGES_TOPIC === '' ? null : config.SHARING_CHANGES_TOPIC,
+      // `direct` applies the domain events directly, for one instance only.
+      changesTopic: config.SHARING_MODE === 'direct' ? null : config.SHARING_CHANGES_TOPIC,
       batchSize: config.SHARING_BATCH_SIZE,
       roundTargetMs: config.SHARING_ROUND_TARGET_MS,
       unknownSchemaRetryMs: config.SHARING_UNKNOWN_SCHEMA_RETRY_MS,

@@ -132,7 +132,7 @@ it(`keeps one writer per document across ${INSTANCES} instances, and the views, 
       harness.spawnProcess(undefined, await freePort(), {
         KAFKA_CLIENT_ID: `sharing-${i}`,
         SHARING_TRACE_FILE: traceOf(i),
-        ...(DIRECT ? { SHARING_CHANGES_TOPIC: '' } : {}),
+        ...(DIRECT ? { SHARING_MODE: 'direct' } : {}),
       }),
     );
   }
