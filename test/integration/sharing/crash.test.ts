@@ -47,7 +47,8 @@ it(
     for (const point of points) {
       await until(
         `${point} committed events`,
-        async () => (await harness.progress()).committed >= point,
+        // The domain events alone: the changes a routing service adds are counted at the end.
+        async () => (await harness.progress(harness.groupId, false)).committed >= point,
         timeout,
       );
       child.kill('SIGKILL');
@@ -58,8 +59,9 @@ it(
     await until(
       'every event committed',
       async () => {
+        // Every event routed and every change it gave applied (main.ts routes through the changes).
         const { committed, total } = await harness.progress();
-        return total === EVENTS && committed === total;
+        return total >= EVENTS && committed === total;
       },
       timeout,
     );
