@@ -13,7 +13,7 @@ import {
   requestProblem,
   sendProblem,
 } from '../../services/platform/http';
-import { registerOpenApi } from '../../services/platform/openapi';
+import { AGENCY_KEY_SCHEMES, registerOpenApi } from '../../services/platform/openapi';
 import { problemResponses } from '../../services/platform/problem';
 import { inSpan } from '../../services/platform/trace-context';
 import { type AgencyDefinition } from './agency';
@@ -100,10 +100,7 @@ export async function buildConnectorApp(options: ConnectorAppOptions): Promise<F
       version: '1',
       description: `Publishes ${definition.agency}'s records to the ${definition.topic} topic`,
     },
-    securitySchemes: {
-      apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-      basic: { type: 'http', scheme: 'basic' },
-    },
+    securitySchemes: AGENCY_KEY_SCHEMES,
     errors: [400, 401, 403, 414, 500, 503],
   });
   registerOperations(app, { service: `connector-${definition.name}`, ready: options.ready });

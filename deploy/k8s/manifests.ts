@@ -10,13 +10,20 @@
  */
 import { type AclGrant, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { expectationOf, type TopicDeclaration } from '../../services/platform/topic-policy';
-import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
-import { CONSOLE_PORT } from '../../services/console/config';
-import { LOOKUP_PORT } from '../../services/lookup/config';
-import { SHARING_PORT } from '../../services/sharing/config';
-import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
-import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
-import { agencyPrincipal, busGrants, busPrincipals, busTopics, SERVICE_PRINCIPALS } from '../local/topics';
+import { busGrants, busPrincipals, busTopics } from '../local/topics';
+import {
+  commonEnv,
+  MONGODB_PORT,
+  MONGODB_SECRET,
+  ownEnvOf,
+  REGISTRY_PORT,
+  REGISTRY_TOPIC,
+  secretFilesOf,
+  SPOOL_DIR,
+  WEBHOOKS,
+  type Workload,
+  workloads as sharedWorkloads,
+} from '../workloads';
 
 /** A Kubernetes object, as plain data. */
 export type Resource = Record<string, unknown> & { apiVersion: string; kind: string };
@@ -28,152 +35,16 @@ export const KAFKA_CLUSTER = 'lienthong';
 export const KAFKA_VERSION = '3.9.0';
 const KAFKA_BROKERS = 3;
 const KAFKA_TLS_PORT = 9093;
-const REGISTRY_TOPIC = '_schemas';
-const REGISTRY_PORT = 8081;
-const MONGODB_PORT = 27017;
 const IMAGE = 'lienthong';
-/** In a workload's `to`: the agencies' webhook endpoints, HTTPS outside the cluster. */
-const WEBHOOKS = 'webhooks';
 const PART_OF = { 'app.kubernetes.io/part-of': 'lienthong' };
 
-/** A bus workload: one process of the image, with the principal it connects to Kafka as. */
-interface Workload {
-  name: string;
-  /** The compiled entry point, from the image's working directory. */
-  main: string;
-  port: number;
-  /** Its Kafka principal; none for a workload that does not use Kafka. */
-  principal?: string;
-  replicas: number;
-  /** Reached from outside the cluster, through the ingress controller (agencies' systems, people). */
-  public: boolean;
-  /** What it connects to, beside DNS: `kafka`, `mongodb`, {@link WEBHOOKS}, or a workload by name. */
-  to: readonly string[];
-  /** Files it reads from Secrets, by variable: `secret/key`. */
-  secretFiles: Readonly<Record<string, string>>;
-  /** Values it takes from Secrets, by variable: `secret/key`. */
-  secretValues?: Readonly<Record<string, string>>;
-  env?: Readonly<Record<string, string>>;
-  /** The spool of an agency's imports, which must outlive the pod. */
-  spool?: boolean;
-  /** Scale on CPU between `replicas` and this. */
-  maxReplicas?: number;
-  /** One pod at a time: the sharing service writes the views from one process (see DESIGN). */
-  singleWriter?: boolean;
-  resources: { cpu: string; memory: string; cpuLimit: string; memoryLimit: string };
-}
-
-const SMALL = { cpu: '100m', memory: '192Mi', cpuLimit: '1', memoryLimit: '384Mi' };
-const MEDIUM = { cpu: '250m', memory: '384Mi', cpuLimit: '2', memoryLimit: '768Mi' };
-
-/** The workloads, in the order `npm start` starts them. */
+/** The workloads, with the cluster's service names for the APIs they call. */
 export function workloads(): Workload[] {
-  const registryClient = { SCHEMA_REGISTRY_KEY: 'lienthong-registry-clients/lienthong-reader' };
-  return [
-    {
-      name: 'registry',
-      main: 'services/registry/main.js',
-      port: REGISTRY_PORT,
-      principal: SERVICE_PRINCIPALS.registry,
-      replicas: 2,
-      public: true,
-      to: ['kafka'],
-      secretFiles: { SCHEMA_REGISTRY_CREDENTIALS_FILE: 'lienthong-registry-credentials/credentials.json' },
-      env: { SCHEMA_REGISTRY_TOPIC: REGISTRY_TOPIC },
-      resources: SMALL,
-    },
-    ...TOPIC_NAMES.map((topic): Workload => ({
-      name: connectorName(topic),
-      main: `connectors/${topic}/main.js`,
-      port: CONNECTOR_PORTS[topic],
-      principal: agencyPrincipal(topic),
-      replicas: 2,
-      maxReplicas: 4,
-      public: true,
-      to: ['kafka', 'registry'],
-      secretFiles: { CONNECTOR_API_KEYS_FILE: 'lienthong-connector-keys/connector-keys.json' },
-      secretValues: registryClient,
-      env: { CONNECTOR_SPOOL_DIR: '/var/lib/lienthong/spool' },
-      spool: true,
-      resources: SMALL,
-    })),
-    {
-      name: 'sharing',
-      main: 'services/sharing/main.js',
-      port: SHARING_PORT,
-      principal: SERVICE_PRINCIPALS.sharing,
-      replicas: 1,
-      singleWriter: true,
-      public: false,
-      to: ['kafka', 'mongodb', 'registry'],
-      secretFiles: {},
-      secretValues: registryClient,
-      resources: MEDIUM,
-    },
-    {
-      name: 'lookup',
-      main: 'services/lookup/main.js',
-      port: LOOKUP_PORT,
-      principal: SERVICE_PRINCIPALS.lookup,
-      replicas: 2,
-      maxReplicas: 6,
-      public: true,
-      to: ['kafka', 'mongodb', 'registry'],
-      secretFiles: {
-        LOOKUP_JWT_KEYS_FILE: 'lienthong-lookup-keys/jwt-keys.json',
-        LOOKUP_AUDIT_SEAL_KEY_FILE: 'lienthong-lookup-keys/audit-seal-key.pem',
-        LOOKUP_AUDIT_TRUSTED_KEYS_FILE: 'lienthong-lookup-keys/audit-trusted-keys.json',
-      },
-      secretValues: registryClient,
-      env: { LOOKUP_JWT_ISSUER: 'https://id.hanoi.gov.vn', LOOKUP_JWT_AUDIENCE: 'lienthong-lookup' },
-      resources: MEDIUM,
-    },
-    {
-      // Derives the agreements' topics, posts the webhooks, and serves the deliveries and the feed.
-      name: 'subscriptions',
-      main: 'services/subscriptions/main.js',
-      port: SUBSCRIPTIONS_PORT,
-      principal: SERVICE_PRINCIPALS.subscriptions,
-      replicas: 1,
-      singleWriter: true,
-      public: true,
-      to: ['kafka', 'mongodb', 'registry', WEBHOOKS],
-      secretFiles: {
-        SUBSCRIPTIONS_ENDPOINTS_FILE: 'lienthong-subscriptions/endpoints.json',
-        SUBSCRIPTIONS_KEYS_FILE: 'lienthong-subscriptions/keys.json',
-      },
-      secretValues: registryClient,
-      resources: MEDIUM,
-    },
-    {
-      // No store and no Kafka: it calls the bus's public APIs with its user's own token.
-      name: 'console',
-      main: 'services/console/main.js',
-      port: CONSOLE_PORT,
-      replicas: 2,
-      public: true,
-      to: ['lookup', 'registry', 'sharing', ...TOPIC_NAMES.map(connectorName)],
-      secretFiles: {},
-      env: {
-        CONSOLE_MODE: 'production',
-        CONSOLE_LOOKUP_URL: serviceUrl('lookup', LOOKUP_PORT),
-        CONSOLE_REGISTRY_URL: serviceUrl('registry', REGISTRY_PORT),
-        CONSOLE_SHARING_URL: serviceUrl('sharing', SHARING_PORT),
-        CONSOLE_CONNECTOR_URLS: JSON.stringify(
-          Object.fromEntries(TOPIC_NAMES.map((t) => [t, serviceUrl(connectorName(t), CONNECTOR_PORTS[t])])),
-        ),
-      },
-      resources: SMALL,
-    },
-  ];
+  return sharedWorkloads(serviceUrl);
 }
 
 function serviceUrl(name: string, port: number): string {
   return `http://${name}.${NAMESPACE}.svc:${port}`;
-}
-
-function connectorName(topic: TopicName): string {
-  return `connector-${topic}`;
 }
 
 const labels = (name: string, component: string) => ({
@@ -384,8 +255,8 @@ export function mongodbResources(): Resource[] {
                 image: 'mongo:7.0',
                 args: ['--replSet', 'rs0', '--bind_ip_all', '--keyFile', '/etc/mongodb-keyfile/keyfile'],
                 env: [
-                  secretEnv('MONGO_INITDB_ROOT_USERNAME', 'lienthong-mongodb', 'root-username'),
-                  secretEnv('MONGO_INITDB_ROOT_PASSWORD', 'lienthong-mongodb', 'root-password'),
+                  secretEnv('MONGO_INITDB_ROOT_USERNAME', MONGODB_SECRET, 'root-username'),
+                  secretEnv('MONGO_INITDB_ROOT_PASSWORD', MONGODB_SECRET, 'root-password'),
                 ],
                 ports: [{ name: 'mongodb', containerPort: MONGODB_PORT }],
                 readinessProbe: {
@@ -439,8 +310,8 @@ export function mongodbResources(): Resource[] {
                   `mongosh --quiet --host ${members[0]} -u "$ROOT_USER" -p "$ROOT_PASSWORD" --authenticationDatabase admin --eval "${initiate}"`,
                 ],
                 env: [
-                  secretEnv('ROOT_USER', 'lienthong-mongodb', 'root-username'),
-                  secretEnv('ROOT_PASSWORD', 'lienthong-mongodb', 'root-password'),
+                  secretEnv('ROOT_USER', MONGODB_SECRET, 'root-username'),
+                  secretEnv('ROOT_PASSWORD', MONGODB_SECRET, 'root-password'),
                 ],
                 resources: {
                   requests: { cpu: '50m', memory: '64Mi' },
@@ -485,24 +356,17 @@ export function sharedConfig(): Resource {
     metadata: meta('lienthong-config', 'config'),
     data: {
       KAFKA_BROKERS: `${KAFKA_CLUSTER}-kafka-bootstrap.${NAMESPACE}.svc:${KAFKA_TLS_PORT}`,
-      KAFKA_SECURITY_PROTOCOL: 'SASL_SSL',
-      KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
       KAFKA_SSL_CA_FILE: '/etc/lienthong/kafka-ca/ca.crt',
-      MONGODB_DB: 'lienthong',
-      SCHEMA_REGISTRY_URL: `http://registry.${NAMESPACE}.svc:${REGISTRY_PORT}`,
-      SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
-      HOST: '0.0.0.0',
-      LOG_LEVEL: 'info',
+      SCHEMA_REGISTRY_URL: serviceUrl('registry', REGISTRY_PORT),
+      ...commonEnv(),
     },
   };
 }
 
 /** A workload's Deployment (or, with a spool, StatefulSet), Service, budget and autoscaler. */
 export function workloadResources(w: Workload): Resource[] {
-  const secretMounts = Object.entries(w.secretFiles).map(([variable, ref]) => {
-    const [secret, key] = ref.split('/') as [string, string];
-    return { variable, secret, key, dir: `/etc/lienthong/secrets/${secret}` };
-  });
+  const secretMounts = secretFilesOf(w).map((f) => ({ ...f, dir: `/etc/lienthong/secrets/${f.secret}` }));
+  const secrets = [...new Set(secretMounts.map((m) => m.secret))];
   // The Kafka CA and the principal's password, for a workload that uses Kafka. Strimzi's User
   // Operator keeps each KafkaUser's password in a Secret of the user's name.
   const kafkaFiles =
@@ -517,24 +381,28 @@ export function workloadResources(w: Workload): Resource[] {
       name: f.name,
       secret: { secretName: f.secret, items: [{ key: f.key, path: f.key }] },
     })),
-    ...[...new Set(secretMounts.map((m) => m.secret))].map((secret) => ({
+    // Only the keys it reads: the store's secret holds its root password too, and the registry
+    // clients' secret every client's key.
+    ...secrets.map((secret) => ({
       name: `secret-${secret}`,
-      secret: { secretName: secret },
+      secret: {
+        secretName: secret,
+        items: secretMounts.filter((m) => m.secret === secret).map((m) => ({ key: m.key, path: m.key })),
+      },
     })),
     { name: 'tmp', emptyDir: {} },
   ];
   const mounts = [
     ...kafkaFiles.map((f) => ({ name: f.name, mountPath: `/etc/lienthong/${f.name}`, readOnly: true })),
-    ...[...new Set(secretMounts.map((m) => m.secret))].map((secret) => ({
+    ...secrets.map((secret) => ({
       name: `secret-${secret}`,
       mountPath: `/etc/lienthong/secrets/${secret}`,
       readOnly: true,
     })),
     { name: 'tmp', mountPath: '/tmp' },
-    ...(w.spool ? [{ name: 'spool', mountPath: '/var/lib/lienthong/spool' }] : []),
+    ...(w.spool ? [{ name: 'spool', mountPath: SPOOL_DIR }] : []),
   ];
   const env = [
-    { name: 'PORT', value: String(w.port) },
     ...(w.principal === undefined
       ? []
       : [
@@ -542,13 +410,8 @@ export function workloadResources(w: Workload): Resource[] {
           { name: 'KAFKA_SASL_USERNAME', value: w.principal },
           { name: 'KAFKA_SASL_PASSWORD_FILE', value: '/etc/lienthong/kafka-user/password' },
         ]),
-    ...(w.to.includes('mongodb') ? [secretEnv('MONGODB_URI', 'lienthong-mongodb', 'uri')] : []),
     ...secretMounts.map((m) => ({ name: m.variable, value: `${m.dir}/${m.key}` })),
-    ...Object.entries(w.secretValues ?? {}).map(([variable, ref]) => {
-      const [secret, key] = ref.split('/') as [string, string];
-      return secretEnv(variable, secret, key);
-    }),
-    ...Object.entries(w.env ?? {}).map(([name, value]) => ({ name, value })),
+    ...Object.entries(ownEnvOf(w)).map(([name, value]) => ({ name, value })),
   ];
   const probe = (path: string, extra: Record<string, number> = {}) => ({
     httpGet: { path, port: 'http' },

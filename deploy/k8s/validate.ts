@@ -1,7 +1,11 @@
 /**
  * `npm run deploy:check`: the deployment files, checked offline as CI runs them.
  *
- * - The Kubernetes base matches the declarations in code (`k8s:generate --check`).
+ * - The Kubernetes base matches the declarations in code (`k8s:generate --check`), and so does
+ *   the compose file (`compose:generate --check`).
+ * - The compose file loads with compose-go, the library `docker compose` loads files with: the
+ *   Compose specification's JSON schema (an unknown or misspelt field fails), then its consistency
+ *   checks (every secret, volume and service a service names is declared).
  * - Each overlay builds with kustomize, as `kubectl apply -k` would build it.
  * - Its built-in kinds are valid against Kubernetes' own schemas (`kubernetes-validate` from
  *   PyPI, strict: an unknown field fails), and its Strimzi resources against the Strimzi CRDs'
@@ -16,6 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { parseAllDocuments } from 'yaml';
 import { ensureGoProgram, ensurePythonEnv } from '../local/toolchains';
 import { driftedFiles } from './generate';
+import { COMPOSE_PATH, composeDrifted } from '../compose/generate';
 
 const ROOT = resolve(__dirname, '..', '..');
 const OVERLAYS = ['dev', 'production'];
@@ -76,6 +81,15 @@ async function main(): Promise<number> {
     sources: ['main.go', 'go.mod', 'go.sum'].map((f) => join(TOOL_DIR, f)),
     progress,
   });
+  report(
+    'deploy/compose/compose.yaml matches the declarations in code',
+    composeDrifted() ? ['compose.yaml differs: run npm run compose:generate'] : [],
+  );
+  const composed = run(tool, ['compose', COMPOSE_PATH]);
+  report(
+    "deploy/compose/compose.yaml against the Compose specification's schema (compose-go)",
+    composed.ok ? [] : [composed.out.trim()],
+  );
   const python = await ensurePythonEnv({ requirements: join(__dirname, 'requirements.txt'), progress });
   const scratch = mkdtempSync(join(tmpdir(), 'lienthong-deploy-check-'));
   try {

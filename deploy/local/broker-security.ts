@@ -1,12 +1,14 @@
 /**
- * The local broker's security: a CA and the node certificate made with `openssl` on first start,
- * one random password per principal, the listener, SASL, TLS and authorizer lines of
+ * A broker's security: a CA and the node certificate made with `openssl` on first start, one
+ * random password per principal, the listener, SASL, TLS and authorizer lines of
  * `server.properties`, and the SCRAM credentials written into the metadata log at format time.
- * Everything lives in one directory (mode 0700) under the state directory; secrets are 0600.
+ * Everything lives in one directory (mode 0700); secrets are 0600. The local stack keeps it under
+ * its state directory, for `127.0.0.1`; `deploy/compose`'s setup makes it for the `kafka` container.
  */
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { type Progress } from './provision';
@@ -32,6 +34,9 @@ export const SCRAM_MECHANISM = 'SCRAM-SHA-512';
  */
 const NEW_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-noenc'] as const;
 
+/** The names the local broker is reached by: the node certificate's subject alternative names. */
+export const LOCAL_BROKER_HOSTS: readonly string[] = ['127.0.0.1', 'localhost'];
+
 /** Where the security material of a local stack lives. */
 export interface BrokerSecurityFiles {
   dir: string;
@@ -41,6 +46,12 @@ export interface BrokerSecurityFiles {
   keystoreFile: string;
   secretsDir: string;
 }
+
+/**
+ * Where a broker or a client reads the CA and the key store: the files' own paths, or where a
+ * container mounts them.
+ */
+export type BrokerSecurityPaths = Pick<BrokerSecurityFiles, 'caFile' | 'keystoreFile'>;
 
 /** The paths of the security material in `dir`, made or not. */
 export function brokerSecurityFiles(dir: string): BrokerSecurityFiles {
@@ -57,17 +68,26 @@ export function passwordFileOf(secretsDir: string, principal: string): string {
   return join(secretsDir, `${principal}.password`);
 }
 
+/** `subjectAltName` of the node certificate: an `IP:` entry for an address, `DNS:` for a name. */
+export function subjectAltName(hosts: readonly string[]): string {
+  if (hosts.length === 0) throw new Error('the node certificate needs at least one host name');
+  return hosts.map((host) => `${isIP(host) === 0 ? 'DNS' : 'IP'}:${host}`).join(',');
+}
+
 /**
- * Makes what is missing: the CA, the node certificate signed by it, and a password for each
- * principal (and the broker's own). Existing material is kept, so clients keep trusting the CA and
- * services keep their passwords across restarts.
+ * Makes what is missing: the CA, the node certificate signed by it for `hosts` (the names clients
+ * reach the broker by, which they check), and a password for each principal (and the broker's
+ * own). Existing material is kept, so clients keep trusting the CA and services keep their
+ * passwords across restarts; the node certificate is made again when `hosts` changed.
  */
 export function ensureBrokerSecurity(
   dir: string,
   principals: readonly string[],
   progress: Progress,
   env: NodeJS.ProcessEnv = process.env,
+  hosts: readonly string[] = LOCAL_BROKER_HOSTS,
 ): BrokerSecurityFiles {
+  const san = subjectAltName(hosts);
   const files = brokerSecurityFiles(dir);
   mkdirSync(files.secretsDir, { recursive: true, mode: 0o700 });
   chmodSync(dir, 0o700);
@@ -95,13 +115,19 @@ export function ensureBrokerSecurity(
     chmodSync(caKey, 0o600);
     rmSync(files.keystoreFile, { force: true });
   }
+  // The names the certificate was made for, beside it; none recorded is the local stack's first.
+  const sanFile = join(dir, 'node.san');
+  const madeFor = existsSync(sanFile)
+    ? readFileSync(sanFile, 'utf8').trim()
+    : subjectAltName(LOCAL_BROKER_HOSTS);
+  if (madeFor !== san) rmSync(files.keystoreFile, { force: true });
   if (!existsSync(files.keystoreFile)) {
-    progress('kafka: making the node certificate (127.0.0.1, localhost)');
+    progress(`kafka: making the node certificate (${hosts.join(', ')})`);
     const key = join(dir, 'node.key');
     const csr = join(dir, 'node.csr');
     const cert = join(dir, 'node.crt');
     const ext = join(dir, 'node.ext');
-    // Clients verify the host name (librdkafka and Node do by default): both spellings of this host.
+    // Clients verify the host name (librdkafka and Node do by default): every name they use.
     writeFileSync(
       ext,
       [
@@ -109,7 +135,7 @@ export function ensureBrokerSecurity(
         'keyUsage=critical,digitalSignature,keyEncipherment',
         // serverAuth for its listeners, clientAuth for the controller listener's mutual TLS.
         'extendedKeyUsage=serverAuth,clientAuth',
-        'subjectAltName=IP:127.0.0.1,DNS:localhost',
+        `subjectAltName=${san}`,
         '',
       ].join('\n'),
     );
@@ -149,6 +175,7 @@ export function ensureBrokerSecurity(
       { mode: 0o600 },
     );
     for (const f of [key, csr, ext]) rmSync(f, { force: true });
+    writeFileSync(sanFile, `${san}\n`);
   }
   for (const principal of new Set([...principals, BROKER_PRINCIPAL])) {
     const file = passwordFileOf(files.secretsDir, principal);
@@ -174,6 +201,9 @@ export function readPassword(files: BrokerSecurityFiles, principal: string): str
  * - with `benchListener`, that listener in PLAINTEXT: {@link BENCH_PLAINTEXT_LISTENER}, for the
  *   security benchmark only. Its clients are `User:ANONYMOUS`, refused whatever no ACL grants.
  *
+ * `at` says where the broker reads the key store and the CA, when not at their own paths (in a
+ * container, where they are mounted).
+ *
  * @see https://kafka.apache.org/documentation/#security_sasl_scram
  * @see https://kafka.apache.org/documentation/#kraft_principal_forwarding
  */
@@ -181,6 +211,7 @@ export function brokerSecurityProperties(
   files: BrokerSecurityFiles,
   controllerListener: string,
   benchListener?: string,
+  at: BrokerSecurityPaths = files,
 ): string[] {
   const password = readPassword(files, BROKER_PRINCIPAL);
   const client = CLIENT_LISTENER.toLowerCase();
@@ -193,9 +224,9 @@ export function brokerSecurityProperties(
     `listener.name.${client}.${SCRAM_MECHANISM.toLowerCase()}.sasl.jaas.config=` +
       `org.apache.kafka.common.security.scram.ScramLoginModule required username="${BROKER_PRINCIPAL}" password="${password}";`,
     'ssl.keystore.type=PEM',
-    `ssl.keystore.location=${files.keystoreFile}`,
+    `ssl.keystore.location=${at.keystoreFile}`,
     'ssl.truststore.type=PEM',
-    `ssl.truststore.location=${files.caFile}`,
+    `ssl.truststore.location=${at.caFile}`,
     `listener.name.${controllerListener.toLowerCase()}.ssl.client.auth=required`,
     // CN=broker becomes User:broker; any other subject keeps its full name and gets nothing.
     'ssl.principal.mapping.rules=RULE:^CN=([a-z-]+)$/$1/,DEFAULT',
@@ -226,14 +257,21 @@ export function writeArgfile(path: string, args: readonly string[]): void {
   writeFileSync(path, args.map((a) => `'${a.replace(/\\/g, '\\\\')}'`).join('\n') + '\n', { mode: 0o600 });
 }
 
-/** A Java client's properties for `principal` (the admin tools' `--command-config`). */
-export function javaClientProperties(files: BrokerSecurityFiles, principal: string): string {
+/**
+ * A Java client's properties for `principal` (the admin tools' `--command-config`); `at` says
+ * where the client reads the CA, when not at its own path.
+ */
+export function javaClientProperties(
+  files: BrokerSecurityFiles,
+  principal: string,
+  at: Pick<BrokerSecurityPaths, 'caFile'> = files,
+): string {
   return [
     'security.protocol=SASL_SSL',
     `sasl.mechanism=${SCRAM_MECHANISM}`,
     `sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="${principal}" password="${readPassword(files, principal)}";`,
     'ssl.truststore.type=PEM',
-    `ssl.truststore.location=${files.caFile}`,
+    `ssl.truststore.location=${at.caFile}`,
     '',
   ].join('\n');
 }

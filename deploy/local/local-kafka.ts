@@ -35,13 +35,15 @@ export const KAFKA_VERSION = '3.9.2';
 const POM = resolve(__dirname, 'kafka', 'pom.xml');
 
 /** The nodes' own listener, on mutual TLS; the clients' is {@link CLIENT_LISTENER}. */
-const CONTROLLER_LISTENER = 'CONTROLLER';
+export const CONTROLLER_LISTENER = 'CONTROLLER';
 
 /** Where one node of a local cluster listens, and its KRaft node id. */
 export interface KafkaNodeAddress {
   nodeId: number;
   port: number;
   controllerPort: number;
+  /** The name clients and the other nodes reach it by; `127.0.0.1` on the local stack. */
+  host?: string;
 }
 
 export interface LocalKafkaOptions {
@@ -363,6 +365,10 @@ export interface KafkaNodeSettings extends KafkaNodeAddress {
   security: readonly string[];
   /** Benchmark only: the extra PLAINTEXT listener's port ({@link LocalKafkaOptions}). */
   benchPlaintextPort?: number;
+  /** The address the listeners bind to: `host` by default; `0.0.0.0` in a container. */
+  bindHost?: string;
+  /** The file's first line, a comment saying what writes it. */
+  header?: string;
 }
 
 /**
@@ -371,9 +377,9 @@ export interface KafkaNodeSettings extends KafkaNodeAddress {
  */
 export function kafkaServerProperties(node: KafkaNodeSettings): string {
   return [
-    '# Written by deploy/local at every start; edit local-kafka.ts instead.',
+    node.header ?? '# Written by deploy/local at every start; edit local-kafka.ts instead.',
     ...quorumProperties(node),
-    ...listenerProperties(node, node.benchPlaintextPort),
+    ...listenerProperties(node),
     ...node.security,
     `log.dirs=${node.dataDir}`,
     ...replicationProperties(node.quorum.length),
@@ -395,19 +401,23 @@ export function kafkaServerProperties(node: KafkaNodeSettings): string {
  * @see https://kafka.apache.org/39/documentation.html#kraft_role
  */
 function quorumProperties(node: KafkaNodeSettings): string[] {
-  const voters = node.quorum.map((n) => `${n.nodeId}@127.0.0.1:${n.controllerPort}`).join(',');
+  const voters = node.quorum.map((n) => `${n.nodeId}@${hostOf(n)}:${n.controllerPort}`).join(',');
   return ['process.roles=broker,controller', `node.id=${node.nodeId}`, `controller.quorum.voters=${voters}`];
 }
 
-function listenerProperties(
-  { port, controllerPort }: KafkaNodeAddress,
-  benchPlaintextPort?: number,
-): string[] {
+function hostOf(node: KafkaNodeAddress): string {
+  return node.host ?? '127.0.0.1';
+}
+
+function listenerProperties(node: KafkaNodeSettings): string[] {
+  const { port, controllerPort, benchPlaintextPort } = node;
+  const host = hostOf(node);
+  const bind = node.bindHost ?? host;
   const bench =
-    benchPlaintextPort === undefined ? '' : `,${BENCH_PLAINTEXT_LISTENER}://127.0.0.1:${benchPlaintextPort}`;
+    benchPlaintextPort === undefined ? '' : `,${BENCH_PLAINTEXT_LISTENER}://${host}:${benchPlaintextPort}`;
   return [
-    `listeners=${CLIENT_LISTENER}://127.0.0.1:${port},${CONTROLLER_LISTENER}://127.0.0.1:${controllerPort}${bench}`,
-    `advertised.listeners=${CLIENT_LISTENER}://127.0.0.1:${port}${bench}`,
+    `listeners=${CLIENT_LISTENER}://${bind}:${port},${CONTROLLER_LISTENER}://${bind}:${controllerPort}${bench}`,
+    `advertised.listeners=${CLIENT_LISTENER}://${host}:${port}${bench}`,
     `controller.listener.names=${CONTROLLER_LISTENER}`,
   ];
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
+import { generateDemoData } from '../../connectors/demo/generator';
 import { CONSOLE_PORT } from '../../services/console/config';
 import { runContractTool } from '../../schemas/contract-tool';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
@@ -13,8 +14,10 @@ import { generateCredentials } from '../../services/platform/credentials';
 import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
 import { DEFAULT_SHARING_GROUP, SHARING_PORT } from '../../services/sharing/config';
+import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
 import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
 import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
+import { type DemoFlows, startDemoFlows } from './demo-flows';
 import { type LocalStack, type StackConfig } from './stack';
 import { agencyPrincipal, type KafkaConnection, SERVICE_PRINCIPALS } from './topics';
 
@@ -51,12 +54,14 @@ export function startBus(
   out: { progress: (line: string) => void; print: (line: string) => void; log: (line: string) => void },
 ): RunningBus {
   const processes: BusProcess[] = [];
+  const flows: DemoFlows[] = [];
   let started: string[] | undefined;
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> =>
     (stopping ??= (async () => {
       out.progress('lienthong: stopping the services');
       await stopBusProcesses(processes, 15_000);
+      for (const f of flows) await f.stop();
       // What this run started, or, if it was stopped while the stack came up, whatever is up now.
       const names =
         started ??
@@ -74,6 +79,7 @@ export function startBus(
     config,
     out,
     processes,
+    flows,
     (names) => (started = names),
     () => stopping !== undefined,
   ).catch(async (error: unknown) => {
@@ -88,6 +94,7 @@ async function run(
   config: StackConfig,
   out: { progress: (line: string) => void; print: (line: string) => void; log: (line: string) => void },
   processes: BusProcess[],
+  flows: DemoFlows[],
   onStackUp: (started: string[]) => void,
   stopped: () => boolean,
 ): Promise<void> {
@@ -204,6 +211,64 @@ async function run(
   await waitCaughtUp(stack.kafkaConnection(OPERATOR_PRINCIPAL), progress);
 
   const subjects = await pickSubjects(stack.endpoints.MONGODB_URI);
+
+  // The agency systems' flows: the subscriptions service, the tax department's webhook receiver
+  // and its consumer of the derived topic, then a new enterprise and a vehicle transfer.
+  check();
+  progress("lienthong: starting the subscriptions service and the tax department's demo system");
+  const store = new MongoClient(stack.endpoints.MONGODB_URI);
+  await store.connect();
+  const agencySystems = await startDemoFlows({
+    data: generateDemoData({ seed: DEMO_SEED, citizens: DEMO_CITIZENS }),
+    connectors,
+    taxKafka: stack.kafkaConnection(agencyPrincipal('tax')),
+    registry: {
+      url: stack.endpoints.SCHEMA_REGISTRY_URL,
+      username: 'lienthong-reader',
+      password: registryKeys['lienthong-reader'] ?? '',
+    },
+    store,
+    db: DB,
+    clock,
+  }).catch(async (error: unknown) => {
+    await store.close();
+    throw error;
+  });
+  flows.push({
+    ...agencySystems,
+    stop: async () => {
+      await agencySystems.stop();
+      await store.close();
+    },
+  });
+  const endpointsFile = join(state, 'subscription-endpoints.json');
+  writeFileSync(endpointsFile, JSON.stringify({ endpoints: [agencySystems.endpoint] }, null, 2), {
+    mode: 0o600,
+  });
+  const taxSystemKey = subscriptionKeys(join(state, 'subscription-keys.json'));
+  const subscriptions = startBusProcess(
+    {
+      name: 'subscriptions',
+      main: 'services/subscriptions/main.ts',
+      port: SUBSCRIPTIONS_PORT,
+      env: {
+        ...common,
+        ...stack.kafkaEnv(SERVICE_PRINCIPALS.subscriptions),
+        // It registers each agreement's derived schema.
+        SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-operator',
+        SCHEMA_REGISTRY_KEY: registryKeys['lienthong-operator'] ?? '',
+        SUBSCRIPTIONS_ENDPOINTS_FILE: endpointsFile,
+        SUBSCRIPTIONS_KEYS_FILE: join(state, 'subscription-keys.json'),
+      },
+    },
+    out.log,
+  );
+  processes.push(subscriptions);
+  await waitReady(subscriptions, 90_000);
+  progress(
+    'lienthong: a new enterprise at HN-DKKD and a vehicle transfer at HN-PC08 reach the tax department',
+  );
+  const flowResult = await agencySystems.run(subjects);
   // One instant for the ids and the dates, even if midnight passes meanwhile.
   const now = clock();
   const desks = deskDossiers(now, subjects);
@@ -346,6 +411,31 @@ async function run(
       `  curl -s -H "Authorization: Bearer $${l.token}" -H 'X-Dossier-Id: ${l.dossier}' ${lookup.url}${l.path}`,
     );
   }
+  print('Agency systems, under the sharing agreements in services/subscriptions/agreements.json:');
+  print(
+    `  # (a) enterprise ${flowResult.enterpriseCode}, registered at HN-DKKD, reached the tax department's system by signed webhook (${agencySystems.endpoint.url});`,
+  );
+  print(
+    `  #     it registered the taxpayer through the tax connector (${flowResult.registered} new of ${flowResult.received} enterprises received), and the enterprise view holds both:`,
+  );
+  print(
+    `  curl -s -H "Authorization: Bearer $AUDITOR" ${lookup.url}/v1/audit/lineage/enterprises/${flowResult.enterpriseCode}`,
+  );
+  print(`  export TAX_SYSTEM=${taxSystemKey}`);
+  print(
+    `  curl -s -H "X-API-Key: $TAX_SYSTEM" '${subscriptions.url}/v1/subscriptions/${agencySystems.endpoint.id}/deliveries?limit=5'`,
+  );
+  print(
+    `  # (b) the transfer of ${flowResult.plate} at HN-PC08 reached the tax department over agreement.tax-vehicle-transfers, read as its principal:`,
+  );
+  print(
+    `  #     registration-fee notice: ${flowResult.notice.plate}, new owner ${flowResult.notice.newOwner}, previous owner ${flowResult.notice.previousOwner}, transferred ${flowResult.notice.transferredAt} (${flowResult.notices} notices read)`,
+  );
+  print(
+    `  curl -s -H "X-API-Key: $TAX_SYSTEM" '${subscriptions.url}/v1/feeds/tax-vehicle-transfers?limit=5'`,
+  );
+  print('  # every delivery is a data flow in the audit trail, counted beside the lookups:');
+  print(`  curl -s -H "Authorization: Bearer $AUDITOR" '${lookup.url}/v1/audit/flows?period=day'`);
   print('An auditor, and the citizen:');
   print(
     `  curl -s -H "Authorization: Bearer $AUDITOR" '${lookup.url}/v1/audit/records?subjectView=citizens&subjectId=${subjects.buyer}'`,
@@ -357,6 +447,20 @@ async function run(
     `  curl -s -H "Authorization: Bearer $CITIZEN" ${lookup.url}/v1/citizens/${subjects.buyer}/access-log`,
   );
   print('');
+}
+
+/**
+ * The tax department's system's key at the subscriptions service (`X-API-Key`), for its
+ * deliveries and its feed: made once and kept, as the connectors' keys are.
+ */
+function subscriptionKeys(file: string): string {
+  const secrets = `${file}.keys`;
+  if (existsSync(file) && existsSync(secrets)) return readFileSync(secrets, 'utf8').trim();
+  const { entries, keys } = generateCredentials([{ id: 'HN-CUCTHUE', role: 'agency', agency: 'HN-CUCTHUE' }]);
+  writeFileSync(file, JSON.stringify({ clients: entries }, null, 2), { mode: 0o600 });
+  const key = `HN-CUCTHUE.${keys['HN-CUCTHUE']}`;
+  writeFileSync(secrets, key, { mode: 0o600 });
+  return key;
 }
 
 /** The connectors' API keys: made once and kept, so that agencies' clients keep working. */

@@ -1,7 +1,7 @@
 import { type KeyObject } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { type Logger } from 'pino';
 import { type Clock, systemClock } from '../platform/clock';
 import {
@@ -15,6 +15,7 @@ import {
 import { registerOpenApi } from '../platform/openapi';
 import { ACTOR_PATTERN, AGENCY_PATTERN } from '../lookup/subjects';
 import { mintToken } from '../lookup/tokens';
+import { type OidcSignIn, registerOidcSignIn } from './oidc-routes';
 import { forward } from './proxy';
 
 /** The bus services the console calls, each by its base URL. */
@@ -56,6 +57,11 @@ export interface ConsoleAppOptions {
   upstreams: ConsoleUpstreams;
   /** Present in development mode only. */
   devSignIn?: DevSignIn;
+  /**
+   * The production sign-in through an OpenID Connect issuer. Beside a development sign-in, both
+   * are offered; the lookup service takes each one's tokens only if it trusts that issuer.
+   */
+  oidc?: OidcSignIn;
   /** The time shown and sent to the browser, which reads the bus's clock from it. */
   clock?: Clock;
   upstreamTimeoutMs?: number;
@@ -99,7 +105,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     errors: [400, 404, 500],
   });
   registerOperations(app, { service: 'console', ready: options.ready ?? (() => true) });
-  app.setErrorHandler(answerError);
+  app.setErrorHandler(answerRequestError);
   app.setNotFoundHandler(routeNotFound);
   const assets = readAssets(options.assetsDir);
 
@@ -121,6 +127,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
             type: 'object',
             properties: {
               mode: { type: 'string', enum: ['development', 'production'] },
+              oidc: { type: 'boolean' },
               now: { type: 'string', format: 'date-time' },
               connectors: { type: 'array', items: { type: 'string' } },
               demo: {
@@ -143,6 +150,7 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     },
     async () => ({
       mode: options.devSignIn ? 'development' : 'production',
+      oidc: options.oidc !== undefined,
       now: new Date(clock()).toISOString(),
       connectors: Object.keys(options.upstreams.connectors),
       demo: options.devSignIn?.demo ?? [],
@@ -164,7 +172,12 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
             properties: {
               role: { type: 'string', enum: [...ROLE_PATTERN] },
               sub: { type: 'string', pattern: ACTOR_PATTERN },
-              agency: { type: 'string', maxLength: 40, pattern: AGENCY_PATTERN },
+              agency: {
+                type: 'string',
+                maxLength: 40,
+                pattern: AGENCY_PATTERN,
+                description: 'Required for an officer, who belongs to an agency (400 without it)',
+              },
             },
           },
           response: {
@@ -209,9 +222,15 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     );
   }
 
+  const oidc = options.oidc ? registerOidcSignIn(app, { ...options.oidc, clock }) : undefined;
+
   // The bus's public APIs, unchanged, one prefix a service. Undocumented here: each service
   // publishes its own description.
-  const pass = (prefix: string, upstream: (params: Record<string, string>) => string | undefined) => {
+  const pass = (
+    prefix: string,
+    upstream: (params: Record<string, string>) => string | undefined,
+    credential?: (request: FastifyRequest) => string | undefined,
+  ) => {
     app.route<{ Params: Record<string, string> }>({
       method: ['GET', 'POST'],
       url: `${prefix}/*`,
@@ -226,12 +245,28 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
             detail: 'The console passes calls to no such service',
           });
         }
-        return forward(request, reply, base, `/${request.params['*'] ?? ''}`, timeoutMs);
+        return forward(
+          request,
+          reply,
+          base,
+          `/${request.params['*'] ?? ''}`,
+          timeoutMs,
+          credential?.(request),
+        );
       },
     });
   };
   const { upstreams } = options;
-  pass('/api/lookup', () => upstreams.lookup);
+  // A session signed in through the issuer calls the lookup API with its access token, made for
+  // that API's audience; no other service gets it.
+  pass(
+    '/api/lookup',
+    () => upstreams.lookup,
+    (request) => {
+      const session = oidc?.sessionOf(request);
+      return session ? `Bearer ${session.accessToken}` : undefined;
+    },
+  );
   pass('/api/registry', () => upstreams.registry);
   pass('/api/sharing', () => upstreams.sharing);
   pass('/api/connectors/:topic', (p) =>
@@ -249,25 +284,6 @@ export async function buildConsoleApp(options: ConsoleAppOptions): Promise<Fasti
     }
   }
   return app;
-}
-
-/** A request that fails its schema: 400 with each field's path; fastify's other refusals as problems. */
-function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (!error.validation) return answerRequestError(error, request, reply);
-  const where = error.validationContext ?? 'request';
-  const errors = error.validation.map((v) => {
-    const missing = (v.params as { missingProperty?: string }).missingProperty;
-    const extra = (v.params as { additionalProperty?: string }).additionalProperty;
-    const field = `${v.instancePath.replaceAll('/', '.')}${missing ? `.${missing}` : ''}${extra ? `.${extra}` : ''}`;
-    return { path: `${where}${field}`, message: v.message ?? 'is invalid' };
-  });
-  return sendProblem(reply, {
-    status: 400,
-    title: 'Invalid request',
-    code: 'INVALID_REQUEST',
-    detail: `The request does not match the API description at ${errors.map((e) => e.path).join(', ')}`,
-    errors,
-  });
 }
 
 /** Every file under `dir`, by its URL path. */

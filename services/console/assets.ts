@@ -89,6 +89,7 @@ form.inline { display: flex; gap: .5rem; flex-wrap: wrap; align-items: end; marg
 label { display: flex; flex-direction: column; font-size: .9rem; color: var(--muted); gap: .15rem; }
 input, select, button { font: inherit; padding: .35rem .5rem; border: 1px solid #6e7781; border-radius: 4px; color: var(--ink); background: #fff; }
 button { background: var(--accent); color: #fff; border-color: var(--accent); cursor: pointer; }
+a.button { display: inline-block; background: var(--accent); color: #fff; padding: .35rem .75rem; border-radius: 4px; text-decoration: none; }
 button.link { background: none; border: none; text-decoration: underline; padding: 0; color: var(--accent); }
 header.top button.link { color: #fff; }
 table { border-collapse: collapse; width: 100%; margin: .25rem 0 1rem; }

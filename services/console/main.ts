@@ -6,7 +6,10 @@ import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { ensureDevKeys, readPrivateKey } from '../lookup/dev-keys';
 import { type DemoIdentity, type DevSignIn } from './app';
+import { claimMappingOf } from '../lookup/config';
 import { consoleConfig } from './config';
+import { createOidcClient } from './oidc';
+import { type OidcSignIn } from './oidc-routes';
 import { createConsoleService } from './console-service';
 
 const logger = createLogger({ name: 'console' });
@@ -59,6 +62,41 @@ void runMain({
         ...(demo.operator ? { operator: demo.operator } : {}),
       };
     }
+    let oidc: OidcSignIn | undefined;
+    if (config.CONSOLE_OIDC_ISSUER) {
+      const publicUrl = (config.CONSOLE_PUBLIC_URL as string).replace(/\/$/, '');
+      const secretFile = config.CONSOLE_OIDC_CLIENT_SECRET_FILE as string;
+      let clientSecret: string;
+      try {
+        // From a file, never from argv or the environment, where other processes can read it.
+        clientSecret = readFileSync(secretFile, 'utf8').trim();
+      } catch (err) {
+        throw new ConfigError(
+          [
+            {
+              variable: 'CONSOLE_OIDC_CLIENT_SECRET_FILE',
+              message: `CONSOLE_OIDC_CLIENT_SECRET_FILE: ${secretFile} cannot be read`,
+            },
+          ],
+          { cause: err },
+        );
+      }
+      oidc = {
+        client: createOidcClient({
+          issuer: config.CONSOLE_OIDC_ISSUER,
+          clientId: config.CONSOLE_OIDC_CLIENT_ID as string,
+          clientSecret,
+          redirectUri: `${publicUrl}/auth/callback`,
+          scope: config.CONSOLE_OIDC_SCOPE,
+          ...(config.CONSOLE_OIDC_RESOURCE ? { resource: config.CONSOLE_OIDC_RESOURCE } : {}),
+          clock,
+        }),
+        claims: claimMappingOf(config, 'CONSOLE_OIDC'),
+        publicUrl,
+      };
+    }
+    if (config.CONSOLE_MODE === 'production' && !oidc)
+      logger.warn('The console offers no sign-in: CONSOLE_OIDC_ISSUER is not set and the mode is production');
     return createConsoleService({
       logger,
       clock,
@@ -69,6 +107,7 @@ void runMain({
         connectors,
       },
       ...(devSignIn ? { devSignIn } : {}),
+      ...(oidc ? { oidc } : {}),
       ...(config.CONSOLE_ASSETS_DIR ? { assetsDir: join(config.CONSOLE_ASSETS_DIR) } : {}),
       host: config.HOST,
       port: config.PORT,

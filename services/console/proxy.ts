@@ -23,7 +23,8 @@ const FORWARDED_ANSWER = [
 /**
  * Passes a browser's call on to a bus service, as any other client would send it: the same
  * credentials, so the service authenticates, filters and audits it as it does every caller. Only
- * the headers above cross; cookies never do, and the console adds no credential of its own.
+ * the headers above cross; cookies never do, and the console adds no credential of its own: only
+ * `credential`, the signed-in user's access token held for them by the console's session.
  */
 export async function forward(
   request: FastifyRequest,
@@ -31,12 +32,15 @@ export async function forward(
   upstream: string,
   path: string,
   timeoutMs: number,
+  credential?: string,
 ): Promise<FastifyReply> {
   const headers: Record<string, string> = {};
   for (const name of FORWARDED_REQUEST) {
     const value = request.headers[name];
     if (typeof value === 'string') headers[name] = value;
   }
+  // The page's own header, if it sent one, wins: a development sign-in beside a session.
+  if (credential && headers.authorization === undefined) headers.authorization = credential;
   const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?')) : '';
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD' && request.body !== undefined;
   let answer: Response;

@@ -8,6 +8,7 @@ import {
 } from 'fastify';
 import { type Kafka } from 'kafkajs';
 import { type Db } from 'mongodb';
+import { Counter } from 'prom-client';
 import { type Socket } from 'node:net';
 import { type Logger } from 'pino';
 import { type Clock, systemClock } from '../platform/clock';
@@ -23,7 +24,7 @@ import {
   writeProblem,
 } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
-import { outgoingTraceparent, traceIdOf } from '../platform/trace-context';
+import { requestTraceId } from '../platform/trace-context';
 import { type EventDecoder } from '../sharing/event-decoder';
 import { type AuditEntry, type AuditResult, sha256Hex } from './audit-chain';
 import { type AuditTrail } from './audit-trail';
@@ -35,7 +36,7 @@ import { auditRoutes } from './routes/audit';
 import { citizenRoutes } from './routes/citizen';
 import { deskRoutes } from './routes/desk';
 import { lookupRoutes } from './routes/lookups';
-import { type LookupPrincipal, type LookupRole, type TokenCheck } from './tokens';
+import { type LookupPrincipal, type LookupRole, type TokenVerifier } from './tokens';
 import { createViewReader } from './view-reader';
 
 export interface LookupLimits {
@@ -64,7 +65,7 @@ export interface LookupAppOptions {
   db: Db;
   trail: AuditTrail;
   policies: FieldPolicies;
-  verifyToken: (authorization: string | undefined) => TokenCheck;
+  verifyToken: TokenVerifier;
   /** For lineage: reads source events back from Kafka. */
   kafka: Kafka;
   decoder: EventDecoder;
@@ -158,7 +159,29 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } },
     errors: [400, 401, 403, 414, 429, 500, 503],
   });
-  registerOperations(app, { service: 'lookup', ready: options.ready });
+  const metrics = registerOperations(app, { service: 'lookup', ready: options.ready });
+  // What the store does per answer: `lookup_view_reads_total` and `lookup_audit_inserts_total` over
+  // `http_requests_total` are the reads and the audit inserts per answer (test/bench/lookup.ts).
+  const viewReads = new Counter({
+    name: 'lookup_view_reads_total',
+    help: 'View documents read from the store (one findOne each)',
+    registers: [metrics],
+  });
+  const auditInserts = new Counter({
+    name: 'lookup_audit_inserts_total',
+    help: 'Insert commands that wrote audit records (group commit: one per batch of up to 100)',
+    registers: [metrics],
+  });
+  const auditRecords = new Counter({
+    name: 'lookup_audit_records_total',
+    help: 'Audit records written',
+    registers: [metrics],
+  });
+  // Each call is one insert command's records (audit-trail.ts).
+  trail.onStored((records) => {
+    auditInserts.inc();
+    auditRecords.inc(records.length);
+  });
   await app.register(rateLimit, { global: false });
   app.decorate('floodLog', floods);
   app.addHook('onClose', async () => floods.close());
@@ -193,7 +216,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
 
   app.addHook('onRequest', async (request, reply) => {
     request.audit = {};
-    request.traceId = traceIdOf(outgoingTraceparent(header(request.headers.traceparent))) ?? null;
+    request.traceId = requestTraceId(header(request.headers.traceparent));
     if (isPublic(request)) return undefined;
     inFlight += 1;
     applyLimit(reply, await perClient(request));
@@ -209,7 +232,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
         errors: [{ path: 'body', message: 'must be absent' }],
       });
     }
-    const check = options.verifyToken(header(request.headers.authorization));
+    const check = await options.verifyToken(header(request.headers.authorization));
     if (!check.ok) {
       reply.header('www-authenticate', 'Bearer realm="lienthong-lookup"');
       return sendProblem(reply, {
@@ -268,7 +291,7 @@ export async function buildLookupApp(options: LookupAppOptions): Promise<Fastify
     }),
   );
 
-  const views = createViewReader(options.db, options.catalogTtlMs ?? 1_000);
+  const views = createViewReader(options.db, options.catalogTtlMs ?? 1_000, () => viewReads.inc());
   // One limiter each, applied in turn: `app.rateLimit` hooks share one "already ran" flag per
   // request, so a second one on the same route would never count.
   const perPrincipal = app.createRateLimit({

@@ -32,6 +32,28 @@ export interface AnswerEvent {
   eventId: string;
 }
 
+/**
+ * A delivery under a sharing agreement, as the trail keeps it: the consumer agency's system
+ * received the derived event `eventId` of the source event `sourceEventId`, under the agreement's
+ * version (the SHA-256 of its canonical JSON), for its purpose. The record's `actor` is the
+ * consumer's system, `sources` the source agency, `fields` and `masks` what the agreement let go out.
+ */
+export interface AuditFlow {
+  agreementId: string;
+  agreementVersion: string;
+  purpose: string;
+  legalBasis: string;
+  /** The source contract, such as `business-registration`. */
+  topic: string;
+  eventType: string;
+  /** The derived eventId: the idempotency key every channel delivers the event under. */
+  eventId: string;
+  sourceEventId: string;
+}
+
+/** The actor role of an agency system that receives deliveries under a sharing agreement. */
+export const AGENCY_SYSTEM_ROLE = 'agency-system';
+
 /** One request as the audit records it, before it is chained. */
 export interface AuditEntry {
   /** The route pattern asked, such as `GET /v1/citizens/:id`; never the URL, which holds ids. */
@@ -65,7 +87,23 @@ export interface AuditEntry {
   answerDigest?: string;
   /** The events the sections of a lookup's answer were built from; absent from other records. */
   answerEvents?: AnswerEvent[];
-  /** The field policy file the answer was cut by: the SHA-256 of its bytes, hex. */
+  /** A delivery's agreement and event; absent from the records of requests. */
+  flow?: AuditFlow;
+  /**
+   * An operator's redrive of a webhook subscription's dead letters: the derived events sent
+   * again, or, with `dryRun`, only planned. Absent from other records.
+   */
+  redrive?: {
+    subscriptionId: string;
+    agreementId: string;
+    eventIds: string[];
+    held: string[];
+    dryRun: boolean;
+  };
+  /**
+   * The field policy file the answer was cut by: the SHA-256 of its bytes, hex; for a delivery,
+   * the agreement's version.
+   */
   policyVersion: string;
   result: AuditResult;
   /** The problem code of a refusal or failure, null when allowed. */
@@ -115,13 +153,21 @@ export function auditId(seq: number): string {
 export function canonicalJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (typeof value === 'object' && value !== null) {
-    const entries = Object.entries(value)
-      .filter(([, v]) => v !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
-  }
+  if (typeof value === 'object' && value !== null) return objectJson(canonicalValues(value));
   return JSON.stringify(value);
+}
+
+/** An object's defined members, each value as canonical JSON, by key. */
+function canonicalValues(value: object): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) values.set(k, canonicalJson(v));
+  return values;
+}
+
+/** The object of these members, keys sorted (by UTF-16 code units, as `<` compares them). */
+function objectJson(values: ReadonlyMap<string, string>): string {
+  const keys = [...values.keys()].sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${values.get(k) as string}`).join(',')}}`;
 }
 
 /** The fields of a record that its hash covers: all but the hash itself and the store's `_id`. */
@@ -139,10 +185,27 @@ export function recordHash(
     .digest('hex');
 }
 
+/** The canonical JSON of each record chained by this process, so that it is built once. */
+const canonicalText = new WeakMap<AuditRecord, string>();
+
 /** Chains `entry` after the record `seq - 1` whose hash is `prevHash`. */
 export function chain(entry: AuditEntry, seq: number, prevHash: string, at: Date): AuditRecord {
-  const record = { ...entry, seq, at, prevHash };
-  return { _id: auditId(seq), ...record, hash: recordHash(record) };
+  const fields = { ...entry, seq, at, prevHash };
+  // The values' canonical JSON, built once for the hash and again used for the whole record's.
+  const values = canonicalValues(hashed(fields) as object);
+  const hash = createHash('sha256').update(objectJson(values)).digest('hex');
+  const record = { _id: auditId(seq), ...fields, hash };
+  values.set('_id', JSON.stringify(record._id)).set('hash', JSON.stringify(hash));
+  canonicalText.set(record, objectJson(values));
+  return record;
+}
+
+/**
+ * The canonical JSON of a record, `canonicalJson(record)`: built already when this process
+ * chained the record, as the Kafka relay sends it right after.
+ */
+export function recordJson(record: AuditRecord): string {
+  return canonicalText.get(record) ?? canonicalJson(record);
 }
 
 /** A short, stable name of a public key: the first 16 hex digits of the SHA-256 of its DER form. */

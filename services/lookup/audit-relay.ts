@@ -4,7 +4,7 @@ import { type Logger } from 'pino';
 import { ACKS_ALL, type RenewingProducer } from '../platform/kafka';
 import { type TopicDeclaration } from '../platform/topic-policy';
 import { readWholeTopic } from '../sharing/redrive';
-import { type AuditCopy, type AuditRecord, type AuditSeal, canonicalJson } from './audit-chain';
+import { type AuditCopy, type AuditRecord, type AuditSeal, canonicalJson, recordJson } from './audit-chain';
 import { type AuditTrail } from './audit-trail';
 import { LINEAGE_GROUP_PREFIX } from './event-fetcher';
 
@@ -31,7 +31,7 @@ export const AUDIT_KINDS = { record: 'record', seal: 'seal' } as const;
 function recordMessage(record: AuditRecord): Message {
   return {
     key: String(record.seq),
-    value: canonicalJson(record),
+    value: recordJson(record),
     headers: { [AUDIT_KIND_HEADER]: AUDIT_KINDS.record },
     // The topic's one partition (`auditTopicDeclaration`).
     partition: 0,

@@ -61,15 +61,25 @@ export function bindDossier(doc: ViewDoc | null, agency: string): Binding {
 }
 
 /**
- * Reads one view document by id, with only the `fields` paths of it; the only store access the
- * subject check needs.
+ * Reads one view document by id, with only the `fields` paths of it: the third read of a lookup,
+ * made only for a vehicle that an enterprise owns or owned (see {@link concernsSubject}).
  */
 export type DocLoader = (view: ViewName, id: string, fields: readonly string[]) => Promise<ViewDoc | null>;
+
+/** What the binding reads of the dossier the officer handles. */
+export const BINDING_FIELDS = [
+  'dossier.procedureCode',
+  'dossier.handlingAgency',
+  'dossier.open',
+  'dossier.applicant',
+] as const;
 
 /** What the subject check reads of each document: the links, never the data answered. */
 const LINKS = {
   /** A citizen's enterprises, each with the citizen's role in it. */
   represented: ['enterprises'],
+  /** Who represents an enterprise at law now. */
+  representative: ['registration.legalRepresentativeCitizenId'],
   /** A vehicle's owners, now and in its history. */
   owners: ['registration.owner', 'history'],
   /** Whose a dossier is. */
@@ -77,18 +87,39 @@ const LINKS = {
 } as const;
 
 /**
- * Whether the dossier concerns the subject looked up:
+ * The paths of the subject's document that {@link concernsSubject} needs, read in the same read
+ * as the sections the policy returns: the links, and nothing when the dossier names the subject.
+ */
+export function subjectLinks(dossier: BoundDossier, view: ViewName, id: string): readonly string[] {
+  const applicant = dossier.applicant;
+  switch (view) {
+    case 'citizens':
+      return 'citizenId' in applicant && applicant.citizenId === id ? [] : LINKS.represented;
+    case 'enterprises':
+      return 'enterpriseCode' in applicant && applicant.enterpriseCode === id ? [] : LINKS.representative;
+    case 'vehicles':
+      return LINKS.owners;
+    case 'dossiers':
+      return id === dossier.dossierId ? [] : LINKS.applicant;
+  }
+}
+
+/**
+ * Whether the dossier concerns the subject looked up, whose document `subject` was read with at
+ * least the {@link subjectLinks} paths (null: the bus does not hold it):
  * - a citizen: the applicant, or the legal representative of the applicant enterprise;
  * - an enterprise: the applicant, or one the applicant citizen represents now;
  * - a vehicle: owned now or before by the applicant, or by an enterprise the applicant represents;
  * - a dossier: this one, or another of the same applicant.
  *
- * Called once the binding is decided, and before the subject's document is read: it reads only
- * links (who represents whom, who owned what, whose a dossier is), at most two documents at once
- * in one round trip, and the same ones whether or not the subject exists. So a refusal costs the
- * same for an existing subject as for a missing one, and its timing does not tell which it was.
- * Who represents an enterprise now is read from one place, the citizen's `enterprises` section,
- * so that no check waits for another (a vehicle's enterprise owners are known only once it is read).
+ * Called once the binding is decided. The subject's document is read once, with its links and the
+ * sections the policy returns, whether the answer is then allowed or refused: a refusal does the
+ * same reads for an existing subject as for a missing one, but for a vehicle an enterprise owns or
+ * owned, whose check `load`s the applicant citizen's enterprises (a third read). The refusal floor
+ * (`REFUSAL_FLOOR_MS`) hides that difference, and the one between reading a document and missing it.
+ * Who represents an enterprise now is read from the enterprise's registration (for an enterprise
+ * looked up) or the citizen's `enterprises` section (for a citizen looked up, or a vehicle's
+ * enterprise owner): both are written from the same business-registration events.
  *
  * A subject that the bus does not hold concerns the dossier only when the dossier names it itself
  * (the applicant, or the dossier), so a refusal never tells whether another subject exists.
@@ -97,36 +128,39 @@ export async function concernsSubject(
   dossier: BoundDossier,
   view: ViewName,
   id: string,
+  subject: ViewDoc | null,
   load: DocLoader,
 ): Promise<boolean> {
   const applicant = dossier.applicant;
   const applicantCitizen = 'citizenId' in applicant ? applicant.citizenId : undefined;
   const applicantEnterprise = 'enterpriseCode' in applicant ? applicant.enterpriseCode : undefined;
-  const representedBy = async (citizenId: string | undefined): Promise<Set<string>> =>
-    citizenId === undefined ? new Set() : representedIn(await load('citizens', citizenId, LINKS.represented));
   switch (view) {
     case 'citizens':
       if (id === applicantCitizen) return true;
-      return applicantEnterprise !== undefined && (await representedBy(id)).has(applicantEnterprise);
-    case 'enterprises':
+      return applicantEnterprise !== undefined && representedIn(subject).has(applicantEnterprise);
+    case 'enterprises': {
       if (id === applicantEnterprise) return true;
-      return (await representedBy(applicantCitizen)).has(id);
+      const registration = subject?.registration as Record<string, unknown> | undefined;
+      return (
+        applicantCitizen !== undefined && registration?.legalRepresentativeCitizenId === applicantCitizen
+      );
+    }
     case 'vehicles': {
-      const [vehicle, represented] = await Promise.all([
-        load('vehicles', id, LINKS.owners),
-        representedBy(applicantCitizen),
-      ]);
-      return ownersOf(vehicle).some(
+      const owners = ownersOf(subject);
+      const owned = owners.some(
         (owner) =>
           ('citizenId' in owner && applicantCitizen !== undefined && owner.citizenId === applicantCitizen) ||
-          ('enterpriseCode' in owner &&
-            (owner.enterpriseCode === applicantEnterprise || represented.has(owner.enterpriseCode))),
+          ('enterpriseCode' in owner && owner.enterpriseCode === applicantEnterprise),
       );
+      if (owned) return true;
+      const enterprises = owners.flatMap((o) => ('enterpriseCode' in o ? [o.enterpriseCode] : []));
+      if (applicantCitizen === undefined || enterprises.length === 0) return false;
+      const represented = representedIn(await load('citizens', applicantCitizen, LINKS.represented));
+      return enterprises.some((code) => represented.has(code));
     }
     case 'dossiers': {
       if (id === dossier.dossierId) return true;
-      const other = await load('dossiers', id, LINKS.applicant);
-      return sameParty((other?.dossier as Record<string, unknown> | undefined)?.applicant, applicant);
+      return sameParty((subject?.dossier as Record<string, unknown> | undefined)?.applicant, applicant);
     }
   }
 }

@@ -277,6 +277,26 @@ export function projectDocument(
   };
 }
 
+/**
+ * The top-level sections of a `view` document that {@link projectDocument} reads under `rules`:
+ * those the rules name, and the maps that a derived field they allow is computed from. What a
+ * lookup projects its read of the subject to.
+ */
+export function sectionsRead(
+  view: ViewName,
+  rules: Readonly<Record<string, Readonly<Record<string, Mask>>>>,
+): string[] {
+  const sections = new Set<string>();
+  for (const [section, allowed] of Object.entries(rules)) {
+    const shape = VIEW_SECTIONS[view][section];
+    if (!shape) continue;
+    sections.add(section);
+    for (const [field, from] of Object.entries(shape.derived ?? {}))
+      if (Object.hasOwn(allowed, field)) sections.add(from);
+  }
+  return [...sections].sort();
+}
+
 /** `value` shown through `mask`. */
 export function masked(value: unknown, mask: Mask): unknown {
   switch (mask) {

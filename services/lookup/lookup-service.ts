@@ -20,7 +20,7 @@ import { auditTopicDeclaration, createAuditRelay, readAuditCopy } from './audit-
 import { type AuditTrail, createAuditTrail } from './audit-trail';
 import { type FieldPolicies } from './field-policy';
 import { keepPolicyVersion } from './policy-versions';
-import { type TokenCheck } from './tokens';
+import { type TokenVerifier } from './tokens';
 
 export interface LookupDeps {
   kafka: Kafka;
@@ -30,7 +30,7 @@ export interface LookupDeps {
   registry: SchemaRegistry;
   logger: Logger;
   policies: FieldPolicies;
-  verifyToken: (authorization: string | undefined) => TokenCheck;
+  verifyToken: TokenVerifier;
   sealKey: { privateKey: KeyObject; publicKey: KeyObject };
   /** Earlier seal keys whose seals still verify, besides the current one (`LOOKUP_AUDIT_TRUSTED_KEYS_FILE`). */
   trustedSealKeys?: readonly KeyObject[];

@@ -7,10 +7,11 @@ import { kafkaConnection } from '../platform/kafka-security';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
-import { auditSealKeys, lookupConfig } from './config';
+import { auditSealKeys, lookupConfig, oidcIssuerOf } from './config';
 import { loadFieldPolicies } from './field-policy';
 import { createLookupService } from './lookup-service';
-import { createTokenVerifier, loadTokenKeys } from './tokens';
+import { jwksKeys } from './jwks-keys';
+import { busIssuer, createTokenVerifier, loadTokenKeys, type TokenIssuer } from './tokens';
 
 const logger = createLogger({ name: 'lookup' });
 
@@ -20,6 +21,26 @@ void runMain({
     const config = lookupConfig();
     logger.level = config.LOG_LEVEL;
     const clock = offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger);
+    const issuers: TokenIssuer[] = [
+      busIssuer({
+        keys: loadTokenKeys(config.LOOKUP_JWT_KEYS_FILE, 'LOOKUP_JWT_KEYS_FILE'),
+        issuer: config.LOOKUP_JWT_ISSUER,
+        audience: config.LOOKUP_JWT_AUDIENCE,
+      }),
+    ];
+    const oidc = oidcIssuerOf(config);
+    if (oidc) {
+      const keys = jwksKeys({
+        issuer: oidc.issuer,
+        ...(oidc.jwksUrl ? { jwksUrl: oidc.jwksUrl } : {}),
+        clock,
+        logger,
+      });
+      // Read once now, so the first officer does not wait for it; an issuer that is away only
+      // delays its own sign-ins, and the next token with an unknown key looks again.
+      await keys.refresh();
+      issuers.push({ ...oidc, keys });
+    }
     return createLookupService({
       kafka: createKafka({
         ...kafkaConnection(config),
@@ -41,9 +62,7 @@ void runMain({
       logger,
       policies: loadFieldPolicies(config.LOOKUP_POLICY_FILE),
       verifyToken: createTokenVerifier({
-        keys: loadTokenKeys(config.LOOKUP_JWT_KEYS_FILE, 'LOOKUP_JWT_KEYS_FILE'),
-        issuer: config.LOOKUP_JWT_ISSUER,
-        audience: config.LOOKUP_JWT_AUDIENCE,
+        issuers,
         clock,
         maxLifetimeMs: config.LOOKUP_JWT_MAX_LIFETIME_MS,
         iatSkewMs: config.LOOKUP_JWT_IAT_SKEW_MS,

@@ -10,9 +10,9 @@ export interface ViewReader {
 /**
  * Reads view documents by `_id`, the one filter FerretDB pushes down, from the collection the view
  * catalog names. The catalog is cached for `ttlMs`, so a lookup costs one read and a rebuild's
- * swap is seen within that time.
+ * swap is seen within that time. `onRead` is told of each document read.
  */
-export function createViewReader(db: Db, ttlMs: number): ViewReader {
+export function createViewReader(db: Db, ttlMs: number, onRead?: () => void): ViewReader {
   let catalog: Promise<Record<ViewName, string>> | undefined;
   let loadedAt = 0;
   const collections = (): Promise<Record<ViewName, string>> => {
@@ -32,8 +32,21 @@ export function createViewReader(db: Db, ttlMs: number): ViewReader {
       const name = (await collections())[view];
       // `id` matched its view's pattern in the route schema: a plain string, never an operator.
       // A projection still filters on `_id` alone, so it is pushed down like any other read.
-      const projection = fields && Object.fromEntries(fields.map((f) => [f, 1]));
+      const projection = fields && projectionOf(fields);
+      onRead?.();
       return db.collection<ViewDoc>(name).findOne({ _id: id }, projection ? { projection } : {});
     },
   };
+}
+
+/**
+ * An inclusion projection of `paths`, without a path under another one it holds: MongoDB refuses
+ * a projection naming both `dossier` and `dossier.applicant` (a path collision). No path at all
+ * reads the `_id` alone: an empty projection would read the whole document.
+ */
+export function projectionOf(paths: readonly string[]): Record<string, 1> {
+  if (paths.length === 0) return { _id: 1 };
+  const unique = [...new Set(paths)];
+  const kept = unique.filter((p) => !unique.some((q) => q !== p && p.startsWith(`${q}.`)));
+  return Object.fromEntries(kept.sort().map((p) => [p, 1 as const]));
 }

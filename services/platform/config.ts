@@ -10,6 +10,19 @@ import { ConfigError, type ConfigIssue } from './errors';
  */
 export const HINT_KEYWORD = 'hint';
 
+/**
+ * Schema keyword marking a secret variable `NAME` that may instead be given as `NAME_FILE`, the
+ * path of a file holding it, as the official container images read their secrets: a container
+ * engine or Kubernetes mounts the secret as a file, and the value stays out of the environment
+ * that `docker inspect` and `/proc/<pid>/environ` show.
+ */
+export const FROM_FILE_KEYWORD = 'fromFile';
+
+/** The variable that names the file holding secret `variable` ({@link FROM_FILE_KEYWORD}). */
+export function fileVariableOf(variable: string): string {
+  return `${variable}_FILE`;
+}
+
 // One or more host:port, the host a name, an IPv4 address or a bracketed IPv6 address.
 const BROKER = String.raw`(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):[0-9]{1,5}`;
 const BROKER_LIST = String.raw`^\s*${BROKER}(?:\s*,\s*${BROKER})*\s*$`;
@@ -63,9 +76,11 @@ export const KafkaEnv = Type.Object({
 export type KafkaConfig = Static<typeof KafkaEnv>;
 
 export const MongoEnv = Type.Object({
+  // It holds the store's password: given as MONGODB_URI_FILE in a deployment.
   MONGODB_URI: Type.String({
     pattern: String.raw`^mongodb(\+srv)?://\S+$`,
     hint: 'MONGODB_URI must start with mongodb:// or mongodb+srv://',
+    [FROM_FILE_KEYWORD]: true,
   }),
   MONGODB_DB: Type.String({
     // MongoDB forbids these characters in database names.
@@ -88,7 +103,11 @@ export const SchemaRegistryClientEnv = Type.Object({
     minLength: 1,
     hint: 'SCHEMA_REGISTRY_CLIENT_ID must name a registry client',
   }),
-  SCHEMA_REGISTRY_KEY: Type.String({ minLength: 1, hint: 'SCHEMA_REGISTRY_KEY must be that client key' }),
+  SCHEMA_REGISTRY_KEY: Type.String({
+    minLength: 1,
+    hint: 'SCHEMA_REGISTRY_KEY must be that client key',
+    [FROM_FILE_KEYWORD]: true,
+  }),
 });
 
 export const HttpEnv = Type.Object({
@@ -131,7 +150,8 @@ export function parseBrokers(s: string): string[] {
  *
  * Values are coerced (`PORT=8080` becomes a number) and defaults are applied. Every bad or
  * missing variable is reported at once, in one {@link ConfigError}, by name, using the schema's
- * `hint` when it has one and ajv's message otherwise.
+ * `hint` when it has one and ajv's message otherwise. A secret variable ({@link FROM_FILE_KEYWORD})
+ * may be given as `NAME_FILE` instead: the file's text, without its final line break, is its value.
  *
  * @see fastify's `lib/initial-config-validation.js`, which validates its options the same way
  * @throws ConfigError when any variable is missing or invalid
@@ -141,18 +161,34 @@ export function loadConfig<S extends TObject>(
   env: NodeJS.ProcessEnv = process.env,
 ): Readonly<Static<S>> {
   const input: Record<string, string> = {};
+  const fileIssues: ConfigIssue[] = [];
   for (const key of Object.keys(schema.properties)) {
     const value = env[key];
     if (value !== undefined && value !== '') input[key] = value;
+    const fromFile = fileValue(schema.properties[key], key, env);
+    if (typeof fromFile === 'string') {
+      if (key in input)
+        fileIssues.push({ variable: key, message: `Set ${key} or ${fileVariableOf(key)}, not both` });
+      else input[key] = fromFile;
+    } else if (fromFile) fileIssues.push(fromFile);
   }
 
   // A fresh ajv per call: config is loaded once per process, and a shared instance would be a
   // module-level singleton caching every schema it has seen.
   const ajv = new Ajv({ allErrors: true, coerceTypes: true, useDefaults: true, strict: true });
   ajv.addKeyword({ keyword: HINT_KEYWORD, schemaType: 'string' });
+  ajv.addKeyword({ keyword: FROM_FILE_KEYWORD, schemaType: 'boolean' });
   const validate = ajv.compile(schema);
-  if (!validate(input)) {
-    throw new ConfigError(toIssues(schema, validate.errors ?? []));
+  const valid = validate(input);
+  if (!valid || fileIssues.length > 0) {
+    const issues = valid ? [] : toIssues(schema, validate.errors ?? []);
+    const named = new Set(fileIssues.map((i) => i.variable));
+    const order = Object.keys(schema.properties);
+    throw new ConfigError(
+      [...fileIssues, ...issues.filter((i) => !named.has(i.variable))].sort(
+        (a, b) => order.indexOf(a.variable) - order.indexOf(b.variable),
+      ),
+    );
   }
   return deepFreeze(input) as Readonly<Static<S>>;
 }
@@ -180,6 +216,26 @@ function toIssues(schema: TObject, errors: ErrorObject[]): ConfigIssue[] {
   }
   const order = Object.keys(schema.properties);
   return [...byVariable.values()].sort((a, b) => order.indexOf(a.variable) - order.indexOf(b.variable));
+}
+
+/**
+ * The value of secret `variable` from the file `NAME_FILE` names: the text, or an issue when it
+ * cannot be read; undefined when the variable takes no file or none is named.
+ */
+function fileValue(
+  schema: TSchema | undefined,
+  variable: string,
+  env: NodeJS.ProcessEnv,
+): string | ConfigIssue | undefined {
+  const path = env[fileVariableOf(variable)];
+  if (schema?.[FROM_FILE_KEYWORD] !== true || path === undefined || path === '') return undefined;
+  try {
+    // One final line break is what `echo` and most editors add; it is never part of a secret.
+    return readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'unreadable';
+    return { variable, message: `${fileVariableOf(variable)}: ${path} cannot be read (${code})` };
+  }
 }
 
 function hintOf(schema: TSchema | undefined): string | undefined {

@@ -129,6 +129,19 @@ const MONGO_TRANSIENT_LABELS = ['RetryableWriteError', 'TransientTransactionErro
 // FerretDB does not always attach error labels, so the codes are checked as well.
 const MONGO_TRANSIENT_CODES = new Set([6, 7, 89, 91, 134, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436]);
 
+// A socket's own failures. The MongoDB driver lets some through unwrapped: a find written to a
+// connection the store closed a moment before rejects with Node's EPIPE, not a MongoNetworkError.
+const SOCKET_TRANSIENT_CODES = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+
 /** How far down a `cause` chain to look; deep enough for wrappers, bounded against cycles. */
 const MAX_CAUSE_DEPTH = 5;
 
@@ -186,6 +199,7 @@ function retriableAt(err: unknown, depth: number): boolean {
 
   // Other libraries that follow kafkajs's convention.
   if (typeof e.retriable === 'boolean') return e.retriable;
+  if (typeof e.code === 'string' && SOCKET_TRANSIENT_CODES.has(e.code)) return true;
   if (e.cause !== undefined && e.cause !== err) return retriableAt(e.cause, depth + 1);
   return false;
 }

@@ -19,6 +19,7 @@ import {
   type Problem,
   type ProblemInput,
 } from './problem';
+import { ERROR_CODES, isRetriable } from './errors';
 import { createRouteTable } from './route-table';
 
 export { PROBLEM_CONTENT_TYPE, type Problem, type ProblemInput } from './problem';
@@ -261,15 +262,49 @@ export function writeProblem(
   socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
 }
 
+/** One failed check of a route's request schema, as fastify reports it (Ajv's error object). */
+interface SchemaViolation {
+  instancePath: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
 /**
- * Translates fastify's own request errors (routing, body parsing, limits, poisoning) into
- * problems, or undefined for an error that is not one of them.
+ * The 400 for a request that fails its route's schema: `INVALID_REQUEST`, with the path of each
+ * field at fault from the part of the request it is in (`querystring.limit`, `body.role`), a
+ * missing or unknown property named as well.
+ */
+export function validationProblem(
+  violations: readonly SchemaViolation[],
+  where = 'request',
+): Omit<Problem, 'type'> {
+  const errors = violations.map((v) => {
+    const named = v.params.missingProperty ?? v.params.additionalProperty;
+    const field = `${v.instancePath.replaceAll('/', '.')}${typeof named === 'string' ? `.${named}` : ''}`;
+    // A hostile parameter name can be long: the path names it, cut short.
+    return { path: `${where}${field}`.slice(0, 120), message: v.message ?? 'is invalid' };
+  });
+  return {
+    status: 400,
+    title: 'Invalid request',
+    code: 'INVALID_REQUEST',
+    detail: `The request does not match the API description at ${errors.map((e) => e.path).join(', ')}`,
+    errors,
+  };
+}
+
+/**
+ * Translates fastify's own request errors (routing, schema validation, body parsing, limits,
+ * poisoning) into problems, or undefined for an error that is not one of them.
  */
 export function requestProblem(error: {
   code?: string;
   statusCode?: number;
   message: string;
+  validation?: readonly SchemaViolation[];
+  validationContext?: string;
 }): Omit<Problem, 'type'> | undefined {
+  if (error.validation) return validationProblem(error.validation, error.validationContext);
   const known = FRAMEWORK_PROBLEMS[error.code as keyof typeof FRAMEWORK_PROBLEMS];
   if (known) {
     return {
@@ -307,7 +342,8 @@ export function routeNotFound(request: FastifyRequest, reply: FastifyReply): Fas
 
 /**
  * The error handler of a server with no errors of its own (the sharing service's operations
- * server): fastify's refusals as problems, anything else as a 500 that says nothing more.
+ * server, the subscriptions service, the console): fastify's refusals and schema violations as
+ * problems, anything else as a 500 that says nothing more.
  */
 export function answerRequestError(
   error: FastifyError,
@@ -316,6 +352,18 @@ export function answerRequestError(
 ): FastifyReply {
   const problem = requestProblem(error);
   if (problem) return sendProblem(reply, problem);
+  // A store or broker in a passing state: the client may try again, as the lookup answers it.
+  if (isRetriable(error)) {
+    request.log.warn({ err: error }, 'A dependency is unavailable; answering 503');
+    reply.header('retry-after', '5');
+    const kafka = error.name.startsWith('KafkaJS');
+    return sendProblem(reply, {
+      status: 503,
+      title: kafka ? 'Kafka unavailable' : 'Store unavailable',
+      code: kafka ? ERROR_CODES.KAFKA_UNAVAILABLE : ERROR_CODES.STORE_UNAVAILABLE,
+      detail: 'A dependency cannot be reached right now; try again later',
+    });
+  }
   request.log.error({ err: error }, 'Unexpected error');
   return sendProblem(reply, {
     status: 500,
@@ -386,7 +434,11 @@ function declareOperations(app: FastifyInstance, options: OperationsOptions, reg
     '/healthz',
     {
       config: open,
-      schema: { summary: 'The process answers', tags: ['operations'], response: { 200: status } },
+      schema: {
+        summary: 'The process answers',
+        tags: ['operations'],
+        response: { 200: status },
+      },
     },
     async () => ({ status: 'ok' }),
   );

@@ -12,9 +12,9 @@ export const STORE_FEATURES: readonly string[] = Object.freeze([
   // FerretDB 1.24 on SQLite pushes down only a filter that is exactly { _id: <string> }; any other
   // filter scans the collection. Hot paths (the views' reads and writes) filter on _id alone.
   'updateOne with upsert, filtered on _id',
-  // FerretDB 1.24 hangs on an update command of 100 statements or more (it holds one pooled SQLite
-  // connection per statement until the command ends): views write at most 50 per command.
-  'unordered bulkWrite (insertOne, updateOne with upsert, replaceOne), at most 50 updates a command',
+  // FerretDB 1.24 stopped answering, until restarted, on one update command of 150 replace
+  // statements (101 worked): every write command carries at most MAX_STATEMENTS_PER_BULK_WRITE.
+  'unordered bulkWrite (insertOne, updateOne with upsert, replaceOne), at most 100 statements a command',
   // Single-document atomicity of update operators is NOT relied on across writers: FerretDB 1.24
   // reads a document, applies $set in Go and writes it back without a transaction, so two
   // concurrent writers to one document can lose a field. One writer per sharing instance
@@ -26,6 +26,34 @@ export const STORE_FEATURES: readonly string[] = Object.freeze([
   'ping',
   'write concern majority with journal',
 ]);
+
+/**
+ * The most statements one write command may carry: every `insertMany` and `bulkWrite` of the
+ * project is cut into runs of at most this many ({@link statementChunks}). FerretDB 1.24 on SQLite
+ * stopped answering, and stayed stuck until a restart, on one `update` command of 150 replace
+ * statements; one of 101 worked.
+ */
+export const MAX_STATEMENTS_PER_BULK_WRITE = 100;
+
+/**
+ * `statements` cut, in order, into runs of at most `size`, itself at most
+ * {@link MAX_STATEMENTS_PER_BULK_WRITE}: one write command each. No statement gives no run.
+ *
+ * @throws RangeError when `size` is not a whole number from 1 to the limit
+ */
+export function statementChunks<T>(
+  statements: readonly T[],
+  size: number = MAX_STATEMENTS_PER_BULK_WRITE,
+): T[][] {
+  if (!Number.isInteger(size) || size < 1 || size > MAX_STATEMENTS_PER_BULK_WRITE) {
+    throw new RangeError(
+      `A write command carries 1 to ${MAX_STATEMENTS_PER_BULK_WRITE} statements, not ${size}`,
+    );
+  }
+  const chunks: T[][] = [];
+  for (let i = 0; i < statements.length; i += size) chunks.push(statements.slice(i, i + size));
+  return chunks;
+}
 
 export interface CreateMongoClientOptions {
   uri: string;

@@ -2,6 +2,15 @@ import swagger, { type FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import { type FastifyInstance, type RouteOptions } from 'fastify';
 import { ensureProblemSchema, problemResponses, type ProblemStatus } from './problem';
 
+/**
+ * The two ways an agency system presents its key to `createAuthenticator`: `X-API-Key:
+ * <client id>.<key>`, or HTTP Basic with the client id and the key.
+ */
+export const AGENCY_KEY_SCHEMES = {
+  apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+  basic: { type: 'http', scheme: 'basic' },
+} as const;
+
 export interface OpenApiOptions {
   info: { title: string; version: string; description: string };
   /** Security schemes and which of them the operations take; none for an open service. */
@@ -15,7 +24,7 @@ export interface OpenApiOptions {
 /**
  * Describes a service in OpenAPI 3 and serves the document at `GET /openapi.json`. Every route
  * declared after this call is documented with its own responses plus the service's common error
- * responses, all referring to the one `Problem` schema. Call it before declaring routes; a
+ * responses (and 413 and 415 where it takes a body), all referring to the one `Problem` schema. Call it before declaring routes; a
  * caller that cannot wait may leave the promise, as long as it declares its routes in a plugin.
  * @see https://spec.openapis.org/oas/v3.0.3
  */
@@ -30,7 +39,9 @@ export async function registerOpenApi(app: FastifyInstance, options: OpenApiOpti
     const success = Object.keys(response).some((status) => status.startsWith('2'))
       ? {}
       : { '2xx': { description: 'Success' } };
-    route.schema = { ...route.schema, response: { ...success, ...common, ...response } };
+    // A route that takes a body may meet the body limit and the media types it does not parse.
+    const body = route.schema?.body ? problemResponses([413, 415]) : {};
+    route.schema = { ...route.schema, response: { ...success, ...common, ...body, ...response } };
   });
   const schemes = options.securitySchemes ?? {};
   // Queued before anything else is, so that swagger sees every route declared after this call.

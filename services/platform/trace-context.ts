@@ -28,6 +28,39 @@ export function outgoingTraceparent(incoming: string | undefined): string {
   return `00-${traceId}-${spanId}-${flags}`;
 }
 
+/**
+ * The trace id a request belongs to, as `traceIdOf(outgoingTraceparent(incoming))` gives it, but
+ * without making a span id it would throw away, and with a new trace's id taken from a pool of
+ * random bytes: a lookup records it in every audit record, and two `randomBytes` calls a request
+ * showed in its CPU profile.
+ */
+export function requestTraceId(incoming: string | undefined): string {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  const injected = TRACEPARENT.exec(carrier.traceparent ?? '')?.[1];
+  if (injected) return injected;
+  const active = trace.getActiveSpan()?.spanContext();
+  if (active && trace.isSpanContextValid(active)) return active.traceId;
+  const parsed = TRACEPARENT.exec(incoming?.trim().toLowerCase() ?? '');
+  if (parsed?.[1] && parsed[1] !== ZERO_TRACE) return parsed[1];
+  for (;;) {
+    const id = pooledRandomHex(16);
+    if (id !== ZERO_TRACE) return id;
+  }
+}
+
+/** Random bytes drawn 4 KiB at a time, as hex: one system call per 256 trace ids. */
+let pool = Buffer.alloc(0);
+let pooledAt = 0;
+function pooledRandomHex(bytes: number): string {
+  if (pooledAt + bytes > pool.length) {
+    pool = randomBytes(4_096);
+    pooledAt = 0;
+  }
+  pooledAt += bytes;
+  return pool.toString('hex', pooledAt - bytes, pooledAt);
+}
+
 /** The trace id of a `traceparent`, or undefined when it is not one. */
 export function traceIdOf(traceparent: string | undefined): string | undefined {
   return TRACEPARENT.exec(traceparent ?? '')?.[1];

@@ -1,11 +1,12 @@
 import { type AnyBulkWriteOperation, type Db } from 'mongodb';
+import { statementChunks } from '../platform/mongo';
 import { type ArchivedEntry } from './map-bounds';
 import { changedPaths, removedPaths, type ViewDoc, type ViewName } from './projection';
 
 /**
- * At most this many updates go in one `update` command. FerretDB 1.24 keeps every statement's
- * SQLite cursor open until the whole command ends, and its pool holds 100 connections, so a
- * command of 100 updates or more waits for itself for ever.
+ * At most this many updates go in one `update` command of the views, half the project's limit
+ * (`MAX_STATEMENTS_PER_BULK_WRITE` in services/platform/mongo.ts): FerretDB 1.24 keeps every statement's SQLite cursor
+ * open until the whole command ends, and its pool holds 100 connections.
  */
 export const STORE_WRITE_CHUNK = 50;
 
@@ -97,27 +98,30 @@ export function createViewStore(
         docs.push(after);
       }
       onWritten?.(view, unchanged);
-      for (let i = 0; i < ops.length; i += STORE_WRITE_CHUNK) {
+      let written = 0;
+      for (const chunk of statementChunks(ops, STORE_WRITE_CHUNK)) {
         beforeCommand();
         const sentAt = Date.now();
-        await collection.bulkWrite(ops.slice(i, i + STORE_WRITE_CHUNK), { ordered: false });
+        await collection.bulkWrite(chunk, { ordered: false });
+        const chunkDocs = docs.slice(written, written + chunk.length);
         afterCommand(
           collections[view],
-          docs.slice(i, i + STORE_WRITE_CHUNK).map((d) => d._id),
+          chunkDocs.map((d) => d._id),
           sentAt,
         );
         // Told chunk by chunk, so that a round cut short still accounts for what was written.
-        onWritten?.(view, docs.slice(i, i + STORE_WRITE_CHUNK));
+        onWritten?.(view, chunkDocs);
+        written += chunk.length;
       }
       return ops.length;
     },
 
     async archive(view, entries) {
       const collection = db.collection<ArchivedEntry>(archiveOf(collections[view]));
-      for (let i = 0; i < entries.length; i += STORE_WRITE_CHUNK) {
+      for (const chunk of statementChunks(entries, STORE_WRITE_CHUNK)) {
         beforeCommand();
         await collection.bulkWrite(
-          entries.slice(i, i + STORE_WRITE_CHUNK).map((entry) => ({
+          chunk.map((entry) => ({
             replaceOne: { filter: { _id: entry._id }, replacement: entry, upsert: true },
           })),
           { ordered: false },

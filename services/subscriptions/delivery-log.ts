@@ -35,11 +35,18 @@ export interface DeliveryRecord {
   firstAttemptAt: Date;
   lastAttemptAt: Date;
   deliveredAt: Date | null;
+  /** How often an operator sent it again since it was dead-lettered; absent until then. */
+  redrives?: number;
 }
 
 export interface DeliveryLog {
   /** Records an attempt's outcome: the first creates the record, later ones update it. */
   record(delivery: Omit<DeliveryRecord, 'attempts' | 'firstAttemptAt'>, attempts: number): Promise<void>;
+  /**
+   * Records a redrive's outcome: delivered, or still dead with the new error; both count the
+   * redrive. Only a dead record is touched, which its dispatcher no longer writes.
+   */
+  redriven(id: string, outcome: { error: string | null; at: Date }): Promise<void>;
   /** A subscription's deliveries, newest first, `limit` at most. */
   list(
     subscriptionId: string,
@@ -60,6 +67,20 @@ export function createDeliveryLog(db: Db): DeliveryLog {
         { _id },
         { $set: { ...rest, attempts }, $setOnInsert: { firstAttemptAt: delivery.lastAttemptAt } },
         { upsert: true },
+      );
+    },
+    async redriven(id, { error, at }) {
+      await deliveries.updateOne(
+        { _id: id, status: 'dead' },
+        {
+          $set: {
+            status: error === null ? 'delivered' : 'dead',
+            lastError: error,
+            lastAttemptAt: at,
+            deliveredAt: error === null ? at : null,
+          },
+          $inc: { redrives: 1, attempts: 1 },
+        },
       );
     },
     list(subscriptionId, { limit, status }) {

@@ -1,4 +1,5 @@
 import { type Collection, type Db } from 'mongodb';
+import { statementChunks } from '../platform/mongo';
 import { type DerivedValue } from './derived-schema';
 import { type Derivation } from './deriver';
 
@@ -37,6 +38,8 @@ interface FlowRecord {
   agreementId: string;
   citizenIds: string[];
   derivedAt: Date;
+  /** Its entry in the feed, where a redrive reads the value back; absent from older records. */
+  feedSeq?: number;
 }
 
 export interface FeedStore {
@@ -46,6 +49,8 @@ export interface FeedStore {
   read(agreementId: string, afterSeq: number, limit: number): Promise<FeedEntry[]>;
   /** The citizens a derived event's source concerns, read by `_id`, which the store serves from its index. */
   citizenIdsOf(eventId: string): Promise<string[]>;
+  /** A derived event's feed entry, by its flow record then the entry's `_id`; null when not kept. */
+  entryOf(eventId: string): Promise<FeedEntry | null>;
 }
 
 /** The derived value an entry holds. */
@@ -81,32 +86,33 @@ export function createFeedStore(db: Db): FeedStore {
       const first = await nextSeq(agreementId);
       // A write that failed part way left some entries: the next try numbers after them.
       next.delete(agreementId);
-      await feed.insertMany(
-        derivations.map((d, i) => ({
-          _id: idOf(agreementId, first + i),
-          agreementId,
-          seq: first + i,
-          eventId: d.derived.value.eventId,
-          key: d.target.key,
-          value: JSON.stringify(d.derived.value),
-          citizenIds: [...d.event.subjects.citizenIds],
-          source: d.source,
-          derivedAt: at,
-        })),
-        { ordered: true },
-      );
+      const entries = derivations.map((d, i) => ({
+        _id: idOf(agreementId, first + i),
+        agreementId,
+        seq: first + i,
+        eventId: d.derived.value.eventId,
+        key: d.target.key,
+        value: JSON.stringify(d.derived.value),
+        citizenIds: [...d.event.subjects.citizenIds],
+        source: d.source,
+        derivedAt: at,
+      }));
+      for (const chunk of statementChunks(entries)) await feed.insertMany(chunk, { ordered: true });
       next.set(agreementId, first + derivations.length);
       // A derivation repeated after a crash replaces its record with the same content.
-      await flows.bulkWrite(
-        derivations.map((d) => ({
-          replaceOne: {
-            filter: { _id: d.derived.value.eventId },
-            replacement: { agreementId, citizenIds: [...d.event.subjects.citizenIds], derivedAt: at },
-            upsert: true,
+      const replacements = derivations.map((d, i) => ({
+        replaceOne: {
+          filter: { _id: d.derived.value.eventId },
+          replacement: {
+            agreementId,
+            citizenIds: [...d.event.subjects.citizenIds],
+            derivedAt: at,
+            feedSeq: first + i,
           },
-        })),
-        { ordered: false },
-      );
+          upsert: true,
+        },
+      }));
+      for (const chunk of statementChunks(replacements)) await flows.bulkWrite(chunk, { ordered: false });
     },
     read(agreementId, afterSeq, limit) {
       return feed
@@ -117,6 +123,11 @@ export function createFeedStore(db: Db): FeedStore {
     },
     async citizenIdsOf(eventId) {
       return (await flows.findOne({ _id: eventId }))?.citizenIds ?? [];
+    },
+    async entryOf(eventId) {
+      const flow = await flows.findOne({ _id: eventId });
+      if (flow?.feedSeq === undefined) return null;
+      return feed.findOne({ _id: idOf(flow.agreementId, flow.feedSeq) });
     },
   };
 }

@@ -10,18 +10,22 @@ import { type PresentedCredential, type Principal } from '../platform/credential
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { createRenewingProducer } from '../platform/kafka';
 import { createLifecycle, type Service } from '../platform/lifecycle';
-import { registerOpenApi } from '../platform/openapi';
+import { AGENCY_KEY_SCHEMES, registerOpenApi } from '../platform/openapi';
+import { type AuditTrail, createAuditTrail } from '../lookup/audit-trail';
 import { createEventDecoder } from '../sharing/event-decoder';
 import { type Agreement, inForce } from './agreement';
 import { type Contracts, loadContracts } from './contracts';
 import { type DerivedContract, deriveContract } from './derived-schema';
 import { DEFAULT_SUBSCRIPTIONS_GROUP, derivationGroupOf, derivedTopicOf } from './derived-topics';
+import { deliveryAuditEntry } from './delivery-audit';
 import { createDeliveryLog, type DeliveryLog } from './delivery-log';
 import { createDeriver, type Derivation, type Deriver, type DeriverStats } from './deriver';
 import { type WebhookEndpoint } from './endpoints';
 import { createFeedStore, type FeedStore } from './feed-store';
+import { authenticateCallers } from './routes/caller';
 import { registerDeliveryRoutes } from './routes/deliveries';
 import { registerFeedRoutes } from './routes/feeds';
+import { registerRedriveRoutes } from './routes/redrive';
 import {
   createWebhookDispatcher,
   DEFAULT_WEBHOOK_POLICY,
@@ -57,6 +61,11 @@ export interface SubscriptionsDeps {
   mongo?: MongoClient;
   dbName?: string;
   webhookPolicy?: WebhookPolicy;
+  /**
+   * How long an audit write may take before the batch it records is retried; 2 s by default. With
+   * a store, every derived event is a data flow in the audit trail before any channel carries it.
+   */
+  auditWriteTimeoutMs?: number;
   /** Who calls the HTTP API: an agency system's API key; nobody when absent. */
   authenticate?: (presented: PresentedCredential) => Principal | undefined;
 }
@@ -99,6 +108,7 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
   const dispatchers = new Map<string, { agreementId: string; dispatcher: WebhookDispatcher }>();
   let deliveryLog: DeliveryLog | undefined;
   let feed: FeedStore | undefined;
+  let trail: AuditTrail | undefined;
   const logOf = (): DeliveryLog => {
     if (!deliveryLog) throw new Error('The delivery log needs a store');
     return deliveryLog;
@@ -106,6 +116,10 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
   const feedOf = (): FeedStore => {
     if (!feed) throw new Error('The feed needs a store');
     return feed;
+  };
+  const trailOf = (): AuditTrail => {
+    if (!trail) throw new Error('The audit trail needs a store');
+    return trail;
   };
   /** The feed requests waiting for each agreement's next entries. */
   const waiting = new Map<string, Set<() => void>>();
@@ -127,29 +141,35 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
 
   // The API takes no body, so parameters may be coerced (`?limit=5`).
   const app = createHttpServer({ logger, bodyLimit: 1_024, coerceParameters: true });
+  const authenticate = deps.authenticate ?? (() => undefined);
   void registerOpenApi(app, {
     info: {
       title: 'lienthong subscriptions service',
       version: '1',
       description: "Delivers other agencies' events to agency systems under sharing agreements",
     },
-    errors: [],
+    securitySchemes: AGENCY_KEY_SCHEMES,
+    errors: [400, 401, 414, 500],
   });
   const metrics = registerOperations(app, { service: 'subscriptions', ready: () => ready });
   app.setErrorHandler(answerRequestError);
   app.setNotFoundHandler(routeNotFound);
-  registerDeliveryRoutes(app, {
-    endpoints,
-    agreements: deps.agreements,
-    log: logOf,
-    authenticate: deps.authenticate ?? (() => undefined),
-  });
-  registerFeedRoutes(app, {
-    contracts: () => derived,
-    feed: feedOf,
-    nextEntries,
-    clock,
-    authenticate: deps.authenticate ?? (() => undefined),
+  authenticateCallers(app, authenticate);
+  // In a plugin, so that the description, registered without waiting, sees them.
+  void app.register(async (scope) => {
+    registerDeliveryRoutes(scope, { endpoints, agreements: deps.agreements, log: logOf, authenticate });
+    registerFeedRoutes(scope, { contracts: () => derived, feed: feedOf, nextEntries, clock, authenticate });
+    registerRedriveRoutes(scope, {
+      endpoints,
+      agreements: deps.agreements,
+      contracts: () => derived,
+      log: logOf,
+      feed: feedOf,
+      trail: trailOf,
+      clock,
+      timeoutMs: (deps.webhookPolicy ?? DEFAULT_WEBHOOK_POLICY).timeoutMs,
+      authenticate,
+    });
   });
   const delivered = new Counter({
     name: 'subscriptions_derived_total',
@@ -207,6 +227,16 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
         const db = deps.mongo.db(deps.dbName);
         deliveryLog = createDeliveryLog(db);
         feed = createFeedStore(db);
+        // The lookup service's chain, appended to by the same code; the lookup service, which
+        // holds the seal key, seals these records too and copies them to Kafka.
+        trail = createAuditTrail({
+          db,
+          logger: logger.child({ component: 'audit' }),
+          clock,
+          sealEveryMs: 60_000,
+          writeTimeoutMs: deps.auditWriteTimeoutMs ?? 2_000,
+        });
+        await trail.open();
       }
       await admin.connect();
       await producer.connect();
@@ -236,6 +266,16 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
             groupId: derivationGroupOf(agreement.id, deps.groupPrefix ?? DEFAULT_SUBSCRIPTIONS_GROUP),
             clock,
             onDerived: async (derivations) => {
+              // A data flow in the audit trail before any channel carries it (the derived topic,
+              // the feed, the webhooks): a failed write fails the batch, which is derived again.
+              if (trail) {
+                const audit = trail;
+                await Promise.all(
+                  derivations.map((d) =>
+                    audit.append(deliveryAuditEntry(agreement, sources.get(d.source.topic) as TopicName, d)),
+                  ),
+                );
+              }
               // In the feed before Kafka and the commit: a crash repeats, never loses.
               await feed?.append(agreement.id, derivations, new Date(clock()));
               for (const wake of [...(waiting.get(agreement.id) ?? [])]) wake();
@@ -282,6 +322,8 @@ export function createSubscriptionsService(deps: SubscriptionsDeps): Subscriptio
       await producer.disconnect();
       await admin.disconnect();
       for (const set of waiting.values()) for (const wake of [...set]) wake();
+      await trail?.close();
+      trail = undefined;
       if (feed) await deps.mongo?.close();
       deliveryLog = undefined;
       feed = undefined;

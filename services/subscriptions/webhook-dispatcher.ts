@@ -55,6 +55,34 @@ export interface DispatcherStats {
 export type WebhookDispatcher = AgreementRunner<DispatcherStats>;
 
 /**
+ * One signed POST of a CloudEvent body to an endpoint; the failure's HTTP status or error code,
+ * or undefined when delivered (a 2xx).
+ */
+export async function postWebhook(
+  endpoint: Pick<WebhookEndpoint, 'url' | 'secrets'>,
+  body: string,
+  id: string,
+  clock: Clock,
+  timeoutMs: number,
+): Promise<string | undefined> {
+  const headers = signWebhook(endpoint.secrets, id, Math.floor(clock() / 1000), body);
+  try {
+    const answer = await fetch(endpoint.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/cloudevents+json', ...headers },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
+    });
+    await answer.body?.cancel();
+    return answer.status >= 200 && answer.status < 300 ? undefined : `HTTP ${answer.status}`;
+  } catch (err) {
+    const cause = (err as { cause?: { code?: unknown } }).cause;
+    return typeof cause?.code === 'string' ? cause.code : (err as Error).name;
+  }
+}
+
+/**
  * Sends one subscription's events to its endpoint: a consumer group of its own over the
  * agreement's derived topic, each partition's events one at a time and in order, so one entity's
  * events arrive in the order they happened. Each is a signed POST ({@link signWebhook}) of a
@@ -82,24 +110,8 @@ export function createWebhookDispatcher(deps: WebhookDispatcherDeps): WebhookDis
     return (await writer).fromBuffer(payload) as DerivedValue;
   };
 
-  /** One signed POST; the failure's HTTP status or error code, or undefined when delivered. */
-  const post = async (body: string, id: string): Promise<string | undefined> => {
-    const headers = signWebhook(endpoint.secrets, id, Math.floor(deps.clock() / 1000), body);
-    try {
-      const answer = await fetch(endpoint.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/cloudevents+json', ...headers },
-        body,
-        signal: AbortSignal.timeout(deps.policy.timeoutMs),
-        redirect: 'manual',
-      });
-      await answer.body?.cancel();
-      return answer.status >= 200 && answer.status < 300 ? undefined : `HTTP ${answer.status}`;
-    } catch (err) {
-      const cause = (err as { cause?: { code?: unknown } }).cause;
-      return typeof cause?.code === 'string' ? cause.code : (err as Error).name;
-    }
-  };
+  const post = (body: string, id: string): Promise<string | undefined> =>
+    postWebhook(endpoint, body, id, deps.clock, deps.policy.timeoutMs);
 
   return {
     async start() {

@@ -27,8 +27,9 @@ import {
 import { AUDIT_RECORDS, createAuditTrail } from '../../services/lookup/audit-trail';
 import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
 import { loadFieldPolicies } from '../../services/lookup/field-policy';
-import { createTokenVerifier, mintToken } from '../../services/lookup/tokens';
+import { busIssuer, createTokenVerifier, mintToken } from '../../services/lookup/tokens';
 import { createLogger } from '../../services/platform/logger';
+import { statementChunks } from '../../services/platform/mongo';
 import { type EventDecoder } from '../../services/sharing/event-decoder';
 import { type Kafka } from 'kafkajs';
 
@@ -83,9 +84,13 @@ async function flood(db: Db, perClientPerMinute: number): Promise<{ records: num
     trail,
     policies: loadFieldPolicies(DEFAULT_POLICY_FILE),
     verifyToken: createTokenVerifier({
-      keys: new Map([[keyIdOf(tokenKey.publicKey), tokenKey.publicKey]]),
-      issuer: 'bench',
-      audience: 'bench',
+      issuers: [
+        busIssuer({
+          keys: new Map([[keyIdOf(tokenKey.publicKey), tokenKey.publicKey]]),
+          issuer: 'bench',
+          audience: 'bench',
+        }),
+      ],
     }),
     // A forged token is refused before any view, lineage or Kafka read.
     kafka: {} as Kafka,
@@ -135,7 +140,7 @@ async function fill(db: Db, count: number): Promise<void> {
       hash = record.hash;
       batch.push(record);
     }
-    await records.insertMany(batch, { ordered: true });
+    for (const chunk of statementChunks(batch)) await records.insertMany(chunk, { ordered: true });
   }
 }
 

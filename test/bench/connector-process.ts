@@ -61,24 +61,26 @@ export async function spawnBenchConnector(options: BenchConnectorOptions): Promi
   writeFileSync(join(work, 'api-keys.json'), JSON.stringify({ clients: entries }));
   const port = await freePort();
   const entry = options.entry ?? { path: join(ROOT, 'connectors', 'tax', 'main.ts'), args: [] };
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), entry.path, ...entry.args],
-    {
-      env: {
-        ...process.env,
-        ...options.kafkaEnv,
-        SCHEMA_REGISTRY_URL: options.registryUrl,
-        SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
-        SCHEMA_REGISTRY_KEY: options.registryKey,
-        CONNECTOR_API_KEYS_FILE: join(work, 'api-keys.json'),
-        CONNECTOR_SPOOL_DIR: join(work, 'spool'),
-        PORT: String(port),
-        LOG_LEVEL: 'warn',
-      },
-      stdio: ['ignore', 'inherit', 'inherit'],
+  // With BENCH_CPU_PROF_DIR set, the connector runs under node's own profiler (tsx as a loader, since
+  // the tsx CLI would profile itself) and writes a .cpuprofile there when it stops.
+  const profileDir = process.env.BENCH_CPU_PROF_DIR;
+  const runner = profileDir
+    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx']
+    : [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs')];
+  const child: ChildProcess = spawn(process.execPath, [...runner, entry.path, ...entry.args], {
+    env: {
+      ...process.env,
+      ...options.kafkaEnv,
+      SCHEMA_REGISTRY_URL: options.registryUrl,
+      SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+      SCHEMA_REGISTRY_KEY: options.registryKey,
+      CONNECTOR_API_KEYS_FILE: join(work, 'api-keys.json'),
+      CONNECTOR_SPOOL_DIR: join(work, 'spool'),
+      PORT: String(port),
+      LOG_LEVEL: 'warn',
     },
-  );
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; ; i += 1) {
     try {

@@ -6,10 +6,17 @@ import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
 import { CONSOLE_PORT } from '../../services/console/config';
 import { LOOKUP_PORT } from '../../services/lookup/config';
 import { SHARING_PORT } from '../../services/sharing/config';
+import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
 import { scratchDir } from '../support/fixtures';
 
 const ROOT = resolve(__dirname, '..', '..');
-const PORTS = [...Object.values(CONNECTOR_PORTS), SHARING_PORT, LOOKUP_PORT, CONSOLE_PORT];
+const PORTS = [
+  ...Object.values(CONNECTOR_PORTS),
+  SHARING_PORT,
+  LOOKUP_PORT,
+  SUBSCRIPTIONS_PORT,
+  CONSOLE_PORT,
+];
 
 /** What `npm start` printed that a newcomer would paste. */
 interface Printed {
@@ -19,6 +26,15 @@ interface Printed {
   auditUrl: string;
   /** The console's address, printed beside the services'. */
   consoleUrl: string;
+  /** The agency systems' flows: the new enterprise, the transfer and where to watch them. */
+  agencySystems: {
+    enterprise?: string;
+    plate?: string;
+    notice?: { plate: string; newOwner: string };
+    lineageUrl?: string;
+    deliveriesUrl?: string;
+    flowsUrl?: string;
+  };
   output: string[];
 }
 
@@ -61,6 +77,7 @@ function start(
     const lookups: Printed['lookups'] = [];
     let auditUrl = '';
     let consoleUrl = '';
+    const agencySystems: Printed['agencySystems'] = {};
     for (const stream of [child.stdout, child.stderr]) {
       createInterface({ input: stream as NodeJS.ReadableStream }).on('line', (line) => {
         output.push(line);
@@ -74,8 +91,21 @@ function start(
         if (audit?.[1]) auditUrl = audit[1];
         const browser = /^ {2}console \(browser\)\s+(\S+)$/.exec(line);
         if (browser?.[1]) consoleUrl = browser[1];
+        const registered = /# \(a\) enterprise (\d{10}), registered at HN-DKKD, reached/.exec(line);
+        if (registered?.[1]) agencySystems.enterprise = registered[1];
+        const transfer = /# \(b\) the transfer of (\S+) at HN-PC08 reached/.exec(line);
+        if (transfer?.[1]) agencySystems.plate = transfer[1];
+        const notice = /registration-fee notice: (\S+), new owner (\d{12}),/.exec(line);
+        if (notice?.[1] && notice[2]) agencySystems.notice = { plate: notice[1], newOwner: notice[2] };
+        const lineage = /\$AUDITOR" (\S+\/v1\/audit\/lineage\/enterprises\/\d+)$/.exec(line);
+        if (lineage?.[1]) agencySystems.lineageUrl = lineage[1];
+        const deliveries = /\$TAX_SYSTEM" '(\S+\/deliveries\S*)'$/.exec(line);
+        if (deliveries?.[1]) agencySystems.deliveriesUrl = deliveries[1];
+        const flows = /\$AUDITOR" '(\S+\/v1\/audit\/flows\S*)'$/.exec(line);
+        if (flows?.[1]) agencySystems.flowsUrl = flows[1];
         // The citizen's access log is the last lookup printed.
-        if (line.endsWith('/access-log')) done({ tokens, lookups, auditUrl, consoleUrl, output });
+        if (line.endsWith('/access-log'))
+          done({ tokens, lookups, auditUrl, consoleUrl, agencySystems, output });
       });
     }
     child.once('exit', (code) =>
@@ -117,6 +147,45 @@ async function lastAuditedAt(printed: Printed): Promise<number> {
   expect(response.status).toBe(200);
   const { records } = (await response.json()) as { records: { at: string }[] };
   return Date.parse(records[0]?.at ?? '');
+}
+
+/**
+ * Both flows between agency systems happened: (a) the new enterprise's view holds the business
+ * registration office's section and the tax department's, which its system registered on receiving
+ * the webhook, whose delivery the subscriptions service lists; (b) the tax department read the
+ * transfer's notice from its derived topic, naming the buyer at the desk; and the auditors' flows
+ * count the deliveries.
+ */
+async function expectAgencyFlows(printed: Printed): Promise<void> {
+  const flows = printed.agencySystems;
+  expect(flows.enterprise).toMatch(/^\d{10}$/);
+  const auditor = { authorization: `Bearer ${printed.tokens.AUDITOR}` };
+  const lineage = await fetch(flows.lineageUrl ?? '', { headers: auditor });
+  expect(lineage.status).toBe(200);
+  const text = await lineage.text();
+  expect(text).toContain('HN-DKKD');
+  expect(text).toContain('HN-CUCTHUE');
+  // The printed page shows the newest five; the whole log holds the registration.
+  const deliveries = await fetch((flows.deliveriesUrl ?? '').replace('limit=5', 'limit=500'), {
+    headers: { 'x-api-key': printed.tokens.TAX_SYSTEM ?? '' },
+  });
+  expect(deliveries.status).toBe(200);
+  const listed = (await deliveries.json()) as { deliveries: { eventType: string; status: string }[] };
+  expect(listed.deliveries).toContainEqual(
+    expect.objectContaining({ eventType: 'EnterpriseRegistered', status: 'delivered' }),
+  );
+  const buyer = /\/v1\/citizens\/(\d{12})$/.exec(printed.lookups[0]?.url ?? '')?.[1];
+  expect(flows.notice).toEqual({ plate: flows.plate, newOwner: buyer });
+  const summary = await fetch(flows.flowsUrl ?? '', { headers: auditor });
+  const rows = (
+    (await summary.json()) as { flows: { readerAgency: string; sourceAgency: string; deliveries: number }[] }
+  ).flows;
+  for (const source of ['HN-DKKD', 'HN-PC08'])
+    expect(
+      rows
+        .filter((r) => r.readerAgency === 'HN-CUCTHUE' && r.sourceAgency === source)
+        .reduce((n, r) => n + r.deliveries, 0),
+    ).toBeGreaterThan(0);
 }
 
 /** The dates in the lookups' `X-Dossier-Id`, the desk dossiers' Hà Nội day: `261201`. */
@@ -174,6 +243,7 @@ describe('npm start', () => {
     expect(enterprise?.registration).toBeDefined();
     expect(enterprise?.tax?.length).toBeGreaterThan(0);
     expect(representative?.enterprises?.length).toBeGreaterThan(0);
+    await expectAgencyFlows(printed);
 
     expect(await stop(first.child)).toBe(0);
     expect(await Promise.all(PORTS.map(listening))).toEqual(PORTS.map(() => false));
@@ -189,6 +259,9 @@ describe('npm start', () => {
       expect(repeated.map((a) => a.status)).toEqual([200, 200, 200]);
       expect(repeated.map((a) => a.body.data)).toEqual(answers.map((a) => a.body.data));
       expect(await lastAuditedAt(again)).toBeGreaterThanOrEqual(hanoi(`${DAY}T23:30:00`));
+      // The same flows again: the same records, which change no view.
+      expect(again.agencySystems.enterprise).toBe(printed.agencySystems.enterprise);
+      await expectAgencyFlows(again);
     } finally {
       expect(await stop(second.child)).toBe(0);
     }

@@ -1,8 +1,17 @@
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ensurePythonEnv } from '../../deploy/local/toolchains';
 
 /** The pinned schemathesis environment: see `requirements.txt` beside it. */
 export const SCHEMATHESIS_REQUIREMENTS = join(__dirname, 'schemathesis', 'requirements.txt');
+
+/**
+ * Where Hypothesis keeps the Unicode tables it builds on first use (seconds of CPU, more than a
+ * short run's whole budget on a loaded machine): beside the environment, so that they are built
+ * once rather than in every run's scratch directory. Runs keep no examples there.
+ */
+export function hypothesisStorage(python: string): string {
+  return join(dirname(dirname(python)), 'hypothesis');
+}
 
 /** Builds (once, into the shared cache) the Python environment schemathesis runs in; its `python`. */
 export function ensureSchemathesis(progress: (line: string) => void = () => undefined): Promise<string> {

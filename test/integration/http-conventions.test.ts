@@ -1,7 +1,10 @@
 import { taxConnector } from '../../connectors/tax/index';
+import { createAuthenticator, generateCredentials } from '../../services/platform/credentials';
 import { connectorHarness } from '../support/connector';
+import { consoleHarness } from '../support/console';
 import { lookupHarness } from '../support/lookup';
 import { registryHarness } from '../support/registry';
+import { subscriptionsHarness } from '../support/subscriptions';
 
 /** One answer, with its headers and its body parsed when it is JSON. */
 interface Answer {
@@ -252,6 +255,171 @@ describe('HTTP conventions on every service, on the real stack', () => {
         404,
         'ROUTE_NOT_FOUND',
       );
+    });
+  });
+
+  describe('the subscriptions service', () => {
+    // No agreement: the conventions need no derivation running, only the API.
+    const subscriptions = subscriptionsHarness([]);
+    const { entries, keys } = generateCredentials([
+      { id: 'tax-system', role: 'agency', agency: 'HN-CUCTHUE' },
+    ]);
+    let url: string;
+    const agency = (scheme: string): Record<string, string> => ({
+      authorization: `${scheme} ${basic('tax-system', keys['tax-system'] as string)}`,
+    });
+
+    beforeAll(async () => {
+      url = (await subscriptions.start(Date.now, [], { authenticate: createAuthenticator(entries) })).url();
+    });
+    afterAll(() => subscriptions.tearDown());
+
+    it('takes the Basic scheme in any case, and the X-API-Key', async () => {
+      for (const headers of [
+        agency('basic'),
+        agency('BASIC'),
+        { 'x-api-key': `tax-system.${keys['tax-system']}` },
+      ]) {
+        // Past the credential: no such subscription for this agency.
+        expectProblem(
+          await record(ask(url, '/v1/subscriptions/tax-enterprises/deliveries', { headers })),
+          404,
+          'NOT_FOUND',
+        );
+      }
+      const stranger = await record(ask(url, '/v1/subscriptions/tax-enterprises/deliveries'));
+      expectProblem(stranger, 401, 'UNAUTHORIZED');
+      expect(stranger.headers.get('www-authenticate')).toMatch(/^Basic /);
+    });
+
+    it('answers a wrong method with 405 and Allow', async () => {
+      const answer = await record(
+        ask(url, '/v1/feeds/tax-new-enterprises', { method: 'DELETE', headers: agency('basic') }),
+      );
+      expectProblem(answer, 405, 'METHOD_NOT_ALLOWED');
+      expect(answer.headers.get('allow')).toBe('GET, HEAD');
+    });
+
+    it('answers framework refusals and bad parameters as problems with stable codes', async () => {
+      const headers = agency('Basic');
+      expectProblem(await record(ask(url, '/v1/feeds/%ZZ', { headers })), 400, 'MALFORMED_URL');
+      expectProblem(await record(ask(url, `/v1/feeds/${OVERLONG}`, { headers })), 414, 'URI_TOO_LONG');
+      const limit = await record(ask(url, '/v1/feeds/tax-new-enterprises?limit=0&cursor=1', { headers }));
+      expectProblem(limit, 400, 'INVALID_REQUEST');
+      expect(limit.body.errors).toEqual([
+        { path: 'querystring.cursor', message: 'must NOT have additional properties' },
+        { path: 'querystring.limit', message: 'must be >= 1' },
+      ]);
+      // No route takes a body, so neither a media type nor a size is refused: a body of any kind
+      // is left unread, and the method (405) or the path (404) answers.
+      const post = (path: string): Promise<Answer> =>
+        record(
+          ask(url, path, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/xml' },
+            body: `<feed>${'x'.repeat(4_096)}</feed>`,
+          }),
+        );
+      expectProblem(await post('/v1/feeds/tax-new-enterprises'), 405, 'METHOD_NOT_ALLOWED');
+      expectProblem(await post('/v1/nowhere'), 404, 'ROUTE_NOT_FOUND');
+    });
+
+    it('describes its API in OpenAPI, the operations endpoints without a credential', async () => {
+      const answer = await record(ask(url, '/openapi.json'));
+      const paths = answer.body.paths as Record<string, { get: { security?: unknown[] } }>;
+      expect(Object.keys(paths).sort()).toEqual([
+        '/healthz',
+        '/metrics',
+        '/readyz',
+        '/v1/feeds/{agreement}',
+        '/v1/subscriptions/{id}/deliveries',
+        '/v1/subscriptions/{id}/redrive',
+      ]);
+      expect(answer.body.security).toEqual([{ apiKey: [] }, { basic: [] }]);
+    });
+
+    it('keeps unknown paths a 404 problem, and authenticates before it routes', async () => {
+      expectProblem(
+        await record(ask(url, '/v1/nowhere', { headers: agency('bearer') })),
+        401,
+        'UNAUTHORIZED',
+      );
+      expectProblem(
+        await record(ask(url, '/v1/nowhere', { headers: agency('basic') })),
+        404,
+        'ROUTE_NOT_FOUND',
+      );
+      expectProblem(await record(ask(url, '/v1/feeds/x', { method: 'DELETE' })), 401, 'UNAUTHORIZED');
+      // The operations endpoints are open, and so is the 405 on their paths.
+      const probe = await record(ask(url, '/healthz', { method: 'POST' }));
+      expectProblem(probe, 405, 'METHOD_NOT_ALLOWED');
+      expect(probe.headers.get('allow')).toBe('GET, HEAD');
+    });
+  });
+
+  describe("the console's server", () => {
+    const consoleServer = consoleHarness();
+    let url: string;
+
+    beforeAll(async () => {
+      url = await consoleServer.start(
+        { lookup: lookupUrl, registry: registryUrl, sharing: sharingUrl, connectors: { tax: connectorUrl } },
+        lookup.tokenSigningKey,
+      );
+    });
+    afterAll(() => consoleServer.stop());
+
+    it('passes the Bearer scheme in any case on to the service behind it', async () => {
+      for (const scheme of ['bearer', 'BEARER']) {
+        const answer = await record(
+          ask(url, '/api/lookup/v1/audit/verify', {
+            headers: { authorization: `${scheme} ${lookup.token('auditor', 'TT-01', 'HN-TTRA')}` },
+          }),
+        );
+        expect({ scheme, status: answer.status }).toEqual({ scheme, status: 200 });
+      }
+    });
+
+    it('answers a wrong method with 405 and Allow', async () => {
+      const signIn = await record(ask(url, '/console/dev/sign-in'));
+      expectProblem(signIn, 405, 'METHOD_NOT_ALLOWED');
+      expect(signIn.headers.get('allow')).toBe('POST');
+      const settings = await record(ask(url, '/console/config.json', { method: 'PUT' }));
+      expectProblem(settings, 405, 'METHOD_NOT_ALLOWED');
+      expect(settings.headers.get('allow')).toBe('GET, HEAD');
+      const passed = await record(ask(url, '/api/lookup/v1/audit/verify', { method: 'DELETE' }));
+      expectProblem(passed, 405, 'METHOD_NOT_ALLOWED');
+      expect(passed.headers.get('allow')).toBe('GET, HEAD, POST');
+    });
+
+    it('answers framework refusals as problems with stable codes', async () => {
+      expectProblem(await record(ask(url, '/api/connectors/%ZZ/v1/records')), 400, 'MALFORMED_URL');
+      expectProblem(await record(ask(url, `/api/connectors/${OVERLONG}/v1/records`)), 414, 'URI_TOO_LONG');
+      const signIn = (contentType: string, body: string): Promise<Answer> =>
+        record(
+          ask(url, '/console/dev/sign-in', {
+            method: 'POST',
+            headers: { 'content-type': contentType },
+            body,
+          }),
+        );
+      expectProblem(await signIn('application/xml', '<auditor/>'), 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectProblem(
+        await signIn('application/json', JSON.stringify({ pad: 'x'.repeat(17_000) })),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
+      expectProblem(await signIn('application/json', '{"role":'), 400, 'MALFORMED_JSON');
+      const bad = await signIn('application/json', JSON.stringify({ role: 'mayor', sub: 'TT-01' }));
+      expectProblem(bad, 400, 'INVALID_REQUEST');
+      expect(bad.body.errors).toEqual([
+        { path: 'body.role', message: 'must be equal to one of the allowed values' },
+      ]);
+    });
+
+    it('keeps unknown paths a 404 problem', async () => {
+      expectProblem(await record(ask(url, '/console/nowhere')), 404, 'ROUTE_NOT_FOUND');
+      expectProblem(await record(ask(url, '/api/nowhere/v1/x')), 404, 'ROUTE_NOT_FOUND');
     });
   });
 

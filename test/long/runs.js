@@ -11,6 +11,11 @@ module.exports = [
   'test/integration/sharing/rebuild-crash.test.ts',
   // Three times the load with a CPU hog, counting the sharing group's generations.
   'test/integration/sharing/no-eviction.test.ts',
+  // Fifty and more Kafka faults each (answers swallowed after the write, resets, stalls), injected
+  // by the test proxy under the connectors, the dead-letter producer and the audit relay.
+  'test/integration/connectors/acknowledged.test.ts',
+  'test/integration/sharing/dead-letter-faults.test.ts',
+  'test/integration/lookup/audit-relay-faults.test.ts',
   // Two members of one group through the changes topic against a direct replay: about 55 s on a
   // loaded machine, past what `npm test` may grow by.
   'test/integration/sharing/changes.test.ts',

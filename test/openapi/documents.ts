@@ -19,6 +19,7 @@ import { createLogger } from '../../services/platform/logger';
 import { buildRegistryApp, type RegistryAppOptions } from '../../services/registry/app';
 import { createEventDecoder } from '../../services/sharing/event-decoder';
 import { createSharingService } from '../../services/sharing/sharing-service';
+import { createSubscriptionsService } from '../../services/subscriptions/subscriptions-service';
 
 /** Every HTTP service's OpenAPI document, by service name. */
 export type ServiceDocuments = Record<string, Record<string, unknown>>;
@@ -39,15 +40,14 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
   });
   const mongo = new MongoClient('mongodb://127.0.0.1:9/');
   const registry = new SchemaRegistry({ host: 'http://127.0.0.1:9' });
-  const unused = <T>(what: string): T =>
-    new Proxy(
-      {},
-      {
-        get: () => {
-          throw new Error(`${what} is not used to describe a service`);
-        },
+  // `hooks` are the registrations a service makes while it is built (no-ops here); any other use throws.
+  const unused = <T>(what: string, hooks: Record<string, () => void> = {}): T =>
+    new Proxy(hooks, {
+      get: (target, key) => {
+        if (typeof key === 'string' && key in target) return target[key];
+        throw new Error(`${what} is not used to describe a service`);
       },
-    ) as T;
+    }) as T;
 
   const apps: Record<string, FastifyInstance> = {
     registry: await buildRegistryApp({
@@ -60,8 +60,8 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
     lookup: await buildLookupApp({
       logger,
       db: mongo.db('openapi-documents'),
-      trail: unused<LookupAppOptions['trail']>('the audit trail'),
-      policies: unused<LookupAppOptions['policies']>('the field policies'),
+      trail: unused<LookupAppOptions['trail']>('the audit trail', { onStored: () => undefined }),
+      policies: unused<LookupAppOptions['policies']>('the field policies', { all: () => [] }),
       verifyToken: () => ({ ok: false, refusal: 'TOKEN_MISSING' }),
       kafka,
       decoder: createEventDecoder({ registry }),
@@ -77,6 +77,14 @@ export async function serviceDocuments(): Promise<ServiceDocuments> {
       groupId: 'openapi-documents',
       batchSize: 1,
       concurrency: 1,
+      host: '127.0.0.1',
+      port: 0,
+    }).app,
+    subscriptions: createSubscriptionsService({
+      kafka,
+      registry,
+      logger,
+      agreements: [],
       host: '127.0.0.1',
       port: 0,
     }).app,

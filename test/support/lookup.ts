@@ -13,7 +13,13 @@ import { DEFAULT_POLICY_FILE } from '../../services/lookup/config';
 import { type FieldPolicies, loadFieldPolicies } from '../../services/lookup/field-policy';
 import { type LookupLimits } from '../../services/lookup/app';
 import { createLookupService, type LookupService } from '../../services/lookup/lookup-service';
-import { createTokenVerifier, type LookupRole, mintToken } from '../../services/lookup/tokens';
+import {
+  busIssuer,
+  createTokenVerifier,
+  type LookupRole,
+  mintToken,
+  type TokenIssuer,
+} from '../../services/lookup/tokens';
 import { registryClient } from './connector';
 import { endpoint } from './fixtures';
 import { grantAcls, testConnection, testKafka } from './kafka';
@@ -44,6 +50,8 @@ export interface LookupHarnessOptions {
   auditWriteTimeoutMs?: number;
   /** Copy the audit trail to a Kafka topic of this test's own. */
   auditTopic?: boolean;
+  /** Issuers trusted beside the test's own key, such as a local OpenID Connect issuer. */
+  tokenIssuers?: () => TokenIssuer[];
 }
 
 /**
@@ -102,9 +110,14 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
         logger,
         policies: policies ?? loadFieldPolicies(DEFAULT_POLICY_FILE),
         verifyToken: createTokenVerifier({
-          keys: new Map([[keyIdOf(tokenKeys.publicKey), tokenKeys.publicKey]]),
-          issuer: TOKEN_ISSUER,
-          audience: TOKEN_AUDIENCE,
+          issuers: [
+            busIssuer({
+              keys: new Map([[keyIdOf(tokenKeys.publicKey), tokenKeys.publicKey]]),
+              issuer: TOKEN_ISSUER,
+              audience: TOKEN_AUDIENCE,
+            }),
+            ...(options.tokenIssuers?.() ?? []),
+          ],
         }),
         sealKey: harness.sealKey,
         trustedSealKeys: harness.trustedSealKeys,

@@ -60,13 +60,18 @@ export function agreementEntry(overrides: Record<string, unknown>): Record<strin
 /**
  * A subscriptions service of a test file's own: the domain topics of a {@link sharingHarness}
  * (used only to create and publish them), the derived topics of `entries`, and the ACLs the bus
- * declares for them, applied to these names; the service runs as its own principal.
+ * declares for them, applied to these names; the service runs as its own principal. With `shared`,
+ * the domain is another harness's (a lookup harness's sharing service, whose store the audit
+ * trail is in), which that harness sets up before and tears down after.
  */
-export function subscriptionsHarness(entries: readonly Record<string, unknown>[]) {
-  const domain = sharingHarness({ partitions: 3 });
+export function subscriptionsHarness(
+  entries: readonly Record<string, unknown>[],
+  shared?: ReturnType<typeof sharingHarness>,
+) {
+  const domain = shared ?? sharingHarness({ partitions: 3 });
   const prefix = domain.topicPrefix;
   const groupPrefix = `${prefix}subscriptions`;
-  const logger = createLogger({ name: 'it-subscriptions', level: 'silent' });
+  const logger = createLogger({ name: 'it-subscriptions', level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   let service: SubscriptionsService | undefined;
 
   const harness = {
@@ -77,7 +82,7 @@ export function subscriptionsHarness(entries: readonly Record<string, unknown>[]
       sharingAgreements({ agreements: content }, loadContracts()).all(),
 
     async setUp(): Promise<void> {
-      await domain.setUp();
+      if (!shared) await domain.setUp();
       const agreements = harness.agreements();
       const admin = domain.kafka.admin();
       await admin.connect();
@@ -133,7 +138,7 @@ export function subscriptionsHarness(entries: readonly Record<string, unknown>[]
 
     async tearDown(): Promise<void> {
       await harness.stop();
-      await domain.tearDown();
+      if (!shared) await domain.tearDown();
     },
   };
   return harness;

@@ -14,6 +14,8 @@ export interface Answer<T = unknown> {
 /** The console's settings, from its server. */
 export interface ConsoleSettings {
   mode: 'development' | 'production';
+  /** Whether the production sign-in through an OpenID Connect issuer is offered. */
+  oidc?: boolean;
   now: string;
   connectors: string[];
   demo: { label: string; role: Session['role']; sub: string; agency?: string; dossierId?: string }[];
@@ -69,6 +71,16 @@ export function connector<T>(session: Session, topic: string, path: string): Pro
 /** A public operations endpoint (`/metrics`, `/readyz`) of a service, as text or JSON. */
 export function operations<T>(service: string, path: string): Promise<Answer<T>> {
   return call<T>(`/api/${service}${path}`);
+}
+
+/** Who is signed in through the issuer in this browser, if anyone: the server keeps the session. */
+export function oidcSession(): Promise<Answer<{ role: Session['role']; sub: string; agency?: string }>> {
+  return call('/auth/session', { headers: { accept: 'application/json' } });
+}
+
+/** Ends the console's session; answers where to end the issuer's too, if it offers that. */
+export function oidcSignOut(): Promise<Answer<{ endSessionUrl?: string }>> {
+  return call('/auth/logout', { method: 'POST', headers: { accept: 'application/json' } });
 }
 
 export function settings(): Promise<Answer<ConsoleSettings>> {

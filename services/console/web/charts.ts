@@ -15,10 +15,13 @@ export interface Flow {
   readerAgency: string;
   sourceAgency: string;
   lookups: number;
+  /** Events the reader agency's systems received under sharing agreements. */
+  deliveries?: number;
 }
 
 /**
- * Source agency → reader agency, each link as wide as its allowed lookups over the period. An
+ * Source agency → reader agency, each link as wide as its allowed lookups and deliveries under
+ * sharing agreements over the period. An
  * agency that both reads and is read appears twice, once on each side, so that the diagram has
  * no cycle.
  */
@@ -30,7 +33,7 @@ export function drawFlowMap(
   const totals = new Map<string, number>();
   for (const f of flows) {
     const key = `${f.sourceAgency}\u0000${f.readerAgency}`;
-    totals.set(key, (totals.get(key) ?? 0) + f.lookups);
+    totals.set(key, (totals.get(key) ?? 0) + f.lookups + (f.deliveries ?? 0));
   }
   const source = (a: string) => `${a} · ${labels.source}`;
   const reader = (a: string) => `${a} · ${labels.reader}`;

@@ -1,6 +1,6 @@
 import { render } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { type ConsoleSettings, settings } from './api';
+import { type ConsoleSettings, oidcSession, oidcSignOut, settings } from './api';
 import { type Lang, type MessageKey, messages, MessagesContext } from './i18n';
 import { AuditorPage } from './pages/auditor';
 import { CitizenPage } from './pages/citizen';
@@ -36,7 +36,15 @@ function App() {
   useEffect(() => {
     const onHash = () => setPage(route());
     addEventListener('hashchange', onHash);
-    void settings().then((a) => a.ok && setConfig(a.body));
+    void settings().then((a) => {
+      if (!a.ok) return;
+      setConfig(a.body);
+      // Back from the issuer: the server holds a session this tab does not know yet.
+      if (a.body.oidc && !loadSession())
+        void oidcSession().then((s) => {
+          if (s.ok) signIn({ ...s.body, oidc: true });
+        });
+    });
     return () => removeEventListener('hashchange', onHash);
   }, []);
   useEffect(() => {
@@ -54,9 +62,14 @@ function App() {
     location.hash = `#/${HOME[s.role]}`;
   };
   const signOut = () => {
+    const wasOidc = session?.oidc;
     saveSession(null);
     setSession(null);
     location.hash = '#/sign-in';
+    if (wasOidc)
+      void oidcSignOut().then((a) => {
+        if (a.ok && a.body.endSessionUrl) location.assign(a.body.endSessionUrl);
+      });
   };
 
   let body;

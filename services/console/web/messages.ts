@@ -25,6 +25,9 @@ const vi = {
   'signIn.production': 'Dán mã thông báo (bearer) do hệ thống định danh của cơ quan cấp.',
   'signIn.token': 'Mã thông báo',
   'signIn.failed': 'Không đăng nhập được: {detail}',
+  'signIn.oidc': 'Đăng nhập bằng tài khoản công vụ',
+  'signIn.oidcHint':
+    'Qua hệ thống định danh của cơ quan (OpenID Connect); vai trò và cơ quan lấy từ tài khoản.',
   'role.officer': 'Cán bộ một cửa',
   'role.auditor': 'Thanh tra viên',
   'role.citizen': 'Công dân',
@@ -197,6 +200,9 @@ const en: Record<MessageKey, string> = {
   'signIn.production': "Paste the bearer token your agency's identity provider issued.",
   'signIn.token': 'Token',
   'signIn.failed': 'Could not sign in: {detail}',
+  'signIn.oidc': 'Sign in with your official account',
+  'signIn.oidcHint':
+    "Through your agency's identity provider (OpenID Connect); the role and agency come from the account.",
   'role.officer': 'One-stop-shop officer',
   'role.auditor': 'Auditor',
   'role.citizen': 'Citizen',

@@ -9,6 +9,11 @@ export interface Session {
   registry?: { username: string; password: string };
   /** The operator's key for the connectors' quarantine routes (`X-API-Key`). */
   connectorKey?: string;
+  /**
+   * Signed in through the issuer: the console's server holds the tokens under an HttpOnly cookie
+   * and adds them to lookup calls, so the page has none.
+   */
+  oidc?: boolean;
   /** The dossier an officer had at hand when they signed in. */
   dossierId?: string;
 }

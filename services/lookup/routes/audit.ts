@@ -497,7 +497,8 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
     {
       ...auditor,
       schema: {
-        summary: "Which agency's data was read by which agency, with counts per period",
+        summary:
+          "Which agency's data was read by which agency, by lookups and by deliveries under sharing agreements, with counts per period",
         tags: ['audit'],
         querystring: {
           type: 'object',
@@ -523,7 +524,14 @@ export async function auditRoutes(app: FastifyInstance, options: AuditRouteOptio
                     period: { type: 'string' },
                     readerAgency: { type: 'string' },
                     sourceAgency: { type: 'string' },
-                    lookups: { type: 'integer' },
+                    lookups: {
+                      type: 'integer',
+                      description: "Allowed lookups by the reader agency's officers",
+                    },
+                    deliveries: {
+                      type: 'integer',
+                      description: "Events the reader agency's systems received under sharing agreements",
+                    },
                   },
                 },
               },

@@ -1,7 +1,7 @@
 import { type FastifyInstance, type onRequestHookHandler } from 'fastify';
 import { HANOI_UTC_OFFSET_MS } from '../../platform/clock';
 import { sendProblem } from '../../platform/http';
-import { type AuditRecord } from '../audit-chain';
+import { AGENCY_SYSTEM_ROLE, type AuditRecord } from '../audit-chain';
 import { type AuditTrail } from '../audit-trail';
 import { DENIALS } from '../dossier-binding';
 import { EXPOSURE_ROLES, type ExposureRole } from '../exposures';
@@ -50,13 +50,26 @@ const ACCESS = {
         },
       },
     },
+    agreement: {
+      type: 'object',
+      description:
+        "For a delivery to an agency's system: the sharing agreement it was made under, its version (the SHA-256 of its text), purpose and legal basis, and the event delivered",
+      properties: {
+        id: { type: 'string' },
+        version: { type: 'string' },
+        purpose: { type: 'string' },
+        legalBasis: { type: 'string' },
+        eventType: { type: 'string' },
+      },
+    },
     description: { type: 'string', description: 'The access in plain words' },
   },
 } as const;
 
 /**
  * `GET /v1/citizens/{id}/access-log` (role `citizen`, own id only): every officer's and auditor's
- * request about the citizen, allowed or refused, newest first.
+ * request about the citizen, allowed or refused, and every delivery of the citizen's data to an
+ * agency's system under a sharing agreement, newest first.
  */
 export async function citizenRoutes(app: FastifyInstance, options: CitizenRouteOptions): Promise<void> {
   app.get<{ Params: { id: string }; Querystring: { before?: number; limit: number } }>(
@@ -100,7 +113,7 @@ export async function citizenRoutes(app: FastifyInstance, options: CitizenRouteO
       }
       const page = await options.trail.query({
         citizenId: id,
-        roles: ['officer', 'auditor'],
+        roles: ['officer', 'auditor', AGENCY_SYSTEM_ROLE],
         ...(request.query.before === undefined ? {} : { before: request.query.before }),
         limit: request.query.limit,
       });
@@ -159,8 +172,55 @@ export function accessOf(r: AuditRecord, citizenId: string) {
     fields: r.fields,
     subject,
     seenAs,
-    description: describe(r, subject, seenAs),
+    ...(r.flow
+      ? {
+          agreement: {
+            id: r.flow.agreementId,
+            version: r.flow.agreementVersion,
+            purpose: r.flow.purpose,
+            legalBasis: r.flow.legalBasis,
+            eventType: r.flow.eventType,
+          },
+        }
+      : {}),
+    description: r.flow ? describeDelivery(r, r.flow, subject) : describe(r, subject, seenAs),
   };
+}
+
+/** What each source contract's records are, in the citizen's words. */
+const TOPIC_WORDS: Readonly<Record<string, string>> = {
+  'business-registration': 'enterprise registration record',
+  vehicle: 'vehicle registration record',
+  tax: 'tax record',
+  dossier: 'dossier record',
+};
+
+/**
+ * A delivery in plain words: "The system of HN-CUCTHUE received data of your enterprise
+ * registration record (enterprise 0101234567, EnterpriseRegistered: …) under agreement …".
+ */
+function describeDelivery(
+  r: AuditRecord,
+  flow: NonNullable<AuditRecord['flow']>,
+  subject: { view: string; id: string | null } | null,
+): string {
+  const what = TOPIC_WORDS[flow.topic] ?? `${flow.topic} record`;
+  const which =
+    subject && subject.view !== 'citizens'
+      ? ` (${VIEW_WORDS[subject.view] ?? subject.view} ${subject.id})`
+      : '';
+  const from = r.sources.length > 0 ? ` from ${r.sources.join(', ')}` : '';
+  // `<topic>.<event type>.<field>`: the field's own name says enough here.
+  const fields = r.masks.map(({ field, mask }) => {
+    const name = field.split('.').at(-1) ?? field;
+    return mask === 'clear' ? name : `${name} (${mask})`;
+  });
+  return (
+    `The system of ${r.actor?.agency ?? 'an agency'} received your ${what}${which}${from} ` +
+    `(${flow.eventType}: ${fields.join(', ')}) under sharing agreement ${flow.agreementId} ` +
+    `(version ${flow.agreementVersion.slice(0, 12)}) on ${hanoiTime(r.at)} (Hà Nội time), ` +
+    `for: ${flow.purpose}`
+  );
 }
 
 function describe(

@@ -4,9 +4,16 @@ import { type FastifyInstance, type FastifyReply, type onRequestHookHandler } fr
 import { sendProblem } from '../../platform/http';
 import { problemResponses } from '../../platform/problem';
 import { type ViewName } from '../../sharing/projection';
-import { bindDossier, concernsSubject, type Denial, DENIALS } from '../dossier-binding';
+import {
+  BINDING_FIELDS,
+  bindDossier,
+  concernsSubject,
+  type Denial,
+  DENIALS,
+  subjectLinks,
+} from '../dossier-binding';
 import { ExposureCollector } from '../exposures';
-import { type FieldPolicies, projectDocument } from '../field-policy';
+import { type FieldPolicies, projectDocument, sectionsRead } from '../field-policy';
 import { SUBJECT_MAX_LENGTH, SUBJECT_PATTERNS, SUBJECT_ROUTES } from '../subjects';
 import { type ViewReader } from '../view-reader';
 
@@ -66,12 +73,17 @@ export function subjectNotFound(reply: FastifyReply, view: ViewName): FastifyRep
  *
  * In order: the officer's dossier must be known, handled by the officer's agency and open; a
  * policy must grant the procedure to that agency and cover the view; the dossier must concern the
- * subject. Each refusal is a 403 with its reason code and no data. Only then is the subject's
- * document read, and returned through the policy.
+ * subject. Each refusal is a 403 with its reason code and no data. The subject's document, read
+ * with the sections the policy returns, is returned through the policy only then.
  */
 export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOptions): Promise<void> {
   const { views, policies } = options;
   const floorMs = options.limits.refusalFloorMs ?? REFUSAL_FLOOR_MS;
+  // A lookup of the dossier handled reads it once: what binds it, and what any policy returns of it.
+  const ownDossierFields = [
+    ...BINDING_FIELDS,
+    ...policies.all().flatMap((p) => (p.views.dossiers ? sectionsRead('dossiers', p.views.dossiers) : [])),
+  ];
   /** A 403, sent no sooner than the floor after `arrived` (a monotonic time). */
   const deny = async (reply: FastifyReply, arrived: number, denial: Denial, detail: string) => {
     const wait = arrived + floorMs - performance.now();
@@ -123,9 +135,13 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
         const dossierId = request.headers[DOSSIER_HEADER] as string;
         request.audit.subject = { view, id };
         request.audit.dossierId = dossierId;
-        // The subject's document is read only once every check has passed: until then a refusal
-        // does the same work for an existing subject as for a missing one, and takes as long.
-        const binding = bindDossier(await views.get('dossiers', dossierId), principal?.agency ?? '');
+        // Two reads for an allowed answer: the dossier, projected to what the binding needs (and,
+        // for the dossier itself, to what a policy may return of it), then the subject, projected
+        // to the sections the policy returns and the links that tell whether the dossier concerns
+        // it. A refusal does the same reads for an existing subject as for a missing one.
+        const itself = view === 'dossiers' && id === dossierId;
+        const doc = await views.get('dossiers', dossierId, itself ? ownDossierFields : BINDING_FIELDS);
+        const binding = bindDossier(doc, principal?.agency ?? '');
         if (!binding.ok) return deny(reply, arrived, binding.denial, binding.detail);
         const { dossier } = binding;
         request.audit.procedureCode = dossier.procedureCode;
@@ -147,7 +163,10 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
             `The procedure's policy does not cover ${view}`,
           );
         }
-        if (!(await concernsSubject(dossier, view, id, (v, i, fields) => views.get(v, i, fields)))) {
+        const subject = itself
+          ? doc
+          : await views.get(view, id, [...sectionsRead(view, rules), ...subjectLinks(dossier, view, id)]);
+        if (!(await concernsSubject(dossier, view, id, subject, (v, i, fields) => views.get(v, i, fields)))) {
           return deny(
             reply,
             arrived,
@@ -155,7 +174,6 @@ export async function lookupRoutes(app: FastifyInstance, options: LookupRouteOpt
             'The dossier does not concern this subject',
           );
         }
-        const subject = await views.get(view, id);
         if (!subject) return subjectNotFound(reply, view);
         const projected = projectDocument(subject, view, rules);
         request.audit.fields = projected.fields.map((f) => `${view}.${f}`);

@@ -1,6 +1,6 @@
 import { type FastifyInstance } from 'fastify';
 import { firstValue, page } from '../jaxrs-params';
-import { errors, q, query, READ_ERRORS, STRINGS } from './shared';
+import { BODY_ERRORS, errors, q, query, READ_ERRORS, STRINGS } from './shared';
 
 /** Root, server metadata and contexts: what clients and Confluent's CLI probe first. */
 export function registerServerRoutes(
@@ -13,7 +13,7 @@ export function registerServerRoutes(
     {
       schema: {
         body: { type: 'object', additionalProperties: { type: 'string' } },
-        response: { 200: { type: 'object' }, ...errors(...READ_ERRORS) },
+        response: { 200: { type: 'object' }, ...errors(...READ_ERRORS, ...BODY_ERRORS) },
       },
     },
     async () => ({}),

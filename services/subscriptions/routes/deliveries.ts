@@ -30,6 +30,13 @@ const Delivery = {
  * consumer agency's system (its API key) or an operator. Another agency's subscription answers
  * 404, as a missing one does, so that no agency learns which subscriptions exist.
  */
+/** The `{id}` of a webhook subscription's routes: an endpoint's id as `endpoints.ts` declares it. */
+export const SUBSCRIPTION_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 80 } },
+} as const;
+
 export function registerDeliveryRoutes(
   app: FastifyInstance,
   deps: {
@@ -47,12 +54,7 @@ export function registerDeliveryRoutes(
     {
       schema: {
         summary: "A subscription's deliveries, newest first",
-        security: [{ apiKey: [] }],
-        params: {
-          type: 'object',
-          required: ['id'],
-          properties: { id: { type: 'string', pattern: '^[a-z][a-z0-9]*(-[a-z0-9]+)*$', maxLength: 80 } },
-        },
+        params: SUBSCRIPTION_PARAMS,
         querystring: {
           type: 'object',
           properties: {

@@ -34,7 +34,6 @@ export function registerFeedRoutes(
     {
       schema: {
         summary: "An agreement's derived events after a cursor, waiting for new ones",
-        security: [{ apiKey: [] }],
         params: {
           type: 'object',
           required: ['agreement'],

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { type FastifyInstance } from 'fastify';
 import { buildConsoleApp, type DevSignIn } from '../../../services/console/app';
 import { keyIdOf } from '../../../services/lookup/audit-chain';
-import { createTokenVerifier } from '../../../services/lookup/tokens';
+import { busIssuer, createTokenVerifier } from '../../../services/lookup/tokens';
 import { createLogger } from '../../../services/platform/logger';
 
 /** 00:30 on 2 December 2026 in Hà Nội: the console's pinned clock. */
@@ -90,9 +90,13 @@ describe("the console's server", () => {
     expect(minted.statusCode).toBe(200);
     const publicKey = createPublicKey(privateKey);
     const verify = createTokenVerifier({
-      keys: new Map([[keyIdOf(publicKey), publicKey]]),
-      issuer: dev.issuer,
-      audience: dev.audience,
+      issuers: [
+        busIssuer({
+          keys: new Map([[keyIdOf(publicKey), publicKey]]),
+          issuer: dev.issuer,
+          audience: dev.audience,
+        }),
+      ],
       clock: () => NOW,
     });
     expect(verify(`Bearer ${minted.json().token}`)).toEqual({

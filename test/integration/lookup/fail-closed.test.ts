@@ -4,6 +4,7 @@ import { LocalFerretDb } from '../../../deploy/local/local-ferretdb';
 import { type AuditRecord } from '../../../services/lookup/audit-chain';
 import { AUDIT_RECORDS } from '../../../services/lookup/audit-trail';
 import { VIEW_NAMES } from '../../../services/sharing/projection';
+import { statementChunks } from '../../../services/platform/mongo';
 import { freePort, scratchDir } from '../../support/fixtures';
 import { type Answer, lookupHarness } from '../../support/lookup';
 import { lookupStoryEvents, OPEN_DOSSIERS } from '../../support/lookup-story';
@@ -34,7 +35,8 @@ beforeAll(async () => {
   await own.connect();
   for (const view of VIEW_NAMES) {
     const docs = await harness.sharing.db().collection(view).find({}).toArray();
-    if (docs.length > 0) await own.db(harness.sharing.dbName).collection(view).insertMany(docs);
+    for (const chunk of statementChunks(docs))
+      await own.db(harness.sharing.dbName).collection(view).insertMany(chunk);
   }
   await harness.stopLookup();
   await harness.startLookup(new MongoClient(store.uri, { serverSelectionTimeoutMS: 1_000 }));

@@ -38,6 +38,29 @@ describe('the Kubernetes base', () => {
     expect(topicResourceName('_schemas')).not.toBe(topicResourceName('schemas'));
   });
 
+  it('gives the subscriptions service a registry client of its own, which may register its derived subjects', () => {
+    const subscriptions = renderBase()['subscriptions.yaml'] ?? '';
+    expect(subscriptions).toMatch(/- name: SCHEMA_REGISTRY_CLIENT_ID\n\s+value: lienthong-subscriptions\n/);
+    expect(subscriptions).toContain(
+      'value: /etc/lienthong/secrets/lienthong-registry-clients/lienthong-subscriptions',
+    );
+    expect(renderBase()['sharing.yaml']).toMatch(
+      /- name: SCHEMA_REGISTRY_CLIENT_ID\n\s+value: lienthong-reader\n/,
+    );
+  });
+
+  it('gives the workloads their secrets as files, and mounts only the keys each reads', () => {
+    const files = renderBase();
+    for (const name of ['registry', 'sharing', 'lookup', 'subscriptions', 'console', 'connector-tax']) {
+      const text = files[`${name}.yaml`] ?? '';
+      expect({ name, secretKeyRef: text.includes('secretKeyRef') }).toEqual({ name, secretKeyRef: false });
+    }
+    // The store's secret holds the root's password too: a bus pod gets its `uri` only.
+    expect(files['lookup.yaml']).toMatch(
+      /secretName: lienthong-mongodb\n\s+items:\n\s+- key: uri\n\s+path: uri\n\s+- name/,
+    );
+  });
+
   it('gives each principal a KafkaUser holding exactly its ACLs', () => {
     const grants = busGrants('_schemas');
     const users = userResources(grants) as unknown as {

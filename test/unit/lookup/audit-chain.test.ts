@@ -11,6 +11,7 @@ import {
   GENESIS_HASH,
   keyIdOf,
   recordHash,
+  recordJson,
   sealHead,
   verifyChain,
 } from '../../../services/lookup/audit-chain';
@@ -72,6 +73,24 @@ const kinds = (breaches: readonly Breach[]) =>
   breaches
     .map(({ seq, kind }) => ({ seq, kind }))
     .sort((a, b) => a.seq - b.seq || a.kind.localeCompare(b.kind));
+
+describe('chain', () => {
+  it("hashes the record's canonical form and keeps the whole record's for the relay, byte for byte", () => {
+    const exposed: AuditEntry = {
+      ...entry(1),
+      exposures: [{ citizenId: '001089012345', as: 'subject', fields: ['subject.id'], mask: 'clear' }],
+      answerDigest: 'a'.repeat(64),
+      traceId: undefined as unknown as null,
+    };
+    for (const e of [entry(1), exposed]) {
+      const record = chain(e, 7, GENESIS_HASH, new Date(START));
+      expect(record.hash).toBe(recordHash(record));
+      expect(recordJson(record)).toBe(canonicalJson(record));
+      // A record read back from the store, not chained by this process, is written out afresh.
+      expect(recordJson({ ...record })).toBe(canonicalJson(record));
+    }
+  });
+});
 
 describe('verifyChain', () => {
   const intact = chainOf(10);

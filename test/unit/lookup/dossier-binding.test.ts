@@ -4,6 +4,7 @@ import {
   concernsSubject,
   DENIALS,
   type DocLoader,
+  subjectLinks,
 } from '../../../services/lookup/dossier-binding';
 import { type ViewDoc, type ViewName } from '../../../services/sharing/projection';
 
@@ -65,10 +66,14 @@ function concerns(
   subject: ViewDoc | null,
   load: DocLoader,
 ): Promise<boolean> {
-  return concernsSubject(dossier, view, id, (v, i, fields) =>
-    v === view && i === id ? Promise.resolve(subject) : load(v, i, fields),
-  );
+  return concernsSubject(dossier, view, id, subject, load);
 }
+
+/** An enterprise's document naming its legal representative now, as the enterprises view keeps it. */
+const enterpriseDoc = (code: string, representative: string): ViewDoc => ({
+  _id: code,
+  registration: { enterpriseCode: code, legalRepresentativeCitizenId: representative },
+});
 
 const byCitizen: BoundDossier = {
   dossierId: DOSSIER,
@@ -158,23 +163,26 @@ describe('concernsSubject', () => {
     });
 
     it('concerns the dossier of the citizen who represents it', async () => {
-      const load = loaderOf(['citizens', citizenDoc(APPLICANT, { [ENTERPRISE]: 'LEGAL_REPRESENTATIVE' })]);
-      expect(await concernsSubject(byCitizen, 'enterprises', ENTERPRISE, load)).toBe(true);
+      const subject = enterpriseDoc(ENTERPRISE, APPLICANT);
+      expect(await concerns(byCitizen, 'enterprises', ENTERPRISE, subject, none)).toBe(true);
     });
 
     it('does not concern the dossier of a citizen who represented it before', async () => {
-      const load = loaderOf([
-        'citizens',
-        citizenDoc(APPLICANT, { [ENTERPRISE]: 'FORMER_LEGAL_REPRESENTATIVE' }),
-      ]);
-      expect(await concernsSubject(byCitizen, 'enterprises', ENTERPRISE, load)).toBe(false);
+      const subject: ViewDoc = {
+        _id: ENTERPRISE,
+        registration: {
+          legalRepresentativeCitizenId: STRANGER,
+          previousLegalRepresentativeCitizenId: APPLICANT,
+        },
+      };
+      expect(await concerns(byCitizen, 'enterprises', ENTERPRISE, subject, none)).toBe(false);
     });
 
     it("does not concern another enterprise's dossier, nor a dossier when the bus does not hold it", async () => {
-      const load = loaderOf(['citizens', citizenDoc(APPLICANT, { [ENTERPRISE]: 'LEGAL_REPRESENTATIVE' })]);
-      expect(await concernsSubject(byEnterprise, 'enterprises', OTHER_ENTERPRISE, load)).toBe(false);
-      expect(await concernsSubject(byCitizen, 'enterprises', OTHER_ENTERPRISE, load)).toBe(false);
-      expect(await concernsSubject(byCitizen, 'enterprises', OTHER_ENTERPRISE, none)).toBe(false);
+      const other = enterpriseDoc(OTHER_ENTERPRISE, STRANGER);
+      expect(await concerns(byEnterprise, 'enterprises', OTHER_ENTERPRISE, other, none)).toBe(false);
+      expect(await concerns(byCitizen, 'enterprises', OTHER_ENTERPRISE, other, none)).toBe(false);
+      expect(await concerns(byCitizen, 'enterprises', OTHER_ENTERPRISE, null, none)).toBe(false);
     });
   });
 
@@ -266,10 +274,6 @@ describe('concernsSubject', () => {
   });
 
   describe('the same reads for an existing and a missing subject', () => {
-    const enterpriseOwned = vehicleDoc(
-      { enterpriseCode: OTHER_ENTERPRISE },
-      { v000000000001: { event: 'VehicleRegistered', owner: { enterpriseCode: OTHER_ENTERPRISE } } },
-    );
     const cases: [string, BoundDossier, ViewName, string, ViewDoc][] = [
       [
         'a citizen',
@@ -278,8 +282,14 @@ describe('concernsSubject', () => {
         STRANGER,
         citizenDoc(STRANGER, { [OTHER_ENTERPRISE]: 'LEGAL_REPRESENTATIVE' }),
       ],
-      ['an enterprise', byCitizen, 'enterprises', OTHER_ENTERPRISE, { _id: OTHER_ENTERPRISE }],
-      ['an enterprise-owned vehicle', byCitizen, 'vehicles', PLATE, enterpriseOwned],
+      [
+        'an enterprise',
+        byCitizen,
+        'enterprises',
+        OTHER_ENTERPRISE,
+        enterpriseDoc(OTHER_ENTERPRISE, STRANGER),
+      ],
+      ['a citizen-owned vehicle', byCitizen, 'vehicles', PLATE, vehicleDoc({ citizenId: STRANGER })],
       [
         'a dossier',
         byCitizen,
@@ -290,16 +300,44 @@ describe('concernsSubject', () => {
     ];
 
     it.each(cases)(
-      'reads only links, and the same ones, to refuse %s',
+      'reads nothing more than the subject, read with its links, to refuse %s',
       async (_name, dossier, view, id, doc) => {
-        const present = loaderOf([view, doc], ['citizens', citizenDoc(APPLICANT, {})]);
-        const missing = loaderOf(['citizens', citizenDoc(APPLICANT, {})]);
-        expect(await concernsSubject(dossier, view, id, present)).toBe(false);
-        expect(await concernsSubject(dossier, view, id, missing)).toBe(false);
-        expect(present.reads).toEqual(missing.reads);
-        // Links only: never a whole document, whose size would tell it exists.
-        expect(present.reads.every((read) => !read.endsWith(' '))).toBe(true);
+        const load = loaderOf(['citizens', citizenDoc(APPLICANT, {})]);
+        expect(await concernsSubject(dossier, view, id, doc, load)).toBe(false);
+        expect(await concernsSubject(dossier, view, id, null, load)).toBe(false);
+        expect(load.reads).toEqual([]);
+        expect(subjectLinks(dossier, view, id).length).toBeGreaterThan(0);
       },
     );
+
+    it("reads the applicant's enterprises, links only, for a vehicle an enterprise owned", async () => {
+      const owned = vehicleDoc(
+        { citizenId: STRANGER },
+        { v000000000001: { event: 'VehicleRegistered', owner: { enterpriseCode: OTHER_ENTERPRISE } } },
+      );
+      const load = loaderOf(['citizens', citizenDoc(APPLICANT, {})]);
+      expect(await concernsSubject(byCitizen, 'vehicles', PLATE, owned, load)).toBe(false);
+      expect(load.reads).toEqual([`citizens/${APPLICANT} enterprises`]);
+    });
+  });
+
+  describe('the links read with the subject', () => {
+    it.each<[string, BoundDossier, ViewName, string, readonly string[]]>([
+      ['the applicant citizen', byCitizen, 'citizens', APPLICANT, []],
+      ["another citizen, by the enterprise's applicant", byEnterprise, 'citizens', STRANGER, ['enterprises']],
+      ['the applicant enterprise', byEnterprise, 'enterprises', ENTERPRISE, []],
+      [
+        'an enterprise, by a citizen applicant',
+        byCitizen,
+        'enterprises',
+        ENTERPRISE,
+        ['registration.legalRepresentativeCitizenId'],
+      ],
+      ['a vehicle', byCitizen, 'vehicles', PLATE, ['registration.owner', 'history']],
+      ['the dossier itself', byCitizen, 'dossiers', DOSSIER, []],
+      ['another dossier', byCitizen, 'dossiers', OTHER_DOSSIER, ['dossier.applicant']],
+    ])('for %s: %j', (_name, dossier, view, id, links) => {
+      expect(subjectLinks(dossier, view, id)).toEqual(links);
+    });
   });
 });

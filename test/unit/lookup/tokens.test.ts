@@ -1,13 +1,16 @@
-import { createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
+import { constants, createHmac, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { keyIdOf } from '../../../services/lookup/audit-chain';
 import {
+  busIssuer,
   createTokenVerifier,
   loadTokenKeys,
   type LookupRole,
   mintToken,
+  type TokenKey,
+  type TokenKeySource,
 } from '../../../services/lookup/tokens';
 import { configError } from '../../support/config-error';
 
@@ -20,9 +23,7 @@ const kid = keyIdOf(trusted.publicKey);
 const publicPem = trusted.publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 const verify = createTokenVerifier({
-  keys: new Map([[kid, trusted.publicKey]]),
-  issuer: ISSUER,
-  audience: AUDIENCE,
+  issuers: [busIssuer({ keys: new Map([[kid, trusted.publicKey]]), issuer: ISSUER, audience: AUDIENCE })],
 });
 
 const options = { issuer: ISSUER, audience: AUDIENCE, ttlSeconds: 300 };
@@ -262,9 +263,7 @@ describe('createTokenVerifier on the bus clock', () => {
   const hanoi = (local: string): number => Date.parse(`${local}+07:00`);
   const at = (now: number) =>
     createTokenVerifier({
-      keys: new Map([[kid, trusted.publicKey]]),
-      issuer: ISSUER,
-      audience: AUDIENCE,
+      issuers: [busIssuer({ keys: new Map([[kid, trusted.publicKey]]), issuer: ISSUER, audience: AUDIENCE })],
       clock: () => now,
     });
   const eightHours = { ttlSeconds: 8 * 3_600 };
@@ -284,9 +283,7 @@ describe('createTokenVerifier on the bus clock', () => {
   it('reads the clock at every check, so that a token it verified once still expires', () => {
     let now = hanoi('2026-12-02T23:30:00');
     const verifyNow = createTokenVerifier({
-      keys: new Map([[kid, trusted.publicKey]]),
-      issuer: ISSUER,
-      audience: AUDIENCE,
+      issuers: [busIssuer({ keys: new Map([[kid, trusted.publicKey]]), issuer: ISSUER, audience: AUDIENCE })],
       clock: () => now,
     });
     const token = bearer({ sub: CITIZEN, role: 'citizen' }, { ttlSeconds: 60, now });
@@ -318,9 +315,7 @@ describe('createTokenVerifier: token lifetime and issue time', () => {
   const seconds = Math.floor(night / 1_000);
   const verifyAt = (now: number, limits: { maxLifetimeMs?: number; iatSkewMs?: number } = {}) =>
     createTokenVerifier({
-      keys: new Map([[kid, trusted.publicKey]]),
-      issuer: ISSUER,
-      audience: AUDIENCE,
+      issuers: [busIssuer({ keys: new Map([[kid, trusted.publicKey]]), issuer: ISSUER, audience: AUDIENCE })],
       clock: () => now,
       ...limits,
     });
@@ -390,6 +385,160 @@ describe('createTokenVerifier: token lifetime and issue time', () => {
     expect(verifyAt(night)(forged(undefined, seconds + 600))).toEqual({
       ok: false,
       refusal: 'TOKEN_INVALID',
+    });
+  });
+});
+
+describe('createTokenVerifier with an OpenID Connect issuer beside the bus issuer', () => {
+  const IDP = 'https://id.hanoi.example';
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rotated = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const rsaPem = rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  /** The issuer's key set as a key source would hold it; `rotated` appears only at a refresh. */
+  const held = new Map<string, TokenKey>([
+    ['rsa-1', { key: rsa.publicKey, alg: 'RS256' }],
+    ['ec-1', { key: ec.publicKey }],
+  ]);
+  let refreshes = 0;
+  const source: TokenKeySource = {
+    key: (id) => held.get(id),
+    refresh: async () => {
+      refreshes += 1;
+      held.set('ec-2', { key: rotated.publicKey });
+    },
+  };
+  const verifyBoth = createTokenVerifier({
+    issuers: [
+      busIssuer({ keys: new Map([[kid, trusted.publicKey]]), issuer: ISSUER, audience: AUDIENCE }),
+      {
+        issuer: IDP,
+        audience: 'urn:lienthong:lookup',
+        algorithms: ['RS256', 'ES256'],
+        keys: source,
+        claims: {
+          role: 'realm_access.roles',
+          roles: { 'lienthong-officer': 'officer', 'lienthong-auditor': 'auditor' },
+          agency: 'agency_code',
+        },
+      },
+    ],
+  });
+  /** An access token's claims as the issuer writes them, but for what a test changes. */
+  const idpClaims = (overrides: Record<string, unknown> = {}) =>
+    claims({
+      iss: IDP,
+      aud: 'urn:lienthong:lookup',
+      sub: 'f3a9c2d1-officer',
+      role: undefined,
+      agency: undefined,
+      realm_access: { roles: ['offline_access', 'lienthong-officer'] },
+      agency_code: 'HN-STNMT',
+      ...overrides,
+    });
+  const rs256 = (payload: object, header: object = {}) =>
+    handMade({ alg: 'RS256', typ: 'at+jwt', kid: 'rsa-1', ...header }, payload, (input) =>
+      sign('sha256', input, rsa.privateKey),
+    );
+  const es256 = (payload: object, key: KeyObject, header: object) =>
+    handMade({ alg: 'ES256', typ: 'at+jwt', ...header }, payload, (input) =>
+      sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' }),
+    );
+  const check = async (token: string) => verifyBoth(`Bearer ${token}`);
+
+  beforeEach(() => {
+    refreshes = 0;
+  });
+
+  it("maps an RS256 access token's claims to an officer of the agency they name", async () => {
+    await expect(check(rs256(idpClaims()))).resolves.toEqual({
+      ok: true,
+      principal: { id: 'f3a9c2d1-officer', role: 'officer', agency: 'HN-STNMT' },
+    });
+  });
+
+  it('takes an ES256 token by its kid, and still the bus issuer’s own tokens', async () => {
+    await expect(check(es256(idpClaims(), ec.privateKey, { kid: 'ec-1' }))).resolves.toMatchObject({
+      ok: true,
+    });
+    expect(verifyBoth(bearer({ sub: CITIZEN, role: 'citizen' }))).toMatchObject({ ok: true });
+  });
+
+  it('looks for a key id it does not hold once, and takes the token when the issuer has rotated to it', async () => {
+    const pending = verifyBoth(`Bearer ${es256(idpClaims(), rotated.privateKey, { kid: 'ec-2' })}`);
+    expect(pending).toBeInstanceOf(Promise);
+    await expect(pending).resolves.toMatchObject({ ok: true, principal: { role: 'officer' } });
+    expect(refreshes).toBe(1);
+  });
+
+  it('refuses a key id the issuer does not publish, after looking', async () => {
+    await expect(check(es256(idpClaims(), ec.privateKey, { kid: 'made-up' }))).resolves.toEqual({
+      ok: false,
+      refusal: 'TOKEN_INVALID',
+    });
+    expect(refreshes).toBe(1);
+  });
+
+  it.each([
+    ['alg none, unsigned', () => handMade({ alg: 'none', kid: 'rsa-1' }, idpClaims(), () => Buffer.alloc(0))],
+    [
+      'HS256 keyed with the public key as the secret',
+      () =>
+        handMade({ alg: 'HS256', kid: 'rsa-1' }, idpClaims(), (input) =>
+          createHmac('sha256', rsaPem).update(input).digest(),
+        ),
+    ],
+    ["RS256 naming the EC key's id", () => rs256(idpClaims(), { kid: 'ec-1' })],
+    [
+      'PS256 with a key the issuer bound to RS256',
+      () =>
+        handMade({ alg: 'PS256', kid: 'rsa-1' }, idpClaims(), (input) =>
+          sign('sha256', input, { key: rsa.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING }),
+        ),
+    ],
+    [
+      'EdDSA, which this issuer is not allowed',
+      () => handMade({ alg: 'EdDSA', kid }, idpClaims(), (input) => sign(null, input, trusted.privateKey)),
+    ],
+    [
+      "a signature by another key under the issuer's kid",
+      () => es256(idpClaims(), rotated.privateKey, { kid: 'ec-1' }),
+    ],
+    [
+      "the bus issuer's name, signed with the OIDC issuer's key",
+      () => rs256(idpClaims({ iss: ISSUER, aud: AUDIENCE })),
+    ],
+    ["the OIDC issuer's name, signed with the bus issuer's key", () => signedByTrustedKey(idpClaims())],
+    ['an issuer nobody trusts', () => rs256(idpClaims({ iss: 'https://evil.example' }))],
+    ['another audience', () => rs256(idpClaims({ aud: 'urn:lienthong:sharing' }))],
+    ['a role name the mapping does not know', () => rs256(idpClaims({ realm_access: { roles: ['admin'] } }))],
+    [
+      'two roles that map to two bus roles',
+      () => rs256(idpClaims({ realm_access: { roles: ['lienthong-officer', 'lienthong-auditor'] } })),
+    ],
+    [
+      'the bus role name itself, when the issuer maps names',
+      () => rs256(idpClaims({ realm_access: { roles: ['officer'] } })),
+    ],
+    ['an officer without the agency claim', () => rs256(idpClaims({ agency_code: undefined }))],
+    ['an agency claim that is not an agency code', () => rs256(idpClaims({ agency_code: ['HN-STNMT'] }))],
+  ])('answers TOKEN_INVALID to %s', async (_name, forge) => {
+    await expect(check(forge())).resolves.toEqual({ ok: false, refusal: 'TOKEN_INVALID' });
+  });
+
+  it('answers TOKEN_EXPIRED to an access token of the issuer that ran out', async () => {
+    const now = Math.floor(Date.now() / 1_000);
+    await expect(check(rs256(idpClaims({ iat: now - 900, exp: now - 300 })))).resolves.toEqual({
+      ok: false,
+      refusal: 'TOKEN_EXPIRED',
+    });
+  });
+
+  it("holds the issuer's tokens to the same lifetime bound as the bus's", async () => {
+    const now = Math.floor(Date.now() / 1_000);
+    await expect(check(rs256(idpClaims({ iat: now, exp: now + 13 * 3_600 })))).resolves.toEqual({
+      ok: false,
+      refusal: 'TOKEN_LIFETIME_TOO_LONG',
     });
   });
 });

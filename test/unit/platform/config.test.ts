@@ -1,3 +1,5 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import {
   ERROR_CODES,
@@ -7,9 +9,11 @@ import {
   loadConfig,
   MongoEnv,
   parseBrokers,
+  SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../../../services/platform';
 import { configError } from '../../support/config-error';
+import { scratchDir } from '../../support/fixtures';
 
 const ServiceEnv = Type.Composite([KafkaEnv, MongoEnv, SchemaRegistryEnv, HttpEnv, LogEnv]);
 
@@ -121,6 +125,51 @@ describe('loadConfig', () => {
   it('treats an empty variable as unset, so its default applies', () => {
     const config = loadConfig(Type.Composite([HttpEnv, LogEnv]), { PORT: '0', LOG_LEVEL: '', HOST: '' });
     expect(config).toEqual({ PORT: 0, LOG_LEVEL: 'info', HOST: '127.0.0.1' });
+  });
+});
+
+describe('a secret given as a file (NAME_FILE)', () => {
+  const scratch = scratchDir('config-file');
+  afterAll(() => scratch.remove());
+  const Env = Type.Composite([MongoEnv, SchemaRegistryClientEnv]);
+
+  it('reads the value from the file, without its final line break', () => {
+    const uri = join(scratch.path, 'uri');
+    const key = join(scratch.path, 'key');
+    writeFileSync(uri, 'mongodb://bus:s3cret@mongodb:27017/?replicaSet=rs0\n');
+    writeFileSync(key, 'k3y');
+    const config = loadConfig(Env, {
+      MONGODB_URI_FILE: uri,
+      SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+      SCHEMA_REGISTRY_KEY_FILE: key,
+    });
+    expect(config.MONGODB_URI).toBe('mongodb://bus:s3cret@mongodb:27017/?replicaSet=rs0');
+    expect(config.SCHEMA_REGISTRY_KEY).toBe('k3y');
+    expect(config).not.toHaveProperty('MONGODB_URI_FILE');
+  });
+
+  it('refuses both spellings at once, and names a file it cannot read', () => {
+    const uri = join(scratch.path, 'uri2');
+    writeFileSync(uri, 'mongodb://a/');
+    const error = configError(() =>
+      loadConfig(Env, {
+        MONGODB_URI: 'mongodb://b/',
+        MONGODB_URI_FILE: uri,
+        SCHEMA_REGISTRY_CLIENT_ID: 'x',
+        SCHEMA_REGISTRY_KEY_FILE: join(scratch.path, 'absent'),
+      }),
+    );
+    expect(error.issues.map((i) => i.variable)).toEqual(['MONGODB_URI', 'SCHEMA_REGISTRY_KEY']);
+    expect(error.issues[0]?.message).toBe('Set MONGODB_URI or MONGODB_URI_FILE, not both');
+    expect(error.issues[1]?.message).toContain('SCHEMA_REGISTRY_KEY_FILE');
+    expect(error.issues[1]?.message).toContain('ENOENT');
+  });
+
+  it('takes no file for a variable that is not secret', () => {
+    const url = join(scratch.path, 'url');
+    writeFileSync(url, 'http://registry:8081');
+    const error = configError(() => loadConfig(SchemaRegistryEnv, { SCHEMA_REGISTRY_URL_FILE: url }));
+    expect(error.message).toContain('SCHEMA_REGISTRY_URL is required');
   });
 });
 

@@ -132,6 +132,15 @@ describe('isRetriable', () => {
     expect(isRetriable(lookalike)).toBe(true);
   });
 
+  it("treats a socket's own failures as retriable, as the driver sometimes rejects with them", () => {
+    const epipe = Object.assign(new Error('This socket has been ended by the other party'), {
+      code: 'EPIPE',
+    });
+    expect(isRetriable(epipe)).toBe(true);
+    expect(isRetriable(Object.assign(new Error('reset'), { code: 'ECONNRESET' }))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('no such file'), { code: 'ENOENT' }))).toBe(false);
+  });
+
   it('looks through a wrapping error, and is false for anything else', () => {
     expect(isRetriable(new Error('wrapped', { cause: new MongoNetworkError('reset') }))).toBe(true);
     expect(isRetriable(new Error('plain'))).toBe(false);

@@ -7,7 +7,8 @@ const ROLES: Session['role'][] = ['officer', 'auditor', 'citizen', 'operator'];
 
 /**
  * Development: one button per demo identity, and a form that mints one for any agency, both from
- * the dev issuer. Production: the bearer token the agency's identity provider issued.
+ * the dev issuer. Production: the sign-in through the agency's OpenID Connect issuer, when the
+ * console is configured with one, or the bearer token the agency's identity provider issued.
  */
 export function SignInPage({
   config,
@@ -38,10 +39,22 @@ export function SignInPage({
     onSignIn({ ...answer.body, ...(dossierId ? { dossierId } : {}) });
   };
 
+  // A link, not a script: the browser itself goes to the issuer and comes back with a session.
+  const oidc = config.oidc && (
+    <p>
+      <a class="button" href="/auth/login" data-sign-in="oidc">
+        {m.t('signIn.oidc')}
+      </a>
+      <br />
+      <span class="meta">{m.t('signIn.oidcHint')}</span>
+    </p>
+  );
+
   if (config.mode === 'production') {
     return (
       <section>
         <h1>{m.t('signIn.title')}</h1>
+        {oidc}
         <p>{m.t('signIn.production')}</p>
         <form
           class="inline"
@@ -75,6 +88,7 @@ export function SignInPage({
   return (
     <section>
       <h1>{m.t('signIn.title')}</h1>
+      {oidc}
       <h2>{m.t('signIn.demo')}</h2>
       <p class="meta">{m.t('signIn.demoHint')}</p>
       <ul class="plain">

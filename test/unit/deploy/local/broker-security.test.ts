@@ -1,12 +1,16 @@
+import { X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BENCH_PLAINTEXT_LISTENER,
   brokerSecurityFiles,
   brokerSecurityProperties,
+  ensureBrokerSecurity,
+  LOCAL_BROKER_HOSTS,
   passwordFileOf,
   principalSecurityEnv,
   scramFormatArguments,
+  subjectAltName,
   writeArgfile,
 } from '../../../../deploy/local/broker-security';
 import { scratchDir } from '../../../support/fixtures';
@@ -21,6 +25,32 @@ describe("the local broker's security", () => {
     }
   });
   afterAll(() => scratch.remove());
+
+  it('makes the node certificate for the host names given, and again when they change, under the same CA', () => {
+    const dir = join(scratch.path, 'hosts');
+    const made = ensureBrokerSecurity(dir, ['tax'], () => undefined, process.env, ['kafka', '10.0.0.7']);
+    const first = new X509Certificate(readFileSync(made.keystoreFile, 'utf8'));
+    expect(first.subjectAltName).toBe('DNS:kafka, IP Address:10.0.0.7');
+    const ca = readFileSync(made.caFile, 'utf8');
+    ensureBrokerSecurity(dir, ['tax'], () => undefined, process.env, ['kafka', '10.0.0.7']);
+    expect(new X509Certificate(readFileSync(made.keystoreFile, 'utf8')).serialNumber).toBe(
+      first.serialNumber,
+    );
+    ensureBrokerSecurity(dir, ['tax'], () => undefined);
+    const local = new X509Certificate(readFileSync(made.keystoreFile, 'utf8'));
+    expect(local.subjectAltName).toBe(`IP Address:127.0.0.1, DNS:localhost`);
+    expect(local.checkIssued(new X509Certificate(ca))).toBe(true);
+    expect(subjectAltName(LOCAL_BROKER_HOSTS)).toBe('IP:127.0.0.1,DNS:localhost');
+  });
+
+  it('reads the key store and the CA where a container mounts them, when told', () => {
+    const lines = brokerSecurityProperties(files, 'CONTROLLER', undefined, {
+      keystoreFile: '/run/secrets/kafka-node',
+      caFile: '/run/secrets/kafka-ca',
+    });
+    expect(lines).toContain('ssl.keystore.location=/run/secrets/kafka-node');
+    expect(lines).toContain('ssl.truststore.location=/run/secrets/kafka-ca');
+  });
 
   it('has no PLAINTEXT listener, mutual TLS on the controller listener, and denies what no ACL allows', () => {
     const lines = brokerSecurityProperties(files, 'CONTROLLER');
