@@ -11,6 +11,7 @@ import { ERROR_CODES, isRetriable } from '../platform/errors';
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
 import { ACKS_ALL, createRenewingProducer } from '../platform/kafka';
+import { createKeyPartitioner } from '../platform/key-partitioner';
 import {
   checkTopics,
   describeDrift,
@@ -47,7 +48,6 @@ import {
   readChange,
 } from './changes';
 import { MembershipLapsedError, membershipLease } from './membership-lease';
-import { createKeyPartitioner } from '../../connectors/runtime/publisher';
 import { type Projection, type SourcedEvent, sourcedEvent, type ViewDoc, type ViewName } from './projection';
 import { writableCollections } from './view-catalog';
 import { createViewStore } from './view-store';
