@@ -103,20 +103,8 @@ export async function materialize(
   const before = viewMaps<ViewDoc | null>();
   const current = viewMaps<ViewDoc | null>();
 
-  const ensureLoaded = async (wanted: Map<ViewName, Set<string>>): Promise<void> => {
-    await Promise.all(
-      [...wanted].map(async ([view, ids]) => {
-        const missing = [...ids].filter((id) => !before[view].has(id));
-        if (missing.length === 0) return;
-        const found = await store.load(view, missing);
-        for (const id of missing) {
-          const doc = found.get(id) ?? null;
-          before[view].set(id, doc);
-          current[view].set(id, doc);
-        }
-      }),
-    );
-  };
+  const ensureLoaded = (wanted: Map<ViewName, Set<string>>): Promise<void> =>
+    loadMissing(store, wanted, before, current);
 
   const named = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
   for (const { event } of batch) {
@@ -194,6 +182,52 @@ export async function materialize(
     outcomes.push(changed ? 'applied' : 'noop');
   }
 
+  const written = await writeRound(store, archived, before, current);
+  const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
+  return {
+    applied: count('applied'),
+    noop: count('noop'),
+    failed: outcomes.filter((o) => typeof o === 'object').length,
+    changed: outcomes.map((o) => o === 'applied'),
+    outcomes,
+    written,
+  };
+}
+
+/**
+ * Reads the wanted documents a round has not read yet into `before` and `current`, null for those
+ * the store does not have.
+ */
+async function loadMissing(
+  store: ViewStore,
+  wanted: Map<ViewName, Set<string>>,
+  before: Record<ViewName, Map<string, ViewDoc | null>>,
+  current: Record<ViewName, Map<string, ViewDoc | null>>,
+): Promise<void> {
+  await Promise.all(
+    [...wanted].map(async ([view, ids]) => {
+      const missing = [...ids].filter((id) => !before[view].has(id));
+      if (missing.length === 0) return;
+      const found = await store.load(view, missing);
+      for (const id of missing) {
+        const doc = found.get(id) ?? null;
+        before[view].set(id, doc);
+        current[view].set(id, doc);
+      }
+    }),
+  );
+}
+
+/**
+ * Writes a round: the entries the map bounds took out, then every document that changed from
+ * `before`, view by view in {@link WRITE_ORDER}; resolves with the documents written per view.
+ */
+async function writeRound(
+  store: ViewStore,
+  archived: Record<ViewName, Map<string, ArchivedEntry>>,
+  before: Record<ViewName, Map<string, ViewDoc | null>>,
+  current: Record<ViewName, Map<string, ViewDoc | null>>,
+): Promise<Record<ViewName, number>> {
   // Archived before they leave the documents, so that a crash between the two loses no entry.
   for (const view of WRITE_ORDER) {
     if (archived[view].size > 0) await store.archive(view, [...archived[view].values()]);
@@ -207,15 +241,7 @@ export async function materialize(
     }
     written[view] = await store.write(view, changes);
   }
-  const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
-  return {
-    applied: count('applied'),
-    noop: count('noop'),
-    failed: outcomes.filter((o) => typeof o === 'object').length,
-    changed: outcomes.map((o) => o === 'applied'),
-    outcomes,
-    written,
-  };
+  return written;
 }
 
 /** A change of the internal topic, decoded: one event for one view document. */
@@ -265,16 +291,7 @@ export async function materializeChanges(
   const current = viewMaps<ViewDoc | null>();
   const wanted = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
   for (const { change } of batch) wanted.get(change.view)?.add(change.id);
-  await Promise.all(
-    [...wanted].map(async ([view, ids]) => {
-      if (ids.size === 0) return;
-      const found = await store.load(view, [...ids]);
-      for (const id of ids) {
-        before[view].set(id, found.get(id) ?? null);
-        current[view].set(id, found.get(id) ?? null);
-      }
-    }),
-  );
+  await loadMissing(store, wanted, before, current);
 
   const outcomes: EventOutcome[] = [];
   const dependents: Change[] = [];
@@ -333,18 +350,7 @@ export async function materializeChanges(
   }
 
   if (dependents.length > 0) await options.beforeWrite?.(dependents);
-  for (const view of WRITE_ORDER) {
-    if (archived[view].size > 0) await store.archive(view, [...archived[view].values()]);
-  }
-  const written = { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 };
-  for (const view of WRITE_ORDER) {
-    const changes: DocChange[] = [];
-    for (const [id, doc] of current[view]) {
-      const old = before[view].get(id) ?? null;
-      if (doc !== null && doc !== old) changes.push({ before: old, after: doc });
-    }
-    written[view] = await store.write(view, changes);
-  }
+  const written = await writeRound(store, archived, before, current);
   return { outcomes, written, dependents };
 }
 

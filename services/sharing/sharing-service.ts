@@ -371,6 +371,17 @@ export function createSharingService(deps: SharingDeps): SharingService {
       heartbeat,
     );
 
+  /** Commits a partition's chunk up to `last`, and sets the partition's lag from there. */
+  const commitChunk = async (batch: Batch, last: KafkaMessage): Promise<void> => {
+    await consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+    ]);
+    lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+    );
+  };
+
   /** Applies one chunk of a partition's messages and commits after it; resolves with its last offset. */
   const processChunk = async (
     batch: Batch,
@@ -385,21 +396,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
     const goodMessages: KafkaMessage[] = [];
     const spans: Span[] = [];
     const dead: DeadLetter[] = [];
-    const letterOf = (message: KafkaMessage, code: string, reason: string): DeadLetter => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
-      headers: message.headers ?? {},
-      timestamp: message.timestamp,
-      code,
-      reason,
-    });
     for (const message of messages) {
       const decoded = await decode(topic, message, heartbeat);
       if (decoded instanceof PoisonMessageError) {
-        dead.push(letterOf(message, decoded.code, decoded.message));
+        dead.push(deadLetterOf(batch, message, decoded.code, decoded.message));
         continue;
       }
       const traceparent = headerText(message.headers, 'traceparent');
@@ -424,7 +424,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     outcomes.forEach((outcome, i) => {
       if (typeof outcome !== 'object') return;
       const message = goodMessages[i] as KafkaMessage;
-      unapplied.push(letterOf(message, outcome.code, outcome.reason));
+      unapplied.push(deadLetterOf(batch, message, outcome.code, outcome.reason));
       logger.error(
         {
           err: outcome.cause,
@@ -441,19 +441,13 @@ export function createSharingService(deps: SharingDeps): SharingService {
     dead.push(...unapplied);
     const applied = outcomes.filter((o) => o === 'applied').length;
     const noop = outcomes.filter((o) => o === 'noop').length;
-    await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
+    await commitChunk(batch, last);
     totals.applied += applied;
     totals.noop += noop;
     totals.deadLettered += dead.length;
     events.inc({ topic: batch.topic, outcome: 'applied' }, applied);
     events.inc({ topic: batch.topic, outcome: 'noop' }, noop);
     events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);
-    lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-    );
     if (dead.length > 0) {
       logger.warn(
         {
@@ -484,22 +478,11 @@ export function createSharingService(deps: SharingDeps): SharingService {
     const ingestedAt = new Date(clock());
     const changes: Change[] = [];
     const dead: DeadLetter[] = [];
-    const letterOf = (message: KafkaMessage, code: string, reason: string): DeadLetter => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
-      headers: message.headers ?? {},
-      timestamp: message.timestamp,
-      code,
-      reason,
-    });
     let routed = 0;
     for (const message of messages) {
       const decoded = await decode(topic, message, heartbeat);
       if (decoded instanceof PoisonMessageError) {
-        dead.push(letterOf(message, decoded.code, decoded.message));
+        dead.push(deadLetterOf(batch, message, decoded.code, decoded.message));
         continue;
       }
       const source = {
@@ -527,7 +510,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
             { err: targets.cause, code: targets.code, eventId: decoded.eventId },
             'Event not routed',
           );
-          dead.push(letterOf(message, targets.code, targets.reason));
+          dead.push(deadLetterOf(batch, message, targets.code, targets.reason));
           continue;
         }
         for (const target of targets) changes.push({ ...common, ...target, home: false });
@@ -536,17 +519,11 @@ export function createSharingService(deps: SharingDeps): SharingService {
     }
     await writeDeadLetters(dead, heartbeat);
     await untilDone('Sending the changes', () => sendChanges(changes), heartbeat);
-    await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
+    await commitChunk(batch, last);
     totals.routed += routed;
     totals.deadLettered += dead.length;
     events.inc({ topic: batch.topic, outcome: 'routed' }, routed);
     events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);
-    lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-    );
     return last.offset;
   };
 
@@ -582,17 +559,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
         change = readChange(message);
       } catch (err) {
         if (!(err instanceof MalformedChangeError)) throw err;
-        dead.push({
-          topic: batch.topic,
-          partition: batch.partition,
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          headers: message.headers ?? {},
-          timestamp: message.timestamp,
-          code: ERROR_CODES.EVENT_UNDECODABLE,
-          reason: err.message,
-        });
+        dead.push(deadLetterOf(batch, message, ERROR_CODES.EVENT_UNDECODABLE, err.message));
         continue;
       }
       const topic = topicOf.get(change.source.topic);
@@ -641,9 +608,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       );
     });
     await writeDeadLetters(dead, heartbeat);
-    await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
+    await commitChunk(batch, last);
     const applied = outcomes.filter((o) => o === 'applied').length;
     const noop = outcomes.filter((o) => o === 'noop').length;
     totals.applied += applied;
@@ -655,10 +620,6 @@ export function createSharingService(deps: SharingDeps): SharingService {
       if (outcome === 'applied' || outcome === 'noop') events.inc({ topic: change.source.topic, outcome });
     });
     for (const letter of dead) events.inc({ topic: letter.topic, outcome: 'dead_lettered' });
-    lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-    );
     if (dead.length > 0)
       logger.warn(
         { count: dead.length, codes: [...new Set(dead.map((d) => d.code))] },
@@ -775,6 +736,21 @@ function writeTracer(
   trace: (entry: SharingTraceEntry) => void,
 ): (collection: string, ids: readonly string[], sentAt: number) => void {
   return (collection, ids, sentAt) => trace({ kind: 'write', collection, ids, sentAt, at: Date.now() });
+}
+
+/** The dead letter of a message as read, with its coordinates. */
+function deadLetterOf(batch: Batch, message: KafkaMessage, code: string, reason: string): DeadLetter {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers: message.headers ?? {},
+    timestamp: message.timestamp,
+    code,
+    reason,
+  };
 }
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {
