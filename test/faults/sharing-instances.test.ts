@@ -19,17 +19,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, AssignerProtocol } from 'kafkajs';
-import { generateRecords } from '../../connectors/demo/generator';
-import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
-import { createLogger } from '../../services/platform/logger';
-import { VIEW_NAMES } from '../../services/sharing/projection';
-import { rebuildViews } from '../../services/sharing/rebuild';
 import { type SharingTraceEntry } from '../../services/sharing/sharing-service';
-import { connectorHarness, registryClient } from '../support/connector';
-import { DEFINITIONS } from '../support/event-stream';
-import { freePort } from '../support/fixtures';
-import { sharingHarness } from '../support/sharing';
-import { connectorLoad } from './connector-load';
+import { freePort, until as untilHolds } from '../support/fixtures';
+import { replayDifferences, sharingHarness } from '../support/sharing';
+import { agencyConnectors, agencyLoad } from './connector-load';
 
 const INSTANCES = 3;
 const BATCH = 10;
@@ -44,10 +37,7 @@ const log = (line: string): void => {
 };
 
 const harness = sharingHarness({ partitions: 3 });
-const connectors = TOPIC_NAMES.map((agency) => ({
-  agency,
-  harness: connectorHarness(DEFINITIONS[agency], { topic: harness.topics[agency] }),
-}));
+const connectors = agencyConnectors(harness.topics);
 const traceOf = (i: number): string => join(tmpdir(), `${harness.groupId}-trace-${i}.ndjson`);
 let admin: Admin;
 
@@ -65,14 +55,9 @@ afterAll(async () => {
   for (let i = 0; i < INSTANCES; i += 1) rmSync(traceOf(i), { force: true });
 });
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
+/** Polls `check` until it holds; an error thrown by it (a broker away) counts as not yet. */
+const until = (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> =>
+  untilHolds(what, check, timeoutMs, { pollMs: 250, tolerant: true });
 
 type Traced = SharingTraceEntry & { pid: number };
 
@@ -111,21 +96,7 @@ async function assignments(): Promise<Map<string, { topic: string; partition: nu
 }
 
 it(`keeps one writer per document across ${INSTANCES} instances, and the views, when one is killed`, async () => {
-  const records = Object.fromEntries(
-    TOPIC_NAMES.map((agency) => [
-      agency,
-      generateRecords(agency, RECORDS_PER_AGENCY, Date.now() % 1_000_000),
-    ]),
-  ) as Record<TopicName, unknown[]>;
-  const load = connectorLoad(
-    connectors.map((c) => ({
-      agency: c.agency,
-      url: c.harness.url(),
-      apiKey: c.harness.apiKey,
-      records: records[c.agency],
-    })),
-    { batch: BATCH, pauseMs: PAUSE_MS },
-  );
+  const load = agencyLoad(connectors, RECORDS_PER_AGENCY, { batch: BATCH, pauseMs: PAUSE_MS });
   const children: ChildProcess[] = [];
   for (let i = 0; i < INSTANCES; i += 1) {
     children.push(
@@ -179,14 +150,7 @@ it(`keeps one writer per document across ${INSTANCES} instances, and the views, 
     await load.stop();
   }
 
-  await until(
-    'every event and change committed',
-    async () => {
-      const { committed, total } = await harness.progress();
-      return committed === total;
-    },
-    600_000,
-  );
+  await until('every event and change committed', () => harness.drained(), 600_000);
   const victimPid = children.find((c) => c.signalCode === 'SIGKILL')?.pid;
   for (const child of children)
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
@@ -238,24 +202,8 @@ it(`keeps one writer per document across ${INSTANCES} instances, and the views, 
   const dead = await admin.fetchTopicOffsets(harness.deadLetterTopic);
   const deadCount = dead.reduce((sum, p) => sum + Number(p.high), 0);
   if (deadCount > 0) failures.push(`${deadCount} dead letters`);
-  const report = await rebuildViews({
-    kafka: harness.kafka,
-    mongo: harness.client(),
-    dbName: harness.dbName,
-    registry: registryClient(),
-    logger: createLogger({ name: 'test-sharing-instances-rebuild', level: 'silent' }),
-    topics: harness.topics,
-    liveGroupId: harness.groupId,
-    dryRun: true,
-    progress: () => undefined,
-  });
-  for (const view of VIEW_NAMES) {
-    const c = report.comparison[view];
-    if (c.onlyLeft.length + c.onlyRight.length + c.different.length > 0 || c.left === 0)
-      failures.push(
-        `view ${view}: ${c.left} live, ${c.right} replayed; only live ${c.onlyLeft.length}, only replayed ${c.onlyRight.length}, different ${c.different.length}`,
-      );
-  }
+  const report = await harness.dryRunReplay('test-sharing-instances-rebuild');
+  failures.push(...replayDifferences(report));
   if (load.rejected.length > 0) failures.push(`records rejected: ${load.rejected.slice(0, 5).join(', ')}`);
   if (takeovers.some((t) => Number.isNaN(t.ms)))
     failures.push('a partition of the victim was never taken over');

@@ -10,7 +10,7 @@ import { sharingGrants } from '../../services/platform/acl-policy';
 import { createProducer } from '../../services/platform/kafka';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
 import { changesTopicDeclaration } from '../../services/sharing/changes';
-import { REBUILD_GROUP_PREFIX } from '../../services/sharing/rebuild';
+import { REBUILD_GROUP_PREFIX, type RebuildReport, rebuildViews } from '../../services/sharing/rebuild';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
@@ -20,8 +20,9 @@ import {
   type SharingDeps,
   type SharingService,
 } from '../../services/sharing/sharing-service';
+import { collectionHashes, compareHashes, type HashComparison } from '../../services/sharing/view-hash';
 import { registryClient, registryKey } from './connector';
-import { endpoint, uniqueName } from './fixtures';
+import { endpoint, uniqueName, until } from './fixtures';
 import { grantAcls, kafkaEnvOf, testKafka } from './kafka';
 
 /**
@@ -244,6 +245,70 @@ export function sharingHarness(
       }
     },
 
+    /** Whether `group` has committed every message there is (see {@link progress}). */
+    async drained(group = groupId): Promise<boolean> {
+      const { committed, total } = await harness.progress(group);
+      return committed === total;
+    },
+
+    /**
+     * Replays every topic into a database and a group of their own (`<db>_<name>`,
+     * `<group>-<name>`), applying the events directly, until the group has committed them all;
+     * the caller drops that database.
+     */
+    async cleanReplay(
+      name: string,
+      timeoutMs: number,
+    ): Promise<{ dbName: string; groupId: string; applied: number }> {
+      const clean = { dbName: `${dbName}_${name}`, groupId: `${groupId}-${name}` };
+      const replay = await harness.start(clean);
+      try {
+        await until('the clean replay', () => harness.drained(clean.groupId), timeoutMs);
+      } finally {
+        await harness.stop();
+      }
+      return { ...clean, applied: replay.stats().applied };
+    },
+
+    /**
+     * The views of the harness's database that differ from the same views in `otherDb`, document
+     * by document, by hash, or that are empty there; none when all are equal. The ids, at most
+     * five of each kind, name the documents to look at.
+     */
+    async viewDifferences(otherDb: string): Promise<(HashComparison & { view: ViewName })[]> {
+      const out: (HashComparison & { view: ViewName })[] = [];
+      for (const view of VIEW_NAMES) {
+        const diff = compareHashes(
+          await collectionHashes(reader.db(dbName), view),
+          await collectionHashes(reader.db(otherDb), view),
+        );
+        if (diff.onlyLeft.length + diff.onlyRight.length + diff.different.length > 0 || diff.right === 0)
+          out.push({
+            view,
+            ...diff,
+            onlyLeft: diff.onlyLeft.slice(0, 5),
+            onlyRight: diff.onlyRight.slice(0, 5),
+            different: diff.different.slice(0, 5),
+          });
+      }
+      return out;
+    },
+
+    /** The live views against a clean replay of every topic, by hash: a dry-run rebuild. */
+    dryRunReplay(loggerName: string): Promise<RebuildReport> {
+      return rebuildViews({
+        kafka,
+        mongo: reader,
+        dbName,
+        registry: registryClient(),
+        logger: createLogger({ name: loggerName, level: 'silent' }),
+        topics,
+        liveGroupId: groupId,
+        dryRun: true,
+        progress: () => undefined,
+      });
+    },
+
     async tearDown(): Promise<void> {
       for (const child of children) child.kill('SIGKILL');
       await harness.stop();
@@ -322,6 +387,18 @@ export function sharingHarness(
     },
   };
   return harness;
+}
+
+/** What differs between the live views and a dry-run rebuild's replay, a line a view; none when equal. */
+export function replayDifferences(report: RebuildReport): string[] {
+  return VIEW_NAMES.flatMap((view) => {
+    const c = report.comparison[view];
+    return c.onlyLeft.length + c.onlyRight.length + c.different.length > 0 || c.left === 0
+      ? [
+          `view ${view}: ${c.left} live, ${c.right} replayed; only live ${c.onlyLeft.length}, only replayed ${c.onlyRight.length}, different ${c.different.length}`,
+        ]
+      : [];
+  });
 }
 
 const ROOT = resolve(__dirname, '..', '..');

@@ -1,7 +1,6 @@
-import { VIEW_NAMES } from '../../../services/sharing/projection';
 import { type SharingService } from '../../../services/sharing/sharing-service';
-import { collectionHashes, compareHashes } from '../../../services/sharing/view-hash';
 import { generateEventStream } from '../../support/event-stream';
+import { until } from '../../support/fixtures';
 import { sharingHarness } from '../../support/sharing';
 
 /**
@@ -19,14 +18,6 @@ beforeAll(async () => {
 });
 
 afterAll(() => harness.tearDown());
-
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 it('gives two members of one group, each document written by one of them, the views of a direct replay', async () => {
   const first: SharingService = await harness.start();
@@ -48,34 +39,8 @@ it('gives two members of one group, each document written by one of them, the vi
   expect(routed).toBeGreaterThanOrEqual(EVENTS);
   expect(first.stats().deadLettered + second.stats().deadLettered).toBe(0);
 
-  const clean = { dbName: `${harness.dbName}_direct`, groupId: `${harness.groupId}-direct` };
-  const direct = await harness.start(clean);
-  try {
-    await until(
-      'the direct replay',
-      async () => {
-        const { committed, total } = await harness.progress(clean.groupId);
-        return committed === total;
-      },
-      150_000,
-    );
-  } finally {
-    await harness.stop();
-  }
-  expect(direct.stats().applied).toBeGreaterThan(0);
-  for (const view of VIEW_NAMES) {
-    const routedViews = await collectionHashes(harness.db(), view);
-    const replayed = await collectionHashes(harness.client().db(clean.dbName), view);
-    const diff = compareHashes(routedViews, replayed);
-    expect({ view, ...diff, different: diff.different.slice(0, 5) }).toEqual({
-      view,
-      left: replayed.size,
-      right: replayed.size,
-      onlyLeft: [],
-      onlyRight: [],
-      different: [],
-    });
-    expect(replayed.size).toBeGreaterThan(0);
-  }
+  const clean = await harness.cleanReplay('direct', 150_000);
+  expect(clean.applied).toBeGreaterThan(0);
+  expect(await harness.viewDifferences(clean.dbName)).toEqual([]);
   await harness.client().db(clean.dbName).dropDatabase();
 }, 360_000);
