@@ -91,6 +91,22 @@ export function sharingConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Sh
   return loadConfig(SharingEnv, env);
 }
 
+/**
+ * The internal topic of changes the service routes through, or null when `SHARING_MODE=direct`
+ * has it apply the domain events itself (one instance only). `npm start` waits on it too: the
+ * domain topics are committed once their changes are sent, before those are applied.
+ */
+export function changesTopicOf(
+  config: Pick<SharingConfig, 'SHARING_MODE' | 'SHARING_CHANGES_TOPIC'>,
+): string | null {
+  return config.SHARING_MODE === 'direct' ? null : config.SHARING_CHANGES_TOPIC;
+}
+
+/** {@link changesTopicOf} a service started with `env`, read with the service's own defaults. */
+export function changesTopicOfEnv(env: NodeJS.ProcessEnv = process.env): string | null {
+  return changesTopicOf(loadConfig(Type.Pick(SharingEnv, ['SHARING_MODE', 'SHARING_CHANGES_TOPIC']), env));
+}
+
 const STEPS = Object.values(REBUILD_STEPS);
 
 /** `npm run sharing:rebuild`: the service's settings, and two of its own. */

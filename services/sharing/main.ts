@@ -9,7 +9,7 @@ import { kafkaConnection } from '../platform/kafka-security';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
-import { sharingConfig } from './config';
+import { changesTopicOf, sharingConfig } from './config';
 import { createSharingService, type SharingTraceEntry } from './sharing-service';
 
 // The level is set from the validated config once it is read.
@@ -40,7 +40,7 @@ void runMain({
       deadLetterTopic: config.SHARING_DEAD_LETTER_TOPIC,
       // Several instances may run: each view document is written by one of them (changes.ts).
       // `direct` applies the domain events directly, for one instance only.
-      changesTopic: config.SHARING_MODE === 'direct' ? null : config.SHARING_CHANGES_TOPIC,
+      changesTopic: changesTopicOf(config),
       batchSize: config.SHARING_BATCH_SIZE,
       roundTargetMs: config.SHARING_ROUND_TARGET_MS,
       unknownSchemaRetryMs: config.SHARING_UNKNOWN_SCHEMA_RETRY_MS,
