@@ -1,14 +1,7 @@
-import {
-  type Admin,
-  type Message,
-  type PartitionMetadata,
-  Partitioners,
-  type Producer,
-  type RecordMetadata,
-  type RetryOptions,
-} from 'kafkajs';
+import { type Admin, type Message, type Producer, type RecordMetadata, type RetryOptions } from 'kafkajs';
 import { ERROR_CODES, isRetriable, LienthongError, UnavailableError } from '../../services/platform/errors';
 import { ACKS_ALL } from '../../services/platform/kafka';
+import { createKeyPartitioner } from '../../services/platform/key-partitioner';
 import { type Logger } from '../../services/platform/logger';
 
 /** One record to write: already encoded, keyed by its aggregate id. */
@@ -317,32 +310,6 @@ export function createPublisher(options: CreatePublisherOptions): Publisher {
  */
 export function connectionRetryOptions(): RetryOptions {
   return { initialRetryTime: 100, maxRetryTime: 500, multiplier: 2, factor: 0.2, retries: 2 };
-}
-
-/**
- * The partition of a keyed record, exactly as kafkajs's `Partitioners.DefaultPartitioner` (and
- * the Java client's default partitioner) picks it: `toPositive(murmur2(key)) % numPartitions`.
- * It reuses kafkajs's own function, fed with `numPartitions` partitions of metadata.
- *
- * @see https://github.com/apache/kafka/blob/3.9/clients/src/main/java/org/apache/kafka/clients/producer/internals/BuiltInPartitioner.java (`partitionForKey`)
- */
-export function createKeyPartitioner(): (topic: string, key: string, numPartitions: number) => number {
-  const partitioner = Partitioners.DefaultPartitioner();
-  const metadata = new Map<number, PartitionMetadata[]>();
-  return (topic, key, numPartitions) => {
-    let partitionMetadata = metadata.get(numPartitions);
-    if (partitionMetadata === undefined) {
-      partitionMetadata = Array.from({ length: numPartitions }, (_, partitionId) => ({
-        partitionErrorCode: 0,
-        partitionId,
-        leader: 0,
-        replicas: [0],
-        isr: [0],
-      }));
-      metadata.set(numPartitions, partitionMetadata);
-    }
-    return partitioner({ topic, partitionMetadata, message: { key, value: null } });
-  };
 }
 
 /**

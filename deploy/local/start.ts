@@ -13,7 +13,7 @@ import { offsetClock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
 import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
-import { DEFAULT_SHARING_GROUP, SHARING_PORT } from '../../services/sharing/config';
+import { changesTopicOfEnv, DEFAULT_SHARING_GROUP, SHARING_PORT } from '../../services/sharing/config';
 import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
 import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
 import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
@@ -498,11 +498,15 @@ function readRegistryKeys(): Record<string, string> {
 
 /**
  * Waits until the sharing service's consumer group has committed every message of the four
- * topics: then every record the connectors accepted is in the views.
+ * topics, and of its internal topic of changes when it routes through one (the domain messages
+ * are committed once their changes are sent, before those are applied): then every record the
+ * connectors accepted is in the views.
  */
 async function waitCaughtUp(operator: KafkaConnection, progress: (line: string) => void): Promise<void> {
   await withAdmin(operator, 'lienthong-start', async (admin) => {
-    const topics = TOPIC_NAMES.map((t) => TOPICS[t].topic);
+    // The sharing process inherits this environment (startBusProcess), and so its mode.
+    const changesTopic = changesTopicOfEnv(process.env);
+    const topics = [...TOPIC_NAMES.map((t) => TOPICS[t].topic), ...(changesTopic ? [changesTopic] : [])];
     const deadline = Date.now() + 600_000;
     let shown = 0;
     for (;;) {

@@ -28,6 +28,7 @@ import { REDRIVE_LOG_TOPIC, redriveLogTopicDeclaration } from '../../services/pl
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { auditTopicDeclaration } from '../../services/lookup/audit-relay';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
+import { changesTopicDeclaration } from '../../services/sharing/changes';
 import { type Agreement, loadAgreements } from '../../services/subscriptions/agreement';
 import { DEFAULT_AGREEMENTS_FILE } from '../../services/subscriptions/config';
 import {
@@ -136,6 +137,7 @@ export function busGrants(
     ...sharingGrants(SERVICE_PRINCIPALS.sharing, {
       domainTopics,
       deadLetterTopic: deadLetterTopicDeclaration().topic,
+      changesTopic: changesTopicDeclaration().topic,
       groupPrefixes: [DEFAULT_SHARING_GROUP, REBUILD_GROUP_PREFIX],
     }),
     ...lookupGrants(SERVICE_PRINCIPALS.lookup, {
@@ -153,7 +155,7 @@ export function busGrants(
 
 /**
  * The topics of the bus, each with its row of the policy: the four domain topics and their
- * quarantines, the sharing service's dead letters, the lookup audit, the registry's state, and a
+ * quarantines, the sharing service's dead letters and internal changes, the lookup audit, the registry's state, and a
  * derived topic per sharing agreement.
  */
 export function busTopics(
@@ -166,6 +168,7 @@ export function busTopics(
       quarantineTopicDeclaration(TOPICS[name].topic),
     ]),
     deadLetterTopicDeclaration(),
+    changesTopicDeclaration(),
     auditTopicDeclaration(),
     redriveLogTopicDeclaration(),
     { topic: registryTopic, kind: 'registry-state', numPartitions: 1 },

@@ -100,15 +100,22 @@ export function agencyGrants(
 
 /**
  * The sharing service: it reads the domain topics in groups named by `groupPrefix` (its live group
- * and the rebuild's generations) and writes the dead letters.
+ * and the rebuild's generations), writes the dead letters, and writes and reads its internal
+ * topic of changes, which no other principal may touch.
  */
 export function sharingGrants(
   principal: string,
-  names: { domainTopics: readonly string[]; deadLetterTopic: string; groupPrefixes: readonly string[] },
+  names: {
+    domainTopics: readonly string[];
+    deadLetterTopic: string;
+    changesTopic: string;
+    groupPrefixes: readonly string[];
+  },
 ): AclGrant[] {
   return [
     ...names.domainTopics.map((t) => topic(principal, t, CONSUME)),
     topic(principal, names.deadLetterTopic, PRODUCE),
+    topic(principal, names.changesTopic, [...PRODUCE, 'Read']),
     ...names.groupPrefixes.map((prefix) => groupPrefix(principal, prefix, GROUP)),
     idempotentWrite(principal),
   ];

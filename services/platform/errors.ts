@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   // A rebuild is handing the views over: the live consumer waits to write them.
   VIEWS_FENCED: 'VIEWS_FENCED',
+  // A consumer that cannot show it is still a member of its group writes nothing until it can.
+  MEMBERSHIP_LAPSED: 'MEMBERSHIP_LAPSED',
   VALIDATION_FAILED: 'VALIDATION_FAILED',
   NOT_FOUND: 'NOT_FOUND',
   UNAUTHORIZED: 'UNAUTHORIZED',

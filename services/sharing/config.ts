@@ -46,6 +46,19 @@ export const SharingEnv = Type.Object({
     default: 'sharing.dead-letter',
     hint: 'SHARING_DEAD_LETTER_TOPIC must be a Kafka topic name',
   }),
+  SHARING_CHANGES_TOPIC: Type.String({
+    pattern: '^[A-Za-z0-9._-]{1,249}$',
+    default: 'sharing.changes',
+    hint: 'SHARING_CHANGES_TOPIC must be a Kafka topic name',
+  }),
+  SHARING_MODE: Type.Union([Type.Literal('changes'), Type.Literal('direct')], {
+    default: 'changes',
+    hint: 'SHARING_MODE must be changes (through the changes topic, any number of instances) or direct (one instance)',
+  }),
+  SHARING_TRACE_FILE: Type.String({
+    default: '',
+    hint: 'SHARING_TRACE_FILE must be empty or a file path (tests only)',
+  }),
   SHARING_BATCH_SIZE: Type.Integer({
     minimum: 1,
     maximum: 10_000,
@@ -76,6 +89,22 @@ export type SharingConfig = Static<typeof SharingEnv>;
 
 export function sharingConfig(env: NodeJS.ProcessEnv = process.env): Readonly<SharingConfig> {
   return loadConfig(SharingEnv, env);
+}
+
+/**
+ * The internal topic of changes the service routes through, or null when `SHARING_MODE=direct`
+ * has it apply the domain events itself (one instance only). `npm start` waits on it too: the
+ * domain topics are committed once their changes are sent, before those are applied.
+ */
+export function changesTopicOf(
+  config: Pick<SharingConfig, 'SHARING_MODE' | 'SHARING_CHANGES_TOPIC'>,
+): string | null {
+  return config.SHARING_MODE === 'direct' ? null : config.SHARING_CHANGES_TOPIC;
+}
+
+/** {@link changesTopicOf} a service started with `env`, read with the service's own defaults. */
+export function changesTopicOfEnv(env: NodeJS.ProcessEnv = process.env): string | null {
+  return changesTopicOf(loadConfig(Type.Pick(SharingEnv, ['SHARING_MODE', 'SHARING_CHANGES_TOPIC']), env));
 }
 
 const STEPS = Object.values(REBUILD_STEPS);

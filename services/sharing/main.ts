@@ -1,5 +1,6 @@
 // First: telemetry must be running before the modules it instruments are loaded.
 import '../platform/telemetry-preload';
+import { appendFileSync } from 'node:fs';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
 import { offsetClock } from '../platform/clock';
@@ -8,8 +9,8 @@ import { kafkaConnection } from '../platform/kafka-security';
 import { runMain } from '../platform/lifecycle';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
-import { sharingConfig } from './config';
-import { createSharingService } from './sharing-service';
+import { changesTopicOf, sharingConfig } from './config';
+import { createSharingService, type SharingTraceEntry } from './sharing-service';
 
 // The level is set from the validated config once it is read.
 const logger = createLogger({ name: 'sharing' });
@@ -37,6 +38,9 @@ void runMain({
         TOPIC_NAMES.map((t) => [t, `${config.SHARING_TOPIC_PREFIX}${TOPICS[t].topic}`]),
       ),
       deadLetterTopic: config.SHARING_DEAD_LETTER_TOPIC,
+      // Several instances may run: each view document is written by one of them (changes.ts).
+      // `direct` applies the domain events directly, for one instance only.
+      changesTopic: changesTopicOf(config),
       batchSize: config.SHARING_BATCH_SIZE,
       roundTargetMs: config.SHARING_ROUND_TARGET_MS,
       unknownSchemaRetryMs: config.SHARING_UNKNOWN_SCHEMA_RETRY_MS,
@@ -44,6 +48,16 @@ void runMain({
       host: config.HOST,
       port: config.PORT,
       clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),
+      // Tests only: which instance wrote which document when (test/faults/sharing-instances).
+      ...(config.SHARING_TRACE_FILE === ''
+        ? {}
+        : {
+            trace: (entry: SharingTraceEntry) =>
+              appendFileSync(
+                config.SHARING_TRACE_FILE,
+                `${JSON.stringify({ ...entry, pid: process.pid })}\n`,
+              ),
+          }),
     });
   },
 });

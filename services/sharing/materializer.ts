@@ -12,6 +12,7 @@ import {
 import { type ArchivedEntry, boundMaps, MAP_BOUNDS, type MapBounds } from './map-bounds';
 import { citizensProjection, dossiersProjection, enterprisesProjection, vehiclesProjection } from './views';
 import { type DocChange, type ViewStore } from './view-store';
+import { type Change, contextOf, documentKey } from './changes';
 
 /** Every view's projection. */
 export const PROJECTIONS: readonly Projection[] = [
@@ -102,20 +103,8 @@ export async function materialize(
   const before = viewMaps<ViewDoc | null>();
   const current = viewMaps<ViewDoc | null>();
 
-  const ensureLoaded = async (wanted: Map<ViewName, Set<string>>): Promise<void> => {
-    await Promise.all(
-      [...wanted].map(async ([view, ids]) => {
-        const missing = [...ids].filter((id) => !before[view].has(id));
-        if (missing.length === 0) return;
-        const found = await store.load(view, missing);
-        for (const id of missing) {
-          const doc = found.get(id) ?? null;
-          before[view].set(id, doc);
-          current[view].set(id, doc);
-        }
-      }),
-    );
-  };
+  const ensureLoaded = (wanted: Map<ViewName, Set<string>>): Promise<void> =>
+    loadMissing(store, wanted, before, current);
 
   const named = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
   for (const { event } of batch) {
@@ -193,6 +182,52 @@ export async function materialize(
     outcomes.push(changed ? 'applied' : 'noop');
   }
 
+  const written = await writeRound(store, archived, before, current);
+  const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
+  return {
+    applied: count('applied'),
+    noop: count('noop'),
+    failed: outcomes.filter((o) => typeof o === 'object').length,
+    changed: outcomes.map((o) => o === 'applied'),
+    outcomes,
+    written,
+  };
+}
+
+/**
+ * Reads the wanted documents a round has not read yet into `before` and `current`, null for those
+ * the store does not have.
+ */
+async function loadMissing(
+  store: ViewStore,
+  wanted: Map<ViewName, Set<string>>,
+  before: Record<ViewName, Map<string, ViewDoc | null>>,
+  current: Record<ViewName, Map<string, ViewDoc | null>>,
+): Promise<void> {
+  await Promise.all(
+    [...wanted].map(async ([view, ids]) => {
+      const missing = [...ids].filter((id) => !before[view].has(id));
+      if (missing.length === 0) return;
+      const found = await store.load(view, missing);
+      for (const id of missing) {
+        const doc = found.get(id) ?? null;
+        before[view].set(id, doc);
+        current[view].set(id, doc);
+      }
+    }),
+  );
+}
+
+/**
+ * Writes a round: the entries the map bounds took out, then every document that changed from
+ * `before`, view by view in {@link WRITE_ORDER}; resolves with the documents written per view.
+ */
+async function writeRound(
+  store: ViewStore,
+  archived: Record<ViewName, Map<string, ArchivedEntry>>,
+  before: Record<ViewName, Map<string, ViewDoc | null>>,
+  current: Record<ViewName, Map<string, ViewDoc | null>>,
+): Promise<Record<ViewName, number>> {
   // Archived before they leave the documents, so that a crash between the two loses no entry.
   for (const view of WRITE_ORDER) {
     if (archived[view].size > 0) await store.archive(view, [...archived[view].values()]);
@@ -206,15 +241,143 @@ export async function materialize(
     }
     written[view] = await store.write(view, changes);
   }
-  const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
-  return {
-    applied: count('applied'),
-    noop: count('noop'),
-    failed: outcomes.filter((o) => typeof o === 'object').length,
-    changed: outcomes.map((o) => o === 'applied'),
-    outcomes,
-    written,
+  return written;
+}
+
+/** A change of the internal topic, decoded: one event for one view document. */
+export interface SourcedChange {
+  sourced: SourcedEvent;
+  change: Change;
+}
+
+/** What applying a round of changes did; `outcomes` is in the order of the changes. */
+export interface ChangesOutcome {
+  outcomes: EventOutcome[];
+  written: Record<ViewName, number>;
+  /** The dependent changes the home changes gave, handed to `beforeWrite` before any write. */
+  dependents: Change[];
+}
+
+/**
+ * Applies a round of changes of the internal topic (see `changes.ts`), each to its one document,
+ * in order, and writes the result, as {@link materialize} does for whole events.
+ *
+ * - A dependent or direct change runs its view's projection on its document, with the home
+ *   document, when its projection reads one, as the change carries it.
+ * - A home change runs every projection that handles the event with the home document as it is
+ *   before the event (this round's earlier changes included): the home document is evolved here,
+ *   and every other document the projections name becomes a dependent change carrying that state.
+ *
+ * `beforeWrite` is given the dependents before any document is written, and must not resolve
+ * before Kafka holds them: the home document is written after them, as `enterprises` is written
+ * last in {@link materialize}, so that a replay after a crash never finds the home document ahead
+ * of what its dependents were sent.
+ */
+export async function materializeChanges(
+  batch: readonly SourcedChange[],
+  store: ViewStore,
+  options: {
+    projections?: readonly Projection[];
+    maxDocumentBytes?: number;
+    mapBounds?: MapBounds;
+    beforeWrite?: (dependents: readonly Change[]) => Promise<void>;
+  } = {},
+): Promise<ChangesOutcome> {
+  const projections = options.projections ?? PROJECTIONS;
+  const mapBounds = options.mapBounds ?? MAP_BOUNDS;
+  const maxDocumentBytes = options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
+  const archived = viewMaps<ArchivedEntry>();
+  const before = viewMaps<ViewDoc | null>();
+  const current = viewMaps<ViewDoc | null>();
+  const wanted = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
+  for (const { change } of batch) wanted.get(change.view)?.add(change.id);
+  await loadMissing(store, wanted, before, current);
+
+  const outcomes: EventOutcome[] = [];
+  const dependents: Change[] = [];
+  for (const { sourced, change } of batch) {
+    const own = documentKey(change.view, change.id);
+    // A projection reads its own document as this round has it, others as the change carries them.
+    const read: ViewReader = {
+      get(view, id) {
+        const key = documentKey(view, id);
+        if (key === own) return current[view].get(id) ?? null;
+        if (change.context.has(key)) return change.context.get(key) ?? null;
+        throw new Error(`${key} is read by a projection of ${own}, but the change does not carry it`);
+      },
+    };
+    let evolved: ViewDoc | null;
+    const doc = current[change.view].get(change.id) ?? null;
+    const sent: Change[] = [];
+    try {
+      const mine = projections.filter(
+        (p) => p.view === change.view && p.handles.has(sourced.event.eventType),
+      );
+      evolved = doc;
+      // A home change's own document is changed only if a projection names it, as any other.
+      let named = !change.home;
+      if (change.home) {
+        const context = new Map([[own, contextOf(doc)]]);
+        for (const projection of projections.filter((p) => p.handles.has(sourced.event.eventType)))
+          for (const id of guarded(projection, () => projection.ids(sourced, read))) {
+            if (documentKey(projection.view, id) === own) named = true;
+            else sent.push({ ...change, view: projection.view, id, home: false, context });
+          }
+      }
+      for (const projection of named ? mine : []) {
+        const next = guarded(projection, () => projection.evolve(evolved, sourced, change.id, read));
+        if (next !== null) evolved = next;
+      }
+    } catch (err) {
+      if (!(err instanceof ProjectionFailure)) throw err;
+      outcomes.push(err.failure);
+      continue;
+    }
+    if (evolved !== doc && evolved !== null) {
+      const bounded = boundMaps(change.view, evolved, mapBounds);
+      if (BSON.calculateObjectSize(bounded.doc) > maxDocumentBytes) {
+        outcomes.push({
+          code: ERROR_CODES.DOCUMENT_TOO_LARGE,
+          reason: `The event would take a ${change.view} document past ${maxDocumentBytes} bytes`,
+        });
+        continue;
+      }
+      for (const entry of bounded.archived) archived[change.view].set(entry._id, entry);
+      current[change.view].set(change.id, bounded.doc);
+    }
+    dependents.push(...sent);
+    outcomes.push(evolved !== doc && evolved !== null ? 'applied' : 'noop');
+  }
+
+  if (dependents.length > 0) await options.beforeWrite?.(dependents);
+  const written = await writeRound(store, archived, before, current);
+  return { outcomes, written, dependents };
+}
+
+/**
+ * The documents an event changes, for an event whose projections read no other document (see
+ * `homeDocument`): what the first stage sends each its change. A projection that throws, or reads
+ * another document after all, fails the event.
+ */
+export function directTargets(
+  sourced: SourcedEvent,
+  projections: readonly Projection[] = PROJECTIONS,
+): { view: ViewName; id: string }[] | ApplyFailure {
+  const read: ViewReader = {
+    get(view, id) {
+      throw new Error(`${view}/${id} is read to route an event that reads no document`);
+    },
   };
+  try {
+    return projections
+      .filter((p) => p.handles.has(sourced.event.eventType))
+      .flatMap((p) =>
+        [...new Set(guarded(p, () => p.ids(sourced, read)))].map((id) => ({ view: p.view, id })),
+      );
+  } catch (err) {
+    if (err instanceof ProjectionFailure) return err.failure;
+    throw err;
+  }
 }
 
 /** What a projection threw, told apart from the store's errors. */

@@ -45,6 +45,7 @@ async function main(): Promise<void> {
         TOPIC_NAMES.map((t) => [t, `${config.SHARING_TOPIC_PREFIX}${TOPICS[t].topic}`]),
       ) as Record<TopicName, string>,
       liveGroupId: config.SHARING_GROUP_ID,
+      changesTopic: config.SHARING_MODE === 'direct' ? null : config.SHARING_CHANGES_TOPIC,
       dryRun,
       fenceLeaseMs: config.SHARING_REBUILD_FENCE_MS,
       onStep: async (step) => {

@@ -56,6 +56,12 @@ export interface RebuildOptions {
    * may still be writing it.
    */
   liveGroupId: string;
+  /**
+   * The live service's internal topic of changes, when it routes through one: the old generation
+   * is then dropped only once the live group has also committed the changes that were in it at
+   * the swap, since its first stage commits the domain offsets before the changes are applied.
+   */
+  changesTopic?: string | null;
   /** Compare only: the shadow is dropped, and neither the catalog nor the live views change. */
   dryRun: boolean;
   /** Called every second or so with how far the replay has come. */
@@ -270,7 +276,17 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
         );
     }
     let dropped: string[] = [];
-    if (await liveGroupPast(admin, options.liveGroupId, topics, handover, options.liveWaitMs ?? 300_000)) {
+    const changes = options.changesTopic ? [options.changesTopic] : [];
+    const past = new Map([...handover, ...(await endOffsets(admin, changes))]);
+    if (
+      await liveGroupPast(
+        admin,
+        options.liveGroupId,
+        [...topics, ...changes],
+        past,
+        options.liveWaitMs ?? 300_000,
+      )
+    ) {
       await sleep(DROP_GRACE_MS);
       dropped = await dropObsolete(db, inForce, generation);
     } else {

@@ -7,10 +7,11 @@ import { type Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
 import { TOPICS, type TopicName } from '../../schemas/topics';
 import { type Clock, systemClock } from '../platform/clock';
-import { isRetriable } from '../platform/errors';
+import { ERROR_CODES, isRetriable } from '../platform/errors';
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
-import { createRenewingProducer } from '../platform/kafka';
+import { ACKS_ALL, createRenewingProducer } from '../platform/kafka';
+import { createKeyPartitioner } from '../platform/key-partitioner';
 import {
   checkTopics,
   describeDrift,
@@ -30,7 +31,23 @@ import {
 import { createEventDecoder, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
 import { createRoundPacer } from './round-pacer';
-import { type EventOutcome, materialize } from './materializer';
+import {
+  directTargets,
+  type EventOutcome,
+  materialize,
+  materializeChanges,
+  type SourcedChange,
+} from './materializer';
+import {
+  type Change,
+  changeMessage,
+  changesTopicDeclaration,
+  documentKey,
+  homeDocument,
+  MalformedChangeError,
+  readChange,
+} from './changes';
+import { MembershipLapsedError, membershipLease } from './membership-lease';
 import { type Projection, type SourcedEvent, sourcedEvent, type ViewDoc, type ViewName } from './projection';
 import { writableCollections } from './view-catalog';
 import { createViewStore } from './view-store';
@@ -56,6 +73,18 @@ export interface SharingDeps {
    * holds the round back until the handover is done (`writableCollections`).
    */
   collections?: Readonly<Record<ViewName, string>>;
+  /**
+   * The internal topic through which the events are re-keyed by view document, so that each
+   * document has one writer across every instance of the group (see `changes.ts`); `null`, the
+   * default, applies the domain topics' events directly, as one process alone may (a rebuild's
+   * replay, a single instance).
+   */
+  changesTopic?: string | null;
+  /**
+   * Tests only: told each view write command once acknowledged and each chunk committed, to show
+   * which member wrote which document when, and when a partition was taken over.
+   */
+  trace?: (entry: SharingTraceEntry) => void;
   /** Told every view document written, once acknowledged: a rebuild's account of its replay. */
   onViewsWritten?: (view: ViewName, docs: readonly ViewDoc[]) => void;
   /** Whether `start()` connects and `stop()` closes `mongo`; true unless the caller shares it. */
@@ -92,7 +121,17 @@ export interface SharingDeps {
   sendTimeoutMs?: number;
 }
 
+/** What `trace` is told. Times are epoch milliseconds. */
+export type SharingTraceEntry =
+  | { kind: 'write'; collection: string; ids: readonly string[]; sentAt: number; at: number }
+  | { kind: 'commit'; topic: string; partition: number; first: string; last: string; at: number };
+
 export interface SharingStats {
+  /**
+   * Domain events sent on to the internal topic (with `changesTopic`). Then `applied`, `noop` and
+   * `deadLettered` count changes, one per view document an event changes, and the dead letters.
+   */
+  routed: number;
   applied: number;
   noop: number;
   deadLettered: number;
@@ -159,7 +198,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
   const db = deps.mongo.db(deps.dbName);
   const storeNow = async () =>
-    createViewStore(db, deps.collections ?? (await writableCollections(db, clock)), deps.onViewsWritten);
+    createViewStore(db, deps.collections ?? (await writableCollections(db, clock)), deps.onViewsWritten, {
+      ...(changesTopic === null ? {} : { beforeCommand: () => lease.check() }),
+      ...(deps.trace ? { afterCommand: writeTracer(deps.trace) } : {}),
+    });
   const admin = kafka.admin();
   const producer = createRenewingProducer(kafka, {
     logger,
@@ -181,7 +223,19 @@ export function createSharingService(deps: SharingDeps): SharingService {
     max: deps.batchSize,
     initial: Math.min(100, deps.batchSize),
   });
-  const totals: SharingStats = { applied: 0, noop: 0, deadLettered: 0, documentsWritten: 0, groupJoins: 0 };
+  const totals: SharingStats = {
+    routed: 0,
+    applied: 0,
+    noop: 0,
+    deadLettered: 0,
+    documentsWritten: 0,
+    groupJoins: 0,
+  };
+  const changesTopic = deps.changesTopic ?? null;
+  // A member writes only while its membership is recent: see membership-lease.ts.
+  const lease = membershipLease(consumer, SESSION_TIMEOUT_MS / 2);
+  const partitionFor = createKeyPartitioner();
+  let changesPartitions = 0;
   let ready = false;
   let drift: readonly TopicDrift[] = [];
   let stopping = false;
@@ -239,6 +293,40 @@ export function createSharingService(deps: SharingDeps): SharingService {
     return outcome.outcomes;
   });
 
+  /**
+   * Sends changes to the internal topic, each to its document's partition, and resolves once Kafka
+   * holds them all (acks=all); only a member whose lease runs may send.
+   */
+  const sendChanges = async (changes: readonly Change[]): Promise<void> => {
+    if (changesTopic === null || changes.length === 0) return;
+    lease.check();
+    await producer.sendBatch({
+      acks: ACKS_ALL,
+      topicMessages: [
+        {
+          topic: changesTopic,
+          messages: changes.map((change) => ({
+            ...changeMessage(change),
+            partition: partitionFor(changesTopic, documentKey(change.view, change.id), changesPartitions),
+          })),
+        },
+      ],
+    });
+  };
+
+  // The writer of the second stage: one for the changes of every partition in flight, as above.
+  const changesWriter = createApplyQueue<SourcedChange, EventOutcome>(async (batch) => {
+    const timer = writeSeconds.startTimer();
+    const outcome = await materializeChanges(batch, await storeNow(), {
+      ...(deps.projections ? { projections: deps.projections } : {}),
+      ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
+      beforeWrite: sendChanges,
+    });
+    pacer.observe(batch.length, timer() * 1_000);
+    totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
+    return outcome.outcomes;
+  });
+
   /** Runs `work` until it succeeds, waiting between tries, for as long as the service runs. */
   const untilDone = async <T>(
     what: string,
@@ -249,7 +337,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
       try {
         return await work();
       } catch (err) {
-        if (stopping) throw err;
+        // A lapsed lease is not waited out here: the batch gives its chunk up (see eachBatch).
+        if (stopping || err instanceof MembershipLapsedError) throw err;
         const level = isRetriable(err) ? 'warn' : 'error';
         logger[level]({ err, attempt }, `${what} failed; trying again`);
         await new Promise((r) =>
@@ -282,6 +371,17 @@ export function createSharingService(deps: SharingDeps): SharingService {
       heartbeat,
     );
 
+  /** Commits a partition's chunk up to `last`, and sets the partition's lag from there. */
+  const commitChunk = async (batch: Batch, last: KafkaMessage): Promise<void> => {
+    await consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+    ]);
+    lag.set(
+      { topic: batch.topic, partition: String(batch.partition) },
+      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+    );
+  };
+
   /** Applies one chunk of a partition's messages and commits after it; resolves with its last offset. */
   const processChunk = async (
     batch: Batch,
@@ -296,21 +396,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
     const goodMessages: KafkaMessage[] = [];
     const spans: Span[] = [];
     const dead: DeadLetter[] = [];
-    const letterOf = (message: KafkaMessage, code: string, reason: string): DeadLetter => ({
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: message.offset,
-      key: message.key,
-      value: message.value,
-      headers: message.headers ?? {},
-      timestamp: message.timestamp,
-      code,
-      reason,
-    });
     for (const message of messages) {
       const decoded = await decode(topic, message, heartbeat);
       if (decoded instanceof PoisonMessageError) {
-        dead.push(letterOf(message, decoded.code, decoded.message));
+        dead.push(deadLetterOf(batch, message, decoded.code, decoded.message));
         continue;
       }
       const traceparent = headerText(message.headers, 'traceparent');
@@ -335,7 +424,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     outcomes.forEach((outcome, i) => {
       if (typeof outcome !== 'object') return;
       const message = goodMessages[i] as KafkaMessage;
-      unapplied.push(letterOf(message, outcome.code, outcome.reason));
+      unapplied.push(deadLetterOf(batch, message, outcome.code, outcome.reason));
       logger.error(
         {
           err: outcome.cause,
@@ -352,19 +441,13 @@ export function createSharingService(deps: SharingDeps): SharingService {
     dead.push(...unapplied);
     const applied = outcomes.filter((o) => o === 'applied').length;
     const noop = outcomes.filter((o) => o === 'noop').length;
-    await consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
+    await commitChunk(batch, last);
     totals.applied += applied;
     totals.noop += noop;
     totals.deadLettered += dead.length;
     events.inc({ topic: batch.topic, outcome: 'applied' }, applied);
     events.inc({ topic: batch.topic, outcome: 'noop' }, noop);
     events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);
-    lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-    );
     if (dead.length > 0) {
       logger.warn(
         {
@@ -379,14 +462,192 @@ export function createSharingService(deps: SharingDeps): SharingService {
     return last.offset;
   };
 
+  /**
+   * The first stage: decodes a chunk of a domain partition's messages and sends each event on to
+   * the internal topic, once per document it changes (or once to its home document), then commits
+   * the chunk once Kafka holds the changes. Undecodable messages are dead-lettered here.
+   */
+  const routeChunk = async (
+    batch: Batch,
+    messages: readonly KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<string | undefined> => {
+    const topic = topicOf.get(batch.topic);
+    const last = messages.at(-1);
+    if (topic === undefined || last === undefined) return undefined;
+    const ingestedAt = new Date(clock());
+    const changes: Change[] = [];
+    const dead: DeadLetter[] = [];
+    let routed = 0;
+    for (const message of messages) {
+      const decoded = await decode(topic, message, heartbeat);
+      if (decoded instanceof PoisonMessageError) {
+        dead.push(deadLetterOf(batch, message, decoded.code, decoded.message));
+        continue;
+      }
+      const source = {
+        topic: batch.topic,
+        partition: batch.partition,
+        offset: message.offset,
+        timestamp: message.timestamp,
+        key: message.key,
+        ingestedAt,
+      };
+      const common = {
+        source,
+        value: message.value as Buffer,
+        headers: message.headers ?? {},
+        context: new Map<string, ViewDoc | null>(),
+      };
+      const home = homeDocument(topic, decoded);
+      if (home) {
+        changes.push({ ...common, ...home, home: true });
+      } else {
+        const sourced = sourcedEvent(decoded, source, ingestedAt, null);
+        const targets = directTargets(sourced, deps.projections);
+        if (!Array.isArray(targets)) {
+          logger.error(
+            { err: targets.cause, code: targets.code, eventId: decoded.eventId },
+            'Event not routed',
+          );
+          dead.push(deadLetterOf(batch, message, targets.code, targets.reason));
+          continue;
+        }
+        for (const target of targets) changes.push({ ...common, ...target, home: false });
+      }
+      routed += 1;
+    }
+    await writeDeadLetters(dead, heartbeat);
+    await untilDone('Sending the changes', () => sendChanges(changes), heartbeat);
+    await commitChunk(batch, last);
+    totals.routed += routed;
+    totals.deadLettered += dead.length;
+    events.inc({ topic: batch.topic, outcome: 'routed' }, routed);
+    events.inc({ topic: batch.topic, outcome: 'dead_lettered' }, dead.length);
+    return last.offset;
+  };
+
+  /**
+   * The second stage: applies a chunk of a partition of the internal topic, each change to its one
+   * document, and commits after it. A change that cannot be applied is dead-lettered with the
+   * domain event's own bytes and coordinates.
+   */
+  const applyChangesChunk = async (
+    batch: Batch,
+    messages: readonly KafkaMessage[],
+    heartbeat: () => Promise<void>,
+  ): Promise<string | undefined> => {
+    const last = messages.at(-1);
+    if (last === undefined) return undefined;
+    const items: SourcedChange[] = [];
+    const spans: Span[] = [];
+    const dead: DeadLetter[] = [];
+    const letterOf = (change: Change, code: string, reason: string): DeadLetter => ({
+      topic: change.source.topic,
+      partition: change.source.partition,
+      offset: change.source.offset,
+      key: change.source.key,
+      value: change.value,
+      headers: change.headers,
+      timestamp: change.source.timestamp,
+      code,
+      reason,
+    });
+    for (const message of messages) {
+      let change: Change;
+      try {
+        change = readChange(message);
+      } catch (err) {
+        if (!(err instanceof MalformedChangeError)) throw err;
+        dead.push(deadLetterOf(batch, message, ERROR_CODES.EVENT_UNDECODABLE, err.message));
+        continue;
+      }
+      const topic = topicOf.get(change.source.topic);
+      if (topic === undefined) {
+        dead.push(
+          letterOf(
+            change,
+            ERROR_CODES.EVENT_INVALID,
+            `A change of topic ${change.source.topic}, not read here`,
+          ),
+        );
+        continue;
+      }
+      const decoded = await decode(topic, { ...message, value: change.value }, heartbeat);
+      if (decoded instanceof PoisonMessageError) {
+        dead.push(letterOf(change, decoded.code, decoded.message));
+        continue;
+      }
+      const traceparent = headerText(change.headers, 'traceparent');
+      items.push({
+        change,
+        sourced: sourcedEvent(
+          decoded,
+          change.source,
+          change.source.ingestedAt,
+          traceIdOf(traceparent) ?? null,
+        ),
+      });
+      const parent = propagation.extract(context.active(), traceparent ? { traceparent } : {});
+      spans.push(trace.getTracer('lienthong').startSpan(`sharing apply ${decoded.eventType}`, {}, parent));
+    }
+    const outcomes = await untilDone('Writing the views', () => changesWriter.submit(items), heartbeat);
+    for (const span of spans) span.end();
+    outcomes.forEach((outcome, i) => {
+      const item = items[i];
+      if (typeof outcome !== 'object' || item === undefined) return;
+      dead.push(letterOf(item.change, outcome.code, outcome.reason));
+      logger.error(
+        {
+          err: outcome.cause,
+          code: outcome.code,
+          eventId: item.sourced.event.eventId,
+          view: item.change.view,
+        },
+        'Change not applied; dead-lettering its event',
+      );
+    });
+    await writeDeadLetters(dead, heartbeat);
+    await commitChunk(batch, last);
+    const applied = outcomes.filter((o) => o === 'applied').length;
+    const noop = outcomes.filter((o) => o === 'noop').length;
+    totals.applied += applied;
+    totals.noop += noop;
+    totals.deadLettered += dead.length;
+    // Counted under the domain topic the change's event came from.
+    items.forEach(({ change }, i) => {
+      const outcome = outcomes[i];
+      if (outcome === 'applied' || outcome === 'noop') events.inc({ topic: change.source.topic, outcome });
+    });
+    for (const letter of dead) events.inc({ topic: letter.topic, outcome: 'dead_lettered' });
+    if (dead.length > 0)
+      logger.warn(
+        { count: dead.length, codes: [...new Set(dead.map((d) => d.code))] },
+        'Messages dead-lettered',
+      );
+    return last.offset;
+  };
+
+  /** What a chunk of `batch` goes through: the first or second stage, or the direct one. */
+  const chunkOf = (batch: Batch) =>
+    changesTopic === null ? processChunk : batch.topic === changesTopic ? applyChangesChunk : routeChunk;
+
   let url = '';
   const lifecycle = createLifecycle('sharing', {
     async start() {
       stopping = false;
       if (deps.ownsMongo !== false) await deps.mongo.connect();
       await admin.connect();
-      const deadLetters = deadLetterTopic === null ? [] : [deadLetterTopicDeclaration(deadLetterTopic)];
+      const deadLetters = [
+        ...(deadLetterTopic === null ? [] : [deadLetterTopicDeclaration(deadLetterTopic)]),
+        ...(changesTopic === null ? [] : [changesTopicDeclaration(changesTopic)]),
+      ];
       await ensurePolicyTopics(admin, deadLetters);
+      if (changesTopic !== null) {
+        const [metadata] = (await admin.fetchTopicMetadata({ topics: [changesTopic] })).topics;
+        changesPartitions = metadata?.partitions.length ?? 0;
+        if (changesPartitions === 0) throw new Error(`The changes topic ${changesTopic} has no partitions`);
+      }
       // The domain topics are the connectors' to create; a missing one is not drift of this service.
       const read: TopicDeclaration[] = [...topicOf.keys()].map((topic) => ({
         topic,
@@ -397,7 +658,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
       for (const d of drift) logger.error({ drift: d }, describeDrift(d));
       await producer.connect();
       await consumer.connect();
-      await consumer.subscribe({ topics: [...topicOf.keys()], fromBeginning: true });
+      await consumer.subscribe({
+        topics: [...topicOf.keys(), ...(changesTopic === null ? [] : [changesTopic])],
+        fromBeginning: true,
+      });
       consumer.on(consumer.events.GROUP_JOIN, () => {
         ready = true;
         totals.groupJoins += 1;
@@ -422,14 +686,32 @@ export function createSharingService(deps: SharingDeps): SharingService {
             if (!isRunning() || isStale() || rebalancing) return;
             const chunk = batch.messages.slice(i, i + pacer.chunkSize());
             i += chunk.length;
-            const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS);
+            // Twice an interval, so that the membership lease (half the session) is renewed in time.
+            const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
             let lastOffset: string | undefined;
             try {
-              lastOffset = await processChunk(batch, chunk, heartbeat);
+              lastOffset = await chunkOf(batch)(batch, chunk, heartbeat);
+            } catch (err) {
+              // Its membership unproven, the member gives the chunk up uncommitted and goes back to
+              // the group, which renews the lease or hands the partition on; heartbeats are
+              // refused while a rebalance waits for this very batch, so waiting here would hang.
+              if (!(err instanceof MembershipLapsedError)) throw err;
+              logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'Chunk given up');
+              return;
             } finally {
               clearInterval(pump);
             }
-            if (lastOffset !== undefined) resolveOffset(lastOffset);
+            if (lastOffset !== undefined) {
+              resolveOffset(lastOffset);
+              deps.trace?.({
+                kind: 'commit',
+                topic: batch.topic,
+                partition: batch.partition,
+                first: chunk[0]?.offset ?? lastOffset,
+                last: lastOffset,
+                at: Date.now(),
+              });
+            }
             await heartbeat();
           }
         },
@@ -448,6 +730,27 @@ export function createSharingService(deps: SharingDeps): SharingService {
     },
   });
   return { ...lifecycle, app, url: () => url, stats: () => ({ ...totals }) };
+}
+
+function writeTracer(
+  trace: (entry: SharingTraceEntry) => void,
+): (collection: string, ids: readonly string[], sentAt: number) => void {
+  return (collection, ids, sentAt) => trace({ kind: 'write', collection, ids, sentAt, at: Date.now() });
+}
+
+/** The dead letter of a message as read, with its coordinates. */
+function deadLetterOf(batch: Batch, message: KafkaMessage, code: string, reason: string): DeadLetter {
+  return {
+    topic: batch.topic,
+    partition: batch.partition,
+    offset: message.offset,
+    key: message.key,
+    value: message.value,
+    headers: message.headers ?? {},
+    timestamp: message.timestamp,
+    code,
+    reason,
+  };
 }
 
 function headerText(headers: IHeaders | undefined, name: string): string | undefined {

@@ -28,6 +28,14 @@ export interface ViewStore {
   archive(view: ViewName, entries: readonly ArchivedEntry[]): Promise<void>;
 }
 
+/** What the writer of the views is told around each write command. */
+export interface WriteHooks {
+  /** Runs before each write command; throwing stops the writes. */
+  beforeCommand?: () => void;
+  /** A write command of `collection` acknowledged, with the ids it wrote and when it was sent. */
+  afterCommand?: (collection: string, ids: readonly string[], sentAt: number) => void;
+}
+
 /** The collection that keeps what the map bounds took out of a view collection's documents. */
 export const archiveOf = (collection: string): string => `${collection}_archive`;
 
@@ -40,12 +48,18 @@ export const archiveOf = (collection: string): string => `${collection}_archive`
  * `collections` maps a view to its collection: the catalog's in the live consumer, a rebuild's
  * shadow ones in its replay. `onWritten`, when given, is told each document as written, once the
  * store acknowledged it: a rebuild keeps that account to check its collections against.
+ * `hooks.beforeCommand` runs before each write command and may throw to stop the writes: the live
+ * consumer's check that it is still a member of its group (`membership-lease.ts`).
+ * `hooks.afterCommand` is told each command's documents once acknowledged, with when it was sent.
  */
 export function createViewStore(
   db: Db,
   collections: Readonly<Record<ViewName, string>>,
   onWritten?: (view: ViewName, docs: readonly ViewDoc[]) => void,
+  hooks: WriteHooks = {},
 ): ViewStore {
+  const beforeCommand = hooks.beforeCommand ?? (() => undefined);
+  const afterCommand = hooks.afterCommand ?? (() => undefined);
   return {
     async load(view, ids) {
       const collection = db.collection<ViewDoc>(collections[view]);
@@ -86,9 +100,17 @@ export function createViewStore(
       onWritten?.(view, unchanged);
       let written = 0;
       for (const chunk of statementChunks(ops, STORE_WRITE_CHUNK)) {
+        beforeCommand();
+        const sentAt = Date.now();
         await collection.bulkWrite(chunk, { ordered: false });
+        const chunkDocs = docs.slice(written, written + chunk.length);
+        afterCommand(
+          collections[view],
+          chunkDocs.map((d) => d._id),
+          sentAt,
+        );
         // Told chunk by chunk, so that a round cut short still accounts for what was written.
-        onWritten?.(view, docs.slice(written, written + chunk.length));
+        onWritten?.(view, chunkDocs);
         written += chunk.length;
       }
       return ops.length;
@@ -97,6 +119,7 @@ export function createViewStore(
     async archive(view, entries) {
       const collection = db.collection<ArchivedEntry>(archiveOf(collections[view]));
       for (const chunk of statementChunks(entries, STORE_WRITE_CHUNK)) {
+        beforeCommand();
         await collection.bulkWrite(
           chunk.map((entry) => ({
             replaceOne: { filter: { _id: entry._id }, replacement: entry, upsert: true },

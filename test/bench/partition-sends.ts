@@ -9,9 +9,9 @@
  */
 import { performance } from 'node:perf_hooks';
 import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
-import { createKeyPartitioner } from '../../connectors/runtime/publisher';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { createKeyPartitioner } from '../../services/platform/key-partitioner';
 import { KafkaEnv, loadConfig } from '../../services/platform/config';
 import {
   ACKS_ALL,

@@ -13,19 +13,16 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin } from 'kafkajs';
-import { generateRecords } from '../../connectors/demo/generator';
 import { createAvroEncoder } from '../../connectors/runtime/avro-encoder';
 import { type LocalKafka } from '../../deploy/local/local-kafka';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
-import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
-import { createLogger } from '../../services/platform/logger';
-import { VIEW_NAMES } from '../../services/sharing/projection';
-import { rebuildViews } from '../../services/sharing/rebuild';
-import { connectorHarness, registryClient } from '../support/connector';
+import { TOPIC_NAMES, TOPICS } from '../../schemas/topics';
+import { registryClient } from '../support/connector';
 import { DEFINITIONS } from '../support/event-stream';
 import { readMessages } from '../support/kafka';
-import { sharingHarness } from '../support/sharing';
-import { connectorLoad, type Unavailability, unavailability } from './connector-load';
+import { until as untilHolds } from '../support/fixtures';
+import { replayDifferences, sharingHarness } from '../support/sharing';
+import { agencyConnectors, agencyLoad, type Unavailability, unavailability } from './connector-load';
 
 /** 10 records a POST, a POST every 0.4 s or so per agency: about 100 records/s in all. */
 const BATCH = 10;
@@ -41,10 +38,7 @@ const log = (line: string): void => {
 };
 
 const harness = sharingHarness({ partitions: 3 });
-const connectors = TOPIC_NAMES.map((agency) => ({
-  agency,
-  harness: connectorHarness(DEFINITIONS[agency], { topic: harness.topics[agency] }),
-}));
+const connectors = agencyConnectors(harness.topics);
 let admin: Admin;
 let nodes: LocalKafka[];
 
@@ -70,14 +64,8 @@ afterAll(async () => {
 });
 
 /** Polls `check` until it holds; an error thrown by it (a broker away) counts as not yet. */
-async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(250);
-  }
-}
+const until = (what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> =>
+  untilHolds(what, check, timeoutMs, { pollMs: 250, tolerant: true });
 
 /** The written topics and the consumer offsets, every partition with all its replicas in sync. */
 async function waitInSync(): Promise<void> {
@@ -117,21 +105,7 @@ async function restart(node: LocalKafka, how: 'kill' | 'stop'): Promise<void> {
 }
 
 it('loses no acknowledged record and no view through a leader kill and a rolling restart', async () => {
-  const records = Object.fromEntries(
-    TOPIC_NAMES.map((agency) => [
-      agency,
-      generateRecords(agency, RECORDS_PER_AGENCY, Date.now() % 1_000_000),
-    ]),
-  ) as Record<TopicName, unknown[]>;
-  const load = connectorLoad(
-    connectors.map((c) => ({
-      agency: c.agency,
-      url: c.harness.url(),
-      apiKey: c.harness.apiKey,
-      records: records[c.agency],
-    })),
-    { batch: BATCH, pauseMs: PAUSE_MS },
-  );
+  const load = agencyLoad(connectors, RECORDS_PER_AGENCY, { batch: BATCH, pauseMs: PAUSE_MS });
 
   // The sharing service's progress, every 250 ms: time without an event taken while records it
   // has not taken were acknowledged is a stall.
@@ -211,14 +185,7 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
   }
 
   // The sharing service takes everything in the topics, then the views are replayed cleanly.
-  await until(
-    'the sharing service to commit every event',
-    async () => {
-      const { committed, total } = await harness.progress();
-      return committed === total;
-    },
-    300_000,
-  );
+  await until('the sharing service to commit every event', () => harness.drained(), 300_000);
   clearInterval(monitor);
 
   const failures: string[] = [];
@@ -253,7 +220,7 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
       failures.push(`an answer names topic ${a.topic}, not one of the load's`);
       continue;
     }
-    const mapped = DEFINITIONS[agency].map(records[agency][a.index], { now: Date.now() });
+    const mapped = DEFINITIONS[agency].map(load.records[agency][a.index], { now: Date.now() });
     if (!mapped.ok) {
       failures.push(`${agency} record ${a.index} no longer maps`);
       continue;
@@ -292,24 +259,8 @@ it('loses no acknowledged record and no view through a leader kill and a rolling
   }
 
   // The views against a clean replay of the topics, document by document, by hash.
-  const report = await rebuildViews({
-    kafka: harness.kafka,
-    mongo: harness.client(),
-    dbName: harness.dbName,
-    registry,
-    logger: createLogger({ name: 'test-faults-rebuild', level: 'silent' }),
-    topics: harness.topics,
-    liveGroupId: harness.groupId,
-    dryRun: true,
-    progress: () => undefined,
-  });
-  for (const view of VIEW_NAMES) {
-    const c = report.comparison[view];
-    if (c.onlyLeft.length + c.onlyRight.length + c.different.length > 0 || c.left === 0)
-      failures.push(
-        `view ${view}: ${c.left} live, ${c.right} replayed; only live ${c.onlyLeft.length}, only replayed ${c.onlyRight.length}, different ${c.different.length}`,
-      );
-  }
+  const report = await harness.dryRunReplay('test-faults-rebuild');
+  failures.push(...replayDifferences(report));
   if (longestStall.ms > STALL_LIMIT_MS)
     failures.push(`the sharing service stalled for ${longestStall.ms} ms from ${since(longestStall.from)}`);
 

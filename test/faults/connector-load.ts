@@ -1,5 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type TopicName } from '../../schemas/topics';
+import { generateRecords } from '../../connectors/demo/generator';
+import { TOPIC_NAMES, type TopicName } from '../../schemas/topics';
+import { connectorHarness } from '../support/connector';
+import { DEFINITIONS } from '../support/event-stream';
 
 /** Where a connector said a record went. */
 export interface AcceptedRecord {
@@ -105,6 +108,40 @@ export function connectorLoad(targets: readonly LoadTarget[], options: { batch: 
       await running;
     },
   };
+}
+
+/** A connector of each agency, writing to `topics`: the ones a fault test loads. */
+export function agencyConnectors(topics: Readonly<Record<TopicName, string>>) {
+  return TOPIC_NAMES.map((agency) => ({
+    agency,
+    harness: connectorHarness(DEFINITIONS[agency], { topic: topics[agency] }),
+  }));
+}
+
+/**
+ * {@link connectorLoad} through every agency's connector, each sent `recordsPerAgency` demo
+ * records of its own, more than a run sends: the load stops when told to. `records` are what
+ * each agency is sent, in order, for checking what a connector wrote against.
+ */
+export function agencyLoad(
+  connectors: ReturnType<typeof agencyConnectors>,
+  recordsPerAgency: number,
+  options: { batch: number; pauseMs: number },
+) {
+  const seed = Date.now() % 1_000_000;
+  const records = Object.fromEntries(
+    TOPIC_NAMES.map((agency) => [agency, generateRecords(agency, recordsPerAgency, seed)]),
+  ) as Record<TopicName, unknown[]>;
+  const load = connectorLoad(
+    connectors.map((c) => ({
+      agency: c.agency,
+      url: c.harness.url(),
+      apiKey: c.harness.apiKey,
+      records: records[c.agency],
+    })),
+    options,
+  );
+  return Object.assign(load, { records });
 }
 
 /** A fault's unavailability, from the answers given between its start and its end. */

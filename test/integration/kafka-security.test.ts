@@ -117,6 +117,7 @@ describe('Kafka security', () => {
       ...sharingGrants(SERVICE_PRINCIPALS.sharing, {
         domainTopics: [topics.tax, topics.vehicle],
         deadLetterTopic: topics.deadLetter,
+        changesTopic: `${suffix}-changes`,
         groupPrefixes: [suffix],
       }),
       ...lookupGrants(SERVICE_PRINCIPALS.lookup, {

@@ -19,4 +19,7 @@ module.exports = [
   // Two instances of a connector on one spool: the import's instance SIGKILLed, or stalled past
   // its lease, mid-import; the other finishes it.
   'test/integration/connectors/instances-takeover.test.ts',
+  // Two members of one group through the changes topic against a direct replay: about 55 s on a
+  // loaded machine, past what `npm test` may grow by.
+  'test/integration/sharing/changes.test.ts',
 ];

@@ -55,6 +55,24 @@ export async function waitUntilReady(
   }
 }
 
+/**
+ * Polls `check` every `pollMs` until it holds, and rejects after `timeoutMs`. With `tolerant`, an
+ * error thrown by `check` (a broker away in a fault test) counts as not yet; otherwise it rejects.
+ */
+export async function until(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs: number,
+  { pollMs = 200, tolerant = false }: { pollMs?: number; tolerant?: boolean } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await (tolerant ? check().catch(() => false) : check())) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, pollMs));
+  }
+}
+
 /** A scratch directory that is removed by the returned function. */
 export function scratchDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `lienthong-${prefix}-`));

@@ -9,7 +9,8 @@ import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { sharingGrants } from '../../services/platform/acl-policy';
 import { createProducer } from '../../services/platform/kafka';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
-import { REBUILD_GROUP_PREFIX } from '../../services/sharing/rebuild';
+import { changesTopicDeclaration } from '../../services/sharing/changes';
+import { REBUILD_GROUP_PREFIX, type RebuildReport, rebuildViews } from '../../services/sharing/rebuild';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
 import { createMongoClient } from '../../services/platform/mongo';
@@ -19,8 +20,9 @@ import {
   type SharingDeps,
   type SharingService,
 } from '../../services/sharing/sharing-service';
+import { collectionHashes, compareHashes, type HashComparison } from '../../services/sharing/view-hash';
 import { registryClient, registryKey } from './connector';
-import { endpoint, uniqueName } from './fixtures';
+import { endpoint, uniqueName, until } from './fixtures';
 import { grantAcls, kafkaEnvOf, testKafka } from './kafka';
 
 /**
@@ -36,6 +38,10 @@ export function sharingHarness(
     /** Routes the service's Kafka connections (not the harness's own), through a proxy for instance. */
     socketFactory?: ISocketFactory;
     sendTimeoutMs?: number;
+    /** Partitions of the internal topic of changes; the bus's own number by default. */
+    changesPartitions?: number;
+    /** Whether the services this harness starts in its process route through the changes topic. */
+    routed?: boolean;
   } = {},
 ) {
   const suffix = uniqueName('it-sharing');
@@ -44,6 +50,8 @@ export function sharingHarness(
     TOPIC_NAMES.map((t) => [t, `${topicPrefix}${TOPICS[t].topic}`]),
   ) as Record<TopicName, string>;
   const deadLetterTopic = `${suffix}-dead-letter`;
+  // The internal topic of changes, for a service given it (processes of main.ts always are).
+  const changesTopic = `${suffix}-changes`;
   const dbName = suffix.replace(/-/g, '_');
   const groupId = `${suffix}-group`;
   // Silent unless a run is being diagnosed: TEST_LOG_LEVEL=debug shows the service's own log.
@@ -62,7 +70,7 @@ export function sharingHarness(
   let service: SharingService | undefined;
   const children = new Set<ChildProcess>();
 
-  const build = (into: { dbName: string; groupId: string }): SharingService =>
+  const build = (into: { dbName: string; groupId: string }, routed: boolean): SharingService =>
     createSharingService({
       kafka: serviceKafka,
       mongo: createMongoClient({ uri: endpoint('MONGODB_URI'), appName: 'it-sharing', logger }),
@@ -76,6 +84,7 @@ export function sharingHarness(
       concurrency: 6,
       host: '127.0.0.1',
       port: 0,
+      ...(routed ? { changesTopic } : {}),
       ...options.service,
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
@@ -97,6 +106,7 @@ export function sharingHarness(
           ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
           SHARING_TOPIC_PREFIX: topicPrefix,
           SHARING_DEAD_LETTER_TOPIC: deadLetterTopic,
+          SHARING_CHANGES_TOPIC: changesTopic,
           SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
           SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
           SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
@@ -123,6 +133,7 @@ export function sharingHarness(
     topicPrefix,
     groupId,
     deadLetterTopic,
+    changesTopic,
     dbName,
     kafka,
     serviceKafka,
@@ -139,6 +150,7 @@ export function sharingHarness(
           numPartitions: options.partitions ?? 3,
         })),
         deadLetterTopicDeclaration(deadLetterTopic),
+        changesTopicDeclaration(changesTopic, options.changesPartitions),
       ]);
       await admin.disconnect();
       // Its groups all begin with this test's suffix, but for the rebuild's.
@@ -146,6 +158,7 @@ export function sharingHarness(
         sharingGrants(SERVICE_PRINCIPALS.sharing, {
           domainTopics: Object.values(topics),
           deadLetterTopic,
+          changesTopic,
           groupPrefixes: [suffix, REBUILD_GROUP_PREFIX],
         }),
       );
@@ -158,9 +171,12 @@ export function sharingHarness(
       }
     },
 
-    /** Starts the service in this process; a replay into another database takes its own group. */
+    /**
+     * Starts the service in this process; a replay into another database takes its own group, and
+     * applies the events directly (the changes topic is the harness's own group's).
+     */
     async start(into = { dbName, groupId }): Promise<SharingService> {
-      service = build(into);
+      service = build(into, options.routed === true && into.groupId === groupId);
       await service.start();
       return service;
     },
@@ -179,11 +195,12 @@ export function sharingHarness(
      * Runs `services/sharing/main.ts` as a process of its own on this harness's topics, so that a
      * test can kill it. It logs at `LOG_LEVEL` (warn by default) to the test's output.
      */
-    spawnProcess(into = { dbName, groupId }, port = 0): ChildProcess {
+    spawnProcess(into = { dbName, groupId }, port = 0, env: Record<string, string> = {}): ChildProcess {
       return spawnChild('main.ts', {
         MONGODB_DB: into.dbName,
         SHARING_GROUP_ID: into.groupId,
         PORT: String(port),
+        ...env,
       });
     },
 
@@ -200,26 +217,96 @@ export function sharingHarness(
       );
     },
 
-    /** How many messages of the four topics `group` has committed, and how many there are. */
-    async progress(group = groupId): Promise<{ committed: number; total: number }> {
+    /**
+     * How many messages of the four topics and of the internal topic of changes `group` has
+     * committed, and how many there are: a service that routes through the changes has applied
+     * everything only once both are committed. The changes count for the harness's own group
+     * only, unless `withChanges` says: a clean replay into another group applies directly.
+     */
+    async progress(
+      group = groupId,
+      withChanges = group === groupId,
+    ): Promise<{ committed: number; total: number }> {
       const admin = kafka.admin();
       await admin.connect();
       try {
         let committed = 0;
         let total = 0;
-        for (const topic of Object.values(topics)) {
+        const read = [...Object.values(topics), ...(withChanges ? [changesTopic] : [])];
+        for (const topic of read) {
           for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
         }
-        for (const { partitions } of await admin.fetchOffsets({
-          groupId: group,
-          topics: Object.values(topics),
-        })) {
+        for (const { partitions } of await admin.fetchOffsets({ groupId: group, topics: read })) {
           for (const p of partitions) committed += Math.max(0, Number(p.offset));
         }
         return { committed, total };
       } finally {
         await admin.disconnect();
       }
+    },
+
+    /** Whether `group` has committed every message there is (see {@link progress}). */
+    async drained(group = groupId): Promise<boolean> {
+      const { committed, total } = await harness.progress(group);
+      return committed === total;
+    },
+
+    /**
+     * Replays every topic into a database and a group of their own (`<db>_<name>`,
+     * `<group>-<name>`), applying the events directly, until the group has committed them all;
+     * the caller drops that database.
+     */
+    async cleanReplay(
+      name: string,
+      timeoutMs: number,
+    ): Promise<{ dbName: string; groupId: string; applied: number }> {
+      const clean = { dbName: `${dbName}_${name}`, groupId: `${groupId}-${name}` };
+      const replay = await harness.start(clean);
+      try {
+        await until('the clean replay', () => harness.drained(clean.groupId), timeoutMs);
+      } finally {
+        await harness.stop();
+      }
+      return { ...clean, applied: replay.stats().applied };
+    },
+
+    /**
+     * The views of the harness's database that differ from the same views in `otherDb`, document
+     * by document, by hash, or that are empty there; none when all are equal. The ids, at most
+     * five of each kind, name the documents to look at.
+     */
+    async viewDifferences(otherDb: string): Promise<(HashComparison & { view: ViewName })[]> {
+      const out: (HashComparison & { view: ViewName })[] = [];
+      for (const view of VIEW_NAMES) {
+        const diff = compareHashes(
+          await collectionHashes(reader.db(dbName), view),
+          await collectionHashes(reader.db(otherDb), view),
+        );
+        if (diff.onlyLeft.length + diff.onlyRight.length + diff.different.length > 0 || diff.right === 0)
+          out.push({
+            view,
+            ...diff,
+            onlyLeft: diff.onlyLeft.slice(0, 5),
+            onlyRight: diff.onlyRight.slice(0, 5),
+            different: diff.different.slice(0, 5),
+          });
+      }
+      return out;
+    },
+
+    /** The live views against a clean replay of every topic, by hash: a dry-run rebuild. */
+    dryRunReplay(loggerName: string): Promise<RebuildReport> {
+      return rebuildViews({
+        kafka,
+        mongo: reader,
+        dbName,
+        registry: registryClient(),
+        logger: createLogger({ name: loggerName, level: 'silent' }),
+        topics,
+        liveGroupId: groupId,
+        dryRun: true,
+        progress: () => undefined,
+      });
     },
 
     async tearDown(): Promise<void> {
@@ -300,6 +387,18 @@ export function sharingHarness(
     },
   };
   return harness;
+}
+
+/** What differs between the live views and a dry-run rebuild's replay, a line a view; none when equal. */
+export function replayDifferences(report: RebuildReport): string[] {
+  return VIEW_NAMES.flatMap((view) => {
+    const c = report.comparison[view];
+    return c.onlyLeft.length + c.onlyRight.length + c.different.length > 0 || c.left === 0
+      ? [
+          `view ${view}: ${c.left} live, ${c.right} replayed; only live ${c.onlyLeft.length}, only replayed ${c.onlyRight.length}, different ${c.different.length}`,
+        ]
+      : [];
+  });
 }
 
 const ROOT = resolve(__dirname, '..', '..');

@@ -1,11 +1,10 @@
 import { type ChildProcess } from 'node:child_process';
-import { createLogger } from '../../../services/platform/logger';
 import { VIEW_NAMES, type ViewDoc } from '../../../services/sharing/projection';
-import { REBUILD_STEPS, rebuildViews, type RebuildStep } from '../../../services/sharing/rebuild';
+import { REBUILD_STEPS, type RebuildStep } from '../../../services/sharing/rebuild';
 import { readCatalog, readGeneration } from '../../../services/sharing/view-catalog';
-import { registryClient } from '../../support/connector';
 import { taxCodeCheckDigit } from '../../../connectors/runtime/identifiers';
 import { generateEventStream, type StreamEvent } from '../../support/event-stream';
+import { until } from '../../support/fixtures';
 import { sharingHarness } from '../../support/sharing';
 import { envelope, STORY, T0 } from '../../support/story';
 
@@ -72,14 +71,6 @@ beforeAll(async () => {
 
 afterAll(() => harness.tearDown());
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 180_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Resolves once the child has printed `line`; rejects if it exits first. */
 function printed(child: ChildProcess, line: string, output: { text: string }): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -127,21 +118,15 @@ async function provenanceIds(): Promise<Set<string>> {
 
 /** The live views against a clean replay of every topic, by hash, once the live group is done. */
 async function liveAgainstReplay(during: readonly StreamEvent[]) {
-  await until('the live group to commit every event', async () => {
-    const { committed, total } = await harness.progress();
-    return committed === total && total === published.length;
-  });
-  const report = await rebuildViews({
-    kafka: harness.kafka,
-    mongo: harness.client(),
-    dbName: harness.dbName,
-    registry: registryClient(),
-    logger: createLogger({ name: 'it-rebuild-crash', level: 'silent' }),
-    topics: harness.topics,
-    liveGroupId: harness.groupId,
-    dryRun: true,
-    progress: () => undefined,
-  });
+  await until(
+    'the live group to commit every event',
+    async () => {
+      const { committed, total } = await harness.progress();
+      return committed === total && total === published.length;
+    },
+    180_000,
+  );
+  const report = await harness.dryRunReplay('it-rebuild-crash');
   const differing = VIEW_NAMES.map((v) => report.comparison[v]).reduce(
     (sum, c) => sum + c.onlyLeft.length + c.onlyRight.length + c.different.length,
     0,

@@ -76,7 +76,13 @@ describe('the bus ACLs', () => {
     const writes = grants.filter((g) => g.resource === 'topic' && g.operations.includes('Write'));
     expect(writes.filter((g) => g.principal === 'sharing').map((g) => g.name)).toEqual([
       'sharing.dead-letter',
+      'sharing.changes',
     ]);
+    // Its internal topic of changes is its own: it writes and reads it, and nobody else touches it.
+    expect(allowed(grants, 'sharing', 'topic', 'sharing.changes')).toEqual(
+      expect.arrayContaining(['Read', 'Write']),
+    );
+    expect(grants.filter((g) => g.name === 'sharing.changes').map((g) => g.principal)).toEqual(['sharing']);
     expect(writes.filter((g) => g.principal === 'lookup').map((g) => g.name)).toEqual(['lookup.audit']);
     // Lineage uses short-lived groups: a prefix, not a name.
     expect(grants.find((g) => g.principal === 'lookup' && g.resource === 'group')).toMatchObject({

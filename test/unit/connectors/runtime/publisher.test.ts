@@ -7,7 +7,6 @@ import {
   type RecordMetadata,
 } from 'kafkajs';
 import {
-  createKeyPartitioner,
   createPublisher,
   fetchPartitionCounts,
   type OutgoingRecord,
@@ -15,7 +14,7 @@ import {
 } from '../../../../connectors/runtime/publisher';
 import { createLogger, LienthongError, UnavailableError } from '../../../../services/platform';
 
-// kafkajs's own murmur2, to check the partitioner against the hash, not against itself.
+// kafkajs's own murmur2, to check the publisher's partitions against the hash.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const murmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: string) => number;
 
@@ -363,19 +362,6 @@ describe('createPublisher', () => {
     await closing;
     await expect(last).resolves.toHaveLength(1);
     await expect(publisher.close()).resolves.toBeUndefined();
-  });
-});
-
-describe('createKeyPartitioner', () => {
-  it('matches the Java client: positive murmur2 of the key modulo the partition count', () => {
-    const partition = createKeyPartitioner();
-    for (const key of ['0108912347', '29A-123.45', 'HS-2024-000001', 'đăng ký', '']) {
-      for (const n of [1, 3, 6, 12]) {
-        expect(partition('t', key, n)).toBe((murmur2(key) & 0x7fffffff) % n);
-      }
-    }
-    // A value from the Java client's own test vectors (Utils.murmur2 of "21" is -973932308).
-    expect(murmur2('21')).toBe(-973932308);
   });
 });
 

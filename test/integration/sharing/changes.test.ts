@@ -1,0 +1,46 @@
+import { type SharingService } from '../../../services/sharing/sharing-service';
+import { generateEventStream } from '../../support/event-stream';
+import { until } from '../../support/fixtures';
+import { sharingHarness } from '../../support/sharing';
+
+/**
+ * The service routing through its internal topic of changes (`services/sharing/changes.ts`), as
+ * two members of one group: the views equal a direct replay of the same events, document by
+ * document, by hash. The events include enterprise amendments and vehicle transfers, whose
+ * citizens' and owners' documents are changed by dependent changes that carry the home document.
+ */
+const EVENTS = 600;
+const harness = sharingHarness({ partitions: 3, batchSize: 200, routed: true, changesPartitions: 4 });
+
+beforeAll(async () => {
+  await harness.setUp();
+  await harness.publish(generateEventStream(EVENTS, 29));
+});
+
+afterAll(() => harness.tearDown());
+
+it('gives two members of one group, each document written by one of them, the views of a direct replay', async () => {
+  const first: SharingService = await harness.start();
+  const second = await harness.start();
+  try {
+    await until(
+      'every event and change committed',
+      async () => {
+        const { committed, total } = await harness.progress();
+        return committed === total && total > EVENTS;
+      },
+      150_000,
+    );
+  } finally {
+    await harness.stop();
+    await first.stop();
+  }
+  const routed = first.stats().routed + second.stats().routed;
+  expect(routed).toBeGreaterThanOrEqual(EVENTS);
+  expect(first.stats().deadLettered + second.stats().deadLettered).toBe(0);
+
+  const clean = await harness.cleanReplay('direct', 150_000);
+  expect(clean.applied).toBeGreaterThan(0);
+  expect(await harness.viewDifferences(clean.dbName)).toEqual([]);
+  await harness.client().db(clean.dbName).dropDatabase();
+}, 360_000);
