@@ -40,6 +40,12 @@ export const REGISTRY_CLIENTS_SECRET = 'lienthong-registry-clients';
 /** The secret holding the store's connection string (with its password), as the file `uri`. */
 export const MONGODB_SECRET = 'lienthong-mongodb';
 
+/**
+ * The console's cookie sealing keys, one file of the secret: every instance reads the same, so a
+ * sign-in started on one pod finishes on another and a session works on any.
+ */
+export const CONSOLE_SESSION_KEYS = { secret: 'lienthong-console', key: 'session-keys' } as const;
+
 /** A bus workload: one process of the image, with the principal it connects to Kafka as. */
 export interface Workload {
   name: string;
@@ -162,7 +168,9 @@ export function workloads(serviceUrl: ServiceUrl): Workload[] {
       replicas: 2,
       public: true,
       to: ['lookup', 'registry', 'sharing', ...TOPIC_NAMES.map(connectorName)],
-      secretFiles: {},
+      secretFiles: {
+        CONSOLE_SESSION_KEYS_FILE: `${CONSOLE_SESSION_KEYS.secret}/${CONSOLE_SESSION_KEYS.key}`,
+      },
       env: {
         CONSOLE_MODE: 'production',
         CONSOLE_LOOKUP_URL: serviceUrl('lookup', LOOKUP_PORT),

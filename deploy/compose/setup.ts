@@ -3,7 +3,7 @@
  * `deploy/compose/.secrets/` (git-ignored, mode 0700): the Kafka CA and node certificate (for the
  * host name `kafka`), a password per principal, the broker's `server.properties` and format
  * arguments, the store's root and bus users, the replica set's key file, the registry's and the
- * connectors' client keys, and the lookup service's keys. Running it again keeps what exists, so
+ * connectors' client keys, the lookup service's keys, and the console's cookie keys. Running it again keeps what exists, so
  * passwords and the CA survive; it writes again what derives from the code (the broker's
  * properties, the format arguments with a principal a new version adds).
  *
@@ -35,7 +35,13 @@ import { busPrincipals } from '../local/topics';
 import { generateCredentials } from '../../services/platform/credentials';
 import { keyIdOf } from '../../services/lookup/audit-chain';
 import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
-import { MONGODB_SECRET, REGISTRY_CLIENTS, REGISTRY_CLIENTS_SECRET } from '../workloads';
+import { newSessionKeysFile } from '../../services/console/sealed-cookie';
+import {
+  CONSOLE_SESSION_KEYS,
+  MONGODB_SECRET,
+  REGISTRY_CLIENTS,
+  REGISTRY_CLIENTS_SECRET,
+} from '../workloads';
 import {
   AGENCY_REGISTRY_KEYS,
   busMongodbUri,
@@ -218,6 +224,8 @@ export function setupCompose(
   // No webhook until an operator adds one (see "The subscriptions service").
   keep(join(dir, 'lienthong-subscriptions', 'endpoints.json'), () => json({ endpoints: [] }));
   lookupSecrets(dir);
+  // The keys the console's instances seal their cookies with, alike on all of them.
+  keep(join(dir, CONSOLE_SESSION_KEYS.secret, CONSOLE_SESSION_KEYS.key), newSessionKeysFile);
   shareWithContainers(dir);
   return mountedFiles(dir).filter((f) => !existsSync(f));
 }

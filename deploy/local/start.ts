@@ -4,6 +4,7 @@ import { MongoClient } from 'mongodb';
 import { CONNECTOR_PORTS } from '../../connectors/runtime/config';
 import { generateDemoData } from '../../connectors/demo/generator';
 import { CONSOLE_PORT } from '../../services/console/config';
+import { ensureSessionKeysFile } from '../../services/console/sealed-cookie';
 import { runContractTool } from '../../schemas/contract-tool';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
@@ -372,6 +373,8 @@ async function run(
         CONSOLE_MODE: 'development',
         CONSOLE_DEV_STATE_DIR: join(config.LIENTHONG_STATE_DIR, 'lookup'),
         CONSOLE_DEMO_FILE: demoFile,
+        // Unused by the development sign-in, ready for an issuer set in the environment.
+        CONSOLE_SESSION_KEYS_FILE: ensureSessionKeysFile(join(state, 'console-session-keys')),
         CONSOLE_LOOKUP_URL: lookup.url,
         CONSOLE_SHARING_URL: sharing.url,
         CONSOLE_REGISTRY_URL: stack.endpoints.SCHEMA_REGISTRY_URL,

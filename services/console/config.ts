@@ -54,6 +54,12 @@ export const ConsoleEnv = Type.Object({
     }),
   ),
   CONSOLE_PUBLIC_URL: Type.Optional(url('CONSOLE_PUBLIC_URL', 'the console as the browser reaches it')),
+  CONSOLE_SESSION_KEYS_FILE: Type.Optional(
+    Type.String({
+      minLength: 1,
+      hint: 'CONSOLE_SESSION_KEYS_FILE must be the path of the file of keys the console seals its cookies with',
+    }),
+  ),
   CONSOLE_OIDC_SCOPE: Type.String({
     pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]+( [\\x21\\x23-\\x5B\\x5D-\\x7E]+)*$',
     default: 'openid',
@@ -75,7 +81,8 @@ export type ConsoleConfig = Static<typeof ConsoleEnv>;
 
 /**
  * The console's configuration, checked once; development mode needs the dev keys' directory, and
- * an OpenID Connect issuer needs the client id, the secret's file and the console's public URL.
+ * an OpenID Connect issuer needs the client id, the secret's file, the console's public URL and
+ * the file of keys its cookies are sealed with.
  */
 export function consoleConfig(env: NodeJS.ProcessEnv = process.env): Readonly<ConsoleConfig> {
   const config = loadConfig(ConsoleEnv, env);
@@ -85,6 +92,7 @@ export function consoleConfig(env: NodeJS.ProcessEnv = process.env): Readonly<Co
     'CONSOLE_OIDC_CLIENT_ID',
     'CONSOLE_OIDC_CLIENT_SECRET_FILE',
     'CONSOLE_PUBLIC_URL',
+    'CONSOLE_SESSION_KEYS_FILE',
   ] as const) {
     if (config[variable] === undefined)
       issues.push({ variable, message: `${variable} must be set when CONSOLE_OIDC_ISSUER is` });

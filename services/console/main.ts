@@ -10,6 +10,7 @@ import { claimMappingOf } from '../lookup/config';
 import { consoleConfig } from './config';
 import { createOidcClient } from './oidc';
 import { type OidcSignIn } from './oidc-routes';
+import { readSessionKeys } from './sealed-cookie';
 import { createConsoleService } from './console-service';
 
 const logger = createLogger({ name: 'console' });
@@ -93,6 +94,7 @@ void runMain({
         }),
         claims: claimMappingOf(config, 'CONSOLE_OIDC'),
         publicUrl,
+        sessionKeys: readSessionKeys(config.CONSOLE_SESSION_KEYS_FILE as string),
       };
     }
     if (config.CONSOLE_MODE === 'production' && !oidc)

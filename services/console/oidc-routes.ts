@@ -4,7 +4,7 @@ import { sendProblem } from '../platform/http';
 import { ACTOR_PATTERN, AGENCY_PATTERN } from '../lookup/subjects';
 import { type ClaimMapping, mappedIdentity } from '../lookup/tokens';
 import { type OidcClient, OidcError, type PendingLogin } from './oidc';
-import { createSessionStore } from './session-store';
+import { createSealer } from './sealed-cookie';
 
 /** Who signed in through the issuer, as the console shows them. */
 export interface SignedIn {
@@ -26,10 +26,32 @@ export interface OidcSignIn {
   claims: ClaimMapping;
   /** The console's own URL as the browser sees it; https makes every cookie `Secure` and `__Host-`. */
   publicUrl: string;
+  /**
+   * The keys its cookies are sealed with (`CONSOLE_SESSION_KEYS_FILE`), the same on every
+   * instance: the first seals, any opens.
+   */
+  sessionKeys: readonly Buffer[];
+}
+
+/** What the login cookie carries between sending the browser out and its return. */
+interface LoginCookie extends PendingLogin {
+  /** The console's own path to land on once signed in. */
+  returnTo: string;
 }
 
 /** How long a started sign-in may take at the issuer. */
 const LOGIN_TTL_MS = 10 * 60_000;
+
+/**
+ * The most a `Set-Cookie` line may hold, its name and attributes included: browsers keep at least
+ * 4096 bytes of a cookie and may drop a larger one silently, which would sign nobody in.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6265#section-6.1
+ */
+export const MAX_COOKIE_BYTES = 4_096;
+
+/** A path of the console's own to land on after signing in: never `//host` or `/\host`, never a URL. */
+const RETURN_TO_PATTERN = '^/(?![/\\\\])[\\x21-\\x7E]*$';
 
 /** The sign-in's refusals, in Vietnamese first: what happened and what to do. */
 const PAGES: Readonly<Record<string, { status: number; vi: [string, string]; en: [string, string] }>> = {
@@ -96,6 +118,17 @@ const PAGES: Readonly<Record<string, { status: number; vi: [string, string]; en:
       'Your account has no role (officer, auditor, citizen, operator) or no agency. Ask your agency’s account administrators to grant it, then sign in again.',
     ],
   },
+  OIDC_SESSION_TOO_LARGE: {
+    status: 502,
+    vi: [
+      'Không mở được phiên làm việc',
+      'Thông tin đăng nhập do hệ thống định danh cấp quá lớn để lưu trong trình duyệt. Hãy báo bộ phận quản trị.',
+    ],
+    en: [
+      'The session could not be opened',
+      'The sign-in the identity provider issued is too large to keep in the browser. Please tell the administrators.',
+    ],
+  },
   OIDC_ISSUER_UNAVAILABLE: {
     status: 502,
     vi: ['Hệ thống định danh không phản hồi', 'Hãy thử lại sau ít phút.'],
@@ -107,12 +140,17 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
 
 /**
  * The production sign-in, as a backend for the browser: the console is the OpenID Connect client,
- * and the tokens never reach the page. `/auth/login` sends the browser to the issuer with PKCE,
- * `state` and `nonce` kept on the server under a short-lived cookie; `/auth/callback` finishes it,
- * maps the ID token's claims to a role and an agency, and opens a session whose cookie is
- * HttpOnly, SameSite=Strict and, over https, Secure with the `__Host-` prefix. Calls to the lookup
- * API through the console then carry the session's access token, which the lookup service
- * verifies against the issuer's keys and audits under the officer's own subject.
+ * and the tokens never reach the page's script. `/auth/login` sends the browser to the issuer with
+ * PKCE, `state` and `nonce` in a short-lived sealed cookie; `/auth/callback` finishes it, maps the
+ * ID token's claims to a role and an agency, and opens a session whose sealed cookie is HttpOnly,
+ * SameSite=Strict and, over https, Secure with the `__Host-` prefix. Calls to the lookup API
+ * through the console then carry the session's access token, which the lookup service verifies
+ * against the issuer's keys and audits under the officer's own subject.
+ *
+ * Nothing is kept in the process: every cookie is sealed (see {@link createSealer}) with keys all
+ * instances share, so a sign-in started on one instance finishes on another, a session works on
+ * any, and a restart signs nobody out. The price is that signing out cannot revoke a copied
+ * session cookie: it lasts as long as its access token, which the issuer keeps short.
  */
 export function registerOidcSignIn(
   app: FastifyInstance,
@@ -123,12 +161,12 @@ export function registerOidcSignIn(
   const names = secure
     ? { session: '__Host-lienthong-session', login: '__Host-lienthong-login' }
     : { session: 'lienthong-session', login: 'lienthong-login' };
-  const logins = createSessionStore<PendingLogin>({ clock, max: 10_000 });
-  const sessions = createSessionStore<OidcSession>({ clock, max: 100_000 });
+  const sealer = createSealer({ keys: options.sessionKeys, clock });
 
   const cookie = (name: string, value: string, maxAgeMs: number, sameSite: 'Strict' | 'Lax') =>
     `${name}=${value}; Path=/; HttpOnly; SameSite=${sameSite}; Max-Age=${Math.max(0, Math.floor(maxAgeMs / 1_000))}${secure ? '; Secure' : ''}`;
-  const sessionOf = (request: FastifyRequest) => sessions.get(cookiesOf(request).get(names.session));
+  const sessionOf = (request: FastifyRequest) =>
+    sealer.open<OidcSession>(names.session, cookiesOf(request).get(names.session));
 
   /** A refusal: a page in Vietnamese then English for the browser, a problem for any other client. */
   const refuse = (request: FastifyRequest, reply: FastifyReply, code: keyof typeof PAGES) => {
@@ -151,12 +189,23 @@ export function registerOidcSignIn(
       );
   };
 
-  app.get(
+  app.get<{ Querystring: { returnTo?: string } }>(
     '/auth/login',
     {
       schema: {
         summary: 'Production sign-in: sends the browser to the OpenID Connect issuer',
         tags: ['auth'],
+        querystring: {
+          type: 'object',
+          properties: {
+            returnTo: {
+              type: 'string',
+              maxLength: 512,
+              pattern: RETURN_TO_PATTERN,
+              description: "The console's own path to land on once signed in; `/` by default",
+            },
+          },
+        },
       },
     },
     async (request, reply) => {
@@ -167,10 +216,11 @@ export function registerOidcSignIn(
         request.log.warn({ err }, 'The OpenID Connect issuer could not be reached');
         return refuse(request, reply, 'OIDC_ISSUER_UNAVAILABLE');
       }
-      const id = logins.put(started.pending, clock() + LOGIN_TTL_MS);
+      const login: LoginCookie = { ...started.pending, returnTo: request.query.returnTo ?? '/' };
+      const sealed = sealer.seal(names.login, login, clock() + LOGIN_TTL_MS);
       // Lax, not Strict: the browser comes back from the issuer's site, a cross-site navigation.
       return reply
-        .header('set-cookie', cookie(names.login, id, LOGIN_TTL_MS, 'Lax'))
+        .header('set-cookie', cookie(names.login, sealed, LOGIN_TTL_MS, 'Lax'))
         .header('cache-control', 'no-store')
         .redirect(started.url, 302);
     },
@@ -195,8 +245,9 @@ export function registerOidcSignIn(
       },
     },
     async (request, reply) => {
-      // One use: whatever happens next, this login is over and its cookie goes.
-      const pending = logins.take(cookiesOf(request).get(names.login));
+      // Whatever happens next, this login is over and its cookie goes. A copy of the cookie brought
+      // back with the same code is refused by the issuer, which takes a code once (OIDC_CODE_REJECTED).
+      const pending = sealer.open<LoginCookie>(names.login, cookiesOf(request).get(names.login));
       reply.header('set-cookie', cookie(names.login, '', 0, 'Lax'));
       if (!pending) return refuse(request, reply, 'OIDC_LOGIN_EXPIRED');
       if (request.query.state !== pending.state) return refuse(request, reply, 'OIDC_STATE_MISMATCH');
@@ -221,14 +272,23 @@ export function registerOidcSignIn(
         idToken: login.idToken,
         expiresAt: login.expiresAt,
       };
-      const id = sessions.put(session, session.expiresAt);
+      const sessionCookie = cookie(
+        names.session,
+        sealer.seal(names.session, session, session.expiresAt),
+        session.expiresAt - clock(),
+        'Strict',
+      );
+      if (Buffer.byteLength(sessionCookie) > MAX_COOKIE_BYTES) {
+        request.log.warn(
+          { bytes: Buffer.byteLength(sessionCookie), sub: login.claims.sub },
+          "A session's cookie would exceed what browsers keep: the issuer's tokens are too large",
+        );
+        return refuse(request, reply, 'OIDC_SESSION_TOO_LARGE');
+      }
       return reply
-        .header('set-cookie', [
-          cookie(names.login, '', 0, 'Lax'),
-          cookie(names.session, id, session.expiresAt - clock(), 'Strict'),
-        ])
+        .header('set-cookie', [cookie(names.login, '', 0, 'Lax'), sessionCookie])
         .header('cache-control', 'no-store')
-        .redirect('/', 303);
+        .redirect(pending.returnTo, 303);
     },
   );
 
@@ -276,9 +336,7 @@ export function registerOidcSignIn(
       },
     },
     async (request, reply) => {
-      const id = cookiesOf(request).get(names.session);
-      const session = sessions.get(id);
-      sessions.delete(id);
+      const session = sessionOf(request);
       reply.header('set-cookie', cookie(names.session, '', 0, 'Strict')).header('cache-control', 'no-store');
       if (!session) return {};
       const endSessionUrl = await client

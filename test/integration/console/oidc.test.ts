@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MAX_COOKIE_BYTES } from '../../../services/console/oidc-routes';
+import { ensureSessionKeysFile } from '../../../services/console/sealed-cookie';
 import { jwksKeys } from '../../../services/lookup/jwks-keys';
 import { freePort } from '../../support/fixtures';
 import { lookupHarness } from '../../support/lookup';
@@ -14,6 +16,10 @@ import { STORY } from '../../support/story';
  * own entry point configured by its variables, and the lookup service trusting the issuer's JWKS.
  * A client with a cookie jar follows every redirect by hand, as a browser would: console → issuer
  * → its sign-in form → back to the console's callback.
+ *
+ * Two more instances of the console, with the same keys, stand behind the same public URL, as pods
+ * behind one Service: a request sent `via` one carries the cookies of that URL. The third's clock
+ * is set a day ahead (`LIENTHONG_CLOCK_OFFSET_MS`), past every session's end.
  */
 const ROOT = join(__dirname, '..', '..', '..');
 const RESOURCE = 'urn:lienthong:lookup';
@@ -40,8 +46,12 @@ const harness = lookupHarness({
   ],
 });
 let consoleUrl: string;
-let consoleProcess: ChildProcess | undefined;
+const consoles: ChildProcess[] = [];
 const scratch = mkdtempSync(join(tmpdir(), 'lienthong-oidc-'));
+const keysFile = ensureSessionKeysFile(join(scratch, 'session-keys'));
+/** The second instance, and the third, a day ahead. */
+let other: string;
+let dayAhead: string;
 
 beforeAll(async () => {
   const port = await freePort();
@@ -69,51 +79,67 @@ beforeAll(async () => {
   const secretFile = join(scratch, 'client-secret');
   writeFileSync(secretFile, `${CLIENT_SECRET}\n`, { mode: 0o600 });
   writeFileSync(join(scratch, 'index.html'), '<!doctype html><html lang="vi"></html>');
-  consoleProcess = spawn(
-    process.execPath,
-    ['--import', 'tsx', join(ROOT, 'services', 'console', 'main.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        // The refusals below are logged as warnings by design.
-        LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
-        HOST: '127.0.0.1',
-        PORT: String(port),
-        CONSOLE_MODE: 'production',
-        CONSOLE_ASSETS_DIR: scratch,
-        CONSOLE_LOOKUP_URL: harness.lookup().url(),
-        CONSOLE_REGISTRY_URL: 'http://127.0.0.1:9',
-        CONSOLE_SHARING_URL: 'http://127.0.0.1:9',
-        CONSOLE_CONNECTOR_URLS: '{}',
-        CONSOLE_PUBLIC_URL: consoleUrl,
-        CONSOLE_OIDC_ISSUER: issuer.issuer,
-        CONSOLE_OIDC_CLIENT_ID: CLIENT_ID,
-        CONSOLE_OIDC_CLIENT_SECRET_FILE: secretFile,
-        CONSOLE_OIDC_SCOPE: 'openid lienthong lookup',
-        CONSOLE_OIDC_RESOURCE: RESOURCE,
-        CONSOLE_OIDC_ROLE_CLAIM: 'lienthong.roles',
-        CONSOLE_OIDC_ROLE_VALUES: JSON.stringify({ 'can-bo-mot-cua': 'officer', 'thanh-tra': 'auditor' }),
-        CONSOLE_OIDC_AGENCY_CLAIM: 'lienthong.agency',
+  const startConsole = async (at: number, env: Record<string, string> = {}): Promise<string> => {
+    const started = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'services', 'console', 'main.ts')],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH ?? '',
+          // The refusals below are logged as warnings by design.
+          LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
+          HOST: '127.0.0.1',
+          PORT: String(at),
+          CONSOLE_MODE: 'production',
+          CONSOLE_ASSETS_DIR: scratch,
+          CONSOLE_LOOKUP_URL: harness.lookup().url(),
+          CONSOLE_REGISTRY_URL: 'http://127.0.0.1:9',
+          CONSOLE_SHARING_URL: 'http://127.0.0.1:9',
+          CONSOLE_CONNECTOR_URLS: '{}',
+          CONSOLE_PUBLIC_URL: consoleUrl,
+          CONSOLE_OIDC_ISSUER: issuer.issuer,
+          CONSOLE_OIDC_CLIENT_ID: CLIENT_ID,
+          CONSOLE_OIDC_CLIENT_SECRET_FILE: secretFile,
+          CONSOLE_OIDC_SCOPE: 'openid lienthong lookup',
+          CONSOLE_OIDC_RESOURCE: RESOURCE,
+          CONSOLE_OIDC_ROLE_CLAIM: 'lienthong.roles',
+          CONSOLE_OIDC_ROLE_VALUES: JSON.stringify({ 'can-bo-mot-cua': 'officer', 'thanh-tra': 'auditor' }),
+          CONSOLE_OIDC_AGENCY_CLAIM: 'lienthong.agency',
+          CONSOLE_SESSION_KEYS_FILE: keysFile,
+          ...env,
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
       },
-      stdio: ['ignore', 'inherit', 'inherit'],
-    },
-  );
-  for (let ready = false; !ready;) {
-    ready = await fetch(`${consoleUrl}/healthz`).then(
-      (r) => r.ok,
-      () => false,
     );
-    if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+    consoles.push(started);
+    for (let ready = false; !ready;) {
+      ready = await fetch(`http://127.0.0.1:${at}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    return `http://127.0.0.1:${at}`;
+  };
+  const [otherPort, aheadPort] = [await freePort(), await freePort()];
+  [, other, dayAhead] = await Promise.all([
+    startConsole(port),
+    startConsole(otherPort),
+    startConsole(aheadPort, { LIENTHONG_CLOCK_OFFSET_MS: String(24 * 3_600_000) }),
+  ]);
 }, 120_000);
 
 afterAll(async () => {
-  if (consoleProcess && consoleProcess.exitCode === null) {
-    const exited = new Promise((resolve) => consoleProcess?.once('exit', resolve));
-    consoleProcess.kill('SIGTERM');
-    await exited;
-  }
+  await Promise.all(
+    consoles
+      .filter((started) => started.exitCode === null)
+      .map((started) => {
+        const exited = new Promise((resolve) => started.once('exit', resolve));
+        started.kill('SIGTERM');
+        return exited;
+      }),
+  );
   await issuer?.stop();
   await harness.tearDown();
   rmSync(scratch, { recursive: true, force: true });
@@ -124,14 +150,17 @@ class Browser {
   readonly cookies = new Map<string, Map<string, string>>();
   readonly setCookies: string[] = [];
 
-  async go(url: string, init: RequestInit & { accept?: string } = {}): Promise<Response> {
+  /** `via` sends the request to another instance behind the same URL, with that URL's cookies. */
+  async go(url: string, init: RequestInit & { accept?: string; via?: string } = {}): Promise<Response> {
     const { origin } = new URL(url);
     const jar = this.cookies.get(origin) ?? new Map<string, string>();
     this.cookies.set(origin, jar);
     const headers = new Headers(init.headers);
     headers.set('accept', init.accept ?? 'text/html');
     if (jar.size > 0) headers.set('cookie', [...jar].map(([k, v]) => `${k}=${v}`).join('; '));
-    const response = await fetch(url, { ...init, headers, redirect: 'manual' });
+    const sent = new URL(url);
+    if (init.via !== undefined) sent.host = new URL(init.via).host;
+    const response = await fetch(sent, { ...init, headers, redirect: 'manual' });
     for (const line of response.headers.getSetCookie()) {
       if (origin === new URL(consoleUrl).origin) this.setCookies.push(line);
       const [pair = ''] = line.split(';');
@@ -154,8 +183,11 @@ class Browser {
  * Starts a sign-in at the console and goes through the issuer's form as `login`, up to the
  * console's callback URL, which is returned unvisited.
  */
-async function toCallback(browser: Browser, login: string): Promise<{ callback: string; authorize: URL }> {
-  const start = `${consoleUrl}/auth/login`;
+async function toCallback(
+  browser: Browser,
+  login: string,
+  start = `${consoleUrl}/auth/login`,
+): Promise<{ callback: string; authorize: URL }> {
   const authorize = Browser.next(await browser.go(start), start);
   // The issuer's sign-in form, then its consent, each a POST to an interaction, until it sends the
   // browser back to the console.
@@ -315,4 +347,69 @@ describe('the console signed in through an OpenID Connect issuer', () => {
       expect(browser.setCookies.some((c) => c.startsWith('lienthong-session='))).toBe(false);
     },
   );
+
+  describe('on two instances sharing the sealing keys, as two pods behind one Service', () => {
+    const session = (browser: Browser, via?: string) =>
+      browser.go(`${consoleUrl}/auth/session`, { accept: 'application/json', ...(via ? { via } : {}) });
+
+    it('finishes on one instance a sign-in started on the other, and the session works on both', async () => {
+      const browser = new Browser();
+      const { callback } = await toCallback(browser, OFFICER, `${consoleUrl}/auth/login?returnTo=/tra-cuu`);
+      const done = await browser.go(callback, { via: other });
+      expect([done.status, done.status === 303 ? '' : await done.text()]).toEqual([303, '']);
+      expect(done.headers.get('location')).toBe('/tra-cuu');
+      const cookie = browser.setCookies.find((c) => c.startsWith('lienthong-session=')) ?? '';
+      expect(cookie).toMatch(/; HttpOnly; SameSite=Strict; Max-Age=\d+$/);
+      // What a browser keeps of one cookie, the access and ID tokens included.
+      expect(Buffer.byteLength(cookie)).toBeLessThanOrEqual(MAX_COOKIE_BYTES);
+      for (const via of [undefined, other]) {
+        const who = await session(browser, via);
+        expect([via, who.status]).toEqual([via, 200]);
+        expect(await json(who)).toMatchObject({ role: 'officer', sub: OFFICER, agency: 'HN-STNMT' });
+      }
+      const seen = await browser.go(`${consoleUrl}/api/lookup/v1/citizens/${STORY.founder}`, {
+        accept: 'application/json',
+        headers: { 'x-dossier-id': land.id },
+      });
+      expect(seen.status).toBe(200);
+    });
+
+    it('refuses a session cookie changed by a byte, or expired on its clock', async () => {
+      const browser = new Browser();
+      const { callback } = await toCallback(browser, AUDITOR);
+      expect((await browser.go(callback)).status).toBe(303);
+      const jar = browser.cookies.get(new URL(consoleUrl).origin) as Map<string, string>;
+      const sealed = jar.get('lienthong-session') as string;
+      const { expiresAt } = await json(await session(browser));
+
+      const at = Math.floor(sealed.length / 2);
+      jar.set(
+        'lienthong-session',
+        `${sealed.slice(0, at)}${sealed[at] === 'A' ? 'B' : 'A'}${sealed.slice(at + 1)}`,
+      );
+      for (const via of [undefined, other]) {
+        const refused = await session(browser, via);
+        expect([via, refused.status, (await json(refused)).code]).toEqual([via, 401, 'NO_SESSION']);
+      }
+
+      jar.set('lienthong-session', sealed);
+      expect(Date.parse(expiresAt as string)).toBeLessThan(Date.now() + 24 * 3_600_000);
+      const expired = await session(browser, dayAhead);
+      expect([expired.status, (await json(expired)).code]).toEqual([401, 'NO_SESSION']);
+      expect((await session(browser, other)).status).toBe(200);
+    });
+
+    it('refuses a callback replayed with a copy of the login cookie: the issuer takes a code once', async () => {
+      const browser = new Browser();
+      const { callback } = await toCallback(browser, OFFICER);
+      const jar = browser.cookies.get(new URL(consoleUrl).origin) as Map<string, string>;
+      const login = jar.get('lienthong-login') as string;
+      expect((await browser.go(callback)).status).toBe(303);
+      expect(jar.has('lienthong-login')).toBe(false);
+      jar.set('lienthong-login', login);
+      const replayed = await browser.go(callback, { accept: 'application/json', via: other });
+      expect(replayed.status).toBe(400);
+      expect((await json(replayed)).code).toBe('OIDC_CODE_REJECTED');
+    });
+  });
 });
