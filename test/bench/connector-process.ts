@@ -71,6 +71,8 @@ export interface BenchConnectorOptions {
    * to compare two commits under the same conditions.
    */
   build?: string;
+  /** Variables of its own, such as CONNECTOR_PRODUCERS. */
+  env?: Record<string, string>;
 }
 
 /** The tax connector as a process of its own, on a free port, ready for load. */
@@ -104,6 +106,7 @@ export async function spawnBenchConnector(options: BenchConnectorOptions): Promi
       CONNECTOR_SPOOL_DIR: join(work, 'spool'),
       PORT: String(port),
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
