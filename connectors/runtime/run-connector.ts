@@ -49,6 +49,7 @@ export function runConnector(
         credentials: loadCredentialsFile(config.CONNECTOR_API_KEYS_FILE, 'CONNECTOR_API_KEYS_FILE'),
         spoolDir: config.CONNECTOR_SPOOL_DIR,
         importRetentionMs: config.CONNECTOR_IMPORT_RETENTION_MS,
+        producers: config.CONNECTOR_PRODUCERS,
         limits: {
           bodyLimit: config.CONNECTOR_BODY_LIMIT,
           maxRecords: config.CONNECTOR_MAX_RECORDS,
