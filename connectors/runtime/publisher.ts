@@ -357,7 +357,13 @@ function createLane(options: {
 
   return {
     push(entry, call) {
-      queue.push({ ...entry, call, seq: nextSeq++ });
+      queue.push({
+        record: entry.record,
+        partition: entry.partition,
+        index: entry.index,
+        call,
+        seq: nextSeq++,
+      });
     },
     schedule,
     async flush() {
