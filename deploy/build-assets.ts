@@ -3,10 +3,12 @@
  * `dist/`, beside the code that resolves them from `__dirname`: every file under the compiled
  * folders that is not TypeScript (the Avro contracts, the field policies), and whole the sources
  * that are bundled at run time instead of compiled (the console's browser code, which esbuild
- * bundles when the console starts).
+ * bundles when the console starts). Last, it records the digest of the sources it was built from
+ * (build-inputs.ts), by which `npm start` and the benchmarks tell a current build from a stale one.
  */
-import { cpSync, readdirSync } from 'node:fs';
+import { cpSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { BUILD_STAMP, buildInputsDigest } from './build-inputs';
 
 const ROOT = resolve(__dirname, '..');
 const FOLDERS = ['services', 'connectors', 'schemas'];
@@ -27,4 +29,5 @@ function assets(dir: string): string[] {
 for (const file of FOLDERS.flatMap((folder) => assets(join(ROOT, folder)))) {
   cpSync(join(ROOT, file), join(ROOT, 'dist', file));
 }
+writeFileSync(BUILD_STAMP, `${JSON.stringify({ digest: buildInputsDigest() })}\n`);
 process.stderr.write('build: copied the run-time files into dist/\n');

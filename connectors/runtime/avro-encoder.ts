@@ -1,6 +1,5 @@
 import { type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { type Type } from 'avsc';
-import { encodeAvro, parseAvroSchema, toConfluentWire } from '../../services/platform/avro';
+import { createConfluentEncoder, parseAvroSchema } from '../../services/platform/avro';
 import { ERROR_CODES, LienthongError } from '../../services/platform/errors';
 import { fetchSchemaText } from '../../services/platform/registry-client';
 
@@ -37,14 +36,14 @@ export interface AvroEncoder {
  */
 export function createAvroEncoder(options: CreateAvroEncoderOptions): AvroEncoder {
   const { registry, subject } = options;
-  let loaded: { id: number; type: Type } | undefined;
+  let loaded: { id: number; encode: (value: unknown) => Buffer } | undefined;
   let starting: Promise<void> | undefined;
 
   const load = async (): Promise<void> => {
     try {
       const id = await registry.getLatestSchemaId(subject);
       const schema = await fetchSchemaText(registry, id);
-      loaded = { id, type: parseAvroSchema(schema) };
+      loaded = { id, encode: createConfluentEncoder(id, parseAvroSchema(schema)) };
     } catch (err) {
       starting = undefined;
       if (err instanceof LienthongError) throw err;
@@ -56,7 +55,7 @@ export function createAvroEncoder(options: CreateAvroEncoderOptions): AvroEncode
     }
   };
 
-  const current = (): { id: number; type: Type } => {
+  const current = (): { id: number; encode: (value: unknown) => Buffer } => {
     if (loaded === undefined) {
       throw new LienthongError(ERROR_CODES.INTERNAL, `The encoder of ${subject} is not started`);
     }
@@ -69,8 +68,8 @@ export function createAvroEncoder(options: CreateAvroEncoderOptions): AvroEncode
       return starting;
     },
     encode(value) {
-      const { id, type } = current();
-      return toConfluentWire(id, encodeAvro(type, value));
+      // Framed in place, each message a view of a shared slab (createConfluentEncoder).
+      return current().encode(value);
     },
     schemaId: () => current().id,
   };

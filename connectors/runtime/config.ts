@@ -11,6 +11,14 @@ import {
 import { IMPORT_LEASE_MS } from './import-claims';
 import { IMPORT_RETENTION_MS } from './imports';
 
+/**
+ * Producers of a connector, each with a batch in flight: the Java client's bound on requests in
+ * flight with idempotence (`max.in.flight.requests.per.connection` ≤ 5) is the most.
+ */
+export const MAX_PRODUCERS = 5;
+/** Two lanes of the six partitions each: measured best on 2 cores (README, bench:ingest). */
+export const DEFAULT_PRODUCERS = 3;
+
 /** Each connector's default port, so that the four can run side by side on one machine. */
 export const CONNECTOR_PORTS = {
   dossier: 8091,
@@ -49,6 +57,13 @@ export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
       maximum: 10_000,
       default: 1_000,
       hint: 'CONNECTOR_MAX_RECORDS must be from 1 to 10000',
+    }),
+    // Batches in flight to Kafka at once, each through a producer of its own (publisher.ts).
+    CONNECTOR_PRODUCERS: Type.Integer({
+      minimum: 1,
+      maximum: MAX_PRODUCERS,
+      default: DEFAULT_PRODUCERS,
+      hint: `CONNECTOR_PRODUCERS must be from 1 to ${MAX_PRODUCERS}`,
     }),
     CONNECTOR_TLS_CERT_FILE: Type.Optional(
       Type.String({ minLength: 1, hint: 'CONNECTOR_TLS_CERT_FILE must name a PEM certificate' }),

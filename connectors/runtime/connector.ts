@@ -18,6 +18,7 @@ import { createLifecycle, type Service } from '../../services/platform/lifecycle
 import { type AgencyDefinition } from './agency';
 import { buildConnectorApp, type ConnectorLimits, type ConnectorTls } from './app';
 import { createAvroEncoder } from './avro-encoder';
+import { DEFAULT_PRODUCERS } from './config';
 import { createImports } from './imports';
 import { createIngest } from './ingest';
 import { createPublisher, fetchPartitionCounts } from './publisher';
@@ -57,6 +58,8 @@ export interface ConnectorDeps {
   clock?: Clock;
   /** How long a POST may wait for Kafka before it answers 503; {@link SEND_TIMEOUT_MS} by default. */
   sendTimeoutMs?: number;
+  /** Batches in flight at once, a producer each ({@link DEFAULT_PRODUCERS} by default). */
+  producers?: number;
   /** Where resends are recorded; {@link REDRIVE_LOG_TOPIC} by default (tests give their own). */
   redriveLogTopic?: string;
   /** Most refused records the quarantine index holds; {@link QUARANTINE_INDEX_MAX} by default. */
@@ -94,11 +97,13 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const quarantineTopic = quarantineTopicFor(topic);
   const sendTimeoutMs = deps.sendTimeoutMs ?? SEND_TIMEOUT_MS;
   const admin = kafka.admin();
-  // Sends bounded by the POST's wait: an outage must end in a 503, not a send that holds the only slot.
-  const producer = createRenewingProducer(kafka, { sendTimeoutMs, logger });
+  // Sends bounded by the POST's wait: an outage must end in a 503, not a send that holds a lane.
+  const producers = Array.from({ length: deps.producers ?? DEFAULT_PRODUCERS }, () =>
+    createRenewingProducer(kafka, { sendTimeoutMs, logger }),
+  );
   const partitionCounts = new Map<string, number>();
   const publisher = createPublisher({
-    producer,
+    producer: producers,
     logger,
     sendTimeoutMs,
     partitions: (name) => partitionCounts.get(name),
@@ -194,7 +199,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
           await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
         }
       }
-      await producer.connect();
+      await Promise.all(producers.map((producer) => producer.connect()));
       await encoder.start();
       // The index fills in the background: the quarantine routes wait for it, records need not.
       await follower.start();
@@ -208,7 +213,7 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
       await imports.stop();
       await follower.stop();
       await publisher.close();
-      await producer.disconnect();
+      await Promise.all(producers.map((producer) => producer.disconnect()));
       await admin.disconnect();
     },
   });

@@ -50,7 +50,12 @@ export function createIngest(options: {
 }) {
   const { definition, ports } = options;
   const clock = options.clock ?? systemClock;
-  const validate: ValidateFunction = new Ajv({ allErrors: true, strict: false }).compile(
+  // The happy path stops at a record's first error; a record that fails is checked again by the
+  // second, for every error, so that its answer names them all.
+  const validate: ValidateFunction = new Ajv({ allErrors: false, strict: false }).compile(
+    definition.nativeSchema,
+  );
+  const explain: ValidateFunction = new Ajv({ allErrors: true, strict: false }).compile(
     definition.nativeSchema,
   );
 
@@ -58,8 +63,9 @@ export function createIngest(options: {
     record: unknown,
   ): { ok: true; key: string; eventId: string; value: Buffer } | { ok: false; issues: RecordIssue[] } => {
     if (!validate(record)) {
+      explain(record);
       // An `if` error only says that a `then` branch failed; that branch's own errors say why.
-      const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'if');
+      const errors = (explain.errors ?? []).filter((e) => e.keyword !== 'if');
       return { ok: false, issues: errors.map(schemaIssue) };
     }
     const mapped = definition.map(record, { now: clock() });

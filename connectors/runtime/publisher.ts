@@ -36,12 +36,17 @@ export interface Publisher {
   close(): Promise<void>;
 }
 
+/** What a lane sends through: kafkajs's `sendBatch`, or a renewing producer's. */
+export type BatchSender = Pick<Producer, 'sendBatch'>;
+
 export interface CreatePublisherOptions {
   /**
    * A connected idempotent producer with bounded retries: `createRenewingProducer` with the same
    * `sendTimeoutMs`, which renews the producer after a send in doubt and sends one batch at a time.
+   * Several (each its own producer, with its own producer id) make as many lanes, each with a
+   * batch in flight: see {@link createPublisher}.
    */
-  producer: Pick<Producer, 'sendBatch'>;
+  producer: BatchSender | readonly BatchSender[];
   logger: Logger;
   /** How long the first waiting record waits for others before its batch is sent. */
   lingerMs?: number;
@@ -75,13 +80,23 @@ interface Call {
 
 /**
  * Gathers the records of concurrent `publish` calls into batches, and writes them with one
- * `producer.sendBatch` at a time.
+ * `sendBatch` at a time per lane.
  *
- * **Batching.** A batch leaves `lingerMs` after its first record arrived, or as soon as
+ * **Lanes.** Each producer given is a lane, and each partition belongs to one lane (partition
+ * number modulo the lane count), so a lane's batches hold only its partitions, and one key's
+ * records always take the same lane, in order. Lanes send side by side: with N producers, up to N
+ * batches are in flight, as the Java client's `max.in.flight.requests.per.connection` (at most 5
+ * with idempotence) allows on one producer. kafkajs cannot do that on one producer: it holds a
+ * lock per broker for the whole produce request of an idempotent producer. A producer per lane
+ * keeps each lane's sequence numbers its own, so one lane's failed send cannot leave a gap in
+ * another's.
+ *
+ * **Batching.** A lane's batch leaves `lingerMs` after its first record arrived, or as soon as
  * `maxBatchRecords` wait; while a batch is in flight, records accumulate and the next batch leaves
- * as soon as it settles, so batches grow with the load. Only one `sendBatch` is ever in flight:
- * kafkajs numbers an idempotent producer's batches per partition on the client, and a second send
- * racing a failing one can leave the broker with a sequence gap (`OUT_OF_ORDER_SEQUENCE_NUMBER`).
+ * as soon as it settles, so batches grow with the load. Only one `sendBatch` per lane is ever in
+ * flight: kafkajs numbers an idempotent producer's batches per partition on the client, and a
+ * second send racing a failing one can leave the broker with a sequence gap
+ * (`OUT_OF_ORDER_SEQUENCE_NUMBER`).
  *
  * **Offsets.** Each record's partition is computed here, with kafkajs's Java-compatible murmur2
  * partitioner ({@link createKeyPartitioner}), and set on the message. kafkajs writes a batch's
@@ -106,28 +121,126 @@ interface Call {
  * gave up may still be written later (at least once): its `eventId` makes the resent copy a no-op.
  */
 export function createPublisher(options: CreatePublisherOptions): Publisher {
-  const { producer, partitions, lingerMs = 5, maxBatchRecords = 500, sendTimeoutMs = 5000 } = options;
+  const { partitions, lingerMs = 5, maxBatchRecords = 500, sendTimeoutMs = 5000 } = options;
   requireInteger('lingerMs', lingerMs, 0);
   requireInteger('maxBatchRecords', maxBatchRecords, 1);
   requireInteger('sendTimeoutMs', sendTimeoutMs, 1);
+  const producers: readonly BatchSender[] = Array.isArray(options.producer)
+    ? options.producer
+    : [options.producer as BatchSender];
+  if (producers.length < 1) throw new RangeError('createPublisher needs at least one producer');
   const logger = options.logger.child({ component: 'publisher' });
   const partitionFor = createKeyPartitioner();
+  const lanes = producers.map((producer) =>
+    createLane({ producer, logger, lingerMs, maxBatchRecords, sendTimeoutMs }),
+  );
+  let closing: Promise<void> | undefined;
 
+  const prepare = (records: readonly OutgoingRecord[]): Prepared[] =>
+    records.map((record, index) => {
+      const count = partitions(record.topic);
+      if (count === undefined || !Number.isInteger(count) || count < 1) {
+        throw new LienthongError(
+          ERROR_CODES.INTERNAL,
+          `No partition count for topic ${record.topic}: fetch its metadata at startup`,
+          { statusCode: 500 },
+        );
+      }
+      if (typeof record.key !== 'string' || !Buffer.isBuffer(record.value)) {
+        throw new LienthongError(
+          ERROR_CODES.INTERNAL,
+          `Record ${index} needs a string key and a Buffer value`,
+          { statusCode: 500 },
+        );
+      }
+      return { record, partition: partitionFor(record.topic, record.key, count), index };
+    });
+
+  const flush = async (): Promise<void> => {
+    await Promise.all(lanes.map((lane) => lane.flush()));
+  };
+
+  return {
+    publish(records) {
+      if (closing !== undefined) {
+        return Promise.reject(new UnavailableError(ERROR_CODES.SHUTTING_DOWN, 'The publisher is closing'));
+      }
+      if (records.length === 0) return Promise.resolve([]);
+      let prepared: Prepared[];
+      try {
+        // A bad record fails its own call, before it can fail a batch shared with others.
+        prepared = prepare(records);
+      } catch (err) {
+        return Promise.reject(err as Error);
+      }
+      return new Promise<PublishedRecord[]>((resolve, reject) => {
+        const call: Call = {
+          results: new Array<PublishedRecord>(records.length),
+          remaining: records.length,
+          settled: false,
+          timer: undefined,
+          resolve,
+          reject,
+        };
+        call.timer = setTimeout(() => {
+          const message = `Kafka did not acknowledge ${records.length} record(s) within ${sendTimeoutMs} ms`;
+          settle(call, { error: new UnavailableError(ERROR_CODES.KAFKA_UNAVAILABLE, message) });
+        }, sendTimeoutMs);
+        const touched = new Set<Lane>();
+        for (const entry of prepared) {
+          // A partition always takes the same lane: one key's records stay in order.
+          const lane = lanes[entry.partition % lanes.length] as Lane;
+          lane.push(entry, call);
+          touched.add(lane);
+        }
+        for (const lane of touched) lane.schedule();
+      });
+    },
+
+    flush,
+
+    close() {
+      // Calls that were accepted before closing are still sent and answered.
+      closing ??= flush();
+      return closing;
+    },
+  };
+}
+
+/** A record checked and given its partition, before it joins a lane's queue. */
+type Prepared = Omit<Entry, 'call' | 'seq'>;
+
+interface Lane {
+  push(entry: Prepared, call: Call): void;
+  /** Sends at once if a batch is full, or starts the linger; once after pushing a call's records. */
+  schedule(): void;
+  /** Sends what is waiting now, without lingering, and resolves once it has been answered. */
+  flush(): Promise<void>;
+}
+
+function settle(call: Call, outcome: { results: PublishedRecord[] } | { error: Error }): void {
+  if (call.settled) return;
+  call.settled = true;
+  clearTimeout(call.timer);
+  if ('error' in outcome) call.reject(outcome.error);
+  else call.resolve(outcome.results);
+}
+
+/** One producer's queue and its one batch in flight (see {@link createPublisher}). */
+function createLane(options: {
+  producer: BatchSender;
+  logger: Logger;
+  lingerMs: number;
+  maxBatchRecords: number;
+  sendTimeoutMs: number;
+}): Lane {
+  const { producer, logger, lingerMs, maxBatchRecords, sendTimeoutMs } = options;
   let queue: Entry[] = [];
   let nextSeq = 0;
   /** Every entry with a smaller seq has been answered or dropped. Entries leave the queue in order. */
   let doneBefore = 0;
   let inFlight: Promise<void> | undefined;
   let lingerTimer: NodeJS.Timeout | undefined;
-  let closing: Promise<void> | undefined;
-
-  const settle = (call: Call, outcome: { results: PublishedRecord[] } | { error: Error }): void => {
-    if (call.settled) return;
-    call.settled = true;
-    clearTimeout(call.timer);
-    if ('error' in outcome) call.reject(outcome.error);
-    else call.resolve(outcome.results);
-  };
 
   const schedule = (): void => {
     if (queue.length >= maxBatchRecords) drain();
@@ -235,71 +348,23 @@ export function createPublisher(options: CreatePublisherOptions): Publisher {
     }
   }
 
-  const prepare = (records: readonly OutgoingRecord[]): Omit<Entry, 'call' | 'seq'>[] =>
-    records.map((record, index) => {
-      const count = partitions(record.topic);
-      if (count === undefined || !Number.isInteger(count) || count < 1) {
-        throw new LienthongError(
-          ERROR_CODES.INTERNAL,
-          `No partition count for topic ${record.topic}: fetch its metadata at startup`,
-          { statusCode: 500 },
-        );
-      }
-      if (typeof record.key !== 'string' || !Buffer.isBuffer(record.value)) {
-        throw new LienthongError(
-          ERROR_CODES.INTERNAL,
-          `Record ${index} needs a string key and a Buffer value`,
-          { statusCode: 500 },
-        );
-      }
-      return { record, partition: partitionFor(record.topic, record.key, count), index };
-    });
-
-  async function flush(): Promise<void> {
-    const target = nextSeq;
-    while (doneBefore < target) {
-      if (inFlight === undefined) drain();
-      if (inFlight !== undefined) await inFlight;
-    }
-  }
-
   return {
-    publish(records) {
-      if (closing !== undefined) {
-        return Promise.reject(new UnavailableError(ERROR_CODES.SHUTTING_DOWN, 'The publisher is closing'));
-      }
-      if (records.length === 0) return Promise.resolve([]);
-      let prepared: Omit<Entry, 'call' | 'seq'>[];
-      try {
-        // A bad record fails its own call, before it can fail a batch shared with others.
-        prepared = prepare(records);
-      } catch (err) {
-        return Promise.reject(err as Error);
-      }
-      return new Promise<PublishedRecord[]>((resolve, reject) => {
-        const call: Call = {
-          results: new Array<PublishedRecord>(records.length),
-          remaining: records.length,
-          settled: false,
-          timer: undefined,
-          resolve,
-          reject,
-        };
-        call.timer = setTimeout(() => {
-          const message = `Kafka did not acknowledge ${records.length} record(s) within ${sendTimeoutMs} ms`;
-          settle(call, { error: new UnavailableError(ERROR_CODES.KAFKA_UNAVAILABLE, message) });
-        }, sendTimeoutMs);
-        for (const entry of prepared) queue.push({ ...entry, call, seq: nextSeq++ });
-        schedule();
+    push(entry, call) {
+      queue.push({
+        record: entry.record,
+        partition: entry.partition,
+        index: entry.index,
+        call,
+        seq: nextSeq++,
       });
     },
-
-    flush,
-
-    close() {
-      // Calls that were accepted before closing are still sent and answered.
-      closing ??= flush();
-      return closing;
+    schedule,
+    async flush() {
+      const target = nextSeq;
+      while (doneBefore < target) {
+        if (inFlight === undefined) drain();
+        if (inFlight !== undefined) await inFlight;
+      }
     },
   };
 }

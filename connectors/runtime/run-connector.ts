@@ -50,6 +50,7 @@ export function runConnector(
         spoolDir: config.CONNECTOR_SPOOL_DIR,
         importRetentionMs: config.CONNECTOR_IMPORT_RETENTION_MS,
         importLeaseMs: config.CONNECTOR_IMPORT_LEASE_MS,
+        producers: config.CONNECTOR_PRODUCERS,
         limits: {
           bodyLimit: config.CONNECTOR_BODY_LIMIT,
           maxRecords: config.CONNECTOR_MAX_RECORDS,

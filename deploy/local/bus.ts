@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
+import { entryArgs, type RunMode } from './service-entry';
 
 const ROOT = resolve(__dirname, '..', '..');
 
@@ -10,6 +11,8 @@ export interface BusProcessSpec {
   name: string;
   /** The service's `main.ts`, relative to the repository root. */
   main: string;
+  /** Its compiled build (prepared by the caller with `prepareRun`) or its sources. */
+  run: RunMode;
   port: number;
   env: Record<string, string>;
 }
@@ -54,12 +57,12 @@ export function formatLogLine(line: string): string {
 }
 
 /**
- * Starts a service as a process of its own, with `node --import tsx` so that the pid is the
- * service itself (tsx's CLI would put it in a child that a signal to the pid misses). Each line it
- * writes goes to `write`, prefixed with its name.
+ * Starts a service as a process of its own, compiled or from its sources ({@link entryArgs}), the
+ * pid being the service itself either way. Each line it writes goes to `write`, prefixed with its
+ * name.
  */
 export function startBusProcess(spec: BusProcessSpec, write: (line: string) => void): BusProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, spec.main)], {
+  const child = spawn(process.execPath, entryArgs(spec.main, spec.run), {
     cwd: ROOT,
     env: { ...process.env, ...spec.env, PORT: String(spec.port) },
     // A group of its own: a Ctrl-C in the terminal reaches `npm start`, which stops the services in

@@ -5,16 +5,23 @@ import { generateCredentials } from '../../services/platform/credentials';
 import { ManagedProcess } from './managed-process';
 import { type Progress } from './provision';
 import { waitUntilReady } from './readiness';
+import { entryArgs, prepareRun, type RunMode } from './service-entry';
 
-const ROOT = resolve(__dirname, '..', '..');
-const MAIN = join(ROOT, 'services', 'registry', 'main.ts');
-const TSX = join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
+const MAIN = 'services/registry/main.ts';
+/**
+ * What tells our registry from a reused pid, in its command line whether it runs compiled or from
+ * the sources; a registry started before the marker was this still counts (its full source path).
+ */
+const MARKER = 'services/registry/main.';
+const LEGACY_MARKER = join(resolve(__dirname, '..', '..'), MAIN);
 
 export interface LocalRegistryOptions {
   stateDir: string;
   port: number;
   /** `KAFKA_BROKERS` and the registry principal's security variables. */
   kafkaEnv: Record<string, string>;
+  /** Compiled (the build, checked current first) or from the sources: see service-entry.ts. */
+  run: RunMode;
   progress: Progress;
   env?: NodeJS.ProcessEnv;
 }
@@ -39,7 +46,9 @@ export class LocalRegistry {
     this.keysFile = join(options.stateDir, 'keys.json');
     this.credentialsFile = join(options.stateDir, 'credentials.json');
     // The pid file is per state directory; the entry point's path tells our process from a reused pid.
-    this.process = new ManagedProcess('registry', join(options.stateDir, 'registry.pid'), MAIN);
+    this.process = new ManagedProcess('registry', join(options.stateDir, 'registry.pid'), MARKER, [
+      LEGACY_MARKER,
+    ]);
   }
 
   pid(): number | undefined {
@@ -49,13 +58,19 @@ export class LocalRegistry {
   async start(): Promise<'started' | 'already running'> {
     if (this.pid() !== undefined) return 'already running';
     this.ensureCredentials();
-    this.process.start(process.execPath, [TSX, MAIN], join(this.options.stateDir, 'registry.log'), {
-      ...(this.options.env ?? process.env),
-      ...this.options.kafkaEnv,
-      HOST: '127.0.0.1',
-      PORT: String(this.options.port),
-      SCHEMA_REGISTRY_CREDENTIALS_FILE: this.credentialsFile,
-    });
+    prepareRun(this.options.run, this.options.progress);
+    this.process.start(
+      process.execPath,
+      entryArgs(MAIN, this.options.run),
+      join(this.options.stateDir, 'registry.log'),
+      {
+        ...(this.options.env ?? process.env),
+        ...this.options.kafkaEnv,
+        HOST: '127.0.0.1',
+        PORT: String(this.options.port),
+        SCHEMA_REGISTRY_CREDENTIALS_FILE: this.credentialsFile,
+      },
+    );
     return 'started';
   }
 

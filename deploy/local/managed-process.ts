@@ -15,6 +15,8 @@ export class ManagedProcess {
     readonly name: string,
     private readonly pidFile: string,
     private readonly marker: string,
+    /** Markers that earlier versions recorded for the same process, still recognized. */
+    private readonly legacyMarkers: readonly string[] = [],
   ) {}
 
   /** The pid of our running process, or undefined. */
@@ -25,9 +27,10 @@ export class ManagedProcess {
     } catch {
       return undefined;
     }
-    if (recorded.marker !== this.marker || !isAlive(recorded.pid)) return undefined;
+    const known = recorded.marker === this.marker || this.legacyMarkers.includes(recorded.marker);
+    if (!known || !isAlive(recorded.pid)) return undefined;
     const cmdline = readCmdline(recorded.pid);
-    return cmdline.includes(this.marker) ? recorded.pid : undefined;
+    return cmdline.includes(recorded.marker) ? recorded.pid : undefined;
   }
 
   /** Starts `command` detached, its output appended to `logFile`; it outlives this process. */

@@ -8,6 +8,7 @@ import { ConfigError } from '../../services/platform/errors';
 import { DEFAULT_HEAP_MB, KAFKA_CLUSTER_SIZES, kafkaNodeAddresses, LocalKafkaCluster } from './kafka-cluster';
 import { LocalFerretDb } from './local-ferretdb';
 import { LocalRegistry } from './local-registry';
+import { RUN_MODES } from './service-entry';
 import { principalSecurityEnv } from './broker-security';
 import { type Progress } from './provision';
 import {
@@ -52,6 +53,14 @@ export const StackEnv = Type.Object({
   // The registry's state topic, which `stack:topics` checks with the others.
   SCHEMA_REGISTRY_TOPIC: RegistryEnv.properties.SCHEMA_REGISTRY_TOPIC,
   LIENTHONG_STATE_DIR: Type.String({ minLength: 1, default: resolve(__dirname, '..', '..', '.state') }),
+  // How the registry and the bus's services run (service-entry.ts): the tests set `source`.
+  LIENTHONG_RUN: Type.Union(
+    RUN_MODES.map((mode) => Type.Literal(mode)),
+    {
+      default: 'compiled',
+      hint: 'LIENTHONG_RUN must be compiled (node dist/…, built first if stale) or source (tsx)',
+    },
+  ),
   // `npm start` hands it on to the bus's processes, and mints its tokens and desk dossiers by it.
   ...ClockEnv.properties,
 });
@@ -153,6 +162,7 @@ export class LocalStack {
         stateDir: join(state, 'registry'),
         port: config.LOCAL_REGISTRY_PORT,
         kafkaEnv: this.kafkaEnv(SERVICE_PRINCIPALS.registry),
+        run: config.LIENTHONG_RUN,
         progress,
         env,
       });

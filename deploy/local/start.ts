@@ -19,6 +19,7 @@ import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
 import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
 import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
 import { type DemoFlows, startDemoFlows } from './demo-flows';
+import { prepareRun } from './service-entry';
 import { type LocalStack, type StackConfig } from './stack';
 import { agencyPrincipal, type KafkaConnection, SERVICE_PRINCIPALS } from './topics';
 
@@ -141,13 +142,18 @@ async function run(
   };
 
   check();
-  progress('lienthong: starting the connectors, the sharing service and the lookup service');
+  // The services run compiled, as they are deployed: a build of these very sources.
+  prepareRun(config.LIENTHONG_RUN, progress);
+  progress(
+    `lienthong: starting the connectors, the sharing service and the lookup service (${config.LIENTHONG_RUN})`,
+  );
   for (const topic of TOPIC_NAMES) {
     processes.push(
       startBusProcess(
         {
           name: `connector ${topic}`,
           main: `connectors/${topic}/main.ts`,
+          run: config.LIENTHONG_RUN,
           port: CONNECTOR_PORTS[topic],
           env: {
             ...common,
@@ -169,6 +175,7 @@ async function run(
       {
         name: 'sharing',
         main: 'services/sharing/main.ts',
+        run: config.LIENTHONG_RUN,
         port: SHARING_PORT,
         env: { ...common, ...stack.kafkaEnv(SERVICE_PRINCIPALS.sharing) },
       },
@@ -180,6 +187,7 @@ async function run(
       {
         name: 'lookup',
         main: 'services/lookup/main.ts',
+        run: config.LIENTHONG_RUN,
         port: LOOKUP_PORT,
         env: {
           ...common,
@@ -251,6 +259,7 @@ async function run(
     {
       name: 'subscriptions',
       main: 'services/subscriptions/main.ts',
+      run: config.LIENTHONG_RUN,
       port: SUBSCRIPTIONS_PORT,
       env: {
         ...common,
@@ -366,6 +375,7 @@ async function run(
     {
       name: 'console',
       main: 'services/console/main.ts',
+      run: config.LIENTHONG_RUN,
       port: CONSOLE_PORT,
       env: {
         LIENTHONG_CLOCK_OFFSET_MS: String(offsetMs),

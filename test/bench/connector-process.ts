@@ -5,18 +5,21 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runContractTool } from '../../schemas/contract-tool';
 import { generateCredentials } from '../../services/platform/credentials';
+import { entryArgs, prepareRun, type RunMode } from '../../deploy/local/service-entry';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { agencyPrincipal } from '../../deploy/local/topics';
 import { freePort, waitUntilReady } from '../support/fixtures';
 import { memoryOf, processTree, usageOf } from './process-usage';
 import { type ProcessFigure } from './report-format';
 
-const ROOT = resolve(__dirname, '..', '..');
-
 export interface BenchConnector {
   url: string;
   headers: Record<string, string>;
-  /** The largest RSS, in MiB, of the connector process and its children (tsx runs it in one). */
+  /** How it runs: compiled (`node dist/…`) or from the sources under tsx. */
+  run: RunMode;
+  /** The options it was started with, to start another alike. */
+  spawnedWith: BenchConnectorOptions;
+  /** The RSS, in MiB, of the connector process (and of any children). */
   rssMiB(): number;
   /** CPU and memory of the connector so far, its process and its children together. */
   usage(): ProcessFigure;
@@ -27,7 +30,10 @@ export interface BenchConnector {
  * The local stack, up, with the contracts registered, and the tax connector running as a
  * process of its own (so that its CPU and memory are its own), ready for load.
  */
-export async function startBenchConnector(log: (line: string) => void): Promise<BenchConnector> {
+export async function startBenchConnector(
+  log: (line: string) => void,
+  options: Pick<BenchConnectorOptions, 'build'> = {},
+): Promise<BenchConnector> {
   const stack = new LocalStack(stackConfig(), log);
   log('bringing the local stack up');
   await stack.up();
@@ -35,6 +41,8 @@ export async function startBenchConnector(log: (line: string) => void): Promise<
   const keys = stack.registry.keys();
   await runContractTool('register', { url: stack.registry.url, keys });
   return spawnBenchConnector({
+    ...options,
+    run: stack.config.LIENTHONG_RUN,
     // The tax connector's own principal, as `npm start` runs it.
     kafkaEnv: stack.kafkaEnv(agencyPrincipal('tax')),
     registryUrl: stack.endpoints.SCHEMA_REGISTRY_URL,
@@ -48,8 +56,23 @@ export interface BenchConnectorOptions {
   registryUrl: string;
   /** The registry key of `lienthong-reader`. */
   registryKey: string;
-  /** An entry point other than `connectors/tax/main.ts` that runs the same connector, and its arguments. */
-  entry?: { path: string; args: readonly string[] };
+  /**
+   * Compiled, as `npm start` and the image run it (the default: LIENTHONG_RUN, validated with the
+   * stack's settings), or from the sources under tsx.
+   */
+  run?: RunMode;
+  /**
+   * An entry point other than `connectors/tax/main.ts` that runs the same connector, and its
+   * arguments, from the root. One under `test/` is not in the build: run it from the sources.
+   */
+  entry?: { main: string; args: readonly string[] };
+  /**
+   * Another build's `dist/` (an earlier commit's, say), whose compiled entry point runs instead,
+   * to compare two commits under the same conditions.
+   */
+  build?: string;
+  /** Variables of its own, such as CONNECTOR_PRODUCERS. */
+  env?: Record<string, string>;
 }
 
 /** The tax connector as a process of its own, on a free port, ready for load. */
@@ -60,14 +83,19 @@ export async function spawnBenchConnector(options: BenchConnectorOptions): Promi
   ]);
   writeFileSync(join(work, 'api-keys.json'), JSON.stringify({ clients: entries }));
   const port = await freePort();
-  const entry = options.entry ?? { path: join(ROOT, 'connectors', 'tax', 'main.ts'), args: [] };
-  // With BENCH_CPU_PROF_DIR set, the connector runs under node's own profiler (tsx as a loader, since
-  // the tsx CLI would profile itself) and writes a .cpuprofile there when it stops.
+  const entry = options.entry ?? { main: 'connectors/tax/main.ts', args: [] };
+  const run = options.run ?? stackConfig().LIENTHONG_RUN;
+  // Another build is run as it is; this one is checked current first.
+  if (options.build === undefined) prepareRun(run, (line) => process.stderr.write(`${line}\n`));
+  // With BENCH_CPU_PROF_DIR set, the connector runs under node's own profiler and writes a
+  // .cpuprofile there when it stops.
   const profileDir = process.env.BENCH_CPU_PROF_DIR;
-  const runner = profileDir
-    ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, '--import', 'tsx']
-    : [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs')];
-  const child: ChildProcess = spawn(process.execPath, [...runner, entry.path, ...entry.args], {
+  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const args =
+    options.build === undefined
+      ? [...entryArgs(entry.main, run, profile), ...entry.args]
+      : [...profile, resolve(options.build, entry.main.replace(/\.ts$/, '.js')), ...entry.args];
+  const child: ChildProcess = spawn(process.execPath, args, {
     env: {
       ...process.env,
       ...options.kafkaEnv,
@@ -78,6 +106,7 @@ export async function spawnBenchConnector(options: BenchConnectorOptions): Promi
       CONNECTOR_SPOOL_DIR: join(work, 'spool'),
       PORT: String(port),
       LOG_LEVEL: 'warn',
+      ...options.env,
     },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -85,13 +114,15 @@ export async function spawnBenchConnector(options: BenchConnectorOptions): Promi
   await waitUntilReady(url, 'the connector');
   return {
     url,
+    run,
+    spawnedWith: options,
     headers: { 'x-api-key': `HN-CUCTHUE.${apiKeys['HN-CUCTHUE']}` },
     rssMiB: () =>
       child.pid === undefined ? 0 : Math.max(0, ...processTree(child.pid).map((p) => memoryOf(p)?.now ?? 0)),
     usage: () =>
-      usageOf('tax connector (connectors/tax/main.ts)', child.pid ?? 0, {
+      usageOf(`tax connector (${options.build ?? entry.main}, ${run})`, child.pid ?? 0, {
         tree: true,
-        note: 'the tsx CLI and its children (the connector, esbuild): CPU summed, RSS of the largest',
+        note: run === 'compiled' ? 'node dist/…js' : 'node --import tsx: its esbuild child counted too',
       }),
     async stop() {
       child.kill('SIGTERM');

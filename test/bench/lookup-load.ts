@@ -5,6 +5,8 @@ import { Pool } from 'undici';
 export interface LoadTarget {
   path: string;
   headers: Record<string, string>;
+  /** A POST of this body instead of a GET (the connectors' `/v1/records`). */
+  body?: string;
   /** Whether a 200 answer, with its headers and body, is the one this request must get. */
   check(headers: Record<string, string | string[] | undefined>, body: string): boolean;
 }
@@ -83,7 +85,8 @@ export function microsHistogram(): Histogram {
 const micros = (ms: number): number => Math.max(1, Math.round(ms * 1_000));
 
 /**
- * Sends `rate × seconds` GETs on a fixed schedule, whether or not earlier ones were answered
+ * Sends `rate × seconds` requests (GETs, or POSTs of each target's `body`) on a fixed schedule,
+ * whether or not earlier ones were answered
  * (open loop), and measures each latency from the time it was scheduled, so that a slow answer
  * is not hidden by the requests it delayed (coordinated omission).
  *
@@ -141,7 +144,11 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     result.sent += 1;
     outstanding += 1;
     pool
-      .request({ path: target.path, method: 'GET', headers: target.headers })
+      .request(
+        target.body === undefined
+          ? { path: target.path, method: 'GET', headers: target.headers }
+          : { path: target.path, method: 'POST', headers: target.headers, body: target.body },
+      )
       .then(async ({ statusCode, headers, body }) => {
         const text = await body.text();
         if (closed) return;

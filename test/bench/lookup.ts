@@ -31,7 +31,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -40,6 +40,8 @@ import { MongoClient } from 'mongodb';
 import { type Histogram } from 'hdr-histogram-js';
 import { generateDemoCitizens } from '../../connectors/demo/generator';
 import { taxCodeCheckDigit } from '../../connectors/runtime/identifiers';
+import { entryArgs, prepareRun } from '../../deploy/local/service-entry';
+import { stackConfig } from '../../deploy/local/stack';
 import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { lookupGrants } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
@@ -74,6 +76,8 @@ import {
 } from './report-format';
 
 const ROOT = resolve(__dirname, '..', '..');
+/** How the services run: compiled, as `npm start` runs them, unless LIENTHONG_RUN=source. */
+const RUN = stackConfig().LIENTHONG_RUN;
 /** DESIGN.md's lookup targets. */
 const TARGET_P99_MS = 50;
 /** The open loop's rate, as a share of the lookup ceiling measured in the same run. */
@@ -300,8 +304,8 @@ interface ServiceProcess {
 }
 
 /**
- * Starts `script` with `--import tsx` in one process (the tsx CLI would run it in a child that a
- * kill misses), waits for `/readyz`, and passes its warnings and errors to stderr.
+ * Starts `script` compiled, as `npm start` runs it (or from its sources with LIENTHONG_RUN=source;
+ * see service-entry.ts), waits for `/readyz`, and passes its warnings and errors to stderr.
  */
 async function startService(
   name: string,
@@ -312,7 +316,7 @@ async function startService(
   // LIENTHONG_BENCH_CPU_PROF=<dir> profiles the lookup service (`node --cpu-prof`), written as it stops.
   const profileDir = name === 'lookup' ? process.env.LIENTHONG_BENCH_CPU_PROF : undefined;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, [...profile, '--import', 'tsx', join(ROOT, script)], {
+  const child: ChildProcess = spawn(process.execPath, entryArgs(script, RUN, profile), {
     cwd: ROOT,
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -784,6 +788,7 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}`);
   await benchStack(log);
+  prepareRun(RUN, log);
 
   const scratch = scratchDir('bench-lookup');
   const keys = ensureDevKeys(scratch.path);
@@ -931,7 +936,7 @@ async function main(): Promise<void> {
       selfCheck,
     };
     report(figures);
-    const note = 'node --import tsx: includes the TypeScript loader';
+    const note = RUN === 'compiled' ? 'node dist/…js' : 'node --import tsx: includes the TypeScript loader';
     result = resultOf(figures, [
       usageOf('lookup service (services/lookup/main.ts)', lookup.pid, { note }),
       usageOf('sharing service (services/sharing/main.ts)', sharing.pid, { note }),
@@ -1058,7 +1063,7 @@ function report(r: Report): void {
     `| load generator: send lag behind schedule p99 / max; its event loop delay p99 / max | ${ms(w.lag, 99)} / ${fixed(w.lag.maxValue / 1_000)} ms; ${fixed(r.eventLoop.p99)} / ${fixed(r.eventLoop.max)} ms | |`,
     `| ingest during the load | ${Math.round(r.ingest.published / r.loadSeconds)} events/s published, ${Math.round(r.ingest.consumed / r.loadSeconds)} events/s applied; caught up ${r.ingest.catchUp.toFixed(1)} s after the load | ${INGEST_RATE} events/s |`,
     `| CPU during the load | ${r.cpu1.summary}; the lookup process used ${fixed((1_000 * r.cpu1.seconds('lookup')) / Math.max(1, w.answered))} ms of CPU per answer | |`,
-    `| lookup process RSS (node --import tsx: includes the TypeScript loader) | ${mem(r.memory.lookup)} | ≤ 256 MiB |`,
+    `| lookup process RSS (${RUN}) | ${mem(r.memory.lookup)} | ≤ 256 MiB |`,
     `| sharing process RSS (same) | ${mem(r.memory.sharing)} | ≤ 256 MiB |`,
     '',
   ];
@@ -1109,7 +1114,7 @@ function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
       m.cpu,
       'ms',
       atMost(TARGET_CPU_MS_PER_ANSWER, '≤ 0.5 ms'),
-      'node --import tsx',
+      RUN === 'compiled' ? 'node dist/…js' : 'node --import tsx',
     ),
     figure('ceiling: latency p99', m.p99, 'ms'),
     figure(`with ingest: lookups scheduled, open loop${condition}`, r.rate, 'requests/s'),

@@ -6,8 +6,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { entryArgs, prepareRun } from '../../deploy/local/service-entry';
+import { stackConfig } from '../../deploy/local/stack';
 import { loadConfig, KafkaEnv } from '../../services/platform/config';
 import { ACKS_ALL, createKafka, createProducer, withAdmin } from '../../services/platform/kafka';
 import { kafkaConnection } from '../../services/platform/kafka-security';
@@ -62,15 +63,14 @@ async function main(): Promise<void> {
   await producer.disconnect();
   process.stdout.write(`bench:redrive: ${letters} dead letters written in ${Date.now() - started} ms\n`);
 
+  // `npm run dlq` as the image runs it: compiled, unless LIENTHONG_RUN=source.
+  const mode = stackConfig().LIENTHONG_RUN;
+  prepareRun(mode, (line) => process.stderr.write(`${line}\n`));
   const code = await new Promise<number | null>((done) => {
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', resolve(__dirname, '..', '..', 'services', 'sharing', 'dlq-main.ts'), 'redrive'],
-      {
-        env: { ...process.env, SHARING_DEAD_LETTER_TOPIC: topics.deadLetter, REDRIVE_LOG_TOPIC: topics.log },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      },
-    );
+    const child = spawn(process.execPath, [...entryArgs('services/sharing/dlq-main.ts', mode), 'redrive'], {
+      env: { ...process.env, SHARING_DEAD_LETTER_TOPIC: topics.deadLetter, REDRIVE_LOG_TOPIC: topics.log },
+      stdio: ['ignore', 'inherit', 'inherit'],
+    });
     child.once('exit', done);
   });
   await withAdmin(connection, 'bench-redrive', (admin) =>

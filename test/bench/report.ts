@@ -19,6 +19,7 @@ import { MongoClient } from 'mongodb';
 import { FERRETDB_VERSION } from '../../deploy/local/local-ferretdb';
 import { KAFKA_VERSION } from '../../deploy/local/local-kafka';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
+import { prepareRun } from '../../deploy/local/service-entry';
 import { scratchDir } from '../support/fixtures';
 import { machineTicks, processTree, usageOf } from './process-usage';
 import { BENCH_JSON_ENV, type BenchFigure, type BenchResult, type ProcessFigure } from './report-format';
@@ -210,7 +211,7 @@ function versions(stack: LocalStack, store: StoreInfo): Versions {
   };
 }
 
-/** The local stack's processes now running, by component (a tree each: tsx runs the registry in a child). */
+/** The local stack's processes now running, by component (a tree each: a JVM or Go may fork). */
 function stackProcesses(stack: LocalStack): { name: string; pid: number }[] {
   return stack
     .status()
@@ -501,7 +502,10 @@ async function main(): Promise<void> {
   progress(
     `${mode} run: ${BENCHES.map((b) => b.name).join(', ')}, one after another; load average ${before.loadAverageBefore.join(', ')}`,
   );
-  const stack = new LocalStack(stackConfig(), () => undefined);
+  const config = stackConfig();
+  const stack = new LocalStack(config, () => undefined);
+  // Built once here, if the sources changed, rather than inside the first bench's timing.
+  prepareRun(config.LIENTHONG_RUN, progress);
   const scratch = scratchDir('bench-report');
   const runs: BenchRun[] = [];
   try {

@@ -60,7 +60,7 @@ const SETUPS = 20;
 const ANONYMOUS = 'ANONYMOUS';
 const SCRATCH_TOPIC = 'bench.security.tax';
 const REGISTRY_TOPIC = '_schemas';
-const ENTRY = join(__dirname, 'security-connector-main.ts');
+const ENTRY = 'test/bench/security-connector-main.ts';
 
 const log = (line: string): void => {
   process.stderr.write(`[bench:security] ${line}\n`);
@@ -105,6 +105,7 @@ async function main(): Promise<void> {
     stateDir: join(scratch, 'registry'),
     port: registryPort,
     kafkaEnv: kafka.clientEnv(SERVICE_PRINCIPALS.registry),
+    run: 'compiled',
     progress: log,
     env: { ...process.env, SCHEMA_REGISTRY_TOPIC: REGISTRY_TOPIC },
   });
@@ -186,7 +187,9 @@ async function main(): Promise<void> {
         kafkaEnv: side.protocol === 'PLAINTEXT' ? plaintextEnv : kafka.clientEnv(taxPrincipal),
         registryUrl: registry.url,
         registryKey: keys['lienthong-reader'] ?? '',
-        entry: { path: ENTRY, args: [SCRATCH_TOPIC] },
+        // A bench's own entry point, not in the build; both sides run it the same way.
+        entry: { main: ENTRY, args: [SCRATCH_TOPIC] },
+        run: 'source',
       });
     }
 

@@ -65,6 +65,9 @@ function start(
       env: {
         ...process.env,
         LIENTHONG_STATE_DIR: state,
+        // The services from the sources this test sits beside: `npm start` runs them compiled, after
+        // a build that would cost this test half a minute (service-entry.ts; the benches run that).
+        LIENTHONG_RUN: 'source',
         LOG_LEVEL: 'warn',
         LIENTHONG_CLOCK_OFFSET_MS: String(offsetMs),
       },

@@ -32,6 +32,7 @@ describe('the registry process', () => {
       stateDir: join(scratch.path, 'registry'),
       port: await freePort(),
       kafkaEnv: kafkaEnvOf(SERVICE_PRINCIPALS.registry),
+      run: 'source',
       progress: () => undefined,
       // A log of its own, so that its ids do not depend on what other files registered.
       env: { ...process.env, SCHEMA_REGISTRY_TOPIC: topic, LOG_LEVEL: 'warn' },

@@ -36,7 +36,8 @@ export async function provideTestStack(env: NodeJS.ProcessEnv, progress: Progres
     const containers = await startContainers(env, progress);
     if (containers) return containers;
   }
-  const stack = new LocalStack(stackConfig(env), progress, env);
+  // The tests run the registry from its sources (deploy/local/service-entry.ts), not a build.
+  const stack = new LocalStack(stackConfig({ LIENTHONG_RUN: 'source', ...env }), progress, env);
   const reports = await stack.up();
   const startedHere = new Set(reports.filter((r) => r.state === 'started').map((r) => r.name));
   return {
@@ -118,6 +119,7 @@ async function startContainers(env: NodeJS.ProcessEnv, progress: Progress): Prom
       stateDir: join(scratchDir('registry').path, 'registry'),
       port: await freePort(),
       kafkaEnv: { KAFKA_BROKERS: endpoints.KAFKA_BROKERS, ...kafkaEnv },
+      run: 'source',
       progress,
       env,
     });

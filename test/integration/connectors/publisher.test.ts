@@ -145,6 +145,79 @@ describe('the publisher, on the shared broker', () => {
  * A broker of its own, as in kafka-restart.test.ts, so that stopping it leaves the broker the
  * other test files share alone.
  */
+describe('the publisher with a lane per producer, on the shared broker', () => {
+  const topic = uniqueName('it-publisher-lanes');
+  let kafka: Kafka;
+  let admin: Admin;
+  const producers: RenewingProducer[] = [];
+  let publisher: Publisher;
+  let inFlight = 0;
+  let mostInFlight = 0;
+
+  beforeAll(async () => {
+    kafka = testKafka('it-publisher-lanes', { logger, retry: connectionRetryOptions() });
+    admin = kafka.admin();
+    await admin.connect();
+    await ensurePolicyTopics(admin, [{ topic, kind: 'domain', numPartitions: 6 }]);
+    const counts = await fetchPartitionCounts(admin, [topic]);
+    for (let i = 0; i < 3; i += 1) {
+      const producer = createRenewingProducer(kafka, { sendTimeoutMs: 5000, logger });
+      await producer.connect();
+      producers.push(producer);
+    }
+    publisher = createPublisher({
+      // Counts the sends in flight at once, across the lanes.
+      producer: producers.map((p) => ({
+        sendBatch: async (batch) => {
+          mostInFlight = Math.max(mostInFlight, (inFlight += 1));
+          try {
+            return await p.sendBatch(batch);
+          } finally {
+            inFlight -= 1;
+          }
+        },
+      })),
+      logger,
+      maxBatchRecords: 100,
+      partitions: (name) => counts.get(name),
+    });
+  });
+
+  afterAll(async () => {
+    await publisher?.close();
+    for (const producer of producers) await producer.disconnect();
+    await admin?.disconnect();
+  });
+
+  it('writes every record once where it says, each key in the order published, with sends side by side', async () => {
+    const calls = Array.from({ length: 20 }, (_, c) =>
+      Array.from({ length: 50 }, (_, i): OutgoingRecord => ({
+        topic,
+        key: `0108${String((c * 50 + i) % 97).padStart(6, '0')}`,
+        value: Buffer.from(JSON.stringify({ call: c, seq: i })),
+      })),
+    );
+    // One call after another's records were queued, so that each key's order is the calls' order.
+    const results = await Promise.all(calls.map((records) => publisher.publish(records)));
+
+    expect(mostInFlight).toBeGreaterThan(1);
+    const published = calls.flatMap((records, c) =>
+      records.map((record, i) => ({ record, where: at(at(results, c), i) })),
+    );
+    const received = await readTopic(kafka, topic);
+    // Nothing twice: as many messages as records, each at the place reported for it.
+    expect(received).toHaveLength(1000);
+    expectAtReportedPlaces(received, published);
+    // Per key, the order in the log is the order of publishing.
+    const byKey = new Map<string, number[]>();
+    for (const m of [...received].sort((a, b) => Number(a.offset) - Number(b.offset))) {
+      const { call, seq } = JSON.parse(m.value ?? '{}') as { call: number; seq: number };
+      byKey.set(m.key ?? '', [...(byKey.get(m.key ?? '') ?? []), call * 50 + seq]);
+    }
+    for (const order of byKey.values()) expect(order).toEqual([...order].sort((a, b) => a - b));
+  });
+});
+
 describe('the publisher, when its broker stops', () => {
   const SEND_TIMEOUT_MS = 3000;
   const scratch = scratchDir('publisher-outage');

@@ -4,10 +4,13 @@ import { type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { createAvroEncoder } from '../../../../connectors/runtime/avro-encoder';
 import {
   decodeAvro,
+  encodeAvro,
   fromConfluentWire,
   parseAvroSchema,
+  toConfluentWire,
   ValidationError,
 } from '../../../../services/platform';
+import { createConfluentEncoder } from '../../../../services/platform/avro';
 
 const ROOT = path.resolve(__dirname, '../../../..');
 const TAX_SCHEMA = readFileSync(path.join(ROOT, 'schemas/tax.avsc'), 'utf8');
@@ -100,5 +103,44 @@ describe('createAvroEncoder', () => {
   it('refuses a subject whose latest schema is not Avro', async () => {
     const { registry } = fakeRegistry({ schemaType: 'JSON', schema: '{"type":"object"}' });
     await expect(createAvroEncoder({ registry, subject: 'tax-value' }).start()).rejects.toThrow(/not AVRO/);
+  });
+});
+
+describe('createConfluentEncoder', () => {
+  const type = parseAvroSchema(TAX_SCHEMA);
+  const values = ['TaxpayerRegistered', 'TaxDebtUpdated', 'TaxpayerStatusChanged'].map(fixture);
+
+  it('writes each message once into a shared slab, byte for byte what framing a copy gives', () => {
+    const encode = createConfluentEncoder(7, type, 4_096);
+    const messages = [...values, ...values].map((v) => encode(v));
+    messages.forEach((m, i) =>
+      expect(m.equals(toConfluentWire(7, encodeAvro(type, values[i % values.length])))).toBe(true),
+    );
+    // Views of one slab, one after the other, none overlapping: no buffer of its own per message.
+    expect(new Set(messages.map((m) => m.buffer)).size).toBe(1);
+    for (let i = 1; i < messages.length; i += 1) {
+      const [before, after] = [messages[i - 1] as Buffer, messages[i] as Buffer];
+      expect(after.byteOffset).toBe(before.byteOffset + before.length);
+    }
+  });
+
+  it('starts a new slab when one is full, and gives a message larger than a slab its own buffer', () => {
+    const size = toConfluentWire(7, encodeAvro(type, values[0])).length;
+    const encode = createConfluentEncoder(7, type, size + 10);
+    const [a, b] = [encode(values[0]), encode(values[0])];
+    expect(a.buffer).not.toBe(b.buffer);
+    const tiny = createConfluentEncoder(7, type, 16);
+    const big = tiny(values[0]);
+    expect(big.equals(toConfluentWire(7, encodeAvro(type, values[0])))).toBe(true);
+    expect(big.length).toBe(size);
+    // The first message's bytes are left alone by the later ones.
+    expect(decodeAvro(type, fromConfluentWire(a).payload)).toEqual(values[0]);
+  });
+
+  it('refuses an invalid value before writing anything', () => {
+    const encode = createConfluentEncoder(7, type, 4_096);
+    expect(() => encode({ ...values[0], eventId: 12 })).toThrow(ValidationError);
+    const next = encode(values[1]);
+    expect(next.byteOffset).toBe(0);
   });
 });

@@ -363,6 +363,45 @@ describe('createPublisher', () => {
     await expect(last).resolves.toHaveLength(1);
     await expect(publisher.close()).resolves.toBeUndefined();
   });
+
+  it('keeps a batch in flight per producer, each partition always in the same lane, in order', async () => {
+    const lanes = [fakeProducer(), fakeProducer(), fakeProducer()];
+    const publisher = createPublisher({
+      producer: lanes.map((l) => l.producer),
+      logger,
+      partitions: (topic) => PARTITIONS[topic],
+      lingerMs: 1,
+      maxBatchRecords: 500,
+      sendTimeoutMs: 2000,
+    });
+    const first = publisher.publish(records(60, 'tax', 'a'));
+    // Every lane sends while the others' batches are still unanswered.
+    await Promise.all(lanes.map((l) => l.sent(1)));
+    const second = publisher.publish(records(60, 'tax', 'b'));
+    // The second call waits for its lanes' first batches: one send in flight per producer.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(lanes.map((l) => l.sends.length)).toEqual([1, 1, 1]);
+    lanes.forEach((l) => l.ack(0));
+    await Promise.all(lanes.map((l) => l.sent(2)));
+    lanes.forEach((l) => l.ack(1));
+    const results = [...(await first), ...(await second)];
+
+    lanes.forEach((lane, i) => {
+      expect(lane.maxInFlight()).toBe(1);
+      const sent = lane.sends.flatMap((s) => messagesOf(s.batch));
+      // Partitions 0 and 3 in the first lane, 1 and 4 in the second, 2 and 5 in the third.
+      expect(new Set(sent.map((m) => (m.partition as number) % lanes.length))).toEqual(new Set([i]));
+      // Within a lane, each key's records in the order they were published.
+      for (const key of new Set(sent.map((m) => m.key))) {
+        const values = sent.filter((m) => m.key === key).map((m) => m.value?.toString());
+        const order = (v: string | undefined) => (v?.startsWith('a') ? 0 : 1e6) + Number(v?.split('-')[2]);
+        expect(values).toEqual([...values].sort((x, y) => order(x) - order(y)));
+      }
+    });
+    // Offsets continue each partition's log across the lane's two batches, none reported twice.
+    const offsets = results.map((r) => `${r.partition}/${r.offset}`);
+    expect(new Set(offsets).size).toBe(120);
+  });
 });
 
 describe('fetchPartitionCounts', () => {
