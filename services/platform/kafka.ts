@@ -15,6 +15,7 @@ import { type Logger } from 'pino';
 import { ERROR_CODES, isRetriable, LienthongError, UnavailableError } from './errors';
 import { createLogger, kafkaLogCreator, toKafkaLogLevel } from './logger';
 import { type KafkaSecurity, kafkajsSecurityOptions } from './kafka-security';
+import { settleAll } from './settle';
 
 /**
  * `acks` for `producer.send()`: -1 means "all in-sync replicas", kafkajs's spelling of the Java
@@ -293,14 +294,9 @@ export function createRenewingProducer(
   const sendOnce = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
     const parts = byPartition(batch);
     const producer = await connected();
-    const sending = Promise.allSettled(
+    const sending = settleAll(
       parts.map((part) => producer.sendBatch({ timeout: sendTimeoutMs, ...batch, topicMessages: [part] })),
-    ).then((outcomes) =>
-      outcomes.flatMap((outcome) => {
-        if (outcome.status === 'rejected') throw outcome.reason;
-        return outcome.value;
-      }),
-    );
+    ).then((sent) => sent.flat());
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(

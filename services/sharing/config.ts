@@ -9,6 +9,7 @@ import {
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../platform/config';
+import { DEFAULT_CACHE_DOCUMENTS } from './document-cache';
 import { FENCE_LEASE_MS, REBUILD_STEPS } from './rebuild';
 
 /** The sharing service's default port, next to the connectors' 8091-8094. */
@@ -76,6 +77,12 @@ export const SharingEnv = Type.Object({
     maximum: 86_400_000,
     default: 300_000,
     hint: 'SHARING_UNKNOWN_SCHEMA_RETRY_MS must be from 0 to 86400000 milliseconds',
+  }),
+  SHARING_CACHE_DOCUMENTS: Type.Integer({
+    minimum: 0,
+    maximum: 1_000_000,
+    default: DEFAULT_CACHE_DOCUMENTS,
+    hint: 'SHARING_CACHE_DOCUMENTS must be from 0 to 1000000 view documents',
   }),
   SHARING_CONCURRENCY: Type.Integer({
     minimum: 1,

@@ -30,7 +30,16 @@ export interface EventDecoder {
    * @throws {UnavailableError} when the registry cannot be asked, or does not know the schema id
    *   yet: retriable
    */
-  decode(topic: TopicName, value: Buffer | null): Promise<LienthongEvent>;
+  decode(topic: TopicName, value: Buffer | null, options?: DecodeOptions): Promise<LienthongEvent>;
+}
+
+export interface DecodeOptions {
+  /**
+   * The bytes were decoded and held to the contract before, by this service (a change of its
+   * internal topic carries the domain event's own bytes, which only it may write): the contract's
+   * rules are not checked again, only the Avro is read.
+   */
+  checked?: boolean;
 }
 
 /** How long a schema id the registry does not know is asked for again before it is poison. */
@@ -149,7 +158,7 @@ export function createEventDecoder(options: {
   };
 
   return {
-    async decode(topic, value) {
+    async decode(topic, value, options = {}) {
       if (value === null)
         throw new PoisonMessageError(ERROR_CODES.EVENT_UNDECODABLE, 'The message has no value');
       let framed;
@@ -170,6 +179,7 @@ export function createEventDecoder(options: {
           { cause: err },
         );
       }
+      if (options.checked === true) return event as LienthongEvent;
       const issues = envelopeErrors(reader, event);
       const { sourceAgency } = event as { sourceAgency: string };
       if (sourceAgency !== TOPICS[topic].owner) {

@@ -1,6 +1,7 @@
 import { BSON } from 'mongodb';
 import { type LienthongEvent } from '../../schemas/generated/events';
 import { ERROR_CODES } from '../platform/errors';
+import { settleAll } from '../platform/settle';
 import {
   type Projection,
   type SourcedEvent,
@@ -23,11 +24,13 @@ export const PROJECTIONS: readonly Projection[] = [
 ];
 
 /**
- * The order views are written in. `enterprises` comes last: the citizens projection reads an
- * enterprise's legal representative from it, so if a crash cuts a batch's writes short, the
- * replay still finds the representative as it was before the batch.
+ * The order views are written in: the views of a step at once, the steps one after another.
+ * `enterprises` comes last: the citizens projection reads an enterprise's legal representative
+ * from it, so if a crash cuts a batch's writes short, the replay still finds the representative
+ * as it was before the batch. The other three read no view, so their writes do not wait on each
+ * other.
  */
-const WRITE_ORDER: readonly ViewName[] = ['citizens', 'vehicles', 'dossiers', 'enterprises'];
+const WRITE_STEPS: readonly (readonly ViewName[])[] = [['citizens', 'vehicles', 'dossiers'], ['enterprises']];
 
 /**
  * MongoDB's largest document, in bytes of BSON; FerretDB keeps the same limit.
@@ -220,7 +223,7 @@ async function loadMissing(
 
 /**
  * Writes a round: the entries the map bounds took out, then every document that changed from
- * `before`, view by view in {@link WRITE_ORDER}; resolves with the documents written per view.
+ * `before`, in {@link WRITE_STEPS}; resolves with the documents written per view.
  */
 async function writeRound(
   store: ViewStore,
@@ -229,17 +232,24 @@ async function writeRound(
   current: Record<ViewName, Map<string, ViewDoc | null>>,
 ): Promise<Record<ViewName, number>> {
   // Archived before they leave the documents, so that a crash between the two loses no entry.
-  for (const view of WRITE_ORDER) {
-    if (archived[view].size > 0) await store.archive(view, [...archived[view].values()]);
-  }
+  await settleAll(
+    VIEW_NAMES.filter((view) => archived[view].size > 0).map((view) =>
+      store.archive(view, [...archived[view].values()]),
+    ),
+  );
   const written = { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 };
-  for (const view of WRITE_ORDER) {
-    const changes: DocChange[] = [];
-    for (const [id, doc] of current[view]) {
-      const old = before[view].get(id) ?? null;
-      if (doc !== null && doc !== old) changes.push({ before: old, after: doc });
-    }
-    written[view] = await store.write(view, changes);
+  for (const step of WRITE_STEPS) {
+    // Every view of a step ends before a failure is thrown, so that a retry never overlaps it.
+    await settleAll(
+      step.map(async (view) => {
+        const changes: DocChange[] = [];
+        for (const [id, doc] of current[view]) {
+          const old = before[view].get(id) ?? null;
+          if (doc !== null && doc !== old) changes.push({ before: old, after: doc });
+        }
+        written[view] = await store.write(view, changes);
+      }),
+    );
   }
   return written;
 }

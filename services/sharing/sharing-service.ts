@@ -5,6 +5,7 @@ import { type Batch, type Consumer, type IHeaders, type Kafka, type KafkaMessage
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
+import { type LienthongEvent } from '../../schemas/generated/events';
 import { TOPICS, type TopicName } from '../../schemas/topics';
 import { type Clock, systemClock } from '../platform/clock';
 import { ERROR_CODES, isRetriable } from '../platform/errors';
@@ -28,8 +29,9 @@ import {
   deadLetterTopicDeclaration,
   sendDeadLetters,
 } from './dead-letters';
-import { createEventDecoder, PoisonMessageError } from './event-decoder';
+import { createEventDecoder, type DecodeOptions, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
+import { createDocumentCache, DEFAULT_CACHE_DOCUMENTS } from './document-cache';
 import { createRoundPacer } from './round-pacer';
 import {
   directTargets,
@@ -109,6 +111,11 @@ export interface SharingDeps {
   projections?: readonly Projection[];
   /** The largest view document written, in bytes of BSON; MongoDB's 16 MiB by default. */
   maxDocumentBytes?: number;
+  /**
+   * View documents this writer keeps to spare reading them back ({@link createDocumentCache});
+   * {@link DEFAULT_CACHE_DOCUMENTS} by default, 0 for none.
+   */
+  cacheDocuments?: number;
   /**
    * How long a schema id the registry answers 404 for is retried, with backoff, before its messages
    * are dead-lettered `SCHEMA_UNKNOWN`; 5 minutes by default (`UNKNOWN_SCHEMA_RETRY_MS`).
@@ -197,11 +204,20 @@ export function createSharingService(deps: SharingDeps): SharingService {
     ...(deps.unknownSchemaRetryMs === undefined ? {} : { unknownSchemaRetryMs: deps.unknownSchemaRetryMs }),
   });
   const db = deps.mongo.db(deps.dbName);
-  const storeNow = async () =>
-    createViewStore(db, deps.collections ?? (await writableCollections(db, clock)), deps.onViewsWritten, {
+  // Cleared at each join of the group, and when the collections change hands: see document-cache.ts.
+  const cache = createDocumentCache(deps.cacheDocuments ?? DEFAULT_CACHE_DOCUMENTS);
+  let cachedCollections = '';
+  const storeNow = async () => {
+    const collections = deps.collections ?? (await writableCollections(db, clock));
+    const named = JSON.stringify(collections);
+    if (named !== cachedCollections) cache.clear();
+    cachedCollections = named;
+    return createViewStore(db, collections, deps.onViewsWritten, {
       ...(changesTopic === null ? {} : { beforeCommand: () => lease.check() }),
       ...(deps.trace ? { afterCommand: writeTracer(deps.trace) } : {}),
+      cache,
     });
+  };
   const admin = kafka.admin();
   const producer = createRenewingProducer(kafka, {
     logger,
@@ -273,6 +289,26 @@ export function createSharingService(deps: SharingDeps): SharingService {
     name: 'sharing_group_joins_total',
     help: 'Times this member joined its consumer group: one at start, one more for each rebalance',
     registers: [metrics],
+  });
+  new Counter({
+    name: 'sharing_document_reads_total',
+    help: "View documents the rounds needed, by where they came from: the writer's cache (hit) or the store (miss)",
+    labelNames: ['source'] as const,
+    registers: [metrics],
+    // Read from the cache's own counts at each scrape.
+    collect() {
+      this.reset();
+      this.inc({ source: 'hit' }, cache.stats.hits);
+      this.inc({ source: 'miss' }, cache.stats.misses);
+    },
+  });
+  new Gauge({
+    name: 'sharing_document_cache_documents',
+    help: 'View documents the writer keeps, up to its limit',
+    registers: [metrics],
+    collect() {
+      this.set(cache.size);
+    },
   });
   const writeSeconds = new Histogram({
     name: 'sharing_store_write_seconds',
@@ -350,11 +386,16 @@ export function createSharingService(deps: SharingDeps): SharingService {
   };
 
   /** Decodes a message, retrying while the registry is away; a poison message is returned, not thrown. */
-  const decode = (topic: TopicName, message: KafkaMessage, heartbeat: () => Promise<void>) =>
+  const decode = (
+    topic: TopicName,
+    message: Pick<KafkaMessage, 'value'>,
+    heartbeat: () => Promise<void>,
+    options: DecodeOptions = {},
+  ) =>
     untilDone(
       'Decoding',
       () =>
-        decoder.decode(topic, message.value).catch((err: unknown) => {
+        decoder.decode(topic, message.value, options).catch((err: unknown) => {
           if (err instanceof PoisonMessageError) return err;
           throw err;
         }),
@@ -542,6 +583,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     const items: SourcedChange[] = [];
     const spans: Span[] = [];
     const dead: DeadLetter[] = [];
+    const decodedEvents = new Map<string, LienthongEvent | PoisonMessageError>();
     const letterOf = (change: Change, code: string, reason: string): DeadLetter => ({
       topic: change.source.topic,
       partition: change.source.partition,
@@ -573,7 +615,13 @@ export function createSharingService(deps: SharingDeps): SharingService {
         );
         continue;
       }
-      const decoded = await decode(topic, { ...message, value: change.value }, heartbeat);
+      // The changes an event gives in one chunk carry its one copy of bytes: read once.
+      const source = `${change.source.topic}/${change.source.partition}/${change.source.offset}`;
+      let decoded = decodedEvents.get(source);
+      if (decoded === undefined) {
+        decoded = await decode(topic, { value: change.value }, heartbeat, { checked: true });
+        decodedEvents.set(source, decoded);
+      }
       if (decoded instanceof PoisonMessageError) {
         dead.push(letterOf(change, decoded.code, decoded.message));
         continue;
@@ -663,6 +711,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
         fromBeginning: true,
       });
       consumer.on(consumer.events.GROUP_JOIN, () => {
+        // The partitions, and with them the documents this member writes, may have changed.
+        cache.clear();
         ready = true;
         totals.groupJoins += 1;
         joins.inc();

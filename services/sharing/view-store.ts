@@ -1,5 +1,6 @@
 import { type AnyBulkWriteOperation, type Db } from 'mongodb';
 import { statementChunks } from '../platform/mongo';
+import { type DocumentCache } from './document-cache';
 import { type ArchivedEntry } from './map-bounds';
 import { changedPaths, removedPaths, type ViewDoc, type ViewName } from './projection';
 
@@ -36,6 +37,12 @@ export interface WriteHooks {
   afterCommand?: (collection: string, ids: readonly string[], sentAt: number) => void;
 }
 
+/** How a view store is told around its writes, and the documents it may answer reads from. */
+export interface ViewStoreOptions extends WriteHooks {
+  /** Answers reads of documents this writer knows, and learns every document it reads or writes. */
+  cache?: DocumentCache;
+}
+
 /** The collection that keeps what the map bounds took out of a view collection's documents. */
 export const archiveOf = (collection: string): string => `${collection}_archive`;
 
@@ -51,23 +58,35 @@ export const archiveOf = (collection: string): string => `${collection}_archive`
  * `hooks.beforeCommand` runs before each write command and may throw to stop the writes: the live
  * consumer's check that it is still a member of its group (`membership-lease.ts`).
  * `hooks.afterCommand` is told each command's documents once acknowledged, with when it was sent.
+ * `hooks.cache`, when given, answers reads of the documents it knows and learns each document read
+ * or acknowledged; a write command that fails clears it, since the store may have taken part of it.
  */
 export function createViewStore(
   db: Db,
   collections: Readonly<Record<ViewName, string>>,
   onWritten?: (view: ViewName, docs: readonly ViewDoc[]) => void,
-  hooks: WriteHooks = {},
+  hooks: ViewStoreOptions = {},
 ): ViewStore {
   const beforeCommand = hooks.beforeCommand ?? (() => undefined);
   const afterCommand = hooks.afterCommand ?? (() => undefined);
+  const cache = hooks.cache;
   return {
     async load(view, ids) {
-      const collection = db.collection<ViewDoc>(collections[view]);
+      const name = collections[view];
+      const collection = db.collection<ViewDoc>(name);
       const found = new Map<string, ViewDoc>();
-      const queue = [...new Set(ids)];
+      const queue: string[] = [];
+      for (const id of new Set(ids)) {
+        const known = cache?.get(name, id);
+        if (known === undefined) queue.push(id);
+        else if (known !== null) found.set(id, known);
+      }
+      // One point read per document: FerretDB 1.24 answers `{_id: {$in: [...]}}` by scanning the
+      // collection (README, materialization), 15 to 50 times slower at 20,000 documents.
       const worker = async (): Promise<void> => {
         for (let id = queue.pop(); id !== undefined; id = queue.pop()) {
           const doc = await collection.findOne({ _id: id });
+          cache?.set(name, id, doc);
           if (doc) found.set(id, doc);
         }
       };
@@ -102,8 +121,14 @@ export function createViewStore(
       for (const chunk of statementChunks(ops, STORE_WRITE_CHUNK)) {
         beforeCommand();
         const sentAt = Date.now();
-        await collection.bulkWrite(chunk, { ordered: false });
+        try {
+          await collection.bulkWrite(chunk, { ordered: false });
+        } catch (err) {
+          cache?.clear();
+          throw err;
+        }
         const chunkDocs = docs.slice(written, written + chunk.length);
+        for (const doc of chunkDocs) cache?.set(collections[view], doc._id, doc);
         afterCommand(
           collections[view],
           chunkDocs.map((d) => d._id),

@@ -109,13 +109,17 @@ async function signIn(page: Page, identity: { role: string; sub: string; agency?
  * switch, and back. `ready` waits for what the page shows in each language.
  */
 async function everyLanguage(page: Page, name: string, ready: (lang: 'vi' | 'en') => Promise<unknown>) {
+  // The page sets <html lang> in an effect after it renders, so each switch waits for it.
+  const langIs = (lang: 'vi' | 'en') => page.locator(`html[lang=${lang}]`).waitFor({ state: 'attached' });
   for (const lang of ['vi', 'en'] as const) {
     if (lang === 'en') await page.click('header button[lang=en]');
     await ready(lang);
+    await langIs(lang);
     expect(await axeViolations(page)).toEqual([]);
     await screenshot(page, `${name}-${lang}`);
   }
   await page.click('header button[lang=vi]');
+  await langIs('vi');
 }
 
 describe('the console', () => {
