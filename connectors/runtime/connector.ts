@@ -5,7 +5,7 @@ import { type Logger } from 'pino';
 import { TOPICS } from '../../schemas/topics';
 import { type Clock, systemClock } from '../../services/platform/clock';
 import { createAuthenticator, type CredentialEntry } from '../../services/platform/credentials';
-import { createRenewingProducer } from '../../services/platform/kafka';
+import { createRenewingProducer, setUpTopics } from '../../services/platform/kafka';
 import {
   checkTopics,
   describeDrift,
@@ -13,7 +13,6 @@ import {
   type TopicDrift,
   topicReadiness,
 } from '../../services/platform/topic-policy';
-import { isRetriable } from '../../services/platform/errors';
 import { createLifecycle, type Service } from '../../services/platform/lifecycle';
 import { type AgencyDefinition } from './agency';
 import { buildConnectorApp, type ConnectorLimits, type ConnectorTls } from './app';
@@ -35,8 +34,6 @@ import { REDRIVE_LOG_TOPIC, redriveLogTopicDeclaration } from '../../services/pl
 /** Partitions of a domain topic: room for the sharing service to consume in parallel. */
 export const DOMAIN_TOPIC_PARTITIONS = 6;
 
-/** Tries of the topic setup at start: about 20 s in all on a broker that has just started. */
-const TOPIC_SETUP_ATTEMPTS = 8;
 /** How long a POST may wait for Kafka before it answers 503. */
 export const SEND_TIMEOUT_MS = 5_000;
 
@@ -178,27 +175,17 @@ export async function createConnector(deps: ConnectorDeps): Promise<Connector> {
   const lifecycle = createLifecycle(`connector-${definition.name}`, {
     async start() {
       await admin.connect();
-      // Topics created a moment ago, by this connector or another, may be missing from a fresh
-      // broker's metadata for a second or two ("does not host this topic-partition"): worth waiting.
-      for (let attempt = 1; ; attempt += 1) {
-        try {
-          await ensurePolicyTopics(admin, declaredTopics);
-          drift = await checkTopics(admin, declaredTopics);
-          for (const d of drift) logger.error({ drift: d }, describeDrift(d));
-          for (const [name, count] of await fetchPartitionCounts(admin, [
-            topic,
-            quarantineTopic,
-            redriveLogTopic,
-          ])) {
-            partitionCounts.set(name, count);
-          }
-          break;
-        } catch (err) {
-          if (!isRetriable(err) || attempt >= TOPIC_SETUP_ATTEMPTS) throw err;
-          logger.warn({ err, attempt }, 'The topics are not ready yet; trying again');
-          await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
-        }
-      }
+      await setUpTopics(async () => {
+        await ensurePolicyTopics(admin, declaredTopics);
+        drift = await checkTopics(admin, declaredTopics);
+        for (const d of drift) logger.error({ drift: d }, describeDrift(d));
+        for (const [name, count] of await fetchPartitionCounts(admin, [
+          topic,
+          quarantineTopic,
+          redriveLogTopic,
+        ]))
+          partitionCounts.set(name, count);
+      }, logger);
       await Promise.all(producers.map((producer) => producer.connect()));
       await encoder.start();
       // The index fills in the background: the quarantine routes wait for it, records need not.

@@ -480,3 +480,29 @@ export function isAuthorizationError(error: unknown, depth = 0): boolean {
     return true;
   return e.cause !== undefined && e.cause !== error && isAuthorizationError(e.cause, depth + 1);
 }
+
+/** Tries of a service's topic set-up at start: about 20 s in all on a broker that has just started. */
+const TOPIC_SETUP_ATTEMPTS = 8;
+
+/**
+ * Runs a service's topic set-up at start, and again, waiting longer each time, while it fails for
+ * what a moment cures:
+ * - a broker that has just started, or topics created a moment ago that a broker's metadata does
+ *   not hold yet ("does not host this topic-partition");
+ * - ACLs granted a moment ago that a broker has not applied yet (`*_AUTHORIZATION_FAILED`): each
+ *   broker applies them from the metadata log on its own time, and Strimzi's User Operator grants
+ *   them beside the pods that need them. A refusal that lasts past the tries is thrown.
+ */
+export async function setUpTopics<T>(work: () => Promise<T>, logger: Logger): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await work();
+    } catch (err) {
+      // A verdict this code made is final: KAFKA_NOT_AUTHORIZED for an absent topic, for one.
+      const passing = isRetriable(err) || (isAuthorizationError(err) && !(err instanceof LienthongError));
+      if (!passing || attempt >= TOPIC_SETUP_ATTEMPTS) throw err;
+      logger.warn({ err, attempt }, 'The topics are not ready yet; trying again');
+      await new Promise((resolve) => setTimeout(resolve, 500 * attempt));
+    }
+  }
+}

@@ -11,7 +11,7 @@ import { type Clock, systemClock } from '../platform/clock';
 import { ERROR_CODES, isRetriable } from '../platform/errors';
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
-import { ACKS_ALL, createRenewingProducer } from '../platform/kafka';
+import { ACKS_ALL, createRenewingProducer, setUpTopics } from '../platform/kafka';
 import { createKeyPartitioner } from '../platform/key-partitioner';
 import {
   checkTopics,
@@ -690,19 +690,21 @@ export function createSharingService(deps: SharingDeps): SharingService {
         ...(deadLetterTopic === null ? [] : [deadLetterTopicDeclaration(deadLetterTopic)]),
         ...(changesTopic === null ? [] : [changesTopicDeclaration(changesTopic)]),
       ];
-      await ensurePolicyTopics(admin, deadLetters);
-      if (changesTopic !== null) {
-        const [metadata] = (await admin.fetchTopicMetadata({ topics: [changesTopic] })).topics;
-        changesPartitions = metadata?.partitions.length ?? 0;
-        if (changesPartitions === 0) throw new Error(`The changes topic ${changesTopic} has no partitions`);
-      }
       // The domain topics are the connectors' to create; a missing one is not drift of this service.
       const read: TopicDeclaration[] = [...topicOf.keys()].map((topic) => ({
         topic,
         kind: 'domain',
         numPartitions: 1,
       }));
-      drift = (await checkTopics(admin, [...deadLetters, ...read])).filter((d) => d.setting !== 'topic');
+      await setUpTopics(async () => {
+        await ensurePolicyTopics(admin, deadLetters);
+        if (changesTopic !== null) {
+          const [metadata] = (await admin.fetchTopicMetadata({ topics: [changesTopic] })).topics;
+          changesPartitions = metadata?.partitions.length ?? 0;
+          if (changesPartitions === 0) throw new Error(`The changes topic ${changesTopic} has no partitions`);
+        }
+        drift = (await checkTopics(admin, [...deadLetters, ...read])).filter((d) => d.setting !== 'topic');
+      }, logger);
       for (const d of drift) logger.error({ drift: d }, describeDrift(d));
       await producer.connect();
       await consumer.connect();

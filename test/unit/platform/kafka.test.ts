@@ -7,6 +7,7 @@ import {
   ensureTopics,
   isAuthorizationError,
   sendRetryOptions,
+  setUpTopics,
   UnavailableError,
 } from '../../../services/platform';
 
@@ -282,5 +283,48 @@ describe('isAuthorizationError', () => {
         Object.assign(new Error('Leader not available'), { type: 'LEADER_NOT_AVAILABLE' }),
       ),
     ).toBe(false);
+  });
+});
+
+describe('setUpTopics', () => {
+  const logger = pino({ level: 'silent' });
+  const refusal = (type: string, retriable: boolean) =>
+    Object.assign(new Error(type), { name: 'KafkaJSProtocolError', type, retriable });
+
+  it('tries again after an ACL refusal, which a broker may answer until it applies a new grant', async () => {
+    let calls = 0;
+    const work = async () => {
+      calls += 1;
+      if (calls === 1) throw refusal('TOPIC_AUTHORIZATION_FAILED', false);
+      return 'set up';
+    };
+    await expect(setUpTopics(work, logger)).resolves.toBe('set up');
+    expect(calls).toBe(2);
+  });
+
+  it('throws at once an absent topic this principal may not create, as KAFKA_NOT_AUTHORIZED', async () => {
+    let calls = 0;
+    const admin = {
+      listTopics: async () => [],
+      createTopics: async () => {
+        calls += 1;
+        throw refusal('TOPIC_AUTHORIZATION_FAILED', false);
+      },
+      fetchTopicMetadata: async () => ({ topics: [] }),
+    } as unknown as Admin;
+    await expect(
+      setUpTopics(() => ensureTopics(admin, [{ topic: 'absent', numPartitions: 1 }], 10), logger),
+    ).rejects.toMatchObject({ code: 'KAFKA_NOT_AUTHORIZED' });
+    expect(calls).toBe(1);
+  });
+
+  it('throws at once what no wait cures', async () => {
+    let calls = 0;
+    const work = async () => {
+      calls += 1;
+      throw refusal('INVALID_REPLICATION_FACTOR', false);
+    };
+    await expect(setUpTopics(work, logger)).rejects.toThrow('INVALID_REPLICATION_FACTOR');
+    expect(calls).toBe(1);
   });
 });
