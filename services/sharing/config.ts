@@ -9,7 +9,7 @@ import {
   SchemaRegistryClientEnv,
   SchemaRegistryEnv,
 } from '../platform/config';
-import { DEFAULT_CACHE_DOCUMENTS } from './document-cache';
+import { DEFAULT_CACHE_BYTES } from './document-cache';
 import { FENCE_LEASE_MS, REBUILD_STEPS } from './rebuild';
 
 /** The sharing service's default port, next to the connectors' 8091-8094. */
@@ -78,11 +78,11 @@ export const SharingEnv = Type.Object({
     default: 300_000,
     hint: 'SHARING_UNKNOWN_SCHEMA_RETRY_MS must be from 0 to 86400000 milliseconds',
   }),
-  SHARING_CACHE_DOCUMENTS: Type.Integer({
+  SHARING_CACHE_MIB: Type.Integer({
     minimum: 0,
-    maximum: 1_000_000,
-    default: DEFAULT_CACHE_DOCUMENTS,
-    hint: 'SHARING_CACHE_DOCUMENTS must be from 0 to 1000000 view documents',
+    maximum: 4_096,
+    default: DEFAULT_CACHE_BYTES / 1_048_576,
+    hint: 'SHARING_CACHE_MIB must be from 0 to 4096 MiB of BSON',
   }),
   SHARING_CONCURRENCY: Type.Integer({
     minimum: 1,

@@ -1,3 +1,4 @@
+import { BSON } from 'mongodb';
 import { type ViewDoc } from './projection';
 
 /**
@@ -17,53 +18,79 @@ export interface DocumentCache {
   get(collection: string, id: string): ViewDoc | null | undefined;
   set(collection: string, id: string, doc: ViewDoc | null): void;
   clear(): void;
+  /** Documents kept, and their cost in bytes (BSON plus a fixed cost an entry). */
   readonly size: number;
+  readonly bytes: number;
   /** Reads answered here and reads that went to the store, since the start. */
   readonly stats: { hits: number; misses: number };
 }
 
 /**
- * View documents kept by the writer. The demo stream's documents average 1.6 KiB of BSON and hold
- * 3.7 KiB of heap each once read (measured over its 16,668 documents), so about 37 MiB here, and
- * under 100 MiB were every document 4 KiB of BSON: within the service's 256 MiB.
+ * The BSON bytes of the documents the writer keeps, by default. A document holds about 2.3 times
+ * its BSON in heap once read (3.7 KiB for the demo stream's 1.6 KiB on average, over its 16,668
+ * documents), so about 37 MiB of heap: kept by count instead, 10,000 of the lookup benchmark's
+ * documents took the sharing service to 285 MiB, past its 256.
  */
-export const DEFAULT_CACHE_DOCUMENTS = 10_000;
+export const DEFAULT_CACHE_BYTES = 16 * 1_048_576;
 
 /** A key no document id can forge: ids are strings without a NUL. */
 const keyOf = (collection: string, id: string): string => `${collection}\u0000${id}`;
 
+/** What an entry costs: its BSON size, and a small fixed cost for the key and an absence. */
+const ENTRY_BYTES = 64;
+
 /**
- * A cache of at most `maxDocuments` documents, least recently used out first (a Map keeps its
- * insertion order, and a hit is moved to its end).
+ * A cache of documents worth at most `maxBytes` of BSON, least recently used out first (a Map
+ * keeps its insertion order, and a hit is moved to its end). A document alone past the budget is
+ * not kept.
  */
-export function createDocumentCache(maxDocuments: number): DocumentCache {
-  const docs = new Map<string, ViewDoc | null>();
+export function createDocumentCache(
+  maxBytes: number,
+  sizeOf: (doc: ViewDoc) => number = (doc) => BSON.calculateObjectSize(doc),
+): DocumentCache {
+  const entries = new Map<string, { doc: ViewDoc | null; bytes: number }>();
   const stats = { hits: 0, misses: 0 };
+  let bytes = 0;
+  const remove = (key: string): void => {
+    const entry = entries.get(key);
+    if (entry === undefined) return;
+    entries.delete(key);
+    bytes -= entry.bytes;
+  };
   return {
     get(collection, id) {
       const key = keyOf(collection, id);
-      const doc = docs.get(key);
-      if (doc === undefined) {
+      const entry = entries.get(key);
+      if (entry === undefined) {
         stats.misses += 1;
         return undefined;
       }
       stats.hits += 1;
-      docs.delete(key);
-      docs.set(key, doc);
-      return doc;
+      entries.delete(key);
+      entries.set(key, entry);
+      return entry.doc;
     },
     set(collection, id, doc) {
-      if (maxDocuments === 0) return;
       const key = keyOf(collection, id);
-      docs.delete(key);
-      docs.set(key, doc);
-      if (docs.size > maxDocuments) docs.delete(docs.keys().next().value as string);
+      remove(key);
+      const cost = ENTRY_BYTES + (doc === null ? 0 : sizeOf(doc));
+      if (cost > maxBytes) return;
+      entries.set(key, { doc, bytes: cost });
+      bytes += cost;
+      for (const oldest of entries.keys()) {
+        if (bytes <= maxBytes) break;
+        remove(oldest);
+      }
     },
     clear() {
-      docs.clear();
+      entries.clear();
+      bytes = 0;
     },
     get size() {
-      return docs.size;
+      return entries.size;
+    },
+    get bytes() {
+      return bytes;
     },
     stats,
   };

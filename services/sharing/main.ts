@@ -45,7 +45,7 @@ void runMain({
       roundTargetMs: config.SHARING_ROUND_TARGET_MS,
       unknownSchemaRetryMs: config.SHARING_UNKNOWN_SCHEMA_RETRY_MS,
       concurrency: config.SHARING_CONCURRENCY,
-      cacheDocuments: config.SHARING_CACHE_DOCUMENTS,
+      cacheBytes: config.SHARING_CACHE_MIB * 1_048_576,
       host: config.HOST,
       port: config.PORT,
       clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),

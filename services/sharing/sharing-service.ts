@@ -31,7 +31,7 @@ import {
 } from './dead-letters';
 import { createEventDecoder, type DecodeOptions, PoisonMessageError } from './event-decoder';
 import { createApplyQueue } from './apply-queue';
-import { createDocumentCache, DEFAULT_CACHE_DOCUMENTS } from './document-cache';
+import { createDocumentCache, DEFAULT_CACHE_BYTES } from './document-cache';
 import { createRoundPacer } from './round-pacer';
 import {
   directTargets,
@@ -112,10 +112,10 @@ export interface SharingDeps {
   /** The largest view document written, in bytes of BSON; MongoDB's 16 MiB by default. */
   maxDocumentBytes?: number;
   /**
-   * View documents this writer keeps to spare reading them back ({@link createDocumentCache});
-   * {@link DEFAULT_CACHE_DOCUMENTS} by default, 0 for none.
+   * BSON bytes of view documents this writer keeps to spare reading them back
+   * ({@link createDocumentCache}); {@link DEFAULT_CACHE_BYTES} by default, 0 for none.
    */
-  cacheDocuments?: number;
+  cacheBytes?: number;
   /**
    * How long a schema id the registry answers 404 for is retried, with backoff, before its messages
    * are dead-lettered `SCHEMA_UNKNOWN`; 5 minutes by default (`UNKNOWN_SCHEMA_RETRY_MS`).
@@ -205,7 +205,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
   const db = deps.mongo.db(deps.dbName);
   // Cleared at each join of the group, and when the collections change hands: see document-cache.ts.
-  const cache = createDocumentCache(deps.cacheDocuments ?? DEFAULT_CACHE_DOCUMENTS);
+  const cache = createDocumentCache(deps.cacheBytes ?? DEFAULT_CACHE_BYTES);
   let cachedCollections = '';
   const storeNow = async () => {
     const collections = deps.collections ?? (await writableCollections(db, clock));
@@ -303,11 +303,11 @@ export function createSharingService(deps: SharingDeps): SharingService {
     },
   });
   new Gauge({
-    name: 'sharing_document_cache_documents',
-    help: 'View documents the writer keeps, up to its limit',
+    name: 'sharing_document_cache_bytes',
+    help: 'BSON bytes of the view documents the writer keeps, up to SHARING_CACHE_MIB',
     registers: [metrics],
     collect() {
-      this.set(cache.size);
+      this.set(cache.bytes);
     },
   });
   const writeSeconds = new Histogram({

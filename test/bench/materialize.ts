@@ -245,7 +245,7 @@ async function main(): Promise<void> {
     `| events/s against the ceiling | ${Math.round((100 * eventRate) / ceiling)}% | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
-    `| bench process RSS (service, prober and producer) | ${rss} MiB | ≤ 256 MiB |`,
+    `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
     '',
   ];
   process.stdout.write(lines.join('\n'));
@@ -291,12 +291,9 @@ async function main(): Promise<void> {
         ...(probes > 0 && unseen > probes / 100 ? { met: false } : {}),
       },
       figure('freshness probes never seen in 60 s', unseen, 'probes'),
-      figure(
-        'bench process RSS at the end (sharing service, prober and producer)',
-        rss,
-        'MiB',
-        atMost(256, '≤ 256 MiB'),
-      ),
+      // Not a service's RSS, so no target: bench:lookup measures the sharing service's, alone in
+      // its process, against the 256 MiB.
+      figure('bench process RSS at the end (sharing service, prober, producer and the events)', rss, 'MiB'),
     ],
     processes: [ownUsage('bench:materialize (sharing service in process, producer, prober)')],
     notes: [`${latencies.length} freshness probes seen`],

@@ -37,7 +37,7 @@ const finds = () => commands.filter((c) => c.commandName === 'find').length;
 const citizen = (id: string, name: string) => ({ _id: id, identity: { name } }) as unknown as ViewDoc;
 
 it('reads only what it does not know, and again after a refused write', async () => {
-  const cache = createDocumentCache(100);
+  const cache = createDocumentCache(1_048_576);
   const store = createViewStore(client.db(dbName), collections, undefined, { cache });
   const a = citizen('001090000001', 'Nguyễn Văn A');
   const b = citizen('001090000002', 'Trần Thị B');

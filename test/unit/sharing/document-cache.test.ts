@@ -1,3 +1,4 @@
+import { BSON } from 'mongodb';
 import { createDocumentCache } from '../../../services/sharing/document-cache';
 import { materialize } from '../../../services/sharing/materializer';
 import { type ViewDoc, type ViewName } from '../../../services/sharing/projection';
@@ -8,10 +9,12 @@ import { createMemoryViewStore, deepCopy } from './memory-view-store';
 import { storyEvents } from './story';
 
 const doc = (id: string, n = 0): ViewDoc => ({ _id: id, n }) as unknown as ViewDoc;
+/** Each document costs 100 bytes with the fixed cost of an entry (64). */
+const hundred = () => 36;
 
 describe('createDocumentCache', () => {
   it('answers what it was told, absence included, and undefined for what it was not', () => {
-    const cache = createDocumentCache(10);
+    const cache = createDocumentCache(1_000, hundred);
     cache.set('citizens', 'a', doc('a'));
     cache.set('citizens', 'b', null);
     expect(cache.get('citizens', 'a')).toEqual(doc('a'));
@@ -22,8 +25,8 @@ describe('createDocumentCache', () => {
     expect(cache.stats).toEqual({ hits: 2, misses: 2 });
   });
 
-  it('lets the least recently used document go first when full', () => {
-    const cache = createDocumentCache(2);
+  it('lets the least recently used document go first when its bytes are spent', () => {
+    const cache = createDocumentCache(200, hundred);
     cache.set('v', 'a', doc('a'));
     cache.set('v', 'b', doc('b'));
     cache.get('v', 'a');
@@ -32,17 +35,27 @@ describe('createDocumentCache', () => {
     expect(cache.get('v', 'a')).toEqual(doc('a'));
     expect(cache.get('v', 'c')).toEqual(doc('c'));
     expect(cache.size).toBe(2);
+    expect(cache.bytes).toBe(200);
+  });
+
+  it('counts a document by its BSON, and keeps none alone past the budget', () => {
+    const cache = createDocumentCache(1_000);
+    cache.set('v', 'small', doc('small'));
+    expect(cache.bytes).toBe(64 + BSON.calculateObjectSize(doc('small')));
+    cache.set('v', 'large', { _id: 'large', text: 'x'.repeat(2_000) } as unknown as ViewDoc);
+    expect(cache.get('v', 'large')).toBeUndefined();
+    expect(cache.get('v', 'small')).toEqual(doc('small'));
   });
 
   it('keeps the newest state of a document told twice, and nothing after clear or with no room', () => {
-    const cache = createDocumentCache(5);
+    const cache = createDocumentCache(500, hundred);
     cache.set('v', 'a', doc('a', 1));
     cache.set('v', 'a', doc('a', 2));
     expect(cache.get('v', 'a')).toEqual(doc('a', 2));
     expect(cache.size).toBe(1);
     cache.clear();
     expect(cache.get('v', 'a')).toBeUndefined();
-    const none = createDocumentCache(0);
+    const none = createDocumentCache(0, hundred);
     none.set('v', 'a', doc('a'));
     expect(none.size).toBe(0);
   });
