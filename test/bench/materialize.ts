@@ -5,7 +5,13 @@
  *    of STORE_WRITE_CHUNK, as fast as the store takes them.
  * 2. The sharing service applying a filled topic: events/s and view documents written/s, from
  *    start to the last commit; rounds on fresh topics and databases, median reported.
- * 3. Freshness at half that rate: events published at a steady rate; for one in ten, the time from
+ * 3. The same store commands without the service: the last round's own documents, met once each
+ *    (a point read finding nothing, then an upsert of the whole document) and then rewritten (an
+ *    upsert of one changed section), timed alone against the store. From those two costs and the
+ *    round's counts of reads and writes, the store time the round needed on its own, over the
+ *    round's time: how much of the round the store alone accounts for. The store's CPU is metered
+ *    in each phase, since it serializes its writes on one SQLite connection.
+ * 4. Freshness at half that rate: events published at a steady rate; for one in ten, the time from
  *    Kafka's acknowledgement (the moment a connector answers 200) to the event being visible in
  *    its view document.
  *
@@ -14,16 +20,17 @@
  * also writes its figures there as JSON, for `npm run bench` (report-format.ts).
  */
 import { cpus } from 'node:os';
-import { MongoClient } from 'mongodb';
+import { type Db, MongoClient } from 'mongodb';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { testKafkaEnv } from '../support/test-stack';
 import { runContractTool } from '../../schemas/contract-tool';
-import { type ViewDoc, type ViewName } from '../../services/sharing/projection';
-import { STORE_WRITE_CHUNK } from '../../services/sharing/view-store';
+import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
+import { readCatalog } from '../../services/sharing/view-catalog';
+import { createViewStore, STORE_WRITE_CHUNK } from '../../services/sharing/view-store';
 import { generateEventStream, type StreamEvent } from '../support/event-stream';
 import { sharingHarness } from '../support/sharing';
 import { median } from './connector-process';
-import { ownUsage } from './process-usage';
+import { cpuMeter, type CpuUse, ownUsage } from './process-usage';
 import { atLeast, atMost, figure, writeBenchResult } from './report-format';
 
 const quick = process.argv.includes('--quick');
@@ -92,6 +99,95 @@ async function storeCeiling(uri: string): Promise<number> {
   return median(rates);
 }
 
+/** What a round did, from the service's counts: the store's reads and the documents written. */
+interface RoundWork {
+  seconds: number;
+  reads: number;
+  written: number;
+  /** The documents in the views at the end, each met once. */
+  documents: ViewDoc[][];
+  cpu: CpuUse;
+}
+
+/** The store reads a round needed (its cache's misses), from the service's /metrics. */
+async function storeReads(harness: ReturnType<typeof sharingHarness>): Promise<number> {
+  const text = (await harness.service().app.inject({ url: '/metrics' })).body;
+  return Number(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m.exec(text)?.[1] ?? NaN);
+}
+
+/** Every document of the views, by view in VIEW_NAMES order. */
+async function viewDocuments(db: Db): Promise<ViewDoc[][]> {
+  const collections = await readCatalog(db);
+  return Promise.all(VIEW_NAMES.map((view) => db.collection<ViewDoc>(collections[view]).find().toArray()));
+}
+
+/** The store's own time for one document, ms, by command, and its CPU while it ran them. */
+interface CommandCosts {
+  read: number;
+  insert: number;
+  rewrite: number;
+  cpu: CpuUse;
+}
+
+/**
+ * The round's commands, timed without the service: with the view store's own code, on a database
+ * of its own, each document read while absent (as a round meets it first), written whole, then
+ * rewritten with one field changed. The reads go 16 at a time and the writes in commands of
+ * STORE_WRITE_CHUNK, as a round sends them; the views one after another.
+ */
+async function commandCosts(
+  uri: string,
+  views: ViewDoc[][],
+  meter: () => () => CpuUse,
+): Promise<CommandCosts> {
+  const client = new MongoClient(uri);
+  await client.connect();
+  const db = client.db(`bench_commands_${Date.now()}`);
+  const store = createViewStore(
+    db,
+    Object.fromEntries(VIEW_NAMES.map((v) => [v, v])) as Record<ViewName, string>,
+  );
+  const count = views.reduce((n, docs) => n + docs.length, 0);
+  const timed = async (step: (view: ViewName, docs: ViewDoc[]) => Promise<unknown>): Promise<number> => {
+    const started = performance.now();
+    for (const [i, view] of VIEW_NAMES.entries()) {
+      const docs = views[i] ?? [];
+      // A round's worth at a time, so that no command carries more than a round would.
+      for (let k = 0; k < docs.length; k += 500) await step(view, docs.slice(k, k + 500));
+    }
+    return (performance.now() - started) / Math.max(1, count);
+  };
+  try {
+    // The collections first, then a pause: the local store's _id index is added within a second
+    // of a collection's creation (deploy/local/ferretdb/id-index.go).
+    for (const view of VIEW_NAMES) await db.collection<ViewDoc>(view).insertOne({ _id: 'first' });
+    await new Promise((r) => setTimeout(r, 1_500));
+    const used = meter();
+    const read = await timed((view, docs) =>
+      store.load(
+        view,
+        docs.map((d) => d._id),
+      ),
+    );
+    const insert = await timed((view, docs) =>
+      store.write(
+        view,
+        docs.map((after) => ({ before: null, after })),
+      ),
+    );
+    const rewrite = await timed((view, docs) =>
+      store.write(
+        view,
+        docs.map((before) => ({ before, after: { ...before, benchRewrite: 1 } })),
+      ),
+    );
+    return { read, insert, rewrite, cpu: used() };
+  } finally {
+    await db.dropDatabase();
+    await client.close();
+  }
+}
+
 /** The document an event is visible in, for the freshness probe. */
 function probeOf({ topic, event }: StreamEvent): { view: ViewName; id: string } | undefined {
   const s = event.subjects;
@@ -126,13 +222,24 @@ async function main(): Promise<void> {
     SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile,
   });
 
+  const storePid = stack.status().find((c) => c.name === 'store')?.pid;
+  const ours: Record<number, string> = {
+    [process.pid]: 'bench',
+    ...(storePid ? { [storePid]: 'store' } : {}),
+  };
+  const meter = () => cpuMeter(ours);
+
   log(`store ceiling: ${CEILING_DOCS} upserts, three passes`);
+  const ceilingCpu = meter();
   const ceiling = await storeCeiling(stack.endpoints.MONGODB_URI);
+  const ceilingUse = ceilingCpu();
+  log(`  ${ceilingUse.summary}`);
 
   log(`generating ${EVENTS} events`);
   const events = generateEventStream(EVENTS, 5);
   const eventRates: number[] = [];
   const docRates: number[] = [];
+  const rounds: RoundWork[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
     const harness = sharingHarness({ partitions: 6, batchSize: 500, routed });
     await harness.setUp();
@@ -140,6 +247,7 @@ async function main(): Promise<void> {
       await harness.publish(events);
       log(`round ${round}/${ROUNDS}: applying ${EVENTS} events from a filled topic`);
       const started = performance.now();
+      const used = meter();
       await harness.start();
       let last = 0;
       if (routed) {
@@ -162,11 +270,19 @@ async function main(): Promise<void> {
         });
       }
       const seconds = (performance.now() - started) / 1000;
+      const cpu = used();
       const { documentsWritten } = harness.service().stats();
       eventRates.push(EVENTS / seconds);
       docRates.push(documentsWritten / seconds);
+      rounds.push({
+        seconds,
+        reads: await storeReads(harness),
+        written: documentsWritten,
+        documents: round === ROUNDS ? await viewDocuments(harness.db()) : [],
+        cpu,
+      });
       log(
-        `  ${Math.round(EVENTS / seconds)} events/s, ${Math.round(documentsWritten / seconds)} documents/s`,
+        `  ${Math.round(EVENTS / seconds)} events/s, ${Math.round(documentsWritten / seconds)} documents/s; ${cpu.summary}`,
       );
     } finally {
       await harness.tearDown();
@@ -174,6 +290,26 @@ async function main(): Promise<void> {
   }
   const eventRate = median(eventRates);
   const docRate = median(docRates);
+
+  const views = rounds.at(-1)?.documents ?? [];
+  const distinct = views.reduce((n, docs) => n + docs.length, 0);
+  log(`the last round's ${distinct} documents, read, written and rewritten without the service`);
+  const costs = await commandCosts(stack.endpoints.MONGODB_URI, views, meter);
+  log(
+    `  a document: read ${costs.read.toFixed(2)} ms, written whole ${costs.insert.toFixed(2)} ms, rewritten ${costs.rewrite.toFixed(2)} ms; ${costs.cpu.summary}`,
+  );
+  // The store time each round's commands need alone: its reads, each document written whole once
+  // and every other write a rewrite.
+  const storeMs = (r: RoundWork): number =>
+    r.reads * costs.read + distinct * costs.insert + Math.max(0, r.written - distinct) * costs.rewrite;
+  const storeShare = median(rounds.map((r) => storeMs(r) / (10 * r.seconds)));
+  const allowedRate = median(rounds.map((r) => r.written / (storeMs(r) / 1000)));
+  const storeCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('store')) / r.cpu.wallSeconds));
+  const benchCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('bench')) / r.cpu.wallSeconds));
+  const machineApply = median(rounds.map((r) => r.cpu.machineBusyPercent));
+  const storeCpuCeiling = (100 * ceilingUse.seconds('store')) / ceilingUse.wallSeconds;
+  const storeCpuCommands = (100 * costs.cpu.seconds('store')) / costs.cpu.wallSeconds;
+  const readsPerDocument = median(rounds.map((r) => r.reads / Math.max(1, r.written)));
 
   const halfRate = eventRate / 2;
   log(`freshness: ${Math.round(halfRate)} events/s for ${FRESHNESS_SECONDS} s, one in ten probed`);
@@ -243,6 +379,12 @@ async function main(): Promise<void> {
     `| materialize from a filled topic | ${Math.round(eventRate)} events/s, ${Math.round(docRate)} documents/s (median of ${ROUNDS}) | |`,
     `| documents/s against the ceiling | ${Math.round((100 * docRate) / ceiling)}% | ≥ 70% |`,
     `| events/s against the ceiling | ${Math.round((100 * eventRate) / ceiling)}% | |`,
+    `| store reads per document written (cache misses) | ${readsPerDocument.toFixed(2)} | |`,
+    `| the round's commands alone, a document | read ${costs.read.toFixed(2)} ms, written whole ${costs.insert.toFixed(2)} ms, rewritten ${costs.rewrite.toFixed(2)} ms | |`,
+    `| documents/s the store allows for the rounds' own commands | ${Math.round(allowedRate)} | |`,
+    `| rounds' time the store alone accounts for | ${Math.round(storeShare)}% | |`,
+    `| store CPU: ceiling, rounds, commands alone | ${Math.round(storeCpuCeiling)}%, ${Math.round(storeCpuApply)}%, ${Math.round(storeCpuCommands)}% of a core | |`,
+    `| rounds: bench process CPU, machine busy | ${Math.round(benchCpuApply)}% of a core, ${Math.round(machineApply)}% of all cores | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
     `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
@@ -279,6 +421,43 @@ async function main(): Promise<void> {
         atLeast(70, '≥ 70% of the ceiling'),
       ),
       figure('events/s against the store ceiling', (100 * eventRate) / ceiling, '%'),
+      figure(
+        `store reads per view document written, the cache's misses (median of ${ROUNDS})`,
+        readsPerDocument,
+        'reads',
+      ),
+      figure(
+        `the rounds' commands without the service: a point read of an absent document`,
+        costs.read,
+        'ms',
+      ),
+      figure(`the rounds' commands without the service: a document written whole`, costs.insert, 'ms'),
+      figure(
+        `the rounds' commands without the service: a document rewritten, one field changed`,
+        costs.rewrite,
+        'ms',
+      ),
+      figure(
+        "view documents/s the store allows for the rounds' own commands, alone (same run)",
+        allowedRate,
+        'documents/s',
+      ),
+      figure(
+        "rounds' time the store accounts for, alone, with their own commands (a ratio from the same run)",
+        storeShare,
+        '%',
+        undefined,
+        'the rest is time the store was not given work: the service, Kafka and the bench',
+      ),
+      figure('store CPU during the ceiling', storeCpuCeiling, '% of a core'),
+      figure(`store CPU during the rounds (median of ${ROUNDS})`, storeCpuApply, '% of a core'),
+      figure("store CPU during the rounds' commands alone", storeCpuCommands, '% of a core'),
+      figure(
+        `bench process CPU during the rounds, the service's included (median of ${ROUNDS})`,
+        benchCpuApply,
+        '% of a core',
+      ),
+      figure(`machine busy during the rounds (median of ${ROUNDS})`, machineApply, '% of all cores'),
       figure(`freshness p50 at ${Math.round(halfRate)} events/s`, percentile(latencies, 50), 'ms'),
       {
         ...figure(
