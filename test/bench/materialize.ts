@@ -103,16 +103,27 @@ async function storeCeiling(uri: string): Promise<number> {
 interface RoundWork {
   seconds: number;
   reads: number;
+  /** Time the service's writer spent in rounds, s. */
+  writerSeconds: number;
   written: number;
   /** The documents in the views at the end, each met once. */
   documents: ViewDoc[][];
   cpu: CpuUse;
 }
 
-/** The store reads a round needed (its cache's misses), from the service's /metrics. */
-async function storeReads(harness: ReturnType<typeof sharingHarness>): Promise<number> {
+/**
+ * From the service's /metrics: the store reads the round needed (its cache's misses), and the time
+ * its one writer spent in rounds (loading, applying and writing), s.
+ */
+async function serviceCounts(
+  harness: ReturnType<typeof sharingHarness>,
+): Promise<{ reads: number; writerSeconds: number }> {
   const text = (await harness.service().app.inject({ url: '/metrics' })).body;
-  return Number(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m.exec(text)?.[1] ?? NaN);
+  const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
+  return {
+    reads: value(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m),
+    writerSeconds: value(/^sharing_store_write_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/m),
+  };
 }
 
 /** Every document of the views, by view in VIEW_NAMES order. */
@@ -276,7 +287,7 @@ async function main(): Promise<void> {
       docRates.push(documentsWritten / seconds);
       rounds.push({
         seconds,
-        reads: await storeReads(harness),
+        ...(await serviceCounts(harness)),
         written: documentsWritten,
         documents: round === ROUNDS ? await viewDocuments(harness.db()) : [],
         cpu,
@@ -309,6 +320,7 @@ async function main(): Promise<void> {
   const machineApply = median(rounds.map((r) => r.cpu.machineBusyPercent));
   const storeCpuCeiling = (100 * ceilingUse.seconds('store')) / ceilingUse.wallSeconds;
   const storeCpuCommands = (100 * costs.cpu.seconds('store')) / costs.cpu.wallSeconds;
+  const writerShare = median(rounds.map((r) => (100 * r.writerSeconds) / r.seconds));
   const readsPerDocument = median(rounds.map((r) => r.reads / Math.max(1, r.written)));
 
   const halfRate = eventRate / 2;
@@ -383,6 +395,7 @@ async function main(): Promise<void> {
     `| the round's commands alone, a document | read ${costs.read.toFixed(2)} ms, written whole ${costs.insert.toFixed(2)} ms, rewritten ${costs.rewrite.toFixed(2)} ms | |`,
     `| documents/s the store allows for the rounds' own commands | ${Math.round(allowedRate)} | |`,
     `| rounds' time the store alone accounts for | ${Math.round(storeShare)}% | |`,
+    `| rounds' time the service's writer was in a round (load, apply, write) | ${Math.round(writerShare)}% | |`,
     `| store CPU: ceiling, rounds, commands alone | ${Math.round(storeCpuCeiling)}%, ${Math.round(storeCpuApply)}%, ${Math.round(storeCpuCommands)}% of a core | |`,
     `| rounds: bench process CPU, machine busy | ${Math.round(benchCpuApply)}% of a core, ${Math.round(machineApply)}% of all cores | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
@@ -448,6 +461,13 @@ async function main(): Promise<void> {
         '%',
         undefined,
         'the rest is time the store was not given work: the service, Kafka and the bench',
+      ),
+      figure(
+        `rounds' time the service's one writer was in a round: loading, applying, writing (median of ${ROUNDS})`,
+        writerShare,
+        '%',
+        undefined,
+        'the rest, the writer waited for changes to arrive',
       ),
       figure('store CPU during the ceiling', storeCpuCeiling, '% of a core'),
       figure(`store CPU during the rounds (median of ${ROUNDS})`, storeCpuApply, '% of a core'),
