@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { runContractTool } from '../../schemas/contract-tool';
+import { parseMetrics } from '../../services/console/web/metrics';
 import { generateCredentials } from '../../services/platform/credentials';
 import { entryArgs, prepareRun, type RunMode } from '../../deploy/local/service-entry';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
@@ -130,6 +131,31 @@ export async function spawnBenchConnector(options: BenchConnectorOptions): Promi
       rmSync(work, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * prom-client's default interval of the event-loop histogram, ms: Node's `monitorEventLoopDelay`
+ * samples the loop with a timer of this period and records the time between two samples, so an
+ * idle loop reads about 10 ms.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 10;
+
+/**
+ * How late a service's event loop ran since the previous scrape of its `GET /metrics`, ms beyond
+ * the sampling interval: prom-client reads its event-loop histogram at each scrape and then resets
+ * it, so a scrape before a phase and one after give the phase alone. Nothing else may scrape it
+ * meanwhile.
+ *
+ * @see https://nodejs.org/api/perf_hooks.html#perf_hooksmonitoreventloopdelayoptions
+ */
+export async function eventLoopDelaySince(url: string): Promise<{ p50: number; p99: number; max: number }> {
+  const samples = parseMetrics(await (await fetch(`${url}/metrics`)).text());
+  const beyond = (name: string): number => {
+    const seconds = samples.find((s) => s.name === `nodejs_eventloop_lag_${name}_seconds`)?.value;
+    if (seconds === undefined) throw new Error(`${url}/metrics has no nodejs_eventloop_lag_${name}_seconds`);
+    return Math.max(0, Math.round((seconds * 1_000 - EVENT_LOOP_SAMPLE_MS) * 100) / 100);
+  };
+  return { p50: beyond('p50'), p99: beyond('p99'), max: beyond('max') };
 }
 
 export function median(values: number[]): number {

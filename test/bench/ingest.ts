@@ -6,6 +6,16 @@
  * compiled (built first if the sources changed). With LIENTHONG_BENCH_JSON set, it also writes its
  * figures there as JSON, for `npm run bench` (report-format.ts).
  *
+ * Three readings say what stands in the way of that latency. Over the open-loop phase alone, the
+ * bench reads the connector's event-loop delay from its `GET /metrics`, scraped right before and
+ * right after (prom-client resets its histogram at each scrape), and the CPU that the connector,
+ * Kafka, the bench process and the whole machine used, from /proc. Then it measures Kafka's own
+ * floor in a phase of its own: the same records, Avro-encoded ahead, are published from the bench
+ * process through the connector's publisher and producers, one `publish` call of 100 for each POST
+ * of the schedule, at the same rate for the same seconds. They go to a topic of the run's own, with
+ * the tax topic's partitions and policy, deleted after (kafka-floor.ts). The same CPU readings
+ * are taken over that phase.
+ *
  * `--compare <variant>` (repeatable) also runs the connector as another variant, and gives each the
  * same paced load in turns, measured in this one run: the CPU it and Kafka spend per 1,000 records,
  * and its ack latency. A variant is `source` (from the sources under tsx), `build=<dir>` (another
@@ -14,18 +24,24 @@
 import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { generateRecords } from '../../connectors/demo/generator';
+import { DEFAULT_PRODUCERS } from '../../connectors/runtime/config';
+import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
+import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import {
   type BenchConnector,
   type BenchConnectorOptions,
   type IngestLoad,
+  EVENT_LOOP_SAMPLE_MS,
+  eventLoopDelaySince,
   loadConnector,
   median,
   spawnBenchConnector,
   startBenchConnector,
 } from './connector-process';
+import { encodeTaxBatches, kafkaFloor } from './kafka-floor';
 import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled } from './lookup-load';
-import { ownUsage, processTree, usageOf } from './process-usage';
+import { type CpuUse, cpuMeter, ownUsage, processTree, usageOf } from './process-usage';
 import { atLeast, atMost, figure, writeBenchResult } from './report-format';
 
 const { values: options } = parseArgs({
@@ -48,14 +64,16 @@ const log = (line: string): void => {
 };
 
 /** A percentile over every scheduled POST, ms; null when it falls among the unanswered ones. */
-function ofScheduled(result: OpenLoopResult, p: number): number | null {
+function ofScheduled(
+  result: Pick<OpenLoopResult, 'scheduled' | 'answered' | 'latency'>,
+  p: number,
+): number | null {
   const micros = percentileOfScheduled(result, p);
   return micros === undefined ? null : Math.round(micros / 100) / 10;
 }
 
 /** The local Kafka's processes, to count their CPU per turn. */
-function kafkaProcesses(): number[] {
-  const stack = new LocalStack(stackConfig(), () => undefined);
+function kafkaProcesses(stack: LocalStack): number[] {
   return stack
     .status()
     .filter((c) => c.name.startsWith('kafka') && c.pid !== undefined)
@@ -69,15 +87,17 @@ function cpuOf(pids: readonly number[]): number {
 async function main(): Promise<void> {
   const loadBefore = loadavg().map((l) => Math.round(l * 100) / 100);
   const connector = await startBenchConnector(log);
+  const stack = new LocalStack(stackConfig(), () => undefined);
   const url = connector.url;
   const extra: BenchConnector[] = [];
   try {
     const totalBodies = Math.ceil((ROUNDS * SECONDS * 40_000) / RECORDS_PER_POST);
     log(`generating ${totalBodies * RECORDS_PER_POST} distinct tax records`);
     const records = generateRecords('tax', totalBodies * RECORDS_PER_POST, Date.now() % 1_000_000);
-    const bodies: string[] = [];
+    const batches: unknown[][] = [];
     for (let i = 0; i < records.length; i += RECORDS_PER_POST)
-      bodies.push(JSON.stringify(records.slice(i, i + RECORDS_PER_POST)));
+      batches.push(records.slice(i, i + RECORDS_PER_POST));
+    const bodies = batches.map((batch) => JSON.stringify(batch));
     let next = 0;
     const body = (): string => bodies[next++ % bodies.length] as string;
     const load = (options: Omit<IngestLoad, 'url' | 'headers' | 'body' | 'connections'>) =>
@@ -108,22 +128,53 @@ async function main(): Promise<void> {
     log(
       `latency at half the rate: ${postRate} POSTs/s (${Math.round(halfRate)} records/s), open loop, ${SECONDS} s`,
     );
+    const kafkaPids = kafkaProcesses(stack);
+    const roles: Record<number, string> = { [process.pid]: 'bench:ingest' };
+    for (const pid of processTree(connector.usage().pid)) roles[pid] = 'tax connector';
+    for (const pid of kafkaPids) roles[pid] = 'kafka';
+    const cpuOver = (use: CpuUse, role: string): number =>
+      Math.round((100 * use.seconds(role)) / use.wallSeconds);
+    // The scrape before resets the connector's event-loop histogram; the one after reads the phase.
+    await eventLoopDelaySince(url);
+    const phaseCpu = cpuMeter(roles);
     // Open loop: each POST leaves at its scheduled time whether or not earlier ones were answered,
     // and its latency counts from that time; one never answered is a miss (DESIGN: honest figures).
+    const firstBody = next % bodies.length;
     const paced = await openLoop({
       origin: url,
       connections: CONNECTIONS * 4,
       rate: postRate,
       seconds: SECONDS,
-      targets: targetsOf(connector).slice(next % bodies.length),
+      targets: targetsOf(connector).slice(firstBody),
       maxOutstanding: 1_000,
       drainMs: 10_000,
     });
+    const pacedCpu = phaseCpu();
+    const loopDelay = await eventLoopDelaySince(url);
+    log(`  connector event loop ${JSON.stringify(loopDelay)} ms late; ${pacedCpu.summary}`);
     const p50 = ofScheduled(paced, 50);
     const p99 = ofScheduled(paced, 99);
     const notOk = paced.scheduled - (paced.statuses.get(200) ?? 0) + paced.wrong;
     const rss = connector.rssMiB();
     const connectorUsage = connector.usage();
+
+    // Kafka alone: the batches that phase sent, in its order, through the connector's publisher.
+    log(`Kafka alone: the same batches from this process, ${postRate} publish calls/s, ${SECONDS} s`);
+    const encoded = await encodeTaxBatches(
+      { url: connector.spawnedWith.registryUrl, key: connector.spawnedWith.registryKey },
+      batches.slice(firstBody, firstBody + paced.scheduled),
+    );
+    const floorCpu = cpuMeter(roles);
+    const floor = await kafkaFloor({
+      connection: stack.kafkaConnection(OPERATOR_PRINCIPAL),
+      batches: encoded,
+      rate: postRate,
+      seconds: SECONDS,
+    });
+    const floorUse = floorCpu();
+    const floorP50 = ofScheduled(floor, 50);
+    const floorP99 = ofScheduled(floor, 99);
+    log(`  p50 ${floorP50} ms, p99 ${floorP99} ms, ${floor.failed} calls failed; ${floorUse.summary}`);
 
     // The variants: the same paced load on each in turns, CPU per 1,000 records and latency.
     const variants: { name: string; connector: BenchConnector }[] = [{ name: connector.run, connector }];
@@ -144,7 +195,6 @@ async function main(): Promise<void> {
       await loadConnector({ url: c.url, headers: c.headers, body, connections: CONNECTIONS, duration: 2 });
       variants.push({ name: variant, connector: c });
     }
-    const kafkaPids = kafkaProcesses();
     const turns = new Map<string, { cpu: number[]; kafka: number[]; p99: (number | null)[] }>();
     if (variants.length > 1) {
       log(`${variants.length} variants in ${TURNS} turns of ${TURN_SECONDS} s at ${postRate} POSTs/s each`);
@@ -183,6 +233,13 @@ async function main(): Promise<void> {
     }));
 
     const fmt = (v: number | null) => (v === null ? 'among the unanswered' : `${v} ms`);
+    const overFloor = p99 === null || floorP99 === null ? null : Math.round((p99 / floorP99) * 10) / 10;
+    const cores = cpus().length;
+    const cpuText = (use: CpuUse) =>
+      `connector ${cpuOver(use, 'tax connector')} %, Kafka ${cpuOver(use, 'kafka')} %, bench process ${cpuOver(use, 'bench:ingest')} % of a core; machine ${use.machineBusyPercent} % busy (of ${cores} cores)`;
+    const floorName = 'Kafka alone, kafkajs from the bench process, same batches and schedule';
+    const floorNote = `Kafka alone: the open-loop phase's records, mapped and Avro-encoded ahead (the connector's bytes, with a traceparent header of the same length), through the connector's publisher (${DEFAULT_PRODUCERS} idempotent producers, acks=all, no compression, the same linger), ${RECORDS_PER_POST} records a publish call, to a topic of the run's own with the tax topic's ${DOMAIN_TOPIC_PARTITIONS} partitions and policy, deleted after; ${floor.scheduled} calls scheduled, ${floor.answered} acknowledged`;
+    const loopNote = `event-loop delay: prom-client's histogram of Node's monitorEventLoopDelay, read by a scrape right after the phase and reset by one right before, less its ${EVENT_LOOP_SAMPLE_MS} ms sampling interval; time the process waited for a core counts in it`;
     const lines = [
       '',
       `ingest benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, ${RECORDS_PER_POST} records per POST, acks=all, connector ${connector.run}; load average before ${loadBefore.join(', ')}`,
@@ -191,6 +248,11 @@ async function main(): Promise<void> {
       `| ingest throughput (median of ${ROUNDS}) | ${Math.round(maxRate)} records/s | ≥ 20,000 records/s |`,
       `| ack latency p50 at ${Math.round(halfRate)} records/s, open loop | ${fmt(p50)} | |`,
       `| ack latency p99 at ${Math.round(halfRate)} records/s, open loop | ${fmt(p99)} | ≤ 20 ms |`,
+      `| ${floorName}: ack latency p50 / p99 (absolute) | ${fmt(floorP50)} / ${fmt(floorP99)}; ${floor.failed} calls not acknowledged | |`,
+      `| connector's ack p99 over Kafka alone's (ratio, same run) | ${overFloor ?? 'not measured'} × | |`,
+      `| connector's event-loop delay over the open-loop phase, beyond the ${EVENT_LOOP_SAMPLE_MS} ms sampling interval: p50 / p99 / max (absolute) | ${loopDelay.p50} / ${loopDelay.p99} / ${loopDelay.max} ms | |`,
+      `| CPU over the connector's open-loop phase (absolute) | ${cpuText(pacedCpu)} | |`,
+      `| CPU over Kafka alone (absolute) | ${cpuText(floorUse)} | |`,
       `| connector RSS after the run | ${rss} MiB | ≤ 256 MiB |`,
       ...compared.map(
         (v) =>
@@ -199,6 +261,8 @@ async function main(): Promise<void> {
       `rounds: ${rates.map((r) => Math.round(r)).join(', ')} records/s; open loop: ${paced.scheduled} POSTs scheduled, ${paced.answered} answered, ${notOk} not answered 200 with every record accepted; load average after ${loadavg()
         .map((l) => l.toFixed(2))
         .join(', ')}`,
+      floorNote,
+      loopNote,
       '',
     ];
     process.stdout.write(lines.join('\n'));
@@ -222,6 +286,42 @@ async function main(): Promise<void> {
         ),
         figure(`ack latency p50 at ${halfRateText}`, p50, 'ms'),
         figure(`ack latency p99 at ${halfRateText}`, p99, 'ms', atMost(20, '≤ 20 ms at half the rate')),
+        figure(`${floorName}: ack latency p50`, floorP50, 'ms', undefined, 'absolute, same run'),
+        figure(`${floorName}: ack latency p99`, floorP99, 'ms', undefined, 'absolute, same run'),
+        figure(`${floorName}: publish calls not acknowledged`, floor.failed, 'calls', undefined, 'absolute'),
+        figure(
+          "connector's ack latency p99 over Kafka alone's",
+          overFloor,
+          '×',
+          undefined,
+          'ratio, same run',
+        ),
+        ...(['p50', 'p99', 'max'] as const).map((p) =>
+          figure(
+            `connector's event-loop delay ${p} over the open-loop phase, beyond the ${EVENT_LOOP_SAMPLE_MS} ms sampling interval`,
+            loopDelay[p],
+            'ms',
+            undefined,
+            'absolute, from its /metrics',
+          ),
+        ),
+        ...(
+          [
+            ['the open-loop phase', pacedCpu],
+            ['Kafka alone', floorUse],
+          ] as const
+        ).flatMap(([phase, use]) => [
+          ...(['tax connector', 'kafka', 'bench:ingest'] as const).map((role) =>
+            figure(`CPU of ${role} over ${phase}`, cpuOver(use, role), '% of a core', undefined, 'absolute'),
+          ),
+          figure(
+            `machine busy over ${phase}`,
+            use.machineBusyPercent,
+            `% of ${cores} cores`,
+            undefined,
+            'absolute',
+          ),
+        ]),
         figure('connector RSS after the run (steady state)', rss, 'MiB', atMost(256, '≤ 256 MiB')),
         figure('POSTs scheduled at half the rate and not answered 200, all accepted', notOk, 'POSTs'),
         ...compared.flatMap((v) => [
@@ -233,6 +333,8 @@ async function main(): Promise<void> {
       processes: [connectorUsage, ...extra.map((c) => c.usage()), ownUsage('bench:ingest (load)')],
       notes: [
         `rounds: ${rates.map((r) => Math.round(r)).join(', ')} records/s`,
+        floorNote,
+        loopNote,
         `load average before the run: ${loadBefore.join(', ')}`,
       ],
     });

@@ -82,7 +82,44 @@ export function microsHistogram(): Histogram {
   return build({ lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000 });
 }
 
-const micros = (ms: number): number => Math.max(1, Math.round(ms * 1_000));
+/** Milliseconds as the whole microseconds a histogram records, at least 1. */
+export const micros = (ms: number): number => Math.max(1, Math.round(ms * 1_000));
+
+/**
+ * Calls `send(i, due)` for `i` from 0 to `count - 1`, the i-th due `i × 1000 / rate` ms after a
+ * moment from now, whether or not the earlier sends are done (open loop). `due` is on
+ * `performance.now()`'s clock, for a latency counted from the schedule. Resolves with the first
+ * due time once the last send has been called.
+ */
+export async function onSchedule(
+  rate: number,
+  count: number,
+  send: (i: number, due: number) => void,
+): Promise<number> {
+  const interval = 1_000 / rate;
+  // The first send a moment ahead, so that the first tick is not already late.
+  const start = performance.now() + 20;
+  // Each tick sends every request that is due by now, then sleeps until the next one is. Timers
+  // fire with ~1 ms granularity, so at 2,000/s a tick sends two or three; the delay this adds is
+  // counted in the latency and reported as lag.
+  await new Promise<void>((done) => {
+    let next = 0;
+    const tick = (): void => {
+      const now = performance.now();
+      while (next < count && start + next * interval <= now) {
+        send(next, start + next * interval);
+        next += 1;
+      }
+      if (next >= count) {
+        done();
+        return;
+      }
+      setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
+    };
+    setTimeout(tick, Math.max(0, start - performance.now()));
+  });
+  return start;
+}
 
 /**
  * Sends `rate × seconds` requests (GETs, or POSTs of each target's `body`) on a fixed schedule,
@@ -95,7 +132,6 @@ const micros = (ms: number): number => Math.max(1, Math.round(ms * 1_000));
 export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   const { rate, seconds, targets } = options;
   const pool = new Pool(options.origin, { connections: options.connections });
-  const interval = 1_000 / rate;
   const scheduled = Math.max(1, Math.round(rate * seconds));
   const result: OpenLoopResult = {
     rate,
@@ -126,9 +162,6 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   // Answers after the drain time belong to no phase: they are counted as unanswered instead.
   let closed = false;
   let drained: (() => void) | undefined;
-
-  // The first send a moment ahead, so that the first tick is not already late.
-  const start = performance.now() + 20;
 
   const send = (i: number, due: number): void => {
     if (outstanding >= options.maxOutstanding) {
@@ -197,25 +230,7 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
     maxLag = 0;
   }, 1_000);
 
-  // Each tick sends every request that is due by now, then sleeps until the next one is. Timers
-  // fire with ~1 ms granularity, so at 2,000/s a tick sends two or three; the delay this adds is
-  // counted in the latency and reported as lag.
-  await new Promise<void>((done) => {
-    let next = 0;
-    const tick = (): void => {
-      const now = performance.now();
-      while (next < scheduled && start + next * interval <= now) {
-        send(next, start + next * interval);
-        next += 1;
-      }
-      if (next >= scheduled) {
-        done();
-        return;
-      }
-      setTimeout(tick, Math.max(0, start + next * interval - performance.now()));
-    };
-    setTimeout(tick, Math.max(0, start - performance.now()));
-  });
+  const start = await onSchedule(rate, scheduled, send);
   clearInterval(progress);
   result.sendElapsed = (lastSend - start) / 1_000;
 
@@ -239,7 +254,10 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
  * no answer (dropped, failed or still outstanding) as slower than any answer; undefined when the
  * percentile falls among those.
  */
-export function percentileOfScheduled(result: OpenLoopResult, p: number): number | undefined {
+export function percentileOfScheduled(
+  result: Pick<OpenLoopResult, 'scheduled' | 'answered' | 'latency'>,
+  p: number,
+): number | undefined {
   const rank = Math.ceil((p / 100) * result.scheduled);
   if (rank > result.answered) return undefined;
   return Math.min(
