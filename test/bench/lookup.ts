@@ -7,7 +7,14 @@
  *    their open transfer dossiers, `GET /v1/citizens/{id}` with `X-Dossier-Id`, in a closed loop).
  *    Each round gives the ratio of the two, in one run: the lookup ceiling over the store's
  *    ceiling divided by the reads per answer. The reads and the audit inserts per answer come
- *    from the service's /metrics, its CPU per answer from /proc.
+ *    from the service's /metrics, its CPU per answer from /proc. Last in each round, the same
+ *    closed loop drives the floor (lookup-floor.ts): fastify and the mongodb driver making the
+ *    same two reads, with no auth, policy or audit, in a process of its own. Its CPU per answer
+ *    is the least a Node process spends on such an answer, what the lookup service's CPU target
+ *    is weighed against. The store's CPU is read from /proc in the store's phase and in the
+ *    lookup's, with the machine's and the other processes': its CPU per read and per answer, and
+ *    the lookup ceiling the CPU left to it allows, show whether the store's CPU bounds the lookup
+ *    ceiling on a machine it shares with the lookup service and the load generator.
  * 2. With ingest: the same lookups on a fixed schedule (open loop) at 70 % of the median lookup
  *    ceiling (`--rate` sets another) for `--seconds`, while a steady stream of other events
  *    (`--ingest-rate`, default 400/s) is published to Kafka and materialized by the sharing
@@ -40,7 +47,7 @@ import { MongoClient } from 'mongodb';
 import { type Histogram } from 'hdr-histogram-js';
 import { generateDemoCitizens } from '../../connectors/demo/generator';
 import { taxCodeCheckDigit } from '../../connectors/runtime/identifiers';
-import { entryArgs, prepareRun } from '../../deploy/local/service-entry';
+import { entryArgs, prepareRun, type RunMode } from '../../deploy/local/service-entry';
 import { stackConfig } from '../../deploy/local/stack';
 import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { lookupGrants } from '../../services/platform/acl-policy';
@@ -64,6 +71,7 @@ import { citizen, DAY, envelope, T0 } from '../support/story';
 import { benchStack } from './bench-stack';
 import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled } from './lookup-load';
 import { fillTrail } from './audit-fill';
+import { FLOOR_READS_ENV, type LookupReads, type ReadShape } from './lookup-floor';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
 import {
   atLeast,
@@ -86,7 +94,9 @@ const TARGET_CEILING_RATIO = 0.8;
 const TARGET_READS_PER_ANSWER = 2;
 const TARGET_INSERTS_PER_ANSWER = 1 / 8;
 const TARGET_CPU_MS_PER_ANSWER = 0.5;
-/** Rounds of (store ceiling, lookup ceiling), whose medians are reported. */
+/** How the floor runs, said beside its figures. */
+const FLOOR_NOTE = 'node --import tsx: includes the TypeScript loader';
+/** Rounds of (store ceiling, lookup ceiling, floor), whose medians are reported. */
 const ROUNDS = 3;
 const PROCEDURE = '1.010700';
 const AGENCY = 'HN-PC08';
@@ -257,6 +267,20 @@ function applicants(count: number): { applicants: Applicant[]; events: StreamEve
   return { applicants: out, events };
 }
 
+/** The same request to the floor (lookup-floor.ts), which answers the citizen document itself. */
+function floorLookupOf(a: Applicant, token: string): LoadTarget {
+  return {
+    ...lookupOf(a, token),
+    check(_headers, body) {
+      try {
+        return (JSON.parse(body) as { _id?: string })._id === a.citizenId;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
 /** The lookup an officer makes for an applicant, and what its answer must say. */
 function lookupOf(a: Applicant, token: string): LoadTarget {
   return {
@@ -304,19 +328,21 @@ interface ServiceProcess {
 }
 
 /**
- * Starts `script` compiled, as `npm start` runs it (or from its sources with LIENTHONG_RUN=source;
- * see service-entry.ts), waits for `/readyz`, and passes its warnings and errors to stderr.
+ * Starts `script` compiled, as `npm start` runs it (or from its sources with LIENTHONG_RUN=source,
+ * or `mode`; see service-entry.ts), waits for `/readyz`, and passes its warnings and errors to
+ * stderr.
  */
 async function startService(
   name: string,
   script: string,
   env: Record<string, string>,
+  mode: RunMode = RUN,
 ): Promise<ServiceProcess> {
   const port = await freePort();
   // LIENTHONG_BENCH_CPU_PROF=<dir> profiles the lookup service (`node --cpu-prof`), written as it stops.
   const profileDir = name === 'lookup' ? process.env.LIENTHONG_BENCH_CPU_PROF : undefined;
   const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, entryArgs(script, RUN, profile), {
+  const child: ChildProcess = spawn(process.execPath, entryArgs(script, mode, profile), {
     cwd: ROOT,
     env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -394,6 +420,20 @@ async function startService(
       throw new Error(`the ${name} service was not ready within 90 s`);
     }
   }
+}
+
+/** Lookups at 100/s for 3 s, well below the ceiling, so that no backlog is left for the measured phases. */
+async function warmUp(origin: string, targets: readonly LoadTarget[]): Promise<void> {
+  log(`warm-up of ${origin}: 100 lookups/s for 3 s`);
+  await openLoop({
+    origin,
+    connections: CONNECTIONS,
+    rate: 100,
+    seconds: 3,
+    targets,
+    maxOutstanding: 10_000,
+    drainMs: 10_000,
+  });
 }
 
 /** Every service process this run started, killed on an interrupt. */
@@ -543,50 +583,88 @@ async function ceiling(url: string, targets: readonly LoadTarget[], connections:
 }
 
 /** What the lookup service's /metrics count of its store use (app.ts), and its answers. */
-interface StoreCounters {
-  reads: number;
-  inserts: number;
-  records: number;
-}
+const LOOKUP_COUNTERS = {
+  reads: 'lookup_view_reads_total',
+  inserts: 'lookup_audit_inserts_total',
+  // An answer is sent once it is audited: its record counts it.
+  answers: 'lookup_audit_records_total',
+} as const;
+/** What the floor's /metrics count (lookup-floor.ts). */
+const FLOOR_COUNTERS = { reads: 'floor_reads_total', answers: 'floor_answers_total' } as const;
+/** Counters a server's /metrics are read for, by the name they are given here. */
+type CounterNames<K extends string> = Record<K | 'reads' | 'answers', string>;
 
-async function storeCounters(lookup: ServiceProcess): Promise<StoreCounters> {
-  const text = await (await fetch(`${lookup.url}/metrics`)).text();
+async function countersOf<K extends string>(
+  url: string,
+  names: CounterNames<K>,
+): Promise<Record<K | 'reads' | 'answers', number>> {
+  const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string) => {
     const line = text.split('\n').find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
     return Number(line?.split(' ').pop() ?? Number.NaN);
   };
-  return {
-    reads: value('lookup_view_reads_total'),
-    inserts: value('lookup_audit_inserts_total'),
-    records: value('lookup_audit_records_total'),
-  };
+  const entries = Object.entries<string>(names).map(([key, name]) => [key, value(name)]);
+  return Object.fromEntries(entries) as Record<K | 'reads' | 'answers', number>;
 }
 
-/** The counters once they stopped moving: every request in flight answered and audited. */
-async function drained(lookup: ServiceProcess): Promise<StoreCounters> {
-  let last = await storeCounters(lookup);
+/** The counters once they stopped moving: every request in flight answered (and audited). */
+async function drained<K extends string>(url: string, names: CounterNames<K>) {
+  let last = await countersOf(url, names);
   for (const started = performance.now(); performance.now() - started < 15_000;) {
     await sleep(250);
-    const now = await storeCounters(lookup);
-    if (now.records === last.records && now.reads === last.reads) return now;
+    const now = await countersOf(url, names);
+    if (now.answers === last.answers && now.reads === last.reads) return now;
     last = now;
   }
   return last;
 }
 
-/** One point read as a lookup makes it: the collection, the `_id` and the projection. */
-interface PointRead {
-  collection: string;
-  id: string;
-  projection: Record<string, 1>;
+/**
+ * The closed loop of {@link ceiling} against `url`, and the CPU it took: over the load alone, for
+ * shares of a core, and until the server's counters settled, for the CPU per answer. The requests
+ * autocannon leaves in flight are answered all the same, so every count, CPU included, is taken
+ * once they are, and divided by the answers the server counted.
+ */
+async function meteredCeiling<K extends string>(
+  url: string,
+  targets: readonly LoadTarget[],
+  names: CounterNames<K>,
+  ours: Record<number, string>,
+) {
+  const before = await countersOf(url, names);
+  const cpu = cpuMeter(ours);
+  const top = await ceiling(url, targets, CEILING_CONNECTIONS, ROUND_SECONDS);
+  const load = cpu();
+  const after = await drained(url, names);
+  const used = cpu();
+  const counted = (key: K | 'reads' | 'answers') => after[key] - before[key];
+  const answers = Math.max(1, counted('answers'));
+  return {
+    top,
+    load,
+    used,
+    answers: counted('answers'),
+    answersPerSecond: top.result['2xx'] / top.result.duration,
+    perAnswer: (key: K | 'reads' | 'answers') => counted(key) / answers,
+    /** CPU ms per answer of the processes of this role. */
+    cpuMsPerAnswer: (name: string) => (1_000 * used.seconds(name)) / answers,
+  };
 }
+
+/** One point read as a lookup makes it: the collection, the `_id` and the projection. */
+type PointRead = ReadShape & { id: string };
 
 /**
  * The store's own point-read ceiling: `connections` loops, each reading the next of `reads` by
  * `_id` as soon as the last one came back, for `seconds`, over a client of its own (the driver's
- * default pool of 100, as the service has).
+ * default pool of 100, as the service has), and the CPU it took.
  */
-async function storeCeiling(reads: readonly PointRead[], connections: number, seconds: number) {
+async function storeCeiling(
+  reads: readonly PointRead[],
+  connections: number,
+  seconds: number,
+  ours: Record<number, string>,
+) {
   const client = new MongoClient(process.env.MONGODB_URI as string);
   await client.connect();
   try {
@@ -594,6 +672,7 @@ async function storeCeiling(reads: readonly PointRead[], connections: number, se
     let next = 0;
     let done = 0;
     let errors = 0;
+    const cpu = cpuMeter(ours);
     const started = performance.now();
     const until = started + seconds * 1_000;
     await Promise.all(
@@ -611,90 +690,152 @@ async function storeCeiling(reads: readonly PointRead[], connections: number, se
         }
       }),
     );
+    const used = cpu();
     const elapsed = (performance.now() - started) / 1_000;
-    return { readsPerSecond: done / elapsed, errors };
+    return { readsPerSecond: done / elapsed, reads: done, errors, cpu: used };
   } finally {
     await client.close();
   }
 }
 
-/** One round: the store's ceiling, then the lookup's, and what the store did per answer. */
+/** % of one core the processes of this role used over `use`'s span. */
+const coreShare = (use: CpuUse, name: string): number => (100 * use.seconds(name)) / use.wallSeconds;
+
+/**
+ * The answers/s the store's CPU allows: the CPU the machine had left once every other process took
+ * its share, spent at the store's CPU per answer. With the CPU the store did use instead, the
+ * quotient would give back the measured rate by construction; with the CPU left to it, a rate near
+ * the measured one says the store's CPU is the bound, and one well above it says it is not.
+ */
+function storeAllows(use: CpuUse, storeMsPerAnswer: number): number {
+  const cores = cpus().length;
+  const others = use.machineBusyPercent * cores - coreShare(use, 'store');
+  // % of a core is 10 ms of CPU a second.
+  return (10 * (100 * cores - others)) / storeMsPerAnswer;
+}
+
+/** One round: the store's ceiling, the lookup's and the floor's, and where the CPU went in each. */
 interface CeilingRound {
   loadBefore: number[];
-  store: { readsPerSecond: number; errors: number };
+  store: { readsPerSecond: number; errors: number; cpu: CpuUse; cpuMsPerRead: number };
   lookup: { result: autocannon.Result; wrong: number };
   answers: number;
   answersPerSecond: number;
   readsPerAnswer: number;
   insertsPerAnswer: number;
   cpuMsPerAnswer: number;
+  /** CPU until every answer was audited. */
   cpu: CpuUse;
+  /** CPU over the lookup load alone, for shares of a core. */
+  loadCpu: CpuUse;
   /** The lookup ceiling over (the store's ceiling / reads per answer). */
   ratio: number;
+  /** The store's CPU per lookup answer, its reads and the audit's writes, ms. */
+  storeCpuMsPerAnswer: number;
+  /** The lookup answers/s the CPU left to the store allows (see {@link storeAllows}). */
+  storeAllows: number;
+  floor: {
+    answersPerSecond: number;
+    readsPerAnswer: number;
+    cpuMsPerAnswer: number;
+    /** The store's CPU per floor answer: the two reads alone, ms. */
+    storeCpuMsPerAnswer: number;
+    wrong: number;
+    loadCpu: CpuUse;
+  };
+  /** The lookup service's CPU per answer over the floor's. */
+  floorRatio: number;
 }
 
-async function ceilingRound(
-  round: number,
-  lookup: ServiceProcess,
-  targets: readonly LoadTarget[],
-  reads: readonly PointRead[],
-  ours: Record<number, string>,
-): Promise<CeilingRound> {
+/** What a round drives: the lookup service and the floor, with their requests, and the store. */
+interface CeilingRun {
+  lookup: ServiceProcess;
+  floor: ServiceProcess;
+  targets: readonly LoadTarget[];
+  floorTargets: readonly LoadTarget[];
+  reads: readonly PointRead[];
+  ours: Record<number, string>;
+}
+
+async function ceilingRound(round: number, run: CeilingRun): Promise<CeilingRound> {
+  const { ours } = run;
   const loadBefore = loadavg();
   log(
     `round ${round}: load average ${loadBefore.map((l) => l.toFixed(2)).join(', ')}; store ceiling, ${CEILING_CONNECTIONS} loops of findOne by _id, ${ROUND_SECONDS} s`,
   );
-  const store = await storeCeiling(reads, CEILING_CONNECTIONS, ROUND_SECONDS);
-  log(`  store: ${Math.round(store.readsPerSecond)} point reads/s`);
+  // The store's CPU is known only when this run's stack runs it (not with MONGODB_URI set).
+  const storeMs = (seconds: number, count: number) =>
+    Object.values(ours).includes('store') ? (1_000 * seconds) / Math.max(1, count) : Number.NaN;
+  const read = await storeCeiling(run.reads, CEILING_CONNECTIONS, ROUND_SECONDS, ours);
+  const store = { ...read, cpuMsPerRead: storeMs(read.cpu.seconds('store'), read.reads) };
+  log(`  store: ${Math.round(store.readsPerSecond)} point reads/s; ${read.cpu.summary}`);
   log(`round ${round}: lookup ceiling, closed loop, ${CEILING_CONNECTIONS} connections, ${ROUND_SECONDS} s`);
-  const before = await storeCounters(lookup);
-  const cpu = cpuMeter(ours);
-  const top = await ceiling(lookup.url, targets, CEILING_CONNECTIONS, ROUND_SECONDS);
-  // The requests autocannon left in flight are read and audited all the same: every count, CPU
-  // included, is taken once they are, and divided by the answers the service audited.
-  const after = await drained(lookup);
-  const used = cpu();
-  const answers = after.records - before.records;
-  const c = top.result;
-  const answersPerSecond = c['2xx'] / c.duration;
-  const readsPerAnswer = (after.reads - before.reads) / Math.max(1, answers);
+  const top = await meteredCeiling(run.lookup.url, run.targets, LOOKUP_COUNTERS, ours);
+  log(`round ${round}: floor, the same closed loop`);
+  const floor = await meteredCeiling(run.floor.url, run.floorTargets, FLOOR_COUNTERS, ours);
+  const readsPerAnswer = top.perAnswer('reads');
+  const storeCpuMsPerAnswer = storeMs(top.used.seconds('store'), top.answers);
   const result: CeilingRound = {
     loadBefore,
     store,
-    lookup: top,
-    answers,
-    answersPerSecond,
+    lookup: top.top,
+    answers: top.answers,
+    answersPerSecond: top.answersPerSecond,
     readsPerAnswer,
-    insertsPerAnswer: (after.inserts - before.inserts) / Math.max(1, answers),
-    cpuMsPerAnswer: (1_000 * used.seconds('lookup')) / Math.max(1, answers),
-    cpu: used,
-    ratio: answersPerSecond / (store.readsPerSecond / Math.max(1, readsPerAnswer)),
+    insertsPerAnswer: top.perAnswer('inserts'),
+    cpuMsPerAnswer: top.cpuMsPerAnswer('lookup'),
+    cpu: top.used,
+    loadCpu: top.load,
+    ratio: top.answersPerSecond / (store.readsPerSecond / Math.max(1, readsPerAnswer)),
+    storeCpuMsPerAnswer,
+    storeAllows: storeAllows(top.load, storeCpuMsPerAnswer),
+    floor: {
+      answersPerSecond: floor.answersPerSecond,
+      readsPerAnswer: floor.perAnswer('reads'),
+      cpuMsPerAnswer: floor.cpuMsPerAnswer('floor'),
+      storeCpuMsPerAnswer: storeMs(floor.used.seconds('store'), floor.answers),
+      wrong: floor.top.wrong,
+      loadCpu: floor.load,
+    },
+    floorRatio: top.cpuMsPerAnswer('lookup') / floor.cpuMsPerAnswer('floor'),
   };
   log(
-    `  lookup: ${Math.round(answersPerSecond)} answers/s, ${fixed(readsPerAnswer)} reads and ${fixed(result.insertsPerAnswer)} audit inserts per answer, ${fixed(result.cpuMsPerAnswer)} ms CPU per answer; ratio ${(100 * result.ratio).toFixed(0)} %`,
+    `  lookup: ${Math.round(result.answersPerSecond)} answers/s, ${fixed(readsPerAnswer)} reads and ${fixed(result.insertsPerAnswer)} audit inserts per answer, ${fixed(result.cpuMsPerAnswer)} ms CPU per answer; ratio ${(100 * result.ratio).toFixed(0)} %; ${top.load.summary}`,
+  );
+  log(
+    `  floor: ${Math.round(floor.answersPerSecond)} answers/s, ${fixed(result.floor.cpuMsPerAnswer)} ms CPU per answer; ${floor.load.summary}`,
   );
   return result;
 }
 
 /**
- * The reads a lookup of each applicant makes, with the same projections: the dossier, projected to
- * what binds it, and the citizen, projected to the sections the procedure's policy returns.
+ * The reads a lookup makes, with the same projections: the dossier, projected to what binds it,
+ * and the citizen, projected to the sections the procedure's policy returns.
  */
-async function pointReads(people: readonly Applicant[]): Promise<PointRead[]> {
+async function lookupReads(): Promise<LookupReads> {
   const client = new MongoClient(process.env.MONGODB_URI as string);
   await client.connect();
   try {
     const collections = await readCatalog(client.db(harnessDbName));
     const rules = loadFieldPolicies(DEFAULT_POLICY_FILE).find(PROCEDURE, AGENCY)?.views.citizens ?? {};
-    const dossier = projectionOf(BINDING_FIELDS);
-    const citizen = projectionOf(sectionsRead('citizens', rules));
-    return people.flatMap((a) => [
-      { collection: collections.dossiers, id: a.dossierId, projection: dossier },
-      { collection: collections.citizens, id: a.citizenId, projection: citizen },
-    ]);
+    return {
+      dossier: { collection: collections.dossiers, projection: projectionOf(BINDING_FIELDS) },
+      citizen: {
+        collection: collections.citizens,
+        projection: projectionOf(sectionsRead('citizens', rules)),
+      },
+    };
   } finally {
     await client.close();
   }
+}
+
+/** The reads of a lookup of each applicant, in turn. */
+function pointReads(people: readonly Applicant[], shapes: LookupReads): PointRead[] {
+  return people.flatMap((a) => [
+    { ...shapes.dossier, id: a.dossierId },
+    { ...shapes.citizen, id: a.citizenId },
+  ]);
 }
 
 /** The median of `values` (the lower middle one of an even count). */
@@ -709,7 +850,8 @@ let harnessDbName = '';
 // HDR reports a bucket's highest value, which can exceed the largest one recorded.
 const ms = (h: Histogram, p: number): string =>
   fixed(Math.min(h.getValueAtPercentile(p), h.maxValue) / 1_000);
-const fixed = (v: number): string => (v >= 100 ? String(Math.round(v)) : v.toFixed(v >= 10 ? 1 : 2));
+const fixed = (v: number): string =>
+  !Number.isFinite(v) ? 'n/a' : v >= 100 ? String(Math.round(v)) : v.toFixed(v >= 10 ? 1 : 2);
 const counts = (map: Map<string | number, number>): string =>
   [...map].map(([k, v]) => `${k}: ${v}`).join(', ') || 'none';
 
@@ -787,7 +929,7 @@ async function withIngest(run: {
 async function main(): Promise<void> {
   const loadBefore = loadavg();
   log(`load average before the run: ${loadBefore.map((l) => l.toFixed(2)).join(', ')}`);
-  await benchStack(log);
+  const stack = await benchStack(log);
   prepareRun(RUN, log);
 
   const scratch = scratchDir('bench-lookup');
@@ -889,29 +1031,40 @@ async function main(): Promise<void> {
       throw new Error(`a first lookup was answered ${probe.status}: ${probeBody.slice(0, 500)}`);
     }
 
-    // Well below the ceiling, so that no backlog is left for the measured phases.
-    const warmRate = 100;
-    log(`warm-up: ${warmRate} lookups/s for 3 s`);
-    await openLoop({
-      origin: lookup.url,
-      connections: CONNECTIONS,
-      rate: warmRate,
-      seconds: 3,
-      targets,
-      maxOutstanding: 10_000,
-      drainMs: 10_000,
-    });
+    const shapes = await lookupReads();
+    // Always from the sources: test/ is not compiled.
+    const floor = await startService(
+      'floor',
+      'test/bench/lookup-floor-main.ts',
+      { MONGODB_DB: harness.dbName, [FLOOR_READS_ENV]: JSON.stringify(shapes) },
+      'source',
+    );
+    services.push(floor);
+    const floorTargets = order.map(({ a }, i) => floorLookupOf(a, tokens[i % OFFICERS] as string));
 
-    // Phase 1: the ceilings, no ingest, in rounds of the store's then the lookup's.
-    const ours = { [lookup.pid]: 'lookup', [sharing.pid]: 'sharing', [process.pid]: 'bench' };
-    const reads = await pointReads(order.map(({ a }) => a));
+    await warmUp(lookup.url, targets);
+    await warmUp(floor.url, floorTargets);
+
+    // Phase 1: the ceilings, no ingest, in rounds of the store's, the lookup's and the floor's.
+    const storePid = stack.store?.pid();
+    const ours = {
+      [lookup.pid]: 'lookup',
+      [sharing.pid]: 'sharing',
+      [floor.pid]: 'floor',
+      [process.pid]: 'bench',
+      ...(storePid === undefined ? {} : { [storePid]: 'store' }),
+    };
+    const reads = pointReads(
+      order.map(({ a }) => a),
+      shapes,
+    );
     // What the lookup process spends with nothing to answer (Kafka clients, relay, timers).
     const idleMeter = cpuMeter(ours);
     await sleep(3_000);
     const idle = idleMeter();
     const rounds: CeilingRound[] = [];
     for (let round = 1; round <= ROUNDS; round += 1)
-      rounds.push(await ceilingRound(round, lookup, targets, reads, ours));
+      rounds.push(await ceilingRound(round, { lookup, floor, targets, floorTargets, reads, ours }));
     const ceilingRate = median(rounds.map((r) => r.answersPerSecond));
     const rate = FIXED_RATE ?? Math.max(1, Math.round(OPEN_LOOP_SHARE * ceilingRate));
 
@@ -943,6 +1096,7 @@ async function main(): Promise<void> {
     result = resultOf(figures, [
       usageOf('lookup service (services/lookup/main.ts)', lookup.pid, { note }),
       usageOf('sharing service (services/sharing/main.ts)', sharing.pid, { note }),
+      usageOf('floor: fastify + driver (test/bench/lookup-floor-main.ts)', floor.pid, { note: FLOOR_NOTE }),
       ownUsage('bench:lookup (load generator and producer)'),
     ]);
     for (const service of services) service.newLogs();
@@ -1008,7 +1162,113 @@ function medians(r: Report) {
     cpu: of((x) => x.cpuMsPerAnswer),
     ratio: of((x) => x.ratio),
     p99: of((x) => x.lookup.result.latency.p99),
+    floorRate: of((x) => x.floor.answersPerSecond),
+    floorReads: of((x) => x.floor.readsPerAnswer),
+    floorStore: of((x) => x.floor.storeCpuMsPerAnswer),
+    floorCpu: of((x) => x.floor.cpuMsPerAnswer),
+    floorRatio: of((x) => x.floorRatio),
+    storeMsPerRead: of((x) => x.store.cpuMsPerRead),
+    storeMsPerAnswer: of((x) => x.storeCpuMsPerAnswer),
+    storeShareOwn: of((x) => coreShare(x.store.cpu, 'store')),
+    storeShare: of((x) => coreShare(x.loadCpu, 'store')),
+    busyOwn: of((x) => x.store.cpu.machineBusyPercent),
+    busy: of((x) => x.loadCpu.machineBusyPercent),
+    lookupShare: of((x) => coreShare(x.loadCpu, 'lookup')),
+    benchShare: of((x) => coreShare(x.loadCpu, 'bench')),
+    sharingShare: of((x) => coreShare(x.loadCpu, 'sharing')),
+    storeAllows: of((x) => x.storeAllows),
+    allowed: of((x) => x.answersPerSecond / x.storeAllows),
+    // The ceiling ratio is about the product of these two: the store's CPU in the lookup ceiling
+    // over its CPU in its own, and the CPU an answer's reads take at the store ceiling's cost per
+    // read over what the store spends per lookup answer.
+    storeShareFactor: of((x) => coreShare(x.loadCpu, 'store') / coreShare(x.store.cpu, 'store')),
+    storeCostFactor: of((x) => (x.store.cpuMsPerRead * x.readsPerAnswer) / x.storeCpuMsPerAnswer),
   };
+}
+
+/** What the rounds say of the store's CPU and of the floor: table lines, a round each and the medians. */
+function cpuLines(r: Report): string[] {
+  const m = medians(r);
+  const share = (v: number) => `${Math.round(v)} %`;
+  const where = (x: CeilingRound) => [
+    fixed(x.store.cpuMsPerRead),
+    share(coreShare(x.store.cpu, 'store')),
+    `${x.store.cpu.machineBusyPercent} %`,
+    fixed(x.storeCpuMsPerAnswer),
+    share(coreShare(x.loadCpu, 'store')),
+    ['lookup', 'bench', 'sharing'].map((name) => share(coreShare(x.loadCpu, name))).join(' / '),
+    `${x.loadCpu.machineBusyPercent} %`,
+    String(Math.round(x.storeAllows)),
+    pct(x.answersPerSecond / x.storeAllows),
+  ];
+  const floor = (x: CeilingRound) => [
+    String(Math.round(x.floor.answersPerSecond)),
+    fixed(x.floor.readsPerAnswer),
+    fixed(x.floor.cpuMsPerAnswer),
+    fixed(x.cpuMsPerAnswer),
+    `${fixed(x.floorRatio)}×`,
+    fixed(x.floor.storeCpuMsPerAnswer),
+    fixed(x.storeCpuMsPerAnswer),
+  ];
+  const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
+  return [
+    `where the CPU went, from /proc: CPU per read and per answer until every answer was counted, % of a core over the load alone (a round's figures are from that round; the medians are of the rounds):`,
+    '',
+    row([
+      'round',
+      'store CPU ms / point read, store ceiling',
+      'store CPU, store ceiling',
+      'machine busy, store ceiling',
+      'store CPU ms / answer, lookup ceiling',
+      'store CPU, lookup ceiling',
+      'lookup / bench (load generator) / sharing CPU, lookup ceiling',
+      'machine busy, lookup ceiling',
+      `lookup answers/s the store's CPU allows: CPU the other processes left it (${cpus().length} cores) ÷ store CPU per answer`,
+      'lookup ceiling ÷ that',
+    ]),
+    row(Array.from({ length: 10 }, () => '---')),
+    ...r.rounds.map((x, i) => row([String(i + 1), ...where(x)])),
+    row([
+      '**median**',
+      fixed(m.storeMsPerRead),
+      share(m.storeShareOwn),
+      `${m.busyOwn} %`,
+      fixed(m.storeMsPerAnswer),
+      share(m.storeShare),
+      [m.lookupShare, m.benchShare, m.sharingShare].map(share).join(' / '),
+      `${m.busy} %`,
+      String(Math.round(m.storeAllows)),
+      pct(m.allowed),
+    ]),
+    '',
+    `the ceiling ratio, lookup ÷ (store ÷ reads), ${pct(m.ratio)}, is about the product of two factors (medians of ratios from the same round): the store's CPU in the lookup ceiling over its CPU in its own, ${pct(m.storeShareFactor)}, and the CPU the reads of an answer take at the store ceiling's CPU per read over the store's CPU per lookup answer, ${pct(m.storeCostFactor)}; product ${pct(m.storeShareFactor * m.storeCostFactor)}.`,
+    '',
+    `the floor: fastify and the mongodb driver making the same two reads, no auth, policy or audit (${FLOOR_NOTE}), driven by the same closed loop right after the lookup ceiling. It has no target: the lookup's CPU target (≤ ${TARGET_CPU_MS_PER_ANSWER} ms) is weighed against it.`,
+    '',
+    row([
+      'round',
+      'floor answers 200/s',
+      'floor reads / answer',
+      'floor CPU ms / answer',
+      'lookup CPU ms / answer',
+      'lookup ÷ floor, same round',
+      'store CPU ms / answer, floor',
+      'store CPU ms / answer, lookup',
+    ]),
+    row(Array.from({ length: 8 }, () => '---')),
+    ...r.rounds.map((x, i) => row([String(i + 1), ...floor(x)])),
+    row([
+      '**median**',
+      String(Math.round(m.floorRate)),
+      fixed(m.floorReads),
+      fixed(m.floorCpu),
+      fixed(m.cpu),
+      `${fixed(m.floorRatio)}×`,
+      fixed(m.floorStore),
+      fixed(m.storeMsPerAnswer),
+    ]),
+    '',
+  ];
 }
 
 function report(r: Report): void {
@@ -1049,9 +1309,10 @@ function report(r: Report): void {
       const statuses = Object.entries(c.statusCodeStats ?? {})
         .map(([code, st]) => `${code}: ${st.count ?? 0}`)
         .join(', ');
-      return `round ${i + 1}: answers by status ${statuses || 'none'}; wrong 200s ${x.lookup.wrong}; errors ${c.errors}, timeouts ${c.timeouts}; ${x.answers} audited answers; CPU ${x.cpu.summary}`;
+      return `round ${i + 1}: answers by status ${statuses || 'none'}; wrong 200s ${x.lookup.wrong}, the floor's ${x.floor.wrong}; errors ${c.errors}, timeouts ${c.timeouts}; ${x.answers} audited answers; CPU in the store ceiling ${x.store.cpu.summary}; in the lookup ceiling ${x.loadCpu.summary}; in the floor's ${x.floor.loadCpu.summary}`;
     }),
     '',
+    ...cpuLines(r),
     `| figure | measured | target |`,
     `| --- | --- | --- |`,
     `| load generator self-check: ${r.rate}/s for 3 s against a no-op server in a process of its own | latency p50 / p99 ${ms(g.latency, 50)} / ${ms(g.latency, 99)} ms, send lag p99 / max ${ms(g.lag, 99)} / ${fixed(g.lag.maxValue / 1_000)} ms, ${Math.round(g.answered / g.elapsed)} answers/s | |`,
@@ -1095,6 +1356,9 @@ function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
   const notOk = [...w.statuses].reduce((n, [status, count]) => (status === 200 ? n : n + count), 0);
   const cpuShare = (name: string) => Math.round((100 * r.cpu1.seconds(name)) / r.cpu1.wallSeconds);
   const sameRun = 'median of the rounds; a ratio from the same round';
+  // Shares of a core are over the load alone; CPU per read or answer is counted until all were done.
+  const perUnit = 'median of the rounds; absolute';
+  const share = 'median of the rounds; over the load alone';
   const figures: BenchFigure[] = [
     figure('ceiling: store point reads, closed loop, findOne by _id (absolute)', m.store, 'reads/s'),
     figure('ceiling: lookup, closed loop (absolute)', m.lookup, 'answers 200/s'),
@@ -1117,7 +1381,77 @@ function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
       m.cpu,
       'ms',
       atMost(TARGET_CPU_MS_PER_ANSWER, '≤ 0.5 ms'),
-      RUN === 'compiled' ? 'node dist/…js' : 'node --import tsx',
+      `${RUN === 'compiled' ? 'node dist/…js' : 'node --import tsx'}; the floor below used ${fixed(m.floorCpu)} ms in the same rounds`,
+    ),
+    figure(
+      'floor: fastify + driver, the same two reads, CPU per answer',
+      m.floorCpu,
+      'ms',
+      undefined,
+      `${FLOOR_NOTE}; no auth, policy or audit; median of the rounds; no target: the lookup's ≤ 0.5 ms is weighed against it`,
+    ),
+    figure("lookup CPU per answer over the floor's", m.floorRatio, '×', undefined, sameRun),
+    figure('floor: answers, closed loop (absolute)', m.floorRate, 'answers 200/s', undefined, FLOOR_NOTE),
+    figure(
+      'floor: store CPU per answer (absolute)',
+      m.floorStore,
+      'ms',
+      undefined,
+      `${perUnit}; the two reads alone, to set beside the store's CPU per lookup answer`,
+    ),
+    figure(
+      'ceiling: store CPU per point read, in the store ceiling (absolute)',
+      m.storeMsPerRead,
+      'ms',
+      undefined,
+      perUnit,
+    ),
+    figure(
+      'ceiling: store CPU per lookup answer, in the lookup ceiling (absolute)',
+      m.storeMsPerAnswer,
+      'ms',
+      undefined,
+      `${perUnit}; the answer's reads and the audit's writes`,
+    ),
+    // Where the CPU went while the store's ceiling and the lookup's were measured.
+    ...(
+      [
+        ['ceiling: store CPU, in the store ceiling', m.storeShareOwn, '% of a core'],
+        ['ceiling: store CPU, in the lookup ceiling', m.storeShare, '% of a core'],
+        ['ceiling: machine busy, in the store ceiling', m.busyOwn, '% of all cores'],
+        ['ceiling: machine busy, in the lookup ceiling', m.busy, '% of all cores'],
+        ['ceiling: lookup process CPU, in the lookup ceiling', m.lookupShare, '% of a core'],
+        ['ceiling: bench process (load generator) CPU, in the lookup ceiling', m.benchShare, '% of a core'],
+        ['ceiling: sharing process CPU, in the lookup ceiling', m.sharingShare, '% of a core'],
+      ] as const
+    ).map(([name, value, unit]) => figure(name, value, unit, undefined, share)),
+    figure(
+      "ceiling: lookups the store's CPU allows, CPU the other processes left it ÷ its CPU per answer",
+      m.storeAllows,
+      'answers/s',
+      undefined,
+      `${perUnit}, on ${cpus().length} cores`,
+    ),
+    figure(
+      "ceiling: lookup ceiling over the ceiling the store's CPU allows",
+      100 * m.allowed,
+      '%',
+      undefined,
+      `${sameRun}; near 100 % the store's CPU is the bound`,
+    ),
+    figure(
+      'ceiling: store CPU in the lookup ceiling over its CPU in its own ceiling',
+      100 * m.storeShareFactor,
+      '%',
+      undefined,
+      `${sameRun}; a factor of the ceiling ratio`,
+    ),
+    figure(
+      "ceiling: store CPU of an answer's reads, at its own ceiling's cost per read, over its CPU per lookup answer",
+      100 * m.storeCostFactor,
+      '%',
+      undefined,
+      `${sameRun}; the other factor of the ceiling ratio`,
     ),
     figure('ceiling: latency p99', m.p99, 'ms'),
     figure(`with ingest: lookups scheduled, open loop${condition}`, r.rate, 'requests/s'),
