@@ -11,6 +11,7 @@ import { SHARING_PORT } from '../services/sharing/config';
 import { SUBSCRIPTIONS_PORT } from '../services/subscriptions/config';
 import { TOPIC_NAMES, type TopicName } from '../schemas/topics';
 import { SCRAM_MECHANISM } from './local/broker-security';
+import { NODE_HEAP_OPTIONS } from './local/service-entry';
 import { agencyPrincipal, SERVICE_PRINCIPALS } from './local/topics';
 
 export const REGISTRY_TOPIC = '_schemas';
@@ -226,6 +227,8 @@ export function commonEnv(): Record<string, string> {
     MONGODB_DB,
     HOST: '0.0.0.0',
     LOG_LEVEL: 'info',
+    // The heap's bound, as local runs give it on the command line (service-entry.ts).
+    NODE_OPTIONS: NODE_HEAP_OPTIONS.join(' '),
   };
 }
 

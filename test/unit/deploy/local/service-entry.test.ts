@@ -6,6 +6,7 @@ const ROOT = resolve(__dirname, '../../../..');
 describe('entryArgs', () => {
   it('runs the compiled build with plain node, options first', () => {
     expect(entryArgs('services/lookup/main.ts', 'compiled', ['--cpu-prof'])).toEqual([
+      '--max-old-space-size=160',
       '--cpu-prof',
       join(ROOT, 'dist', 'services', 'lookup', 'main.js'),
     ]);
@@ -14,6 +15,7 @@ describe('entryArgs', () => {
 
   it('runs the sources with tsx as a loader in the same process, not its CLI', () => {
     expect(entryArgs('services/registry/main.ts', 'source')).toEqual([
+      '--max-old-space-size=160',
       '--import',
       'tsx',
       join(ROOT, 'services/registry/main.ts'),
