@@ -104,8 +104,9 @@ async function storeCeiling(uri: string): Promise<number> {
 interface RoundWork {
   seconds: number;
   reads: number;
-  /** Time the service's writer spent in rounds, s. */
+  /** Time the service's writer spent in rounds, s, and its rounds. */
   writerSeconds: number;
+  writerRounds: number;
   written: number;
   /** The documents in the views at the end, each met once. */
   documents: ViewDoc[][];
@@ -113,17 +114,18 @@ interface RoundWork {
 }
 
 /**
- * From the service's /metrics: the store reads the round needed (its cache's misses), and the time
- * its one writer spent in rounds (loading, applying and writing), s.
+ * From the service's /metrics: the store reads the round needed (its cache's misses), and the
+ * rounds of its one writer (loading, applying and writing) and the time they took, s.
  */
 async function serviceCounts(
   harness: ReturnType<typeof sharingHarness>,
-): Promise<{ reads: number; writerSeconds: number }> {
+): Promise<{ reads: number; writerSeconds: number; writerRounds: number }> {
   const text = (await harness.service().app.inject({ url: '/metrics' })).body;
   const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
   return {
     reads: value(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m),
     writerSeconds: value(/^sharing_store_write_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/m),
+    writerRounds: value(/^sharing_store_write_seconds_count(?:\{[^}]*\})? (\d+)/m),
   };
 }
 
@@ -310,8 +312,11 @@ async function main(): Promise<void> {
   const latencies: number[] = [];
   let rss = 0;
   let unseen = 0;
+  let writer = { rounds: 0, seconds: 0, busy: 0 };
   try {
     await harness.start();
+    const writerBefore = await serviceCounts(harness);
+    const phaseStarted = performance.now();
     const stream = generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9);
     const pending = new Map<
       string,
@@ -356,6 +361,14 @@ async function main(): Promise<void> {
     giveUpAt = performance.now() + 60_000;
     await prober;
     unseen = pending.size;
+    const writerAfter = await serviceCounts(harness);
+    const roundsRun = writerAfter.writerRounds - writerBefore.writerRounds;
+    const roundSeconds = writerAfter.writerSeconds - writerBefore.writerSeconds;
+    writer = {
+      rounds: roundsRun,
+      seconds: roundSeconds / Math.max(1, roundsRun),
+      busy: roundSeconds / ((performance.now() - phaseStarted) / 1000),
+    };
     rss = Math.round(process.memoryUsage().rss / 1_048_576);
   } finally {
     await harness.tearDown();
@@ -402,6 +415,7 @@ async function main(): Promise<void> {
     `| rounds: bench process CPU, machine busy | ${Math.round(benchCpuApply)}% of a core, ${Math.round(machineApply)}% of all cores | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
+    `| freshness phase: writer rounds, mean round, writer busy | ${writer.rounds}, ${Math.round(1000 * writer.seconds)} ms, ${Math.round(100 * writer.busy)}% | |`,
     `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
     '',
   ];
@@ -492,6 +506,14 @@ async function main(): Promise<void> {
         ...(probes > 0 && unseen > probes / 100 ? { met: false } : {}),
       },
       figure('freshness probes never seen in 60 s', unseen, 'probes'),
+      figure(
+        "freshness phase: the writer's mean round (load, apply, write)",
+        1000 * writer.seconds,
+        'ms',
+        undefined,
+        `${writer.rounds} rounds`,
+      ),
+      figure('freshness phase: time the writer was in a round', 100 * writer.busy, '%'),
       // Not a service's RSS, so no target: bench:lookup measures the sharing service's, alone in
       // its process, against the 256 MiB.
       figure('bench process RSS at the end (sharing service, prober, producer and the events)', rss, 'MiB'),
