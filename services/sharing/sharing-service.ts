@@ -310,6 +310,13 @@ export function createSharingService(deps: SharingDeps): SharingService {
       this.set(cache.bytes);
     },
   });
+  const sendSeconds = new Histogram({
+    name: 'sharing_changes_send_seconds',
+    help: "Time for Kafka to acknowledge a send to the changes topic, by sender: the first stage's routing (route) or a round's dependents, sent before it writes (round)",
+    labelNames: ['from'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
   const writeSeconds = new Histogram({
     name: 'sharing_store_write_seconds',
     help: 'Time to load, apply and write one round of events to the views',
@@ -333,9 +340,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
    * Sends changes to the internal topic, each to its document's partition, and resolves once Kafka
    * holds them all (acks=all); only a member whose lease runs may send.
    */
-  const sendChanges = async (changes: readonly Change[]): Promise<void> => {
+  const sendChanges = async (changes: readonly Change[], from: 'route' | 'round'): Promise<void> => {
     if (changesTopic === null || changes.length === 0) return;
     lease.check();
+    const acknowledged = sendSeconds.startTimer({ from });
     await producer.sendBatch({
       acks: ACKS_ALL,
       topicMessages: [
@@ -348,6 +356,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
         },
       ],
     });
+    acknowledged();
   };
 
   // The writer of the second stage: one for the changes of every partition in flight, as above.
@@ -356,7 +365,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     const outcome = await materializeChanges(batch, await storeNow(), {
       ...(deps.projections ? { projections: deps.projections } : {}),
       ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
-      beforeWrite: sendChanges,
+      beforeWrite: (dependents) => sendChanges(dependents, 'round'),
     });
     pacer.observe(batch.length, timer() * 1_000);
     totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
@@ -559,7 +568,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       routed += 1;
     }
     await writeDeadLetters(dead, heartbeat);
-    await untilDone('Sending the changes', () => sendChanges(changes), heartbeat);
+    await untilDone('Sending the changes', () => sendChanges(changes, 'route'), heartbeat);
     await commitChunk(batch, last);
     totals.routed += routed;
     totals.deadLettered += dead.length;

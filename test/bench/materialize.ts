@@ -6,15 +6,18 @@
  * 2. The sharing service applying a filled topic: events/s and view documents written/s, from
  *    start to the last commit; rounds on fresh topics and databases, median reported.
  * 3. Freshness at half that rate: events published at a steady rate; for one in ten, the time from
- *    Kafka's acknowledgement (the moment a connector answers 200) to the event being visible in
- *    its view document.
+ *    Kafka's acknowledgement (the moment a connector answers 200) to the store's acknowledgement
+ *    of the write that makes the event visible in its view document, as the service reports its
+ *    writes (`onViewsWritten`): the bench polls nothing, so its probes add no reads to the store's
+ *    work nor turns to the event loop the service shares with it.
  * 4. The same store commands without the service: the last round's own documents, met once each
  *    (a point read finding nothing, then an upsert of the whole document) and then rewritten (an
  *    upsert changing one field, which FerretDB answers by rewriting the whole document), timed
- *    alone against the store. From those two costs and the
- *    round's counts of reads and writes, the store time the round needed on its own, over the
- *    round's time: how much of the round the store alone accounts for. The store's CPU is metered
- *    in each phase, since it serializes its writes on one SQLite connection.
+ *    alone against the store. From those costs and a round's counts of reads and writes, the
+ *    store time the round needed on its own, over the round's time: how much of the round the
+ *    store alone accounts for; the same for the freshness phase, beside the writer's time in
+ *    rounds there. The store's CPU is metered in each phase, since it serializes its writes on
+ *    one SQLite connection.
  *
  * Run with `npm run bench:materialize` (`-- --quick` for a short run); it brings the local stack
  * up if needed and runs the sharing service in this process. With LIENTHONG_BENCH_JSON set, it
@@ -104,9 +107,10 @@ async function storeCeiling(uri: string): Promise<number> {
 interface RoundWork {
   seconds: number;
   reads: number;
-  /** Time the service's writer spent in rounds, s, and its rounds. */
+  /** Time the service's writer spent in rounds, s, its rounds, and their waits for Kafka, s. */
   writerSeconds: number;
   writerRounds: number;
+  dependentsSeconds: number;
   written: number;
   /** The documents in the views at the end, each met once. */
   documents: ViewDoc[][];
@@ -114,18 +118,21 @@ interface RoundWork {
 }
 
 /**
- * From the service's /metrics: the store reads the round needed (its cache's misses), and the
- * rounds of its one writer (loading, applying and writing) and the time they took, s.
+ * From the service's /metrics: the store reads the round needed (its cache's misses), the rounds
+ * of its one writer (loading, applying and writing) and the time they took, s, and the part of
+ * that time spent waiting for Kafka to acknowledge the rounds' dependent changes, s.
  */
 async function serviceCounts(
   harness: ReturnType<typeof sharingHarness>,
-): Promise<{ reads: number; writerSeconds: number; writerRounds: number }> {
+): Promise<{ reads: number; writerSeconds: number; writerRounds: number; dependentsSeconds: number }> {
   const text = (await harness.service().app.inject({ url: '/metrics' })).body;
   const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
   return {
     reads: value(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m),
     writerSeconds: value(/^sharing_store_write_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/m),
     writerRounds: value(/^sharing_store_write_seconds_count(?:\{[^}]*\})? (\d+)/m),
+    // Rounds wait for Kafka to acknowledge their dependent changes before they write.
+    dependentsSeconds: value(/^sharing_changes_send_seconds_sum\{[^}]*from="round"[^}]*\} ([\d.e+-]+)/m) || 0,
   };
 }
 
@@ -307,35 +314,50 @@ async function main(): Promise<void> {
 
   const halfRate = eventRate / 2;
   log(`freshness: ${Math.round(halfRate)} events/s for ${FRESHNESS_SECONDS} s, one in ten probed`);
-  const harness = sharingHarness({ partitions: 6, batchSize: 500, routed });
-  await harness.setUp();
+  type Probe = { record: string; version: number; ackedAt: number };
+  // Probes by view document, and each document as last written, with when the store acknowledged
+  // it: the service tells both (onViewsWritten), so the bench reads nothing from the store itself.
+  const pending = new Map<string, Probe[]>();
+  const written = new Map<string, { doc: ViewDoc; at: number }>();
   const latencies: number[] = [];
+  const settle = (key: string): void => {
+    const last = written.get(key);
+    const probes = pending.get(key);
+    if (!last || !probes) return;
+    // A document written before its probe was set counts as seen at once.
+    const left = probes.filter((p) => {
+      if (!shows(last.doc, p.record, p.version)) return true;
+      latencies.push(Math.max(0, last.at - p.ackedAt));
+      return false;
+    });
+    if (left.length > 0) pending.set(key, left);
+    else pending.delete(key);
+  };
+  const harness = sharingHarness({
+    partitions: 6,
+    batchSize: 500,
+    routed,
+    service: {
+      onViewsWritten: (view, docs) => {
+        const at = performance.now();
+        for (const doc of docs) {
+          const key = `${view}/${doc._id}`;
+          written.set(key, { doc, at });
+          settle(key);
+        }
+      },
+    },
+  });
+  await harness.setUp();
   let rss = 0;
   let unseen = 0;
-  let writer = { rounds: 0, seconds: 0, busy: 0 };
+  let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0 };
+  let fresh = { reads: 0, written: 0, documents: 0, writerRounds: 0, seconds: 0 };
   try {
     await harness.start();
     const writerBefore = await serviceCounts(harness);
     const phaseStarted = performance.now();
     const stream = generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9);
-    const pending = new Map<
-      string,
-      { view: ViewName; id: string; record: string; version: number; ackedAt: number }
-    >();
-    let publishing = true;
-    let giveUpAt = Infinity;
-    const prober = (async () => {
-      while ((publishing || pending.size > 0) && performance.now() < giveUpAt) {
-        for (const [eventId, probe] of pending) {
-          const doc = await harness.db().collection<ViewDoc>(probe.view).findOne({ _id: probe.id });
-          if (doc && shows(doc, probe.record, probe.version)) {
-            latencies.push(performance.now() - probe.ackedAt);
-            pending.delete(eventId);
-          }
-        }
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
     const tick = 100;
     const perTick = Math.max(1, Math.round((halfRate * tick) / 1000));
     const started = performance.now();
@@ -345,29 +367,34 @@ async function main(): Promise<void> {
       const ackedAt = performance.now();
       slice.forEach((item, k) => {
         const probe = (i + k) % 10 === 0 ? probeOf(item) : undefined;
-        if (probe) {
-          pending.set(item.event.eventId, {
-            ...probe,
-            record: item.event.sourceRecordId,
-            version: item.event.sourceVersion,
-            ackedAt,
-          });
-        }
+        if (!probe) return;
+        const key = `${probe.view}/${probe.id}`;
+        const entry = { record: item.event.sourceRecordId, version: item.event.sourceVersion, ackedAt };
+        pending.set(key, [...(pending.get(key) ?? []), entry]);
+        settle(key);
       });
       const due = started + ((i + perTick) / perTick) * tick;
       await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
     }
-    publishing = false;
-    giveUpAt = performance.now() + 60_000;
-    await prober;
-    unseen = pending.size;
+    const giveUpAt = performance.now() + 60_000;
+    while (pending.size > 0 && performance.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
+    unseen = [...pending.values()].reduce((n, probes) => n + probes.length, 0);
     const writerAfter = await serviceCounts(harness);
     const roundsRun = writerAfter.writerRounds - writerBefore.writerRounds;
     const roundSeconds = writerAfter.writerSeconds - writerBefore.writerSeconds;
+    const phaseSeconds = (performance.now() - phaseStarted) / 1000;
     writer = {
       rounds: roundsRun,
       seconds: roundSeconds / Math.max(1, roundsRun),
-      busy: roundSeconds / ((performance.now() - phaseStarted) / 1000),
+      busy: roundSeconds / phaseSeconds,
+      kafka: (writerAfter.dependentsSeconds - writerBefore.dependentsSeconds) / phaseSeconds,
+    };
+    fresh = {
+      reads: writerAfter.reads - writerBefore.reads,
+      written: harness.service().stats().documentsWritten,
+      documents: (await viewDocuments(harness.db())).reduce((n, docs) => n + docs.length, 0),
+      writerRounds: roundsRun,
+      seconds: phaseSeconds,
     };
     rss = Math.round(process.memoryUsage().rss / 1_048_576);
   } finally {
@@ -383,12 +410,16 @@ async function main(): Promise<void> {
   log(
     `  a document: read ${costs.read.toFixed(2)} ms, written whole ${costs.insert.toFixed(2)} ms, rewritten ${costs.rewrite.toFixed(2)} ms; ${costs.cpu.summary}`,
   );
-  // The store time each round's commands need alone: its reads, each document written whole once
-  // and every other write a rewrite.
-  const storeMs = (r: RoundWork): number =>
-    r.reads * costs.read + distinct * costs.insert + Math.max(0, r.written - distinct) * costs.rewrite;
-  const storeShare = median(rounds.map((r) => storeMs(r) / (10 * r.seconds)));
-  const allowedRate = median(rounds.map((r) => r.written / (storeMs(r) / 1000)));
+  // The store time that work needs alone, ms: its reads, each of its documents written whole once,
+  // every other write a rewrite, and each round's read of which collections are live.
+  type Work = Pick<RoundWork, 'reads' | 'written' | 'writerRounds'>;
+  const storeMs = (w: Work, documents: number): number =>
+    (w.reads + w.writerRounds) * costs.read +
+    documents * costs.insert +
+    Math.max(0, w.written - documents) * costs.rewrite;
+  const storeShare = median(rounds.map((r) => storeMs(r, distinct) / (10 * r.seconds)));
+  const allowedRate = median(rounds.map((r) => r.written / (storeMs(r, distinct) / 1000)));
+  const freshStoreShare = storeMs(fresh, fresh.documents) / (10 * fresh.seconds);
   const storeCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('store')) / r.cpu.wallSeconds));
   const benchCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('bench')) / r.cpu.wallSeconds));
   const machineApply = median(rounds.map((r) => r.cpu.machineBusyPercent));
@@ -416,6 +447,8 @@ async function main(): Promise<void> {
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
     `| freshness phase: writer rounds, mean round, writer busy | ${writer.rounds}, ${Math.round(1000 * writer.seconds)} ms, ${Math.round(100 * writer.busy)}% | |`,
+    `| freshness phase: its time the store alone accounts for, with its own commands | ${Math.round(freshStoreShare)}% | |`,
+    `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
     `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
     '',
   ];
@@ -514,6 +547,18 @@ async function main(): Promise<void> {
         `${writer.rounds} rounds`,
       ),
       figure('freshness phase: time the writer was in a round', 100 * writer.busy, '%'),
+      figure(
+        'freshness phase: time rounds waited for Kafka to acknowledge their dependent changes (a ratio from the same run)',
+        100 * writer.kafka,
+        '%',
+      ),
+      figure(
+        "freshness phase: its time the store accounts for, alone, with the phase's own commands (a ratio from the same run)",
+        freshStoreShare,
+        '%',
+        undefined,
+        `${fresh.reads} reads, ${fresh.written} writes of ${fresh.documents} documents, ${fresh.writerRounds} rounds; beside the writer's waits for Kafka, the rest of its time is the service's CPU`,
+      ),
       // Not a service's RSS, so no target: bench:lookup measures the sharing service's, alone in
       // its process, against the 256 MiB.
       figure('bench process RSS at the end (sharing service, prober, producer and the events)', rss, 'MiB'),

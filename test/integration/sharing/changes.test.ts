@@ -31,6 +31,21 @@ it('gives two members of one group, each document written by one of them, the vi
       },
       150_000,
     );
+    // Both senders are timed: the first stage routing events, and rounds sending dependents.
+    const sends = async (from: string): Promise<number> => {
+      let count = 0;
+      for (const member of [first, second]) {
+        const text = await (await fetch(`${member.url()}/metrics`)).text();
+        const pattern = new RegExp(
+          `^sharing_changes_send_seconds_count\\{[^}]*from="${from}"[^}]*\\} (\\d+)`,
+          'm',
+        );
+        count += Number(pattern.exec(text)?.[1] ?? 0);
+      }
+      return count;
+    };
+    expect(await sends('route')).toBeGreaterThan(0);
+    expect(await sends('round')).toBeGreaterThan(0);
   } finally {
     await harness.stop();
     await first.stop();
