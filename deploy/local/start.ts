@@ -15,6 +15,7 @@ import { generateCredentials } from '../../services/platform/credentials';
 import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
 import { withAdmin } from '../../services/platform/kafka';
 import { changesTopicOfEnv, DEFAULT_SHARING_GROUP, SHARING_PORT } from '../../services/sharing/config';
+import { sharingGroups } from '../../services/sharing/changes';
 import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
 import { type BusProcess, startBusProcess, stopBusProcesses, waitReady } from './bus';
 import { type ConnectorEndpoint, deskDossiers, loadDemoData, receptionRecord } from './demo';
@@ -511,28 +512,34 @@ function readRegistryKeys(): Record<string, string> {
 
 /**
  * Waits until the sharing service's consumer group has committed every message of the four
- * topics, and of its internal topic of changes when it routes through one (the domain messages
+ * topics, and its changes group every message of the internal topic of changes when it routes
+ * through one (the domain messages
  * are committed once their changes are sent, before those are applied): then every record the
  * connectors accepted is in the views.
  */
 async function waitCaughtUp(operator: KafkaConnection, progress: (line: string) => void): Promise<void> {
   await withAdmin(operator, 'lienthong-start', async (admin) => {
     // The sharing process inherits this environment (startBusProcess), and so its mode.
-    const changesTopic = changesTopicOfEnv(process.env);
-    const topics = [...TOPIC_NAMES.map((t) => TOPICS[t].topic), ...(changesTopic ? [changesTopic] : [])];
+    const groups = sharingGroups(
+      SHARING_GROUP,
+      TOPIC_NAMES.map((t) => TOPICS[t].topic),
+      changesTopicOfEnv(process.env),
+    );
     const deadline = Date.now() + 600_000;
     let shown = 0;
     for (;;) {
       let behind = 0;
       let total = 0;
-      const committed = new Map<string, number>();
-      for (const { topic, partitions } of await admin.fetchOffsets({ groupId: SHARING_GROUP, topics })) {
-        for (const p of partitions) committed.set(`${topic}/${p.partition}`, Math.max(0, Number(p.offset)));
-      }
-      for (const topic of topics) {
-        for (const p of await admin.fetchTopicOffsets(topic)) {
-          total += Number(p.high);
-          behind += Math.max(0, Number(p.high) - (committed.get(`${topic}/${p.partition}`) ?? 0));
+      for (const { groupId, topics } of groups) {
+        const committed = new Map<string, number>();
+        for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
+          for (const p of partitions) committed.set(`${topic}/${p.partition}`, Math.max(0, Number(p.offset)));
+        }
+        for (const topic of topics) {
+          for (const p of await admin.fetchTopicOffsets(topic)) {
+            total += Number(p.high);
+            behind += Math.max(0, Number(p.high) - (committed.get(`${topic}/${p.partition}`) ?? 0));
+          }
         }
       }
       if (behind === 0) return;

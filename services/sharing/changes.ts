@@ -31,6 +31,35 @@ export function changesTopicDeclaration(
   return { topic, kind: 'derived', numPartitions };
 }
 
+/**
+ * The consumer group that reads the changes topic: the second stage's own, apart from the first's
+ * (`groupId`, the domain topics). One group for both would hold a chunk's routing back until every
+ * round fetched with it was written, since a consumer fetches again only once the chunks of its
+ * last fetch are done: each hop would cost a round.
+ */
+export const changesGroupOf = (groupId: string): string => `${groupId}.changes`;
+
+/** A consumer group of the sharing service's, with the topics it reads. */
+export interface SharingGroup {
+  groupId: string;
+  topics: string[];
+}
+
+/**
+ * The groups a sharing member of `groupId` reads in: the domain topics' group, and the changes
+ * topic's when it routes through one. Everything is applied once each has committed its topics.
+ */
+export function sharingGroups(
+  groupId: string,
+  domainTopics: readonly string[],
+  changesTopic: string | null,
+): SharingGroup[] {
+  return [
+    { groupId, topics: [...domainTopics] },
+    ...(changesTopic === null ? [] : [{ groupId: changesGroupOf(groupId), topics: [changesTopic] }]),
+  ];
+}
+
 /** The headers a change adds to the domain message's own (`traceparent`, a redrive's history...). */
 export const CHANGE_HEADERS = {
   /** JSON: the domain message's topic, partition, offset, timestamp, key (base64) and ingestedAt. */

@@ -5,6 +5,7 @@ import { type Db, type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { type TopicName } from '../../schemas/topics';
 import { type Clock, systemClock } from '../platform/clock';
+import { type SharingGroup, sharingGroups } from './changes';
 import { VIEW_NAMES, type ViewName } from './projection';
 import { createSharingService } from './sharing-service';
 import {
@@ -58,8 +59,9 @@ export interface RebuildOptions {
   liveGroupId: string;
   /**
    * The live service's internal topic of changes, when it routes through one: the old generation
-   * is then dropped only once the live group has also committed the changes that were in it at
-   * the swap, since its first stage commits the domain offsets before the changes are applied.
+   * is then dropped only once the live changes group (`changesGroupOf`) has also committed the
+   * changes that were in it at the swap, since the first stage commits the domain offsets before
+   * the changes are applied.
    */
   changesTopic?: string | null;
   /** Compare only: the shadow is dropped, and neither the catalog nor the live views change. */
@@ -278,15 +280,8 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
     let dropped: string[] = [];
     const changes = options.changesTopic ? [options.changesTopic] : [];
     const past = new Map([...handover, ...(await endOffsets(admin, changes))]);
-    if (
-      await liveGroupPast(
-        admin,
-        options.liveGroupId,
-        [...topics, ...changes],
-        past,
-        options.liveWaitMs ?? 300_000,
-      )
-    ) {
+    const liveGroups = sharingGroups(options.liveGroupId, topics, options.changesTopic ?? null);
+    if (await liveGroupPast(admin, liveGroups, past, options.liveWaitMs ?? 300_000)) {
       await sleep(DROP_GRACE_MS);
       dropped = await dropObsolete(db, inForce, generation);
     } else {
@@ -355,23 +350,28 @@ async function liftFence(db: Db, fence: ViewGeneration, rebuild: string, clock: 
 }
 
 /**
- * Whether the live group has committed every partition up to `handover`, or has no member, within
- * `waitMs`. Either way no round of the old generation is still being written: a round writes only
- * messages below the handover offsets, and commits after its writes.
+ * Whether each of the live groups (the domain topics' and the changes topic's) has committed every
+ * partition of its topics up to `handover`, or has no member, within `waitMs`. Either way no round
+ * of the old generation is still being written: a round writes only messages below the handover
+ * offsets, and commits after its writes.
  */
 async function liveGroupPast(
   admin: Admin,
-  groupId: string,
-  topics: readonly string[],
+  groups: readonly SharingGroup[],
   handover: Map<string, number>,
   waitMs: number,
 ): Promise<boolean> {
   const deadline = Date.now() + waitMs;
   for (;;) {
-    const [group] = (await admin.describeGroups([groupId])).groups;
-    if (!group || group.state === 'Empty' || group.state === 'Dead') return true;
-    const done = await groupOffsets(admin, groupId, topics);
-    if ([...handover].every(([key, end]) => (done.get(key) ?? 0) >= end)) return true;
+    let past = true;
+    for (const { groupId, topics } of groups) {
+      const [group] = (await admin.describeGroups([groupId])).groups;
+      if (!group || group.state === 'Empty' || group.state === 'Dead') continue;
+      const done = await groupOffsets(admin, groupId, topics);
+      const mine = [...handover].filter(([key]) => topics.includes(key.slice(0, key.lastIndexOf('/'))));
+      past &&= mine.every(([key, end]) => (done.get(key) ?? 0) >= end);
+    }
+    if (past) return true;
     if (Date.now() > deadline) return false;
     await sleep(1_000);
   }

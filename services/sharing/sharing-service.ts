@@ -1,7 +1,14 @@
 import { type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { context, propagation, type Span, trace } from '@opentelemetry/api';
 import { type FastifyInstance } from 'fastify';
-import { type Batch, type Consumer, type IHeaders, type Kafka, type KafkaMessage } from 'kafkajs';
+import {
+  type Batch,
+  type Consumer,
+  type EachBatchPayload,
+  type IHeaders,
+  type Kafka,
+  type KafkaMessage,
+} from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { Counter, Gauge, Histogram } from 'prom-client';
@@ -48,6 +55,8 @@ import {
   homeDocument,
   MalformedChangeError,
   readChange,
+  type SharingGroup,
+  sharingGroups,
 } from './changes';
 import { MembershipLapsedError, membershipLease } from './membership-lease';
 import { type Projection, type SourcedEvent, sourcedEvent, type ViewDoc, type ViewName } from './projection';
@@ -145,8 +154,8 @@ export interface SharingStats {
   /** View documents written, all views together. */
   documentsWritten: number;
   /**
-   * Times this member joined its consumer group: 1 once started, and one more for every
-   * rebalance it went through (a generation of the group), whether it was evicted or not.
+   * Times this member joined its consumer groups: 1 a group once started (two with `changesTopic`),
+   * and one more for every rebalance it went through (a generation of a group), evicted or not.
    */
   groupJoins: number;
 }
@@ -174,7 +183,9 @@ export const DEFAULT_ROUND_TARGET_MS = 2_000;
 const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 
 /**
- * The sharing service: a consumer group over the four domain topics that keeps the views.
+ * The sharing service: a consumer group over the four domain topics that keeps the views. With
+ * `changesTopic`, the domain group routes the events there, and a second group of the member's
+ * (`changesGroupOf`) reads and applies them; each group fetches and commits on its own.
  *
  * For each partition's fetch, in chunks that a {@link createRoundPacer} sizes (at most `batchSize`)
  * so that a writer round lasts about `roundTargetMs`, heartbeating while a chunk waits:
@@ -189,7 +200,7 @@ const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
  * 3 and 4 replays the chunk, which the views' version guards make harmless.
  *
  * Stop, in order: stop fetching and let the chunk in hand finish and commit (`consumer.stop()`),
- * disconnect the consumer and the producer, then close MongoDB.
+ * disconnect the consumers (the domain group's first) and the producer, then close MongoDB.
  */
 export function createSharingService(deps: SharingDeps): SharingService {
   const { kafka, logger } = deps;
@@ -213,7 +224,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     if (named !== cachedCollections) cache.clear();
     cachedCollections = named;
     return createViewStore(db, collections, deps.onViewsWritten, {
-      ...(changesTopic === null ? {} : { beforeCommand: () => lease.check() }),
+      ...(changesTopic === null ? {} : { beforeCommand: () => writingLease.check() }),
       ...(deps.trace ? { afterCommand: writeTracer(deps.trace) } : {}),
       cache,
     });
@@ -223,15 +234,20 @@ export function createSharingService(deps: SharingDeps): SharingService {
     logger,
     ...(deps.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: deps.sendTimeoutMs }),
   });
-  const consumer: Consumer = kafka.consumer({
-    groupId: deps.groupId,
-    allowAutoTopicCreation: false,
-    // A consumer that kafkajs restarts after a broker's loss joins as a new member, and the group
-    // waits for its former self until that session expires: kafkajs's 30 s would stall the views
-    // that long (test:faults). Batches heartbeat after every chunk and while the store is away.
-    sessionTimeout: SESSION_TIMEOUT_MS,
-    heartbeatInterval: HEARTBEAT_INTERVAL_MS,
-    rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+  /** A consumer group of this member's, with its consumer. */
+  const stageOf = ({ groupId, topics }: SharingGroup) => ({
+    groupId,
+    topics,
+    consumer: kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      // A consumer that kafkajs restarts after a broker's loss joins as a new member, and the group
+      // waits for its former self until that session expires: kafkajs's 30 s would stall the views
+      // that long (test:faults). Batches heartbeat after every chunk and while the store is away.
+      sessionTimeout: SESSION_TIMEOUT_MS,
+      heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+      rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+    }),
   });
   const pacer = createRoundPacer({
     targetMs: deps.roundTargetMs ?? DEFAULT_ROUND_TARGET_MS,
@@ -248,8 +264,19 @@ export function createSharingService(deps: SharingDeps): SharingService {
     groupJoins: 0,
   };
   const changesTopic = deps.changesTopic ?? null;
-  // A member writes only while its membership is recent: see membership-lease.ts.
-  const lease = membershipLease(consumer, SESSION_TIMEOUT_MS / 2);
+  // The domain topics' consumer, and the changes topic's in a group of its own (changesGroupOf):
+  // the one whose partitions name the documents this member writes.
+  type Stage = ReturnType<typeof stageOf>;
+  const stages = sharingGroups(deps.groupId, [...topicOf.keys()], changesTopic).map(stageOf);
+  const [domainStage, changesStage] = stages as [Stage, Stage?];
+  const domainConsumer = domainStage.consumer;
+  const writingConsumer = (changesStage ?? domainStage).consumer;
+  const consumerFor = (topic: string): Consumer =>
+    topic === changesTopic ? writingConsumer : domainConsumer;
+  // A member writes, or sends changes, only while its membership is recent: see membership-lease.ts.
+  const domainLease = membershipLease(domainConsumer, SESSION_TIMEOUT_MS / 2);
+  const writingLease =
+    changesStage === undefined ? domainLease : membershipLease(writingConsumer, SESSION_TIMEOUT_MS / 2);
   const partitionFor = createKeyPartitioner();
   let changesPartitions = 0;
   let ready = false;
@@ -287,7 +314,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
   const joins = new Counter({
     name: 'sharing_group_joins_total',
-    help: 'Times this member joined its consumer group: one at start, one more for each rebalance',
+    help: 'Times this member joined each of its consumer groups: one at start, one more for each rebalance',
+    labelNames: ['group'] as const,
     registers: [metrics],
   });
   new Counter({
@@ -342,7 +370,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
    */
   const sendChanges = async (changes: readonly Change[], from: 'route' | 'round'): Promise<void> => {
     if (changesTopic === null || changes.length === 0) return;
-    lease.check();
+    // The routed changes are the domain group's to send, a round's dependents the writing group's.
+    (from === 'route' ? domainLease : writingLease).check();
     const acknowledged = sendSeconds.startTimer({ from });
     await producer.sendBatch({
       acks: ACKS_ALL,
@@ -423,7 +452,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
 
   /** Commits a partition's chunk up to `last`, and sets the partition's lag from there. */
   const commitChunk = async (batch: Batch, last: KafkaMessage): Promise<void> => {
-    await consumer.commitOffsets([
+    await consumerFor(batch.topic).commitOffsets([
       { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
     ]);
     lag.set(
@@ -689,6 +718,84 @@ export function createSharingService(deps: SharingDeps): SharingService {
   const chunkOf = (batch: Batch) =>
     changesTopic === null ? processChunk : batch.topic === changesTopic ? applyChangesChunk : routeChunk;
 
+  /** A fetched batch of either consumer, in chunks, each committed once done. */
+  const eachBatch = async ({
+    batch,
+    heartbeat,
+    isRunning,
+    isStale,
+    resolveOffset,
+  }: EachBatchPayload): Promise<void> => {
+    // kafkajs heartbeats only when asked: a chunk waiting for its round asks every interval.
+    // A refused heartbeat is the group rebalancing; the batch stops after its chunk.
+    let rebalancing = false;
+    const keepAlive = (): void => {
+      heartbeat().catch((err: unknown) => {
+        if (!rebalancing) logger.info({ err }, 'A heartbeat was refused; the batch stops after its chunk');
+        rebalancing = true;
+      });
+    };
+    for (let i = 0; i < batch.messages.length;) {
+      if (!isRunning() || isStale() || rebalancing) return;
+      const chunk = batch.messages.slice(i, i + pacer.chunkSize());
+      i += chunk.length;
+      // Twice an interval, so that the membership lease (half the session) is renewed in time.
+      const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
+      let lastOffset: string | undefined;
+      try {
+        lastOffset = await chunkOf(batch)(batch, chunk, heartbeat);
+      } catch (err) {
+        // Its membership unproven, the member gives the chunk up uncommitted and goes back to
+        // the group, which renews the lease or hands the partition on; heartbeats are
+        // refused while a rebalance waits for this very batch, so waiting here would hang.
+        if (!(err instanceof MembershipLapsedError)) throw err;
+        logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'Chunk given up');
+        return;
+      } finally {
+        clearInterval(pump);
+      }
+      if (lastOffset !== undefined) {
+        resolveOffset(lastOffset);
+        deps.trace?.({
+          kind: 'commit',
+          topic: batch.topic,
+          partition: batch.partition,
+          first: chunk[0]?.offset ?? lastOffset,
+          last: lastOffset,
+          at: Date.now(),
+        });
+      }
+      await heartbeat();
+    }
+  };
+
+  /**
+   * A changes group new to the cluster starts where the domain group had read the changes topic:
+   * members of earlier versions read both topics in that one group. From the topic's beginning
+   * instead, it would apply a month of changes again, as no-ops but each at a round's cost.
+   * Another member seeding it first, or already in it, is as good.
+   */
+  const seedChangesGroup = async (): Promise<void> => {
+    if (changesStage === undefined || changesTopic === null) return;
+    const committed = async (groupId: string) =>
+      (await admin.fetchOffsets({ groupId, topics: [changesTopic] }))
+        .flatMap((t) => t.partitions)
+        .filter((p) => p.offset !== '-1');
+    if ((await committed(changesStage.groupId)).length > 0) return;
+    const partitions = await committed(deps.groupId);
+    if (partitions.length === 0) return;
+    try {
+      await admin.setOffsets({ groupId: changesStage.groupId, topic: changesTopic, partitions });
+      logger.info(
+        { group: changesStage.groupId, partitions: partitions.length },
+        'The changes group starts where the domain group had read the changes topic',
+      );
+    } catch (err) {
+      // The coordinator refuses offsets for a group with members: another member joined it first.
+      logger.warn({ err, group: changesStage.groupId }, 'The changes group could not be seeded');
+    }
+  };
+
   let url = '';
   const lifecycle = createLifecycle('sharing', {
     async start() {
@@ -715,76 +822,38 @@ export function createSharingService(deps: SharingDeps): SharingService {
         drift = (await checkTopics(admin, [...deadLetters, ...read])).filter((d) => d.setting !== 'topic');
       }, logger);
       for (const d of drift) logger.error({ drift: d }, describeDrift(d));
+      await seedChangesGroup();
       await producer.connect();
-      await consumer.connect();
-      await consumer.subscribe({
-        topics: [...topicOf.keys(), ...(changesTopic === null ? [] : [changesTopic])],
-        fromBeginning: true,
-      });
-      consumer.on(consumer.events.GROUP_JOIN, () => {
-        // The partitions, and with them the documents this member writes, may have changed.
-        cache.clear();
-        ready = true;
-        totals.groupJoins += 1;
-        joins.inc();
-      });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: deps.concurrency,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          // kafkajs heartbeats only when asked: a chunk waiting for its round asks every interval.
-          // A refused heartbeat is the group rebalancing; the batch stops after its chunk.
-          let rebalancing = false;
-          const keepAlive = (): void => {
-            heartbeat().catch((err: unknown) => {
-              if (!rebalancing)
-                logger.info({ err }, 'A heartbeat was refused; the batch stops after its chunk');
-              rebalancing = true;
-            });
-          };
-          for (let i = 0; i < batch.messages.length;) {
-            if (!isRunning() || isStale() || rebalancing) return;
-            const chunk = batch.messages.slice(i, i + pacer.chunkSize());
-            i += chunk.length;
-            // Twice an interval, so that the membership lease (half the session) is renewed in time.
-            const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
-            let lastOffset: string | undefined;
-            try {
-              lastOffset = await chunkOf(batch)(batch, chunk, heartbeat);
-            } catch (err) {
-              // Its membership unproven, the member gives the chunk up uncommitted and goes back to
-              // the group, which renews the lease or hands the partition on; heartbeats are
-              // refused while a rebalance waits for this very batch, so waiting here would hang.
-              if (!(err instanceof MembershipLapsedError)) throw err;
-              logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'Chunk given up');
-              return;
-            } finally {
-              clearInterval(pump);
-            }
-            if (lastOffset !== undefined) {
-              resolveOffset(lastOffset);
-              deps.trace?.({
-                kind: 'commit',
-                topic: batch.topic,
-                partition: batch.partition,
-                first: chunk[0]?.offset ?? lastOffset,
-                last: lastOffset,
-                at: Date.now(),
-              });
-            }
-            await heartbeat();
-          }
-        },
-      });
+      const joined = new Set<string>();
+      for (const { groupId, topics, consumer } of stages) {
+        await consumer.connect();
+        await consumer.subscribe({ topics, fromBeginning: true });
+        consumer.on(consumer.events.GROUP_JOIN, () => {
+          // The partitions, and with them the documents this member writes, may have changed.
+          if (consumer === writingConsumer) cache.clear();
+          joined.add(groupId);
+          ready = joined.size === stages.length;
+          totals.groupJoins += 1;
+          joins.inc({ group: groupId });
+        });
+        await consumer.run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: deps.concurrency,
+          eachBatch,
+        });
+      }
       url = await app.listen({ host: deps.host, port: deps.port });
     },
     async stop() {
       ready = false;
       stopping = true;
       await app.close();
-      await consumer.stop();
-      await consumer.disconnect();
+      // The first stage first, so that no more changes are routed while the second one stops.
+      for (const { consumer } of stages) {
+        await consumer.stop();
+        await consumer.disconnect();
+      }
       await producer.disconnect();
       await admin.disconnect();
       if (deps.ownsMongo !== false) await deps.mongo.close();

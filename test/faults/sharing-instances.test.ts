@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Admin, AssignerProtocol } from 'kafkajs';
+import { changesGroupOf } from '../../services/sharing/changes';
 import { type SharingTraceEntry } from '../../services/sharing/sharing-service';
 import { freePort, until as untilHolds } from '../support/fixtures';
 import { replayDifferences, sharingHarness } from '../support/sharing';
@@ -79,18 +80,18 @@ function traces(): Traced[] {
   return out;
 }
 
-/** Each member's partitions, by its client id (`sharing-<i>`). */
+/** Each member's partitions in both its groups (the domain topics', the changes'), by its client id (`sharing-<i>`). */
 async function assignments(): Promise<Map<string, { topic: string; partition: number }[]>> {
-  const { groups } = await admin.describeGroups([harness.groupId]);
+  const { groups } = await admin.describeGroups([harness.groupId, changesGroupOf(harness.groupId)]);
   const out = new Map<string, { topic: string; partition: number }[]>();
-  for (const member of groups[0]?.members ?? []) {
+  for (const member of groups.flatMap((g) => g.members)) {
     const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
-    out.set(
-      member.clientId,
-      Object.entries(decoded?.assignment ?? {}).flatMap(([topic, partitions]) =>
+    out.set(member.clientId, [
+      ...(out.get(member.clientId) ?? []),
+      ...Object.entries(decoded?.assignment ?? {}).flatMap(([topic, partitions]) =>
         partitions.map((partition) => ({ topic, partition })),
       ),
-    );
+    ]);
   }
   return out;
 }

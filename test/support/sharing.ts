@@ -9,7 +9,7 @@ import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { sharingGrants } from '../../services/platform/acl-policy';
 import { createProducer } from '../../services/platform/kafka';
 import { deadLetterTopicDeclaration } from '../../services/sharing/dead-letters';
-import { changesTopicDeclaration } from '../../services/sharing/changes';
+import { changesTopicDeclaration, sharingGroups } from '../../services/sharing/changes';
 import { REBUILD_GROUP_PREFIX, type RebuildReport, rebuildViews } from '../../services/sharing/rebuild';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
@@ -218,8 +218,8 @@ export function sharingHarness(
     },
 
     /**
-     * How many messages of the four topics and of the internal topic of changes `group` has
-     * committed, and how many there are: a service that routes through the changes has applied
+     * How many messages of the four topics `group` has committed, and of the internal topic of
+     * changes its changes group, and how many there are: a service that routes through the changes has applied
      * everything only once both are committed. The changes count for the harness's own group
      * only, unless `withChanges` says: a clean replay into another group applies directly.
      */
@@ -232,12 +232,13 @@ export function sharingHarness(
       try {
         let committed = 0;
         let total = 0;
-        const read = [...Object.values(topics), ...(withChanges ? [changesTopic] : [])];
-        for (const topic of read) {
-          for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
-        }
-        for (const { partitions } of await admin.fetchOffsets({ groupId: group, topics: read })) {
-          for (const p of partitions) committed += Math.max(0, Number(p.offset));
+        for (const read of sharingGroups(group, Object.values(topics), withChanges ? changesTopic : null)) {
+          for (const topic of read.topics) {
+            for (const p of await admin.fetchTopicOffsets(topic)) total += Number(p.high) - Number(p.low);
+          }
+          for (const { partitions } of await admin.fetchOffsets(read)) {
+            for (const p of partitions) committed += Math.max(0, Number(p.offset));
+          }
         }
         return { committed, total };
       } finally {

@@ -1,3 +1,4 @@
+import { changesGroupOf } from '../../../services/sharing/changes';
 import { type SharingService } from '../../../services/sharing/sharing-service';
 import { generateEventStream } from '../../support/event-stream';
 import { until } from '../../support/fixtures';
@@ -59,3 +60,42 @@ it('gives two members of one group, each document written by one of them, the vi
   expect(await harness.viewDifferences(clean.dbName)).toEqual([]);
   await harness.client().db(clean.dbName).dropDatabase();
 }, 360_000);
+
+it('starts a new changes group where the domain group had read the changes topic, as members of earlier versions did', async () => {
+  // Earlier versions read both topics in the one group: their offsets of the changes topic are
+  // put back there, and the changes group is removed, as if it had never been.
+  const admin = harness.kafka.admin();
+  await admin.connect();
+  try {
+    const changesGroup = changesGroupOf(harness.groupId);
+    const [read] = await admin.fetchOffsets({ groupId: changesGroup, topics: [harness.changesTopic] });
+    const partitions = read?.partitions.filter((p) => p.offset !== '-1') ?? [];
+    expect(partitions.length).toBeGreaterThan(0);
+    await admin.setOffsets({ groupId: harness.groupId, topic: harness.changesTopic, partitions });
+    await admin.deleteGroups([changesGroup]);
+    const changesAt = async (): Promise<number> =>
+      (await admin.fetchTopicOffsets(harness.changesTopic)).reduce((n, p) => n + Number(p.high), 0);
+    const before = await changesAt();
+
+    const service = await harness.start();
+    try {
+      await harness.publish(generateEventStream(60, 31));
+      await until(
+        'the new events and their changes committed',
+        async () => {
+          const { committed, total } = await harness.progress();
+          return committed === total && total > EVENTS + 60;
+        },
+        150_000,
+      );
+      // Only the changes routed since are applied: none of the topic's earlier ones again.
+      const { applied, noop, deadLettered } = service.stats();
+      expect(applied + noop + deadLettered).toBe((await changesAt()) - before);
+      expect(applied).toBeGreaterThan(0);
+    } finally {
+      await harness.stop();
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}, 240_000);
