@@ -46,6 +46,12 @@ export function connectorEnv(defaultPort: number, defaultSpoolDir: string) {
       hint: 'CONNECTOR_API_KEYS_FILE must name the JSON file of agency client ids and key hashes',
     }),
     CONNECTOR_SPOOL_DIR: Type.String({ minLength: 1, default: defaultSpoolDir }),
+    CONNECTOR_TOPIC: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9._-]{1,249}$',
+        hint: "CONNECTOR_TOPIC must be a Kafka topic name: where to publish instead of the contract's topic",
+      }),
+    ),
     CONNECTOR_BODY_LIMIT: Type.Integer({
       minimum: 1_024,
       maximum: 64 * 1_048_576,

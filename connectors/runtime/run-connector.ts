@@ -15,7 +15,8 @@ import { connectionRetryOptions } from './publisher';
 
 /**
  * The body of each `connectors/<agency>/main.ts`: config, wiring, and the shared lifecycle. A
- * benchmark or a test gives `topicOverride` (and `redriveLogTopic`) to publish to scratch topics.
+ * benchmark or a test gives `topicOverride` (and `redriveLogTopic`) to publish to scratch topics;
+ * `CONNECTOR_TOPIC` does the same for the compiled connector.
  */
 export function runConnector(
   definition: AgencyDefinition,
@@ -60,6 +61,7 @@ export function runConnector(
         port: config.PORT,
         clock: offsetClock(config.LIENTHONG_CLOCK_OFFSET_MS, logger),
         ...tlsFrom(config),
+        ...(config.CONNECTOR_TOPIC === undefined ? {} : { topicOverride: config.CONNECTOR_TOPIC }),
         ...overrides,
       });
     },

@@ -9,6 +9,16 @@ import { generateCredentials } from '../../services/platform/credentials';
 import { entryArgs, prepareRun, type RunMode } from '../../deploy/local/service-entry';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { agencyPrincipal } from '../../deploy/local/topics';
+import { DOMAIN_TOPIC_PARTITIONS } from '../../connectors/runtime/connector';
+import {
+  QUARANTINE_GROUP_PREFIX,
+  quarantineTopicDeclaration,
+  quarantineTopicFor,
+} from '../../connectors/runtime/quarantine';
+import { agencyGrants, applyAcls, OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
+import { withAdmin } from '../../services/platform/kafka';
+import { REDRIVE_LOG_TOPIC } from '../../services/platform/redrive-log';
+import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { freePort, waitUntilReady } from '../support/fixtures';
 import { memoryOf, processTree, usageOf } from './process-usage';
 import { type ProcessFigure } from './report-format';
@@ -41,14 +51,44 @@ export async function startBenchConnector(
   if (!stack.registry) throw new Error('the benchmarks run against the local registry');
   const keys = stack.registry.keys();
   await runContractTool('register', { url: stack.registry.url, keys });
-  return spawnBenchConnector({
+  // A tax topic of the run's own (and its quarantine), with the tax topic's partitions and policy
+  // and the tax principal's grants, all removed after: in the stack's own tax topic, the run's
+  // millions of records would wait for the next `npm start`'s sharing service to route them.
+  const topic = `bench.tax.${Date.now()}`;
+  const topics = [
+    { topic, kind: 'domain' as const, numPartitions: DOMAIN_TOPIC_PARTITIONS },
+    quarantineTopicDeclaration(topic),
+  ];
+  const operator = stack.kafkaConnection(OPERATOR_PRINCIPAL);
+  const granted = await withAdmin(operator, 'bench-topics', async (admin) => {
+    await ensurePolicyTopics(admin, topics);
+    return applyAcls(
+      admin,
+      agencyGrants(agencyPrincipal('tax'), topic, quarantineTopicFor(topic), {
+        quarantineGroupPrefix: `${QUARANTINE_GROUP_PREFIX}tax-`,
+        redriveLogTopic: REDRIVE_LOG_TOPIC,
+      }),
+    );
+  });
+  const connector = await spawnBenchConnector({
     ...options,
     run: stack.config.LIENTHONG_RUN,
     // The tax connector's own principal, as `npm start` runs it.
     kafkaEnv: stack.kafkaEnv(agencyPrincipal('tax')),
     registryUrl: stack.endpoints.SCHEMA_REGISTRY_URL,
     registryKey: keys['lienthong-reader'] ?? '',
+    env: { CONNECTOR_TOPIC: topic },
   });
+  return {
+    ...connector,
+    async stop() {
+      await connector.stop();
+      await withAdmin(operator, 'bench-topics', async (admin) => {
+        await admin.deleteTopics({ topics: topics.map((t) => t.topic) });
+        if (granted.length > 0) await admin.deleteAcls({ filters: granted });
+      });
+    },
+  };
 }
 
 export interface BenchConnectorOptions {
