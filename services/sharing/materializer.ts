@@ -47,6 +47,30 @@ export interface ApplyFailure {
   cause?: unknown;
 }
 
+/**
+ * The parts of a round, in order: the read of the collections in force (the service's, before the
+ * round), the documents' loads, the projections, the wait for Kafka to hold the dependent changes,
+ * and the writes.
+ */
+export type RoundStage = 'catalog' | 'load' | 'apply' | 'dependents' | 'write';
+
+/** Told how long each part of a round took, s; a part may be told more than once a round. */
+export type StageTimer = (stage: RoundStage, seconds: number) => void;
+
+/** Runs `work`, and tells `onStage` how long it took under `stage`. */
+export async function timedStage<T>(
+  onStage: StageTimer | undefined,
+  stage: RoundStage,
+  work: () => Promise<T>,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    onStage?.(stage, (performance.now() - started) / 1_000);
+  }
+}
+
 /** What became of one event of a batch. */
 export type EventOutcome = 'applied' | 'noop' | ApplyFailure;
 
@@ -97,7 +121,12 @@ function subjectIds(event: LienthongEvent): Record<ViewName, readonly string[]> 
 export async function materialize(
   batch: readonly SourcedEvent[],
   store: ViewStore,
-  options: { projections?: readonly Projection[]; maxDocumentBytes?: number; mapBounds?: MapBounds } = {},
+  options: {
+    projections?: readonly Projection[];
+    maxDocumentBytes?: number;
+    mapBounds?: MapBounds;
+    onStage?: StageTimer;
+  } = {},
 ): Promise<BatchOutcome> {
   const projections = options.projections ?? PROJECTIONS;
   const mapBounds = options.mapBounds ?? MAP_BOUNDS;
@@ -106,8 +135,18 @@ export async function materialize(
   const before = viewMaps<ViewDoc | null>();
   const current = viewMaps<ViewDoc | null>();
 
+  const { onStage } = options;
+  // The loads that projections ask for midway are told as loads, and left out of the apply time.
+  let loadSeconds = 0;
   const ensureLoaded = (wanted: Map<ViewName, Set<string>>): Promise<void> =>
-    loadMissing(store, wanted, before, current);
+    timedStage(
+      (stage, seconds) => {
+        loadSeconds += seconds;
+        onStage?.(stage, seconds);
+      },
+      'load',
+      () => loadMissing(store, wanted, before, current),
+    );
 
   const named = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
   for (const { event } of batch) {
@@ -125,6 +164,8 @@ export async function materialize(
   };
 
   const outcomes: EventOutcome[] = [];
+  const applyStarted = performance.now();
+  const loadedBefore = loadSeconds;
   for (const sourced of batch) {
     let next: { view: ViewName; id: string; doc: ViewDoc | null; evolved: ViewDoc | null }[];
     try {
@@ -184,8 +225,9 @@ export async function materialize(
     }
     outcomes.push(changed ? 'applied' : 'noop');
   }
+  onStage?.('apply', (performance.now() - applyStarted) / 1_000 - (loadSeconds - loadedBefore));
 
-  const written = await writeRound(store, archived, before, current);
+  const written = await timedStage(onStage, 'write', () => writeRound(store, archived, before, current));
   const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
   return {
     applied: count('applied'),
@@ -291,8 +333,10 @@ export async function materializeChanges(
     maxDocumentBytes?: number;
     mapBounds?: MapBounds;
     beforeWrite?: (dependents: readonly Change[]) => Promise<void>;
+    onStage?: StageTimer;
   } = {},
 ): Promise<ChangesOutcome> {
+  const { onStage } = options;
   const projections = options.projections ?? PROJECTIONS;
   const mapBounds = options.mapBounds ?? MAP_BOUNDS;
   const maxDocumentBytes = options.maxDocumentBytes ?? MAX_DOCUMENT_BYTES;
@@ -301,10 +345,11 @@ export async function materializeChanges(
   const current = viewMaps<ViewDoc | null>();
   const wanted = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
   for (const { change } of batch) wanted.get(change.view)?.add(change.id);
-  await loadMissing(store, wanted, before, current);
+  await timedStage(onStage, 'load', () => loadMissing(store, wanted, before, current));
 
   const outcomes: EventOutcome[] = [];
   const dependents: Change[] = [];
+  const applyStarted = performance.now();
   for (const { sourced, change } of batch) {
     const own = documentKey(change.view, change.id);
     // A projection reads its own document as this round has it, others as the change carries them.
@@ -359,8 +404,11 @@ export async function materializeChanges(
     outcomes.push(evolved !== doc && evolved !== null ? 'applied' : 'noop');
   }
 
-  if (dependents.length > 0) await options.beforeWrite?.(dependents);
-  const written = await writeRound(store, archived, before, current);
+  onStage?.('apply', (performance.now() - applyStarted) / 1_000);
+  const { beforeWrite } = options;
+  if (dependents.length > 0 && beforeWrite)
+    await timedStage(onStage, 'dependents', () => beforeWrite(dependents));
+  const written = await timedStage(onStage, 'write', () => writeRound(store, archived, before, current));
   return { outcomes, written, dependents };
 }
 

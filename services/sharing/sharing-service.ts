@@ -46,6 +46,8 @@ import {
   materialize,
   materializeChanges,
   type SourcedChange,
+  type StageTimer,
+  timedStage,
 } from './materializer';
 import {
   type Change,
@@ -351,11 +353,20 @@ export function createSharingService(deps: SharingDeps): SharingService {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [metrics],
   });
+  const stageSeconds = new Histogram({
+    name: 'sharing_round_stage_seconds',
+    help: "The parts of the writer's rounds: the catalog's read, the documents' loads, the projections (apply), the wait for Kafka to hold the dependent changes, and the writes",
+    labelNames: ['stage'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [metrics],
+  });
+  const onStage: StageTimer = (stage, seconds) => stageSeconds.observe({ stage }, seconds);
 
   // One writer for every partition in flight: see apply-queue.ts.
   const writer = createApplyQueue<SourcedEvent, EventOutcome>(async (batch) => {
     const timer = writeSeconds.startTimer();
-    const outcome = await materialize(batch, await storeNow(), {
+    const outcome = await materialize(batch, await timedStage(onStage, 'catalog', storeNow), {
+      onStage,
       ...(deps.projections ? { projections: deps.projections } : {}),
       ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
     });
@@ -391,7 +402,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
   // The writer of the second stage: one for the changes of every partition in flight, as above.
   const changesWriter = createApplyQueue<SourcedChange, EventOutcome>(async (batch) => {
     const timer = writeSeconds.startTimer();
-    const outcome = await materializeChanges(batch, await storeNow(), {
+    const outcome = await materializeChanges(batch, await timedStage(onStage, 'catalog', storeNow), {
+      onStage,
       ...(deps.projections ? { projections: deps.projections } : {}),
       ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
       beforeWrite: (dependents) => sendChanges(dependents, 'round'),

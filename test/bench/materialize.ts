@@ -28,6 +28,7 @@ import { type Db, MongoClient } from 'mongodb';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { testKafkaEnv } from '../support/test-stack';
 import { runContractTool } from '../../schemas/contract-tool';
+import { type RoundStage } from '../../services/sharing/materializer';
 import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
 import { readCatalog } from '../../services/sharing/view-catalog';
 import { createViewStore, STORE_WRITE_CHUNK } from '../../services/sharing/view-store';
@@ -111,10 +112,46 @@ interface RoundWork {
   writerSeconds: number;
   writerRounds: number;
   dependentsSeconds: number;
+  /** The writer's time in each part of its rounds, s. */
+  stages: Record<RoundStage, number>;
   written: number;
   /** The documents in the views at the end, each met once. */
   documents: ViewDoc[][];
   cpu: CpuUse;
+}
+
+/** The parts of a round, in their order (RoundStage). */
+const ROUND_STAGES: readonly RoundStage[] = ['catalog', 'load', 'apply', 'dependents', 'write'];
+
+interface ServiceCounts {
+  reads: number;
+  writerSeconds: number;
+  writerRounds: number;
+  dependentsSeconds: number;
+  /** The writer's time in each part of its rounds, s. */
+  stages: Record<RoundStage, number>;
+}
+
+/** What each part of a round is, in the report. */
+const STAGE_NAMES: Record<RoundStage, string> = {
+  catalog: "catalog's read (the collections in force)",
+  load: "documents' loads (cache, then store)",
+  apply: 'projections (CPU)',
+  dependents: 'wait for Kafka to hold the dependent changes',
+  write: 'writes to the store',
+};
+
+const NO_STAGES = Object.fromEntries(ROUND_STAGES.map((name) => [name, 0])) as Record<RoundStage, number>;
+
+/** Each part's share of `seconds`, %, from the stage times between two readings. */
+function stageShares(
+  before: Record<RoundStage, number>,
+  after: Record<RoundStage, number>,
+  seconds: number,
+): Record<RoundStage, number> {
+  return Object.fromEntries(
+    ROUND_STAGES.map((name) => [name, (100 * (after[name] - before[name])) / seconds]),
+  ) as Record<RoundStage, number>;
 }
 
 /**
@@ -122,12 +159,14 @@ interface RoundWork {
  * of its one writer (loading, applying and writing) and the time they took, s, and the part of
  * that time spent waiting for Kafka to acknowledge the rounds' dependent changes, s.
  */
-async function serviceCounts(
-  harness: ReturnType<typeof sharingHarness>,
-): Promise<{ reads: number; writerSeconds: number; writerRounds: number; dependentsSeconds: number }> {
+async function serviceCounts(harness: ReturnType<typeof sharingHarness>): Promise<ServiceCounts> {
   const text = (await harness.service().app.inject({ url: '/metrics' })).body;
   const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
+  const stage = (name: RoundStage): number =>
+    value(new RegExp(`^sharing_round_stage_seconds_sum\\{[^}]*stage="${name}"[^}]*\\} ([\\d.e+-]+)`, 'm')) ||
+    0;
   return {
+    stages: Object.fromEntries(ROUND_STAGES.map((name) => [name, stage(name)])) as Record<RoundStage, number>,
     reads: value(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m),
     writerSeconds: value(/^sharing_store_write_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/m),
     writerRounds: value(/^sharing_store_write_seconds_count(?:\{[^}]*\})? (\d+)/m),
@@ -351,7 +390,7 @@ async function main(): Promise<void> {
   await harness.setUp();
   let rss = 0;
   let unseen = 0;
-  let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0 };
+  let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0, stages: stageShares(NO_STAGES, NO_STAGES, 1) };
   let fresh = { reads: 0, written: 0, documents: 0, writerRounds: 0, seconds: 0 };
   try {
     await harness.start();
@@ -388,6 +427,7 @@ async function main(): Promise<void> {
       seconds: roundSeconds / Math.max(1, roundsRun),
       busy: roundSeconds / phaseSeconds,
       kafka: (writerAfter.dependentsSeconds - writerBefore.dependentsSeconds) / phaseSeconds,
+      stages: stageShares(writerBefore.stages, writerAfter.stages, phaseSeconds),
     };
     fresh = {
       reads: writerAfter.reads - writerBefore.reads,
@@ -426,6 +466,15 @@ async function main(): Promise<void> {
   const storeCpuCeiling = (100 * ceilingUse.seconds('store')) / ceilingUse.wallSeconds;
   const storeCpuCommands = (100 * costs.cpu.seconds('store')) / costs.cpu.wallSeconds;
   const writerShare = median(rounds.map((r) => (100 * r.writerSeconds) / r.seconds));
+  // Each part's share of the rounds' time, median over the rounds.
+  const roundStages = Object.fromEntries(
+    ROUND_STAGES.map((name) => [
+      name,
+      median(rounds.map((r) => stageShares(NO_STAGES, r.stages, r.seconds)[name])),
+    ]),
+  ) as Record<RoundStage, number>;
+  const describeStages = (shares: Record<RoundStage, number>): string =>
+    ROUND_STAGES.map((name) => `${name} ${Math.round(shares[name])}%`).join(', ');
   const readsPerDocument = median(rounds.map((r) => r.reads / Math.max(1, r.written)));
 
   const lines = [
@@ -442,6 +491,7 @@ async function main(): Promise<void> {
     `| documents/s the store allows for the rounds' own commands | ${Math.round(allowedRate)} | |`,
     `| rounds' time the store alone accounts for | ${Math.round(storeShare)}% | |`,
     `| rounds' time the service's writer was in a round (load, apply, write) | ${Math.round(writerShare)}% | |`,
+    `| rounds' time by part of the writer's rounds | ${describeStages(roundStages)} | |`,
     `| store CPU: ceiling, rounds, commands alone | ${Math.round(storeCpuCeiling)}%, ${Math.round(storeCpuApply)}%, ${Math.round(storeCpuCommands)}% of a core | |`,
     `| rounds: bench process CPU, machine busy | ${Math.round(benchCpuApply)}% of a core, ${Math.round(machineApply)}% of all cores | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
@@ -449,6 +499,7 @@ async function main(): Promise<void> {
     `| freshness phase: writer rounds, mean round, writer busy | ${writer.rounds}, ${Math.round(1000 * writer.seconds)} ms, ${Math.round(100 * writer.busy)}% | |`,
     `| freshness phase: its time the store alone accounts for, with its own commands | ${Math.round(freshStoreShare)}% | |`,
     `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
+    `| freshness phase: its time by part of the writer's rounds | ${describeStages(writer.stages)} | |`,
     `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
     '',
   ];
@@ -518,6 +569,13 @@ async function main(): Promise<void> {
         undefined,
         'the rest, the writer waited for changes to arrive',
       ),
+      ...ROUND_STAGES.map((name) =>
+        figure(
+          `rounds' time the writer was in the ${STAGE_NAMES[name]} (median of ${ROUNDS})`,
+          roundStages[name],
+          '%',
+        ),
+      ),
       figure('store CPU during the ceiling', storeCpuCeiling, '% of a core'),
       figure(`store CPU during the rounds (median of ${ROUNDS})`, storeCpuApply, '% of a core'),
       figure("store CPU during the rounds' commands alone", storeCpuCommands, '% of a core'),
@@ -547,6 +605,13 @@ async function main(): Promise<void> {
         `${writer.rounds} rounds`,
       ),
       figure('freshness phase: time the writer was in a round', 100 * writer.busy, '%'),
+      ...ROUND_STAGES.map((name) =>
+        figure(
+          `freshness phase: time the writer was in the ${STAGE_NAMES[name]} (a ratio from the same run)`,
+          writer.stages[name],
+          '%',
+        ),
+      ),
       figure(
         'freshness phase: time rounds waited for Kafka to acknowledge their dependent changes (a ratio from the same run)',
         100 * writer.kafka,

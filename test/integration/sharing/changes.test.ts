@@ -32,21 +32,22 @@ it('gives two members of one group, each document written by one of them, the vi
       },
       150_000,
     );
-    // Both senders are timed: the first stage routing events, and rounds sending dependents.
-    const sends = async (from: string): Promise<number> => {
+    /** A histogram's count for one label's value, both members together. */
+    const counted = async (histogram: string, label: string): Promise<number> => {
       let count = 0;
       for (const member of [first, second]) {
         const text = await (await fetch(`${member.url()}/metrics`)).text();
-        const pattern = new RegExp(
-          `^sharing_changes_send_seconds_count\\{[^}]*from="${from}"[^}]*\\} (\\d+)`,
-          'm',
-        );
+        const pattern = new RegExp(`^${histogram}_count\\{[^}]*${label}[^}]*\\} (\\d+)`, 'm');
         count += Number(pattern.exec(text)?.[1] ?? 0);
       }
       return count;
     };
-    expect(await sends('route')).toBeGreaterThan(0);
-    expect(await sends('round')).toBeGreaterThan(0);
+    // Both senders are timed: the first stage routing events, and rounds sending dependents.
+    expect(await counted('sharing_changes_send_seconds', 'from="route"')).toBeGreaterThan(0);
+    expect(await counted('sharing_changes_send_seconds', 'from="round"')).toBeGreaterThan(0);
+    // And every part of the rounds.
+    for (const stage of ['catalog', 'load', 'apply', 'dependents', 'write'])
+      expect(await counted('sharing_round_stage_seconds', `stage="${stage}"`)).toBeGreaterThan(0);
   } finally {
     await harness.stop();
     await first.stop();

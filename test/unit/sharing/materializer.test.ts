@@ -1,7 +1,12 @@
 import { type LienthongEvent } from '../../../schemas/generated/events';
 import { BSON } from 'mongodb';
 import { MAP_BOUNDS } from '../../../services/sharing/map-bounds';
-import { type BatchOutcome, materialize, PROJECTIONS } from '../../../services/sharing/materializer';
+import {
+  type BatchOutcome,
+  materialize,
+  PROJECTIONS,
+  type RoundStage,
+} from '../../../services/sharing/materializer';
 import { type Projection, type SourcedEvent } from '../../../services/sharing/projection';
 import { deliver, eventOf, redelivered, topicOf } from './events';
 import {
@@ -65,6 +70,42 @@ function batches<T>(list: readonly T[], size: number): T[][] {
 }
 
 describe('materialize', () => {
+  it('tells each part of its round, the loads that projections ask for midway as loads', async () => {
+    const store = createMemoryViewStore();
+    await materialize(deliver(events.story), store);
+    const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let loads = 0;
+    const slow: typeof store = {
+      ...store,
+      async load(view, ids) {
+        loads += 1;
+        await pause(20);
+        return store.load(view, ids);
+      },
+      async write(view, changes) {
+        await pause(20);
+        return store.write(view, changes);
+      },
+    };
+    const told: { stage: RoundStage; seconds: number }[] = [];
+    const started = performance.now();
+    await materialize(deliver([events.amended]), slow, {
+      onStage: (stage, seconds) => told.push({ stage, seconds }),
+    });
+    const wall = (performance.now() - started) / 1_000;
+    // The amendment names the new representative only; the citizens projection finds the former
+    // one in the enterprise document and loads that citizen's document midway.
+    const loadsTold = told.filter((t) => t.stage === 'load');
+    expect(loadsTold.length).toBeGreaterThan(1);
+    expect(told.map((t) => t.stage)).toEqual([...loadsTold.map(() => 'load'), 'apply', 'write']);
+    // Each load call and each write step waited 20 ms: at least that is told, under its own part.
+    expect(loadsTold.every((t) => t.seconds >= 0.019)).toBe(true);
+    expect(loads).toBeGreaterThanOrEqual(loadsTold.length);
+    expect(told.at(-1)?.seconds).toBeGreaterThanOrEqual(0.039);
+    // No time is told twice: the parts together fit in the round.
+    expect(told.reduce((sum, t) => sum + t.seconds, 0)).toBeLessThanOrEqual(wall + 0.001);
+  });
+
   describe('given the cross-agency story in one batch', () => {
     const delivered = deliver(events.story);
     const src = (event: LienthongEvent) => sourceOf(delivered, event);
