@@ -181,6 +181,14 @@ const REBALANCE_TIMEOUT_MS = 30_000;
 /** A writer round's target length, and so the longest wait for the chunk in hand at a rebalance. */
 export const DEFAULT_ROUND_TARGET_MS = 2_000;
 
+/**
+ * The most bytes one fetch of either consumer brings (a quarter of it from one partition); kafkajs
+ * allows 10 MiB. A fetch's messages keep its whole response alive until the last of its chunks
+ * is done, and a member behind by millions of messages filled its heap to the 160 MiB bound with
+ * kafkajs's sizes and two consumers. 2 MiB is thousands of messages, more than a round takes.
+ */
+const FETCH_MAX_BYTES = 2 * 1_048_576;
+
 /** Time between tries while the store or the registry is away; doubled up to the last. */
 const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 
@@ -249,6 +257,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
       sessionTimeout: SESSION_TIMEOUT_MS,
       heartbeatInterval: HEARTBEAT_INTERVAL_MS,
       rebalanceTimeout: REBALANCE_TIMEOUT_MS,
+      maxBytes: FETCH_MAX_BYTES,
+      maxBytesPerPartition: FETCH_MAX_BYTES / 4,
     }),
   });
   const pacer = createRoundPacer({
