@@ -513,9 +513,8 @@ function readRegistryKeys(): Record<string, string> {
 /**
  * Waits until the sharing service's consumer group has committed every message of the four
  * topics, and its changes group every message of the internal topic of changes when it routes
- * through one (the domain messages
- * are committed once their changes are sent, before those are applied): then every record the
- * connectors accepted is in the views.
+ * through one (the domain messages are committed once their changes are sent, before those are
+ * applied): then every record the connectors accepted is in the views.
  */
 async function waitCaughtUp(operator: KafkaConnection, progress: (line: string) => void): Promise<void> {
   await withAdmin(operator, 'lienthong-start', async (admin) => {

@@ -219,9 +219,9 @@ export function sharingHarness(
 
     /**
      * How many messages of the four topics `group` has committed, and of the internal topic of
-     * changes its changes group, and how many there are: a service that routes through the changes has applied
-     * everything only once both are committed. The changes count for the harness's own group
-     * only, unless `withChanges` says: a clean replay into another group applies directly.
+     * changes its changes group, and how many there are: a service that routes through the changes
+     * has applied everything only once both are committed. The changes count for the harness's own
+     * group only, unless `withChanges` says: a clean replay into another group applies directly.
      */
     async progress(
       group = groupId,
