@@ -9,6 +9,7 @@ import { type SharingGroup, sharingGroups } from './changes';
 import { VIEW_NAMES, type ViewName } from './projection';
 import { createSharingService } from './sharing-service';
 import {
+  CATALOG_READING_MS,
   claimGeneration,
   GENERATION_REASONS,
   type GenerationManifest,
@@ -39,6 +40,9 @@ export type RebuildStep = (typeof REBUILD_STEPS)[keyof typeof REBUILD_STEPS];
 
 /** How long a fence holds without its rebuild renewing it; renewed every third of that. */
 export const FENCE_LEASE_MS = 30_000;
+
+/** Over the live writers' reading time: Node's timers may fire a millisecond early. */
+const READING_MARGIN_MS = 100;
 
 /** How long the old generation may be read after the swap: lookups cache the catalog for 1 s. */
 const DROP_GRACE_MS = 5_000;
@@ -72,6 +76,8 @@ export interface RebuildOptions {
   clock?: Clock;
   /** {@link FENCE_LEASE_MS} by default. */
   fenceLeaseMs?: number;
+  /** The live writers' {@link CATALOG_READING_MS}, waited out after the fence; that by default. */
+  catalogReadingMs?: number;
   /** How long to wait for the live group before leaving the old generation to the next rebuild; 5 min. */
   liveWaitMs?: number;
   /** Called as each named step is done; tests stop the process there. */
@@ -106,9 +112,10 @@ export class RebuildCheckError extends Error {
  *    (`<view>__<generation>`), up to the end offsets taken at the start. Compare with the live
  *    views (the drift report), and check the shadow against the replay's own account of what it
  *    wrote (every document, by content hash). A dry run drops the shadow here.
- * 2. Fence: claim the next catalog generation, same collections, fenced. From then on the live
- *    consumer's rounds wait; one begun before the fence holds only messages already below the end
- *    offsets, which are taken now.
+ * 2. Fence: claim the next catalog generation, same collections, fenced. A live writer uses a
+ *    reading of the catalog for up to {@link CATALOG_READING_MS} from when it asked, so the
+ *    rebuild waits that long; from then on the live consumer's rounds wait. One begun before
+ *    holds only messages already below the end offsets, which are taken now.
  * 3. Catch up: replay on to those offsets, stop the replay, and check what the catch-up wrote.
  * 4. Swap: claim the next generation, the shadow's, unfenced. If a writer took that number first
  *    (the fence's lease ran out), nothing is swapped and the rebuild fails.
@@ -226,7 +233,8 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
         .updateOne({ _id: fenceId }, { $set: { 'fence.until': new Date(Date.now() + leaseMs) } })
         .catch((err: unknown) => logger.warn({ err }, 'Renewing the fence failed'));
     }, leaseMs / 3);
-    // Taken after the fence is in the catalog: see step 2.
+    // Taken once no live round can begin on a reading of the catalog older than the fence: see step 2.
+    await sleep((options.catalogReadingMs ?? CATALOG_READING_MS) + READING_MARGIN_MS);
     const handover = await ends();
     await step(REBUILD_STEPS.FENCED);
 

@@ -62,7 +62,7 @@ import {
 } from './changes';
 import { MembershipLapsedError, membershipLease } from './membership-lease';
 import { type Projection, type SourcedEvent, sourcedEvent, type ViewDoc, type ViewName } from './projection';
-import { writableCollections } from './view-catalog';
+import { CATALOG_READING_MS, writableCollectionsReader } from './view-catalog';
 import { createViewStore } from './view-store';
 
 export interface SharingDeps {
@@ -82,10 +82,16 @@ export interface SharingDeps {
   deadLetterTopic?: string | null;
   /**
    * The collections to write, fixed (a rebuild's replay); by default the view catalog says, read at
-   * every round, so that a rebuild's swap takes effect without a restart, and a rebuild's fence
-   * holds the round back until the handover is done (`writableCollections`).
+   * the start of a round, so that a rebuild's swap takes effect without a restart, and a rebuild's
+   * fence holds the round back until the handover is done (`writableCollectionsReader`).
    */
   collections?: Readonly<Record<ViewName, string>>;
+  /**
+   * How long a reading of the catalog that showed no fence serves the rounds, ms;
+   * {@link CATALOG_READING_MS} by default. A rebuild must wait as long after its fence: tests that
+   * change it give the rebuild the same.
+   */
+  catalogReadingMs?: number;
   /**
    * The internal topic through which the events are re-keyed by view document, so that each
    * document has one writer across every instance of the group (see `changes.ts`); `null`, the
@@ -228,8 +234,9 @@ export function createSharingService(deps: SharingDeps): SharingService {
   // Cleared at each join of the group, and when the collections change hands: see document-cache.ts.
   const cache = createDocumentCache(deps.cacheBytes ?? DEFAULT_CACHE_BYTES);
   let cachedCollections = '';
+  const catalog = writableCollectionsReader(db, clock, deps.catalogReadingMs ?? CATALOG_READING_MS);
   const storeNow = async () => {
-    const collections = deps.collections ?? (await writableCollections(db, clock));
+    const collections = deps.collections ?? (await catalog());
     const named = JSON.stringify(collections);
     if (named !== cachedCollections) cache.clear();
     cachedCollections = named;

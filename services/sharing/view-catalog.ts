@@ -108,7 +108,15 @@ export class ViewsFencedError extends UnavailableError {
 }
 
 /**
- * The collections the live consumer may write now, read at the start of every write round.
+ * How long the live writer goes on using a reading of the catalog that showed no fence, ms, counted
+ * from when it asked. A rebuild waits this long after raising its fence before it takes its
+ * handover offsets (see `rebuild.ts`), so that no round begun on a reading older than the fence
+ * holds a message past them.
+ */
+export const CATALOG_READING_MS = 1_000;
+
+/**
+ * The collections the live consumer may write now, asked at the start of a write round.
  *
  * - No fence: the generation's collections.
  * - A fence whose lease runs: throws {@link ViewsFencedError}, which the consumer retries, with
@@ -137,4 +145,27 @@ export async function writableCollections(db: Db, clock: Clock): Promise<Record<
     if (claimed) return current.collections;
     // Someone else claimed it (the rebuild's swap, or another writer): read what is in force now.
   }
+}
+
+/**
+ * {@link writableCollections}, with its answer kept for `readingMs` from when it was asked: at tens
+ * of rounds a second the catalog's read was a store command in every one. Only an answer is kept:
+ * a fence (thrown) is read again at the next round, so the writer sees a swap or a lifted fence at
+ * once. `now` is monotonic, ms; tests give their own.
+ */
+export function writableCollectionsReader(
+  db: Db,
+  clock: Clock,
+  readingMs = CATALOG_READING_MS,
+  now: () => number = () => performance.now(),
+): () => Promise<Record<ViewName, string>> {
+  let kept: { collections: Record<ViewName, string>; until: number } | undefined;
+  return async () => {
+    const asked = now();
+    if (kept && asked < kept.until) return kept.collections;
+    kept = undefined;
+    const collections = await writableCollections(db, clock);
+    kept = { collections, until: asked + readingMs };
+    return collections;
+  };
 }

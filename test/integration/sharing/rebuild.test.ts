@@ -8,16 +8,23 @@ import {
 } from '../../../services/sharing/rebuild';
 import {
   claimGeneration,
+  LIVE_COLLECTIONS,
   readCatalog,
   readGeneration,
   VIEW_GENERATIONS,
   type ViewGeneration,
+  ViewsFencedError,
+  writableCollectionsReader,
 } from '../../../services/sharing/view-catalog';
+import { taxCodeCheckDigit } from '../../../connectors/runtime/identifiers';
 import { registryClient } from '../../support/connector';
 import { sharingHarness } from '../../support/sharing';
 import { type StoryEvent, STORY, storyEvents } from '../../support/story';
 
-const harness = sharingHarness();
+// Longer than the bus's 1 s, so that a rebuild that did not wait it out would lose messages to the
+// old views often enough for the test below to see it.
+const CATALOG_READING_MS = 2_500;
+const harness = sharingHarness({ service: { catalogReadingMs: CATALOG_READING_MS } });
 const events = storyEvents();
 
 beforeAll(async () => {
@@ -39,6 +46,7 @@ const rebuild = (dryRun: boolean, stages: string[], onStep?: RebuildOptions['onS
     logger: createLogger({ name: 'it-rebuild', level: 'silent' }),
     topics: harness.topics,
     liveGroupId: harness.groupId,
+    catalogReadingMs: CATALOG_READING_MS,
     dryRun,
     progress: (stage) => stages.push(stage),
   });
@@ -124,7 +132,7 @@ it('swaps the rebuilt views in, and the live service goes on writing to them', a
   const collections = (await harness.db().listCollections().toArray()).map((c) => c.name);
   expect(collections).not.toContain('enterprises');
 
-  // The live consumer reads the catalog at each batch: a new event lands in the rebuilt view.
+  // The live consumer's reading of the catalog did not outlast the fence: a new event lands in the rebuilt view.
   const debt = events.find((e) => e.event.eventType === 'TaxDebtUpdated');
   if (!debt) throw new Error('the story has no debt');
   const { applied, noop, deadLettered } = harness.service().stats();
@@ -209,4 +217,98 @@ it('refuses a swap whose generation was claimed first (its fence lapsed), and ch
   await harness.publish([debtAt(7)]);
   await untilCommitted();
   expect(await taxVersion()).toBe(7);
+});
+
+it('keeps a reading of the catalog without a fence for its time from the asking, and never a fence', async () => {
+  const db = harness.client().db(`${harness.dbName}_catalog`);
+  let now = 0;
+  const read = writableCollectionsReader(
+    db,
+    () => Date.now(),
+    1_000,
+    () => now,
+  );
+  expect(await read()).toEqual(LIVE_COLLECTIONS);
+  const fenced: ViewGeneration = {
+    _id: 1,
+    collections: { ...LIVE_COLLECTIONS },
+    fence: { rebuild: 'r1', until: new Date(Date.now() + 60_000) },
+    reason: 'fence',
+    by: 'r1',
+    at: new Date(),
+  };
+  expect(await claimGeneration(db, fenced)).toBe(true);
+  now = 999;
+  expect(await read()).toEqual(LIVE_COLLECTIONS);
+  now = 1_000;
+  await expect(read()).rejects.toThrow(ViewsFencedError);
+  const shadow = { citizens: 'c2', enterprises: 'e2', vehicles: 'v2', dossiers: 'd2' };
+  expect(
+    await claimGeneration(db, { ...fenced, _id: 2, collections: shadow, fence: null, reason: 'swap' }),
+  ).toBe(true);
+  // A moment later: the fence was not kept, so the swap is seen at once.
+  now = 1_001;
+  expect(await read()).toEqual(shadow);
+  await db.dropDatabase();
+});
+
+/** A tax debt of an enterprise of its own, the `n`th: each lands in a document nobody else writes. */
+const debtOfEnterprise = (n: number): StoryEvent => {
+  const debt = events.find((e) => e.event.eventType === 'TaxDebtUpdated');
+  if (!debt || debt.event.eventType !== 'TaxDebtUpdated') throw new Error('the story has no debt');
+  let first9 = '';
+  let check: number | undefined;
+  for (let last = 0; check === undefined; last += 1) {
+    first9 = `0109${String(n).padStart(4, '0')}${last}`;
+    check = taxCodeCheckDigit(first9);
+  }
+  const code = `${first9}${check}`;
+  const eventId = `7d1a1c52-0000-5000-9000-${String(n).padStart(12, '0')}`;
+  const payload = debt.event.payload['vn.hanoi.lienthong.tax.TaxDebtUpdated'];
+  return {
+    topic: 'tax',
+    key: code,
+    event: {
+      ...debt.event,
+      eventId,
+      sourceRecordId: `debt-${code}`,
+      sourceVersion: 1,
+      subjects: { ...debt.event.subjects, enterpriseCodes: [code] },
+      payload: { 'vn.hanoi.lienthong.tax.TaxDebtUpdated': { ...payload, taxCode: code } },
+    },
+  };
+};
+
+it('hands over only once no live round can begin on a reading older than the fence', async () => {
+  // Events all through the rebuild keep the live writer's reading of the catalog fresh up to the
+  // fence. Had the rebuild taken its handover offsets at once, the events of the reading's last
+  // moments would go to the old views only, and the rebuilt ones, swapped in, would not have them.
+  const published: string[] = [];
+  let publishing = true;
+  const stream = (async () => {
+    for (let n = 0; publishing; n += 1) {
+      const debt = debtOfEnterprise(n);
+      await harness.publish([debt]);
+      published.push(debt.key);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+  let report: Awaited<ReturnType<typeof rebuild>>;
+  try {
+    report = await rebuild(false, []);
+  } finally {
+    publishing = false;
+    await stream;
+  }
+  expect(report.swapped).toBe(true);
+  await untilCommitted();
+  const catalog = await readCatalog(harness.db());
+  expect(catalog.enterprises).toBe(`enterprises__${report.generation}`);
+  const found = await harness
+    .db()
+    .collection<ViewDoc>(catalog.enterprises)
+    .find({ _id: { $in: published } }, { projection: { _id: 1 } })
+    .toArray();
+  expect(published.length).toBeGreaterThan(20);
+  expect(published.filter((code) => !found.some((doc) => doc._id === code))).toEqual([]);
 });
