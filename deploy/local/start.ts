@@ -13,7 +13,7 @@ import { mintToken } from '../../services/lookup/tokens';
 import { offsetClock } from '../../services/platform/clock';
 import { generateCredentials } from '../../services/platform/credentials';
 import { OPERATOR_PRINCIPAL } from '../../services/platform/acl-policy';
-import { withAdmin } from '../../services/platform/kafka';
+import { committedOffsets, endOffsets, withAdmin } from '../../services/platform/kafka';
 import { changesTopicOfEnv, DEFAULT_SHARING_GROUP, SHARING_PORT } from '../../services/sharing/config';
 import { sharingGroups } from '../../services/sharing/changes';
 import { SUBSCRIPTIONS_PORT } from '../../services/subscriptions/config';
@@ -530,15 +530,10 @@ async function waitCaughtUp(operator: KafkaConnection, progress: (line: string) 
       let behind = 0;
       let total = 0;
       for (const { groupId, topics } of groups) {
-        const committed = new Map<string, number>();
-        for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics })) {
-          for (const p of partitions) committed.set(`${topic}/${p.partition}`, Math.max(0, Number(p.offset)));
-        }
-        for (const topic of topics) {
-          for (const p of await admin.fetchTopicOffsets(topic)) {
-            total += Number(p.high);
-            behind += Math.max(0, Number(p.high) - (committed.get(`${topic}/${p.partition}`) ?? 0));
-          }
+        const committed = await committedOffsets(admin, groupId, topics);
+        for (const [partition, end] of await endOffsets(admin, topics)) {
+          total += end;
+          behind += Math.max(0, end - (committed.get(partition) ?? 0));
         }
       }
       if (behind === 0) return;

@@ -85,6 +85,32 @@ export async function withAdmin<T>(
   }
 }
 
+/** A partition's key in the maps below: `<topic>/<partition>`. */
+export const partitionKey = (topic: string, partition: number): string => `${topic}/${partition}`;
+
+/** Each partition's end offset (the next message's), by {@link partitionKey}. */
+export async function endOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const topic of topics) {
+    for (const p of await admin.fetchTopicOffsets(topic))
+      out.set(partitionKey(topic, p.partition), Number(p.high));
+  }
+  return out;
+}
+
+/** The offsets `groupId` has committed on each partition of `topics` (0 for none), by {@link partitionKey}. */
+export async function committedOffsets(
+  admin: Admin,
+  groupId: string,
+  topics: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+    for (const p of partitions) out.set(partitionKey(topic, p.partition), Math.max(0, Number(p.offset)));
+  }
+  return out;
+}
+
 export interface CreateProducerOptions {
   /**
    * Overrides the client's retry policy for sends. kafkajs refuses an idempotent producer with

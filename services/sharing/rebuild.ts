@@ -5,6 +5,7 @@ import { type Db, type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { type TopicName } from '../../schemas/topics';
 import { type Clock, systemClock } from '../platform/clock';
+import { committedOffsets, endOffsets } from '../platform/kafka';
 import { type SharingGroup, sharingGroups } from './changes';
 import { VIEW_NAMES, type ViewName } from './projection';
 import { createSharingService } from './sharing-service';
@@ -142,7 +143,7 @@ export async function rebuildViews(options: RebuildOptions): Promise<RebuildRepo
   await admin.connect();
 
   const ends = () => endOffsets(admin, topics);
-  const committed = () => groupOffsets(admin, groupId, topics);
+  const committed = () => committedOffsets(admin, groupId, topics);
   const replayUntil = async (stage: string, target: Map<string, number>): Promise<number> => {
     const total = [...target.values()].reduce((a, b) => a + b, 0);
     for (;;) {
@@ -375,7 +376,7 @@ async function liveGroupPast(
     for (const { groupId, topics } of groups) {
       const [group] = (await admin.describeGroups([groupId])).groups;
       if (!group || group.state === 'Empty' || group.state === 'Dead') continue;
-      const done = await groupOffsets(admin, groupId, topics);
+      const done = await committedOffsets(admin, groupId, topics);
       const mine = [...handover].filter(([key]) => topics.includes(key.slice(0, key.lastIndexOf('/'))));
       past &&= mine.every(([key, end]) => (done.get(key) ?? 0) >= end);
     }
@@ -438,26 +439,6 @@ function manifestOf(account: Record<ViewName, Map<string, string>>): GenerationM
     const digest = createHash('sha256');
     for (const id of [...account[view].keys()].sort()) digest.update(`${id} ${account[view].get(id)}\n`);
     out[view] = { documents: account[view].size, digest: digest.digest('hex') };
-  }
-  return out;
-}
-
-async function endOffsets(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const topic of topics) {
-    for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}/${p.partition}`, Number(p.high));
-  }
-  return out;
-}
-
-async function groupOffsets(
-  admin: Admin,
-  groupId: string,
-  topics: readonly string[],
-): Promise<Map<string, number>> {
-  const out = new Map<string, number>();
-  for (const { topic, partitions } of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
-    for (const p of partitions) out.set(`${topic}/${p.partition}`, Math.max(0, Number(p.offset)));
   }
   return out;
 }
