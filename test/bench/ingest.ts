@@ -6,6 +6,10 @@
  * compiled (built first if the sources changed). With LIENTHONG_BENCH_JSON set, it also writes its
  * figures there as JSON, for `npm run bench` (report-format.ts).
  *
+ * Over the closed-loop rounds, the bench reads the CPU that the connector, Kafka, the bench process
+ * and the whole machine used, from /proc, and the connector's CPU per 1,000 records accepted: what
+ * bounds the rate.
+ *
  * Three readings say what stands in the way of that latency. Over the open-loop phase alone, the
  * bench reads the connector's event-loop delay from its `GET /metrics`, scraped right before and
  * right after (prom-client resets its histogram at each scrape), and the CPU that the connector,
@@ -114,26 +118,36 @@ async function main(): Promise<void> {
     // Warm-up: JIT, connections, the producer's first metadata.
     await load({ duration: 2 });
 
-    const rates: number[] = [];
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      log(`round ${round}/${ROUNDS}: ${CONNECTIONS} connections for ${SECONDS} s, as fast as acknowledged`);
-      const result = await load({ duration: SECONDS });
-      const rate = (result.ok * RECORDS_PER_POST) / SECONDS;
-      log(`  ${Math.round(rate)} records/s (${result.ok} POSTs answered 200, ${result.errors} not)`);
-      rates.push(rate);
-    }
-    const maxRate = median(rates);
-    const halfRate = maxRate / 2;
-    const postRate = Math.max(1, Math.round(halfRate / RECORDS_PER_POST));
-    log(
-      `latency at half the rate: ${postRate} POSTs/s (${Math.round(halfRate)} records/s), open loop, ${SECONDS} s`,
-    );
     const kafkaPids = kafkaProcesses(stack);
     const roles: Record<number, string> = { [process.pid]: 'bench:ingest' };
     for (const pid of processTree(connector.usage().pid)) roles[pid] = 'tax connector';
     for (const pid of kafkaPids) roles[pid] = 'kafka';
     const cpuOver = (use: CpuUse, role: string): number =>
       Math.round((100 * use.seconds(role)) / use.wallSeconds);
+
+    const rates: number[] = [];
+    // The rounds' own CPU: what bounds the rate they measure.
+    const roundsCpu = cpuMeter(roles);
+    let roundsRecords = 0;
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      log(`round ${round}/${ROUNDS}: ${CONNECTIONS} connections for ${SECONDS} s, as fast as acknowledged`);
+      const result = await load({ duration: SECONDS });
+      const rate = (result.ok * RECORDS_PER_POST) / SECONDS;
+      log(`  ${Math.round(rate)} records/s (${result.ok} POSTs answered 200, ${result.errors} not)`);
+      rates.push(rate);
+      roundsRecords += result.ok * RECORDS_PER_POST;
+    }
+    const roundsUse = roundsCpu();
+    log(`  over the rounds: ${roundsUse.summary}`);
+    // Connector CPU per 1,000 records accepted, and the rate one core would allow at that cost.
+    const roundsCpuPer1000 = (roundsUse.seconds('tax connector') * 1e6) / Math.max(1, roundsRecords);
+    const oneCoreAllows = roundsCpuPer1000 > 0 ? 1e6 / roundsCpuPer1000 : null;
+    const maxRate = median(rates);
+    const halfRate = maxRate / 2;
+    const postRate = Math.max(1, Math.round(halfRate / RECORDS_PER_POST));
+    log(
+      `latency at half the rate: ${postRate} POSTs/s (${Math.round(halfRate)} records/s), open loop, ${SECONDS} s`,
+    );
     // The scrape before resets the connector's event-loop histogram; the one after reads the phase.
     await eventLoopDelaySince(url);
     const phaseCpu = cpuMeter(roles);
@@ -251,6 +265,8 @@ async function main(): Promise<void> {
       `| ${floorName}: ack latency p50 / p99 (absolute) | ${fmt(floorP50)} / ${fmt(floorP99)}; ${floor.failed} calls not acknowledged | |`,
       `| connector's ack p99 over Kafka alone's (ratio, same run) | ${overFloor ?? 'not measured'} × | |`,
       `| connector's event-loop delay over the open-loop phase, beyond the ${EVENT_LOOP_SAMPLE_MS} ms sampling interval: p50 / p99 / max (absolute) | ${loopDelay.p50} / ${loopDelay.p99} / ${loopDelay.max} ms | |`,
+      `| CPU over the closed-loop rounds (absolute) | ${cpuText(roundsUse)} | |`,
+      `| connector CPU per 1,000 records over the rounds; the rate one core allows at that cost | ${roundsCpuPer1000.toFixed(1)} ms; ${oneCoreAllows === null ? 'not measured' : Math.round(oneCoreAllows)} records/s | |`,
       `| CPU over the connector's open-loop phase (absolute) | ${cpuText(pacedCpu)} | |`,
       `| CPU over Kafka alone (absolute) | ${cpuText(floorUse)} | |`,
       `| connector RSS after the run | ${rss} MiB | ≤ 256 MiB |`,
@@ -305,8 +321,23 @@ async function main(): Promise<void> {
             'absolute, from its /metrics',
           ),
         ),
+        figure(
+          'connector CPU per 1,000 records over the closed-loop rounds',
+          roundsCpuPer1000,
+          'ms',
+          undefined,
+          'absolute, same run',
+        ),
+        figure(
+          "records/s one core allows at the connector's CPU per record in the rounds",
+          oneCoreAllows,
+          'records/s',
+          undefined,
+          'absolute, same run',
+        ),
         ...(
           [
+            ['the closed-loop rounds', roundsUse],
             ['the open-loop phase', pacedCpu],
             ['Kafka alone', floorUse],
           ] as const
