@@ -24,6 +24,7 @@
  * also writes its figures there as JSON, for `npm run bench` (report-format.ts).
  */
 import { cpus } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { type Db, MongoClient } from 'mongodb';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { testKafkaEnv } from '../support/test-stack';
@@ -392,10 +393,17 @@ async function main(): Promise<void> {
   let unseen = 0;
   let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0, stages: stageShares(NO_STAGES, NO_STAGES, 1) };
   let fresh = { reads: 0, written: 0, documents: 0, writerRounds: 0, seconds: 0 };
+  // The service shares this process's event loop with the producer and the bench's own work: how
+  // late the loop ran is time an event may have waited that is neither the store's nor Kafka's.
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  let loopLate = { p50: 0, p99: 0, max: 0 };
+  let freshCpu: CpuUse | undefined;
   try {
     await harness.start();
     const writerBefore = await serviceCounts(harness);
     const phaseStarted = performance.now();
+    loopDelay.enable();
+    const freshMeter = meter();
     const stream = generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9);
     const tick = 100;
     const perTick = Math.max(1, Math.round((halfRate * tick) / 1000));
@@ -418,6 +426,15 @@ async function main(): Promise<void> {
     const giveUpAt = performance.now() + 60_000;
     while (pending.size > 0 && performance.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
     unseen = [...pending.values()].reduce((n, probes) => n + probes.length, 0);
+    loopDelay.disable();
+    freshCpu = freshMeter();
+    // Less the sampling resolution, as prom-client reports Node's histogram.
+    const lateMs = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 5) * 10) / 10);
+    loopLate = {
+      p50: lateMs(loopDelay.percentile(50)),
+      p99: lateMs(loopDelay.percentile(99)),
+      max: lateMs(loopDelay.max),
+    };
     const writerAfter = await serviceCounts(harness);
     const roundsRun = writerAfter.writerRounds - writerBefore.writerRounds;
     const roundSeconds = writerAfter.writerSeconds - writerBefore.writerSeconds;
@@ -451,15 +468,19 @@ async function main(): Promise<void> {
     `  a document: read ${costs.read.toFixed(2)} ms, written whole ${costs.insert.toFixed(2)} ms, rewritten ${costs.rewrite.toFixed(2)} ms; ${costs.cpu.summary}`,
   );
   // The store time that work needs alone, ms: its reads, each of its documents written whole once,
-  // every other write a rewrite, and each round's read of which collections are live.
-  type Work = Pick<RoundWork, 'reads' | 'written' | 'writerRounds'>;
+  // and every other write a rewrite. The writer's reads of the view catalog, one a second at most
+  // (CATALOG_READING_MS), are left out: a few dozen in a phase of thousands of commands.
+  type Work = Pick<RoundWork, 'reads' | 'written'>;
   const storeMs = (w: Work, documents: number): number =>
-    (w.reads + w.writerRounds) * costs.read +
-    documents * costs.insert +
-    Math.max(0, w.written - documents) * costs.rewrite;
+    w.reads * costs.read + documents * costs.insert + Math.max(0, w.written - documents) * costs.rewrite;
   const storeShare = median(rounds.map((r) => storeMs(r, distinct) / (10 * r.seconds)));
   const allowedRate = median(rounds.map((r) => r.written / (storeMs(r, distinct) / 1000)));
   const freshStoreShare = storeMs(fresh, fresh.documents) / (10 * fresh.seconds);
+  const coreShare = (use: CpuUse | undefined, role: string) =>
+    use ? (100 * use.seconds(role)) / use.wallSeconds : null;
+  const freshStoreCpu = coreShare(freshCpu, 'store');
+  const freshBenchCpu = coreShare(freshCpu, 'bench');
+  const freshMachine = freshCpu?.machineBusyPercent ?? null;
   const storeCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('store')) / r.cpu.wallSeconds));
   const benchCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('bench')) / r.cpu.wallSeconds));
   const machineApply = median(rounds.map((r) => r.cpu.machineBusyPercent));
@@ -500,6 +521,8 @@ async function main(): Promise<void> {
     `| freshness phase: its time the store alone accounts for, with its own commands | ${Math.round(freshStoreShare)}% | |`,
     `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
     `| freshness phase: its time by part of the writer's rounds | ${describeStages(writer.stages)} | |`,
+    `| freshness phase: store CPU, bench process CPU, machine busy | ${Math.round(freshStoreCpu ?? NaN)}%, ${Math.round(freshBenchCpu ?? NaN)}% of a core, ${freshMachine}% of all cores | |`,
+    `| freshness phase: this process's event loop late, beyond 5 ms sampling, p50 / p99 / max | ${loopLate.p50} / ${loopLate.p99} / ${loopLate.max} ms | |`,
     `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
     '',
   ];
@@ -623,6 +646,18 @@ async function main(): Promise<void> {
         '%',
         undefined,
         `${fresh.reads} reads, ${fresh.written} writes of ${fresh.documents} documents, ${fresh.writerRounds} rounds; beside the writer's waits for Kafka, the rest of its time is the service's CPU`,
+      ),
+      figure('freshness phase: store CPU', freshStoreCpu, '% of a core'),
+      figure("freshness phase: bench process CPU, the service's included", freshBenchCpu, '% of a core'),
+      figure('freshness phase: machine busy', freshMachine, '% of all cores'),
+      ...(['p50', 'p99', 'max'] as const).map((p) =>
+        figure(
+          `freshness phase: event-loop delay ${p} of the bench process (the service's, shared with the producer), beyond the 5 ms sampling interval`,
+          loopLate[p],
+          'ms',
+          undefined,
+          'absolute, same run',
+        ),
       ),
       // Not a service's RSS, so no target: bench:lookup measures the sharing service's, alone in
       // its process, against the 256 MiB.
