@@ -481,6 +481,13 @@ async function main(): Promise<void> {
   const freshStoreCpu = coreShare(freshCpu, 'store');
   const freshBenchCpu = coreShare(freshCpu, 'bench');
   const freshMachine = freshCpu?.machineBusyPercent ?? null;
+  // Time the store's threads and the bench process's (the service's event loop among them) were
+  // ready to run and waited for a core, over the phase's time: what the machine's load added.
+  const waitedShare = (use: CpuUse | undefined, role: string) =>
+    use ? (100 * use.waitedSeconds(role)) / use.wallSeconds : null;
+  const freshStoreWaited = waitedShare(freshCpu, 'store');
+  const freshBenchWaited = waitedShare(freshCpu, 'bench');
+  const commandsStoreWaited = waitedShare(costs.cpu, 'store');
   const storeCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('store')) / r.cpu.wallSeconds));
   const benchCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('bench')) / r.cpu.wallSeconds));
   const machineApply = median(rounds.map((r) => r.cpu.machineBusyPercent));
@@ -522,6 +529,7 @@ async function main(): Promise<void> {
     `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
     `| freshness phase: its time by part of the writer's rounds | ${describeStages(writer.stages)} | |`,
     `| freshness phase: store CPU, bench process CPU, machine busy | ${Math.round(freshStoreCpu ?? NaN)}%, ${Math.round(freshBenchCpu ?? NaN)}% of a core, ${freshMachine}% of all cores | |`,
+    `| threads waiting for a core over the time: store in the commands alone; store / bench process in the freshness phase | ${Math.round(commandsStoreWaited ?? NaN)}%; ${Math.round(freshStoreWaited ?? NaN)}% / ${Math.round(freshBenchWaited ?? NaN)}% | |`,
     `| freshness phase: this process's event loop late, beyond 5 ms sampling, p50 / p99 / max | ${loopLate.p50} / ${loopLate.p99} / ${loopLate.max} ms | |`,
     `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
     '',
@@ -603,6 +611,13 @@ async function main(): Promise<void> {
       figure(`store CPU during the rounds (median of ${ROUNDS})`, storeCpuApply, '% of a core'),
       figure("store CPU during the rounds' commands alone", storeCpuCommands, '% of a core'),
       figure(
+        "time the store's threads waited for a core during the rounds' commands alone, over that time",
+        commandsStoreWaited,
+        '%',
+        undefined,
+        'absolute, from /proc/<pid>/task/*/schedstat, summed over threads',
+      ),
+      figure(
         `bench process CPU during the rounds, the service's included (median of ${ROUNDS})`,
         benchCpuApply,
         '% of a core',
@@ -650,6 +665,20 @@ async function main(): Promise<void> {
       figure('freshness phase: store CPU', freshStoreCpu, '% of a core'),
       figure("freshness phase: bench process CPU, the service's included", freshBenchCpu, '% of a core'),
       figure('freshness phase: machine busy', freshMachine, '% of all cores'),
+      figure(
+        "freshness phase: time the store's threads waited for a core, over the phase",
+        freshStoreWaited,
+        '%',
+        undefined,
+        'absolute, from /proc/<pid>/task/*/schedstat, summed over threads',
+      ),
+      figure(
+        "freshness phase: time the bench process's threads (the service's included) waited for a core, over the phase",
+        freshBenchWaited,
+        '%',
+        undefined,
+        'absolute, from /proc/<pid>/task/*/schedstat, summed over threads',
+      ),
       ...(['p50', 'p99', 'max'] as const).map((p) =>
         figure(
           `freshness phase: event-loop delay ${p} of the bench process (the service's, shared with the producer), beyond the 5 ms sampling interval`,

@@ -3,6 +3,7 @@
  * runs, itself and the machine, which may be shared.
  *
  * @see https://man7.org/linux/man-pages/man5/proc_pid_stat.5.html (fields of /proc/<pid>/stat)
+ * @see https://docs.kernel.org/scheduler/sched-stats.html (/proc/<pid>/schedstat)
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
@@ -142,10 +143,35 @@ export function machineTicks(): { busy: number; total: number } {
   return { busy: total - (n[3] ?? 0) - (n[4] ?? 0), total };
 }
 
+/**
+ * Seconds the threads of `pid` have waited on a run queue for a core so far, from each thread's
+ * /proc/<pid>/task/<tid>/schedstat (the second field, ns). Threads that ended are not counted.
+ */
+export function runQueueSeconds(pid: number): number {
+  let ns = 0;
+  try {
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[1] ?? 0);
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+  } catch {
+    // the process ended, or the kernel keeps no schedstats
+  }
+  return ns / 1e9;
+}
+
 export interface CpuUse {
   summary: string;
   /** CPU seconds the processes of this name used. */
   seconds(name: string): number;
+  /**
+   * Seconds the threads of our processes of this name waited for a core, summed over threads
+   * (so it may pass the span): time they were ready to run while the machine ran something else.
+   */
+  waitedSeconds(name: string): number;
   /** How busy the whole machine was, % of all its cores. */
   machineBusyPercent: number;
   /** The span measured, s. */
@@ -157,9 +183,15 @@ export interface CpuUse {
  * by role, the others by name, since the machine is shared) in % of one core, and the machine.
  */
 export function cpuMeter(ours: Record<number, string>): () => CpuUse {
-  const from = { at: performance.now(), procs: processTicks(), machine: machineTicks() };
+  const waits = () => new Map(Object.keys(ours).map((pid) => [Number(pid), runQueueSeconds(Number(pid))]));
+  const from = { at: performance.now(), procs: processTicks(), machine: machineTicks(), waits: waits() };
   return () => {
-    const to = { at: performance.now(), procs: processTicks(), machine: machineTicks() };
+    const to = { at: performance.now(), procs: processTicks(), machine: machineTicks(), waits: waits() };
+    const waited = new Map<string, number>();
+    for (const [pid, after] of to.waits) {
+      const name = ours[pid] as string;
+      waited.set(name, (waited.get(name) ?? 0) + Math.max(0, after - (from.waits.get(pid) ?? 0)));
+    }
     const seconds = (to.at - from.at) / 1_000;
     const byName = new Map<string, number>();
     for (const [pid, { stat, ticks }] of to.procs) {
@@ -180,6 +212,7 @@ export function cpuMeter(ours: Record<number, string>): () => CpuUse {
     return {
       summary: `machine ${machineBusyPercent}% busy; ${busiest.join(', ')} (% of a core)`,
       seconds: (name) => byName.get(name) ?? 0,
+      waitedSeconds: (name) => waited.get(name) ?? 0,
       machineBusyPercent,
       wallSeconds: seconds,
     };
