@@ -24,7 +24,6 @@ export function createApplyQueue<E, R = boolean>(
   let running = false;
 
   const drain = async (): Promise<void> => {
-    running = true;
     try {
       while (waiting.length > 0) {
         const round = waiting;
@@ -50,7 +49,12 @@ export function createApplyQueue<E, R = boolean>(
     submit(events) {
       return new Promise<R[]>((resolve, reject) => {
         waiting.push({ events, resolve, reject });
-        if (!running) void drain();
+        if (running) return;
+        running = true;
+        // The first round begins once the turn of the event loop that brought this is over, so
+        // that the partitions of one fetch, whose batches submit one after another in that turn,
+        // share it rather than the first one going alone.
+        setImmediate(() => void drain());
       });
     },
   };

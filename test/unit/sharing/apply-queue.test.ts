@@ -10,6 +10,8 @@ describe('createApplyQueue', () => {
       return events.map((e) => e % 2 === 0);
     });
     const first = queue.submit([1, 2]);
+    // The round begins after this turn of the event loop: the next two arrive while it runs.
+    await new Promise((r) => setImmediate(r));
     const second = queue.submit([3, 4]);
     const third = queue.submit([5, 6, 8]);
     release();
@@ -20,6 +22,18 @@ describe('createApplyQueue', () => {
       [1, 2],
       [3, 4, 5, 6, 8],
     ]);
+  });
+
+  it('gathers what is submitted in one turn of the event loop into one round', async () => {
+    const rounds: number[][] = [];
+    const queue = createApplyQueue<number>(async (events) => {
+      rounds.push([...events]);
+      return events.map(() => true);
+    });
+    // As the partitions of one fetch submit their batches, one after another.
+    const answers = await Promise.all([queue.submit([1]), queue.submit([2, 3]), queue.submit([4])]);
+    expect(answers).toEqual([[true], [true, true], [true]]);
+    expect(rounds).toEqual([[1, 2, 3, 4]]);
   });
 
   it('never runs two rounds at once', async () => {
@@ -45,6 +59,9 @@ describe('createApplyQueue', () => {
     });
     const failed = [queue.submit(['a']), queue.submit(['b'])];
     await expect(failed[0]).rejects.toThrow('store away');
+    await expect(failed[1]).rejects.toThrow('store away');
+    expect(calls).toBe(1);
     expect(await queue.submit(['c'])).toEqual([true]);
+    expect(calls).toBe(2);
   });
 });
