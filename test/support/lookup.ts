@@ -1,3 +1,4 @@
+import { type Clock } from '../../services/platform/clock';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -76,6 +77,8 @@ export interface LookupHarnessOptions {
   auditTopic?: boolean;
   /** Issuers trusted beside the test's own key, such as a local OpenID Connect issuer. */
   tokenIssuers?: () => TokenIssuer[];
+  /** The lookup service's clock (its audit records' times, the minutes refusals are counted in). */
+  clock?: Clock;
 }
 
 /**
@@ -134,6 +137,7 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
         dbName: sharing.dbName,
         registry: registryClient(),
         logger,
+        ...(options.clock ? { clock: options.clock } : {}),
         policies: policies ?? loadFieldPolicies(DEFAULT_POLICY_FILE),
         verifyToken: createTokenVerifier({
           issuers: [

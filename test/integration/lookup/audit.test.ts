@@ -268,7 +268,12 @@ describe('a restart', () => {
 
 describe('rate limits', () => {
   it('answers 429 past an officer’s limit and audits the refusals in one aggregate record', async () => {
-    const limited = lookupHarness({ limits: { perPrincipalPerMinute: 3 } });
+    // Refusals are counted by the minute of the service's clock: pinned, at 23:59:30 in Hà Nội,
+    // so that no minute turns between them (it did once, and split the count in two records).
+    const limited = lookupHarness({
+      limits: { perPrincipalPerMinute: 3 },
+      clock: () => Date.parse('2026-12-02T16:59:30Z'),
+    });
     await limited.setUp();
     try {
       const token = limited.officer('HN-PC08');
