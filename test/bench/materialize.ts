@@ -51,6 +51,8 @@ const EVENTS = quick ? 4_000 : 12_000;
 const CEILING_DOCS = quick ? 4_000 : 10_000;
 const FRESHNESS_SECONDS = quick ? 10 : 30;
 
+const fmtMs = (ms: number | null): string => (ms === null ? 'none' : `${Math.round(ms)} ms`);
+
 const log = (line: string): void => {
   process.stderr.write(`[bench:materialize] ${line}\n`);
 };
@@ -360,6 +362,11 @@ async function main(): Promise<void> {
   const pending = new Map<string, Probe[]>();
   const written = new Map<string, { doc: ViewDoc; at: number }>();
   const latencies: number[] = [];
+  // Each probe's latency in two: until the write command that showed it was sent (the hops through
+  // Kafka, the wait for a round, and the round's loads, projections and dependents), and that
+  // command itself. Told by the service's trace of its write commands, in wall-clock ms.
+  const commandSentAt = new Map<string, number>();
+  const parts: { total: number; beforeWrite: number; write: number }[] = [];
   const settle = (key: string): void => {
     const last = written.get(key);
     const probes = pending.get(key);
@@ -367,7 +374,13 @@ async function main(): Promise<void> {
     // A document written before its probe was set counts as seen at once.
     const left = probes.filter((p) => {
       if (!shows(last.doc, p.record, p.version)) return true;
-      latencies.push(Math.max(0, last.at - p.ackedAt));
+      const total = Math.max(0, last.at - p.ackedAt);
+      latencies.push(total);
+      const sentAt = commandSentAt.get(key);
+      if (sentAt !== undefined) {
+        const beforeWrite = Math.min(total, Math.max(0, sentAt - (performance.timeOrigin + p.ackedAt)));
+        parts.push({ total, beforeWrite, write: total - beforeWrite });
+      }
       return false;
     });
     if (left.length > 0) pending.set(key, left);
@@ -378,6 +391,10 @@ async function main(): Promise<void> {
     batchSize: 500,
     routed,
     service: {
+      trace: (entry) => {
+        if (entry.kind !== 'write') return;
+        for (const id of entry.ids) commandSentAt.set(`${entry.collection}/${id}`, entry.sentAt);
+      },
       onViewsWritten: (view, docs) => {
         const at = performance.now();
         for (const doc of docs) {
@@ -458,6 +475,16 @@ async function main(): Promise<void> {
     await harness.tearDown();
   }
   latencies.sort((a, b) => a - b);
+  // The slowest 1% of probes against the rest: where the tail's time went.
+  parts.sort((a, b) => a.total - b.total);
+  const tailFrom = Math.floor(parts.length * 0.99);
+  const split = (of: typeof parts) => ({
+    beforeWrite: of.length > 0 ? median(of.map((x) => x.beforeWrite)) : null,
+    write: of.length > 0 ? median(of.map((x) => x.write)) : null,
+    probes: of.length,
+  });
+  const bodySplit = split(parts.slice(0, tailFrom));
+  const tailSplit = split(parts.slice(tailFrom));
 
   // After the freshness phase, so that its writes do not weigh on it.
   const views = rounds.at(-1)?.documents ?? [];
@@ -524,6 +551,7 @@ async function main(): Promise<void> {
     `| rounds: bench process CPU, machine busy | ${Math.round(benchCpuApply)}% of a core, ${Math.round(machineApply)}% of all cores | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
+    `| freshness, median of the slowest 1% (${tailSplit.probes} probes) / of the rest: until the write was sent, the write | ${fmtMs(tailSplit.beforeWrite)} / ${fmtMs(bodySplit.beforeWrite)}, ${fmtMs(tailSplit.write)} / ${fmtMs(bodySplit.write)} | |`,
     `| freshness phase: writer rounds, mean round, writer busy | ${writer.rounds}, ${Math.round(1000 * writer.seconds)} ms, ${Math.round(100 * writer.busy)}% | |`,
     `| freshness phase: its time the store alone accounts for, with its own commands | ${Math.round(freshStoreShare)}% | |`,
     `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
@@ -635,6 +663,27 @@ async function main(): Promise<void> {
         ...(probes > 0 && unseen > probes / 100 ? { met: false } : {}),
       },
       figure('freshness probes never seen in 60 s', unseen, 'probes'),
+      ...(
+        [
+          ['the slowest 1% of probes', tailSplit],
+          ['the other probes', bodySplit],
+        ] as const
+      ).flatMap(([which, at]) => [
+        figure(
+          `freshness, ${which}: median time until the write command that showed it was sent (Kafka's hops, the wait for a round, its loads, projections and dependents)`,
+          at.beforeWrite,
+          'ms',
+          undefined,
+          `${at.probes} probes`,
+        ),
+        figure(
+          `freshness, ${which}: median time in that write command`,
+          at.write,
+          'ms',
+          undefined,
+          `${at.probes} probes`,
+        ),
+      ]),
       figure(
         "freshness phase: the writer's mean round (load, apply, write)",
         1000 * writer.seconds,
