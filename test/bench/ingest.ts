@@ -122,8 +122,7 @@ async function main(): Promise<void> {
     const roles: Record<number, string> = { [process.pid]: 'bench:ingest' };
     for (const pid of processTree(connector.usage().pid)) roles[pid] = 'tax connector';
     for (const pid of kafkaPids) roles[pid] = 'kafka';
-    const cpuOver = (use: CpuUse, role: string): number =>
-      Math.round((100 * use.seconds(role)) / use.wallSeconds);
+    const cpuOver = (use: CpuUse, role: string): number => Math.round(use.percentOfCore(role));
 
     const rates: number[] = [];
     // The rounds' own CPU: what bounds the rate they measure.

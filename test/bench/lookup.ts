@@ -698,9 +698,6 @@ async function storeCeiling(
   }
 }
 
-/** % of one core the processes of this role used over `use`'s span. */
-const coreShare = (use: CpuUse, name: string): number => (100 * use.seconds(name)) / use.wallSeconds;
-
 /**
  * The answers/s the store's CPU allows: the CPU the machine had left once every other process took
  * its share, spent at the store's CPU per answer. With the CPU the store did use instead, the
@@ -709,7 +706,7 @@ const coreShare = (use: CpuUse, name: string): number => (100 * use.seconds(name
  */
 function storeAllows(use: CpuUse, storeMsPerAnswer: number): number {
   const cores = cpus().length;
-  const others = use.machineBusyPercent * cores - coreShare(use, 'store');
+  const others = use.machineBusyPercent * cores - use.percentOfCore('store');
   // % of a core is 10 ms of CPU a second.
   return (10 * (100 * cores - others)) / storeMsPerAnswer;
 }
@@ -1083,7 +1080,7 @@ async function main(): Promise<void> {
       ingest: { ...phase1.ingest, catchUp },
       rate,
       rounds,
-      idleCpuPercent: (100 * idle.seconds('lookup')) / idle.wallSeconds,
+      idleCpuPercent: idle.percentOfCore('lookup'),
       loadBefore,
       loadBeforeIngest,
       memory: { lookup: lookupMemory, sharing: sharingMemory },
@@ -1169,19 +1166,19 @@ function medians(r: Report) {
     floorRatio: of((x) => x.floorRatio),
     storeMsPerRead: of((x) => x.store.cpuMsPerRead),
     storeMsPerAnswer: of((x) => x.storeCpuMsPerAnswer),
-    storeShareOwn: of((x) => coreShare(x.store.cpu, 'store')),
-    storeShare: of((x) => coreShare(x.loadCpu, 'store')),
+    storeShareOwn: of((x) => x.store.cpu.percentOfCore('store')),
+    storeShare: of((x) => x.loadCpu.percentOfCore('store')),
     busyOwn: of((x) => x.store.cpu.machineBusyPercent),
     busy: of((x) => x.loadCpu.machineBusyPercent),
-    lookupShare: of((x) => coreShare(x.loadCpu, 'lookup')),
-    benchShare: of((x) => coreShare(x.loadCpu, 'bench')),
-    sharingShare: of((x) => coreShare(x.loadCpu, 'sharing')),
+    lookupShare: of((x) => x.loadCpu.percentOfCore('lookup')),
+    benchShare: of((x) => x.loadCpu.percentOfCore('bench')),
+    sharingShare: of((x) => x.loadCpu.percentOfCore('sharing')),
     storeAllows: of((x) => x.storeAllows),
     allowed: of((x) => x.answersPerSecond / x.storeAllows),
     // The ceiling ratio is about the product of these two: the store's CPU in the lookup ceiling
     // over its CPU in its own, and the CPU an answer's reads take at the store ceiling's cost per
     // read over what the store spends per lookup answer.
-    storeShareFactor: of((x) => coreShare(x.loadCpu, 'store') / coreShare(x.store.cpu, 'store')),
+    storeShareFactor: of((x) => x.loadCpu.percentOfCore('store') / x.store.cpu.percentOfCore('store')),
     storeCostFactor: of((x) => (x.store.cpuMsPerRead * x.readsPerAnswer) / x.storeCpuMsPerAnswer),
   };
 }
@@ -1192,11 +1189,11 @@ function cpuLines(r: Report): string[] {
   const share = (v: number) => `${Math.round(v)} %`;
   const where = (x: CeilingRound) => [
     fixed(x.store.cpuMsPerRead),
-    share(coreShare(x.store.cpu, 'store')),
+    share(x.store.cpu.percentOfCore('store')),
     `${x.store.cpu.machineBusyPercent} %`,
     fixed(x.storeCpuMsPerAnswer),
-    share(coreShare(x.loadCpu, 'store')),
-    ['lookup', 'bench', 'sharing'].map((name) => share(coreShare(x.loadCpu, name))).join(' / '),
+    share(x.loadCpu.percentOfCore('store')),
+    ['lookup', 'bench', 'sharing'].map((name) => share(x.loadCpu.percentOfCore(name))).join(' / '),
     `${x.loadCpu.machineBusyPercent} %`,
     String(Math.round(x.storeAllows)),
     pct(x.answersPerSecond / x.storeAllows),
@@ -1354,7 +1351,7 @@ function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
   const p99 = atMost(TARGET_P99_MS, `≤ ${TARGET_P99_MS} ms at 70 % of the ceiling, every request answered`);
   const rss = atMost(256, '≤ 256 MiB');
   const notOk = [...w.statuses].reduce((n, [status, count]) => (status === 200 ? n : n + count), 0);
-  const cpuShare = (name: string) => Math.round((100 * r.cpu1.seconds(name)) / r.cpu1.wallSeconds);
+  const cpuShare = (name: string) => Math.round(r.cpu1.percentOfCore(name));
   const sameRun = 'median of the rounds; a ratio from the same round';
   // Shares of a core are over the load alone; CPU per read or answer is counted until all were done.
   const perUnit = 'median of the rounds; absolute';

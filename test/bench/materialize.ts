@@ -108,15 +108,8 @@ async function storeCeiling(uri: string): Promise<number> {
 }
 
 /** What a round did, from the service's counts: the store's reads and the documents written. */
-interface RoundWork {
+interface RoundWork extends ServiceCounts {
   seconds: number;
-  reads: number;
-  /** Time the service's writer spent in rounds, s, its rounds, and their waits for Kafka, s. */
-  writerSeconds: number;
-  writerRounds: number;
-  dependentsSeconds: number;
-  /** The writer's time in each part of its rounds, s. */
-  stages: Record<RoundStage, number>;
   written: number;
   /** The documents in the views at the end, each met once. */
   documents: ViewDoc[][];
@@ -128,6 +121,7 @@ const ROUND_STAGES: readonly RoundStage[] = ['catalog', 'load', 'apply', 'depend
 
 interface ServiceCounts {
   reads: number;
+  /** Time the service's writer spent in rounds, s, its rounds, and their waits for Kafka, s. */
   writerSeconds: number;
   writerRounds: number;
   dependentsSeconds: number;
@@ -408,7 +402,7 @@ async function main(): Promise<void> {
   await harness.setUp();
   let rss = 0;
   let unseen = 0;
-  let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0, stages: stageShares(NO_STAGES, NO_STAGES, 1) };
+  let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0, stages: { ...NO_STAGES } };
   let fresh = { reads: 0, written: 0, documents: 0, writerRounds: 0, seconds: 0 };
   // The service shares this process's event loop with the producer and the bench's own work: how
   // late the loop ran is time an event may have waited that is neither the store's nor Kafka's.
@@ -503,23 +497,19 @@ async function main(): Promise<void> {
   const storeShare = median(rounds.map((r) => storeMs(r, distinct) / (10 * r.seconds)));
   const allowedRate = median(rounds.map((r) => r.written / (storeMs(r, distinct) / 1000)));
   const freshStoreShare = storeMs(fresh, fresh.documents) / (10 * fresh.seconds);
-  const coreShare = (use: CpuUse | undefined, role: string) =>
-    use ? (100 * use.seconds(role)) / use.wallSeconds : null;
-  const freshStoreCpu = coreShare(freshCpu, 'store');
-  const freshBenchCpu = coreShare(freshCpu, 'bench');
+  const freshStoreCpu = freshCpu?.percentOfCore('store') ?? null;
+  const freshBenchCpu = freshCpu?.percentOfCore('bench') ?? null;
   const freshMachine = freshCpu?.machineBusyPercent ?? null;
   // Time the store's threads and the bench process's (the service's event loop among them) were
   // ready to run and waited for a core, over the phase's time: what the machine's load added.
-  const waitedShare = (use: CpuUse | undefined, role: string) =>
-    use ? (100 * use.waitedSeconds(role)) / use.wallSeconds : null;
-  const freshStoreWaited = waitedShare(freshCpu, 'store');
-  const freshBenchWaited = waitedShare(freshCpu, 'bench');
-  const commandsStoreWaited = waitedShare(costs.cpu, 'store');
-  const storeCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('store')) / r.cpu.wallSeconds));
-  const benchCpuApply = median(rounds.map((r) => (100 * r.cpu.seconds('bench')) / r.cpu.wallSeconds));
+  const freshStoreWaited = freshCpu?.waitedPercent('store') ?? null;
+  const freshBenchWaited = freshCpu?.waitedPercent('bench') ?? null;
+  const commandsStoreWaited = costs.cpu.waitedPercent('store');
+  const storeCpuApply = median(rounds.map((r) => r.cpu.percentOfCore('store')));
+  const benchCpuApply = median(rounds.map((r) => r.cpu.percentOfCore('bench')));
   const machineApply = median(rounds.map((r) => r.cpu.machineBusyPercent));
-  const storeCpuCeiling = (100 * ceilingUse.seconds('store')) / ceilingUse.wallSeconds;
-  const storeCpuCommands = (100 * costs.cpu.seconds('store')) / costs.cpu.wallSeconds;
+  const storeCpuCeiling = ceilingUse.percentOfCore('store');
+  const storeCpuCommands = costs.cpu.percentOfCore('store');
   const writerShare = median(rounds.map((r) => (100 * r.writerSeconds) / r.seconds));
   // Each part's share of the rounds' time, median over the rounds.
   const roundStages = Object.fromEntries(
@@ -557,7 +547,7 @@ async function main(): Promise<void> {
     `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
     `| freshness phase: its time by part of the writer's rounds | ${describeStages(writer.stages)} | |`,
     `| freshness phase: store CPU, bench process CPU, machine busy | ${Math.round(freshStoreCpu ?? NaN)}%, ${Math.round(freshBenchCpu ?? NaN)}% of a core, ${freshMachine}% of all cores | |`,
-    `| threads waiting for a core over the time: store in the commands alone; store / bench process in the freshness phase | ${Math.round(commandsStoreWaited ?? NaN)}%; ${Math.round(freshStoreWaited ?? NaN)}% / ${Math.round(freshBenchWaited ?? NaN)}% | |`,
+    `| threads waiting for a core over the time: store in the commands alone; store / bench process in the freshness phase | ${Math.round(commandsStoreWaited)}%; ${Math.round(freshStoreWaited ?? NaN)}% / ${Math.round(freshBenchWaited ?? NaN)}% | |`,
     `| freshness phase: this process's event loop late, beyond 5 ms sampling, p50 / p99 / max | ${loopLate.p50} / ${loopLate.p99} / ${loopLate.max} ms | |`,
     `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
     '',

@@ -172,6 +172,10 @@ export interface CpuUse {
    * (so it may pass the span): time they were ready to run while the machine ran something else.
    */
   waitedSeconds(name: string): number;
+  /** {@link seconds} over the span: % of one core. */
+  percentOfCore(name: string): number;
+  /** {@link waitedSeconds} over the span, %. */
+  waitedPercent(name: string): number;
   /** How busy the whole machine was, % of all its cores. */
   machineBusyPercent: number;
   /** The span measured, s. */
@@ -213,6 +217,8 @@ export function cpuMeter(ours: Record<number, string>): () => CpuUse {
       summary: `machine ${machineBusyPercent}% busy; ${busiest.join(', ')} (% of a core)`,
       seconds: (name) => byName.get(name) ?? 0,
       waitedSeconds: (name) => waited.get(name) ?? 0,
+      percentOfCore: (name) => (100 * (byName.get(name) ?? 0)) / seconds,
+      waitedPercent: (name) => (100 * (waited.get(name) ?? 0)) / seconds,
       machineBusyPercent,
       wallSeconds: seconds,
     };
