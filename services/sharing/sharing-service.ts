@@ -62,7 +62,7 @@ import {
 } from './changes';
 import { MembershipLapsedError, membershipLease } from './membership-lease';
 import { type Projection, type SourcedEvent, sourcedEvent, type ViewDoc, type ViewName } from './projection';
-import { CATALOG_READING_MS, writableCollectionsReader } from './view-catalog';
+import { writableCollectionsReader } from './view-catalog';
 import { createViewStore } from './view-store';
 
 export interface SharingDeps {
@@ -88,7 +88,7 @@ export interface SharingDeps {
   collections?: Readonly<Record<ViewName, string>>;
   /**
    * How long a reading of the catalog that showed no fence serves the rounds, ms;
-   * {@link CATALOG_READING_MS} by default. A rebuild must wait as long after its fence: tests that
+   * `CATALOG_READING_MS` by default. A rebuild must wait as long after its fence: tests that
    * change it give the rebuild the same.
    */
   catalogReadingMs?: number;
@@ -234,7 +234,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
   // Cleared at each join of the group, and when the collections change hands: see document-cache.ts.
   const cache = createDocumentCache(deps.cacheBytes ?? DEFAULT_CACHE_BYTES);
   let cachedCollections = '';
-  const catalog = writableCollectionsReader(db, clock, deps.catalogReadingMs ?? CATALOG_READING_MS);
+  const catalog = writableCollectionsReader(db, clock, deps.catalogReadingMs);
   const storeNow = async () => {
     const collections = deps.collections ?? (await catalog());
     const named = JSON.stringify(collections);
