@@ -1,7 +1,7 @@
 import { type IHeaders, type KafkaMessage } from 'kafkajs';
 import { TOPIC_NAMES, TOPICS, type TopicName } from '../../schemas/topics';
 import { type EventDecoder } from '../sharing/event-decoder';
-import { type FilledFrom, type Provenance, type ViewDoc } from '../sharing/projection';
+import { type FilledFrom, type Provenance, sectionsOf, type ViewDoc } from '../sharing/projection';
 import { coordinatesKey, type EventCoordinates } from './event-fetcher';
 
 /**
@@ -43,25 +43,6 @@ export interface SectionLineage {
    * record fixed and resent late), by version, each with its event when fetched.
    */
   filled?: (FilledFrom & { version: string; event?: SectionLineage['event'] })[];
-}
-
-/** Every section of a document (an object holding `source`), depth first, in key order. */
-export function sectionsOf(doc: ViewDoc): { path: string; section: Record<string, unknown> }[] {
-  const out: { path: string; section: Record<string, unknown> }[] = [];
-  const walk = (node: Record<string, unknown>, prefix: string): void => {
-    for (const key of Object.keys(node).sort()) {
-      if (prefix === '' && key === '_id') continue;
-      const value = node[key];
-      if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date)
-        continue;
-      const path = prefix === '' ? key : `${prefix}.${key}`;
-      const child = value as Record<string, unknown>;
-      if (Object.hasOwn(child, 'source')) out.push({ path, section: child });
-      else walk(child, path);
-    }
-  };
-  walk(doc, '');
-  return out;
 }
 
 /** The contract of an agency's events: each topic has one owning agency. */

@@ -40,6 +40,25 @@ export interface ViewDoc {
   [key: string]: unknown;
 }
 
+/** Every section of a document (an object holding `source`), depth first, in key order. */
+export function sectionsOf(doc: ViewDoc): { path: string; section: Record<string, unknown> }[] {
+  const out: { path: string; section: Record<string, unknown> }[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string): void => {
+    for (const key of Object.keys(node).sort()) {
+      if (prefix === '' && key === '_id') continue;
+      const value = node[key];
+      if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Date)
+        continue;
+      const path = prefix === '' ? key : `${prefix}.${key}`;
+      const child = value as Record<string, unknown>;
+      if (Object.hasOwn(child, 'source')) out.push({ path, section: child });
+      else walk(child, path);
+    }
+  };
+  walk(doc, '');
+  return out;
+}
+
 /** A decoded event with where it was read from. */
 export interface SourcedEvent {
   event: LienthongEvent;

@@ -61,7 +61,15 @@ import {
   sharingGroups,
 } from './changes';
 import { MembershipLapsedError, membershipLease } from './membership-lease';
-import { type Projection, type SourcedEvent, sourcedEvent, type ViewDoc, type ViewName } from './projection';
+import {
+  type Projection,
+  type Provenance,
+  sectionsOf,
+  type SourcedEvent,
+  sourcedEvent,
+  type ViewDoc,
+  type ViewName,
+} from './projection';
 import { writableCollectionsReader } from './view-catalog';
 import { createViewStore } from './view-store';
 
@@ -147,7 +155,15 @@ export interface SharingDeps {
 
 /** What `trace` is told. Times are epoch milliseconds. */
 export type SharingTraceEntry =
-  | { kind: 'write'; collection: string; ids: readonly string[]; sentAt: number; at: number }
+  | {
+      kind: 'write';
+      collection: string;
+      ids: readonly string[];
+      /** For each document, the version of each source record it holds (see `heldVersions`). */
+      versions: readonly Record<string, number>[];
+      sentAt: number;
+      at: number;
+    }
   | { kind: 'commit'; topic: string; partition: number; first: string; last: string; at: number };
 
 export interface SharingStats {
@@ -336,6 +352,15 @@ export function createSharingService(deps: SharingDeps): SharingService {
     help: 'Times this member joined each of its consumer groups: one at start, one more for each rebalance',
     labelNames: ['group'] as const,
     registers: [metrics],
+  });
+  new Counter({
+    name: 'sharing_documents_written_total',
+    help: 'View documents written to the store by this member: each upsert of a document a round changed',
+    registers: [metrics],
+    collect() {
+      this.reset();
+      this.inc(totals.documentsWritten);
+    },
   });
   new Counter({
     name: 'sharing_document_reads_total',
@@ -893,8 +918,25 @@ export function createSharingService(deps: SharingDeps): SharingService {
 
 function writeTracer(
   trace: (entry: SharingTraceEntry) => void,
-): (collection: string, ids: readonly string[], sentAt: number) => void {
-  return (collection, ids, sentAt) => trace({ kind: 'write', collection, ids, sentAt, at: Date.now() });
+): (collection: string, docs: readonly ViewDoc[], sentAt: number) => void {
+  return (collection, docs, sentAt) => {
+    const at = Date.now();
+    const ids = docs.map((d) => d._id);
+    trace({ kind: 'write', collection, ids, versions: docs.map(heldVersions), sentAt, at });
+  };
+}
+
+/**
+ * The version of each source record whose sections a document holds, the highest where it holds
+ * several: whether a write showed an event, for one who cannot read the document itself.
+ */
+function heldVersions(doc: ViewDoc): Record<string, number> {
+  const held = new Map<string, number>();
+  for (const { section } of sectionsOf(doc)) {
+    const { sourceRecordId, sourceVersion } = section.source as Provenance;
+    held.set(sourceRecordId, Math.max(sourceVersion, held.get(sourceRecordId) ?? sourceVersion));
+  }
+  return Object.fromEntries(held);
 }
 
 /** The dead letter of a message as read, with its coordinates. */

@@ -34,7 +34,7 @@ export interface WriteHooks {
   /** Runs before each write command; throwing stops the writes. */
   beforeCommand?: () => void;
   /** A write command of `collection` acknowledged, with the ids it wrote and when it was sent. */
-  afterCommand?: (collection: string, ids: readonly string[], sentAt: number) => void;
+  afterCommand?: (collection: string, docs: readonly ViewDoc[], sentAt: number) => void;
 }
 
 /** How a view store is told around its writes, and the documents it may answer reads from. */
@@ -129,11 +129,7 @@ export function createViewStore(
         }
         const chunkDocs = docs.slice(written, written + chunk.length);
         for (const doc of chunkDocs) cache?.set(collections[view], doc._id, doc);
-        afterCommand(
-          collections[view],
-          chunkDocs.map((d) => d._id),
-          sentAt,
-        );
+        afterCommand(collections[view], chunkDocs, sentAt);
         // Told chunk by chunk, so that a round cut short still accounts for what was written.
         onWritten?.(view, chunkDocs);
         written += chunk.length;

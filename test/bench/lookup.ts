@@ -36,9 +36,8 @@
  * LIENTHONG_BENCH_CPU_PROF=<dir>, the lookup service runs under `node --cpu-prof` and writes its
  * profile there as it stops.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
-import { resolve } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -47,7 +46,7 @@ import { MongoClient } from 'mongodb';
 import { type Histogram } from 'hdr-histogram-js';
 import { generateDemoCitizens } from '../../connectors/demo/generator';
 import { taxCodeCheckDigit } from '../../connectors/runtime/identifiers';
-import { entryArgs, prepareRun, type RunMode } from '../../deploy/local/service-entry';
+import { prepareRun } from '../../deploy/local/service-entry';
 import { stackConfig } from '../../deploy/local/stack';
 import { SERVICE_PRINCIPALS } from '../../deploy/local/topics';
 import { lookupGrants } from '../../services/platform/acl-policy';
@@ -65,7 +64,7 @@ import { ensureDevKeys, readPrivateKey } from '../../services/lookup/dev-keys';
 import { mintToken } from '../../services/lookup/tokens';
 import { registryKey } from '../support/connector';
 import { generateEventStream, type StreamEvent } from '../support/event-stream';
-import { freePort, scratchDir } from '../support/fixtures';
+import { scratchDir } from '../support/fixtures';
 import { sharingHarness } from '../support/sharing';
 import { citizen, DAY, envelope, T0 } from '../support/story';
 import { benchStack } from './bench-stack';
@@ -73,6 +72,7 @@ import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled }
 import { fillTrail } from './audit-fill';
 import { FLOOR_READS_ENV, type LookupReads, type ReadShape } from './lookup-floor';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
+import { benchChildren, cpuProfileOptions, type ServiceProcess, startService } from './service-process';
 import {
   atLeast,
   atMost,
@@ -83,7 +83,6 @@ import {
   writeBenchResult,
 } from './report-format';
 
-const ROOT = resolve(__dirname, '..', '..');
 /** How the services run: compiled, as `npm start` runs them, unless LIENTHONG_RUN=source. */
 const RUN = stackConfig().LIENTHONG_RUN;
 /** DESIGN.md's lookup targets. */
@@ -307,121 +306,6 @@ function lookupOf(a: Applicant, token: string): LoadTarget {
   };
 }
 
-interface ServiceLogs {
-  warn: number;
-  error: number;
-  samples: string[];
-}
-
-/** A service run as a Node process of its own, as it is deployed. */
-interface ServiceProcess {
-  name: string;
-  url: string;
-  pid: number;
-  /** How it ended, when it ended without being asked to. */
-  crashed(): string | undefined;
-  /** Its log lines at warn and above, by level, and the first few of them. */
-  readonly logs: ServiceLogs;
-  /** Starts counting the log lines afresh, and returns the ones counted so far. */
-  newLogs(): ServiceLogs;
-  stop(): Promise<void>;
-}
-
-/**
- * Starts `script` compiled, as `npm start` runs it (or from its sources with LIENTHONG_RUN=source,
- * or `mode`; see service-entry.ts), waits for `/readyz`, and passes its warnings and errors to
- * stderr.
- */
-async function startService(
-  name: string,
-  script: string,
-  env: Record<string, string>,
-  mode: RunMode = RUN,
-): Promise<ServiceProcess> {
-  const port = await freePort();
-  // LIENTHONG_BENCH_CPU_PROF=<dir> profiles the lookup service (`node --cpu-prof`), written as it stops.
-  const profileDir = name === 'lookup' ? process.env.LIENTHONG_BENCH_CPU_PROF : undefined;
-  const profile = profileDir ? ['--cpu-prof', `--cpu-prof-dir=${resolve(profileDir)}`] : [];
-  const child: ChildProcess = spawn(process.execPath, entryArgs(script, mode, profile), {
-    cwd: ROOT,
-    env: { ...process.env, ...env, HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let ended: string | undefined;
-  let stopping = false;
-  const exited = new Promise<void>((done) =>
-    child.once('exit', (code, signal) => {
-      ended = signal ?? `exit code ${code}`;
-      children.delete(child);
-      done();
-    }),
-  );
-  // Replaced by a fresh bucket once the figures are printed, so that the stop is told apart.
-  let logs = { warn: 0, error: 0, samples: [] as string[] };
-  for (const stream of [child.stdout, child.stderr]) {
-    if (!stream) continue;
-    createInterface({ input: stream }).on('line', (line) => {
-      let level = 40;
-      let text = line;
-      try {
-        const entry = JSON.parse(line) as {
-          level?: number;
-          msg?: string;
-          err?: { message?: string };
-          error?: unknown;
-        };
-        level = entry.level ?? 40;
-        // kafkajs's lines, through the logger bridge, carry their reason in `error`.
-        const reason = entry.err?.message ?? (typeof entry.error === 'string' ? entry.error : undefined);
-        text = [entry.msg, reason].filter(Boolean).join(': ');
-      } catch {
-        // Not a pino line: a Node warning or a stack trace, worth showing as it is.
-      }
-      if (level >= 50) logs.error += 1;
-      else if (level >= 40) logs.warn += 1;
-      if (level >= 40 && logs.samples.length < 6 && !logs.samples.includes(text)) logs.samples.push(text);
-      const label = level >= 60 ? 'fatal' : level >= 50 ? 'error' : level >= 40 ? 'warn' : 'info';
-      process.stderr.write(`[${name}] ${label}: ${text}\n`);
-    });
-  }
-  const url = `http://127.0.0.1:${port}`;
-  const service: ServiceProcess = {
-    name,
-    url,
-    pid: child.pid ?? 0,
-    crashed: () => (stopping ? undefined : ended),
-    get logs() {
-      return logs;
-    },
-    newLogs() {
-      const last = logs;
-      logs = { warn: 0, error: 0, samples: [] };
-      return last;
-    },
-    async stop() {
-      stopping = true;
-      if (ended) return;
-      child.kill('SIGTERM');
-      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
-      await exited;
-      clearTimeout(kill);
-    },
-  };
-  for (const started = Date.now(); ; await sleep(200)) {
-    if (ended) throw new Error(`the ${name} service ended before it was ready (${ended})`);
-    try {
-      if ((await fetch(`${url}/readyz`)).ok) return service;
-    } catch {
-      // not listening yet
-    }
-    if (Date.now() - started > 90_000) {
-      await service.stop();
-      throw new Error(`the ${name} service was not ready within 90 s`);
-    }
-  }
-}
-
 /** Lookups at 100/s for 3 s, well below the ceiling, so that no backlog is left for the measured phases. */
 async function warmUp(origin: string, targets: readonly LoadTarget[]): Promise<void> {
   log(`warm-up of ${origin}: 100 lookups/s for 3 s`);
@@ -435,9 +319,6 @@ async function warmUp(origin: string, targets: readonly LoadTarget[]): Promise<v
     drainMs: 10_000,
   });
 }
-
-/** Every service process this run started, killed on an interrupt. */
-const children = new Set<ChildProcess>();
 
 /** Events the sharing service has consumed so far (applied, no-ops and dead letters), from its metrics. */
 async function consumedBy(sharing: ServiceProcess): Promise<number> {
@@ -514,7 +395,7 @@ async function generatorSelfCheck(rate: number): Promise<OpenLoopResult> {
     ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
-  children.add(server);
+  benchChildren.add(server);
   try {
     const port = await new Promise<string>((done, fail) => {
       server.once('exit', () => fail(new Error('the no-op server ended before it listened')));
@@ -534,7 +415,7 @@ async function generatorSelfCheck(rate: number): Promise<OpenLoopResult> {
     return await run(3);
   } finally {
     server.kill('SIGKILL');
-    children.delete(server);
+    benchChildren.delete(server);
   }
 }
 
@@ -938,7 +819,7 @@ async function main(): Promise<void> {
   let result: BenchResult | undefined;
   const interrupt = () => {
     log('interrupted: stopping the services');
-    for (const child of children) child.kill('SIGTERM');
+    for (const child of benchChildren) child.kill('SIGTERM');
     process.exit(130);
   };
   process.once('SIGINT', interrupt);
@@ -967,17 +848,10 @@ async function main(): Promise<void> {
       SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
       SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
     };
-    const sharing = await startService('sharing', 'services/sharing/main.ts', {
-      ...registry,
-      ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
-      MONGODB_DB: harness.dbName,
-      SHARING_GROUP_ID: harness.groupId,
-      SHARING_TOPIC_PREFIX: harness.topicPrefix,
-      SHARING_DEAD_LETTER_TOPIC: harness.deadLetterTopic,
-      // This run's changes topic, which the harness counts in its progress: with the bus's own,
-      // the run went on once the domain topics were routed, before the views were written.
-      SHARING_CHANGES_TOPIC: harness.changesTopic,
-      SHARING_BATCH_SIZE: '500',
+    // This run's changes topic among the rest, which the harness counts in its progress: with the
+    // bus's own, the run went on once the domain topics were routed, before the views were written.
+    const sharing = await startService('sharing', 'services/sharing/main.ts', harness.serviceEnv(), {
+      mode: RUN,
     });
     services.push(sharing);
     const preloadSeconds = await caughtUp(harness, 'the citizens', 600_000);
@@ -993,20 +867,28 @@ async function main(): Promise<void> {
         await client.close();
       }
     }
-    const lookup = await startService('lookup', 'services/lookup/main.ts', {
-      ...registry,
-      ...kafkaEnvOf(SERVICE_PRINCIPALS.lookup),
-      MONGODB_DB: harness.dbName,
-      LOOKUP_JWT_KEYS_FILE: keys.tokenPublicKeys,
-      LOOKUP_JWT_ISSUER: TOKEN_ISSUER,
-      LOOKUP_JWT_AUDIENCE: TOKEN_AUDIENCE,
-      LOOKUP_AUDIT_SEAL_KEY_FILE: keys.auditSealKey,
-      LOOKUP_AUDIT_TOPIC: auditTopic,
-      // The highest limits the config takes: the bench measures lookups, not the rate limiter.
-      LOOKUP_RATE_CLIENT_PER_MINUTE: '100000000',
-      LOOKUP_RATE_OFFICER_PER_MINUTE: '10000000',
-      LOOKUP_RATE_AGENCY_PER_MINUTE: '100000000',
-    });
+    const lookup = await startService(
+      'lookup',
+      'services/lookup/main.ts',
+      {
+        ...registry,
+        ...kafkaEnvOf(SERVICE_PRINCIPALS.lookup),
+        MONGODB_DB: harness.dbName,
+        LOOKUP_JWT_KEYS_FILE: keys.tokenPublicKeys,
+        LOOKUP_JWT_ISSUER: TOKEN_ISSUER,
+        LOOKUP_JWT_AUDIENCE: TOKEN_AUDIENCE,
+        LOOKUP_AUDIT_SEAL_KEY_FILE: keys.auditSealKey,
+        LOOKUP_AUDIT_TOPIC: auditTopic,
+        // The highest limits the config takes: the bench measures lookups, not the rate limiter.
+        LOOKUP_RATE_CLIENT_PER_MINUTE: '100000000',
+        LOOKUP_RATE_OFFICER_PER_MINUTE: '10000000',
+        LOOKUP_RATE_AGENCY_PER_MINUTE: '100000000',
+      },
+      {
+        mode: RUN,
+        nodeOptions: cpuProfileOptions(),
+      },
+    );
     services.push(lookup);
 
     const tokens = Array.from({ length: OFFICERS }, (_, i) =>
@@ -1034,7 +916,7 @@ async function main(): Promise<void> {
       'floor',
       'test/bench/lookup-floor-main.ts',
       { MONGODB_DB: harness.dbName, [FLOOR_READS_ENV]: JSON.stringify(shapes) },
-      'source',
+      { mode: 'source' },
     );
     services.push(floor);
     const floorTargets = order.map(({ a }, i) => floorLookupOf(a, tokens[i % OFFICERS] as string));

@@ -7,9 +7,10 @@
  *    start to the last commit; rounds on fresh topics and databases, median reported.
  * 3. Freshness at half that rate: events published at a steady rate; for one in ten, the time from
  *    Kafka's acknowledgement (the moment a connector answers 200) to the store's acknowledgement
- *    of the write that makes the event visible in its view document, as the service reports its
- *    writes (`onViewsWritten`): the bench polls nothing, so its probes add no reads to the store's
- *    work nor turns to the event loop the service shares with it.
+ *    of the write that makes the event visible in its view document, as the service tells its
+ *    writes in its trace file (`SHARING_TRACE_FILE`: each command's documents, the source records'
+ *    versions they hold, when it was sent and when acknowledged): the bench polls nothing, so its
+ *    probes add no reads to the store's work.
  * 4. The same store commands without the service: the last round's own documents, met once each
  *    (a point read finding nothing, then an upsert of the whole document) and then rewritten (an
  *    upsert changing one field, which FerretDB answers by rewriting the whole document), timed
@@ -19,25 +20,35 @@
  *    rounds there. The store's CPU is metered in each phase, since it serializes its writes on
  *    one SQLite connection.
  *
+ * The sharing service runs as it is deployed: a process of its own, compiled (`node dist/…js`;
+ * LIENTHONG_RUN=source runs the sources under tsx), started afresh for each round and for the
+ * freshness phase; a round's time counts from the moment it said it was ready.
+ *
  * Run with `npm run bench:materialize` (`-- --quick` for a short run); it brings the local stack
- * up if needed and runs the sharing service in this process. With LIENTHONG_BENCH_JSON set, it
- * also writes its figures there as JSON, for `npm run bench` (report-format.ts).
+ * up if needed. With LIENTHONG_BENCH_JSON set, it also writes its figures there as JSON, for
+ * `npm run bench` (report-format.ts).
  */
+import { open } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { type Db, MongoClient } from 'mongodb';
+import { prepareRun } from '../../deploy/local/service-entry';
 import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { testKafkaEnv } from '../support/test-stack';
 import { runContractTool } from '../../schemas/contract-tool';
 import { type RoundStage } from '../../services/sharing/materializer';
 import { VIEW_NAMES, type ViewDoc, type ViewName } from '../../services/sharing/projection';
 import { readCatalog } from '../../services/sharing/view-catalog';
+import { type SharingTraceEntry } from '../../services/sharing/sharing-service';
 import { createViewStore, STORE_WRITE_CHUNK } from '../../services/sharing/view-store';
 import { generateEventStream, type StreamEvent } from '../support/event-stream';
+import { scratchDir } from '../support/fixtures';
 import { sharingHarness } from '../support/sharing';
 import { median } from './connector-process';
-import { cpuMeter, type CpuUse, ownUsage } from './process-usage';
-import { atLeast, atMost, figure, writeBenchResult } from './report-format';
+import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
+import { atLeast, atMost, figure, type ProcessFigure, writeBenchResult } from './report-format';
+import { benchChildren, cpuProfileOptions, type ServiceProcess, startService } from './service-process';
 
 const quick = process.argv.includes('--quick');
 /**
@@ -50,6 +61,10 @@ const ROUNDS = quick ? 1 : 3;
 const EVENTS = quick ? 4_000 : 12_000;
 const CEILING_DOCS = quick ? 4_000 : 10_000;
 const FRESHNESS_SECONDS = quick ? 10 : 30;
+/** How the service runs: compiled, as `npm start` runs it, unless LIENTHONG_RUN=source. */
+const RUN = stackConfig().LIENTHONG_RUN;
+/** DESIGN.md's bound on every service's memory. */
+const TARGET_RSS_MIB = 256;
 
 const fmtMs = (ms: number | null): string => (ms === null ? 'none' : `${Math.round(ms)} ms`);
 
@@ -110,7 +125,6 @@ async function storeCeiling(uri: string): Promise<number> {
 /** What a round did, from the service's counts: the store's reads and the documents written. */
 interface RoundWork extends ServiceCounts {
   seconds: number;
-  written: number;
   /** The documents in the views at the end, each met once. */
   documents: ViewDoc[][];
   cpu: CpuUse;
@@ -121,12 +135,19 @@ const ROUND_STAGES: readonly RoundStage[] = ['catalog', 'load', 'apply', 'depend
 
 interface ServiceCounts {
   reads: number;
+  /** View documents written. */
+  written: number;
   /** Time the service's writer spent in rounds, s, its rounds, and their waits for Kafka, s. */
   writerSeconds: number;
   writerRounds: number;
   dependentsSeconds: number;
   /** The writer's time in each part of its rounds, s. */
   stages: Record<RoundStage, number>;
+  /**
+   * How late the service's event loop ran since the last scrape, beyond prom-client's 10 ms
+   * sampling, ms: prom-client starts its histogram afresh at each scrape.
+   */
+  loopLate: { p50: number; p99: number; max: number };
 }
 
 /** What each part of a round is, in the report. */
@@ -152,23 +173,92 @@ function stageShares(
 }
 
 /**
- * From the service's /metrics: the store reads the round needed (its cache's misses), the rounds
- * of its one writer (loading, applying and writing) and the time they took, s, and the part of
- * that time spent waiting for Kafka to acknowledge the rounds' dependent changes, s.
+ * From the service's /metrics: the store reads the round needed (its cache's misses), the
+ * documents written, the rounds of its one writer (loading, applying and writing) and the time
+ * they took, s, the part of that time spent waiting for Kafka to acknowledge the rounds' dependent
+ * changes, s, and its event loop's delay since the last scrape.
  */
-async function serviceCounts(harness: ReturnType<typeof sharingHarness>): Promise<ServiceCounts> {
-  const text = (await harness.service().app.inject({ url: '/metrics' })).body;
+async function serviceCounts(sharing: ServiceProcess): Promise<ServiceCounts> {
+  const text = await (await fetch(`${sharing.url}/metrics`)).text();
   const value = (pattern: RegExp): number => Number(pattern.exec(text)?.[1] ?? NaN);
   const stage = (name: RoundStage): number =>
     value(new RegExp(`^sharing_round_stage_seconds_sum\\{[^}]*stage="${name}"[^}]*\\} ([\\d.e+-]+)`, 'm')) ||
     0;
+  // Less the sampling interval, as Node's histogram counts it in every delay.
+  const late = (p: string): number => {
+    const seconds = value(new RegExp(`^nodejs_eventloop_lag_${p}_seconds(?:\\{[^}]*\\})? ([\\d.e+-]+)`, 'm'));
+    return Math.max(0, Math.round((seconds * 1_000 - 10) * 10) / 10);
+  };
   return {
     stages: Object.fromEntries(ROUND_STAGES.map((name) => [name, stage(name)])) as Record<RoundStage, number>,
     reads: value(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m),
+    written: value(/^sharing_documents_written_total(?:\{[^}]*\})? (\d+)/m),
     writerSeconds: value(/^sharing_store_write_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/m),
     writerRounds: value(/^sharing_store_write_seconds_count(?:\{[^}]*\})? (\d+)/m),
     // Rounds wait for Kafka to acknowledge their dependent changes before they write.
     dependentsSeconds: value(/^sharing_changes_send_seconds_sum\{[^}]*from="round"[^}]*\} ([\d.e+-]+)/m) || 0,
+    loopLate: { p50: late('p50'), p99: late('p99'), max: late('max') },
+  };
+}
+
+/**
+ * The sharing service on the harness's topics and database, as it is deployed (RUN), through its
+ * changes topic unless `--direct`, with `env` besides.
+ */
+function startSharing(
+  harness: ReturnType<typeof sharingHarness>,
+  env: Record<string, string> = {},
+): Promise<ServiceProcess> {
+  const mode: Record<string, string> = routed ? {} : { SHARING_MODE: 'direct' };
+  // /readyz polled often: a round's time counts from the moment it answers.
+  return startService(
+    'sharing',
+    'services/sharing/main.ts',
+    { ...harness.serviceEnv(), ...mode, ...env },
+    {
+      mode: RUN,
+      nodeOptions: cpuProfileOptions(),
+      pollMs: 25,
+    },
+  );
+}
+
+/**
+ * Reads the JSON lines appended to `file` every `everyMs` and hands each to `onEntry`, until
+ * stopped; the stop reads what is left first.
+ */
+function followTrace(file: string, onEntry: (entry: SharingTraceEntry) => void, everyMs = 20) {
+  let offset = 0;
+  let partial = '';
+  // A character cut by a read's end is kept for the next.
+  const decoder = new StringDecoder('utf8');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  let reading: Promise<void> = Promise.resolve();
+  const readMore = async (): Promise<void> => {
+    const handle = await open(file, 'r').catch(() => undefined);
+    if (!handle) return; // not written yet
+    try {
+      for (;;) {
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+        if (bytesRead === 0) return;
+        offset += bytesRead;
+        const lines = (partial + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line !== '') onEntry(JSON.parse(line) as SharingTraceEntry);
+      }
+    } finally {
+      await handle.close();
+    }
+  };
+  const timer = setInterval(() => {
+    reading = reading.then(readMore);
+  }, everyMs);
+  return {
+    async stop(): Promise<void> {
+      clearInterval(timer);
+      reading = reading.then(readMore);
+      await reading;
+    },
   };
 }
 
@@ -255,14 +345,12 @@ function probeOf({ topic, event }: StreamEvent): { view: ViewName; id: string } 
 }
 
 /**
- * Whether a view document shows an event: a section stamped by the event's source record at its
- * version or a later one (a later event of the record may have replaced the section already).
+ * Whether a written document shows an event: it holds a section of the event's source record at
+ * its version or a later one (a later event of the record may have replaced the section already),
+ * by the versions the service's trace gives for it.
  */
-function shows(node: unknown, record: string, version: number): boolean {
-  if (typeof node !== 'object' || node === null || node instanceof Date) return false;
-  const source = (node as { source?: { sourceRecordId?: unknown; sourceVersion?: unknown } }).source;
-  if (source?.sourceRecordId === record && Number(source.sourceVersion) >= version) return true;
-  return Object.values(node).some((child) => shows(child, record, version));
+function shows(held: Readonly<Record<string, number>>, record: string, version: number): boolean {
+  return Object.hasOwn(held, record) && (held[record] as number) >= version;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -279,12 +367,22 @@ async function main(): Promise<void> {
     SCHEMA_REGISTRY_KEYS_FILE: stack.registry.keysFile,
   });
 
+  prepareRun(RUN, log);
+  const interrupt = () => {
+    log('interrupted: stopping the sharing service');
+    for (const child of benchChildren) child.kill('SIGTERM');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+
   const storePid = stack.status().find((c) => c.name === 'store')?.pid;
   const ours: Record<number, string> = {
     [process.pid]: 'bench',
     ...(storePid ? { [storePid]: 'store' } : {}),
   };
-  const meter = () => cpuMeter(ours);
+  const meter = (sharing?: ServiceProcess) =>
+    cpuMeter(sharing ? { ...ours, [sharing.pid]: 'sharing' } : ours);
 
   log(`store ceiling: ${CEILING_DOCS} upserts, three passes`);
   const ceilingCpu = meter();
@@ -296,52 +394,48 @@ async function main(): Promise<void> {
   const events = generateEventStream(EVENTS, 5);
   const eventRates: number[] = [];
   const docRates: number[] = [];
+  const readySeconds: number[] = [];
   const rounds: RoundWork[] = [];
   for (let round = 1; round <= ROUNDS; round += 1) {
-    const harness = sharingHarness({ partitions: 6, batchSize: 500, routed });
+    const harness = sharingHarness({ partitions: 6, batchSize: 500 });
     await harness.setUp();
+    let sharing: ServiceProcess | undefined;
     try {
       await harness.publish(events);
       log(`round ${round}/${ROUNDS}: applying ${EVENTS} events from a filled topic`);
+      const spawned = performance.now();
+      sharing = await startSharing(harness);
       const started = performance.now();
-      const used = meter();
-      await harness.start();
-      let last = 0;
-      if (routed) {
-        // Changes are counted per document: done once every event and change is committed.
-        for (;;) {
-          const { committed, total } = await harness.progress();
-          if (committed === total && total > EVENTS) break;
-          if (performance.now() - last > 5_000) {
-            last = performance.now();
-            log(`  ${committed}/${total} events and changes`);
-          }
-          await new Promise((r) => setTimeout(r, 100));
+      readySeconds.push((started - spawned) / 1_000);
+      const used = meter(sharing);
+      // Done once every event, and every change it gave when routed, is committed: the changes
+      // count one per document, so routed there are more of them than events.
+      for (let last = 0; ; await new Promise((r) => setTimeout(r, 100))) {
+        const { committed, total } = await harness.progress();
+        if (committed === total && committed >= EVENTS) break;
+        const ended = sharing.crashed();
+        if (ended) throw new Error(`the sharing service ended during round ${round} (${ended})`);
+        if (performance.now() - last > 5_000) {
+          last = performance.now();
+          log(`  ${committed}/${total} ${routed ? 'events and changes' : 'events'}`);
         }
-      } else {
-        await harness.waitForEvents(EVENTS, 1_800_000, (seen) => {
-          if (performance.now() - last > 5_000) {
-            last = performance.now();
-            log(`  ${seen}/${EVENTS}`);
-          }
-        });
       }
       const seconds = (performance.now() - started) / 1000;
       const cpu = used();
-      const { documentsWritten } = harness.service().stats();
+      const counts = await serviceCounts(sharing);
       eventRates.push(EVENTS / seconds);
-      docRates.push(documentsWritten / seconds);
+      docRates.push(counts.written / seconds);
       rounds.push({
         seconds,
-        ...(await serviceCounts(harness)),
-        written: documentsWritten,
+        ...counts,
         documents: round === ROUNDS ? await viewDocuments(harness.db()) : [],
         cpu,
       });
       log(
-        `  ${Math.round(EVENTS / seconds)} events/s, ${Math.round(documentsWritten / seconds)} documents/s; ${cpu.summary}`,
+        `  ${Math.round(EVENTS / seconds)} events/s, ${Math.round(counts.written / seconds)} documents/s, ready after ${(readySeconds.at(-1) ?? 0).toFixed(1)} s; ${cpu.summary}`,
       );
     } finally {
+      await sharing?.stop();
       await harness.tearDown();
     }
   }
@@ -350,16 +444,17 @@ async function main(): Promise<void> {
 
   const halfRate = eventRate / 2;
   log(`freshness: ${Math.round(halfRate)} events/s for ${FRESHNESS_SECONDS} s, one in ten probed`);
+  // Epoch milliseconds, as the service's trace gives its times.
   type Probe = { record: string; version: number; ackedAt: number };
-  // Probes by view document, and each document as last written, with when the store acknowledged
-  // it: the service tells both (onViewsWritten), so the bench reads nothing from the store itself.
+  // Probes by view document, and each document's last write, with the source records' versions it
+  // holds and when the store acknowledged it: the service's trace tells both, so the bench reads
+  // nothing from the store itself.
   const pending = new Map<string, Probe[]>();
-  const written = new Map<string, { doc: ViewDoc; at: number }>();
+  const written = new Map<string, { held: Record<string, number>; at: number; sentAt: number }>();
   const latencies: number[] = [];
   // Each probe's latency in two: until the write command that showed it was sent (the hops through
   // Kafka, the wait for a round, and the round's loads, projections and dependents), and that
-  // command itself. Told by the service's trace of its write commands, in wall-clock ms.
-  const commandSentAt = new Map<string, number>();
+  // command itself.
   const parts: { total: number; beforeWrite: number; write: number }[] = [];
   const settle = (key: string): void => {
     const last = written.get(key);
@@ -367,62 +462,52 @@ async function main(): Promise<void> {
     if (!last || !probes) return;
     // A document written before its probe was set counts as seen at once.
     const left = probes.filter((p) => {
-      if (!shows(last.doc, p.record, p.version)) return true;
+      if (!shows(last.held, p.record, p.version)) return true;
       const total = Math.max(0, last.at - p.ackedAt);
       latencies.push(total);
-      const sentAt = commandSentAt.get(key);
-      if (sentAt !== undefined) {
-        const beforeWrite = Math.min(total, Math.max(0, sentAt - (performance.timeOrigin + p.ackedAt)));
-        parts.push({ total, beforeWrite, write: total - beforeWrite });
-      }
+      const beforeWrite = Math.min(total, Math.max(0, last.sentAt - p.ackedAt));
+      parts.push({ total, beforeWrite, write: total - beforeWrite });
       return false;
     });
     if (left.length > 0) pending.set(key, left);
     else pending.delete(key);
   };
-  const harness = sharingHarness({
-    partitions: 6,
-    batchSize: 500,
-    routed,
-    service: {
-      trace: (entry) => {
-        if (entry.kind !== 'write') return;
-        for (const id of entry.ids) commandSentAt.set(`${entry.collection}/${id}`, entry.sentAt);
-      },
-      onViewsWritten: (view, docs) => {
-        const at = performance.now();
-        for (const doc of docs) {
-          const key = `${view}/${doc._id}`;
-          written.set(key, { doc, at });
-          settle(key);
-        }
-      },
-    },
-  });
+  const stream = generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9);
+  const harness = sharingHarness({ partitions: 6, batchSize: 500 });
+  const scratch = scratchDir('bench-materialize');
   await harness.setUp();
-  let rss = 0;
+  let sharing: ServiceProcess | undefined;
+  let memory: ReturnType<typeof memoryOf>;
+  let sharingUsage: ProcessFigure | undefined;
   let unseen = 0;
   let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0, stages: { ...NO_STAGES } };
   let fresh = { reads: 0, written: 0, documents: 0, writerRounds: 0, seconds: 0 };
-  // The service shares this process's event loop with the producer and the bench's own work: how
-  // late the loop ran is time an event may have waited that is neither the store's nor Kafka's.
-  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   let loopLate = { p50: 0, p99: 0, max: 0 };
   let freshCpu: CpuUse | undefined;
   try {
-    await harness.start();
-    const writerBefore = await serviceCounts(harness);
+    const traceFile = join(scratch.path, 'trace.jsonl');
+    sharing = await startSharing(harness, { SHARING_TRACE_FILE: traceFile });
+    // The trace names collections; the probes, views.
+    const viewOf = new Map(Object.entries(await readCatalog(harness.db())).map(([v, c]) => [c, v]));
+    const trace = followTrace(traceFile, (entry) => {
+      if (entry.kind !== 'write') return;
+      entry.ids.forEach((id, k) => {
+        const key = `${viewOf.get(entry.collection) ?? entry.collection}/${id}`;
+        written.set(key, { held: entry.versions[k] ?? {}, at: entry.at, sentAt: entry.sentAt });
+        settle(key);
+      });
+    });
+    // Its first scrape starts the service's event-loop histogram afresh, for the phase.
+    const writerBefore = await serviceCounts(sharing);
     const phaseStarted = performance.now();
-    loopDelay.enable();
-    const freshMeter = meter();
-    const stream = generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9);
+    const freshMeter = meter(sharing);
     const tick = 100;
     const perTick = Math.max(1, Math.round((halfRate * tick) / 1000));
     const started = performance.now();
     for (let i = 0; i < stream.length; i += perTick) {
       const slice = stream.slice(i, i + perTick);
       await harness.publish(slice);
-      const ackedAt = performance.now();
+      const ackedAt = Date.now();
       slice.forEach((item, k) => {
         const probe = (i + k) % 10 === 0 ? probeOf(item) : undefined;
         if (!probe) return;
@@ -436,17 +521,12 @@ async function main(): Promise<void> {
     }
     const giveUpAt = performance.now() + 60_000;
     while (pending.size > 0 && performance.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
+    await trace.stop();
     unseen = [...pending.values()].reduce((n, probes) => n + probes.length, 0);
-    loopDelay.disable();
     freshCpu = freshMeter();
-    // Less the sampling resolution, as prom-client reports Node's histogram.
-    const lateMs = (ns: number) => Math.max(0, Math.round((ns / 1e6 - 5) * 10) / 10);
-    loopLate = {
-      p50: lateMs(loopDelay.percentile(50)),
-      p99: lateMs(loopDelay.percentile(99)),
-      max: lateMs(loopDelay.max),
-    };
-    const writerAfter = await serviceCounts(harness);
+    log(`  ${freshCpu.summary}`);
+    const writerAfter = await serviceCounts(sharing);
+    loopLate = writerAfter.loopLate;
     const roundsRun = writerAfter.writerRounds - writerBefore.writerRounds;
     const roundSeconds = writerAfter.writerSeconds - writerBefore.writerSeconds;
     const phaseSeconds = (performance.now() - phaseStarted) / 1000;
@@ -459,14 +539,19 @@ async function main(): Promise<void> {
     };
     fresh = {
       reads: writerAfter.reads - writerBefore.reads,
-      written: harness.service().stats().documentsWritten,
+      written: writerAfter.written - writerBefore.written,
       documents: (await viewDocuments(harness.db())).reduce((n, docs) => n + docs.length, 0),
       writerRounds: roundsRun,
       seconds: phaseSeconds,
     };
-    rss = Math.round(process.memoryUsage().rss / 1_048_576);
+    memory = memoryOf(sharing.pid);
+    sharingUsage = usageOf('sharing service (services/sharing/main.ts)', sharing.pid, {
+      note: RUN === 'compiled' ? 'node dist/…js' : 'node --import tsx: includes the TypeScript loader',
+    });
   } finally {
+    await sharing?.stop();
     await harness.tearDown();
+    scratch.remove();
   }
   latencies.sort((a, b) => a - b);
   // The slowest 1% of probes against the rest: where the tail's time went.
@@ -498,15 +583,16 @@ async function main(): Promise<void> {
   const allowedRate = median(rounds.map((r) => r.written / (storeMs(r, distinct) / 1000)));
   const freshStoreShare = storeMs(fresh, fresh.documents) / (10 * fresh.seconds);
   const freshStoreCpu = freshCpu?.percentOfCore('store') ?? null;
+  const freshSharingCpu = freshCpu?.percentOfCore('sharing') ?? null;
   const freshBenchCpu = freshCpu?.percentOfCore('bench') ?? null;
   const freshMachine = freshCpu?.machineBusyPercent ?? null;
   // Time the store's threads and the bench process's (the service's event loop among them) were
   // ready to run and waited for a core, over the phase's time: what the machine's load added.
   const freshStoreWaited = freshCpu?.waitedPercent('store') ?? null;
-  const freshBenchWaited = freshCpu?.waitedPercent('bench') ?? null;
+  const freshSharingWaited = freshCpu?.waitedPercent('sharing') ?? null;
   const commandsStoreWaited = costs.cpu.waitedPercent('store');
   const storeCpuApply = median(rounds.map((r) => r.cpu.percentOfCore('store')));
-  const benchCpuApply = median(rounds.map((r) => r.cpu.percentOfCore('bench')));
+  const sharingCpuApply = median(rounds.map((r) => r.cpu.percentOfCore('sharing')));
   const machineApply = median(rounds.map((r) => r.cpu.machineBusyPercent));
   const storeCpuCeiling = ceilingUse.percentOfCore('store');
   const storeCpuCommands = costs.cpu.percentOfCore('store');
@@ -538,7 +624,8 @@ async function main(): Promise<void> {
     `| rounds' time the service's writer was in a round (load, apply, write) | ${Math.round(writerShare)}% | |`,
     `| rounds' time by part of the writer's rounds | ${describeStages(roundStages)} | |`,
     `| store CPU: ceiling, rounds, commands alone | ${Math.round(storeCpuCeiling)}%, ${Math.round(storeCpuApply)}%, ${Math.round(storeCpuCommands)}% of a core | |`,
-    `| rounds: bench process CPU, machine busy | ${Math.round(benchCpuApply)}% of a core, ${Math.round(machineApply)}% of all cores | |`,
+    `| rounds: sharing service CPU, machine busy | ${Math.round(sharingCpuApply)}% of a core, ${Math.round(machineApply)}% of all cores | |`,
+    `| rounds: the service's start, until ready | ${median(readySeconds).toFixed(1)} s (median of ${ROUNDS}, not counted in the rounds' time) | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
     `| freshness, median of the slowest 1% (${tailSplit.probes} probes) / of the rest: until the write was sent, the write | ${fmtMs(tailSplit.beforeWrite)} / ${fmtMs(bodySplit.beforeWrite)}, ${fmtMs(tailSplit.write)} / ${fmtMs(bodySplit.write)} | |`,
@@ -546,10 +633,10 @@ async function main(): Promise<void> {
     `| freshness phase: its time the store alone accounts for, with its own commands | ${Math.round(freshStoreShare)}% | |`,
     `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
     `| freshness phase: its time by part of the writer's rounds | ${describeStages(writer.stages)} | |`,
-    `| freshness phase: store CPU, bench process CPU, machine busy | ${Math.round(freshStoreCpu ?? NaN)}%, ${Math.round(freshBenchCpu ?? NaN)}% of a core, ${freshMachine}% of all cores | |`,
-    `| threads waiting for a core over the time: store in the commands alone; store / bench process in the freshness phase | ${Math.round(commandsStoreWaited)}%; ${Math.round(freshStoreWaited ?? NaN)}% / ${Math.round(freshBenchWaited ?? NaN)}% | |`,
-    `| freshness phase: this process's event loop late, beyond 5 ms sampling, p50 / p99 / max | ${loopLate.p50} / ${loopLate.p99} / ${loopLate.max} ms | |`,
-    `| bench process RSS (service, prober, producer and the events; the service alone: bench:lookup) | ${rss} MiB | |`,
+    `| freshness phase: store, sharing service, bench process (producer) CPU; machine busy | ${Math.round(freshStoreCpu ?? NaN)}%, ${Math.round(freshSharingCpu ?? NaN)}%, ${Math.round(freshBenchCpu ?? NaN)}% of a core; ${freshMachine}% of all cores | |`,
+    `| threads waiting for a core over the time: store in the commands alone; store / sharing service in the freshness phase | ${Math.round(commandsStoreWaited)}%; ${Math.round(freshStoreWaited ?? NaN)}% / ${Math.round(freshSharingWaited ?? NaN)}% | |`,
+    `| freshness phase: the service's event loop late, beyond 10 ms sampling, p50 / p99 / max | ${loopLate.p50} / ${loopLate.p99} / ${loopLate.max} ms | |`,
+    `| sharing service RSS at the end, peak (${RUN}) | ${memory?.now ?? '?'} MiB, ${memory?.peak ?? '?'} MiB | ≤ ${TARGET_RSS_MIB} MiB |`,
     '',
   ];
   process.stdout.write(lines.join('\n'));
@@ -635,10 +722,13 @@ async function main(): Promise<void> {
         undefined,
         'absolute, from /proc/<pid>/task/*/schedstat, summed over threads',
       ),
+      figure(`sharing service CPU during the rounds (median of ${ROUNDS})`, sharingCpuApply, '% of a core'),
       figure(
-        `bench process CPU during the rounds, the service's included (median of ${ROUNDS})`,
-        benchCpuApply,
-        '% of a core',
+        `the sharing service's start, from its spawn until ready (median of ${ROUNDS})`,
+        median(readySeconds),
+        's',
+        undefined,
+        "not counted in the rounds' time: they count from the moment it said it was ready",
       ),
       figure(`machine busy during the rounds (median of ${ROUNDS})`, machineApply, '% of all cores'),
       figure(`freshness p50 at ${Math.round(halfRate)} events/s`, percentile(latencies, 50), 'ms'),
@@ -702,7 +792,12 @@ async function main(): Promise<void> {
         `${fresh.reads} reads, ${fresh.written} writes of ${fresh.documents} documents, ${fresh.writerRounds} rounds; beside the writer's waits for Kafka, the rest of its time is the service's CPU`,
       ),
       figure('freshness phase: store CPU', freshStoreCpu, '% of a core'),
-      figure("freshness phase: bench process CPU, the service's included", freshBenchCpu, '% of a core'),
+      figure('freshness phase: sharing service CPU', freshSharingCpu, '% of a core'),
+      figure(
+        'freshness phase: bench process CPU (the producer and the probes)',
+        freshBenchCpu,
+        '% of a core',
+      ),
       figure('freshness phase: machine busy', freshMachine, '% of all cores'),
       figure(
         "freshness phase: time the store's threads waited for a core, over the phase",
@@ -712,26 +807,30 @@ async function main(): Promise<void> {
         'absolute, from /proc/<pid>/task/*/schedstat, summed over threads',
       ),
       figure(
-        "freshness phase: time the bench process's threads (the service's included) waited for a core, over the phase",
-        freshBenchWaited,
+        "freshness phase: time the sharing service's threads waited for a core, over the phase",
+        freshSharingWaited,
         '%',
         undefined,
         'absolute, from /proc/<pid>/task/*/schedstat, summed over threads',
       ),
       ...(['p50', 'p99', 'max'] as const).map((p) =>
         figure(
-          `freshness phase: event-loop delay ${p} of the bench process (the service's, shared with the producer), beyond the 5 ms sampling interval`,
+          `freshness phase: the sharing service's event-loop delay ${p}, beyond prom-client's 10 ms sampling interval`,
           loopLate[p],
           'ms',
           undefined,
           'absolute, same run',
         ),
       ),
-      // Not a service's RSS, so no target: bench:lookup measures the sharing service's, alone in
-      // its process, against the 256 MiB.
-      figure('bench process RSS at the end (sharing service, prober, producer and the events)', rss, 'MiB'),
+      figure(
+        `sharing service RSS at the end of the freshness phase (${RUN})`,
+        memory?.now ?? null,
+        'MiB',
+        atMost(TARGET_RSS_MIB, `≤ ${TARGET_RSS_MIB} MiB`),
+        `peak ${memory?.peak ?? '?'} MiB`,
+      ),
     ],
-    processes: [ownUsage('bench:materialize (sharing service in process, producer, prober)')],
+    processes: [ownUsage('bench:materialize (producer, probes)'), ...(sharingUsage ? [sharingUsage] : [])],
     notes: [`${latencies.length} freshness probes seen`],
   });
 }

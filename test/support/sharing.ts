@@ -89,6 +89,19 @@ export function sharingHarness(
       ...(options.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: options.sendTimeoutMs }),
     });
 
+  /** The settings of a sharing process on this harness's topics, writing into `into`. */
+  const serviceEnv = (into = { dbName, groupId }): Record<string, string> => ({
+    ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
+    MONGODB_DB: into.dbName,
+    SHARING_GROUP_ID: into.groupId,
+    SHARING_TOPIC_PREFIX: topicPrefix,
+    SHARING_DEAD_LETTER_TOPIC: deadLetterTopic,
+    SHARING_CHANGES_TOPIC: changesTopic,
+    SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
+    SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
+    SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
+  });
+
   /** A sharing entry point as a process of its own, on this harness's topics, that a test can kill. */
   const spawnChild = (
     entry: string,
@@ -101,18 +114,7 @@ export function sharingHarness(
       // tsx as a loader in the same process: its CLI would run the service in a child that a kill misses.
       ['--import', 'tsx', join(ROOT, 'services', 'sharing', entry), ...args],
       {
-        env: {
-          ...process.env,
-          ...kafkaEnvOf(SERVICE_PRINCIPALS.sharing),
-          SHARING_TOPIC_PREFIX: topicPrefix,
-          SHARING_DEAD_LETTER_TOPIC: deadLetterTopic,
-          SHARING_CHANGES_TOPIC: changesTopic,
-          SHARING_BATCH_SIZE: String(options.batchSize ?? 200),
-          SCHEMA_REGISTRY_CLIENT_ID: 'lienthong-reader',
-          SCHEMA_REGISTRY_KEY: registryKey('lienthong-reader'),
-          LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-          ...env,
-        },
+        env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', ...serviceEnv(), ...env },
         cwd: ROOT,
         stdio: ['ignore', stdout, 'inherit'],
       },
@@ -137,6 +139,7 @@ export function sharingHarness(
     dbName,
     kafka,
     serviceKafka,
+    serviceEnv,
     db: (): Db => reader.db(dbName),
     client: (): MongoClient => reader,
 
@@ -196,12 +199,7 @@ export function sharingHarness(
      * test can kill it. It logs at `LOG_LEVEL` (warn by default) to the test's output.
      */
     spawnProcess(into = { dbName, groupId }, port = 0, env: Record<string, string> = {}): ChildProcess {
-      return spawnChild('main.ts', {
-        MONGODB_DB: into.dbName,
-        SHARING_GROUP_ID: into.groupId,
-        PORT: String(port),
-        ...env,
-      });
+      return spawnChild('main.ts', { ...serviceEnv(into), PORT: String(port), ...env });
     },
 
     /**
@@ -209,12 +207,7 @@ export function sharingHarness(
      * live service of `groupId`; its output is piped, for the test to read the steps from.
      */
     spawnRebuild(args: readonly string[], env: Record<string, string> = {}): ChildProcess {
-      return spawnChild(
-        'rebuild-main.ts',
-        { MONGODB_DB: dbName, SHARING_GROUP_ID: groupId, ...env },
-        args,
-        'pipe',
-      );
+      return spawnChild('rebuild-main.ts', env, args, 'pipe');
     },
 
     /**

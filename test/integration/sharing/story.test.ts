@@ -1,12 +1,18 @@
 import { sectionKey } from '../../../services/sharing/projection';
 import { DEAD_LETTER_HEADERS } from '../../../services/sharing/dead-letters';
+import { type SharingTraceEntry } from '../../../services/sharing/sharing-service';
+import { readCatalog } from '../../../services/sharing/view-catalog';
 import { toConfluentWire } from '../../../services/platform/avro';
 import { readMessages } from '../../support/kafka';
 import { sharingHarness, traceparentFor } from '../../support/sharing';
 import { STORY, storyEvents } from '../../support/story';
 
 // Unknown schema ids are asked for again for a second only, not the five minutes of production.
-const harness = sharingHarness({ service: { unknownSchemaRetryMs: 1_000 } });
+// Its trace is kept, as SHARING_TRACE_FILE writes it for the tests and the benchmarks.
+const traced: SharingTraceEntry[] = [];
+const harness = sharingHarness({
+  service: { unknownSchemaRetryMs: 1_000, trace: (entry) => traced.push(entry) },
+});
 
 beforeAll(async () => {
   await harness.setUp();
@@ -137,6 +143,25 @@ describe('operations', () => {
       new RegExp(`sharing_consumer_lag\\{[^}]*topic="${harness.topics.dossier}"[^}]*\\} 0`),
     );
     expect(text).toMatch(/sharing_store_write_seconds_count\{[^}]*\} [1-9]/);
+    const written = /^sharing_documents_written_total(?:\{[^}]*\})? (\d+)/m.exec(text)?.[1];
+    expect(Number(written)).toBe(harness.service().stats().documentsWritten);
+    expect(Number(written)).toBeGreaterThan(0);
+  });
+
+  it("traces each write command's documents with the version of each source record they hold", async () => {
+    const collection = (await readCatalog(harness.db())).vehicles;
+    const writes = traced.flatMap((entry) =>
+      entry.kind === 'write' && entry.collection === collection
+        ? entry.ids.map((id, k) => ({ id, held: entry.versions[k], sentAt: entry.sentAt, at: entry.at }))
+        : [],
+    );
+    const last = writes.filter((w) => w.id === STORY.plate).at(-1);
+    // The registration (version 1) and the transfer (2) each left a history section; 2 is held.
+    expect(last?.held).toEqual({ 'DKX-2026-555001': 2 });
+    expect(last?.at).toBeGreaterThanOrEqual(last?.sentAt ?? Infinity);
+    // Every document the view holds was written, and traced, at least once.
+    const held = await harness.db().collection(collection).distinct('_id');
+    expect(new Set(writes.map((w) => w.id))).toEqual(new Set(held));
   });
 });
 

@@ -1,6 +1,5 @@
 import { periodOf } from '../../../services/lookup/audit-trail';
-import { sectionsOf } from '../../../services/lookup/lineage';
-import { type Provenance, type ViewDoc } from '../../../services/sharing/projection';
+import { type Provenance, sectionsOf, type ViewDoc } from '../../../services/sharing/projection';
 
 describe('periodOf', () => {
   it("counts 17:30 UTC on 30 November in Hà Nội's 1 December, at midnight", () => {
