@@ -6,17 +6,32 @@
  * the same document at once can lose a section. Why many partitions per round: a round costs a
  * few store round trips whatever its size, so gathering the partitions that arrived together
  * makes freshness a matter of one round, not one round per partition.
+ *
+ * The same gathering serves the service's requests to Kafka (its sends of changes and its offset
+ * commits): its producer has one request in flight per connection, so sends made while one is in
+ * flight go together in the next request instead of queueing one request each.
  */
 export interface ApplyQueue<E, R = boolean> {
   /** Resolves with what became of each of `events` (whether it changed a view...), once its round is written. */
   submit(events: readonly E[]): Promise<R[]>;
 }
 
+/**
+ * A bound on a round: it takes whole submissions while their `weight` stays within `max`, and
+ * always at least one, so that a submission heavier than `max` still goes, alone.
+ */
+export interface RoundBound<E> {
+  max: number;
+  weight: (event: E) => number;
+}
+
 export function createApplyQueue<E, R = boolean>(
   apply: (events: readonly E[]) => Promise<R[]>,
+  bound?: RoundBound<E>,
 ): ApplyQueue<E, R> {
   type Waiting = {
     events: readonly E[];
+    weight: number;
     resolve: (changed: R[]) => void;
     reject: (err: unknown) => void;
   };
@@ -26,8 +41,16 @@ export function createApplyQueue<E, R = boolean>(
   const drain = async (): Promise<void> => {
     try {
       while (waiting.length > 0) {
-        const round = waiting;
-        waiting = [];
+        let taken = 1;
+        if (bound) {
+          let weight = waiting[0]?.weight ?? 0;
+          for (; taken < waiting.length; taken += 1) {
+            weight += waiting[taken]?.weight ?? 0;
+            if (weight > bound.max) break;
+          }
+        } else taken = waiting.length;
+        const round = waiting.slice(0, taken);
+        waiting = waiting.slice(taken);
         try {
           const changed = await apply(round.flatMap((w) => w.events));
           let at = 0;
@@ -48,7 +71,8 @@ export function createApplyQueue<E, R = boolean>(
   return {
     submit(events) {
       return new Promise<R[]>((resolve, reject) => {
-        waiting.push({ events, resolve, reject });
+        const weight = bound ? events.reduce((sum, e) => sum + bound.weight(e), 0) : 0;
+        waiting.push({ events, weight, resolve, reject });
         if (running) return;
         running = true;
         // The first round begins once the turn of the event loop that brought this is over, so

@@ -3,11 +3,12 @@ import { context, propagation, type Span, trace } from '@opentelemetry/api';
 import { type FastifyInstance } from 'fastify';
 import {
   type Batch,
-  type Consumer,
   type EachBatchPayload,
   type IHeaders,
   type Kafka,
   type KafkaMessage,
+  type Message,
+  type TopicPartitionOffsetAndMetadata,
 } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
@@ -18,7 +19,7 @@ import { type Clock, systemClock } from '../platform/clock';
 import { ERROR_CODES, isRetriable } from '../platform/errors';
 import { answerRequestError, createHttpServer, registerOperations, routeNotFound } from '../platform/http';
 import { registerOpenApi } from '../platform/openapi';
-import { ACKS_ALL, createRenewingProducer, setUpTopics } from '../platform/kafka';
+import { ACKS_ALL, createRenewingProducer, partitionKey, setUpTopics } from '../platform/kafka';
 import { createKeyPartitioner } from '../platform/key-partitioner';
 import {
   checkTopics,
@@ -211,6 +212,29 @@ export const DEFAULT_ROUND_TARGET_MS = 2_000;
  */
 const FETCH_MAX_BYTES = 2 * 1_048_576;
 
+/**
+ * The most bytes of changes one send gathers (apply-queue.ts), keys, values and headers counted:
+ * within the broker's default `message.max.bytes` (1 MiB) for any partition's batch of it. A
+ * chunk's own changes, heavier than that, still go, alone, as they did before sends were gathered.
+ */
+const SEND_ROUND_BYTES = 512 * 1_024;
+
+/** A message's keys, values and headers, in bytes: its weight in a gathered send. */
+function messageBytes({ key, value, headers }: Message): number {
+  const size = (data: string | Buffer | null | undefined): number =>
+    data === null || data === undefined
+      ? 0
+      : typeof data === 'string'
+        ? Buffer.byteLength(data)
+        : data.length;
+  let bytes = size(key) + size(value);
+  for (const [name, header] of Object.entries(headers ?? {})) {
+    bytes += Buffer.byteLength(name);
+    for (const part of Array.isArray(header) ? header : [header]) bytes += size(part);
+  }
+  return bytes;
+}
+
 /** Time between tries while the store or the registry is away; doubled up to the last. */
 const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 
@@ -268,10 +292,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
     ...(deps.sendTimeoutMs === undefined ? {} : { sendTimeoutMs: deps.sendTimeoutMs }),
   });
   /** A consumer group of this member's, with its consumer. */
-  const stageOf = ({ groupId, topics }: SharingGroup) => ({
-    groupId,
-    topics,
-    consumer: kafka.consumer({
+  const stageOf = ({ groupId, topics }: SharingGroup) => {
+    const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
       // A consumer that kafkajs restarts after a broker's loss joins as a new member, and the group
@@ -282,8 +304,16 @@ export function createSharingService(deps: SharingDeps): SharingService {
       rebalanceTimeout: REBALANCE_TIMEOUT_MS,
       maxBytes: FETCH_MAX_BYTES,
       maxBytesPerPartition: FETCH_MAX_BYTES / 4,
-    }),
-  });
+    });
+    // Its commits, gathered as the sends are: the chunks of one fetch end together.
+    const commits = createApplyQueue<TopicPartitionOffsetAndMetadata, true>(async (offsets) => {
+      // A partition's later chunk has the higher offset, and comes later.
+      const latest = new Map(offsets.map((o) => [partitionKey(o.topic, o.partition), o]));
+      await consumer.commitOffsets([...latest.values()]);
+      return offsets.map(() => true as const);
+    });
+    return { groupId, topics, consumer, commits };
+  };
   const pacer = createRoundPacer({
     targetMs: deps.roundTargetMs ?? DEFAULT_ROUND_TARGET_MS,
     min: Math.min(10, deps.batchSize),
@@ -306,8 +336,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
   const [domainStage, changesStage] = stages as [Stage, Stage?];
   const domainConsumer = domainStage.consumer;
   const writingConsumer = (changesStage ?? domainStage).consumer;
-  const consumerFor = (topic: string): Consumer =>
-    topic === changesTopic ? writingConsumer : domainConsumer;
+  const stageFor = (topic: string): Stage =>
+    topic === changesTopic ? (changesStage ?? domainStage) : domainStage;
   // A member writes, or sends changes, only while its membership is recent: see membership-lease.ts.
   const domainLease = membershipLease(domainConsumer, SESSION_TIMEOUT_MS / 2);
   const writingLease =
@@ -421,23 +451,30 @@ export function createSharingService(deps: SharingDeps): SharingService {
    * Sends changes to the internal topic, each to its document's partition, and resolves once Kafka
    * holds them all (acks=all); only a member whose lease runs may send.
    */
+  // The chunks' and the rounds' sends of changes, gathered while one is in flight: one request
+  // where each would have waited for the one before it (apply-queue.ts).
+  const changeSends = createApplyQueue<Message, true>(
+    async (messages) => {
+      if (changesTopic === null) throw new Error('This member routes no changes');
+      await producer.sendBatch({
+        acks: ACKS_ALL,
+        topicMessages: [{ topic: changesTopic, messages: [...messages] }],
+      });
+      return messages.map(() => true as const);
+    },
+    { max: SEND_ROUND_BYTES, weight: messageBytes },
+  );
   const sendChanges = async (changes: readonly Change[], from: 'route' | 'round'): Promise<void> => {
     if (changesTopic === null || changes.length === 0) return;
     // The routed changes are the domain group's to send, a round's dependents the writing group's.
     (from === 'route' ? domainLease : writingLease).check();
     const acknowledged = sendSeconds.startTimer({ from });
-    await producer.sendBatch({
-      acks: ACKS_ALL,
-      topicMessages: [
-        {
-          topic: changesTopic,
-          messages: changes.map((change) => ({
-            ...changeMessage(change),
-            partition: partitionFor(changesTopic, documentKey(change.view, change.id), changesPartitions),
-          })),
-        },
-      ],
-    });
+    await changeSends.submit(
+      changes.map((change) => ({
+        ...changeMessage(change),
+        partition: partitionFor(changesTopic, documentKey(change.view, change.id), changesPartitions),
+      })),
+    );
     acknowledged();
   };
 
@@ -506,9 +543,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
 
   /** Commits a partition's chunk up to `last`, and sets the partition's lag from there. */
   const commitChunk = async (batch: Batch, last: KafkaMessage): Promise<void> => {
-    await consumerFor(batch.topic).commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
-    ]);
+    const offset = (BigInt(last.offset) + 1n).toString();
+    await stageFor(batch.topic).commits.submit([{ topic: batch.topic, partition: batch.partition, offset }]);
     lag.set(
       { topic: batch.topic, partition: String(batch.partition) },
       Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),

@@ -64,4 +64,26 @@ describe('createApplyQueue', () => {
     expect(await queue.submit(['c'])).toEqual([true]);
     expect(calls).toBe(2);
   });
+
+  it('takes whole submissions into a round while their weight stays within its bound, one at least', async () => {
+    const rounds: number[][] = [];
+    const queue = createApplyQueue<number>(
+      async (events) => {
+        rounds.push([...events]);
+        return events.map(() => true);
+      },
+      { max: 10, weight: (e) => e },
+    );
+    const answers = await Promise.all([
+      queue.submit([3, 3]),
+      queue.submit([4]),
+      // 6 + 4 is the bound; 1 more would pass it.
+      queue.submit([1]),
+      // Heavier than the bound on its own: it goes, alone.
+      queue.submit([12]),
+      queue.submit([2, 2]),
+    ]);
+    expect(answers).toEqual([[true, true], [true], [true], [true], [true, true]]);
+    expect(rounds).toEqual([[3, 3, 4], [1], [12], [2, 2]]);
+  });
 });
