@@ -25,13 +25,18 @@ export interface RoundBound<E> {
   weight: (event: E) => number;
 }
 
+/**
+ * `apply` is given a round's events, and when the oldest submission among them was made (epoch
+ * milliseconds): how long the round kept it waiting.
+ */
 export function createApplyQueue<E, R = boolean>(
-  apply: (events: readonly E[]) => Promise<R[]>,
+  apply: (events: readonly E[], oldestAt: number) => Promise<R[]>,
   bound?: RoundBound<E>,
 ): ApplyQueue<E, R> {
   type Waiting = {
     events: readonly E[];
     weight: number;
+    at: number;
     resolve: (changed: R[]) => void;
     reject: (err: unknown) => void;
   };
@@ -52,7 +57,10 @@ export function createApplyQueue<E, R = boolean>(
         const round = waiting.slice(0, taken);
         waiting = waiting.slice(taken);
         try {
-          const changed = await apply(round.flatMap((w) => w.events));
+          const changed = await apply(
+            round.flatMap((w) => w.events),
+            Math.min(...round.map((w) => w.at)),
+          );
           let at = 0;
           for (const w of round) {
             w.resolve(changed.slice(at, at + w.events.length));
@@ -72,7 +80,7 @@ export function createApplyQueue<E, R = boolean>(
     submit(events) {
       return new Promise<R[]>((resolve, reject) => {
         const weight = bound ? events.reduce((sum, e) => sum + bound.weight(e), 0) : 0;
-        waiting.push({ events, weight, resolve, reject });
+        waiting.push({ events, weight, at: Date.now(), resolve, reject });
         if (running) return;
         running = true;
         // The first round begins once the turn of the event loop that brought this is over, so

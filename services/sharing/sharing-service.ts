@@ -72,7 +72,7 @@ import {
   type ViewName,
 } from './projection';
 import { writableCollectionsReader } from './view-catalog';
-import { createViewStore } from './view-store';
+import { createViewStore, type ViewStore } from './view-store';
 
 export interface SharingDeps {
   kafka: Kafka;
@@ -163,6 +163,13 @@ export type SharingTraceEntry =
       /** For each document, the version of each source record it holds (see `heldVersions`). */
       versions: readonly Record<string, number>[];
       sentAt: number;
+      at: number;
+    }
+  | {
+      /** A writer round: when its oldest submission was made, when it began, and when it ended. */
+      kind: 'round';
+      oldestAt: number;
+      startedAt: number;
       at: number;
     }
   | { kind: 'commit'; topic: string; partition: number; first: string; last: string; at: number };
@@ -434,23 +441,33 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
   const onStage: StageTimer = (stage, seconds) => stageSeconds.observe({ stage }, seconds);
 
-  // One writer for every partition in flight: see apply-queue.ts.
-  const writer = createApplyQueue<SourcedEvent, EventOutcome>(async (batch) => {
-    const timer = writeSeconds.startTimer();
-    const outcome = await materialize(batch, await timedStage(onStage, 'catalog', storeNow), {
-      onStage,
-      ...(deps.projections ? { projections: deps.projections } : {}),
-      ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
-    });
-    pacer.observe(batch.length, timer() * 1_000);
-    totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
-    return outcome.outcomes;
-  });
+  /** A round of one writer's: timed, paced, counted, and told to `trace` once over. */
+  const writerRound =
+    <E>(
+      run: (
+        events: readonly E[],
+        store: ViewStore,
+      ) => Promise<{ outcomes: EventOutcome[]; written: Record<ViewName, number> }>,
+    ) =>
+    async (events: readonly E[], oldestAt: number): Promise<EventOutcome[]> => {
+      const startedAt = Date.now();
+      const timer = writeSeconds.startTimer();
+      const outcome = await run(events, await timedStage(onStage, 'catalog', storeNow));
+      pacer.observe(events.length, timer() * 1_000);
+      totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
+      deps.trace?.({ kind: 'round', oldestAt, startedAt, at: Date.now() });
+      return outcome.outcomes;
+    };
+  const projectionOptions = {
+    ...(deps.projections ? { projections: deps.projections } : {}),
+    ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
+  };
 
-  /**
-   * Sends changes to the internal topic, each to its document's partition, and resolves once Kafka
-   * holds them all (acks=all); only a member whose lease runs may send.
-   */
+  // One writer for every partition in flight: see apply-queue.ts.
+  const writer = createApplyQueue<SourcedEvent, EventOutcome>(
+    writerRound((batch, store) => materialize(batch, store, { onStage, ...projectionOptions })),
+  );
+
   // The chunks' and the rounds' sends of changes, gathered while one is in flight: one request
   // where each would have waited for the one before it (apply-queue.ts).
   const changeSends = createApplyQueue<Message, true>(
@@ -464,6 +481,10 @@ export function createSharingService(deps: SharingDeps): SharingService {
     },
     { max: SEND_ROUND_BYTES, weight: messageBytes },
   );
+  /**
+   * Sends changes to the internal topic, each to its document's partition, and resolves once Kafka
+   * holds them all (acks=all); only a member whose lease runs may send.
+   */
   const sendChanges = async (changes: readonly Change[], from: 'route' | 'round'): Promise<void> => {
     if (changesTopic === null || changes.length === 0) return;
     // The routed changes are the domain group's to send, a round's dependents the writing group's.
@@ -479,18 +500,15 @@ export function createSharingService(deps: SharingDeps): SharingService {
   };
 
   // The writer of the second stage: one for the changes of every partition in flight, as above.
-  const changesWriter = createApplyQueue<SourcedChange, EventOutcome>(async (batch) => {
-    const timer = writeSeconds.startTimer();
-    const outcome = await materializeChanges(batch, await timedStage(onStage, 'catalog', storeNow), {
-      onStage,
-      ...(deps.projections ? { projections: deps.projections } : {}),
-      ...(deps.maxDocumentBytes === undefined ? {} : { maxDocumentBytes: deps.maxDocumentBytes }),
-      beforeWrite: (dependents) => sendChanges(dependents, 'round'),
-    });
-    pacer.observe(batch.length, timer() * 1_000);
-    totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
-    return outcome.outcomes;
-  });
+  const changesWriter = createApplyQueue<SourcedChange, EventOutcome>(
+    writerRound((batch, store) =>
+      materializeChanges(batch, store, {
+        onStage,
+        ...projectionOptions,
+        beforeWrite: (dependents) => sendChanges(dependents, 'round'),
+      }),
+    ),
+  );
 
   /** Runs `work` until it succeeds, waiting between tries, for as long as the service runs. */
   const untilDone = async <T>(

@@ -353,6 +353,46 @@ function shows(held: Readonly<Record<string, number>>, record: string, version: 
   return Object.hasOwn(held, record) && (held[record] as number) >= version;
 }
 
+/**
+ * A probe's latency in parts, ms, by the write command that showed it and the writer's round that
+ * sent it: until its round began (Kafka's hops, the first stage's route, the changes' fetch, and
+ * the wait for the writer), of which the round's oldest submission waited for the writer to end
+ * the round before; in its round until the command was sent (loads, projections, dependents); and
+ * the command itself.
+ */
+const PROBE_PARTS = ['total', 'untilRound', 'writerBusy', 'inRound', 'write'] as const;
+type ProbePart = (typeof PROBE_PARTS)[number];
+type ProbeParts = Record<ProbePart, number>;
+
+/** What each part is, in the report. */
+const PROBE_PART_NAMES: Record<Exclude<ProbePart, 'total'>, string> = {
+  untilRound:
+    "until its writer round began (Kafka's hops, the route, the changes' fetch, the wait for the writer)",
+  writerBusy: "of that, the round's oldest submission waiting for the writer to end the round before",
+  inRound: 'in its round until the write command was sent (loads, projections, dependents)',
+  write: 'in that write command',
+};
+
+function probeParts(
+  probe: { ackedAt: number; sentAt: number; at: number },
+  rounds: readonly { oldestAt: number; startedAt: number; at: number }[],
+): ProbeParts {
+  const total = Math.max(0, probe.at - probe.ackedAt);
+  const write = Math.max(0, Math.min(total, probe.at - probe.sentAt));
+  const round = rounds.find((r) => r.startedAt <= probe.sentAt && probe.sentAt <= r.at);
+  // A probe whose round is not in the trace has its time before the write counted until the round.
+  const startedAt = round ? Math.max(probe.ackedAt, round.startedAt) : probe.sentAt;
+  return {
+    total,
+    untilRound: startedAt - probe.ackedAt,
+    writerBusy: round
+      ? Math.max(0, Math.min(startedAt - probe.ackedAt, round.startedAt - round.oldestAt))
+      : 0,
+    inRound: Math.max(0, probe.sentAt - startedAt),
+    write,
+  };
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
@@ -452,10 +492,10 @@ async function main(): Promise<void> {
   const pending = new Map<string, Probe[]>();
   const written = new Map<string, { held: Record<string, number>; at: number; sentAt: number }>();
   const latencies: number[] = [];
-  // Each probe's latency in two: until the write command that showed it was sent (the hops through
-  // Kafka, the wait for a round, and the round's loads, projections and dependents), and that
-  // command itself.
-  const parts: { total: number; beforeWrite: number; write: number }[] = [];
+  // Each probe's times, split at the end (PROBE_PARTS) by the writer's rounds, as the trace tells
+  // them once each round is over: when its oldest submission was made, when it began and ended.
+  const seen: { ackedAt: number; sentAt: number; at: number }[] = [];
+  const writerRounds: { oldestAt: number; startedAt: number; at: number }[] = [];
   const settle = (key: string): void => {
     const last = written.get(key);
     const probes = pending.get(key);
@@ -465,8 +505,7 @@ async function main(): Promise<void> {
       if (!shows(last.held, p.record, p.version)) return true;
       const total = Math.max(0, last.at - p.ackedAt);
       latencies.push(total);
-      const beforeWrite = Math.min(total, Math.max(0, last.sentAt - p.ackedAt));
-      parts.push({ total, beforeWrite, write: total - beforeWrite });
+      seen.push({ ackedAt: p.ackedAt, sentAt: last.sentAt, at: last.at });
       return false;
     });
     if (left.length > 0) pending.set(key, left);
@@ -490,6 +529,7 @@ async function main(): Promise<void> {
     // The trace names collections; the probes, views.
     const viewOf = new Map(Object.entries(await readCatalog(harness.db())).map(([v, c]) => [c, v]));
     const trace = followTrace(traceFile, (entry) => {
+      if (entry.kind === 'round') writerRounds.push(entry);
       if (entry.kind !== 'write') return;
       entry.ids.forEach((id, k) => {
         const key = `${viewOf.get(entry.collection) ?? entry.collection}/${id}`;
@@ -555,15 +595,15 @@ async function main(): Promise<void> {
   }
   latencies.sort((a, b) => a - b);
   // The slowest 1% of probes against the rest: where the tail's time went.
-  parts.sort((a, b) => a.total - b.total);
+  const parts = seen.map((probe) => probeParts(probe, writerRounds)).sort((a, b) => a.total - b.total);
   const tailFrom = Math.floor(parts.length * 0.99);
-  const split = (of: typeof parts) => ({
-    beforeWrite: of.length > 0 ? median(of.map((x) => x.beforeWrite)) : null,
-    write: of.length > 0 ? median(of.map((x) => x.write)) : null,
-    probes: of.length,
-  });
+  const split = (of: readonly ProbeParts[]) =>
+    Object.fromEntries(
+      PROBE_PARTS.map((part) => [part, of.length > 0 ? median(of.map((x) => x[part])) : null]),
+    ) as Record<ProbePart, number | null>;
   const bodySplit = split(parts.slice(0, tailFrom));
   const tailSplit = split(parts.slice(tailFrom));
+  const tailProbes = parts.length - tailFrom;
 
   // After the freshness phase, so that its writes do not weigh on it.
   const views = rounds.at(-1)?.documents ?? [];
@@ -628,7 +668,10 @@ async function main(): Promise<void> {
     `| rounds: the service's start, until ready | ${median(readySeconds).toFixed(1)} s (median of ${ROUNDS}, not counted in the rounds' time) | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
-    `| freshness, median of the slowest 1% (${tailSplit.probes} probes) / of the rest: until the write was sent, the write | ${fmtMs(tailSplit.beforeWrite)} / ${fmtMs(bodySplit.beforeWrite)}, ${fmtMs(tailSplit.write)} / ${fmtMs(bodySplit.write)} | |`,
+    ...(['untilRound', 'writerBusy', 'inRound', 'write'] as const).map(
+      (part) =>
+        `| freshness, median of the slowest 1% (${tailProbes} probes) / of the rest: ${PROBE_PART_NAMES[part]} | ${fmtMs(tailSplit[part])} / ${fmtMs(bodySplit[part])} | |`,
+    ),
     `| freshness phase: writer rounds, mean round, writer busy | ${writer.rounds}, ${Math.round(1000 * writer.seconds)} ms, ${Math.round(100 * writer.busy)}% | |`,
     `| freshness phase: its time the store alone accounts for, with its own commands | ${Math.round(freshStoreShare)}% | |`,
     `| freshness phase: its time rounds waited for Kafka to acknowledge their dependents | ${Math.round(100 * writer.kafka)}% | |`,
@@ -745,25 +788,20 @@ async function main(): Promise<void> {
       figure('freshness probes never seen in 60 s', unseen, 'probes'),
       ...(
         [
-          ['the slowest 1% of probes', tailSplit],
-          ['the other probes', bodySplit],
+          ['the slowest 1% of probes', tailSplit, tailProbes],
+          ['the other probes', bodySplit, parts.length - tailProbes],
         ] as const
-      ).flatMap(([which, at]) => [
-        figure(
-          `freshness, ${which}: median time until the write command that showed it was sent (Kafka's hops, the wait for a round, its loads, projections and dependents)`,
-          at.beforeWrite,
-          'ms',
-          undefined,
-          `${at.probes} probes`,
+      ).flatMap(([which, at, count]) =>
+        (['untilRound', 'writerBusy', 'inRound', 'write'] as const).map((part) =>
+          figure(
+            `freshness, ${which}: median time ${PROBE_PART_NAMES[part]}`,
+            at[part],
+            'ms',
+            undefined,
+            `${count} probes`,
+          ),
         ),
-        figure(
-          `freshness, ${which}: median time in that write command`,
-          at.write,
-          'ms',
-          undefined,
-          `${at.probes} probes`,
-        ),
-      ]),
+      ),
       figure(
         "freshness phase: the writer's mean round (load, apply, write)",
         1000 * writer.seconds,

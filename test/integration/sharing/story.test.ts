@@ -148,7 +148,7 @@ describe('operations', () => {
     expect(Number(written)).toBeGreaterThan(0);
   });
 
-  it("traces each write command's documents with the version of each source record they hold", async () => {
+  it("traces each write command's documents with the version of each source record they hold, and the writer's rounds", async () => {
     const collection = (await readCatalog(harness.db())).vehicles;
     const writes = traced.flatMap((entry) =>
       entry.kind === 'write' && entry.collection === collection
@@ -159,6 +159,13 @@ describe('operations', () => {
     // The registration (version 1) and the transfer (2) each left a history section; 2 is held.
     expect(last?.held).toEqual({ 'DKX-2026-555001': 2 });
     expect(last?.at).toBeGreaterThanOrEqual(last?.sentAt ?? Infinity);
+    // Each command was sent within a writer round, which began after its oldest submission.
+    const rounds = traced.flatMap((entry) => (entry.kind === 'round' ? [entry] : []));
+    for (const { sentAt, at } of writes) {
+      const round = rounds.find((r) => r.startedAt <= sentAt && at <= r.at);
+      expect(round).toBeDefined();
+      expect(round?.oldestAt).toBeLessThanOrEqual(round?.startedAt ?? -Infinity);
+    }
     // Every document the view holds was written, and traced, at least once.
     const held = await harness.db().collection(collection).distinct('_id');
     expect(new Set(writes.map((w) => w.id))).toEqual(new Set(held));
