@@ -16,6 +16,10 @@ import { ERROR_CODES, isRetriable, LienthongError, UnavailableError } from './er
 import { createLogger, kafkaLogCreator, toKafkaLogLevel } from './logger';
 import { type KafkaSecurity, kafkajsSecurityOptions } from './kafka-security';
 import { settleAll } from './settle';
+import { fixRequestQueueSchedule } from './kafkajs-request-queue';
+
+// Before any client connects: kafkajs's connections otherwise poll themselves every millisecond.
+fixRequestQueueSchedule();
 
 /**
  * `acks` for `producer.send()`: -1 means "all in-sync replicas", kafkajs's spelling of the Java
