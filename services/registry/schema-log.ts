@@ -52,8 +52,8 @@ export class SchemaLog {
     this.admin = options.kafka.admin();
     // A group of its own that never commits: every start reads the whole log again. A fetch is
     // answered as soon as a record arrives, so its longest wait delays no read-back; it bounds the
-    // stop (which waits for the fetch in flight) and sets the idle fetches: at 100 ms, ten a
-    // second over TLS kept an idle registry at 7-8% of a core (bench:materialize, 2026-12-03).
+    // stop (which waits for the fetch in flight) and sets how often an idle registry fetches: once
+    // a second, where 100 ms made it ten times.
     this.consumer = options.kafka.consumer({
       groupId: `${REGISTRY_GROUP_PREFIX}${randomUUID()}`,
       maxWaitTimeInMs: 1_000,
