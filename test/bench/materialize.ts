@@ -61,6 +61,8 @@ const ROUNDS = quick ? 1 : 3;
 const EVENTS = quick ? 4_000 : 12_000;
 const CEILING_DOCS = quick ? 4_000 : 10_000;
 const FRESHNESS_SECONDS = quick ? 10 : 30;
+/** The freshness phase at a tenth of the rate, for comparison. */
+const LOW_RATE_SECONDS = quick ? 10 : 20;
 /** How the service runs: compiled, as `npm start` runs it, unless LIENTHONG_RUN=source. */
 const RUN = stackConfig().LIENTHONG_RUN;
 /** DESIGN.md's bound on every service's memory. */
@@ -397,6 +399,149 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
+/** What a freshness phase measured (see {@link freshnessPhase}). */
+interface Freshness {
+  /** Every probe's latency, ms, sorted. */
+  latencies: number[];
+  /** Probes never seen within 60 s of the last publish. */
+  unseen: number;
+  seen: { ackedAt: number; sentAt: number; at: number }[];
+  writerRounds: { oldestAt: number; startedAt: number; at: number }[];
+  writer: {
+    rounds: number;
+    seconds: number;
+    busy: number;
+    kafka: number;
+    stages: Record<RoundStage, number>;
+  };
+  fresh: { reads: number; written: number; documents: number; writerRounds: number; seconds: number };
+  loopLate: { p50: number; p99: number; max: number };
+  cpu: CpuUse | undefined;
+  memory: ReturnType<typeof memoryOf>;
+  sharingUsage: ProcessFigure | undefined;
+}
+
+/**
+ * `stream` published at `rate` events/s, a tenth of a second's worth at a time, to a sharing
+ * service of its own on fresh topics; one event in ten is a probe (see the module's comment).
+ */
+async function freshnessPhase(
+  stream: readonly StreamEvent[],
+  rate: number,
+  meter: (sharing?: ServiceProcess) => () => CpuUse,
+): Promise<Freshness> {
+  // Epoch milliseconds, as the service's trace gives its times.
+  type Probe = { record: string; version: number; ackedAt: number };
+  // Probes by view document, and each document's last write, with the source records' versions it
+  // holds and when the store acknowledged it: the service's trace tells both, so the bench reads
+  // nothing from the store itself.
+  const pending = new Map<string, Probe[]>();
+  const written = new Map<string, { held: Record<string, number>; at: number; sentAt: number }>();
+  const latencies: number[] = [];
+  // Each probe's times, split at the end (PROBE_PARTS) by the writer's rounds, as the trace tells
+  // them once each round is over: when its oldest submission was made, when it began and ended.
+  const seen: { ackedAt: number; sentAt: number; at: number }[] = [];
+  const writerRounds: { oldestAt: number; startedAt: number; at: number }[] = [];
+  const settle = (key: string): void => {
+    const last = written.get(key);
+    const probes = pending.get(key);
+    if (!last || !probes) return;
+    // A document written before its probe was set counts as seen at once.
+    const left = probes.filter((p) => {
+      if (!shows(last.held, p.record, p.version)) return true;
+      const total = Math.max(0, last.at - p.ackedAt);
+      latencies.push(total);
+      seen.push({ ackedAt: p.ackedAt, sentAt: last.sentAt, at: last.at });
+      return false;
+    });
+    if (left.length > 0) pending.set(key, left);
+    else pending.delete(key);
+  };
+  const harness = sharingHarness({ partitions: 6, batchSize: 500 });
+  const scratch = scratchDir('bench-materialize');
+  await harness.setUp();
+  let sharing: ServiceProcess | undefined;
+  let memory: ReturnType<typeof memoryOf>;
+  let sharingUsage: ProcessFigure | undefined;
+  let unseen = 0;
+  let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0, stages: { ...NO_STAGES } };
+  let fresh = { reads: 0, written: 0, documents: 0, writerRounds: 0, seconds: 0 };
+  let loopLate = { p50: 0, p99: 0, max: 0 };
+  let cpu: CpuUse | undefined;
+  try {
+    const traceFile = join(scratch.path, 'trace.jsonl');
+    sharing = await startSharing(harness, { SHARING_TRACE_FILE: traceFile });
+    // The trace names collections; the probes, views.
+    const viewOf = new Map(Object.entries(await readCatalog(harness.db())).map(([v, c]) => [c, v]));
+    const trace = followTrace(traceFile, (entry) => {
+      if (entry.kind === 'round') writerRounds.push(entry);
+      if (entry.kind !== 'write') return;
+      entry.ids.forEach((id, k) => {
+        const key = `${viewOf.get(entry.collection) ?? entry.collection}/${id}`;
+        written.set(key, { held: entry.versions[k] ?? {}, at: entry.at, sentAt: entry.sentAt });
+        settle(key);
+      });
+    });
+    // Its first scrape starts the service's event-loop histogram afresh, for the phase.
+    const writerBefore = await serviceCounts(sharing);
+    const phaseStarted = performance.now();
+    const freshMeter = meter(sharing);
+    const tick = 100;
+    const perTick = Math.max(1, Math.round((rate * tick) / 1000));
+    const started = performance.now();
+    for (let i = 0; i < stream.length; i += perTick) {
+      const slice = stream.slice(i, i + perTick);
+      await harness.publish(slice);
+      const ackedAt = Date.now();
+      slice.forEach((item, k) => {
+        const probe = (i + k) % 10 === 0 ? probeOf(item) : undefined;
+        if (!probe) return;
+        const key = `${probe.view}/${probe.id}`;
+        const entry = { record: item.event.sourceRecordId, version: item.event.sourceVersion, ackedAt };
+        pending.set(key, [...(pending.get(key) ?? []), entry]);
+        settle(key);
+      });
+      const due = started + ((i + perTick) / perTick) * tick;
+      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
+    }
+    const giveUpAt = performance.now() + 60_000;
+    while (pending.size > 0 && performance.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
+    await trace.stop();
+    unseen = [...pending.values()].reduce((n, probes) => n + probes.length, 0);
+    cpu = freshMeter();
+    log(`  ${cpu.summary}`);
+    const writerAfter = await serviceCounts(sharing);
+    loopLate = writerAfter.loopLate;
+    const roundsRun = writerAfter.writerRounds - writerBefore.writerRounds;
+    const roundSeconds = writerAfter.writerSeconds - writerBefore.writerSeconds;
+    const phaseSeconds = (performance.now() - phaseStarted) / 1000;
+    writer = {
+      rounds: roundsRun,
+      seconds: roundSeconds / Math.max(1, roundsRun),
+      busy: roundSeconds / phaseSeconds,
+      kafka: (writerAfter.dependentsSeconds - writerBefore.dependentsSeconds) / phaseSeconds,
+      stages: stageShares(writerBefore.stages, writerAfter.stages, phaseSeconds),
+    };
+    fresh = {
+      reads: writerAfter.reads - writerBefore.reads,
+      written: writerAfter.written - writerBefore.written,
+      documents: (await viewDocuments(harness.db())).reduce((n, docs) => n + docs.length, 0),
+      writerRounds: roundsRun,
+      seconds: phaseSeconds,
+    };
+    memory = memoryOf(sharing.pid);
+    sharingUsage = usageOf('sharing service (services/sharing/main.ts)', sharing.pid, {
+      note: RUN === 'compiled' ? 'node dist/…js' : 'node --import tsx: includes the TypeScript loader',
+    });
+  } finally {
+    await sharing?.stop();
+    await harness.tearDown();
+    scratch.remove();
+  }
+  latencies.sort((a, b) => a - b);
+  return { latencies, unseen, seen, writerRounds, writer, fresh, loopLate, cpu, memory, sharingUsage };
+}
+
 async function main(): Promise<void> {
   const stack = new LocalStack(stackConfig(), log);
   log('bringing the local stack up');
@@ -484,116 +629,18 @@ async function main(): Promise<void> {
 
   const halfRate = eventRate / 2;
   log(`freshness: ${Math.round(halfRate)} events/s for ${FRESHNESS_SECONDS} s, one in ten probed`);
-  // Epoch milliseconds, as the service's trace gives its times.
-  type Probe = { record: string; version: number; ackedAt: number };
-  // Probes by view document, and each document's last write, with the source records' versions it
-  // holds and when the store acknowledged it: the service's trace tells both, so the bench reads
-  // nothing from the store itself.
-  const pending = new Map<string, Probe[]>();
-  const written = new Map<string, { held: Record<string, number>; at: number; sentAt: number }>();
-  const latencies: number[] = [];
-  // Each probe's times, split at the end (PROBE_PARTS) by the writer's rounds, as the trace tells
-  // them once each round is over: when its oldest submission was made, when it began and ended.
-  const seen: { ackedAt: number; sentAt: number; at: number }[] = [];
-  const writerRounds: { oldestAt: number; startedAt: number; at: number }[] = [];
-  const settle = (key: string): void => {
-    const last = written.get(key);
-    const probes = pending.get(key);
-    if (!last || !probes) return;
-    // A document written before its probe was set counts as seen at once.
-    const left = probes.filter((p) => {
-      if (!shows(last.held, p.record, p.version)) return true;
-      const total = Math.max(0, last.at - p.ackedAt);
-      latencies.push(total);
-      seen.push({ ackedAt: p.ackedAt, sentAt: last.sentAt, at: last.at });
-      return false;
-    });
-    if (left.length > 0) pending.set(key, left);
-    else pending.delete(key);
-  };
-  const stream = generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9);
-  const harness = sharingHarness({ partitions: 6, batchSize: 500 });
-  const scratch = scratchDir('bench-materialize');
-  await harness.setUp();
-  let sharing: ServiceProcess | undefined;
-  let memory: ReturnType<typeof memoryOf>;
-  let sharingUsage: ProcessFigure | undefined;
-  let unseen = 0;
-  let writer = { rounds: 0, seconds: 0, busy: 0, kafka: 0, stages: { ...NO_STAGES } };
-  let fresh = { reads: 0, written: 0, documents: 0, writerRounds: 0, seconds: 0 };
-  let loopLate = { p50: 0, p99: 0, max: 0 };
-  let freshCpu: CpuUse | undefined;
-  try {
-    const traceFile = join(scratch.path, 'trace.jsonl');
-    sharing = await startSharing(harness, { SHARING_TRACE_FILE: traceFile });
-    // The trace names collections; the probes, views.
-    const viewOf = new Map(Object.entries(await readCatalog(harness.db())).map(([v, c]) => [c, v]));
-    const trace = followTrace(traceFile, (entry) => {
-      if (entry.kind === 'round') writerRounds.push(entry);
-      if (entry.kind !== 'write') return;
-      entry.ids.forEach((id, k) => {
-        const key = `${viewOf.get(entry.collection) ?? entry.collection}/${id}`;
-        written.set(key, { held: entry.versions[k] ?? {}, at: entry.at, sentAt: entry.sentAt });
-        settle(key);
-      });
-    });
-    // Its first scrape starts the service's event-loop histogram afresh, for the phase.
-    const writerBefore = await serviceCounts(sharing);
-    const phaseStarted = performance.now();
-    const freshMeter = meter(sharing);
-    const tick = 100;
-    const perTick = Math.max(1, Math.round((halfRate * tick) / 1000));
-    const started = performance.now();
-    for (let i = 0; i < stream.length; i += perTick) {
-      const slice = stream.slice(i, i + perTick);
-      await harness.publish(slice);
-      const ackedAt = Date.now();
-      slice.forEach((item, k) => {
-        const probe = (i + k) % 10 === 0 ? probeOf(item) : undefined;
-        if (!probe) return;
-        const key = `${probe.view}/${probe.id}`;
-        const entry = { record: item.event.sourceRecordId, version: item.event.sourceVersion, ackedAt };
-        pending.set(key, [...(pending.get(key) ?? []), entry]);
-        settle(key);
-      });
-      const due = started + ((i + perTick) / perTick) * tick;
-      await new Promise((r) => setTimeout(r, Math.max(0, due - performance.now())));
-    }
-    const giveUpAt = performance.now() + 60_000;
-    while (pending.size > 0 && performance.now() < giveUpAt) await new Promise((r) => setTimeout(r, 50));
-    await trace.stop();
-    unseen = [...pending.values()].reduce((n, probes) => n + probes.length, 0);
-    freshCpu = freshMeter();
-    log(`  ${freshCpu.summary}`);
-    const writerAfter = await serviceCounts(sharing);
-    loopLate = writerAfter.loopLate;
-    const roundsRun = writerAfter.writerRounds - writerBefore.writerRounds;
-    const roundSeconds = writerAfter.writerSeconds - writerBefore.writerSeconds;
-    const phaseSeconds = (performance.now() - phaseStarted) / 1000;
-    writer = {
-      rounds: roundsRun,
-      seconds: roundSeconds / Math.max(1, roundsRun),
-      busy: roundSeconds / phaseSeconds,
-      kafka: (writerAfter.dependentsSeconds - writerBefore.dependentsSeconds) / phaseSeconds,
-      stages: stageShares(writerBefore.stages, writerAfter.stages, phaseSeconds),
-    };
-    fresh = {
-      reads: writerAfter.reads - writerBefore.reads,
-      written: writerAfter.written - writerBefore.written,
-      documents: (await viewDocuments(harness.db())).reduce((n, docs) => n + docs.length, 0),
-      writerRounds: roundsRun,
-      seconds: phaseSeconds,
-    };
-    memory = memoryOf(sharing.pid);
-    sharingUsage = usageOf('sharing service (services/sharing/main.ts)', sharing.pid, {
-      note: RUN === 'compiled' ? 'node dist/…js' : 'node --import tsx: includes the TypeScript loader',
-    });
-  } finally {
-    await sharing?.stop();
-    await harness.tearDown();
-    scratch.remove();
-  }
-  latencies.sort((a, b) => a - b);
+  const { latencies, unseen, seen, writerRounds, writer, fresh, loopLate, memory, sharingUsage, ...phase } =
+    await freshnessPhase(generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9), halfRate, meter);
+  const freshCpu = phase.cpu;
+  // The same at a tenth of the rate, on a machine left mostly idle: what the path costs when
+  // nothing waits for a core.
+  const lowRate = eventRate / 10;
+  log(`freshness at a tenth of the rate: ${Math.round(lowRate)} events/s for ${LOW_RATE_SECONDS} s`);
+  const low = await freshnessPhase(
+    generateEventStream(Math.ceil(lowRate * LOW_RATE_SECONDS), 11),
+    lowRate,
+    meter,
+  );
   // The slowest 1% of probes against the rest: where the tail's time went.
   const parts = seen.map((probe) => probeParts(probe, writerRounds)).sort((a, b) => a.total - b.total);
   const tailFrom = Math.floor(parts.length * 0.99);
@@ -668,6 +715,8 @@ async function main(): Promise<void> {
     `| rounds: the service's start, until ready | ${median(readySeconds).toFixed(1)} s (median of ${ROUNDS}, not counted in the rounds' time) | |`,
     `| freshness p50 at ${Math.round(halfRate)} events/s | ${Math.round(percentile(latencies, 50))} ms (${latencies.length} probes) | |`,
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
+    `| freshness p50 / p99 at a tenth of the rate, ${Math.round(lowRate)} events/s | ${Math.round(percentile(low.latencies, 50))} / ${Math.round(percentile(low.latencies, 99))} ms (${low.latencies.length} probes${low.unseen > 0 ? `, ${low.unseen} never seen` : ''}) | |`,
+    `| at a tenth of the rate: machine busy; store / sharing service threads waiting for a core | ${low.cpu?.machineBusyPercent ?? '?'}%; ${Math.round(low.cpu?.waitedPercent('store') ?? NaN)}% / ${Math.round(low.cpu?.waitedPercent('sharing') ?? NaN)}% | |`,
     ...(['untilRound', 'writerBusy', 'inRound', 'write'] as const).map(
       (part) =>
         `| freshness, median of the slowest 1% (${tailProbes} probes) / of the rest: ${PROBE_PART_NAMES[part]} | ${fmtMs(tailSplit[part])} / ${fmtMs(bodySplit[part])} | |`,
@@ -786,6 +835,26 @@ async function main(): Promise<void> {
         ...(probes > 0 && unseen > probes / 100 ? { met: false } : {}),
       },
       figure('freshness probes never seen in 60 s', unseen, 'probes'),
+      ...([50, 99] as const).map((p) =>
+        figure(
+          `freshness p${p} at a tenth of the rate, ${Math.round(lowRate)} events/s`,
+          low.latencies.length > 0 ? percentile(low.latencies, p) : null,
+          'ms',
+          undefined,
+          `${low.latencies.length} probes${low.unseen > 0 ? `, ${low.unseen} never seen in 60 s` : ''}; the same path with the machine mostly idle`,
+        ),
+      ),
+      figure('at a tenth of the rate: machine busy', low.cpu?.machineBusyPercent ?? null, '% of all cores'),
+      figure(
+        "at a tenth of the rate: time the store's threads waited for a core, over the phase",
+        low.cpu?.waitedPercent('store') ?? null,
+        '%',
+      ),
+      figure(
+        "at a tenth of the rate: time the sharing service's threads waited for a core, over the phase",
+        low.cpu?.waitedPercent('sharing') ?? null,
+        '%',
+      ),
       ...(
         [
           ['the slowest 1% of probes', tailSplit, tailProbes],
