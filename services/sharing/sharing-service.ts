@@ -46,6 +46,7 @@ import {
   type EventOutcome,
   materialize,
   materializeChanges,
+  type RoundStage,
   type SourcedChange,
   type StageTimer,
   timedStage,
@@ -166,11 +167,15 @@ export type SharingTraceEntry =
       at: number;
     }
   | {
-      /** A writer round: when its oldest submission was made, when it began, and when it ended. */
+      /**
+       * A writer round: when its oldest submission was made, when it began, when it ended, and
+       * its milliseconds in each of its parts.
+       */
       kind: 'round';
       oldestAt: number;
       startedAt: number;
       at: number;
+      stages: Partial<Record<RoundStage, number>>;
     }
   | { kind: 'commit'; topic: string; partition: number; first: string; last: string; at: number };
 
@@ -447,15 +452,22 @@ export function createSharingService(deps: SharingDeps): SharingService {
       run: (
         events: readonly E[],
         store: ViewStore,
+        onStage: StageTimer,
       ) => Promise<{ outcomes: EventOutcome[]; written: Record<ViewName, number> }>,
     ) =>
     async (events: readonly E[], oldestAt: number): Promise<EventOutcome[]> => {
       const startedAt = Date.now();
       const timer = writeSeconds.startTimer();
-      const outcome = await run(events, await timedStage(onStage, 'catalog', storeNow));
+      // The round's own time in each part, for the trace, besides the histogram's.
+      const stages: Partial<Record<RoundStage, number>> = {};
+      const timed: StageTimer = (stage, seconds) => {
+        onStage(stage, seconds);
+        stages[stage] = (stages[stage] ?? 0) + seconds * 1_000;
+      };
+      const outcome = await run(events, await timedStage(timed, 'catalog', storeNow), timed);
       pacer.observe(events.length, timer() * 1_000);
       totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
-      deps.trace?.({ kind: 'round', oldestAt, startedAt, at: Date.now() });
+      deps.trace?.({ kind: 'round', oldestAt, startedAt, at: Date.now(), stages });
       return outcome.outcomes;
     };
   const projectionOptions = {
@@ -465,7 +477,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
 
   // One writer for every partition in flight: see apply-queue.ts.
   const writer = createApplyQueue<SourcedEvent, EventOutcome>(
-    writerRound((batch, store) => materialize(batch, store, { onStage, ...projectionOptions })),
+    writerRound((batch, store, onStage) => materialize(batch, store, { onStage, ...projectionOptions })),
   );
 
   // The chunks' and the rounds' sends of changes, gathered while one is in flight: one request
@@ -501,7 +513,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
 
   // The writer of the second stage: one for the changes of every partition in flight, as above.
   const changesWriter = createApplyQueue<SourcedChange, EventOutcome>(
-    writerRound((batch, store) =>
+    writerRound((batch, store, onStage) =>
       materializeChanges(batch, store, {
         onStage,
         ...projectionOptions,

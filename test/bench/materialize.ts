@@ -355,6 +355,9 @@ function shows(held: Readonly<Record<string, number>>, record: string, version: 
   return Object.hasOwn(held, record) && (held[record] as number) >= version;
 }
 
+/** A writer round, as the service's trace tells it. */
+type WriterRound = Extract<SharingTraceEntry, { kind: 'round' }>;
+
 /**
  * A probe's latency in parts, ms, by the write command that showed it and the writer's round that
  * sent it: until its round began (Kafka's hops, the first stage's route, the changes' fetch, and
@@ -362,7 +365,7 @@ function shows(held: Readonly<Record<string, number>>, record: string, version: 
  * the round before; in its round until the command was sent (loads, projections, dependents); and
  * the command itself.
  */
-const PROBE_PARTS = ['total', 'untilRound', 'writerBusy', 'inRound', 'write'] as const;
+const PROBE_PARTS = ['total', 'untilRound', 'writerBusy', 'inRound', 'load', 'dependents', 'write'] as const;
 type ProbePart = (typeof PROBE_PARTS)[number];
 type ProbeParts = Record<ProbePart, number>;
 
@@ -372,12 +375,14 @@ const PROBE_PART_NAMES: Record<Exclude<ProbePart, 'total'>, string> = {
     "until its writer round began (Kafka's hops, the route, the changes' fetch, the wait for the writer)",
   writerBusy: "of that, the round's oldest submission waiting for the writer to end the round before",
   inRound: 'in its round until the write command was sent (loads, projections, dependents)',
+  load: "of that, its round's loads of documents (cache, then store)",
+  dependents: "of that, its round's wait for Kafka to hold the dependent changes",
   write: 'in that write command',
 };
 
 function probeParts(
   probe: { ackedAt: number; sentAt: number; at: number },
-  rounds: readonly { oldestAt: number; startedAt: number; at: number }[],
+  rounds: readonly WriterRound[],
 ): ProbeParts {
   const total = Math.max(0, probe.at - probe.ackedAt);
   const write = Math.max(0, Math.min(total, probe.at - probe.sentAt));
@@ -391,6 +396,8 @@ function probeParts(
       ? Math.max(0, Math.min(startedAt - probe.ackedAt, round.startedAt - round.oldestAt))
       : 0,
     inRound: Math.max(0, probe.sentAt - startedAt),
+    load: round?.stages.load ?? 0,
+    dependents: round?.stages.dependents ?? 0,
     write,
   };
 }
@@ -406,7 +413,7 @@ interface Freshness {
   /** Probes never seen within 60 s of the last publish. */
   unseen: number;
   seen: { ackedAt: number; sentAt: number; at: number }[];
-  writerRounds: { oldestAt: number; startedAt: number; at: number }[];
+  writerRounds: WriterRound[];
   writer: {
     rounds: number;
     seconds: number;
@@ -441,7 +448,7 @@ async function freshnessPhase(
   // Each probe's times, split at the end (PROBE_PARTS) by the writer's rounds, as the trace tells
   // them once each round is over: when its oldest submission was made, when it began and ended.
   const seen: { ackedAt: number; sentAt: number; at: number }[] = [];
-  const writerRounds: { oldestAt: number; startedAt: number; at: number }[] = [];
+  const writerRounds: WriterRound[] = [];
   const settle = (key: string): void => {
     const last = written.get(key);
     const probes = pending.get(key);
@@ -717,7 +724,7 @@ async function main(): Promise<void> {
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
     `| freshness p50 / p99 at a tenth of the rate, ${Math.round(lowRate)} events/s | ${Math.round(percentile(low.latencies, 50))} / ${Math.round(percentile(low.latencies, 99))} ms (${low.latencies.length} probes${low.unseen > 0 ? `, ${low.unseen} never seen` : ''}) | |`,
     `| at a tenth of the rate: machine busy; store / sharing service threads waiting for a core | ${low.cpu?.machineBusyPercent ?? '?'}%; ${Math.round(low.cpu?.waitedPercent('store') ?? NaN)}% / ${Math.round(low.cpu?.waitedPercent('sharing') ?? NaN)}% | |`,
-    ...(['untilRound', 'writerBusy', 'inRound', 'write'] as const).map(
+    ...(['untilRound', 'writerBusy', 'inRound', 'load', 'dependents', 'write'] as const).map(
       (part) =>
         `| freshness, median of the slowest 1% (${tailProbes} probes) / of the rest: ${PROBE_PART_NAMES[part]} | ${fmtMs(tailSplit[part])} / ${fmtMs(bodySplit[part])} | |`,
     ),
@@ -861,7 +868,7 @@ async function main(): Promise<void> {
           ['the other probes', bodySplit, parts.length - tailProbes],
         ] as const
       ).flatMap(([which, at, count]) =>
-        (['untilRound', 'writerBusy', 'inRound', 'write'] as const).map((part) =>
+        (['untilRound', 'writerBusy', 'inRound', 'load', 'dependents', 'write'] as const).map((part) =>
           figure(
             `freshness, ${which}: median time ${PROBE_PART_NAMES[part]}`,
             at[part],

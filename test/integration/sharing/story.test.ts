@@ -165,6 +165,8 @@ describe('operations', () => {
       const round = rounds.find((r) => r.startedAt <= sentAt && at <= r.at);
       expect(round).toBeDefined();
       expect(round?.oldestAt).toBeLessThanOrEqual(round?.startedAt ?? -Infinity);
+      // With its time in each part, the write among them.
+      expect(Object.keys(round?.stages ?? {})).toEqual(expect.arrayContaining(['catalog', 'load', 'write']));
     }
     // Every document the view holds was written, and traced, at least once.
     const held = await harness.db().collection(collection).distinct('_id');
