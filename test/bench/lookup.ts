@@ -72,7 +72,13 @@ import { type LoadTarget, openLoop, type OpenLoopResult, percentileOfScheduled }
 import { fillTrail } from './audit-fill';
 import { FLOOR_READS_ENV, type LookupReads, type ReadShape } from './lookup-floor';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
-import { benchChildren, cpuProfileOptions, type ServiceProcess, startService } from './service-process';
+import {
+  benchChildren,
+  cpuProfileOptions,
+  killChildrenOnInterrupt,
+  type ServiceProcess,
+  startService,
+} from './service-process';
 import {
   atLeast,
   atMost,
@@ -817,13 +823,7 @@ async function main(): Promise<void> {
   const services: ServiceProcess[] = [];
   let reported = false;
   let result: BenchResult | undefined;
-  const interrupt = () => {
-    log('interrupted: stopping the services');
-    for (const child of benchChildren) child.kill('SIGTERM');
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  killChildrenOnInterrupt(log);
   await harness.setUp();
   // The lookup service's audit topic and ACLs, made by the operator as for the bus's own.
   const auditTopic = `${harness.topicPrefix}lookup.audit`;

@@ -48,7 +48,12 @@ import { sharingHarness } from '../support/sharing';
 import { median } from './connector-process';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
 import { atLeast, atMost, figure, type ProcessFigure, writeBenchResult } from './report-format';
-import { benchChildren, cpuProfileOptions, type ServiceProcess, startService } from './service-process';
+import {
+  cpuProfileOptions,
+  killChildrenOnInterrupt,
+  type ServiceProcess,
+  startService,
+} from './service-process';
 
 const quick = process.argv.includes('--quick');
 /**
@@ -560,13 +565,7 @@ async function main(): Promise<void> {
   });
 
   prepareRun(RUN, log);
-  const interrupt = () => {
-    log('interrupted: stopping the sharing service');
-    for (const child of benchChildren) child.kill('SIGTERM');
-    process.exit(130);
-  };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  killChildrenOnInterrupt(log);
 
   const storePid = stack.status().find((c) => c.name === 'store')?.pid;
   const ours: Record<number, string> = {

@@ -43,6 +43,17 @@ export function cpuProfileOptions(): string[] {
 /** Every process a bench started and has not seen end: what an interrupt must kill. */
 export const benchChildren = new Set<ChildProcess>();
 
+/** On Ctrl-C or SIGTERM, kills every process the bench started, then exits 130. */
+export function killChildrenOnInterrupt(log: (line: string) => void): void {
+  const interrupt = () => {
+    log('interrupted: stopping the services');
+    for (const child of benchChildren) child.kill('SIGTERM');
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
+}
+
 /** One pino line (or anything else a process printed) as a level and a short text. */
 function logLine(line: string): { level: number; text: string } {
   try {
