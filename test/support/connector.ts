@@ -21,7 +21,7 @@ import { agencyGrants, OPERATOR_PRINCIPAL } from '../../services/platform/acl-po
 import { withAdmin } from '../../services/platform/kafka';
 import { ensurePolicyTopics } from '../../services/platform/topic-policy';
 import { createLogger } from '../../services/platform/logger';
-import { endpoint, freePort, scratchDir, uniqueName, waitUntilReady } from './fixtures';
+import { ended, endpoint, freePort, scratchDir, uniqueName, waitUntilReady } from './fixtures';
 import { grantAcls, kafkaEnvOf, testConnection, testKafka } from './kafka';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -36,16 +36,6 @@ export interface ConnectorProcess {
   /** SIGSTOP: the process holds still, its leases unrenewed, until `resume()` (SIGCONT). */
   pause(): void;
   resume(): void;
-}
-
-/** Sends `signal` unless the child has exited, and waits for its exit. */
-async function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exit = new Promise((done) => child.once('exit', done));
-  child.kill(signal);
-  // A paused process handles SIGTERM only once it runs again.
-  child.kill('SIGCONT');
-  await exit;
 }
 
 /** The key of a client of the shared test registry, from the file global setup wrote. */

@@ -1,6 +1,7 @@
 import { LocalKafka } from '../../deploy/local/local-kafka';
 import { LocalFerretDb } from '../../deploy/local/local-ferretdb';
 import { busPrincipals } from '../../deploy/local/topics';
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -74,6 +75,32 @@ export async function until(
 }
 
 /** A scratch directory that is removed by the returned function. */
+/** Sends `signal` unless the child has exited, and waits for its exit. */
+export async function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exit = new Promise((done) => child.once('exit', done));
+  child.kill(signal);
+  // A paused process handles SIGTERM only once it runs again.
+  child.kill('SIGCONT');
+  await exit;
+}
+
+/**
+ * Stops a child as a test leaves it: SIGTERM, its clean stop, then SIGKILL if it has not exited
+ * within `graceMs`; resolves once it has exited. Before dropping a database a child wrote to: the
+ * store goes on with a killed client's last command, and a database dropped under a write crashed
+ * FerretDB (SIGBUS in SQLite's WAL index, `test:long` on 2026-12-03).
+ */
+export async function stopped(child: ChildProcess, graceMs = 10_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((done) => {
+    timer = setTimeout(() => done('late'), graceMs);
+  });
+  const outcome = await Promise.race([ended(child, 'SIGTERM'), late]);
+  clearTimeout(timer);
+  if (outcome === 'late') await ended(child, 'SIGKILL');
+}
+
 export function scratchDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `lienthong-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };

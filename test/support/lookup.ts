@@ -25,7 +25,7 @@ import {
   type TokenIssuer,
 } from '../../services/lookup/tokens';
 import { registryClient, registryKey } from './connector';
-import { endpoint, freePort, scratchDir } from './fixtures';
+import { endpoint, freePort, scratchDir, stopped } from './fixtures';
 import { grantAcls, kafkaEnvOf, testConnection, testKafka } from './kafka';
 import { sharingHarness } from './sharing';
 
@@ -234,7 +234,7 @@ export function lookupHarness(options: LookupHarnessOptions = {}) {
     },
 
     async tearDown(): Promise<void> {
-      for (const child of children) child.kill('SIGKILL');
+      await Promise.all([...children].map((child) => stopped(child)));
       await harness.stopLookup();
       await sharing.tearDown();
       scratch.remove();

@@ -22,7 +22,7 @@ import {
 } from '../../services/sharing/sharing-service';
 import { collectionHashes, compareHashes, type HashComparison } from '../../services/sharing/view-hash';
 import { registryClient, registryKey } from './connector';
-import { endpoint, uniqueName, until } from './fixtures';
+import { endpoint, stopped, uniqueName, until } from './fixtures';
 import { grantAcls, kafkaEnvOf, testKafka } from './kafka';
 
 /**
@@ -304,7 +304,7 @@ export function sharingHarness(
     },
 
     async tearDown(): Promise<void> {
-      for (const child of children) child.kill('SIGKILL');
+      await Promise.all([...children].map((child) => stopped(child)));
       await harness.stop();
       await producer.disconnect();
       await reader
