@@ -74,7 +74,6 @@ export async function until(
   }
 }
 
-/** A scratch directory that is removed by the returned function. */
 /** Sends `signal` unless the child has exited, and waits for its exit. */
 export async function ended(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
@@ -101,6 +100,7 @@ export async function stopped(child: ChildProcess, graceMs = 10_000): Promise<vo
   if (outcome === 'late') await ended(child, 'SIGKILL');
 }
 
+/** A scratch directory that is removed by the returned function. */
 export function scratchDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `lienthong-${prefix}-`));
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
