@@ -28,7 +28,7 @@
  * up if needed. With LIENTHONG_BENCH_JSON set, it also writes its figures there as JSON, for
  * `npm run bench` (report-format.ts).
  */
-import { open } from 'node:fs/promises';
+import { type FileHandle, open } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -241,20 +241,18 @@ function followTrace(file: string, onEntry: (entry: SharingTraceEntry) => void, 
   const decoder = new StringDecoder('utf8');
   const buffer = Buffer.allocUnsafe(1 << 20);
   let reading: Promise<void> = Promise.resolve();
+  // Opened once the service has written its first line, and kept open until the stop.
+  let handle: FileHandle | undefined;
   const readMore = async (): Promise<void> => {
-    const handle = await open(file, 'r').catch(() => undefined);
+    handle ??= await open(file, 'r').catch(() => undefined);
     if (!handle) return; // not written yet
-    try {
-      for (;;) {
-        const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
-        if (bytesRead === 0) return;
-        offset += bytesRead;
-        const lines = (partial + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
-        partial = lines.pop() ?? '';
-        for (const line of lines) if (line !== '') onEntry(JSON.parse(line) as SharingTraceEntry);
-      }
-    } finally {
-      await handle.close();
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, offset);
+      if (bytesRead === 0) return;
+      offset += bytesRead;
+      const lines = (partial + decoder.write(buffer.subarray(0, bytesRead))).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) if (line !== '') onEntry(JSON.parse(line) as SharingTraceEntry);
     }
   };
   const timer = setInterval(() => {
@@ -264,7 +262,11 @@ function followTrace(file: string, onEntry: (entry: SharingTraceEntry) => void, 
     async stop(): Promise<void> {
       clearInterval(timer);
       reading = reading.then(readMore);
-      await reading;
+      try {
+        await reading;
+      } finally {
+        await handle?.close();
+      }
     },
   };
 }
