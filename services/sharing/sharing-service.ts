@@ -177,6 +177,16 @@ export type SharingTraceEntry =
       at: number;
       stages: Partial<Record<RoundStage, number>>;
     }
+  | {
+      /**
+       * Changes Kafka acknowledged on the changes topic: routed by the first stage, or a round's
+       * dependents. `keys` are their documents' (`documentKey`).
+       */
+      kind: 'send';
+      from: 'route' | 'round';
+      keys: readonly string[];
+      at: number;
+    }
   | { kind: 'commit'; topic: string; partition: number; first: string; last: string; at: number };
 
 export interface SharingStats {
@@ -502,13 +512,15 @@ export function createSharingService(deps: SharingDeps): SharingService {
     // The routed changes are the domain group's to send, a round's dependents the writing group's.
     (from === 'route' ? domainLease : writingLease).check();
     const acknowledged = sendSeconds.startTimer({ from });
+    const keys = changes.map((change) => documentKey(change.view, change.id));
     await changeSends.submit(
-      changes.map((change) => ({
+      changes.map((change, i) => ({
         ...changeMessage(change),
-        partition: partitionFor(changesTopic, documentKey(change.view, change.id), changesPartitions),
+        partition: partitionFor(changesTopic, keys[i] as string, changesPartitions),
       })),
     );
     acknowledged();
+    deps.trace?.({ kind: 'send', from, keys, at: Date.now() });
   };
 
   // The writer of the second stage: one for the changes of every partition in flight, as above.

@@ -20,7 +20,10 @@
  *    (`--ingest-rate`, default 400/s) is published to Kafka and materialized by the sharing
  *    service. Latency counts from each request's scheduled send, so a stall is not hidden by the
  *    requests it held back, and a request never answered counts as a miss; every 200 is checked
- *    to be the subject and dossier asked for.
+ *    to be the subject and dossier asked for. Before the open loop, with the ingest already
+ *    running, a closed loop like the ceiling's measures what the machine answers with that ingest
+ *    beside: a schedule above it cannot have a bounded latency. The open loop starts once the views
+ *    are back within a second of the stream.
  *
  * Before them, the load generator is checked against a server that answers at once, to show what
  * it adds itself on this machine; CPU by process is reported, since the machine may be shared.
@@ -110,6 +113,8 @@ const TOKEN_ISSUER = 'lienthong-bench';
 const TOKEN_AUDIENCE = 'lienthong-lookup';
 /** Events published before the measured load starts, so that it meets a busy consumer. */
 const INGEST_LEAD_SECONDS = 2;
+/** How long the open loop waits for the views to catch up after the closed loop with ingest. */
+const KEEP_UP_SECONDS = 30;
 
 const args = parseArgs({
   options: {
@@ -362,6 +367,25 @@ function startIngest(
       return { published, seconds: (performance.now() - started) / 1_000 };
     },
   };
+}
+
+/**
+ * Waits until the sharing service, with the stream still flowing, is less than a second of it
+ * behind: the seconds it took, or undefined when it was not within `timeoutMs`.
+ */
+async function keepingUp(
+  harness: ReturnType<typeof sharingHarness>,
+  rate: number,
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const started = performance.now();
+  while (performance.now() - started < timeoutMs) {
+    const { committed, total } = await harness.progress();
+    if (total - committed <= rate) return (performance.now() - started) / 1_000;
+    log(`  the sharing service is ${total - committed} messages behind`);
+    await sleep(1_000);
+  }
+  return undefined;
 }
 
 /** Waits until the sharing service has committed every message of its topics. */
@@ -752,10 +776,17 @@ async function withIngest(run: {
   rate: number;
 }) {
   const { harness, sharing, lookup, targets, rate } = run;
-  const background = generateEventStream(Math.ceil(INGEST_RATE * (SECONDS + INGEST_LEAD_SECONDS + 15)), 23);
+  const streamSeconds = INGEST_LEAD_SECONDS + ROUND_SECONDS + KEEP_UP_SECONDS + SECONDS + 15;
+  const background = generateEventStream(Math.ceil(INGEST_RATE * streamSeconds), 23);
   log(`with ingest: ${INGEST_RATE} events/s in the background, ${INGEST_LEAD_SECONDS} s ahead`);
   const ingest = startIngest(harness, background, INGEST_RATE);
   await sleep(INGEST_LEAD_SECONDS * 1_000);
+  // What the machine answers with this ingest beside: a rate scheduled above it has no bounded
+  // latency, whatever the service does. Then the views catch up before the open loop starts.
+  log(`with ingest: lookup ceiling, closed loop, ${CEILING_CONNECTIONS} connections, ${ROUND_SECONDS} s`);
+  const closed = await meteredCeiling(lookup.url, targets, LOOKUP_COUNTERS, run.ours);
+  log(`  ${Math.round(closed.answersPerSecond)} answers/s; ${closed.load.summary}`);
+  const keptUp = await keepingUp(harness, INGEST_RATE, KEEP_UP_SECONDS * 1_000);
   let consumed = await consumedBy(sharing);
   let consumedBefore = consumed;
   const consumedAtStart = consumed;
@@ -803,6 +834,12 @@ async function withIngest(run: {
   );
   return {
     withIngest: result,
+    closedWithIngest: {
+      answersPerSecond: closed.answersPerSecond,
+      p99: closed.top.result.latency.p99,
+      load: closed.load,
+      keptUp,
+    },
     loadSeconds,
     ingest: { published: publishedDuring, consumed: consumedDuring },
     eventLoop: { p99: delay.percentile(99) / 1e6, max: delay.max / 1e6 },
@@ -1010,6 +1047,8 @@ async function main(): Promise<void> {
 
 interface Report {
   withIngest: OpenLoopResult;
+  /** The closed loop with the ingest beside it; `keptUp`, the views' catch-up after it, s. */
+  closedWithIngest: { answersPerSecond: number; p99: number; load: CpuUse; keptUp: number | undefined };
   loadSeconds: number;
   ingest: { published: number; consumed: number; catchUp: number };
   eventLoop: { p99: number; max: number };
@@ -1195,6 +1234,7 @@ function report(r: Report): void {
     `| figure | measured | target |`,
     `| --- | --- | --- |`,
     `| load generator self-check: ${r.rate}/s for 3 s against a no-op server in a process of its own | latency p50 / p99 ${ms(g.latency, 50)} / ${ms(g.latency, 99)} ms, send lag p99 / max ${ms(g.lag, 99)} / ${fixed(g.lag.maxValue / 1_000)} ms, ${Math.round(g.answered / g.elapsed)} answers/s | |`,
+    `| **with ingest**: closed loop first, ${CEILING_CONNECTIONS} connections, ${ROUND_SECONDS} s | ${Math.round(r.closedWithIngest.answersPerSecond)} answers 200/s, p99 ${r.closedWithIngest.p99} ms; ${r.closedWithIngest.load.summary}; the views within a second of the stream ${r.closedWithIngest.keptUp === undefined ? `not within ${KEEP_UP_SECONDS} s` : `${r.closedWithIngest.keptUp.toFixed(1)} s`} after it | |`,
     `| **with ingest**: open loop, scheduled | ${r.rate} lookups/s (${FIXED_RATE === undefined ? `${pct(OPEN_LOOP_SHARE)} of the median ceiling, ${Math.round(m.lookup)}/s` : 'set by --rate'}) for ${SECONDS} s (${w.scheduled}), ${CONNECTIONS} connections | ${pct(OPEN_LOOP_SHARE)} of the ceiling |`,
     `| latency p50 / p99 / p99.9 of all ${w.scheduled} scheduled, from the scheduled send, the ${failed} never answered counted slowest | ${ofAll(50)} / ${ofAll(99)} / ${ofAll(99.9)} | p99 ≤ ${TARGET_P99_MS} ms |`,
     `| latency p50 / p99 / p99.9 / max of the ${w.answered} answered | ${ms(w.latency, 50)} / ${ms(w.latency, 99)} / ${ms(w.latency, 99.9)} / ${fixed(w.latency.maxValue / 1_000)} ms | |`,
@@ -1225,8 +1265,10 @@ function report(r: Report): void {
 /** The figures of {@link report}, for the combined report (report-format.ts). */
 function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
   const w = r.withIngest;
+  const c = r.closedWithIngest;
   const m = medians(r);
   const at = (h: Histogram, p: number) => Math.min(h.getValueAtPercentile(p), h.maxValue) / 1_000;
+  const cpuOf = (use: CpuUse, name: string) => `${Math.round(use.percentOfCore(name))} %`;
   const ofAll = percentileOfScheduled(w, 99);
   const condition =
     FIXED_RATE === undefined ? '' : ` (at ${r.rate}/s set by --rate, not 70 % of the ceiling)`;
@@ -1334,6 +1376,29 @@ function resultOf(r: Report, processes: ProcessFigure[]): BenchResult {
     ),
     figure('ceiling: latency p99', m.p99, 'ms'),
     figure(`with ingest: lookups scheduled, open loop${condition}`, r.rate, 'requests/s'),
+    figure(
+      'with ingest: lookup ceiling, closed loop, the same ingest beside it, before the open loop',
+      c.answersPerSecond,
+      'answers 200/s',
+      undefined,
+      `absolute, same run; p99 ${c.p99} ms; machine ${c.load.machineBusyPercent} % busy, store ${cpuOf(c.load, 'store')}, lookup ${cpuOf(c.load, 'lookup')}, sharing ${cpuOf(c.load, 'sharing')} of a core`,
+    ),
+    figure(
+      'with ingest: lookups scheduled over that ceiling',
+      (100 * r.rate) / c.answersPerSecond,
+      '%',
+      undefined,
+      'a ratio from the same run; above 100 % the schedule asks more than the machine answers with this ingest beside, and the queue, with its latency, grows as long as the load lasts',
+    ),
+    figure(
+      'with ingest: the views within a second of the stream, after that closed loop',
+      c.keptUp ?? null,
+      's',
+      undefined,
+      c.keptUp === undefined
+        ? `not within ${KEEP_UP_SECONDS} s: the open loop started with the views behind`
+        : 'the open loop starts then',
+    ),
     // A request never answered is slower than any answer: the target fails when p99 falls among them.
     ofAll === undefined
       ? {

@@ -366,20 +366,36 @@ function shows(held: Readonly<Record<string, number>>, record: string, version: 
 type WriterRound = Extract<SharingTraceEntry, { kind: 'round' }>;
 
 /**
- * A probe's latency in parts, ms, by the write command that showed it and the writer's round that
- * sent it: until its round began (Kafka's hops, the first stage's route, the changes' fetch, and
- * the wait for the writer), of which the round's oldest submission waited for the writer to end
- * the round before; in its round until the command was sent (loads, projections, dependents); and
- * the command itself.
+ * A probe's latency in parts, ms, by the write command that showed it, the writer's round that
+ * sent it and the first stage's send of its change: until its round began (Kafka's hops, the first
+ * stage's route, the changes' fetch, and the wait for the writer), of which the route until Kafka
+ * held the change, the writer's round running when it did (the changes' consumer fetches again
+ * only once its batches, and so that round, are done), and the round's oldest submission waiting
+ * for the writer to end the round before; in its round until the command was sent (loads,
+ * projections, dependents); and the command itself. The parts "of that" may overlap.
  */
-const PROBE_PARTS = ['total', 'untilRound', 'writerBusy', 'inRound', 'load', 'dependents', 'write'] as const;
+const PROBE_PARTS = [
+  'total',
+  'untilRound',
+  'route',
+  'roundBefore',
+  'writerBusy',
+  'inRound',
+  'load',
+  'dependents',
+  'write',
+] as const;
 type ProbePart = (typeof PROBE_PARTS)[number];
 type ProbeParts = Record<ProbePart, number>;
+/** The parts the report names, in its order. */
+const NAMED_PARTS = PROBE_PARTS.filter((part) => part !== 'total');
 
 /** What each part is, in the report. */
 const PROBE_PART_NAMES: Record<Exclude<ProbePart, 'total'>, string> = {
   untilRound:
     "until its writer round began (Kafka's hops, the route, the changes' fetch, the wait for the writer)",
+  route: 'of that, the first stage: until Kafka held its change on the changes topic',
+  roundBefore: "of that, after the route, the writer's round then running, until it ended",
   writerBusy: "of that, the round's oldest submission waiting for the writer to end the round before",
   inRound: 'in its round until the write command was sent (loads, projections, dependents)',
   load: "of that, its round's loads of documents (cache, then store)",
@@ -387,18 +403,39 @@ const PROBE_PART_NAMES: Record<Exclude<ProbePart, 'total'>, string> = {
   write: 'in that write command',
 };
 
+/** A probe seen written: when Kafka acknowledged its event, and its document's write command. */
+interface SeenProbe {
+  key: string;
+  ackedAt: number;
+  sentAt: number;
+  at: number;
+}
+
+/**
+ * `probe`'s parts; `routes`, the times the first stage's sends of its document's changes were
+ * acknowledged, in order.
+ */
 function probeParts(
-  probe: { ackedAt: number; sentAt: number; at: number },
+  probe: SeenProbe,
   rounds: readonly WriterRound[],
+  routes: readonly number[] = [],
 ): ProbeParts {
   const total = Math.max(0, probe.at - probe.ackedAt);
   const write = Math.max(0, Math.min(total, probe.at - probe.sentAt));
   const round = rounds.find((r) => r.startedAt <= probe.sentAt && probe.sentAt <= r.at);
   // A probe whose round is not in the trace has its time before the write counted until the round.
   const startedAt = round ? Math.max(probe.ackedAt, round.startedAt) : probe.sentAt;
+  const untilRound = startedAt - probe.ackedAt;
+  // Its change's route: the document's last one before the round began (the bench's own
+  // acknowledgement may come after the service's fetch, so the route is counted from the later).
+  const routedAt = routes.findLast((at) => at <= startedAt) ?? startedAt;
+  const route = Math.min(untilRound, Math.max(0, routedAt - probe.ackedAt));
+  const before = rounds.find((r) => r.startedAt <= routedAt && routedAt < r.at);
   return {
     total,
-    untilRound: startedAt - probe.ackedAt,
+    untilRound,
+    route,
+    roundBefore: before ? Math.max(0, Math.min(before.at, startedAt) - Math.max(routedAt, probe.ackedAt)) : 0,
     writerBusy: round
       ? Math.max(0, Math.min(startedAt - probe.ackedAt, round.startedAt - round.oldestAt))
       : 0,
@@ -419,8 +456,8 @@ interface Freshness {
   latencies: number[];
   /** Probes never seen within 60 s of the last publish. */
   unseen: number;
-  seen: { ackedAt: number; sentAt: number; at: number }[];
-  writerRounds: WriterRound[];
+  /** Every probe seen, in parts (PROBE_PARTS), by its total. */
+  parts: ProbeParts[];
   writer: {
     rounds: number;
     seconds: number;
@@ -454,8 +491,9 @@ async function freshnessPhase(
   const latencies: number[] = [];
   // Each probe's times, split at the end (PROBE_PARTS) by the writer's rounds, as the trace tells
   // them once each round is over: when its oldest submission was made, when it began and ended.
-  const seen: { ackedAt: number; sentAt: number; at: number }[] = [];
+  const seen: SeenProbe[] = [];
   const writerRounds: WriterRound[] = [];
+  const routes = new Map<string, number[]>();
   const settle = (key: string): void => {
     const last = written.get(key);
     const probes = pending.get(key);
@@ -465,7 +503,7 @@ async function freshnessPhase(
       if (!shows(last.held, p.record, p.version)) return true;
       const total = Math.max(0, last.at - p.ackedAt);
       latencies.push(total);
-      seen.push({ ackedAt: p.ackedAt, sentAt: last.sentAt, at: last.at });
+      seen.push({ key, ackedAt: p.ackedAt, sentAt: last.sentAt, at: last.at });
       return false;
     });
     if (left.length > 0) pending.set(key, left);
@@ -489,6 +527,8 @@ async function freshnessPhase(
     const viewOf = new Map(Object.entries(await readCatalog(harness.db())).map(([v, c]) => [c, v]));
     const trace = followTrace(traceFile, (entry) => {
       if (entry.kind === 'round') writerRounds.push(entry);
+      if (entry.kind === 'send' && entry.from === 'route')
+        for (const key of entry.keys) routes.set(key, [...(routes.get(key) ?? []), entry.at]);
       if (entry.kind !== 'write') return;
       entry.ids.forEach((id, k) => {
         const key = `${viewOf.get(entry.collection) ?? entry.collection}/${id}`;
@@ -553,7 +593,10 @@ async function freshnessPhase(
     scratch.remove();
   }
   latencies.sort((a, b) => a - b);
-  return { latencies, unseen, seen, writerRounds, writer, fresh, loopLate, cpu, memory, sharingUsage };
+  const parts = seen
+    .map((probe) => probeParts(probe, writerRounds, routes.get(probe.key)))
+    .sort((a, b) => a.total - b.total);
+  return { latencies, unseen, parts, writer, fresh, loopLate, cpu, memory, sharingUsage };
 }
 
 async function main(): Promise<void> {
@@ -637,7 +680,7 @@ async function main(): Promise<void> {
 
   const halfRate = eventRate / 2;
   log(`freshness: ${Math.round(halfRate)} events/s for ${FRESHNESS_SECONDS} s, one in ten probed`);
-  const { latencies, unseen, seen, writerRounds, writer, fresh, loopLate, memory, sharingUsage, ...phase } =
+  const { latencies, unseen, parts, writer, fresh, loopLate, memory, sharingUsage, ...phase } =
     await freshnessPhase(generateEventStream(Math.ceil(halfRate * FRESHNESS_SECONDS), 9), halfRate, meter);
   const freshCpu = phase.cpu;
   // The same at a tenth of the rate, on a machine left mostly idle: what the path costs when
@@ -650,7 +693,6 @@ async function main(): Promise<void> {
     meter,
   );
   // The slowest 1% of probes against the rest: where the tail's time went.
-  const parts = seen.map((probe) => probeParts(probe, writerRounds)).sort((a, b) => a.total - b.total);
   const tailFrom = Math.floor(parts.length * 0.99);
   const split = (of: readonly ProbeParts[]) =>
     Object.fromEntries(
@@ -725,7 +767,7 @@ async function main(): Promise<void> {
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
     `| freshness p50 / p99 at a tenth of the rate, ${Math.round(lowRate)} events/s | ${Math.round(percentile(low.latencies, 50))} / ${Math.round(percentile(low.latencies, 99))} ms (${low.latencies.length} probes${low.unseen > 0 ? `, ${low.unseen} never seen` : ''}) | |`,
     `| at a tenth of the rate: machine busy; store / sharing service threads waiting for a core | ${low.cpu?.machineBusyPercent ?? '?'}%; ${Math.round(low.cpu?.waitedPercent('store') ?? NaN)}% / ${Math.round(low.cpu?.waitedPercent('sharing') ?? NaN)}% | |`,
-    ...(['untilRound', 'writerBusy', 'inRound', 'load', 'dependents', 'write'] as const).map(
+    ...NAMED_PARTS.map(
       (part) =>
         `| freshness, median of the slowest 1% (${tailProbes} probes) / of the rest: ${PROBE_PART_NAMES[part]} | ${fmtMs(tailSplit[part])} / ${fmtMs(bodySplit[part])} | |`,
     ),
@@ -869,7 +911,7 @@ async function main(): Promise<void> {
           ['the other probes', bodySplit, parts.length - tailProbes],
         ] as const
       ).flatMap(([which, at, count]) =>
-        (['untilRound', 'writerBusy', 'inRound', 'load', 'dependents', 'write'] as const).map((part) =>
+        NAMED_PARTS.map((part) =>
           figure(
             `freshness, ${which}: median time ${PROBE_PART_NAMES[part]}`,
             at[part],

@@ -1,5 +1,6 @@
 import { changesGroupOf } from '../../../services/sharing/changes';
-import { type SharingService } from '../../../services/sharing/sharing-service';
+import { type SharingService, type SharingTraceEntry } from '../../../services/sharing/sharing-service';
+import { readCatalog } from '../../../services/sharing/view-catalog';
 import { generateEventStream } from '../../support/event-stream';
 import { until } from '../../support/fixtures';
 import { sharingHarness } from '../../support/sharing';
@@ -11,7 +12,14 @@ import { sharingHarness } from '../../support/sharing';
  * citizens' and owners' documents are changed by dependent changes that carry the home document.
  */
 const EVENTS = 600;
-const harness = sharingHarness({ partitions: 3, batchSize: 200, routed: true, changesPartitions: 4 });
+const traced: SharingTraceEntry[] = [];
+const harness = sharingHarness({
+  partitions: 3,
+  batchSize: 200,
+  routed: true,
+  changesPartitions: 4,
+  service: { trace: (entry) => traced.push(entry) },
+});
 
 beforeAll(async () => {
   await harness.setUp();
@@ -48,6 +56,24 @@ it('gives two members of one group, each document written by one of them, the vi
     // And every part of the rounds.
     for (const stage of ['catalog', 'load', 'apply', 'dependents', 'write'])
       expect(await counted('sharing_round_stage_seconds', `stage="${stage}"`)).toBeGreaterThan(0);
+    // The trace tells each send of changes: every document written had a change sent for it, which
+    // Kafka held before the command was sent.
+    const viewOf = new Map(Object.entries(await readCatalog(harness.db())).map(([view, c]) => [c, view]));
+    const sentAt = new Map<string, number>();
+    for (const entry of traced)
+      if (entry.kind === 'send')
+        for (const key of entry.keys) sentAt.set(key, Math.min(entry.at, sentAt.get(key) ?? Infinity));
+    expect(new Set(traced.flatMap((e) => (e.kind === 'send' ? [e.from] : [])))).toEqual(
+      new Set(['route', 'round']),
+    );
+    const late = traced.flatMap((entry) =>
+      entry.kind === 'write'
+        ? entry.ids
+            .map((id) => `${viewOf.get(entry.collection)}/${id}`)
+            .filter((key) => !((sentAt.get(key) ?? Infinity) <= entry.sentAt))
+        : [],
+    );
+    expect(late).toEqual([]);
   } finally {
     await harness.stop();
     await first.stop();
