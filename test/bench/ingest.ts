@@ -266,6 +266,7 @@ async function main(): Promise<void> {
       `| connector's event-loop delay over the open-loop phase, beyond the ${EVENT_LOOP_SAMPLE_MS} ms sampling interval: p50 / p99 / max (absolute) | ${loopDelay.p50} / ${loopDelay.p99} / ${loopDelay.max} ms | |`,
       `| CPU over the closed-loop rounds (absolute) | ${cpuText(roundsUse)} | |`,
       `| connector CPU per 1,000 records over the rounds; the rate one core allows at that cost | ${roundsCpuPer1000.toFixed(1)} ms; ${oneCoreAllows === null ? 'not measured' : Math.round(oneCoreAllows)} records/s | |`,
+      `| connector's main (JavaScript) thread over the rounds; time it waited for a core | ${Math.round(roundsUse.mainThreadPercent('tax connector'))}% of a core; ${Math.round(roundsUse.waitedPercent('tax connector'))}% (all its threads) | |`,
       `| CPU over the connector's open-loop phase (absolute) | ${cpuText(pacedCpu)} | |`,
       `| CPU over Kafka alone (absolute) | ${cpuText(floorUse)} | |`,
       `| connector RSS after the run | ${rss} MiB | ≤ 256 MiB |`,
@@ -333,6 +334,20 @@ async function main(): Promise<void> {
           'records/s',
           undefined,
           'absolute, same run',
+        ),
+        figure(
+          "connector's main thread, which runs its JavaScript, over the closed-loop rounds",
+          roundsUse.mainThreadPercent('tax connector'),
+          '% of a core',
+          undefined,
+          'absolute, from /proc/<pid>/task/<pid>/schedstat; near 100 % that one thread is the bound',
+        ),
+        figure(
+          "time the connector's threads waited for a core over the closed-loop rounds",
+          roundsUse.waitedPercent('tax connector'),
+          '%',
+          undefined,
+          'absolute, summed over its threads',
         ),
         ...(
           [

@@ -163,6 +163,18 @@ export function runQueueSeconds(pid: number): number {
   return ns / 1e9;
 }
 
+/**
+ * Seconds the main thread of `pid` has run so far (in Node, the thread that runs JavaScript):
+ * the first field of /proc/<pid>/task/<pid>/schedstat, ns; 0 once the process ended.
+ */
+export function mainThreadSeconds(pid: number): number {
+  try {
+    return Number(readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ')[0] ?? 0) / 1e9;
+  } catch {
+    return 0;
+  }
+}
+
 export interface CpuUse {
   summary: string;
   /** CPU seconds the processes of this name used. */
@@ -176,6 +188,11 @@ export interface CpuUse {
   percentOfCore(name: string): number;
   /** {@link waitedSeconds} over the span, %. */
   waitedPercent(name: string): number;
+  /**
+   * The busiest main thread among our processes of this name over the span, % of one core: near
+   * 100 % for a Node process, its one JavaScript thread is what bounds it.
+   */
+  mainThreadPercent(name: string): number;
   /** How busy the whole machine was, % of all its cores. */
   machineBusyPercent: number;
   /** The span measured, s. */
@@ -187,14 +204,27 @@ export interface CpuUse {
  * by role, the others by name, since the machine is shared) in % of one core, and the machine.
  */
 export function cpuMeter(ours: Record<number, string>): () => CpuUse {
-  const waits = () => new Map(Object.keys(ours).map((pid) => [Number(pid), runQueueSeconds(Number(pid))]));
-  const from = { at: performance.now(), procs: processTicks(), machine: machineTicks(), waits: waits() };
+  const pids = Object.keys(ours).map(Number);
+  const waits = () => new Map(pids.map((pid) => [pid, runQueueSeconds(pid)]));
+  const mains = () => new Map(pids.map((pid) => [pid, mainThreadSeconds(pid)]));
+  const sample = () => ({
+    at: performance.now(),
+    procs: processTicks(),
+    machine: machineTicks(),
+    waits: waits(),
+    mains: mains(),
+  });
+  const from = sample();
   return () => {
-    const to = { at: performance.now(), procs: processTicks(), machine: machineTicks(), waits: waits() };
+    const to = sample();
     const waited = new Map<string, number>();
-    for (const [pid, after] of to.waits) {
+    const main = new Map<string, number>();
+    for (const pid of pids) {
       const name = ours[pid] as string;
-      waited.set(name, (waited.get(name) ?? 0) + Math.max(0, after - (from.waits.get(pid) ?? 0)));
+      const more = (at: typeof to.waits, since: typeof from.waits) =>
+        Math.max(0, (at.get(pid) ?? 0) - (since.get(pid) ?? 0));
+      waited.set(name, (waited.get(name) ?? 0) + more(to.waits, from.waits));
+      main.set(name, Math.max(main.get(name) ?? 0, more(to.mains, from.mains)));
     }
     const seconds = (to.at - from.at) / 1_000;
     const byName = new Map<string, number>();
@@ -219,6 +249,7 @@ export function cpuMeter(ours: Record<number, string>): () => CpuUse {
       waitedSeconds: (name) => waited.get(name) ?? 0,
       percentOfCore: (name) => (100 * (byName.get(name) ?? 0)) / seconds,
       waitedPercent: (name) => (100 * (waited.get(name) ?? 0)) / seconds,
+      mainThreadPercent: (name) => (100 * (main.get(name) ?? 0)) / seconds,
       machineBusyPercent,
       wallSeconds: seconds,
     };

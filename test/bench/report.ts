@@ -22,6 +22,7 @@ import { LocalStack, stackConfig } from '../../deploy/local/stack';
 import { prepareRun } from '../../deploy/local/service-entry';
 import { scratchDir } from '../support/fixtures';
 import { machineTicks, processTree, usageOf } from './process-usage';
+import { referenceWork } from './reference-work';
 import { BENCH_JSON_ENV, type BenchFigure, type BenchResult, type ProcessFigure } from './report-format';
 
 const ROOT = resolve(__dirname, '..', '..');
@@ -73,6 +74,8 @@ interface Machine {
   kernel: string;
   /** 1, 5 and 15 minute load averages when the report started. */
   loadAverageBefore: number[];
+  /** CPU ms of the reference work (reference-work.ts), median of 3, before and after the run. */
+  referenceWorkMs?: { before: number; after: number };
 }
 
 function machine(): Machine {
@@ -436,6 +439,14 @@ function markdown(r: Report): string {
     ]),
     row(['OS', `${m.os}; ${m.kernel}`]),
     row(['load average before the run (1, 5, 15 min)', m.loadAverageBefore.join(', ')]),
+    ...(m.referenceWorkMs
+      ? [
+          row([
+            'reference work, CPU ms (test/bench/reference-work.ts; median of 3): before the run, after it',
+            `${number(m.referenceWorkMs.before)}, ${number(m.referenceWorkMs.after)}: what a CPU second bought, to set absolute figures of runs side by side`,
+          ]),
+        ]
+      : []),
     '',
     '## Versions',
     '',
@@ -502,6 +513,8 @@ async function main(): Promise<void> {
   progress(
     `${mode} run: ${BENCHES.map((b) => b.name).join(', ')}, one after another; load average ${before.loadAverageBefore.join(', ')}`,
   );
+  const referenceBefore = await referenceWork();
+  progress(`reference work: ${Math.round(referenceBefore)} ms of CPU (median of 3)`);
   const config = stackConfig();
   const stack = new LocalStack(config, () => undefined);
   // Built once here, if the sources changed, rather than inside the first bench's timing.
@@ -516,6 +529,8 @@ async function main(): Promise<void> {
   } finally {
     scratch.remove();
   }
+  const referenceAfter = await referenceWork();
+  progress(`reference work after the run: ${Math.round(referenceAfter)} ms of CPU (median of 3)`);
   const store = await storeInfo(stack);
   const finishedAt = new Date();
   const figures = runs.flatMap((b) => b.result?.figures ?? []);
@@ -531,7 +546,7 @@ async function main(): Promise<void> {
       withoutTarget: figures.filter((f) => f.met === null).length,
       failedBenches: runs.filter((b) => b.error).map((b) => b.bench),
     },
-    machine: before,
+    machine: { ...before, referenceWorkMs: { before: referenceBefore, after: referenceAfter } },
     versions: versions(stack, store),
     benches: runs,
   };
