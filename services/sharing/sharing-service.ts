@@ -272,12 +272,14 @@ const RETRY_DELAYS_MS = [100, 250, 500, 1_000, 2_000, 5_000];
  * 3. apply the events to the views ({@link materialize}); an event that cannot be applied (a
  *    projection throws, a document would pass the size limit) changes nothing and is dead-lettered
  *    with its code, `PROJECTION_FAILED` or `DOCUMENT_TOO_LARGE`, so the partition moves on;
- * 4. commit the offset after the chunk.
+ * 4. commit the offset after the chunk, while the partition's next chunk goes on (Kafka's async
+ *    commit): the consumer does not wait a round trip to the coordinator between chunks.
  * A transient failure in 1 to 3 (registry, store or Kafka away) is retried in place until it passes
  * or the service stops, so a message is neither skipped nor dead-lettered for an outage. A crash between
- * 3 and 4 replays the chunk, which the views' version guards make harmless.
+ * 3 and 4, or a commit lost, replays the chunk, which the views' version guards make harmless.
  *
- * Stop, in order: stop fetching and let the chunk in hand finish and commit (`consumer.stop()`),
+ * Stop, in order: start no more chunks, let the chunks in hand finish and their commits be made
+ * while the consumers still run (kafkajs drops a commit once `consumer.stop()` has begun), stop and
  * disconnect the consumers (the domain group's first) and the producer, then close MongoDB.
  */
 export function createSharingService(deps: SharingDeps): SharingService {
@@ -369,6 +371,22 @@ export function createSharingService(deps: SharingDeps): SharingService {
   let ready = false;
   let drift: readonly TopicDrift[] = [];
   let stopping = false;
+  // The chunks in hand and the commits in flight: a stop lets them finish while the consumers
+  // still run, since kafkajs drops a commit once its consumer is stopping.
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    const forget = () => inFlight.delete(work);
+    work.then(forget, forget);
+    return work;
+  };
+  /** Resolves once nothing is in flight, the commits of chunks finished meanwhile included. */
+  const drained = async (): Promise<void> => {
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+  };
+  // What a batch fetched during a stop waits for, untouched, rather than returning at once and
+  // having kafkajs fetch it again in a loop.
+  let draining: Promise<void> = Promise.resolve();
 
   const app = createHttpServer({ logger, bodyLimit: 1_024 });
   // Only operations endpoints, which declare their own answers; they load after the description.
@@ -584,13 +602,40 @@ export function createSharingService(deps: SharingDeps): SharingService {
     );
 
   /** Commits a partition's chunk up to `last`, and sets the partition's lag from there. */
-  const commitChunk = async (batch: Batch, last: KafkaMessage): Promise<void> => {
+  /**
+   * Commits a finished chunk of `batch`, without holding the partition's next chunk back for it:
+   * a commit lost to a crash or a rebalance has the chunk read again, which the views' version
+   * guards make harmless, and the partition's next commit covers it. Traced once Kafka took it.
+   */
+  const commitChunk = (batch: Batch, messages: readonly KafkaMessage[]): void => {
+    const [first, last] = [messages[0], messages.at(-1)];
+    if (first === undefined || last === undefined) return;
+    const { topic, partition } = batch;
     const offset = (BigInt(last.offset) + 1n).toString();
-    await stageFor(batch.topic).commits.submit([{ topic: batch.topic, partition: batch.partition, offset }]);
-    lag.set(
-      { topic: batch.topic, partition: String(batch.partition) },
-      Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
-    );
+    const committed = stageFor(topic)
+      .commits.submit([{ topic, partition, offset }])
+      .then(
+        () => {
+          lag.set(
+            { topic, partition: String(partition) },
+            Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(last.offset) - 1n)),
+          );
+          deps.trace?.({
+            kind: 'commit',
+            topic,
+            partition,
+            first: first.offset,
+            last: last.offset,
+            at: Date.now(),
+          });
+        },
+        (err: unknown) =>
+          logger.warn(
+            { err, topic, partition, offset },
+            "An offset commit failed; the partition's next commit covers it, or the chunk is read again",
+          ),
+      );
+    void tracked(committed);
   };
 
   /** Applies one chunk of a partition's messages and commits after it; resolves with its last offset. */
@@ -652,7 +697,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     dead.push(...unapplied);
     const applied = outcomes.filter((o) => o === 'applied').length;
     const noop = outcomes.filter((o) => o === 'noop').length;
-    await commitChunk(batch, last);
+    commitChunk(batch, messages);
     totals.applied += applied;
     totals.noop += noop;
     totals.deadLettered += dead.length;
@@ -730,7 +775,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     }
     await writeDeadLetters(dead, heartbeat);
     await untilDone('Sending the changes', () => sendChanges(changes, 'route'), heartbeat);
-    await commitChunk(batch, last);
+    commitChunk(batch, messages);
     totals.routed += routed;
     totals.deadLettered += dead.length;
     events.inc({ topic: batch.topic, outcome: 'routed' }, routed);
@@ -826,7 +871,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       );
     });
     await writeDeadLetters(dead, heartbeat);
-    await commitChunk(batch, last);
+    commitChunk(batch, messages);
     const applied = outcomes.filter((o) => o === 'applied').length;
     const noop = outcomes.filter((o) => o === 'noop').length;
     totals.applied += applied;
@@ -868,6 +913,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       });
     };
     for (let i = 0; i < batch.messages.length;) {
+      if (stopping) return draining;
       if (!isRunning() || isStale() || rebalancing) return;
       const chunk = batch.messages.slice(i, i + pacer.chunkSize());
       i += chunk.length;
@@ -875,7 +921,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
       let lastOffset: string | undefined;
       try {
-        lastOffset = await chunkOf(batch)(batch, chunk, heartbeat);
+        lastOffset = await tracked(chunkOf(batch)(batch, chunk, heartbeat));
       } catch (err) {
         // Its membership unproven, the member gives the chunk up uncommitted and goes back to
         // the group, which renews the lease or hands the partition on; heartbeats are
@@ -886,17 +932,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       } finally {
         clearInterval(pump);
       }
-      if (lastOffset !== undefined) {
-        resolveOffset(lastOffset);
-        deps.trace?.({
-          kind: 'commit',
-          topic: batch.topic,
-          partition: batch.partition,
-          first: chunk[0]?.offset ?? lastOffset,
-          last: lastOffset,
-          at: Date.now(),
-        });
-      }
+      if (lastOffset !== undefined) resolveOffset(lastOffset);
       await heartbeat();
     }
   };
@@ -980,7 +1016,12 @@ export function createSharingService(deps: SharingDeps): SharingService {
     async stop() {
       ready = false;
       stopping = true;
+      // No chunk starts from here on; a batch fetched meanwhile waits for this, and is read again
+      // by whoever next holds its partition.
+      draining = drained();
       await app.close();
+      // The chunks in hand finish, and their commits are made, while the consumers still run.
+      await draining;
       // The first stage first, so that no more changes are routed while the second one stops.
       for (const { consumer } of stages) {
         await consumer.stop();
