@@ -103,7 +103,15 @@ export function createDeriver(deps: DeriverDeps): Deriver {
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) => {
+        eachBatch: async ({
+          batch,
+          resolveOffset,
+          heartbeat,
+          isRunning,
+          isStale,
+          pause,
+          commitOffsetsIfNecessary,
+        }) => {
           const topic = deps.sources.get(batch.topic);
           if (topic === undefined) return;
           const out: Message[] = [];
@@ -169,9 +177,13 @@ export function createDeriver(deps: DeriverDeps): Deriver {
           }
           if (last === undefined) return;
           resolveOffset(last);
-          await c.commitOffsets([
-            { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-          ]);
+          // The batch's own commit, which kafkajs makes during a stop too: `consumer.commitOffsets`
+          // drops it once `consumer.stop()` has begun, and the batch a stop ended would be derived
+          // again by the next start (the same eventIds, which consumers deduplicate, but sent twice).
+          const offset = (BigInt(last) + 1n).toString();
+          await commitOffsetsIfNecessary({
+            topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
+          });
           await heartbeat();
         },
       });
