@@ -7,7 +7,7 @@ import { createKafka } from '../platform/kafka';
 import { kafkaConnection } from '../platform/kafka-security';
 import { createLogger } from '../platform/logger';
 import { createMongoClient } from '../platform/mongo';
-import { rebuildConfig } from './config';
+import { changesTopicOf, rebuildConfig } from './config';
 import { rebuildViews } from './rebuild';
 
 /**
@@ -45,7 +45,7 @@ async function main(): Promise<void> {
         TOPIC_NAMES.map((t) => [t, `${config.SHARING_TOPIC_PREFIX}${TOPICS[t].topic}`]),
       ) as Record<TopicName, string>,
       liveGroupId: config.SHARING_GROUP_ID,
-      changesTopic: config.SHARING_MODE === 'direct' ? null : config.SHARING_CHANGES_TOPIC,
+      changesTopic: changesTopicOf(config),
       dryRun,
       fenceLeaseMs: config.SHARING_REBUILD_FENCE_MS,
       onStep: async (step) => {
