@@ -601,11 +601,11 @@ export function createSharingService(deps: SharingDeps): SharingService {
       heartbeat,
     );
 
-  /** Commits a partition's chunk up to `last`, and sets the partition's lag from there. */
   /**
-   * Commits a finished chunk of `batch`, without holding the partition's next chunk back for it:
-   * a commit lost to a crash or a rebalance has the chunk read again, which the views' version
-   * guards make harmless, and the partition's next commit covers it. Traced once Kafka took it.
+   * Commits a finished chunk of `batch`, and sets the partition's lag from there, without holding
+   * the partition's next chunk back for it: a commit lost to a crash or a rebalance has the chunk
+   * read again, which the views' version guards make harmless, and the partition's next commit
+   * covers it. Traced once Kafka took it.
    */
   const commitChunk = (batch: Batch, messages: readonly KafkaMessage[]): void => {
     const [first, last] = [messages[0], messages.at(-1)];
