@@ -103,15 +103,8 @@ export function createDeriver(deps: DeriverDeps): Deriver {
       await c.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({
-          batch,
-          resolveOffset,
-          heartbeat,
-          isRunning,
-          isStale,
-          pause,
-          commitOffsetsIfNecessary,
-        }) => {
+        eachBatch: async (payload) => {
+          const { batch, resolveOffset, heartbeat, isRunning, isStale, pause } = payload;
           const topic = deps.sources.get(batch.topic);
           if (topic === undefined) return;
           const out: Message[] = [];
@@ -181,7 +174,7 @@ export function createDeriver(deps: DeriverDeps): Deriver {
           // drops it once `consumer.stop()` has begun, and the batch a stop ended would be derived
           // again by the next start (the same eventIds, which consumers deduplicate, but sent twice).
           const offset = (BigInt(last) + 1n).toString();
-          await commitOffsetsIfNecessary({
+          await payload.commitOffsetsIfNecessary({
             topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset }] }],
           });
           await heartbeat();
