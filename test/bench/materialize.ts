@@ -528,7 +528,11 @@ async function freshnessPhase(
     const trace = followTrace(traceFile, (entry) => {
       if (entry.kind === 'round') writerRounds.push(entry);
       if (entry.kind === 'send' && entry.from === 'route')
-        for (const key of entry.keys) routes.set(key, [...(routes.get(key) ?? []), entry.at]);
+        for (const key of entry.keys) {
+          const times = routes.get(key);
+          if (times) times.push(entry.at);
+          else routes.set(key, [entry.at]);
+        }
       if (entry.kind !== 'write') return;
       entry.ids.forEach((id, k) => {
         const key = `${viewOf.get(entry.collection) ?? entry.collection}/${id}`;

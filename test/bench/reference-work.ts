@@ -7,6 +7,7 @@
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { median } from './connector-process';
 
 /**
  * The work: an integer loop, SHA-256 of 1 KiB blocks and JSON.parse of a 1 MB document, the
@@ -38,6 +39,5 @@ export async function referenceWorkMs(): Promise<number> {
 export async function referenceWork(runs = 3): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < runs; i += 1) times.push(await referenceWorkMs());
-  times.sort((a, b) => a - b);
-  return times[Math.floor((times.length - 1) / 2)] as number;
+  return median(times);
 }
