@@ -26,11 +26,12 @@ export interface RoundBound<E> {
 }
 
 /**
- * `apply` is given a round's events, and when the oldest submission among them was made (epoch
- * milliseconds): how long the round kept it waiting.
+ * `apply` is given a round's events; when the oldest submission among them was made (epoch
+ * milliseconds), which tells how long the round kept it waiting; and `upcoming`, which tells the
+ * events the next round would take if it began at that moment, for a round to prepare them.
  */
 export function createApplyQueue<E, R = boolean>(
-  apply: (events: readonly E[], oldestAt: number) => Promise<R[]>,
+  apply: (events: readonly E[], oldestAt: number, upcoming: () => readonly E[]) => Promise<R[]>,
   bound?: RoundBound<E>,
 ): ApplyQueue<E, R> {
   type Waiting = {
@@ -43,23 +44,30 @@ export function createApplyQueue<E, R = boolean>(
   let waiting: Waiting[] = [];
   let running = false;
 
+  /** How many of the waiting submissions the next round takes. */
+  const nextTaken = (): number => {
+    if (!bound) return waiting.length;
+    let taken = 1;
+    let weight = waiting[0]?.weight ?? 0;
+    for (; taken < waiting.length; taken += 1) {
+      weight += waiting[taken]?.weight ?? 0;
+      if (weight > bound.max) break;
+    }
+    return Math.min(taken, waiting.length);
+  };
+  const upcoming = (): readonly E[] => waiting.slice(0, nextTaken()).flatMap((w) => w.events);
+
   const drain = async (): Promise<void> => {
     try {
       while (waiting.length > 0) {
-        let taken = 1;
-        if (bound) {
-          let weight = waiting[0]?.weight ?? 0;
-          for (; taken < waiting.length; taken += 1) {
-            weight += waiting[taken]?.weight ?? 0;
-            if (weight > bound.max) break;
-          }
-        } else taken = waiting.length;
+        const taken = nextTaken();
         const round = waiting.slice(0, taken);
         waiting = waiting.slice(taken);
         try {
           const changed = await apply(
             round.flatMap((w) => w.events),
             Math.min(...round.map((w) => w.at)),
+            upcoming,
           );
           let at = 0;
           for (const w of round) {

@@ -107,6 +107,17 @@ export interface Change {
 export const documentKey = (view: ViewName, id: string): string => `${view}/${id}`;
 
 /**
+ * The view document a key of the internal topic names, without reading the message; null for a key
+ * that names none. Only a hint: the change's own header is what a round applies.
+ */
+export function documentOfKey(key: Buffer | null): { view: ViewName; id: string } | null {
+  const text = key?.toString() ?? '';
+  const slash = text.indexOf('/');
+  const view = text.slice(0, slash) as ViewName;
+  return slash > 0 && VIEW_NAMES.includes(view) ? { view, id: text.slice(slash + 1) } : null;
+}
+
+/**
  * The document whose state the other documents' projections read, by the topic of the event: the
  * aggregate the domain topic is keyed by, which only that topic's events change (`registration`).
  */

@@ -16,13 +16,27 @@ import { type ViewDoc } from './projection';
 export interface DocumentCache {
   /** The document as this writer last knew it; null when absent; undefined when not known. */
   get(collection: string, id: string): ViewDoc | null | undefined;
-  set(collection: string, id: string, doc: ViewDoc | null): void;
+  /** Whether `get` would answer, without counting it or making the entry recent. */
+  knows(collection: string, id: string): boolean;
+  /**
+   * Keeps `doc` as the document's state. `readAhead` marks a document read before any round asked
+   * for it: the first `get` counts it under `stats.ahead` rather than as a hit.
+   */
+  set(collection: string, id: string, doc: ViewDoc | null, readAhead?: boolean): void;
   clear(): void;
+  /**
+   * How many times it was cleared: a read begun before a clear must not be kept after it, since
+   * what it read may no longer hold.
+   */
+  readonly generation: number;
   /** Documents kept, and their cost in bytes (BSON plus a fixed cost an entry). */
   readonly size: number;
   readonly bytes: number;
-  /** Reads answered here and reads that went to the store, since the start. */
-  readonly stats: { hits: number; misses: number };
+  /**
+   * Reads answered here (`hits`, and `ahead` for documents read ahead of their round) and reads
+   * that went to the store (`misses`), since the start.
+   */
+  readonly stats: { hits: number; ahead: number; misses: number };
 }
 
 /**
@@ -48,9 +62,10 @@ export function createDocumentCache(
   maxBytes: number,
   sizeOf: (doc: ViewDoc) => number = (doc) => BSON.calculateObjectSize(doc),
 ): DocumentCache {
-  const entries = new Map<string, { doc: ViewDoc | null; bytes: number }>();
-  const stats = { hits: 0, misses: 0 };
+  const entries = new Map<string, { doc: ViewDoc | null; bytes: number; readAhead: boolean }>();
+  const stats = { hits: 0, ahead: 0, misses: 0 };
   let bytes = 0;
+  let generation = 0;
   const remove = (key: string): void => {
     const entry = entries.get(key);
     if (entry === undefined) return;
@@ -65,17 +80,22 @@ export function createDocumentCache(
         stats.misses += 1;
         return undefined;
       }
-      stats.hits += 1;
+      if (entry.readAhead) stats.ahead += 1;
+      else stats.hits += 1;
+      entry.readAhead = false;
       entries.delete(key);
       entries.set(key, entry);
       return entry.doc;
     },
-    set(collection, id, doc) {
+    knows(collection, id) {
+      return entries.has(keyOf(collection, id));
+    },
+    set(collection, id, doc, readAhead = false) {
       const key = keyOf(collection, id);
       remove(key);
       const cost = ENTRY_BYTES + (doc === null ? 0 : sizeOf(doc));
       if (cost > maxBytes) return;
-      entries.set(key, { doc, bytes: cost });
+      entries.set(key, { doc, bytes: cost, readAhead });
       bytes += cost;
       for (const oldest of entries.keys()) {
         if (bytes <= maxBytes) break;
@@ -85,6 +105,10 @@ export function createDocumentCache(
     clear() {
       entries.clear();
       bytes = 0;
+      generation += 1;
+    },
+    get generation() {
+      return generation;
     },
     get size() {
       return entries.size;

@@ -88,6 +88,8 @@ export interface BatchOutcome {
   outcomes: EventOutcome[];
   /** Documents written, per view. */
   written: Record<ViewName, number>;
+  /** Resolves once the next round's documents are read ahead (the option `upcoming`); never rejects. */
+  aheadRead: Promise<void>;
 }
 
 function viewMaps<T>(): Record<ViewName, Map<string, T>> {
@@ -98,6 +100,61 @@ function viewMaps<T>(): Record<ViewName, Map<string, T>> {
 function subjectIds(event: LienthongEvent): Record<ViewName, readonly string[]> {
   const { citizenIds, enterpriseCodes, plates, dossierIds } = event.subjects;
   return { citizens: citizenIds, enterprises: enterpriseCodes, vehicles: plates, dossiers: dossierIds };
+}
+
+/** Documents by view: their ids in each. */
+export type DocumentsByView = Map<ViewName, Set<string>>;
+
+/** The documents, by view, that a batch's events name in their subjects. */
+export function subjectsOf(batch: readonly SourcedEvent[]): DocumentsByView {
+  const named: DocumentsByView = new Map(VIEW_NAMES.map((v) => [v, new Set()]));
+  for (const { event } of batch) {
+    const ids = subjectIds(event);
+    for (const view of VIEW_NAMES) for (const id of ids[view]) named.get(view)?.add(id);
+  }
+  return named;
+}
+
+/** Documents gathered by view. */
+export function byView(docs: Iterable<{ view: ViewName; id: string }>): DocumentsByView {
+  const named: DocumentsByView = new Map(VIEW_NAMES.map((v) => [v, new Set()]));
+  for (const { view, id } of docs) named.get(view)?.add(id);
+  return named;
+}
+
+/**
+ * Starts reading into the writer's cache the documents the next round will likely need (`upcoming`)
+ * that this round did not read (`before`), so that those reads overlap this round's writes rather than wait
+ * for them: SQLite lets reads run beside a write. This round's own documents are left out, since
+ * its writes change them. Resolves once the reads end, never rejects; the next round must not
+ * begin before, or a read of its documents could land after its own write of them.
+ */
+function readAhead(
+  store: ViewStore,
+  upcoming: (() => DocumentsByView) | undefined,
+  before: Record<ViewName, Map<string, ViewDoc | null>>,
+): Promise<void> {
+  if (upcoming === undefined || store.readAhead === undefined) return Promise.resolve();
+  const reads = [...upcoming()].map(([view, ids]) =>
+    store.readAhead?.(
+      view,
+      [...ids].filter((id) => !before[view].has(id)),
+    ),
+  );
+  return Promise.all(reads).then(() => undefined);
+}
+
+/**
+ * Runs `work` beside the reads ahead; if it fails, waits for those reads before failing, since
+ * the caller waits for them only after a round that succeeds.
+ */
+async function beside<T>(aheadRead: Promise<void>, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    await aheadRead;
+    throw err;
+  }
 }
 
 /**
@@ -126,6 +183,11 @@ export async function materialize(
     maxDocumentBytes?: number;
     mapBounds?: MapBounds;
     onStage?: StageTimer;
+    /**
+     * The documents the next round will likely need, as known when this one has read its own:
+     * they are read ahead, during this round's writes.
+     */
+    upcoming?: () => DocumentsByView;
   } = {},
 ): Promise<BatchOutcome> {
   const projections = options.projections ?? PROJECTIONS;
@@ -148,12 +210,7 @@ export async function materialize(
       () => loadMissing(store, wanted, before, current),
     );
 
-  const named = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
-  for (const { event } of batch) {
-    const ids = subjectIds(event);
-    for (const view of VIEW_NAMES) for (const id of ids[view]) named.get(view)?.add(id);
-  }
-  await ensureLoaded(named);
+  await ensureLoaded(subjectsOf(batch));
 
   const read: ViewReader = {
     get(view, id) {
@@ -227,9 +284,14 @@ export async function materialize(
   }
   onStage?.('apply', (performance.now() - applyStarted) / 1_000 - (loadSeconds - loadedBefore));
 
-  const written = await timedStage(onStage, 'write', () => writeRound(store, archived, before, current));
+  // Every document this round reads is loaded by now.
+  const aheadRead = readAhead(store, options.upcoming, before);
+  const written = await beside(aheadRead, () =>
+    timedStage(onStage, 'write', () => writeRound(store, archived, before, current)),
+  );
   const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
   return {
+    aheadRead,
     applied: count('applied'),
     noop: count('noop'),
     failed: outcomes.filter((o) => typeof o === 'object').length,
@@ -308,6 +370,8 @@ export interface ChangesOutcome {
   written: Record<ViewName, number>;
   /** The dependent changes the home changes gave, handed to `beforeWrite` before any write. */
   dependents: Change[];
+  /** As in {@link BatchOutcome}. */
+  aheadRead: Promise<void>;
 }
 
 /**
@@ -334,6 +398,8 @@ export async function materializeChanges(
     mapBounds?: MapBounds;
     beforeWrite?: (dependents: readonly Change[]) => Promise<void>;
     onStage?: StageTimer;
+    /** As in {@link materialize}. */
+    upcoming?: () => DocumentsByView;
   } = {},
 ): Promise<ChangesOutcome> {
   const { onStage } = options;
@@ -343,9 +409,9 @@ export async function materializeChanges(
   const archived = viewMaps<ArchivedEntry>();
   const before = viewMaps<ViewDoc | null>();
   const current = viewMaps<ViewDoc | null>();
-  const wanted = new Map<ViewName, Set<string>>(VIEW_NAMES.map((v) => [v, new Set()]));
-  for (const { change } of batch) wanted.get(change.view)?.add(change.id);
-  await timedStage(onStage, 'load', () => loadMissing(store, wanted, before, current));
+  await timedStage(onStage, 'load', () =>
+    loadMissing(store, byView(batch.map(({ change }) => change)), before, current),
+  );
 
   const outcomes: EventOutcome[] = [];
   const dependents: Change[] = [];
@@ -408,8 +474,12 @@ export async function materializeChanges(
   const { beforeWrite } = options;
   if (dependents.length > 0 && beforeWrite)
     await timedStage(onStage, 'dependents', () => beforeWrite(dependents));
-  const written = await timedStage(onStage, 'write', () => writeRound(store, archived, before, current));
-  return { outcomes, written, dependents };
+  // Begun only now: reads during the wait for Kafka made that wait longer, by as much as they saved.
+  const aheadRead = readAhead(store, options.upcoming, before);
+  const written = await beside(aheadRead, () =>
+    timedStage(onStage, 'write', () => writeRound(store, archived, before, current)),
+  );
+  return { outcomes, written, dependents, aheadRead };
 }
 
 /**

@@ -42,6 +42,7 @@ import { createApplyQueue } from './apply-queue';
 import { createDocumentCache, DEFAULT_CACHE_BYTES } from './document-cache';
 import { createRoundPacer } from './round-pacer';
 import {
+  byView,
   directTargets,
   type EventOutcome,
   materialize,
@@ -49,6 +50,7 @@ import {
   type RoundStage,
   type SourcedChange,
   type StageTimer,
+  subjectsOf,
   timedStage,
 } from './materializer';
 import {
@@ -56,6 +58,7 @@ import {
   changeMessage,
   changesTopicDeclaration,
   documentKey,
+  documentOfKey,
   homeDocument,
   MalformedChangeError,
   readChange,
@@ -387,6 +390,9 @@ export function createSharingService(deps: SharingDeps): SharingService {
   // What a batch fetched during a stop waits for, untouched, rather than returning at once and
   // having kafkajs fetch it again in a loop.
   let draining: Promise<void> = Promise.resolve();
+  // The changes topic's partitions with a chunk in hand, each with the chunk that follows it in its
+  // batch: the writer reads their documents ahead (materializer's readAhead).
+  const nextChunks = new Map<string, readonly KafkaMessage[]>();
 
   const app = createHttpServer({ logger, bodyLimit: 1_024 });
   // Only operations endpoints, which declare their own answers; they load after the description.
@@ -434,13 +440,14 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
   new Counter({
     name: 'sharing_document_reads_total',
-    help: "View documents the rounds needed, by where they came from: the writer's cache (hit) or the store (miss)",
+    help: "View documents the rounds needed, by where they came from: the writer's cache (hit), the cache after a read ahead during the round before (ahead), or the store during the round (miss)",
     labelNames: ['source'] as const,
     registers: [metrics],
     // Read from the cache's own counts at each scrape.
     collect() {
       this.reset();
       this.inc({ source: 'hit' }, cache.stats.hits);
+      this.inc({ source: 'ahead' }, cache.stats.ahead);
       this.inc({ source: 'miss' }, cache.stats.misses);
     },
   });
@@ -474,6 +481,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
   });
   const onStage: StageTimer = (stage, seconds) => stageSeconds.observe({ stage }, seconds);
 
+  // The reads of the next round's documents that the round before began (materializer's readAhead).
+  let aheadRead: Promise<void> = Promise.resolve();
   /** A round of one writer's: timed, paced, counted, and told to `trace` once over. */
   const writerRound =
     <E>(
@@ -481,9 +490,13 @@ export function createSharingService(deps: SharingDeps): SharingService {
         events: readonly E[],
         store: ViewStore,
         onStage: StageTimer,
-      ) => Promise<{ outcomes: EventOutcome[]; written: Record<ViewName, number> }>,
+        upcoming: () => readonly E[],
+      ) => Promise<{ outcomes: EventOutcome[]; written: Record<ViewName, number>; aheadRead: Promise<void> }>,
     ) =>
-    async (events: readonly E[], oldestAt: number): Promise<EventOutcome[]> => {
+    async (events: readonly E[], oldestAt: number, upcoming: () => readonly E[]): Promise<EventOutcome[]> => {
+      // Before anything of this round is read: a read ahead that landed after the round's own write
+      // of its document would leave the cache behind the store.
+      await aheadRead;
       const startedAt = Date.now();
       const timer = writeSeconds.startTimer();
       // The round's own time in each part, for the trace, besides the histogram's.
@@ -492,7 +505,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
         onStage(stage, seconds);
         stages[stage] = (stages[stage] ?? 0) + seconds * 1_000;
       };
-      const outcome = await run(events, await timedStage(timed, 'catalog', storeNow), timed);
+      const outcome = await run(events, await timedStage(timed, 'catalog', storeNow), timed, upcoming);
+      aheadRead = outcome.aheadRead;
       pacer.observe(events.length, timer() * 1_000);
       totals.documentsWritten += Object.values(outcome.written).reduce((a, b) => a + b, 0);
       deps.trace?.({ kind: 'round', oldestAt, startedAt, at: Date.now(), stages });
@@ -505,7 +519,9 @@ export function createSharingService(deps: SharingDeps): SharingService {
 
   // One writer for every partition in flight: see apply-queue.ts.
   const writer = createApplyQueue<SourcedEvent, EventOutcome>(
-    writerRound((batch, store, onStage) => materialize(batch, store, { onStage, ...projectionOptions })),
+    writerRound((batch, store, onStage, upcoming) =>
+      materialize(batch, store, { onStage, upcoming: () => subjectsOf(upcoming()), ...projectionOptions }),
+    ),
   );
 
   // The chunks' and the rounds' sends of changes, gathered while one is in flight: one request
@@ -543,9 +559,16 @@ export function createSharingService(deps: SharingDeps): SharingService {
 
   // The writer of the second stage: one for the changes of every partition in flight, as above.
   const changesWriter = createApplyQueue<SourcedChange, EventOutcome>(
-    writerRound((batch, store, onStage) =>
+    writerRound((batch, store, onStage, upcoming) =>
       materializeChanges(batch, store, {
         onStage,
+        // What waits for the next round, and the next chunk of each partition whose chunk is in
+        // hand: it comes to the round after this one, or the one after that.
+        upcoming: () =>
+          byView([
+            ...upcoming().map(({ change }) => change),
+            ...[...nextChunks.values()].flat().flatMap(({ key }) => documentOfKey(key) ?? []),
+          ]),
         ...projectionOptions,
         beforeWrite: (dependents) => sendChanges(dependents, 'round'),
       }),
@@ -912,28 +935,35 @@ export function createSharingService(deps: SharingDeps): SharingService {
         rebalancing = true;
       });
     };
-    for (let i = 0; i < batch.messages.length;) {
-      if (stopping) return draining;
-      if (!isRunning() || isStale() || rebalancing) return;
-      const chunk = batch.messages.slice(i, i + pacer.chunkSize());
-      i += chunk.length;
-      // Twice an interval, so that the membership lease (half the session) is renewed in time.
-      const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
-      let lastOffset: string | undefined;
-      try {
-        lastOffset = await tracked(chunkOf(batch)(batch, chunk, heartbeat));
-      } catch (err) {
-        // Its membership unproven, the member gives the chunk up uncommitted and goes back to
-        // the group, which renews the lease or hands the partition on; heartbeats are
-        // refused while a rebalance waits for this very batch, so waiting here would hang.
-        if (!(err instanceof MembershipLapsedError)) throw err;
-        logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'Chunk given up');
-        return;
-      } finally {
-        clearInterval(pump);
+    const partition = partitionKey(batch.topic, batch.partition);
+    try {
+      for (let i = 0; i < batch.messages.length;) {
+        if (stopping) return draining;
+        if (!isRunning() || isStale() || rebalancing) return;
+        const chunk = batch.messages.slice(i, i + pacer.chunkSize());
+        i += chunk.length;
+        if (batch.topic === changesTopic)
+          nextChunks.set(partition, batch.messages.slice(i, i + pacer.chunkSize()));
+        // Twice an interval, so that the membership lease (half the session) is renewed in time.
+        const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
+        let lastOffset: string | undefined;
+        try {
+          lastOffset = await tracked(chunkOf(batch)(batch, chunk, heartbeat));
+        } catch (err) {
+          // Its membership unproven, the member gives the chunk up uncommitted and goes back to
+          // the group, which renews the lease or hands the partition on; heartbeats are
+          // refused while a rebalance waits for this very batch, so waiting here would hang.
+          if (!(err instanceof MembershipLapsedError)) throw err;
+          logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'Chunk given up');
+          return;
+        } finally {
+          clearInterval(pump);
+        }
+        if (lastOffset !== undefined) resolveOffset(lastOffset);
+        await heartbeat();
       }
-      if (lastOffset !== undefined) resolveOffset(lastOffset);
-      await heartbeat();
+    } finally {
+      nextChunks.delete(partition);
     }
   };
 

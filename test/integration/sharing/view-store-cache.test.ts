@@ -69,3 +69,41 @@ it('reads only what it does not know, and again after a refused write', async ()
   cache.clear();
   expect((await store.load('citizens', [a._id])).get(a._id)).toEqual(changed);
 });
+
+it('reads ahead only what it does not know, and keeps nothing it read across a clear', async () => {
+  const cache = createDocumentCache(1_048_576);
+  const store = createViewStore(client.db(dbName), collections, undefined, { cache });
+  const [c, d] = [citizen('001090000011', 'Lê Văn C'), citizen('001090000012', 'Phạm Thị D')];
+  await createViewStore(client.db(dbName), collections).write('citizens', [
+    { before: null, after: c },
+    { before: null, after: d },
+  ]);
+  await store.load('citizens', [c._id]);
+
+  commands.length = 0;
+  await store.readAhead?.('citizens', [c._id, d._id, '001090000013']);
+  // The one it knew is not read again; the absent one is known as absent.
+  expect(finds()).toBe(2);
+  commands.length = 0;
+  const loaded = await store.load('citizens', [c._id, d._id, '001090000013']);
+  expect(finds()).toBe(0);
+  expect([...loaded.values()]).toEqual([c, d]);
+  expect(cache.stats).toMatchObject({ ahead: 2 });
+
+  // A clear while the reads are under way, as at a group join: what they bring is not kept.
+  cache.clear();
+  const reading = store.readAhead?.('citizens', [c._id, d._id]);
+  cache.clear();
+  await reading;
+  expect(cache.size).toBe(0);
+});
+
+it('reads ahead without ever failing: a store it cannot reach leaves the reads to the round', async () => {
+  const closed = new MongoClient(endpoint('MONGODB_URI'), { serverSelectionTimeoutMS: 500 });
+  await closed.connect();
+  await closed.close();
+  const cache = createDocumentCache(1_048_576);
+  const store = createViewStore(closed.db(dbName), collections, undefined, { cache });
+  await expect(store.readAhead?.('citizens', ['001090000011'])).resolves.toBeUndefined();
+  expect(cache.size).toBe(0);
+});

@@ -86,4 +86,27 @@ describe('createApplyQueue', () => {
     expect(answers).toEqual([[true, true], [true], [true], [true], [true, true]]);
     expect(rounds).toEqual([[3, 3, 4], [1], [12], [2, 2]]);
   });
+
+  it('tells a round the events the next one would take, as submitted so far and within the bound', async () => {
+    const seen: number[][] = [];
+    let release: () => void = () => undefined;
+    const queue = createApplyQueue<number>(
+      async (events, _oldestAt, upcoming) => {
+        seen.push([...upcoming()]);
+        if (events[0] === 1) {
+          await new Promise<void>((r) => (release = r));
+          seen.push([...upcoming()]);
+        }
+        return events.map(() => true);
+      },
+      { max: 10, weight: (e) => e },
+    );
+    const first = queue.submit([1]);
+    await new Promise((r) => setImmediate(r));
+    const later = [queue.submit([3, 3]), queue.submit([4]), queue.submit([5])];
+    release();
+    await Promise.all([first, ...later]);
+    // Nothing waited as the first round began; then 3 + 3 + 4 fit the bound and 5 did not.
+    expect(seen).toEqual([[], [3, 3, 4], [5], []]);
+  });
 });

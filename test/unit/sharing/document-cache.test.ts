@@ -22,7 +22,7 @@ describe('createDocumentCache', () => {
     expect(cache.get('citizens', 'c')).toBeUndefined();
     // The same id in another collection is another document.
     expect(cache.get('citizens_shadow', 'a')).toBeUndefined();
-    expect(cache.stats).toEqual({ hits: 2, misses: 2 });
+    expect(cache.stats).toEqual({ hits: 2, ahead: 0, misses: 2 });
   });
 
   it('lets the least recently used document go first when its bytes are spent', () => {
@@ -45,6 +45,28 @@ describe('createDocumentCache', () => {
     cache.set('v', 'large', { _id: 'large', text: 'x'.repeat(2_000) } as unknown as ViewDoc);
     expect(cache.get('v', 'large')).toBeUndefined();
     expect(cache.get('v', 'small')).toEqual(doc('small'));
+  });
+
+  it('counts a document read ahead under ahead at its first read only, and knows without counting', () => {
+    const cache = createDocumentCache(1_000, hundred);
+    cache.set('v', 'a', doc('a'), true);
+    cache.set('v', 'b', null, true);
+    expect(cache.knows('v', 'a')).toBe(true);
+    expect(cache.knows('v', 'c')).toBe(false);
+    expect(cache.stats).toEqual({ hits: 0, ahead: 0, misses: 0 });
+    expect(cache.get('v', 'a')).toEqual(doc('a'));
+    expect(cache.get('v', 'b')).toBeNull();
+    expect(cache.get('v', 'a')).toEqual(doc('a'));
+    expect(cache.stats).toEqual({ hits: 1, ahead: 2, misses: 0 });
+  });
+
+  it('counts its clears, so that a read begun before one can tell', () => {
+    const cache = createDocumentCache(1_000, hundred);
+    const at = cache.generation;
+    cache.set('v', 'a', doc('a'));
+    expect(cache.generation).toBe(at);
+    cache.clear();
+    expect(cache.generation).toBe(at + 1);
   });
 
   it('keeps the newest state of a document told twice, and nothing after clear or with no room', () => {

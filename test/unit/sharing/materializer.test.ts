@@ -6,8 +6,11 @@ import {
   materialize,
   PROJECTIONS,
   type RoundStage,
+  subjectsOf,
 } from '../../../services/sharing/materializer';
 import { type Projection, type SourcedEvent } from '../../../services/sharing/projection';
+import { type ViewStore } from '../../../services/sharing/view-store';
+import { generateEventStream } from '../../support/event-stream';
 import { deliver, eventOf, redelivered, topicOf } from './events';
 import {
   createMemoryViewStore,
@@ -104,6 +107,84 @@ describe('materialize', () => {
     expect(told.at(-1)?.seconds).toBeGreaterThanOrEqual(0.039);
     // No time is told twice: the parts together fit in the round.
     expect(told.reduce((sum, t) => sum + t.seconds, 0)).toBeLessThanOrEqual(wall + 0.001);
+  });
+
+  describe('given the events of the next round', () => {
+    const stream = deliver(generateEventStream(400).map((e) => e.event));
+    const [first, next] = [stream.slice(0, 200), stream.slice(200)];
+    const key = (view: string, id: string) => `${view}/${id}`;
+
+    /** A store that records what a round loads, and holds its reads ahead until `release`. */
+    function watchedStore(write?: ViewStore['write']) {
+      const inner = createMemoryViewStore();
+      let release: () => void = () => undefined;
+      const held = new Promise<void>((r) => (release = r));
+      const watched = {
+        loaded: new Set<string>(),
+        ahead: [] as string[],
+        aheadDone: false,
+        release,
+        store: {
+          ...inner,
+          async load(view, ids) {
+            for (const id of ids) watched.loaded.add(key(view, id));
+            return inner.load(view, ids);
+          },
+          async readAhead(view, ids) {
+            watched.ahead.push(...ids.map((id) => key(view, id)));
+            await held;
+            watched.aheadDone = true;
+          },
+          write: write ?? inner.write.bind(inner),
+        } satisfies ViewStore,
+      };
+      return watched;
+    }
+
+    it('reads ahead the documents the next round names that this one did not read, beside its writes', async () => {
+      const watched = watchedStore();
+      const outcome = await materialize(first, watched.store, { upcoming: () => subjectsOf(next) });
+      // The round ended with its reads ahead still held: they did not keep its writes waiting.
+      expect(watched.aheadDone).toBe(false);
+      expect(outcome.failed).toBe(0);
+      const named = new Set(
+        next.flatMap(({ event }) =>
+          Object.entries({
+            citizens: event.subjects.citizenIds,
+            enterprises: event.subjects.enterpriseCodes,
+            vehicles: event.subjects.plates,
+            dossiers: event.subjects.dossierIds,
+          }).flatMap(([view, ids]) => ids.map((id) => key(view, id))),
+        ),
+      );
+      const expected = [...named].filter((k) => !watched.loaded.has(k));
+      expect(expected.length).toBeGreaterThan(0);
+      // Some of the next round's documents are this round's too: those are left to the next round.
+      expect(expected.length).toBeLessThan(named.size);
+      expect(watched.ahead.sort()).toEqual(expected.sort());
+      watched.release();
+      await outcome.aheadRead;
+      expect(watched.aheadDone).toBe(true);
+    });
+
+    it('fails a round whose write fails only once its reads ahead are over', async () => {
+      const watched = watchedStore(async () => {
+        throw new Error('store away');
+      });
+      let failed = false;
+      const round = materialize(first, watched.store, { upcoming: () => subjectsOf(next) }).catch(
+        (err: Error) => {
+          failed = true;
+          return err;
+        },
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      expect(watched.ahead.length).toBeGreaterThan(0);
+      expect(failed).toBe(false);
+      watched.release();
+      expect(await round).toEqual(new Error('store away'));
+      expect(watched.aheadDone).toBe(true);
+    });
   });
 
   describe('given the cross-agency story in one batch', () => {
