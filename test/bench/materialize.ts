@@ -46,6 +46,7 @@ import { generateEventStream, type StreamEvent } from '../support/event-stream';
 import { scratchDir } from '../support/fixtures';
 import { sharingHarness } from '../support/sharing';
 import { median } from './connector-process';
+import { startCpuLoad } from './cpu-load';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
 import { atLeast, atMost, figure, type ProcessFigure, writeBenchResult } from './report-format';
 import {
@@ -721,14 +722,30 @@ async function main(): Promise<void> {
   log(
     `  a document: read ${costs.read.toFixed(2)} ms, written whole ${costs.insert.toFixed(2)} ms, rewritten ${costs.rewrite.toFixed(2)} ms; ${costs.cpu.summary}`,
   );
-  // The store time that work needs alone, ms: its reads, each of its documents written whole once,
-  // and every other write a rewrite. The writer's reads of the view catalog, one a second at most
-  // (CATALOG_READING_MS), are left out: a few dozen in a phase of thousands of commands.
+  // The same commands again, beside a CPU load that takes what the rest of the machine (the
+  // service, Kafka, the bench, the neighbours) took during the rounds beyond what it took during
+  // the commands alone: what the store allows when it shares the cores as it did in the rounds.
+  const cores = cpus().length;
+  const otherCores = (cpu: CpuUse): number =>
+    (cpu.machineBusyPercent * cores - cpu.percentOfCore('store')) / 100;
+  const addedLoad = Math.max(0, median(rounds.map((r) => otherCores(r.cpu))) - otherCores(costs.cpu));
+  log(`the same commands beside a CPU load of ${addedLoad.toFixed(2)} cores, as busy as the rounds`);
+  const load = startCpuLoad(addedLoad);
+  const loadedCosts = await commandCosts(stack.endpoints.MONGODB_URI, views, meter).finally(() =>
+    load.stop(),
+  );
+  log(
+    `  a document: read ${loadedCosts.read.toFixed(2)} ms, written whole ${loadedCosts.insert.toFixed(2)} ms, rewritten ${loadedCosts.rewrite.toFixed(2)} ms; ${loadedCosts.cpu.summary}`,
+  );
+  // The store time that work needs with these costs, ms: its reads, each of its documents written
+  // whole once, and every other write a rewrite. The writer's reads of the view catalog, one a
+  // second at most (CATALOG_READING_MS), are left out: a few dozen in a phase of thousands.
   type Work = Pick<RoundWork, 'reads' | 'written'>;
-  const storeMs = (w: Work, documents: number): number =>
-    w.reads * costs.read + documents * costs.insert + Math.max(0, w.written - documents) * costs.rewrite;
+  const storeMs = (w: Work, documents: number, at: CommandCosts = costs): number =>
+    w.reads * at.read + documents * at.insert + Math.max(0, w.written - documents) * at.rewrite;
   const storeShare = median(rounds.map((r) => storeMs(r, distinct) / (10 * r.seconds)));
   const allowedRate = median(rounds.map((r) => r.written / (storeMs(r, distinct) / 1000)));
+  const allowedLoadedRate = median(rounds.map((r) => r.written / (storeMs(r, distinct, loadedCosts) / 1000)));
   const freshStoreShare = storeMs(fresh, fresh.documents) / (10 * fresh.seconds);
   const freshStoreCpu = freshCpu?.percentOfCore('store') ?? null;
   const freshSharingCpu = freshCpu?.percentOfCore('sharing') ?? null;
@@ -770,6 +787,7 @@ async function main(): Promise<void> {
     `| the round's commands alone, a document | read ${costs.read.toFixed(2)} ms, written whole ${costs.insert.toFixed(2)} ms, rewritten ${costs.rewrite.toFixed(2)} ms | |`,
     `| documents/s the store allows for the rounds' own commands | ${Math.round(allowedRate)} | |`,
     `| rounds' time the store alone accounts for | ${Math.round(storeShare)}% | |`,
+    `| documents/s the store allows for those commands beside a CPU load as busy as the rounds' (${addedLoad.toFixed(2)} cores more); the service against that | ${Math.round(allowedLoadedRate)}; ${Math.round((100 * docRate) / allowedLoadedRate)}% | |`,
     `| rounds' time the service's writer was in a round (load, apply, write) | ${Math.round(writerShare)}% | |`,
     `| rounds' time by part of the writer's rounds | ${describeStages(roundStages)} | |`,
     `| store CPU: ceiling, rounds, commands alone | ${Math.round(storeCpuCeiling)}%, ${Math.round(storeCpuApply)}%, ${Math.round(storeCpuCommands)}% of a core | |`,
@@ -844,6 +862,16 @@ async function main(): Promise<void> {
         "view documents/s the store allows for the rounds' own commands, alone (same run)",
         allowedRate,
         'documents/s',
+      ),
+      figure(
+        "view documents/s the store allows for the rounds' own commands beside a CPU load as busy as the rounds' (same run)",
+        allowedLoadedRate,
+        'documents/s',
+      ),
+      figure(
+        "view documents/s the service reached, against what the store allows beside a CPU load as busy as the rounds' (a ratio from the same run)",
+        (100 * docRate) / allowedLoadedRate,
+        '%',
       ),
       figure(
         "rounds' time the store accounts for, alone, with their own commands (a ratio from the same run)",
