@@ -704,6 +704,19 @@ async function main(): Promise<void> {
     lowRate,
     meter,
   );
+  // Once more at a tenth of the rate, beside a CPU load that makes the machine as busy as it was at
+  // half the rate: the path's latency with the cores shared as they were then, but without the
+  // writer's queue of the higher rate. What is left between this and the half rate's is that queue.
+  const cores = cpus().length;
+  const busyCores = (cpu: CpuUse | undefined): number => ((cpu?.machineBusyPercent ?? 0) * cores) / 100;
+  const lowLoad = Math.max(0, busyCores(freshCpu) - busyCores(low.cpu));
+  log(`freshness at a tenth of the rate again, beside a CPU load of ${lowLoad.toFixed(2)} cores`);
+  const lowLoadedBy = startCpuLoad(lowLoad);
+  const lowLoaded = await freshnessPhase(
+    generateEventStream(Math.ceil(lowRate * LOW_RATE_SECONDS), 13),
+    lowRate,
+    meter,
+  ).finally(() => lowLoadedBy.stop());
   // The slowest 1% of probes against the rest: where the tail's time went.
   const tailFrom = Math.floor(parts.length * 0.99);
   const split = (of: readonly ProbeParts[]) =>
@@ -725,7 +738,6 @@ async function main(): Promise<void> {
   // The same commands again, beside a CPU load that takes what the rest of the machine (the
   // service, Kafka, the bench, the neighbours) took during the rounds beyond what it took during
   // the commands alone: what the store allows when it shares the cores as it did in the rounds.
-  const cores = cpus().length;
   const otherCores = (cpu: CpuUse): number =>
     (cpu.machineBusyPercent * cores - cpu.percentOfCore('store')) / 100;
   const addedLoad = Math.max(0, median(rounds.map((r) => otherCores(r.cpu))) - otherCores(costs.cpu));
@@ -797,6 +809,7 @@ async function main(): Promise<void> {
     `| freshness p99 | ${Math.round(percentile(latencies, 99))} ms${unseen > 0 ? ` (${unseen} probes never seen in 60 s)` : ''} | ≤ 250 ms |`,
     `| freshness p50 / p99 at a tenth of the rate, ${Math.round(lowRate)} events/s | ${Math.round(percentile(low.latencies, 50))} / ${Math.round(percentile(low.latencies, 99))} ms (${low.latencies.length} probes${low.unseen > 0 ? `, ${low.unseen} never seen` : ''}) | |`,
     `| at a tenth of the rate: machine busy; store / sharing service threads waiting for a core | ${low.cpu?.machineBusyPercent ?? '?'}%; ${Math.round(low.cpu?.waitedPercent('store') ?? NaN)}% / ${Math.round(low.cpu?.waitedPercent('sharing') ?? NaN)}% | |`,
+    `| freshness p50 / p99 at a tenth of the rate beside a CPU load of ${lowLoad.toFixed(2)} cores; machine busy | ${Math.round(percentile(lowLoaded.latencies, 50))} / ${Math.round(percentile(lowLoaded.latencies, 99))} ms (${lowLoaded.latencies.length} probes${lowLoaded.unseen > 0 ? `, ${lowLoaded.unseen} never seen` : ''}); ${lowLoaded.cpu?.machineBusyPercent ?? '?'}% | |`,
     ...NAMED_PARTS.map(
       (part) =>
         `| freshness, median of the slowest 1% (${tailProbes} probes) / of the rest: ${PROBE_PART_NAMES[part]} | ${fmtMs(tailSplit[part])} / ${fmtMs(bodySplit[part])} | |`,
@@ -932,6 +945,15 @@ async function main(): Promise<void> {
           'ms',
           undefined,
           `${low.latencies.length} probes${low.unseen > 0 ? `, ${low.unseen} never seen in 60 s` : ''}; the same path with the machine mostly idle`,
+        ),
+      ),
+      ...([50, 99] as const).map((p) =>
+        figure(
+          `freshness p${p} at a tenth of the rate, beside a CPU load that made the machine as busy as at half the rate`,
+          lowLoaded.latencies.length > 0 ? percentile(lowLoaded.latencies, p) : null,
+          'ms',
+          undefined,
+          `${lowLoaded.latencies.length} probes${lowLoaded.unseen > 0 ? `, ${lowLoaded.unseen} never seen in 60 s` : ''}; ${lowLoad.toFixed(2)} cores of load; the machine ${lowLoaded.cpu?.machineBusyPercent ?? '?'}% busy`,
         ),
       ),
       figure('at a tenth of the rate: machine busy', low.cpu?.machineBusyPercent ?? null, '% of all cores'),
