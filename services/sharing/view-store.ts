@@ -77,8 +77,9 @@ export function createViewStore(
   const afterCommand = hooks.afterCommand ?? (() => undefined);
   const cache = hooks.cache;
   /**
-   * Reads `ids` one point read each, at most READ_CONCURRENCY at once, and tells the cache each
-   * one, unless it was cleared meanwhile; resolves with those that exist.
+   * Reads `ids` one point read each, at most READ_CONCURRENCY at once, taking them out of the
+   * array, and tells the cache each one, unless it was cleared meanwhile; resolves with those that
+   * exist.
    */
   const pointReads = async (view: ViewName, ids: string[], readAhead: boolean) => {
     const name = collections[view];
