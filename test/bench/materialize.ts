@@ -861,6 +861,11 @@ async function main(): Promise<void> {
         'reads',
       ),
       figure(
+        `store reads made ahead of their round, during the round before, of all its reads (median of ${ROUNDS})`,
+        readAheadShare,
+        '%',
+      ),
+      figure(
         `the rounds' commands without the service: a point read of an absent document`,
         costs.read,
         'ms',
