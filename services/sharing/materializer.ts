@@ -105,21 +105,21 @@ function subjectIds(event: LienthongEvent): Record<ViewName, readonly string[]> 
 /** Documents by view: their ids in each. */
 export type DocumentsByView = Map<ViewName, Set<string>>;
 
-/** The documents, by view, that a batch's events name in their subjects. */
-export function subjectsOf(batch: readonly SourcedEvent[]): DocumentsByView {
-  const named: DocumentsByView = new Map(VIEW_NAMES.map((v) => [v, new Set()]));
-  for (const { event } of batch) {
-    const ids = subjectIds(event);
-    for (const view of VIEW_NAMES) for (const id of ids[view]) named.get(view)?.add(id);
-  }
-  return named;
-}
-
 /** Documents gathered by view. */
 export function byView(docs: Iterable<{ view: ViewName; id: string }>): DocumentsByView {
   const named: DocumentsByView = new Map(VIEW_NAMES.map((v) => [v, new Set()]));
   for (const { view, id } of docs) named.get(view)?.add(id);
   return named;
+}
+
+/** The documents, by view, that a batch's events name in their subjects. */
+export function subjectsOf(batch: readonly SourcedEvent[]): DocumentsByView {
+  return byView(
+    batch.flatMap(({ event }) => {
+      const ids = subjectIds(event);
+      return VIEW_NAMES.flatMap((view) => ids[view].map((id) => ({ view, id })));
+    }),
+  );
 }
 
 /**
@@ -135,7 +135,7 @@ function readAhead(
   upcoming: (() => DocumentsByView) | undefined,
   before: Record<ViewName, Map<string, ViewDoc | null>>,
 ): Promise<void> {
-  if (upcoming === undefined || store.readAhead === undefined) return Promise.resolve();
+  if (upcoming === undefined) return Promise.resolve();
   const reads = [...upcoming()].map(([view, ids]) => {
     const unread = [...ids].filter((id) => !before[view].has(id));
     return store.readAhead?.(view, unread);

@@ -919,7 +919,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     changesTopic === null ? processChunk : batch.topic === changesTopic ? applyChangesChunk : routeChunk;
 
   /** A fetched batch of either consumer, in chunks, each committed once done. */
-  const eachBatch = async ({
+  const chunked = async ({
     batch,
     heartbeat,
     isRunning,
@@ -935,35 +935,41 @@ export function createSharingService(deps: SharingDeps): SharingService {
         rebalancing = true;
       });
     };
-    const partition = partitionKey(batch.topic, batch.partition);
-    try {
-      for (let i = 0; i < batch.messages.length;) {
-        if (stopping) return draining;
-        if (!isRunning() || isStale() || rebalancing) return;
-        const chunk = batch.messages.slice(i, i + pacer.chunkSize());
-        i += chunk.length;
-        if (batch.topic === changesTopic)
-          nextChunks.set(partition, batch.messages.slice(i, i + pacer.chunkSize()));
-        // Twice an interval, so that the membership lease (half the session) is renewed in time.
-        const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
-        let lastOffset: string | undefined;
-        try {
-          lastOffset = await tracked(chunkOf(batch)(batch, chunk, heartbeat));
-        } catch (err) {
-          // Its membership unproven, the member gives the chunk up uncommitted and goes back to
-          // the group, which renews the lease or hands the partition on; heartbeats are
-          // refused while a rebalance waits for this very batch, so waiting here would hang.
-          if (!(err instanceof MembershipLapsedError)) throw err;
-          logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'Chunk given up');
-          return;
-        } finally {
-          clearInterval(pump);
-        }
-        if (lastOffset !== undefined) resolveOffset(lastOffset);
-        await heartbeat();
+    for (let i = 0; i < batch.messages.length;) {
+      if (stopping) return draining;
+      if (!isRunning() || isStale() || rebalancing) return;
+      const chunk = batch.messages.slice(i, i + pacer.chunkSize());
+      i += chunk.length;
+      if (batch.topic === changesTopic)
+        nextChunks.set(
+          partitionKey(batch.topic, batch.partition),
+          batch.messages.slice(i, i + pacer.chunkSize()),
+        );
+      // Twice an interval, so that the membership lease (half the session) is renewed in time.
+      const pump = setInterval(keepAlive, HEARTBEAT_INTERVAL_MS / 2);
+      let lastOffset: string | undefined;
+      try {
+        lastOffset = await tracked(chunkOf(batch)(batch, chunk, heartbeat));
+      } catch (err) {
+        // Its membership unproven, the member gives the chunk up uncommitted and goes back to
+        // the group, which renews the lease or hands the partition on; heartbeats are
+        // refused while a rebalance waits for this very batch, so waiting here would hang.
+        if (!(err instanceof MembershipLapsedError)) throw err;
+        logger.warn({ err, topic: batch.topic, partition: batch.partition }, 'Chunk given up');
+        return;
+      } finally {
+        clearInterval(pump);
       }
+      if (lastOffset !== undefined) resolveOffset(lastOffset);
+      await heartbeat();
+    }
+  };
+  /** {@link chunked}, its partition's next chunk forgotten once the batch is over, however it ends. */
+  const eachBatch = async (payload: EachBatchPayload): Promise<void> => {
+    try {
+      await chunked(payload);
     } finally {
-      nextChunks.delete(partition);
+      nextChunks.delete(partitionKey(payload.batch.topic, payload.batch.partition));
     }
   };
 

@@ -15,31 +15,24 @@ const SPIN = (duty: number) =>
   `const tick = () => { const until = performance.now() + busy; while (performance.now() < until); ` +
   `setTimeout(tick, ${PERIOD_MS} - busy); }; tick();`;
 
-export interface CpuLoad {
-  /** The processes, for a CPU meter to name. */
-  pids: number[];
-  stop(): Promise<void>;
-}
-
 /**
- * Takes about `cores` of the machine's cores (1.5: one process at all of a core, one at half),
- * until stopped; none for 0.
+ * Runs `work` while about `cores` of the machine's cores are taken (1.5: one process at all of a
+ * core, one at half; none for 0), and stops the load once it settles.
  */
-export function startCpuLoad(cores: number): CpuLoad {
+export async function besideCpuLoad<T>(cores: number, work: () => Promise<T>): Promise<T> {
   const processes: ChildProcess[] = [];
   for (let left = Math.max(0, cores); left > 0.01; left -= 1)
     processes.push(spawn(process.execPath, ['-e', SPIN(Math.min(1, left))], { stdio: 'ignore' }));
-  return {
-    pids: processes.flatMap((p) => (p.pid === undefined ? [] : [p.pid])),
-    async stop() {
-      await Promise.all(
-        processes.map(async (p) => {
-          if (p.exitCode !== null || p.signalCode !== null) return;
-          const exited = once(p, 'exit');
-          p.kill('SIGKILL');
-          await exited;
-        }),
-      );
-    },
-  };
+  try {
+    return await work();
+  } finally {
+    await Promise.all(
+      processes.map(async (p) => {
+        if (p.exitCode !== null || p.signalCode !== null) return;
+        const exited = once(p, 'exit');
+        p.kill('SIGKILL');
+        await exited;
+      }),
+    );
+  }
 }

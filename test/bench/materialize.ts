@@ -46,7 +46,7 @@ import { generateEventStream, type StreamEvent } from '../support/event-stream';
 import { scratchDir } from '../support/fixtures';
 import { sharingHarness } from '../support/sharing';
 import { median } from './connector-process';
-import { startCpuLoad } from './cpu-load';
+import { besideCpuLoad } from './cpu-load';
 import { cpuMeter, type CpuUse, memoryOf, ownUsage, usageOf } from './process-usage';
 import { atLeast, atMost, figure, type ProcessFigure, writeBenchResult } from './report-format';
 import {
@@ -199,14 +199,13 @@ async function serviceCounts(sharing: ServiceProcess): Promise<ServiceCounts> {
     const seconds = value(new RegExp(`^nodejs_eventloop_lag_${p}_seconds(?:\\{[^}]*\\})? ([\\d.e+-]+)`, 'm'));
     return Math.max(0, Math.round((seconds * 1_000 - 10) * 10) / 10);
   };
+  const readAhead = value(/^sharing_document_reads_total\{[^}]*source="ahead"[^}]*\} (\d+)/m) || 0;
   return {
     stages: Object.fromEntries(ROUND_STAGES.map((name) => [name, stage(name)])) as Record<RoundStage, number>,
     // The store's reads: in the rounds (miss) and ahead of them, during the round before (ahead),
     // the latter counted once a round used them.
-    reads:
-      value(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m) +
-      (value(/^sharing_document_reads_total\{[^}]*source="ahead"[^}]*\} (\d+)/m) || 0),
-    readAhead: value(/^sharing_document_reads_total\{[^}]*source="ahead"[^}]*\} (\d+)/m) || 0,
+    reads: value(/^sharing_document_reads_total\{[^}]*source="miss"[^}]*\} (\d+)/m) + readAhead,
+    readAhead,
     written: value(/^sharing_documents_written_total(?:\{[^}]*\})? (\d+)/m),
     writerSeconds: value(/^sharing_store_write_seconds_sum(?:\{[^}]*\})? ([\d.e+-]+)/m),
     writerRounds: value(/^sharing_store_write_seconds_count(?:\{[^}]*\})? (\d+)/m),
@@ -711,12 +710,9 @@ async function main(): Promise<void> {
   const busyCores = (cpu: CpuUse | undefined): number => ((cpu?.machineBusyPercent ?? 0) * cores) / 100;
   const lowLoad = Math.max(0, busyCores(freshCpu) - busyCores(low.cpu));
   log(`freshness at a tenth of the rate again, beside a CPU load of ${lowLoad.toFixed(2)} cores`);
-  const lowLoadedBy = startCpuLoad(lowLoad);
-  const lowLoaded = await freshnessPhase(
-    generateEventStream(Math.ceil(lowRate * LOW_RATE_SECONDS), 13),
-    lowRate,
-    meter,
-  ).finally(() => lowLoadedBy.stop());
+  const lowLoaded = await besideCpuLoad(lowLoad, () =>
+    freshnessPhase(generateEventStream(Math.ceil(lowRate * LOW_RATE_SECONDS), 13), lowRate, meter),
+  );
   // The slowest 1% of probes against the rest: where the tail's time went.
   const tailFrom = Math.floor(parts.length * 0.99);
   const split = (of: readonly ProbeParts[]) =>
@@ -738,13 +734,11 @@ async function main(): Promise<void> {
   // The same commands again, beside a CPU load that takes what the rest of the machine (the
   // service, Kafka, the bench, the neighbours) took during the rounds beyond what it took during
   // the commands alone: what the store allows when it shares the cores as it did in the rounds.
-  const otherCores = (cpu: CpuUse): number =>
-    (cpu.machineBusyPercent * cores - cpu.percentOfCore('store')) / 100;
+  const otherCores = (cpu: CpuUse): number => busyCores(cpu) - cpu.percentOfCore('store') / 100;
   const addedLoad = Math.max(0, median(rounds.map((r) => otherCores(r.cpu))) - otherCores(costs.cpu));
   log(`the same commands beside a CPU load of ${addedLoad.toFixed(2)} cores, as busy as the rounds`);
-  const load = startCpuLoad(addedLoad);
-  const loadedCosts = await commandCosts(stack.endpoints.MONGODB_URI, views, meter).finally(() =>
-    load.stop(),
+  const loadedCosts = await besideCpuLoad(addedLoad, () =>
+    commandCosts(stack.endpoints.MONGODB_URI, views, meter),
   );
   log(
     `  a document: read ${loadedCosts.read.toFixed(2)} ms, written whole ${loadedCosts.insert.toFixed(2)} ms, rewritten ${loadedCosts.rewrite.toFixed(2)} ms; ${loadedCosts.cpu.summary}`,
