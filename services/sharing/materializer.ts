@@ -23,14 +23,23 @@ export const PROJECTIONS: readonly Projection[] = [
   dossiersProjection,
 ];
 
+/** The order a round writes views in: the views of a step at once, the steps one after another. */
+type WriteSteps = readonly (readonly ViewName[])[];
+
 /**
- * The order views are written in: the views of a step at once, the steps one after another.
- * `enterprises` comes last: the citizens projection reads an enterprise's legal representative
- * from it, so if a crash cuts a batch's writes short, the replay still finds the representative
- * as it was before the batch. The other three read no view, so their writes do not wait on each
- * other.
+ * The order {@link materialize} writes views in. `enterprises` comes last: the citizens projection
+ * reads an enterprise's legal representative from it, so if a crash cuts a batch's writes short,
+ * the replay still finds the representative as it was before the batch. The other three read no
+ * view, so their writes do not wait on each other.
  */
-const WRITE_STEPS: readonly (readonly ViewName[])[] = [['citizens', 'vehicles', 'dossiers'], ['enterprises']];
+const WRITE_STEPS: WriteSteps = [['citizens', 'vehicles', 'dossiers'], ['enterprises']];
+
+/**
+ * The order {@link materializeChanges} writes views in: all at once. A change's projections read
+ * no document of the store but its own, the others as the change carries them, so no view's write
+ * needs another's before it.
+ */
+const CHANGES_WRITE_STEPS: WriteSteps = [VIEW_NAMES];
 
 /**
  * MongoDB's largest document, in bytes of BSON; FerretDB keeps the same limit.
@@ -286,7 +295,7 @@ export async function materialize(
   // Every document this round reads is loaded by now.
   const aheadRead = readAhead(store, options.upcoming, before);
   const written = await beside(aheadRead, () =>
-    timedStage(onStage, 'write', () => writeRound(store, archived, before, current)),
+    timedStage(onStage, 'write', () => writeRound(store, WRITE_STEPS, archived, before, current)),
   );
   const count = (what: EventOutcome) => outcomes.filter((o) => o === what).length;
   return {
@@ -326,10 +335,11 @@ async function loadMissing(
 
 /**
  * Writes a round: the entries the map bounds took out, then every document that changed from
- * `before`, in {@link WRITE_STEPS}; resolves with the documents written per view.
+ * `before`, in `steps`; resolves with the documents written per view.
  */
 async function writeRound(
   store: ViewStore,
+  steps: WriteSteps,
   archived: Record<ViewName, Map<string, ArchivedEntry>>,
   before: Record<ViewName, Map<string, ViewDoc | null>>,
   current: Record<ViewName, Map<string, ViewDoc | null>>,
@@ -341,7 +351,7 @@ async function writeRound(
     ),
   );
   const written = { citizens: 0, enterprises: 0, vehicles: 0, dossiers: 0 };
-  for (const step of WRITE_STEPS) {
+  for (const step of steps) {
     // Every view of a step ends before a failure is thrown, so that a retry never overlaps it.
     await settleAll(
       step.map(async (view) => {
@@ -386,7 +396,7 @@ export interface ChangesOutcome {
  * `beforeWrite` is given the dependents before any document is written, and must not resolve
  * before Kafka holds them: the home document is written after them, as `enterprises` is written
  * last in {@link materialize}, so that a replay after a crash never finds the home document ahead
- * of what its dependents were sent.
+ * of what its dependents were sent. Its views are written at once ({@link CHANGES_WRITE_STEPS}).
  */
 export async function materializeChanges(
   batch: readonly SourcedChange[],
@@ -476,7 +486,7 @@ export async function materializeChanges(
   // Begun only now: reads during the wait for Kafka made that wait longer, by as much as they saved.
   const aheadRead = readAhead(store, options.upcoming, before);
   const written = await beside(aheadRead, () =>
-    timedStage(onStage, 'write', () => writeRound(store, archived, before, current)),
+    timedStage(onStage, 'write', () => writeRound(store, CHANGES_WRITE_STEPS, archived, before, current)),
   );
   return { outcomes, written, dependents, aheadRead };
 }

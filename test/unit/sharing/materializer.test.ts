@@ -1,17 +1,26 @@
 import { type LienthongEvent } from '../../../schemas/generated/events';
 import { BSON } from 'mongodb';
 import { MAP_BOUNDS } from '../../../services/sharing/map-bounds';
+import { homeDocument } from '../../../services/sharing/changes';
 import {
   type BatchOutcome,
+  directTargets,
   materialize,
+  materializeChanges,
   PROJECTIONS,
   type RoundStage,
+  type SourcedChange,
   subjectsOf,
 } from '../../../services/sharing/materializer';
-import { type Projection, type SourcedEvent } from '../../../services/sharing/projection';
+import {
+  type Projection,
+  type SourcedEvent,
+  VIEW_NAMES,
+  type ViewName,
+} from '../../../services/sharing/projection';
 import { type ViewStore } from '../../../services/sharing/view-store';
 import { generateEventStream } from '../../support/event-stream';
-import { deliver, eventOf, redelivered, topicOf } from './events';
+import { deliver, eventOf, INGESTED_AT, redelivered, topicOf } from './events';
 import {
   createMemoryViewStore,
   type MemoryViewStore,
@@ -184,6 +193,70 @@ describe('materialize', () => {
       watched.release();
       expect(await round).toEqual(new Error('store away'));
       expect(watched.aheadDone).toBe(true);
+    });
+  });
+
+  describe('given a round that changes documents of every view', () => {
+    const stream = deliver(generateEventStream(200).map((e) => e.event));
+
+    /** The round's events as the first stage routes them: home changes, or one per document. */
+    const changes: SourcedChange[] = stream.flatMap((sourced) => {
+      const change = (target: { view: ViewName; id: string }, home: boolean): SourcedChange => ({
+        sourced,
+        change: {
+          source: {
+            topic: sourced.source.topic,
+            partition: 0,
+            offset: '0',
+            timestamp: '0',
+            key: null,
+            ingestedAt: INGESTED_AT,
+          },
+          value: Buffer.alloc(0),
+          headers: {},
+          ...target,
+          home,
+          context: new Map(),
+        },
+      });
+      const home = homeDocument(topicOf(sourced.event.eventType), sourced.event);
+      if (home) return [change(home, true)];
+      const targets = directTargets(sourced);
+      if (!Array.isArray(targets)) throw new Error(targets.reason);
+      return targets.map((target) => change(target, false));
+    });
+
+    /** A store whose writes each take a few ms, and that tells when each view's began and ended. */
+    function timedWrites() {
+      const inner = createMemoryViewStore();
+      const told: string[] = [];
+      const store: ViewStore = {
+        ...inner,
+        async write(view, docs) {
+          told.push(`begin ${view}`);
+          await new Promise((r) => setTimeout(r, 5));
+          told.push(`end ${view}`);
+          return inner.write(view, docs);
+        },
+      };
+      return { store, told };
+    }
+
+    it('writes enterprises once the other views are written, from whole events', async () => {
+      const { store, told } = timedWrites();
+      await materialize(stream, store);
+      expect(new Set(told.map((t) => t.split(' ')[1]))).toEqual(new Set(VIEW_NAMES));
+      expect(told.indexOf('begin enterprises')).toBeGreaterThan(
+        Math.max(...['citizens', 'vehicles', 'dossiers'].map((view) => told.indexOf(`end ${view}`))),
+      );
+    });
+
+    it('writes every view at once from changes, whose projections read only their own document', async () => {
+      const { store, told } = timedWrites();
+      const outcome = await materializeChanges(changes, store);
+      expect(outcome.outcomes.filter((o) => typeof o === 'object')).toEqual([]);
+      expect(new Set(told.map((t) => t.split(' ')[1]))).toEqual(new Set(VIEW_NAMES));
+      expect(told.slice(0, VIEW_NAMES.length).every((t) => t.startsWith('begin '))).toBe(true);
     });
   });
 
