@@ -161,7 +161,11 @@ export function checkCccd(value: string, now: number): Checked<CccdParts> {
   if (!/^\d{12}$/.test(value)) return { ok: false, reason: 'A CCCD number must be exactly 12 digits' };
   const province = value.slice(0, 3);
   if (!Object.hasOwn(CCCD_PROVINCE_CODES, province)) {
-    return { ok: false, reason: `Province code ${province} of the CCCD number is not one of the 63 codes` };
+    // No reason quotes the number's parts: it is kept with an import's status and shown in answers.
+    return {
+      ok: false,
+      reason: 'The province code (first 3 digits) of the CCCD number is not one of the 63 codes',
+    };
   }
   const centuryAndSex = Number(value[3]);
   const birthYear = 1900 + Math.floor(centuryAndSex / 2) * 100 + Number(value.slice(4, 6));
@@ -169,7 +173,7 @@ export function checkCccd(value: string, now: number): Checked<CccdParts> {
   if (birthYear > hanoiYear(now + CLOCK_SKEW_MS)) {
     return {
       ok: false,
-      reason: `The CCCD number gives a birth year of ${birthYear}, which is in the future`,
+      reason: 'The birth year the CCCD number gives (digits 4 to 6) is in the future',
     };
   }
   return {
