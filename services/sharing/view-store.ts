@@ -1,15 +1,19 @@
 import { type AnyBulkWriteOperation, type Db } from 'mongodb';
-import { statementChunks } from '../platform/mongo';
+import { MAX_STATEMENTS_PER_BULK_WRITE, statementChunks } from '../platform/mongo';
 import { type DocumentCache } from './document-cache';
 import { type ArchivedEntry } from './map-bounds';
-import { changedPaths, removedPaths, type ViewDoc, type ViewName } from './projection';
+import { changedPaths, removedPaths, VIEW_NAMES, type ViewDoc, type ViewName } from './projection';
 
 /**
- * At most this many updates go in one `update` command of the views, half the project's limit
- * (`MAX_STATEMENTS_PER_BULK_WRITE` in services/platform/mongo.ts): FerretDB 1.24 keeps every statement's SQLite cursor
- * open until the whole command ends, and its pool holds 100 connections.
+ * At most this many updates go in one `update` command of the views: a round writes its views at
+ * once, one command each, and together they carry at most the project's limit
+ * (`MAX_STATEMENTS_PER_BULK_WRITE` in services/platform/mongo.ts). FerretDB 1.24 on SQLite keeps
+ * every statement's SQLite connection until its whole command ends, from a pool of 100: update
+ * commands in flight at once in one database with more than 100 statements in all wait for each
+ * other for ever, and commands that touch that database after them too, until a restart (3 or 4
+ * commands of 50 updates did; 4 of 25, beside 16 point reads, did not).
  */
-export const STORE_WRITE_CHUNK = 50;
+export const STORE_WRITE_CHUNK = MAX_STATEMENTS_PER_BULK_WRITE / VIEW_NAMES.length;
 
 /** How many single-document reads are in flight at once. */
 const READ_CONCURRENCY = 16;
