@@ -183,11 +183,16 @@ export type SharingTraceEntry =
   | {
       /**
        * Changes Kafka acknowledged on the changes topic: routed by the first stage, or a round's
-       * dependents. `keys` are their documents' (`documentKey`).
+       * dependents. `keys` are their documents' (`documentKey`). When the first stage took their
+       * chunk in hand (`from: 'route'`), when they were submitted to the sends, when the request
+       * that carried them left (after the one in flight before it) and when Kafka acknowledged it.
        */
       kind: 'send';
       from: 'route' | 'round';
       keys: readonly string[];
+      chunkAt?: number;
+      submittedAt: number;
+      requestAt: number;
       at: number;
     }
   | { kind: 'commit'; topic: string; partition: number; first: string; last: string; at: number };
@@ -525,15 +530,17 @@ export function createSharingService(deps: SharingDeps): SharingService {
   );
 
   // The chunks' and the rounds' sends of changes, gathered while one is in flight: one request
-  // where each would have waited for the one before it (apply-queue.ts).
-  const changeSends = createApplyQueue<Message, true>(
+  // where each would have waited for the one before it (apply-queue.ts). Each message is answered
+  // with when its request left.
+  const changeSends = createApplyQueue<Message, number>(
     async (messages) => {
       if (changesTopic === null) throw new Error('This member routes no changes');
+      const requestAt = Date.now();
       await producer.sendBatch({
         acks: ACKS_ALL,
         topicMessages: [{ topic: changesTopic, messages: [...messages] }],
       });
-      return messages.map(() => true as const);
+      return messages.map(() => requestAt);
     },
     { max: SEND_ROUND_BYTES, weight: messageBytes },
   );
@@ -541,20 +548,33 @@ export function createSharingService(deps: SharingDeps): SharingService {
    * Sends changes to the internal topic, each to its document's partition, and resolves once Kafka
    * holds them all (acks=all); only a member whose lease runs may send.
    */
-  const sendChanges = async (changes: readonly Change[], from: 'route' | 'round'): Promise<void> => {
+  const sendChanges = async (
+    changes: readonly Change[],
+    from: 'route' | 'round',
+    chunkAt?: number,
+  ): Promise<void> => {
     if (changesTopic === null || changes.length === 0) return;
     // The routed changes are the domain group's to send, a round's dependents the writing group's.
     (from === 'route' ? domainLease : writingLease).check();
     const acknowledged = sendSeconds.startTimer({ from });
+    const submittedAt = Date.now();
     const keys = changes.map((change) => documentKey(change.view, change.id));
-    await changeSends.submit(
+    const requests = await changeSends.submit(
       changes.map((change, i) => ({
         ...changeMessage(change),
         partition: partitionFor(changesTopic, keys[i] as string, changesPartitions),
       })),
     );
     acknowledged();
-    deps.trace?.({ kind: 'send', from, keys, at: Date.now() });
+    deps.trace?.({
+      kind: 'send',
+      from,
+      keys,
+      ...(chunkAt === undefined ? {} : { chunkAt }),
+      submittedAt,
+      requestAt: Math.max(submittedAt, ...requests),
+      at: Date.now(),
+    });
   };
 
   // The writer of the second stage: one for the changes of every partition in flight, as above.
@@ -751,6 +771,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
     messages: readonly KafkaMessage[],
     heartbeat: () => Promise<void>,
   ): Promise<string | undefined> => {
+    const tookAt = Date.now();
     const topic = topicOf.get(batch.topic);
     const last = messages.at(-1);
     if (topic === undefined || last === undefined) return undefined;
@@ -797,7 +818,7 @@ export function createSharingService(deps: SharingDeps): SharingService {
       routed += 1;
     }
     await writeDeadLetters(dead, heartbeat);
-    await untilDone('Sending the changes', () => sendChanges(changes, 'route'), heartbeat);
+    await untilDone('Sending the changes', () => sendChanges(changes, 'route', tookAt), heartbeat);
     commitChunk(batch, messages);
     totals.routed += routed;
     totals.deadLettered += dead.length;

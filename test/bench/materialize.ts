@@ -385,6 +385,10 @@ const PROBE_PARTS = [
   'total',
   'untilRound',
   'route',
+  'routeTaken',
+  'routeDecode',
+  'routeQueued',
+  'routeRequest',
   'roundBefore',
   'writerBusy',
   'inRound',
@@ -402,6 +406,11 @@ const PROBE_PART_NAMES: Record<Exclude<ProbePart, 'total'>, string> = {
   untilRound:
     "until its writer round began (Kafka's hops, the route, the changes' fetch, the wait for the writer)",
   route: 'of that, the first stage: until Kafka held its change on the changes topic',
+  routeTaken:
+    "of the first stage, until it took its event's chunk in hand (Kafka's delivery, the fetch, the partition's chunks before)",
+  routeDecode: 'of the first stage, the chunk decoded and routed, until its changes were submitted',
+  routeQueued: "of the first stage, its changes waiting for the changes topic's send in flight before",
+  routeRequest: "of the first stage, its changes' own request, until Kafka acknowledged it",
   roundBefore: "of that, after the route, the writer's round then running, until it ended",
   writerBusy: "of that, the round's oldest submission waiting for the writer to end the round before",
   inRound: 'in its round until the write command was sent (loads, projections, dependents)',
@@ -409,6 +418,12 @@ const PROBE_PART_NAMES: Record<Exclude<ProbePart, 'total'>, string> = {
   dependents: "of that, its round's wait for Kafka to hold the dependent changes",
   write: 'in that write command',
 };
+
+/** A first stage's send of changes, as the trace tells it. */
+type RouteSend = Pick<
+  Extract<SharingTraceEntry, { kind: 'send' }>,
+  'chunkAt' | 'submittedAt' | 'requestAt' | 'at'
+>;
 
 /** A probe seen written: when Kafka acknowledged its event, and its document's write command. */
 interface SeenProbe {
@@ -419,13 +434,13 @@ interface SeenProbe {
 }
 
 /**
- * `probe`'s parts; `routes`, the times the first stage's sends of its document's changes were
- * acknowledged, in order.
+ * `probe`'s parts; `routes`, the first stage's sends of its document's changes, in the order
+ * Kafka acknowledged them.
  */
 function probeParts(
   probe: SeenProbe,
   rounds: readonly WriterRound[],
-  routes: readonly number[] = [],
+  routes: readonly RouteSend[] = [],
 ): ProbeParts {
   const total = Math.max(0, probe.at - probe.ackedAt);
   const write = Math.max(0, Math.min(total, probe.at - probe.sentAt));
@@ -435,13 +450,22 @@ function probeParts(
   const untilRound = startedAt - probe.ackedAt;
   // Its change's route: the document's last one before the round began (the bench's own
   // acknowledgement may come after the service's fetch, so the route is counted from the later).
-  const routedAt = routes.findLast((at) => at <= startedAt) ?? startedAt;
+  const send = routes.findLast((r) => r.at <= startedAt);
+  const routedAt = send?.at ?? startedAt;
   const route = Math.min(untilRound, Math.max(0, routedAt - probe.ackedAt));
+  // The route's parts, each from the later of its start and the bench's acknowledgement.
+  const span = (from: number | undefined, to: number | undefined): number =>
+    from === undefined || to === undefined ? 0 : Math.max(0, to - Math.max(from, probe.ackedAt));
+  const takenAt = send?.chunkAt ?? send?.submittedAt;
   const before = rounds.find((r) => r.startedAt <= routedAt && routedAt < r.at);
   return {
     total,
     untilRound,
     route,
+    routeTaken: span(probe.ackedAt, takenAt),
+    routeDecode: span(takenAt, send?.submittedAt),
+    routeQueued: span(send?.submittedAt, send?.requestAt),
+    routeRequest: span(send?.requestAt, send?.at),
     roundBefore: before ? Math.max(0, Math.min(before.at, startedAt) - Math.max(routedAt, probe.ackedAt)) : 0,
     writerBusy: round
       ? Math.max(0, Math.min(startedAt - probe.ackedAt, round.startedAt - round.oldestAt))
@@ -500,7 +524,7 @@ async function freshnessPhase(
   // them once each round is over: when its oldest submission was made, when it began and ended.
   const seen: SeenProbe[] = [];
   const writerRounds: WriterRound[] = [];
-  const routes = new Map<string, number[]>();
+  const routes = new Map<string, RouteSend[]>();
   const settle = (key: string): void => {
     const last = written.get(key);
     const probes = pending.get(key);
@@ -536,9 +560,9 @@ async function freshnessPhase(
       if (entry.kind === 'round') writerRounds.push(entry);
       if (entry.kind === 'send' && entry.from === 'route')
         for (const key of entry.keys) {
-          const times = routes.get(key);
-          if (times) times.push(entry.at);
-          else routes.set(key, [entry.at]);
+          const sends = routes.get(key);
+          if (sends) sends.push(entry);
+          else routes.set(key, [entry]);
         }
       if (entry.kind !== 'write') return;
       entry.ids.forEach((id, k) => {

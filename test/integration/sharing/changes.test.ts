@@ -74,6 +74,19 @@ it('gives two members of one group, each document written by one of them, the vi
         : [],
     );
     expect(late).toEqual([]);
+    // Each send's times come in order: the first stage took the chunk in hand (routed changes
+    // only), submitted its changes, their request left, Kafka acknowledged it.
+    const disordered = traced.filter(
+      (e) =>
+        e.kind === 'send' &&
+        !(
+          (e.from === 'route') === (e.chunkAt !== undefined) &&
+          (e.chunkAt ?? e.submittedAt) <= e.submittedAt &&
+          e.submittedAt <= e.requestAt &&
+          e.requestAt <= e.at
+        ),
+    );
+    expect(disordered).toEqual([]);
   } finally {
     await harness.stop();
     await first.stop();
