@@ -1036,11 +1036,10 @@ async function main(): Promise<void> {
       selfCheck,
     };
     report(figures);
-    const note = RUN_NOTE;
     result = resultOf(figures, [
-      usageOf('lookup service (services/lookup/main.ts)', lookup.pid, { note }),
-      usageOf('sharing service (services/sharing/main.ts)', sharing.pid, { note }),
-      usageOf('floor: fastify + driver (test/bench/lookup-floor-main.ts)', floor.pid, { note }),
+      usageOf('lookup service (services/lookup/main.ts)', lookup.pid, { note: RUN_NOTE }),
+      usageOf('sharing service (services/sharing/main.ts)', sharing.pid, { note: RUN_NOTE }),
+      usageOf('floor: fastify + driver (test/bench/lookup-floor-main.ts)', floor.pid, { note: RUN_NOTE }),
       ownUsage('bench:lookup (load generator and producer)'),
     ]);
     for (const service of services) service.newLogs();
