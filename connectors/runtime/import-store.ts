@@ -219,12 +219,13 @@ export function createImportStore(options: {
 
     /**
      * Removes the spool files of the imports that completed or failed at least `retentionMs` ago
-     * by the clock, and records the removal in their status, which stays for `GET`. Only ended
-     * imports are touched, and nothing else writes their status.
+     * by the clock, calls `afterRemoval` with each one's id (its lease files go then), and records
+     * the removal in their status, which stays for `GET`. Only ended imports are touched, and
+     * nothing else writes their status.
      *
      * @returns how many spool files it removed
      */
-    async sweep(retentionMs: number): Promise<number> {
+    async sweep(retentionMs: number, afterRemoval?: (id: string) => Promise<void>): Promise<number> {
       let removed = 0;
       for (const status of await all()) {
         if (status.state !== 'completed' && status.state !== 'failed') continue;
@@ -233,6 +234,7 @@ export function createImportStore(options: {
         if (!(clock() - finished >= retentionMs)) continue;
         // Removed before it is recorded: a crash in between leaves a status that the next sweep completes.
         await removeFileDurably(dataFile(status.id), fs);
+        await afterRemoval?.(status.id);
         status.spoolRemovedAt = now();
         await save(status);
         removed += 1;

@@ -338,7 +338,8 @@ export function createImports(options: {
       do {
         sweepAgain = false;
         try {
-          await store.sweep(retentionMs);
+          // With its spool file gone, nothing can run an import again: its lease files go too.
+          await store.sweep(retentionMs, (id) => claims.remove(id));
         } catch (error) {
           logger.warn({ err: error }, 'Could not remove the spool files of ended imports');
         }

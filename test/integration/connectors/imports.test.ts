@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type Kafka } from 'kafkajs';
@@ -270,13 +270,16 @@ describe('the spool files of ended imports', () => {
   let now = Date.now();
   const harness = connectorHarness(taxConnector, { clock: () => now, importRetentionMs: DAY });
   const spooled = (id: string) => existsSync(join(harness.spoolDir, `${id}.data`));
+  const leases = (id: string) =>
+    readdirSync(harness.spoolDir).filter((name) => name.startsWith(`${id}.lease.`));
   afterAll(() => harness.dispose());
 
-  it('are removed once the retention period is over by the clock, at start and after an import', async () => {
+  it('are removed once the retention period is over by the clock, at start and after an import, with their lease files', async () => {
     await harness.start();
     const first = await upload(harness, generateRecords('tax', 10, 78));
     expect(await waitFor(harness, first, ended)).toMatchObject({ state: 'completed' });
     expect(spooled(first)).toBe(true);
+    expect(leases(first)).not.toEqual([]);
 
     // A millisecond short of the period, the next import's end leaves the first file alone.
     now += DAY - 1;
@@ -289,7 +292,9 @@ describe('the spool files of ended imports', () => {
     await harness.stop();
     await harness.start();
     expect(spooled(first)).toBe(false);
+    expect(leases(first)).toEqual([]);
     expect(spooled(second)).toBe(true);
+    expect(leases(second)).not.toEqual([]);
     expect(await statusOf(harness, first)).toMatchObject({
       state: 'completed',
       accepted: 10,
@@ -304,6 +309,7 @@ describe('the spool files of ended imports', () => {
       spoolRemovedAt: new Date(now).toISOString(),
     });
     expect(spooled(second)).toBe(false);
+    expect(leases(second)).toEqual([]);
     expect(spooled(third)).toBe(true);
   }, 60_000);
 });

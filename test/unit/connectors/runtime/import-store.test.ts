@@ -134,10 +134,19 @@ describe('the import store', () => {
 
     now = T0 + DAY;
     recorded.calls.length = 0;
-    expect(await store.sweep(DAY)).toBe(1);
+    const after = async (id: string) => {
+      recorded.calls.push(`after ${id}`);
+    };
+    expect(await store.sweep(DAY, after)).toBe(1);
     expect(existsSync(store.dataFile(ID))).toBe(false);
-    // Removed, made durable, and only then recorded.
-    expect(recorded.calls.slice(0, 4)).toEqual([`rm ${ID}.data`, 'open dir', 'fsync dir', 'open temp']);
+    // Removed, made durable, handed on (the caller removes its lease files), and only then recorded.
+    expect(recorded.calls.slice(0, 5)).toEqual([
+      `rm ${ID}.data`,
+      'open dir',
+      'fsync dir',
+      `after ${ID}`,
+      'open temp',
+    ]);
     expect(store.read(ID)).toMatchObject({ state: 'completed', spoolRemovedAt: new Date(now).toISOString() });
 
     // A running import keeps its file however old; a removed one is not removed again.
