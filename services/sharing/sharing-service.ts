@@ -572,7 +572,8 @@ export function createSharingService(deps: SharingDeps): SharingService {
       keys,
       ...(chunkAt === undefined ? {} : { chunkAt }),
       submittedAt,
-      requestAt: Math.max(submittedAt, ...requests),
+      // A submission goes whole in one request (apply-queue.ts): its messages share the time.
+      requestAt: requests[0] ?? submittedAt,
       at: Date.now(),
     });
   };
